@@ -1,0 +1,28 @@
+// The built-in processors: one ProcessorDefinition per processor, each from its own file.
+#include "processors/biquad_filters.h"
+#include "processors/dc_block.h"
+#include "processors/gain.h"
+#include "processors/limiter.h"
+#include "processors/mix.h"
+#include "processors/registry.h"
+
+namespace audioproc {
+
+const ProcessorRegistry& ProcessorRegistry::Default() {
+  static const ProcessorRegistry* const registry = new ProcessorRegistry({
+      GainDefinition(),
+      MixDefinition(),
+      HighpassDefinition(),
+      LowpassDefinition(),
+      BandpassDefinition(),
+      NotchDefinition(),
+      PeakingDefinition(),
+      LowshelfDefinition(),
+      HighshelfDefinition(),
+      DcBlockDefinition(),
+      LimiterDefinition(),
+  });
+  return *registry;
+}
+
+}  // namespace audioproc

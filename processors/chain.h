@@ -1,0 +1,96 @@
+// Chain: processors run in sequence, with latency compensation and an exact-length tail.
+//
+// The chain accepts any number of frames per call and cuts them into blocks no longer than
+// each processor prepared for. Output is aligned with input: the first `latency_frames()`
+// output frames (the lookahead pre-roll) are dropped, and `Flush` pushes silence through so
+// that the whole output is exactly round(frames_in x out_rate / in_rate) frames, cutting any
+// ringing past the end of the input. Because every processor works sample by sample, the
+// output does not depend on how the input was chunked.
+// Thread safety: one thread at a time (a stream's worker).
+#ifndef AUDIOPROC_PROCESSORS_CHAIN_H_
+#define AUDIOPROC_PROCESSORS_CHAIN_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "processors/audio_block.h"
+#include "processors/parameters.h"
+#include "processors/processor.h"
+#include "processors/registry.h"
+
+namespace audioproc {
+
+// The longest block the chain hands a processor, in input frames.
+inline constexpr uint32_t kDefaultMaxBlockFrames = 1024;
+
+class Chain {
+ public:
+  using EmitFn = absl::FunctionRef<void(const AudioBlock&)>;
+
+  // Validates each config against the format the processor before it emits, then builds and
+  // prepares every processor. Errors are INVALID_ARGUMENT prefixed "chain[i].". Allocates.
+  static absl::StatusOr<std::unique_ptr<Chain>> Build(const ProcessorRegistry& registry,
+                                                      const std::vector<ProcessorConfig>& configs,
+                                                      const ProcessSpec& input);
+
+  const ProcessSpec& input_spec() const { return input_spec_; }
+  const ProcessSpec& output_spec() const { return output_spec_; }
+  size_t size() const { return stages_.size(); }
+  // The configs with every default filled in, one per processor.
+  const std::vector<ProcessorConfig>& resolved() const { return resolved_; }
+  // The delay the chain would add, in output frames; it is dropped from the output's start.
+  uint32_t latency_frames() const { return latency_frames_; }
+
+  // Processes `in` (any number of frames; its samples are overwritten) and calls `emit` with
+  // each run of output frames that became final. Real-time safe.
+  void Process(const AudioBlock& in, EmitFn emit) noexcept;
+
+  // After the last input: emits the rest of the output, so that the total is exactly
+  // round(frames_in x out_rate / in_rate) frames. Real-time safe.
+  void Flush(EmitFn emit) noexcept;
+
+  // Validates `update` against processor `index` and applies it at the next block. On error
+  // nothing changes. Allocates (validation), so it runs between chunks, not inside one.
+  absl::Status Update(size_t index, const ProcessorConfig& update);
+
+  uint64_t frames_in() const { return frames_in_; }
+  uint64_t frames_out() const { return frames_emitted_; }
+  // Time spent in each processor's Process so far, in seconds.
+  std::span<const double> processor_seconds() const { return processor_seconds_; }
+
+ private:
+  struct Stage {
+    std::unique_ptr<Processor> processor;
+    ProcessSpec input;
+    ProcessSpec output;
+    AudioBuffer output_buffer;  // only for processors that do not work in place
+  };
+
+  Chain() = default;
+  // Runs one block of at most input_spec_.max_block_frames frames through every stage.
+  void ProcessBlock(const AudioBlock& block, EmitFn emit) noexcept;
+  // Emits `block` after dropping what is left of the pre-roll and cutting past `limit` frames.
+  void EmitFinal(const AudioBlock& block, uint64_t limit, EmitFn emit) noexcept;
+
+  const ProcessorRegistry* registry_ = nullptr;
+  ProcessSpec input_spec_;
+  ProcessSpec output_spec_;
+  std::vector<Stage> stages_;
+  std::vector<ProcessorConfig> resolved_;
+  std::vector<double> processor_seconds_;
+  uint32_t latency_frames_ = 0;
+  uint64_t preroll_left_ = 0;
+  uint64_t frames_in_ = 0;
+  uint64_t frames_emitted_ = 0;
+  uint64_t emit_limit_ = UINT64_MAX;
+  AudioBuffer silence_;     // input format: what Flush pushes through
+  AudioBuffer output_pad_;  // output format: pads a chain that fell short
+};
+
+}  // namespace audioproc
+
+#endif  // AUDIOPROC_PROCESSORS_CHAIN_H_

@@ -1,0 +1,165 @@
+#include "processors/stream_pipeline.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace audioproc {
+namespace {
+
+absl::Status ValidateFormat(absl::string_view field, const StreamFormat& format) {
+  if (format.sample_rate_hz < kMinSampleRateHz || format.sample_rate_hz > kMaxSampleRateHz) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".sample_rate_hz must be in [",
+                                                   kMinSampleRateHz, ", ", kMaxSampleRateHz,
+                                                   "] Hz, got ", format.sample_rate_hz));
+  }
+  if (format.channels < 1 || format.channels > kMaxChannels) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".channels must be in [1, ",
+                                                   kMaxChannels, "], got ", format.channels));
+  }
+  return absl::OkStatus();
+}
+
+float ToDbfs(double amplitude) {
+  if (amplitude <= 0) return kSilenceDbfs;
+  return std::max(kSilenceDbfs, static_cast<float>(20.0 * std::log10(amplitude)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<StreamPipeline>> StreamPipeline::Create(
+    const ProcessorRegistry& registry, const PipelineConfig& config) {
+  if (absl::Status status = ValidateFormat("input", config.input); !status.ok()) return status;
+  if (absl::Status status = ValidateFormat("output", config.output); !status.ok()) return status;
+
+  std::vector<ProcessorConfig> processors = config.chain;
+  const ProcessSpec input{static_cast<double>(config.input.sample_rate_hz),
+                          kDefaultMaxBlockFrames, config.input.channels};
+  // The format conversions the output asks for run after the requested chain. Their
+  // channel count and rate are only known once the requested chain is validated, so the
+  // chain is built in two steps.
+  absl::StatusOr<std::unique_ptr<Chain>> requested = Chain::Build(registry, processors, input);
+  if (!requested.ok()) return requested.status();
+  const ProcessSpec after = (*requested)->output_spec();
+  if (after.channels != config.output.channels) {
+    ParamValues mix;
+    mix.Set("output_channels", static_cast<double>(config.output.channels));
+    processors.push_back({"mix", std::move(mix)});
+  }
+  if (after.sample_rate_hz != config.output.sample_rate_hz) {
+    if (registry.Find("resample") == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "output.sample_rate_hz must equal input.sample_rate_hz (", config.input.sample_rate_hz,
+          "): this server has no resample processor"));
+    }
+    ParamValues resample;
+    resample.Set("sample_rate_hz", static_cast<double>(config.output.sample_rate_hz));
+    processors.push_back({"resample", std::move(resample)});
+  }
+
+  std::unique_ptr<StreamPipeline> pipeline(new StreamPipeline(config));
+  if (processors.size() == config.chain.size()) {
+    pipeline->chain_ = *std::move(requested);
+  } else {
+    absl::StatusOr<std::unique_ptr<Chain>> full = Chain::Build(registry, processors, input);
+    if (!full.ok()) return full.status();
+    pipeline->chain_ = *std::move(full);
+  }
+  pipeline->decoded_ = AudioBuffer(config.input.channels, kDefaultMaxBlockFrames);
+  if (config.dither) pipeline->dither_.emplace(DitherSeed(config.stream_id));
+  pipeline->in_frame_bytes_ = config.input.channels * BytesPerSample(config.input.encoding);
+  pipeline->out_frame_bytes_ = config.output.channels * BytesPerSample(config.output.encoding);
+  return pipeline;
+}
+
+ChunkStats StreamPipeline::ProcessChunk(absl::string_view bytes, std::string* out) {
+  ChunkStats stats;
+  LevelMeter in_meter, out_meter;
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  size_t size = bytes.size();
+  if (partial_size_ > 0) {
+    const size_t take = std::min<size_t>(size, in_frame_bytes_ - partial_size_);
+    std::memcpy(partial_.data() + partial_size_, data, take);
+    partial_size_ += static_cast<uint32_t>(take);
+    data += take;
+    size -= take;
+    if (partial_size_ == in_frame_bytes_) {
+      partial_size_ = 0;
+      RunFrames(partial_.data(), 1, &stats, &in_meter, &out_meter, out);
+    }
+  }
+  const size_t frames = size / in_frame_bytes_;
+  if (frames > 0) {
+    RunFrames(data, static_cast<uint32_t>(frames), &stats, &in_meter, &out_meter, out);
+  }
+  const size_t rest = size - frames * in_frame_bytes_;
+  std::memcpy(partial_.data() + partial_size_, data + frames * in_frame_bytes_, rest);
+  partial_size_ += static_cast<uint32_t>(rest);
+  if (config_.measure_levels) {
+    in_meter.Store(&stats.in_peak_dbfs, &stats.in_rms_dbfs);
+    out_meter.Store(&stats.out_peak_dbfs, &stats.out_rms_dbfs);
+  }
+  return stats;
+}
+
+ChunkStats StreamPipeline::Finish(std::string* out) {
+  ChunkStats stats;
+  LevelMeter out_meter;
+  discarded_bytes_ = partial_size_;
+  partial_size_ = 0;
+  chain_->Flush([&](const AudioBlock& block) { Emit(block, &stats, &out_meter, out); });
+  if (config_.measure_levels) out_meter.Store(&stats.out_peak_dbfs, &stats.out_rms_dbfs);
+  return stats;
+}
+
+void StreamPipeline::RunFrames(const uint8_t* bytes, uint32_t frames, ChunkStats* stats,
+                               LevelMeter* in_meter, LevelMeter* out_meter, std::string* out) {
+  for (uint32_t done = 0; done < frames;) {
+    const uint32_t n = std::min(frames - done, decoded_.capacity_frames());
+    AudioBlock block = decoded_.Block(n);
+    const uint32_t nonfinite =
+        DecodeInterleaved(config_.input.encoding, bytes + size_t{done} * in_frame_bytes_, block);
+    stats->nonfinite_samples += nonfinite;
+    nonfinite_samples_ += nonfinite;
+    stats->frames_in += n;
+    if (config_.measure_levels) in_meter->Add(block);
+    chain_->Process(block, [&](const AudioBlock& output) { Emit(output, stats, out_meter, out); });
+    done += n;
+  }
+}
+
+void StreamPipeline::Emit(const AudioBlock& block, ChunkStats* stats, LevelMeter* out_meter,
+                          std::string* out) {
+  // The chain has already counted these frames as emitted.
+  const uint64_t first_frame = chain_->frames_out() - block.num_frames();
+  const size_t offset = out->size();
+  out->resize(offset + size_t{block.num_frames()} * out_frame_bytes_);
+  const uint32_t clipped = EncodeInterleaved(config_.output.encoding, block,
+                                             reinterpret_cast<uint8_t*>(out->data() + offset),
+                                             dither_ ? &*dither_ : nullptr, first_frame);
+  stats->clipped_samples += clipped;
+  clipped_samples_ += clipped;
+  stats->frames_out += block.num_frames();
+  if (config_.measure_levels) out_meter->Add(block);
+}
+
+void StreamPipeline::LevelMeter::Add(const AudioBlock& block) {
+  for (uint32_t c = 0; c < block.num_channels(); ++c) {
+    const float* x = block.channel(c);
+    for (uint32_t i = 0; i < block.num_frames(); ++i) {
+      peak = std::max(peak, std::fabs(x[i]));
+      sum_squares += double{x[i]} * x[i];
+    }
+  }
+  samples += uint64_t{block.num_frames()} * block.num_channels();
+}
+
+void StreamPipeline::LevelMeter::Store(float* peak_dbfs, float* rms_dbfs) const {
+  if (samples == 0) return;
+  *peak_dbfs = ToDbfs(peak);
+  *rms_dbfs = ToDbfs(std::sqrt(sum_squares / static_cast<double>(samples)));
+}
+
+}  // namespace audioproc

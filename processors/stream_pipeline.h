@@ -1,0 +1,119 @@
+// StreamPipeline: one stream's bytes in, bytes out. Decodes the input encoding, runs the
+// chain (with its latency compensation and exact-length tail) and encodes the output, keeping
+// bytes that do not complete a frame for the next chunk. It knows nothing of gRPC: the service
+// feeds it chunk payloads and the tests feed it the same bytes in any chunking.
+// Thread safety: one thread at a time (a stream's worker).
+#ifndef AUDIOPROC_PROCESSORS_STREAM_PIPELINE_H_
+#define AUDIOPROC_PROCESSORS_STREAM_PIPELINE_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "processors/chain.h"
+#include "processors/codec.h"
+#include "processors/parameters.h"
+#include "processors/registry.h"
+
+namespace audioproc {
+
+struct StreamFormat {
+  SampleEncoding encoding = SampleEncoding::kS16;
+  uint32_t sample_rate_hz = 0;
+  uint32_t channels = 0;
+
+  friend bool operator==(const StreamFormat&, const StreamFormat&) = default;
+};
+
+inline constexpr uint32_t kMinSampleRateHz = 8000;
+inline constexpr uint32_t kMaxSampleRateHz = 192000;
+
+struct PipelineConfig {
+  StreamFormat input;
+  // Another rate appends a `resample`; other channels append a `mix` (standard down/upmix).
+  StreamFormat output;
+  std::vector<ProcessorConfig> chain;
+  bool dither = false;    // TPDF when writing integer encodings
+  std::string stream_id;  // keys the dither generator
+  bool measure_levels = true;
+};
+
+// Levels are in dBFS; silence reads as kSilenceDbfs rather than -infinity.
+inline constexpr float kSilenceDbfs = -200.0f;
+
+// What one call did, for ChunkMetrics.
+struct ChunkStats {
+  uint32_t frames_in = 0;
+  uint32_t frames_out = 0;
+  float in_peak_dbfs = kSilenceDbfs;
+  float in_rms_dbfs = kSilenceDbfs;
+  float out_peak_dbfs = kSilenceDbfs;
+  float out_rms_dbfs = kSilenceDbfs;
+  uint32_t clipped_samples = 0;
+  uint32_t nonfinite_samples = 0;
+};
+
+class StreamPipeline {
+ public:
+  // Validates the formats (INVALID_ARGUMENT naming "input.sample_rate_hz" and so on) and the
+  // chain ("chain[i]. ..."), then builds everything. Allocates.
+  static absl::StatusOr<std::unique_ptr<StreamPipeline>> Create(const ProcessorRegistry& registry,
+                                                                const PipelineConfig& config);
+
+  const PipelineConfig& config() const { return config_; }
+  Chain& chain() { return *chain_; }
+  const Chain& chain() const { return *chain_; }
+  // The processors as the client asked for them, excluding the resample/mix the output
+  // format appended: chain().size() may be larger.
+  size_t requested_chain_size() const { return config_.chain.size(); }
+
+  // Processes `bytes` (any length) and appends the output frames that became final to `out`.
+  ChunkStats ProcessChunk(absl::string_view bytes, std::string* out);
+
+  // After the last chunk: appends the rest of the output (exact length) to `out`. Bytes of an
+  // incomplete last frame are discarded, and counted in `discarded_bytes()`.
+  ChunkStats Finish(std::string* out);
+
+  uint64_t frames_in() const { return chain_->frames_in(); }
+  uint64_t frames_out() const { return chain_->frames_out(); }
+  uint64_t clipped_samples() const { return clipped_samples_; }
+  uint64_t nonfinite_samples() const { return nonfinite_samples_; }
+  uint32_t discarded_bytes() const { return discarded_bytes_; }
+
+ private:
+  // Accumulates peak and mean square over a run of blocks.
+  struct LevelMeter {
+    float peak = 0;
+    double sum_squares = 0;
+    uint64_t samples = 0;
+    void Add(const AudioBlock& block);
+    void Store(float* peak_dbfs, float* rms_dbfs) const;
+  };
+
+  explicit StreamPipeline(PipelineConfig config) : config_(std::move(config)) {}
+  void RunFrames(const uint8_t* bytes, uint32_t frames, ChunkStats* stats, LevelMeter* in_meter,
+                 LevelMeter* out_meter, std::string* out);
+  void Emit(const AudioBlock& block, ChunkStats* stats, LevelMeter* out_meter, std::string* out);
+
+  PipelineConfig config_;
+  std::unique_ptr<Chain> chain_;
+  AudioBuffer decoded_;
+  std::optional<TpdfDither> dither_;
+  uint32_t in_frame_bytes_ = 0;
+  uint32_t out_frame_bytes_ = 0;
+  // Bytes of a frame the last chunk left incomplete.
+  std::array<uint8_t, kMaxChannels * 4> partial_{};
+  uint32_t partial_size_ = 0;
+  uint64_t clipped_samples_ = 0;
+  uint64_t nonfinite_samples_ = 0;
+  uint32_t discarded_bytes_ = 0;
+};
+
+}  // namespace audioproc
+
+#endif  // AUDIOPROC_PROCESSORS_STREAM_PIPELINE_H_
