@@ -1,0 +1,131 @@
+{{/*
+Names and labels shared by every template.
+*/}}
+
+{{- define "audioproc.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified app name, at most 63 characters (DNS label); the release name alone when it
+already contains the chart name.
+*/}}
+{{- define "audioproc.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "audioproc.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Standard labels (app.kubernetes.io/*, helm.sh/chart).
+*/}}
+{{- define "audioproc.labels" -}}
+helm.sh/chart: {{ include "audioproc.chart" . }}
+{{ include "audioproc.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: audioproc
+{{- end }}
+
+{{/*
+Selector labels: stable across upgrades (a Deployment's selector is immutable).
+*/}}
+{{- define "audioproc.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "audioproc.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: server
+{{- end }}
+
+{{- define "audioproc.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "audioproc.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "audioproc.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The port the kubelet's gRPC probes use: the plaintext health port when TLS is on (probes
+carry no client certificate), otherwise the gRPC port, which serves health too.
+*/}}
+{{- define "audioproc.probePort" -}}
+{{- if .Values.tls.enabled }}{{ .Values.ports.health }}{{ else }}{{ .Values.ports.grpc }}{{ end }}
+{{- end }}
+
+{{/*
+Seconds the pod gets after SIGTERM: more than the server's drain, always.
+*/}}
+{{- define "audioproc.terminationGracePeriodSeconds" -}}
+{{- $drain := int64 .Values.server.drainSeconds }}
+{{- if kindIs "invalid" .Values.terminationGracePeriodSeconds }}
+{{- add $drain (int64 .Values.terminationGraceMarginSeconds) }}
+{{- else }}
+{{- $grace := int64 .Values.terminationGracePeriodSeconds }}
+{{- if le $grace $drain }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be more than server.drainSeconds (%d): the kubelet would kill streams that the drain lets finish" $grace $drain) }}
+{{- end }}
+{{- $grace }}
+{{- end }}
+{{- end }}
+
+{{/*
+A flag value as the server reads it from the environment: integers without exponent (YAML
+numbers arrive as float64, which would otherwise print as 3.4603008e+07), booleans as
+true/false, strings as they are.
+*/}}
+{{- define "audioproc.flagValue" -}}
+{{- if kindIs "float64" . }}
+{{- if eq (float64 (int64 .)) . }}{{ int64 . }}{{ else }}{{ . }}{{ end }}
+{{- else }}
+{{- . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Checks of combinations the schema cannot express. Included once, from the Deployment.
+*/}}
+{{- define "audioproc.validate" -}}
+{{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
+{{- fail "tls.enabled needs tls.secretName: a Secret with the certificate, key and (for tls.mutual) the client CA" }}
+{{- end }}
+{{- if and .Values.tls.mutual (not .Values.tls.enabled) }}
+{{- fail "tls.mutual needs tls.enabled" }}
+{{- end }}
+{{- if and .Values.auth.enabled (not .Values.auth.secretName) }}
+{{- fail "auth.enabled needs auth.secretName: a Secret holding the bearer tokens file" }}
+{{- end }}
+{{- if and .Values.autoscaling.enabled (gt (int64 .Values.autoscaling.minReplicas) (int64 .Values.autoscaling.maxReplicas)) }}
+{{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
+{{- end }}
+{{- if and .Values.autoscaling.enabled (not (dig "requests" "cpu" "" .Values.resources)) }}
+{{- fail "autoscaling on CPU needs resources.requests.cpu (utilization is a share of the request)" }}
+{{- end }}
+{{- $pdb := .Values.podDisruptionBudget }}
+{{- if and $pdb.enabled (eq (kindIs "invalid" $pdb.maxUnavailable) (kindIs "invalid" $pdb.minAvailable)) }}
+{{- fail "podDisruptionBudget: set exactly one of maxUnavailable and minAvailable" }}
+{{- end }}
+{{- $ports := list (int64 .Values.ports.grpc) (int64 .Values.ports.metrics) }}
+{{- if .Values.tls.enabled }}{{ $ports = append $ports (int64 .Values.ports.health) }}{{ end }}
+{{- if ne (len $ports) (len (uniq $ports)) }}
+{{- fail "ports.grpc, ports.metrics and (with TLS) ports.health must differ" }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# Checks of the Helm chart helm/audioproc, no cluster needed: `helm lint --strict`, then
+# `helm template` with the default values and with every option on (TLS, mutual TLS, tokens,
+# ServiceMonitor, headless Service), asserting properties of the rendered objects (gRPC
+# probes on the right port, grace period longer than the drain, restricted securityContext,
+# the AUDIOPROC_* ConfigMap, HPA, PDB, the `helm test` hook), and that bad values are refused
+# by values.schema.json or by the chart's own checks.
+#
+# Uses .tools/helm (from `.ci/install-deps --npm`) and /usr/bin/python3 with python3-yaml.
+# Runs from any directory.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+helm="$root/.tools/helm"
+chart="$root/helm/audioproc"
+python=/usr/bin/python3
+
+if [[ ! -x "$helm" ]]; then
+  echo "helm_test: $helm is missing; run .ci/install-deps --npm" >&2
+  exit 1
+fi
+if ! "$python" -c 'import yaml' 2>/dev/null; then
+  echo "helm_test: $python lacks PyYAML; run .ci/install-deps (python3-yaml)" >&2
+  exit 1
+fi
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok: $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# Every option on at once.
+full=(
+  --set tls.enabled=true --set tls.secretName=audioproc-tls --set tls.mutual=true
+  --set auth.enabled=true --set auth.secretName=audioproc-tokens
+  --set metrics.serviceMonitor.enabled=true --set headless.enabled=true
+  --set server.workers=2 --set server.cqThreads=2 --set server.drainSeconds=120
+)
+
+# --- lint ------------------------------------------------------------------------------------
+if out="$("$helm" lint --strict "$chart" 2>&1)"; then pass "helm lint --strict (defaults)"
+else fail "helm lint --strict (defaults)"; echo "$out"; fi
+if out="$("$helm" lint --strict "$chart" "${full[@]}" 2>&1)"; then pass "helm lint --strict (all options)"
+else fail "helm lint --strict (all options)"; echo "$out"; fi
+
+# --- rendered objects ------------------------------------------------------------------------
+# check MODE FILE: assertions on the objects of a `helm template` output; prints ok:/FAIL:
+# lines and exits non-zero on any failure.
+check() {
+  "$python" - "$1" "$2" <<'PY'
+import sys, yaml
+
+mode, path = sys.argv[1], sys.argv[2]
+docs = [d for d in yaml.safe_load_all(open(path)) if d]
+failures = 0
+
+def expect(cond, what):
+    global failures
+    print(("ok: " if cond else "FAIL: ") + f"[{mode}] {what}")
+    if not cond:
+        failures += 1
+
+def objects(kind):
+    return [d for d in docs if d.get("kind") == kind]
+
+def one(kind, pred=lambda d: True):
+    found = [d for d in objects(kind) if pred(d)]
+    return found[0] if len(found) == 1 else None
+
+is_hook = lambda d: "helm.sh/hook" in (d["metadata"].get("annotations") or {})
+
+dep = one("Deployment")
+expect(dep is not None, "exactly one Deployment")
+if dep is None:
+    sys.exit(1)
+pod = dep["spec"]["template"]["spec"]
+containers = pod["containers"]
+expect(len(containers) == 1, "one server container")
+c = containers[0]
+ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+
+cm = one("ConfigMap")
+expect(cm is not None, "exactly one ConfigMap")
+env = cm["data"] if cm else {}
+expect(all(k.startswith("AUDIOPROC_") for k in env), "ConfigMap holds only AUDIOPROC_* keys")
+expect(all(isinstance(v, str) for v in env.values()), "ConfigMap values are strings")
+expect(not any("e+" in v for v in env.values()), "no number rendered in exponent form")
+expect({"configMapRef": {"name": cm["metadata"]["name"]}} in (c.get("envFrom") or []) if cm else False,
+       "server container loads the ConfigMap with envFrom")
+expect(pod.get("enableServiceLinks") is False,
+       "service links off (no AUDIOPROC_PORT=tcp://... from a Service named audioproc)")
+
+# DESIGN §5 defaults, as environment variables.
+defaults = {
+    "AUDIOPROC_PORT": "50051", "AUDIOPROC_METRICS_PORT": "9090",
+    "AUDIOPROC_MAX_STREAMS": "1000", "AUDIOPROC_MAX_CHAIN_LENGTH": "32",
+    "AUDIOPROC_STREAM_QUEUE_CHUNKS": "8", "AUDIOPROC_MAX_CHUNK_BYTES": "1048576",
+    "AUDIOPROC_MAX_MESSAGE_BYTES": "34603008", "AUDIOPROC_MAX_FILE_BYTES": "33554432",
+    "AUDIOPROC_MAX_FILE_SECONDS": "3600", "AUDIOPROC_FILE_WORKERS": "1",
+    "AUDIOPROC_MAX_STREAM_SECONDS": "14400", "AUDIOPROC_IDLE_TIMEOUT_SECONDS": "60",
+    "AUDIOPROC_KEEPALIVE_TIME_SECONDS": "60", "AUDIOPROC_KEEPALIVE_TIMEOUT_SECONDS": "20",
+    "AUDIOPROC_MAX_CONNECTION_AGE_SECONDS": "0", "AUDIOPROC_MAX_CONNECTION_AGE_GRACE_SECONDS": "0",
+    "AUDIOPROC_REFLECTION": "true", "AUDIOPROC_LOG_FORMAT": "json", "AUDIOPROC_LOG_LEVEL": "info",
+}
+if mode == "default":
+    defaults["AUDIOPROC_DRAIN_SECONDS"] = "30"
+    defaults["AUDIOPROC_HEALTH_PORT"] = "0"
+for k, v in defaults.items():
+    expect(env.get(k) == v, f"{k}={v!r} (got {env.get(k)!r})")
+
+drain = int(env.get("AUDIOPROC_DRAIN_SECONDS", "-1"))
+grace = pod.get("terminationGracePeriodSeconds")
+expect(isinstance(grace, int) and grace > drain,
+       f"terminationGracePeriodSeconds ({grace}) > drain seconds ({drain})")
+
+# Probes: native gRPC, on the health port with TLS, else on the gRPC port.
+tls = mode == "full"
+probe_port = 8081 if tls else 50051
+for name in ("livenessProbe", "readinessProbe", "startupProbe"):
+    p = c.get(name) or {}
+    expect(p.get("grpc") == {"port": probe_port, "service": ""},
+           f"{name} is grpc on port {probe_port} with service \"\" (got {p})")
+    expect(not ({"httpGet", "tcpSocket", "exec"} & p.keys()), f"{name} has no other handler")
+if tls:
+    expect(env.get("AUDIOPROC_HEALTH_PORT") == "8081", "TLS: health port 8081 in the ConfigMap")
+    expect(ports.get("health") == 8081, "TLS: health container port 8081")
+else:
+    expect("health" not in ports, "no TLS: no health container port")
+expect(ports.get("grpc") == 50051 and ports.get("metrics") == 9090, "grpc and metrics container ports")
+
+# Restricted securityContext (Pod Security Standard "restricted").
+psc = pod.get("securityContext") or {}
+csc = c.get("securityContext") or {}
+expect(psc.get("runAsNonRoot") is True, "pod runAsNonRoot")
+expect(psc.get("seccompProfile", {}).get("type") == "RuntimeDefault", "pod seccompProfile RuntimeDefault")
+expect(csc.get("runAsNonRoot") is True, "container runAsNonRoot")
+expect(csc.get("allowPrivilegeEscalation") is False, "container allowPrivilegeEscalation false")
+expect(csc.get("readOnlyRootFilesystem") is True, "container readOnlyRootFilesystem")
+expect(csc.get("capabilities", {}).get("drop") == ["ALL"] and not csc.get("capabilities", {}).get("add"),
+       "container drops ALL capabilities, adds none")
+expect(csc.get("seccompProfile", {}).get("type") == "RuntimeDefault", "container seccompProfile RuntimeDefault")
+expect(csc.get("privileged") in (None, False), "container not privileged")
+expect(isinstance(csc.get("runAsUser"), int) and csc["runAsUser"] != 0, "container runs as a non-zero uid")
+res = c.get("resources") or {}
+expect(res.get("requests", {}).get("cpu") and res.get("requests", {}).get("memory")
+       and res.get("limits", {}).get("memory"), "resources: cpu/memory requests and a memory limit")
+
+ann = dep["spec"]["template"]["metadata"].get("annotations") or {}
+expect(ann.get("prometheus.io/scrape") == "true" and ann.get("prometheus.io/port") == "9090"
+       and ann.get("prometheus.io/path") == "/metrics", "prometheus scrape annotations")
+expect("checksum/config" in ann, "config checksum annotation rolls pods on flag changes")
+
+# Service: grpc (appProtocol grpc) and metrics.
+svcs = [s for s in objects("Service") if s["spec"].get("clusterIP") != "None"]
+expect(len(svcs) == 1, "one ClusterIP Service")
+if svcs:
+    sp = {p["name"]: p for p in svcs[0]["spec"]["ports"]}
+    expect(sp.get("grpc", {}).get("port") == 50051 and sp.get("grpc", {}).get("appProtocol") == "grpc",
+           "Service port grpc 50051, appProtocol grpc")
+    expect(sp.get("metrics", {}).get("port") == 9090, "Service port metrics 9090")
+    expect(svcs[0]["spec"]["selector"] == dep["spec"]["selector"]["matchLabels"],
+           "Service selects the Deployment's pods")
+headless = [s for s in objects("Service") if s["spec"].get("clusterIP") == "None"]
+expect(len(headless) == (1 if mode == "full" else 0), "headless Service only when enabled")
+
+# HPA and PDB.
+hpa = one("HorizontalPodAutoscaler")
+expect(hpa is not None and hpa["apiVersion"] == "autoscaling/v2", "HorizontalPodAutoscaler autoscaling/v2")
+if hpa:
+    expect(hpa["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"], "HPA targets the Deployment")
+    m = hpa["spec"]["metrics"][0]
+    expect(m["type"] == "Resource" and m["resource"]["name"] == "cpu", "HPA scales on CPU")
+    expect("replicas" not in dep["spec"], "Deployment leaves replicas to the HPA")
+pdb = one("PodDisruptionBudget")
+expect(pdb is not None and pdb["apiVersion"] == "policy/v1", "PodDisruptionBudget policy/v1")
+if pdb:
+    expect(pdb["spec"]["selector"]["matchLabels"] == dep["spec"]["selector"]["matchLabels"],
+           "PDB selects the Deployment's pods")
+
+# helm test hook: the audioproc image running audioproc-client --list against the Service.
+hooks = [d for d in objects("Pod") if is_hook(d)]
+expect(len(hooks) == 1 and hooks[0]["metadata"]["annotations"]["helm.sh/hook"] == "test",
+       "one helm test hook Pod")
+if hooks:
+    hc = hooks[0]["spec"]["containers"][0]
+    cmdline = (hc.get("command") or []) + (hc.get("args") or [])
+    expect(hc["image"] == c["image"], "test hook uses the release's image")
+    expect(cmdline[0].endswith("audioproc-client") and "--list" in cmdline, "test hook runs audioproc-client --list")
+    expect(f"--addr={svcs[0]['metadata']['name']}:50051" in cmdline if svcs else False,
+           "test hook calls the Service's gRPC port")
+    expect(hc.get("securityContext", {}).get("allowPrivilegeEscalation") is False,
+           "test hook is restricted too")
+    expect(hooks[0]["spec"].get("restartPolicy") == "Never", "test hook restartPolicy Never")
+
+sm = objects("ServiceMonitor")
+if mode == "full":
+    expect(len(sm) == 1 and sm[0]["apiVersion"] == "monitoring.coreos.com/v1", "ServiceMonitor when enabled")
+    if sm:
+        expect(sm[0]["spec"]["endpoints"][0]["port"] == "metrics", "ServiceMonitor scrapes the metrics port")
+    # TLS and tokens: paths in the ConfigMap point into mounted Secrets.
+    mounts = {m["name"]: m for m in c.get("volumeMounts", [])}
+    vols = {v["name"]: v for v in pod.get("volumes", [])}
+    expect(env.get("AUDIOPROC_TLS_CERT") == "/etc/audioproc/tls/tls.crt", "TLS cert path")
+    expect(env.get("AUDIOPROC_TLS_KEY") == "/etc/audioproc/tls/tls.key", "TLS key path")
+    expect(env.get("AUDIOPROC_TLS_CLIENT_CA") == "/etc/audioproc/tls/ca.crt", "mutual TLS client CA path")
+    expect(env.get("AUDIOPROC_AUTH_TOKENS_FILE") == "/etc/audioproc/auth/tokens", "auth tokens file path")
+    expect(mounts.get("tls", {}).get("mountPath") == "/etc/audioproc/tls" and "subPath" not in mounts.get("tls", {}),
+           "TLS Secret mounted as a directory (no subPath, so rotation reaches the server)")
+    expect(vols.get("tls", {}).get("secret", {}).get("secretName") == "audioproc-tls", "TLS Secret volume")
+    expect(vols.get("auth", {}).get("secret", {}).get("secretName") == "audioproc-tokens", "tokens Secret volume")
+    expect(env.get("AUDIOPROC_WORKERS") == "2" and env.get("AUDIOPROC_CQ_THREADS") == "2",
+           "server.workers/cqThreads -> AUDIOPROC_WORKERS/AUDIOPROC_CQ_THREADS")
+else:
+    expect(not sm, "no ServiceMonitor by default")
+    expect(not any(k.startswith("AUDIOPROC_TLS") or k == "AUDIOPROC_AUTH_TOKENS_FILE" for k in env),
+           "no TLS or token paths by default")
+    expect("AUDIOPROC_WORKERS" not in env and "AUDIOPROC_CQ_THREADS" not in env,
+           "workers and cq_threads left to the server's default")
+
+sys.exit(1 if failures else 0)
+PY
+}
+
+for mode in default full; do
+  args=()
+  [[ $mode == full ]] && args=("${full[@]}")
+  if "$helm" template audioproc "$chart" "${args[@]}" >"$tmp/$mode.yaml" 2>"$tmp/$mode.err"; then
+    pass "helm template ($mode)"
+    if check "$mode" "$tmp/$mode.yaml" >"$tmp/$mode.check"; then
+      pass "rendered objects ($mode): $(grep -c '^ok:' "$tmp/$mode.check") assertions"
+    else
+      fail "rendered objects ($mode)"
+      grep '^FAIL:' "$tmp/$mode.check" || cat "$tmp/$mode.check"
+    fi
+  else
+    fail "helm template ($mode)"
+    cat "$tmp/$mode.err"
+  fi
+done
+
+# --- bad values are refused ------------------------------------------------------------------
+# refuse 'EXPECTED STDERR TEXT' --set ...: `helm template` must fail, saying that.
+refuse() {
+  local want="$1"
+  shift
+  if "$helm" template audioproc "$chart" "$@" >/dev/null 2>"$tmp/err"; then
+    fail "accepted: $*"
+  elif grep -qF -- "$want" "$tmp/err"; then
+    pass "refused: $*"
+  else
+    fail "refused for another reason: $* (wanted '$want')"
+    cat "$tmp/err"
+  fi
+}
+refuse 'replicaCount: Invalid type. Expected: integer' --set replicaCount=abc
+refuse 'server.maxStreams: Must be greater than or equal to 1' --set server.maxStreams=-5
+refuse 'server.drainSeconds: Must be greater than or equal to 0' --set server.drainSeconds=-1
+refuse 'server.maxChunkBytes: Invalid type' --set-string server.maxChunkBytes=1048576
+refuse 'server.reflection: Invalid type' --set-string server.reflection=yes
+refuse 'server.logFormat' --set server.logFormat=xml
+refuse 'ports.grpc: Must be less than or equal to 65535' --set ports.grpc=70000
+refuse 'Additional property maxStream is not allowed' --set server.maxStream=5
+refuse 'Additional property replicas is not allowed' --set replicas=3
+refuse 'securityContext.allowPrivilegeEscalation' --set securityContext.allowPrivilegeEscalation=true
+refuse 'podSecurityContext.runAsNonRoot' --set podSecurityContext.runAsNonRoot=false
+refuse 'securityContext.capabilities.drop' --set 'securityContext.capabilities.drop={NET_RAW}'
+refuse 'must be more than server.drainSeconds' --set terminationGracePeriodSeconds=30
+refuse 'tls.enabled needs tls.secretName' --set tls.enabled=true
+refuse 'auth.enabled needs auth.secretName' --set auth.enabled=true
+refuse 'set exactly one of maxUnavailable and minAvailable' --set podDisruptionBudget.minAvailable=1
+refuse 'minReplicas must not exceed' --set autoscaling.minReplicas=20 --set autoscaling.maxReplicas=10
+
+echo "$passed passed, $failed failed"
+((failed == 0))
