@@ -115,12 +115,19 @@ void Chain::Flush(EmitFn emit) noexcept {
 }
 
 absl::Status Chain::Update(size_t index, const ProcessorConfig& update) {
+  if (absl::Status status = ValidateUpdate(index, update); !status.ok()) return status;
+  stages_[index].processor->ApplyUpdate(update.params);
+  resolved_[index].params.Merge(update.params);
+  return absl::OkStatus();
+}
+
+absl::Status Chain::ValidateUpdate(size_t index, const ProcessorConfig& update) const {
   if (index >= stages_.size()) {
     return absl::InvalidArgumentError(absl::StrCat("update index ", index,
                                                    " is past the end of a chain of ",
                                                    stages_.size()));
   }
-  ProcessorConfig& current = resolved_[index];
+  const ProcessorConfig& current = resolved_[index];
   if (update.name != current.name) {
     return absl::InvalidArgumentError(absl::StrCat("chain[", index, "] is ", current.name,
                                                    ", not ", update.name));
@@ -129,8 +136,6 @@ absl::Status Chain::Update(size_t index, const ProcessorConfig& update) {
       !status.ok()) {
     return Prefixed(index, status);
   }
-  stages_[index].processor->ApplyUpdate(update.params);
-  current.params.Merge(update.params);
   return absl::OkStatus();
 }
 

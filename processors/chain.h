@@ -53,8 +53,12 @@ class Chain {
   // round(frames_in x out_rate / in_rate) frames. Real-time safe.
   void Flush(EmitFn emit) noexcept;
 
-  // Validates `update` against processor `index` and applies it at the next block. On error
-  // nothing changes. Allocates (validation), so it runs between chunks, not inside one.
+  // Checks `update` against processor `index` without applying it: the processor's name,
+  // runtime-updatability and range of each parameter set. Allocates.
+  absl::Status ValidateUpdate(size_t index, const ProcessorConfig& update) const;
+
+  // Validates `update` and applies it at the next block; the processor ramps to the new
+  // values. On error nothing changes. Allocates (validation), so it runs between chunks.
   absl::Status Update(size_t index, const ProcessorConfig& update);
 
   uint64_t frames_in() const { return frames_in_; }

@@ -1,0 +1,137 @@
+#include "service/flags.h"
+
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+ABSL_FLAG(std::string, host, "0.0.0.0", "Address the gRPC, metrics and health listeners bind.");
+ABSL_FLAG(int, port, 50051, "gRPC port (0 = any free port).");
+ABSL_FLAG(int, metrics_port, 9090, "Prometheus /metrics port (0 = any free port).");
+ABSL_FLAG(int, health_port, 0, "Plaintext port serving only grpc.health.v1.Health (0 = off).");
+ABSL_FLAG(std::string, port_file, "",
+          "Write {\"grpc\":P,\"metrics\":M,\"health\":H} here once every listener is bound.");
+ABSL_FLAG(int, workers, 0, "DSP worker threads (0 = one per core).");
+ABSL_FLAG(int, cq_threads, 0, "gRPC completion-queue threads (0 = one per core).");
+ABSL_FLAG(int, max_streams, 1000, "Concurrent Process streams; more are RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_chain_length, 32, "Processors per chain.");
+ABSL_FLAG(int64_t, max_chunk_bytes, 1048576, "Bytes of audio per chunk.");
+ABSL_FLAG(int64_t, max_message_bytes, 34603008, "Bytes per gRPC message received.");
+ABSL_FLAG(int, stream_queue_chunks, 8,
+          "Chunks a stream may have waiting for processing, and processed waiting to be sent.");
+ABSL_FLAG(double, max_stream_seconds, 14400, "Audio seconds per stream; more is OUT_OF_RANGE.");
+ABSL_FLAG(double, idle_timeout_seconds, 60,
+          "Seconds the server waits for a chunk before DEADLINE_EXCEEDED.");
+ABSL_FLAG(double, drain_seconds, 30,
+          "On SIGTERM, seconds running streams may go on before they end UNAVAILABLE.");
+ABSL_FLAG(bool, reflection, true, "Serve gRPC server reflection.");
+ABSL_FLAG(std::string, log_format, "json", "Log line format: json or text.");
+ABSL_FLAG(std::string, log_level, "info", "Least severe level logged: debug, info, warning, error.");
+
+namespace audioproc {
+namespace {
+
+// Flags defined in this file are the server's; Abseil's own flags are left alone.
+bool IsServerFlag(const absl::CommandLineFlag& flag) {
+  return absl::EndsWith(flag.Filename(), "service/flags.cc");
+}
+
+absl::Status CheckAtLeast(absl::string_view flag, double value, double min) {
+  if (value < min) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, " must be at least ", min, ", got ", value));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPort(absl::string_view flag, int value) {
+  if (value < 0 || value > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, " must be in [0, 65535], got ", value));
+  }
+  return absl::OkStatus();
+}
+
+int Cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+}  // namespace
+
+absl::Status ApplyEnvironmentToFlags() {
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (!IsServerFlag(*flag)) continue;
+    const std::string variable = absl::StrCat("AUDIOPROC_", absl::AsciiStrToUpper(name));
+    const char* value = std::getenv(variable.c_str());
+    if (value == nullptr) continue;
+    std::string error;
+    if (!flag->ParseFrom(value, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("environment variable ", variable, "='", value, "': ", error));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
+  ServerOptions options;
+  options.host = absl::GetFlag(FLAGS_host);
+  options.port = absl::GetFlag(FLAGS_port);
+  options.metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  options.health_port = absl::GetFlag(FLAGS_health_port);
+  options.port_file = absl::GetFlag(FLAGS_port_file);
+  options.workers = absl::GetFlag(FLAGS_workers);
+  options.cq_threads = absl::GetFlag(FLAGS_cq_threads);
+  options.max_streams = absl::GetFlag(FLAGS_max_streams);
+  options.max_chain_length = absl::GetFlag(FLAGS_max_chain_length);
+  options.max_chunk_bytes = absl::GetFlag(FLAGS_max_chunk_bytes);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.stream_queue_chunks = absl::GetFlag(FLAGS_stream_queue_chunks);
+  options.max_stream_seconds = absl::GetFlag(FLAGS_max_stream_seconds);
+  options.idle_timeout_seconds = absl::GetFlag(FLAGS_idle_timeout_seconds);
+  options.drain_seconds = absl::GetFlag(FLAGS_drain_seconds);
+  options.reflection = absl::GetFlag(FLAGS_reflection);
+
+  for (auto [flag, port] : {std::pair{"port", options.port},
+                            std::pair{"metrics_port", options.metrics_port},
+                            std::pair{"health_port", options.health_port}}) {
+    if (absl::Status status = CheckPort(flag, port); !status.ok()) return status;
+  }
+  if (options.workers == 0) options.workers = Cores();
+  if (options.cq_threads == 0) options.cq_threads = Cores();
+  for (auto [flag, value, min] : {std::tuple{"workers", double(options.workers), 1.0},
+                                  std::tuple{"cq_threads", double(options.cq_threads), 1.0},
+                                  std::tuple{"max_streams", double(options.max_streams), 1.0},
+                                  std::tuple{"max_chain_length", double(options.max_chain_length), 1.0},
+                                  std::tuple{"max_chunk_bytes", double(options.max_chunk_bytes), 1.0},
+                                  std::tuple{"max_message_bytes", double(options.max_message_bytes), 1024.0},
+                                  std::tuple{"stream_queue_chunks", double(options.stream_queue_chunks), 1.0},
+                                  std::tuple{"max_stream_seconds", options.max_stream_seconds, 0.001},
+                                  std::tuple{"idle_timeout_seconds", options.idle_timeout_seconds, 0.001},
+                                  std::tuple{"drain_seconds", options.drain_seconds, 0.0}}) {
+    if (absl::Status status = CheckAtLeast(flag, value, min); !status.ok()) return status;
+  }
+  return options;
+}
+
+absl::StatusOr<LogOptions> LogOptionsFromFlags() {
+  LogOptions options;
+  const std::string format = absl::GetFlag(FLAGS_log_format);
+  if (format == "json") {
+    options.format = LogFormat::kJson;
+  } else if (format == "text") {
+    options.format = LogFormat::kText;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log_format must be json or text, got '", format, "'"));
+  }
+  absl::StatusOr<LogLevel> level = ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  if (!level.ok()) return level.status();
+  options.level = *level;
+  return options;
+}
+
+}  // namespace audioproc

@@ -1,0 +1,106 @@
+#include "service/metrics.h"
+
+#include <exception>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace audioproc {
+namespace {
+
+// Latencies from 50 us to 2.5 s: a chunk is processed in well under a millisecond, but queue
+// waits under overload and slow clients reach seconds.
+prometheus::Histogram::BucketBoundaries LatencyBuckets() {
+  return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+          0.025,   0.05,   0.1,     0.25,   0.5,   1.0,    2.5};
+}
+
+}  // namespace
+
+std::string StatusCodeName(grpc::StatusCode code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  streams_active_ = &prometheus::BuildGauge()
+                         .Name("audioproc_streams_active")
+                         .Help("Process streams currently open.")
+                         .Register(*registry_)
+                         .Add({});
+  streams_total_ = &prometheus::BuildCounter()
+                        .Name("audioproc_streams_total")
+                        .Help("Process streams ended, by final gRPC status code.")
+                        .Register(*registry_);
+  rejections_ = &prometheus::BuildCounter()
+                     .Name("audioproc_rejections_total")
+                     .Help("Calls refused before any processing, by reason.")
+                     .Register(*registry_);
+  chunks_ = &prometheus::BuildCounter()
+                 .Name("audioproc_chunks_total")
+                 .Help("Audio chunks processed.")
+                 .Register(*registry_)
+                 .Add({});
+  audio_seconds_ = &prometheus::BuildCounter()
+                        .Name("audioproc_audio_seconds_total")
+                        .Help("Seconds of input audio processed.")
+                        .Register(*registry_)
+                        .Add({});
+  auto& bytes = prometheus::BuildCounter()
+                    .Name("audioproc_bytes_total")
+                    .Help("Audio payload bytes received (in) and sent (out).")
+                    .Register(*registry_);
+  bytes_in_ = &bytes.Add({{"direction", "in"}});
+  bytes_out_ = &bytes.Add({{"direction", "out"}});
+  processor_seconds_ = &prometheus::BuildHistogram()
+                            .Name("audioproc_processor_seconds")
+                            .Help("Time each processor spent on one chunk, in seconds.")
+                            .Register(*registry_);
+  queue_wait_ = &prometheus::BuildHistogram()
+                     .Name("audioproc_queue_wait_seconds")
+                     .Help("Time a received chunk waited before a worker processed it, in seconds.")
+                     .Register(*registry_)
+                     .Add({}, LatencyBuckets());
+  chunk_latency_ = &prometheus::BuildHistogram()
+                        .Name("audioproc_chunk_latency_seconds")
+                        .Help("Time from receiving a chunk to writing its response, in seconds.")
+                        .Register(*registry_)
+                        .Add({}, LatencyBuckets());
+  executor_queue_depth_ = &prometheus::BuildGauge()
+                               .Name("audioproc_executor_queue_depth")
+                               .Help("Stream tasks waiting for a DSP worker.")
+                               .Register(*registry_)
+                               .Add({});
+}
+
+absl::StatusOr<int> Metrics::Serve(const std::string& host, int port) {
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(absl::StrCat(host, ":", port));
+  } catch (const std::exception& e) {
+    // civetweb reports a port in use by throwing; this is the only exception we catch, at
+    // the edge of the library that throws it.
+    return absl::UnavailableError(
+        absl::StrCat("--metrics_port=", port, " could not be bound: ", e.what()));
+  }
+  exposer_->RegisterCollectable(registry_);
+  const std::vector<int> ports = exposer_->GetListeningPorts();
+  if (ports.empty()) return absl::UnavailableError("the metrics listener bound no port");
+  return ports.front();
+}
+
+prometheus::Counter& Metrics::StreamsTotal(grpc::StatusCode code) {
+  return streams_total_->Add({{"code", StatusCodeName(code)}});
+}
+
+prometheus::Counter& Metrics::Rejections(absl::string_view reason) {
+  return rejections_->Add({{"reason", std::string(reason)}});
+}
+
+prometheus::Histogram& Metrics::ProcessorSeconds(absl::string_view processor) {
+  // Per-chunk processor times: from 1 us to 50 ms.
+  return processor_seconds_->Add({{"processor", std::string(processor)}},
+                                 prometheus::Histogram::BucketBoundaries{
+                                     0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005,
+                                     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05});
+}
+
+}  // namespace audioproc

@@ -1,0 +1,73 @@
+// Metrics: the Prometheus metrics of DESIGN §7, in base units, each with help text, and the
+// /metrics exposer.
+//
+// Families are created once; per-label children are looked up when a stream starts (not per
+// chunk), so the hot path only increments counters and observes histograms, which
+// prometheus-cpp does with atomics.
+// Thread safety: all members may be used from any thread.
+#ifndef AUDIOPROC_SERVICE_METRICS_H_
+#define AUDIOPROC_SERVICE_METRICS_H_
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/support/status.h"
+
+namespace audioproc {
+
+class Metrics {
+ public:
+  Metrics();
+
+  // Serves /metrics on host:port (port 0 = any free). Returns the bound port.
+  absl::StatusOr<int> Serve(const std::string& host, int port);
+
+  prometheus::Registry& registry() { return *registry_; }
+
+  prometheus::Gauge& streams_active() { return *streams_active_; }
+  prometheus::Counter& chunks() { return *chunks_; }
+  prometheus::Counter& audio_seconds() { return *audio_seconds_; }
+  prometheus::Counter& bytes_in() { return *bytes_in_; }
+  prometheus::Counter& bytes_out() { return *bytes_out_; }
+  prometheus::Histogram& queue_wait() { return *queue_wait_; }
+  prometheus::Histogram& chunk_latency() { return *chunk_latency_; }
+  prometheus::Gauge& executor_queue_depth() { return *executor_queue_depth_; }
+
+  // audioproc_streams_total{code}: streams by final gRPC status code.
+  prometheus::Counter& StreamsTotal(grpc::StatusCode code);
+  // audioproc_rejections_total{reason}: calls refused before any work (max_streams,
+  // draining, unauthenticated, ...).
+  prometheus::Counter& Rejections(absl::string_view reason);
+  // audioproc_processor_seconds{processor}: time in each processor per chunk.
+  prometheus::Histogram& ProcessorSeconds(absl::string_view processor);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  prometheus::Family<prometheus::Counter>* streams_total_;
+  prometheus::Family<prometheus::Counter>* rejections_;
+  prometheus::Family<prometheus::Histogram>* processor_seconds_;
+  prometheus::Gauge* streams_active_;
+  prometheus::Counter* chunks_;
+  prometheus::Counter* audio_seconds_;
+  prometheus::Counter* bytes_in_;
+  prometheus::Counter* bytes_out_;
+  prometheus::Histogram* queue_wait_;
+  prometheus::Histogram* chunk_latency_;
+  prometheus::Gauge* executor_queue_depth_;
+};
+
+// "OK", "INVALID_ARGUMENT", ... as gRPC spells them.
+std::string StatusCodeName(grpc::StatusCode code);
+
+}  // namespace audioproc
+
+#endif  // AUDIOPROC_SERVICE_METRICS_H_

@@ -1,0 +1,81 @@
+// AudioprocServer: the audioproc gRPC server: AudioProcessor on the asynchronous
+// completion-queue API (several queues, one polling thread each), the DSP executor, health,
+// reflection, and the Prometheus exposer.
+//
+//   AudioprocServer server(options);
+//   RETURN_IF_ERROR(server.Start());   // binds; writes --port_file
+//   ...                                // SIGTERM:
+//   server.Drain();                    // NOT_SERVING, streams finish or end UNAVAILABLE, stop
+//
+// Thread safety: Start, Drain and Shutdown are called from one controlling thread; Hurry may
+// be called from any thread while Drain runs.
+#ifndef AUDIOPROC_SERVICE_SERVER_H_
+#define AUDIOPROC_SERVICE_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "audioproc/v1/audioproc.grpc.pb.h"
+#include "processors/registry.h"
+#include "service/executor.h"
+#include "service/metrics.h"
+#include "service/server_options.h"
+#include "service/server_state.h"
+
+namespace audioproc {
+
+class AudioprocServer {
+ public:
+  explicit AudioprocServer(ServerOptions options,
+                           const ProcessorRegistry& registry = ProcessorRegistry::Default());
+  // Shuts down at once if still running.
+  ~AudioprocServer();
+  AudioprocServer(const AudioprocServer&) = delete;
+  AudioprocServer& operator=(const AudioprocServer&) = delete;
+
+  // Binds every listener, starts the threads, marks health SERVING and writes --port_file.
+  absl::Status Start();
+
+  int grpc_port() const { return grpc_port_; }
+  int metrics_port() const { return metrics_port_; }
+  ServerState& state() { return *state_; }
+  Metrics& metrics() { return metrics_; }
+
+  // The drain of DESIGN §5: every health status turns NOT_SERVING and new Process calls are
+  // refused UNAVAILABLE while the listeners stay up; running streams go on until they finish
+  // or --drain_seconds pass, then the rest end UNAVAILABLE (accepted chunks answered first);
+  // then Shutdown. Blocks until done.
+  void Drain();
+  // Makes a running (or later) Drain stop waiting for streams (a second signal).
+  void Hurry() { hurry_ = true; }
+  // Stops gRPC, drains the completion queues and joins every thread. Blocks.
+  void Shutdown();
+
+ private:
+  void PollQueue(grpc::ServerCompletionQueue* cq);
+  void SetServing(bool serving);
+  absl::Status WritePortFile() const;
+
+  const ServerOptions options_;
+  const ProcessorRegistry& registry_;
+  Metrics metrics_;
+  v1::AudioProcessor::AsyncService service_;
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<ServerState> state_;
+  std::unique_ptr<grpc::Server> server_;
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
+  std::vector<std::thread> queue_threads_;
+  int grpc_port_ = 0;
+  int metrics_port_ = 0;
+  std::atomic<bool> hurry_{false};
+  bool running_ = false;
+};
+
+}  // namespace audioproc
+
+#endif  // AUDIOPROC_SERVICE_SERVER_H_

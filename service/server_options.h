@@ -1,0 +1,32 @@
+// ServerOptions: everything that configures a running audioproc server. Filled from flags by
+// main (flags.h) and directly by in-process tests.
+#ifndef AUDIOPROC_SERVICE_SERVER_OPTIONS_H_
+#define AUDIOPROC_SERVICE_SERVER_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace audioproc {
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  int port = 50051;          // 0 = any free port
+  int metrics_port = 9090;   // 0 = any free port; -1 = no metrics listener (tests)
+  int health_port = 0;       // 0 = off
+  std::string port_file;     // JSON of the bound ports, written once all are bound
+  int workers = 0;           // 0 = one per core
+  int cq_threads = 0;        // 0 = one per core
+  int max_streams = 1000;
+  int max_chain_length = 32;
+  int64_t max_chunk_bytes = 1048576;
+  int64_t max_message_bytes = 34603008;
+  int stream_queue_chunks = 8;
+  double max_stream_seconds = 14400;
+  double idle_timeout_seconds = 60;
+  double drain_seconds = 30;
+  bool reflection = true;
+};
+
+}  // namespace audioproc
+
+#endif  // AUDIOPROC_SERVICE_SERVER_OPTIONS_H_

@@ -1,0 +1,73 @@
+#include "service/server_state.h"
+
+#include <vector>
+
+#include "absl/strings/str_format.h"
+
+namespace audioproc {
+
+bool ServerState::TryAdmit(StreamHandle* stream) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (static_cast<int>(streams_.size()) >= options_.max_streams) return false;
+    streams_.insert(stream);
+  }
+  metrics_.streams_active().Increment();
+  return true;
+}
+
+void ServerState::Release(StreamHandle* stream) {
+  {
+    absl::MutexLock lock(&mu_);
+    streams_.erase(stream);
+  }
+  metrics_.streams_active().Decrement();
+}
+
+int ServerState::active_streams() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(streams_.size());
+}
+
+void ServerState::CallStarted() {
+  absl::MutexLock lock(&mu_);
+  ++live_calls_;
+}
+
+void ServerState::CallEnded() {
+  absl::MutexLock lock(&mu_);
+  --live_calls_;
+}
+
+int ServerState::live_calls() const {
+  absl::MutexLock lock(&mu_);
+  return live_calls_;
+}
+
+bool ServerState::AwaitNoStreams(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithDeadline(
+      absl::Condition(+[](absl::flat_hash_set<StreamHandle*>* streams) { return streams->empty(); },
+                      &streams_),
+      deadline);
+}
+
+bool ServerState::AwaitNoCalls(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithDeadline(
+      absl::Condition(+[](int* calls) { return *calls == 0; }, &live_calls_), deadline);
+}
+
+void ServerState::AbortAll(const absl::Status& status) {
+  // Abort only queues work and never ends a stream synchronously, so calling it under mu_
+  // cannot re-enter Release; and a handle stays valid while mu_ is held, because a stream
+  // leaves streams_ only through Release, which needs mu_.
+  absl::MutexLock lock(&mu_);
+  for (StreamHandle* stream : streams_) stream->Abort(status);
+}
+
+std::string ServerState::NewStreamId() {
+  return absl::StrFormat("s-%x-%d", id_prefix_, next_stream_.fetch_add(1));
+}
+
+}  // namespace audioproc

@@ -1,0 +1,90 @@
+// ServerState: what every call object of one server shares: options, the processor registry,
+// the executor, metrics, admission (the max_streams budget), and the drain switch.
+// Thread safety: thread-safe; counters are guarded by mu_ or atomic.
+#ifndef AUDIOPROC_SERVICE_SERVER_STATE_H_
+#define AUDIOPROC_SERVICE_SERVER_STATE_H_
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "audioproc/v1/audioproc.grpc.pb.h"
+#include "processors/registry.h"
+#include "service/executor.h"
+#include "service/metrics.h"
+#include "service/server_options.h"
+
+namespace audioproc {
+
+// The part of a live stream the server may need to reach from outside its call object.
+class StreamHandle {
+ public:
+  virtual ~StreamHandle() = default;
+  // Ends the stream with `status` once the chunks it has accepted are answered.
+  virtual void Abort(const absl::Status& status) = 0;
+};
+
+class ServerState {
+ public:
+  ServerState(const ServerOptions& options, const ProcessorRegistry& registry,
+              Executor& executor, Metrics& metrics, v1::AudioProcessor::AsyncService& service)
+      : options_(options),
+        registry_(registry),
+        executor_(executor),
+        metrics_(metrics),
+        service_(service) {}
+
+  const ServerOptions& options() const { return options_; }
+  const ProcessorRegistry& registry() const { return registry_; }
+  Executor& executor() { return executor_; }
+  Metrics& metrics() { return metrics_; }
+  v1::AudioProcessor::AsyncService& service() { return service_; }
+
+  // Admits a new stream unless --max_streams are open; registers it for Abort. The check
+  // and the increment are one step, so a burst cannot overshoot the limit.
+  bool TryAdmit(StreamHandle* stream);
+  // A stream admitted by TryAdmit has ended.
+  void Release(StreamHandle* stream);
+  int active_streams() const;
+
+  // Call objects alive (admitted or not, excluding those still waiting for a call). The
+  // server shuts gRPC down only once none is left.
+  void CallStarted();
+  void CallEnded();
+  int live_calls() const;
+
+  bool draining() const { return draining_.load(std::memory_order_acquire); }
+  void set_draining() { draining_.store(true, std::memory_order_release); }
+
+  // Waits until no stream is open or `deadline`; true if none is open.
+  bool AwaitNoStreams(absl::Time deadline);
+  // Waits until no call object is alive or `deadline`.
+  bool AwaitNoCalls(absl::Time deadline);
+  // Aborts every open stream with `status`.
+  void AbortAll(const absl::Status& status);
+
+  // A fresh id for a stream whose config leaves stream_id empty.
+  std::string NewStreamId();
+
+ private:
+  const ServerOptions& options_;
+  const ProcessorRegistry& registry_;
+  Executor& executor_;
+  Metrics& metrics_;
+  v1::AudioProcessor::AsyncService& service_;
+  std::atomic<bool> draining_{false};
+  std::atomic<uint64_t> next_stream_{1};
+  const uint64_t id_prefix_ = absl::ToUnixMicros(absl::Now());
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_set<StreamHandle*> streams_ ABSL_GUARDED_BY(mu_);
+  int live_calls_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace audioproc
+
+#endif  // AUDIOPROC_SERVICE_SERVER_STATE_H_

@@ -1,0 +1,119 @@
+#include "service/stream_config.h"
+
+#include "absl/strings/str_cat.h"
+#include "service/spec_translation.h"
+
+namespace audioproc {
+namespace {
+
+constexpr char kEncodings[] = "PCM_S16LE, PCM_S24LE, PCM_S32LE, PCM_F32LE, MULAW, ALAW";
+
+}  // namespace
+
+std::optional<SampleEncoding> FromProtoEncoding(v1::Encoding encoding) {
+  switch (encoding) {
+    case v1::PCM_S16LE:
+      return SampleEncoding::kS16;
+    case v1::PCM_S24LE:
+      return SampleEncoding::kS24;
+    case v1::PCM_S32LE:
+      return SampleEncoding::kS32;
+    case v1::PCM_F32LE:
+      return SampleEncoding::kF32;
+    case v1::MULAW:
+      return SampleEncoding::kMulaw;
+    case v1::ALAW:
+      return SampleEncoding::kAlaw;
+    default:
+      return std::nullopt;
+  }
+}
+
+v1::Encoding ToProtoEncoding(SampleEncoding encoding) {
+  switch (encoding) {
+    case SampleEncoding::kS16:
+      return v1::PCM_S16LE;
+    case SampleEncoding::kS24:
+      return v1::PCM_S24LE;
+    case SampleEncoding::kS32:
+      return v1::PCM_S32LE;
+    case SampleEncoding::kF32:
+      return v1::PCM_F32LE;
+    case SampleEncoding::kMulaw:
+      return v1::MULAW;
+    case SampleEncoding::kAlaw:
+      return v1::ALAW;
+  }
+  return v1::ENCODING_UNSPECIFIED;
+}
+
+bool IsValidStreamId(absl::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+absl::Status Prefixed(absl::string_view prefix, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
+}
+
+absl::StatusOr<PipelineConfig> ToPipelineConfig(const v1::StreamConfig& config,
+                                                const StreamLimits& limits,
+                                                absl::string_view assigned_stream_id) {
+  PipelineConfig pipeline;
+  if (!config.has_input()) {
+    return absl::InvalidArgumentError(
+        "config.input is required: {encoding, sample_rate_hz, channels}");
+  }
+  std::optional<SampleEncoding> input_encoding = FromProtoEncoding(config.input().encoding());
+  if (!input_encoding) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config.input.encoding must be one of ", kEncodings));
+  }
+  pipeline.input = {*input_encoding, config.input().sample_rate_hz(), config.input().channels()};
+
+  // Unset output fields are the input's.
+  pipeline.output = pipeline.input;
+  if (config.has_output()) {
+    const v1::AudioFormat& output = config.output();
+    if (output.encoding() != v1::ENCODING_UNSPECIFIED) {
+      std::optional<SampleEncoding> encoding = FromProtoEncoding(output.encoding());
+      if (!encoding) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("config.output.encoding must be one of ", kEncodings));
+      }
+      pipeline.output.encoding = *encoding;
+    }
+    if (output.sample_rate_hz() != 0) pipeline.output.sample_rate_hz = output.sample_rate_hz();
+    if (output.channels() != 0) pipeline.output.channels = output.channels();
+  }
+
+  if (config.chain_size() > limits.max_chain_length) {
+    return absl::InvalidArgumentError(absl::StrCat("config.chain has ", config.chain_size(),
+                                                   " processors, more than --max_chain_length=",
+                                                   limits.max_chain_length));
+  }
+  for (int i = 0; i < config.chain_size(); ++i) {
+    absl::StatusOr<ProcessorConfig> processor = ConfigFromSpec(config.chain(i));
+    if (!processor.ok()) return Prefixed(absl::StrCat("config.chain[", i, "] "), processor.status());
+    pipeline.chain.push_back(*std::move(processor));
+  }
+
+  if (config.stream_id().empty()) {
+    pipeline.stream_id = std::string(assigned_stream_id);
+  } else if (IsValidStreamId(config.stream_id())) {
+    pipeline.stream_id = config.stream_id();
+  } else {
+    return absl::InvalidArgumentError(
+        "config.stream_id must match [A-Za-z0-9._:-]{1,128} (or be empty to get one assigned)");
+  }
+  pipeline.dither = config.dither() == v1::DITHER_TPDF;
+  pipeline.measure_levels = !config.metrics().omit_levels();
+  return pipeline;
+}
+
+}  // namespace audioproc

@@ -1,0 +1,82 @@
+// Every server flag is also AUDIOPROC_<NAME>; the command line wins.
+#include "service/flags.h"
+
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace audioproc {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::StatusIs;
+
+class FlagsTest : public ::testing::Test {
+ protected:
+  absl::FlagSaver saver_;  // restores every flag after each test
+  void TearDown() override {
+    unsetenv("AUDIOPROC_MAX_STREAMS");
+    unsetenv("AUDIOPROC_PORT");
+    unsetenv("AUDIOPROC_REFLECTION");
+  }
+};
+
+TEST_F(FlagsTest, DefaultsAreTheContracts) {
+  absl::StatusOr<ServerOptions> options = ServerOptionsFromFlags();
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->port, 50051);
+  EXPECT_EQ(options->metrics_port, 9090);
+  EXPECT_EQ(options->health_port, 0);
+  EXPECT_EQ(options->max_streams, 1000);
+  EXPECT_EQ(options->max_chain_length, 32);
+  EXPECT_EQ(options->max_chunk_bytes, 1048576);
+  EXPECT_EQ(options->max_message_bytes, 34603008);
+  EXPECT_EQ(options->stream_queue_chunks, 8);
+  EXPECT_EQ(options->max_stream_seconds, 14400);
+  EXPECT_EQ(options->idle_timeout_seconds, 60);
+  EXPECT_EQ(options->drain_seconds, 30);
+  EXPECT_TRUE(options->reflection);
+  EXPECT_GE(options->workers, 1);
+  EXPECT_GE(options->cq_threads, 1);
+}
+
+TEST_F(FlagsTest, EnvironmentVariablesSetFlags) {
+  setenv("AUDIOPROC_MAX_STREAMS", "7", 1);
+  setenv("AUDIOPROC_REFLECTION", "false", 1);
+  ASSERT_TRUE(ApplyEnvironmentToFlags().ok());
+  absl::StatusOr<ServerOptions> options = ServerOptionsFromFlags();
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->max_streams, 7);
+  EXPECT_FALSE(options->reflection);
+}
+
+TEST_F(FlagsTest, CommandLineWinsOverEnvironment) {
+  setenv("AUDIOPROC_PORT", "6000", 1);
+  ASSERT_TRUE(ApplyEnvironmentToFlags().ok());
+  const char* argv[] = {"audioproc-server", "--port=7000"};
+  absl::ParseCommandLine(2, const_cast<char**>(argv));
+  absl::StatusOr<ServerOptions> options = ServerOptionsFromFlags();
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->port, 7000);
+}
+
+TEST_F(FlagsTest, MalformedEnvironmentValueNamesTheVariable) {
+  setenv("AUDIOPROC_MAX_STREAMS", "many", 1);
+  EXPECT_THAT(ApplyEnvironmentToFlags(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("AUDIOPROC_MAX_STREAMS")));
+}
+
+TEST_F(FlagsTest, OutOfRangeFlagsAreRefusedByName) {
+  std::string error;
+  ASSERT_TRUE(absl::FindCommandLineFlag("max_streams")->ParseFrom("0", &error));
+  EXPECT_THAT(ServerOptionsFromFlags(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--max_streams")));
+}
+
+}  // namespace
+}  // namespace audioproc
