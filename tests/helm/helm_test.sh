@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks of the Helm chart helm/audioproc, no cluster needed: `helm lint --strict`, then
-# `helm template` with the default values and with every option on (TLS, mutual TLS, tokens,
-# ServiceMonitor, headless Service), asserting properties of the rendered objects (gRPC
+# `helm template` with the default values, with every option on (TLS, tokens, ServiceMonitor,
+# headless Service) and with mutual TLS, asserting properties of the rendered objects (gRPC
 # probes on the right port, grace period longer than the drain, restricted securityContext,
 # the AUDIOPROC_* ConfigMap, HPA, PDB, the `helm test` hook), and that bad values are refused
 # by values.schema.json or by the chart's own checks.
@@ -32,19 +32,22 @@ failed=0
 pass() { passed=$((passed + 1)); echo "ok: $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
-# Every option on at once.
+# Every option on at once; then mutual TLS on top.
 full=(
-  --set tls.enabled=true --set tls.secretName=audioproc-tls --set tls.mutual=true
+  --set tls.enabled=true --set tls.secretName=audioproc-tls
   --set auth.enabled=true --set auth.secretName=audioproc-tokens
   --set metrics.serviceMonitor.enabled=true --set headless.enabled=true
   --set server.workers=2 --set server.cqThreads=2 --set server.drainSeconds=120
 )
+mtls=("${full[@]}" --set tls.mutual=true)
 
 # --- lint ------------------------------------------------------------------------------------
 if out="$("$helm" lint --strict "$chart" 2>&1)"; then pass "helm lint --strict (defaults)"
 else fail "helm lint --strict (defaults)"; echo "$out"; fi
 if out="$("$helm" lint --strict "$chart" "${full[@]}" 2>&1)"; then pass "helm lint --strict (all options)"
 else fail "helm lint --strict (all options)"; echo "$out"; fi
+if out="$("$helm" lint --strict "$chart" "${mtls[@]}" 2>&1)"; then pass "helm lint --strict (mutual TLS)"
+else fail "helm lint --strict (mutual TLS)"; echo "$out"; fi
 
 # --- rendered objects ------------------------------------------------------------------------
 # check MODE FILE: assertions on the objects of a `helm template` output; prints ok:/FAIL:
@@ -117,7 +120,7 @@ expect(isinstance(grace, int) and grace > drain,
        f"terminationGracePeriodSeconds ({grace}) > drain seconds ({drain})")
 
 # Probes: native gRPC, on the health port with TLS, else on the gRPC port.
-tls = mode == "full"
+tls = mode in ("full", "mtls")
 probe_port = 8081 if tls else 50051
 for name in ("livenessProbe", "readinessProbe", "startupProbe"):
     p = c.get(name) or {}
@@ -164,7 +167,7 @@ if svcs:
     expect(svcs[0]["spec"]["selector"] == dep["spec"]["selector"]["matchLabels"],
            "Service selects the Deployment's pods")
 headless = [s for s in objects("Service") if s["spec"].get("clusterIP") == "None"]
-expect(len(headless) == (1 if mode == "full" else 0), "headless Service only when enabled")
+expect(len(headless) == (1 if tls else 0), "headless Service only when enabled")
 
 # HPA and PDB.
 hpa = one("HorizontalPodAutoscaler")
@@ -181,22 +184,35 @@ if pdb:
            "PDB selects the Deployment's pods")
 
 # helm test hook: the audioproc image running audioproc-client --list against the Service.
+# With mutual TLS there is none (the client has no client-certificate flags).
 hooks = [d for d in objects("Pod") if is_hook(d)]
-expect(len(hooks) == 1 and hooks[0]["metadata"]["annotations"]["helm.sh/hook"] == "test",
-       "one helm test hook Pod")
+if mode == "mtls":
+    expect(not hooks, "no helm test hook with mutual TLS")
+else:
+    expect(len(hooks) == 1 and hooks[0]["metadata"]["annotations"]["helm.sh/hook"] == "test",
+           "one helm test hook Pod")
 if hooks:
-    hc = hooks[0]["spec"]["containers"][0]
-    cmdline = (hc.get("command") or []) + (hc.get("args") or [])
+    hook = hooks[0]
+    hc = hook["spec"]["containers"][0]
+    command, args = hc.get("command") or [], hc.get("args") or []
     expect(hc["image"] == c["image"], "test hook uses the release's image")
-    expect(cmdline[0].endswith("audioproc-client") and "--list" in cmdline, "test hook runs audioproc-client --list")
-    expect(f"--addr={svcs[0]['metadata']['name']}:50051" in cmdline if svcs else False,
+    expect(any("/usr/local/bin/audioproc-client" in x for x in command) and "--list" in args,
+           "test hook runs audioproc-client --list")
+    expect(f"--addr={svcs[0]['metadata']['name']}:50051" in args if svcs else False,
            "test hook calls the Service's gRPC port")
     expect(hc.get("securityContext", {}).get("allowPrivilegeEscalation") is False,
            "test hook is restricted too")
-    expect(hooks[0]["spec"].get("restartPolicy") == "Never", "test hook restartPolicy Never")
+    expect(hook["spec"].get("restartPolicy") == "Never", "test hook restartPolicy Never")
+    expect(hook["metadata"]["labels"].get("app.kubernetes.io/component") == "test",
+           "test hook is not selected by the Service")
+    if tls:
+        expect("--tls_ca=/etc/audioproc/tls/ca.crt" in args, "test hook verifies the server with the CA")
+        expect("AUDIOPROC_TOKEN=" in " ".join(command), "test hook sends a token from the tokens file")
+        hmounts = {m["name"] for m in hc.get("volumeMounts", [])}
+        expect(hmounts == {"tls", "auth"}, "test hook mounts the TLS and tokens Secrets")
 
 sm = objects("ServiceMonitor")
-if mode == "full":
+if tls:
     expect(len(sm) == 1 and sm[0]["apiVersion"] == "monitoring.coreos.com/v1", "ServiceMonitor when enabled")
     if sm:
         expect(sm[0]["spec"]["endpoints"][0]["port"] == "metrics", "ServiceMonitor scrapes the metrics port")
@@ -205,7 +221,10 @@ if mode == "full":
     vols = {v["name"]: v for v in pod.get("volumes", [])}
     expect(env.get("AUDIOPROC_TLS_CERT") == "/etc/audioproc/tls/tls.crt", "TLS cert path")
     expect(env.get("AUDIOPROC_TLS_KEY") == "/etc/audioproc/tls/tls.key", "TLS key path")
-    expect(env.get("AUDIOPROC_TLS_CLIENT_CA") == "/etc/audioproc/tls/ca.crt", "mutual TLS client CA path")
+    if mode == "mtls":
+        expect(env.get("AUDIOPROC_TLS_CLIENT_CA") == "/etc/audioproc/tls/ca.crt", "mutual TLS client CA path")
+    else:
+        expect("AUDIOPROC_TLS_CLIENT_CA" not in env, "no client CA without tls.mutual")
     expect(env.get("AUDIOPROC_AUTH_TOKENS_FILE") == "/etc/audioproc/auth/tokens", "auth tokens file path")
     expect(mounts.get("tls", {}).get("mountPath") == "/etc/audioproc/tls" and "subPath" not in mounts.get("tls", {}),
            "TLS Secret mounted as a directory (no subPath, so rotation reaches the server)")
@@ -224,9 +243,10 @@ sys.exit(1 if failures else 0)
 PY
 }
 
-for mode in default full; do
+for mode in default full mtls; do
   args=()
   [[ $mode == full ]] && args=("${full[@]}")
+  [[ $mode == mtls ]] && args=("${mtls[@]}")
   if "$helm" template audioproc "$chart" "${args[@]}" >"$tmp/$mode.yaml" 2>"$tmp/$mode.err"; then
     pass "helm template ($mode)"
     if check "$mode" "$tmp/$mode.yaml" >"$tmp/$mode.check"; then

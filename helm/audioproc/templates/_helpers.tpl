@@ -28,11 +28,20 @@ already contains the chart name.
 {{- end }}
 
 {{/*
-Standard labels (app.kubernetes.io/*, helm.sh/chart).
+Standard labels (app.kubernetes.io/*, helm.sh/chart) of the server's objects.
 */}}
 {{- define "audioproc.labels" -}}
+{{ include "audioproc.commonLabels" . }}
+app.kubernetes.io/component: server
+{{- end }}
+
+{{/*
+Labels without the component, for objects of another component (the test hook).
+*/}}
+{{- define "audioproc.commonLabels" -}}
 helm.sh/chart: {{ include "audioproc.chart" . }}
-{{ include "audioproc.selectorLabels" . }}
+app.kubernetes.io/name: {{ include "audioproc.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: audioproc
