@@ -261,6 +261,29 @@ for mode in default full mtls; do
   fi
 done
 
+# --- NOTES.txt -------------------------------------------------------------------------------
+# `helm template` does not render NOTES.txt, and a template error there breaks `helm install`
+# only. So a copy of the chart renders it through a template that wraps it in YAML.
+cp -r "$chart" "$tmp/notes-chart"
+cp "$chart/templates/NOTES.txt" "$tmp/notes-chart/notes.txt"
+echo 'notes: {{ tpl (.Files.Get "notes.txt") . | quote }}' >"$tmp/notes-chart/templates/zz-notes.yaml"
+for mode in default full mtls; do
+  args=()
+  [[ $mode == full ]] && args=("${full[@]}")
+  [[ $mode == mtls ]] && args=("${mtls[@]}")
+  if "$helm" template audioproc "$tmp/notes-chart" -s templates/zz-notes.yaml "${args[@]}" \
+      >"$tmp/notes.yaml" 2>&1 &&
+    "$python" - "$mode" "$tmp/notes.yaml" <<'PY'
+import sys, yaml
+mode, notes = sys.argv[1], yaml.safe_load(open(sys.argv[2]))["notes"]
+assert "audioproc.default.svc:50051" in notes, notes
+assert ("helm test audioproc" in notes) == (mode != "mtls"), notes
+assert "45s after SIGTERM" in notes if mode == "default" else "135s after SIGTERM" in notes, notes
+PY
+  then pass "NOTES.txt renders ($mode)"
+  else fail "NOTES.txt ($mode)"; cat "$tmp/notes.yaml"; fi
+done
+
 # --- bad values are refused ------------------------------------------------------------------
 # refuse 'EXPECTED STDERR TEXT' --set ...: `helm template` must fail, saying that.
 refuse() {
