@@ -1,0 +1,251 @@
+// audioproc-client: streams an audio file through an audioproc server and writes the result.
+//
+//   audioproc-client --input=speech.wav --output=out.wav --realtime
+//       --chain='highpass:cutoff_hz=80,limiter:ceiling_db=-1'   (all on one line)
+//   audioproc-client --list
+//
+// Exits 0 on success; otherwise prints the status code name and message and exits 1.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "clients/audio_file.h"
+#include "clients/chain_parser.h"
+#include "clients/pcm.h"
+#include "clients/stream_client.h"
+#include "google/protobuf/util/json_util.h"
+
+ABSL_FLAG(std::string, addr, "localhost:50051", "Server address, host:port.");
+ABSL_FLAG(std::string, input, "",
+          "Audio file to stream: anything libsndfile reads (WAV, FLAC, Ogg Vorbis/Opus, AIFF, "
+          "...). 16-bit PCM is sent as PCM_S16LE, everything else as PCM_F32LE, unless a JSON "
+          "--chain StreamConfig sets input.encoding.");
+ABSL_FLAG(std::string, output, "",
+          "Where to write the processed audio, in the format the server reports in StreamReady; "
+          "the extension picks the container (.wav, .flac, .ogg, .opus, .aif, .aiff). Empty: "
+          "do not write.");
+ABSL_FLAG(std::string, chain, "",
+          "The processing chain: one-line 'highpass:cutoff_hz=80,limiter:ceiling_db=-1', or "
+          "proto3 JSON: a chain array '[{\"highpass\":{\"cutoffHz\":80}}]' or a whole "
+          "StreamConfig '{\"chain\":[...],\"metrics\":{...}}'. Empty: no processing.");
+ABSL_FLAG(uint32_t, chunk_ms, 20, "Milliseconds of input audio per chunk.");
+ABSL_FLAG(uint32_t, chunk_frames, 0, "Input frames per chunk; non-zero overrides --chunk_ms.");
+ABSL_FLAG(bool, realtime, false,
+          "Send chunks at the pace of the audio (chunk i at start + i x chunk duration), as a "
+          "live source would, instead of as fast as possible.");
+ABSL_FLAG(std::string, stream_id, "",
+          "Stream id, [A-Za-z0-9._:-]{1,128}. Empty: the server assigns one.");
+ABSL_FLAG(uint32_t, output_rate, 0,
+          "Output sample rate in Hz; the server appends a resampler. 0: the input's.");
+ABSL_FLAG(uint32_t, output_channels, 0,
+          "Output channel count; the server appends a standard down/upmix. 0: the input's.");
+ABSL_FLAG(std::string, output_encoding, "",
+          "Output sample encoding: PCM_S16LE, PCM_S24LE, PCM_S32LE, PCM_F32LE, MULAW, ALAW (or "
+          "s16, s24, s32, f32, mulaw, alaw). Empty: the input's.");
+ABSL_FLAG(bool, dither, false, "Ask for TPDF dither when the output encoding is an integer one.");
+ABSL_FLAG(std::string, token, "",
+          "Bearer token sent as 'authorization: Bearer <token>'. Empty: the AUDIOPROC_TOKEN "
+          "environment variable, if set (keeps the token out of the process list).");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM file of root certificates to verify the server with; setting it turns TLS on.");
+ABSL_FLAG(bool, tls, false, "Use TLS, verifying the server with the system's root certificates.");
+ABSL_FLAG(double, timeout_s, 0, "Give up on the call after this many seconds. 0: never.");
+ABSL_FLAG(bool, list, false,
+          "Print the server's processors and their parameters (ListProcessors) and exit.");
+ABSL_FLAG(bool, json, false,
+          "Print the StreamSummary (or, with --list, the ListProcessorsResponse) as proto3 JSON "
+          "instead of text.");
+
+namespace audioproc::client {
+namespace {
+
+std::string ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(message, &json, options).ok()) return "{}";
+  return json;
+}
+
+absl::StatusOr<StreamClientOptions> OptionsFromFlags() {
+  StreamClientOptions options;
+  options.address = absl::GetFlag(FLAGS_addr);
+  options.chunk_ms = absl::GetFlag(FLAGS_chunk_ms);
+  options.chunk_frames = absl::GetFlag(FLAGS_chunk_frames);
+  if (options.chunk_ms == 0 && options.chunk_frames == 0) {
+    return absl::InvalidArgumentError("--chunk_ms or --chunk_frames must be positive");
+  }
+  options.realtime = absl::GetFlag(FLAGS_realtime);
+  options.stream_id = absl::GetFlag(FLAGS_stream_id);
+  options.output.set_sample_rate_hz(absl::GetFlag(FLAGS_output_rate));
+  options.output.set_channels(absl::GetFlag(FLAGS_output_channels));
+  if (const std::string encoding = absl::GetFlag(FLAGS_output_encoding); !encoding.empty()) {
+    absl::StatusOr<v1::Encoding> parsed = ParseEncoding(encoding);
+    if (!parsed.ok()) return parsed.status();
+    options.output.set_encoding(*parsed);
+  }
+  options.dither = absl::GetFlag(FLAGS_dither);
+  options.bearer_token = absl::GetFlag(FLAGS_token);
+  if (const char* env = std::getenv("AUDIOPROC_TOKEN"); options.bearer_token.empty() && env) {
+    options.bearer_token = env;
+  }
+  options.use_tls = absl::GetFlag(FLAGS_tls);
+  options.tls_root_cert_path = absl::GetFlag(FLAGS_tls_ca);
+  options.timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout_s));
+  return options;
+}
+
+std::string Number(double value) { return absl::StrFormat("%g", value); }
+
+void PrintProcessors(const v1::ListProcessorsResponse& response) {
+  for (const v1::ProcessorInfo& processor : response.processors()) {
+    absl::PrintF("%s: %s\n", processor.name(), processor.summary());
+    for (const v1::ParameterInfo& p : processor.parameters()) {
+      std::string range = p.allowed_values_size() > 0
+                              ? absl::StrJoin(p.allowed_values(), "|")
+                              : absl::StrCat(Number(p.min()), "..", Number(p.max()));
+      std::string fallback = p.required()            ? "required"
+                             : p.has_default_value() ? Number(p.default_value())
+                                                     : "-";
+      absl::PrintF("  %-16s %-7s %-4s default %-9s range %-18s %s%s\n", p.name(), p.type(),
+                   p.unit().empty() ? "-" : p.unit(), fallback, range,
+                   p.runtime_updatable() ? "[rt] " : "", p.summary());
+    }
+  }
+}
+
+void PrintResult(const StreamResult& result) {
+  if (result.ready.has_value()) {
+    const v1::StreamReady& ready = *result.ready;
+    absl::PrintF("stream %s: output %s, latency %u frames\n", ready.stream_id(),
+                 FormatToString(ready.output()), ready.latency_frames());
+    absl::PrintF("chain: %s\n", ready.chain().empty() ? "(empty)" : FormatChain(ready.chain()));
+  }
+  if (!result.summary.has_value()) return;
+  const v1::StreamSummary& s = *result.summary;
+  absl::PrintF("frames in/out: %u / %u (%.3f s of audio), chunks: %u\n", s.frames_in(),
+               s.frames_out(), s.audio_seconds(), s.chunks());
+  absl::PrintF("wall time: %.3f s, real-time factor: %.4f\n", s.wall_seconds(),
+               s.real_time_factor());
+  for (const v1::ProcessorTiming& timing : s.processors()) {
+    absl::PrintF("  %-12s %10.3f ms\n", timing.name(), timing.seconds() * 1e3);
+  }
+  absl::PrintF("clipped samples: %u, non-finite input samples: %u\n", s.clipped_samples(),
+               s.nonfinite_samples());
+  if (s.has_integrated_lufs())
+    absl::PrintF("integrated loudness: %.1f LUFS\n", s.integrated_lufs());
+  if (!result.chunk_latency.empty()) {
+    std::vector<absl::Duration> latency = result.chunk_latency;
+    std::sort(latency.begin(), latency.end());
+    auto at = [&](double q) {
+      return absl::ToDoubleMilliseconds(latency[static_cast<size_t>(q * (latency.size() - 1))]);
+    };
+    absl::PrintF("chunk round trip: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", at(0.5), at(0.99),
+                 at(1.0));
+  }
+}
+
+absl::Status List(const StreamClient& client) {
+  absl::StatusOr<v1::ListProcessorsResponse> response = client.ListProcessors();
+  if (!response.ok()) return response.status();
+  if (absl::GetFlag(FLAGS_json)) {
+    absl::PrintF("%s", ToJson(*response));
+  } else {
+    PrintProcessors(*response);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Stream(const StreamClient& client) {
+  const std::string input_path = absl::GetFlag(FLAGS_input);
+  if (input_path.empty()) return absl::InvalidArgumentError("--input is required (or --list)");
+  const std::string output_path = absl::GetFlag(FLAGS_output);
+  if (!output_path.empty()) {
+    // Refuse an unwritable container before streaming minutes of audio.
+    if (absl::StatusOr<Container> c = ContainerForPath(output_path); !c.ok()) return c.status();
+  }
+  absl::StatusOr<v1::StreamConfig> config = ParseStreamConfig(absl::GetFlag(FLAGS_chain));
+  if (!config.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--chain: ", config.status().message()));
+  }
+  absl::StatusOr<PcmAudio> audio = ReadAudioFile(input_path, config->input().encoding());
+  if (!audio.ok()) return audio.status();
+  // The file decides the rate and channels; a JSON config that says otherwise is a mistake.
+  const v1::AudioFormat& wanted = config->input();
+  if ((wanted.sample_rate_hz() != 0 && wanted.sample_rate_hz() != audio->format.sample_rate_hz()) ||
+      (wanted.channels() != 0 && wanted.channels() != audio->format.channels())) {
+    return absl::InvalidArgumentError(absl::StrCat("--chain's StreamConfig.input says ",
+                                                   FormatToString(wanted), " but ", input_path,
+                                                   " is ", FormatToString(audio->format)));
+  }
+  *config->mutable_input() = audio->format;
+
+  StreamResult result = client.Process(*std::move(config), audio->data);
+  if (absl::GetFlag(FLAGS_json)) {
+    if (result.summary.has_value()) absl::PrintF("%s", ToJson(*result.summary));
+  } else {
+    PrintResult(result);
+  }
+  if (!result.status.ok()) {
+    absl::Status status = ToAbslStatus(result.status);
+    if (!result.ready.has_value()) return status;  // A refused config: nothing was streamed.
+    return absl::Status(status.code(),
+                        absl::StrCat(status.message(), " (", result.chunks.size(), " of ",
+                                     result.chunks_sent, " chunks answered)"));
+  }
+  if (!result.protocol_error.empty()) return absl::InternalError(result.protocol_error);
+  if (!output_path.empty()) {
+    if (absl::Status s = WriteAudioFile(output_path, {result.output, result.ready->output()});
+        !s.ok()) {
+      return s;
+    }
+    if (!absl::GetFlag(FLAGS_json)) absl::PrintF("wrote %s\n", output_path);
+  }
+  return absl::OkStatus();
+}
+
+int Main() {
+  absl::StatusOr<StreamClientOptions> options = OptionsFromFlags();
+  absl::Status status = options.status();
+  if (status.ok()) {
+    absl::StatusOr<std::unique_ptr<StreamClient>> client = StreamClient::Connect(*options);
+    status = !client.ok()                ? client.status()
+             : absl::GetFlag(FLAGS_list) ? List(**client)
+                                         : Stream(**client);
+  }
+  if (status.ok()) return 0;
+  absl::FPrintF(stderr, "audioproc-client: %s: %s\n", absl::StatusCodeToString(status.code()),
+                status.message());
+  return 1;
+}
+
+}  // namespace
+}  // namespace audioproc::client
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Streams an audio file through an audioproc server and writes the result.\n"
+      "  audioproc-client --input=in.wav --output=out.wav "
+      "--chain='highpass:cutoff_hz=80,limiter:ceiling_db=-1' [--realtime]\n"
+      "  audioproc-client --list");
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() > 1) {
+    absl::FPrintF(stderr, "audioproc-client: unexpected argument '%s' (see --help)\n",
+                  positional[1]);
+    return 1;
+  }
+  return audioproc::client::Main();
+}

@@ -1,0 +1,244 @@
+#include "clients/stream_client.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "clients/pcm.h"
+
+namespace audioproc::client {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (in == nullptr) {
+    return absl::NotFoundError(absl::StrCat("cannot open '", path, "': ", std::strerror(errno)));
+  }
+  std::string text;
+  char buffer[4096];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof(buffer), in.get())) > 0;) text.append(buffer, n);
+  return text;
+}
+
+void ApplyOverrides(const StreamClientOptions& options, v1::StreamConfig& config) {
+  if (!options.stream_id.empty()) config.set_stream_id(options.stream_id);
+  if (options.output.encoding() != v1::ENCODING_UNSPECIFIED) {
+    config.mutable_output()->set_encoding(options.output.encoding());
+  }
+  if (options.output.sample_rate_hz() != 0) {
+    config.mutable_output()->set_sample_rate_hz(options.output.sample_rate_hz());
+  }
+  if (options.output.channels() != 0) {
+    config.mutable_output()->set_channels(options.output.channels());
+  }
+  if (options.dither) config.set_dither(v1::DITHER_TPDF);
+}
+
+// What the reader thread collects, and the send times it shares with the writer.
+class ResponseCollector {
+ public:
+  ResponseCollector(StreamResult& result, size_t chunks) : result_(result), sent_at_(chunks) {}
+
+  // Called by the writer just before it writes chunk `sequence` (from 1).
+  void MarkSent(uint64_t sequence) {
+    absl::MutexLock lock(&mu_);
+    sent_at_[sequence - 1] = Clock::now();
+  }
+
+  // Called by the reader for each response, in order.
+  void Collect(v1::ProcessResponse& response) {
+    switch (response.response_case()) {
+      case v1::ProcessResponse::kReady:
+        if (result_.ready.has_value() || !result_.chunks.empty()) {
+          Violation("a ready that is not the first response");
+        }
+        result_.ready = std::move(*response.mutable_ready());
+        break;
+      case v1::ProcessResponse::kChunk:
+        CollectChunk(*response.mutable_chunk());
+        break;
+      case v1::ProcessResponse::kSummary:
+        if (!result_.got_tail) Violation("a summary before the tail chunk");
+        if (result_.summary.has_value()) Violation("a second summary");
+        result_.summary = std::move(*response.mutable_summary());
+        break;
+      default:
+        Violation("an empty response");
+        break;
+    }
+  }
+
+  // Called once the call has ended, with the chunks written.
+  void Finish() {
+    const uint64_t answered = answered_;
+    if (answered > result_.chunks_sent) {
+      Violation(absl::StrCat(answered, " chunk responses for ", result_.chunks_sent, " chunks"));
+    }
+    if (!result_.status.ok()) {
+      if (result_.got_tail || result_.summary.has_value()) {
+        Violation("a tail or summary before an error status");
+      }
+      return;
+    }
+    if (!result_.ready.has_value()) Violation("no ready");
+    if (answered != result_.chunks_sent) {
+      Violation(absl::StrCat(answered, " chunk responses for ", result_.chunks_sent, " chunks"));
+    }
+    if (!result_.got_tail) Violation("no tail chunk");
+    if (!result_.summary.has_value()) Violation("no summary");
+  }
+
+ private:
+  void CollectChunk(v1::ProcessedChunk& chunk) {
+    if (!result_.ready.has_value()) Violation("a chunk before ready");
+    if (result_.got_tail) Violation("a chunk after the tail");
+    result_.output.append(chunk.data());
+    for (v1::Event& event : *chunk.mutable_events()) result_.events.push_back(std::move(event));
+    result_.chunks.push_back(chunk.metrics());
+    if (chunk.tail()) {
+      result_.got_tail = true;
+      return;
+    }
+    const uint64_t expected = ++answered_;
+    const uint64_t sequence = chunk.metrics().sequence();
+    if (sequence != expected) {
+      Violation(absl::StrCat("chunk response ", expected, " has sequence ", sequence));
+      return;
+    }
+    Clock::time_point sent;
+    {
+      absl::MutexLock lock(&mu_);
+      if (sequence > sent_at_.size()) return;  // Reported by Finish.
+      sent = sent_at_[sequence - 1];
+    }
+    result_.chunk_latency.push_back(absl::FromChrono(Clock::now() - sent));
+  }
+
+  void Violation(absl::string_view what) {
+    if (result_.protocol_error.empty()) {
+      result_.protocol_error = absl::StrCat("the server sent ", what);
+    }
+  }
+
+  StreamResult& result_;  // Touched by the reader only until it is joined.
+  uint64_t answered_ = 0;
+  absl::Mutex mu_;
+  std::vector<Clock::time_point> sent_at_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+absl::Status ToAbslStatus(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+StreamClient::StreamClient(std::shared_ptr<grpc::ChannelInterface> channel,
+                           StreamClientOptions options)
+    : options_(std::move(options)), stub_(v1::AudioProcessor::NewStub(std::move(channel))) {}
+
+absl::StatusOr<std::unique_ptr<StreamClient>> StreamClient::Connect(StreamClientOptions options) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (options.use_tls || !options.tls_root_cert_path.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    if (!options.tls_root_cert_path.empty()) {
+      absl::StatusOr<std::string> roots = ReadTextFile(options.tls_root_cert_path);
+      if (!roots.ok()) return roots.status();
+      ssl.pem_root_certs = *std::move(roots);
+    }
+    credentials = grpc::SslCredentials(ssl);
+  } else {
+    credentials = grpc::InsecureChannelCredentials();
+  }
+  grpc::ChannelArguments arguments;
+  // A response is as large as the chunk that caused it, and a whole-stream chunk may exceed
+  // gRPC's 4 MiB default; the server enforces its own limits.
+  arguments.SetMaxReceiveMessageSize(-1);
+  auto channel = grpc::CreateCustomChannel(options.address, credentials, arguments);
+  return std::make_unique<StreamClient>(std::move(channel), std::move(options));
+}
+
+void StreamClient::PrepareContext(grpc::ClientContext& context) const {
+  if (!options_.bearer_token.empty()) {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.bearer_token));
+  }
+  if (options_.timeout > absl::ZeroDuration() && options_.timeout != absl::InfiniteDuration()) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+  }
+}
+
+StreamResult StreamClient::Process(v1::StreamConfig config, absl::string_view audio) const {
+  StreamResult result;
+  ApplyOverrides(options_, config);
+  const v1::AudioFormat& input = config.input();
+  const uint32_t frame_bytes = BytesPerFrame(input);
+  if (frame_bytes == 0 || input.sample_rate_hz() == 0) {
+    result.status =
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                     "StreamConfig.input needs an encoding, a sample rate and channels");
+    return result;
+  }
+  const uint64_t chunk_frames =
+      options_.chunk_frames != 0
+          ? options_.chunk_frames
+          : std::max<uint64_t>(1, uint64_t{input.sample_rate_hz()} * options_.chunk_ms / 1000);
+  const uint64_t chunk_bytes = chunk_frames * frame_bytes;
+  const size_t chunk_count = (audio.size() + chunk_bytes - 1) / chunk_bytes;
+
+  grpc::ClientContext context;
+  PrepareContext(context);
+  ResponseCollector collector(result, chunk_count);
+  std::unique_ptr<grpc::ClientReaderWriter<v1::ProcessRequest, v1::ProcessResponse>> stream =
+      stub_->Process(&context);
+  std::thread reader([&stream, &collector] {
+    v1::ProcessResponse response;
+    while (stream->Read(&response)) collector.Collect(response);
+  });
+
+  v1::ProcessRequest request;
+  *request.mutable_config() = std::move(config);
+  // A failed write means the call is over (the server ended it, or the deadline passed):
+  // stop sending; Finish reports why.
+  if (stream->Write(request)) {
+    const Clock::time_point start = Clock::now();
+    const double seconds_per_frame = 1.0 / input.sample_rate_hz();
+    for (uint64_t offset = 0; offset < audio.size(); offset += chunk_bytes) {
+      if (options_.realtime) {
+        const double due = static_cast<double>(offset / frame_bytes) * seconds_per_frame;
+        std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
+                                                  std::chrono::duration<double>(due)));
+      }
+      const uint64_t sequence = result.chunks_sent + 1;
+      request.Clear();
+      request.mutable_chunk()->set_data(std::string(audio.substr(offset, chunk_bytes)));
+      request.mutable_chunk()->set_sequence(sequence);
+      collector.MarkSent(sequence);
+      if (!stream->Write(request)) break;
+      result.chunks_sent = sequence;
+    }
+    stream->WritesDone();
+  }
+  reader.join();
+  result.status = stream->Finish();
+  collector.Finish();
+  return result;
+}
+
+absl::StatusOr<v1::ListProcessorsResponse> StreamClient::ListProcessors() const {
+  grpc::ClientContext context;
+  PrepareContext(context);
+  v1::ListProcessorsResponse response;
+  const grpc::Status status = stub_->ListProcessors(&context, {}, &response);
+  if (!status.ok()) return ToAbslStatus(status);
+  return response;
+}
+
+}  // namespace audioproc::client

@@ -1,0 +1,124 @@
+// StreamClient: streams one buffer of audio through AudioProcessor.Process and collects
+// everything the server sends back (DESIGN.md section 3, "Process, message by message").
+//
+//   StreamClientOptions options;
+//   options.address = "localhost:50051";
+//   options.realtime = true;                       // pace like a live source
+//   ASSIGN_OR_RETURN(std::unique_ptr<StreamClient> client, StreamClient::Connect(options));
+//   v1::StreamConfig config;                       // input format and chain
+//   StreamResult result = client->Process(config, audio.data);
+//   if (!result.status.ok()) ...                   // also set for a mid-stream server error
+//
+// Process uses gRPC's synchronous API with two threads: the calling thread writes the config
+// and the chunks and half-closes; a reader thread collects responses as they come, so a slow
+// reader never stalls the writer and HTTP/2 flow control works both ways.
+//
+// Thread safety: a StreamClient is immutable after construction; any number of threads may
+// call Process and ListProcessors at once, each call with its own stream and result.
+#ifndef AUDIOPROC_CLIENTS_STREAM_CLIENT_H_
+#define AUDIOPROC_CLIENTS_STREAM_CLIENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "audioproc/v1/audioproc.grpc.pb.h"
+#include "audioproc/v1/audioproc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+namespace audioproc::client {
+
+struct StreamClientOptions {
+  // Server address, host:port (any gRPC target, e.g. dns:///audioproc:50051).
+  std::string address = "localhost:50051";
+
+  // Input audio per AudioChunk, in milliseconds (at least one frame).
+  uint32_t chunk_ms = 20;
+  // Input frames per AudioChunk; when non-zero it overrides chunk_ms (1 or 7 exercise the
+  // server's chunking invariance).
+  uint32_t chunk_frames = 0;
+  // Pace the chunks like a live source: chunk i is sent at start + i x chunk duration.
+  // Otherwise they go as fast as flow control lets them.
+  bool realtime = false;
+
+  // Overrides applied to the StreamConfig given to Process, where set.
+  std::string stream_id;   // Non-empty: replaces StreamConfig.stream_id.
+  v1::AudioFormat output;  // Each non-zero field replaces the config's output field.
+  bool dither = false;     // True: DITHER_TPDF.
+
+  // Sent as `authorization: Bearer <token>` metadata on every call when non-empty.
+  std::string bearer_token;
+  // TLS, verifying the server against the PEM roots in tls_root_cert_path (empty: the system's
+  // roots). Setting tls_root_cert_path turns TLS on.
+  bool use_tls = false;
+  std::string tls_root_cert_path;
+
+  // Deadline of each call, from its start; zero or infinite: none.
+  absl::Duration timeout = absl::ZeroDuration();
+};
+
+// Everything one Process call produced.
+struct StreamResult {
+  // The call's final status: OK after the summary, or the server's error (also mid-stream,
+  // after the chunks it answered), or a local INVALID_ARGUMENT for an unusable config.
+  grpc::Status status;
+  // The first response, if it came.
+  std::optional<v1::StreamReady> ready;
+  // Every chunk response's data, in order, the tail's included: the whole processed stream.
+  std::string output;
+  // One entry per chunk response, in order; the tail's last.
+  std::vector<v1::ChunkMetrics> chunks;
+  // Every event of every chunk response, in order.
+  std::vector<v1::Event> events;
+  bool got_tail = false;
+  std::optional<v1::StreamSummary> summary;
+  // AudioChunks written (not counting the config).
+  uint64_t chunks_sent = 0;
+  // For each answered input chunk, in order: from just before its write to its response.
+  // With realtime pacing this is the added latency a live source sees.
+  std::vector<absl::Duration> chunk_latency;
+  // The first departure from the message order of DESIGN.md section 3 (ready first, one chunk
+  // per input chunk with its sequence, tail, summary); empty if none. Does not alter status.
+  std::string protocol_error;
+};
+
+class StreamClient {
+ public:
+  // Uses an existing channel (e.g. an in-process server's); `options.address` and the TLS
+  // options are ignored.
+  StreamClient(std::shared_ptr<grpc::ChannelInterface> channel, StreamClientOptions options);
+
+  // Opens a channel as `options` say. NOT_FOUND if the TLS root file cannot be read. The
+  // channel connects lazily: an unreachable server shows as UNAVAILABLE from the first call.
+  static absl::StatusOr<std::unique_ptr<StreamClient>> Connect(StreamClientOptions options);
+
+  // Streams `audio` (interleaved bytes in config.input's format) as one Process call: the
+  // config with the options' overrides applied, the audio in chunks with sequence numbers
+  // from 1, then a half-close. Blocks until the call ends (in real time when pacing: about
+  // the audio's duration). Starts one thread.
+  StreamResult Process(v1::StreamConfig config, absl::string_view audio) const;
+
+  // The server's processor catalogue. Blocks.
+  absl::StatusOr<v1::ListProcessorsResponse> ListProcessors() const;
+
+  const StreamClientOptions& options() const { return options_; }
+
+ private:
+  void PrepareContext(grpc::ClientContext& context) const;
+
+  StreamClientOptions options_;
+  std::unique_ptr<v1::AudioProcessor::Stub> stub_;
+};
+
+// The same code and message as an absl::Status (the codes match one to one).
+absl::Status ToAbslStatus(const grpc::Status& status);
+
+}  // namespace audioproc::client
+
+#endif  // AUDIOPROC_CLIENTS_STREAM_CLIENT_H_
