@@ -111,19 +111,40 @@ absl::StatusOr<StreamClientOptions> OptionsFromFlags() {
 std::string Number(double value) { return absl::StrFormat("%g", value); }
 
 void PrintProcessors(const v1::ListProcessorsResponse& response) {
+  // One row per parameter under its processor; columns as wide as their widest cell.
+  std::vector<std::vector<std::string>> rows = {
+      {"parameter", "type", "unit", "default", "range", "runtime", "summary"}};
+  std::vector<size_t> processor_rows;  // Row index at which each processor starts.
   for (const v1::ProcessorInfo& processor : response.processors()) {
-    absl::PrintF("%s: %s\n", processor.name(), processor.summary());
+    processor_rows.push_back(rows.size());
     for (const v1::ParameterInfo& p : processor.parameters()) {
-      std::string range = p.allowed_values_size() > 0
-                              ? absl::StrJoin(p.allowed_values(), "|")
-                              : absl::StrCat(Number(p.min()), "..", Number(p.max()));
-      std::string fallback = p.required()            ? "required"
-                             : p.has_default_value() ? Number(p.default_value())
-                                                     : "-";
-      absl::PrintF("  %-16s %-7s %-4s default %-9s range %-18s %s%s\n", p.name(), p.type(),
-                   p.unit().empty() ? "-" : p.unit(), fallback, range,
-                   p.runtime_updatable() ? "[rt] " : "", p.summary());
+      rows.push_back({p.name(), p.type(), p.unit().empty() ? "-" : p.unit(),
+                      p.required()            ? "required"
+                      : p.has_default_value() ? Number(p.default_value())
+                                              : "-",
+                      p.allowed_values_size() > 0
+                          ? absl::StrJoin(p.allowed_values(), "|")
+                          : absl::StrCat(Number(p.min()), "..", Number(p.max())),
+                      p.runtime_updatable() ? "yes" : "no", p.summary()});
     }
+  }
+  std::vector<size_t> widths(rows[0].size() - 1, 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < widths.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  auto print_row = [&](const std::vector<std::string>& row) {
+    std::string line = "  ";
+    for (size_t i = 0; i < widths.size(); ++i) {
+      absl::StrAppend(&line, row[i], std::string(widths[i] - row[i].size() + 2, ' '));
+    }
+    absl::PrintF("%s%s\n", line, row.back());
+  };
+  print_row(rows[0]);
+  for (int i = 0; i < response.processors_size(); ++i) {
+    const v1::ProcessorInfo& processor = response.processors(i);
+    absl::PrintF("%s: %s\n", processor.name(), processor.summary());
+    const size_t end = i + 1 < response.processors_size() ? processor_rows[i + 1] : rows.size();
+    for (size_t r = processor_rows[i]; r < end; ++r) print_row(rows[r]);
   }
 }
 
