@@ -44,6 +44,8 @@ void ApplyOverrides(const StreamClientOptions& options, v1::StreamConfig& config
 }
 
 // What the reader thread collects, and the send times it shares with the writer.
+// Thread safety: MarkSent is called by the writer while Collect runs on the reader; the send
+// times they share are guarded. Finish runs after the reader is joined.
 class ResponseCollector {
  public:
   ResponseCollector(StreamResult& result, size_t chunks) : result_(result), sent_at_(chunks) {}
