@@ -1,0 +1,53 @@
+#include "processors/dc_block.h"
+
+#include <memory>
+
+#include "processors/biquad.h"
+#include "processors/biquad_design.h"
+
+namespace audioproc {
+namespace {
+
+class DcBlockProcessor final : public Processor {
+ public:
+  explicit DcBlockProcessor(double cutoff_hz) : cutoff_hz_(cutoff_hz) {}
+
+  absl::StatusOr<ProcessSpec> Prepare(const ProcessSpec& input) override {
+    const BiquadCoefficients section =
+        FirstOrderPass(/*highpass=*/true, cutoff_hz_, input.sample_rate_hz);
+    cascade_.Prepare(input.channels);
+    cascade_.SetSections({&section, 1});
+    return input;
+  }
+
+  void Process(AudioBlock& in, AudioBlock& /*out*/) noexcept override {
+    cascade_.Process(in, 0, in.num_frames());
+  }
+
+  void Reset() noexcept override { cascade_.Reset(); }
+
+ private:
+  const double cutoff_hz_;
+  BiquadCascade cascade_;
+};
+
+std::unique_ptr<Processor> Create(const ParamValues& params) {
+  return std::make_unique<DcBlockProcessor>(params.Number("cutoff_hz"));
+}
+
+}  // namespace
+
+ProcessorDefinition DcBlockDefinition() {
+  ParamInfo cutoff;
+  cutoff.name = "cutoff_hz";
+  cutoff.unit = "Hz";
+  cutoff.default_value = 5;
+  cutoff.min = 0.5;
+  cutoff.max = 50;
+  cutoff.summary = "-3 dB point of the first-order highpass; lower settles more slowly";
+  return {{"dc_block", "removes DC offset (first-order highpass, exact zero at DC)", {cutoff}},
+          nullptr,
+          &Create};
+}
+
+}  // namespace audioproc
