@@ -1,5 +1,6 @@
 #include "service/server.h"
 
+#include <grpc/impl/codegen/grpc_types.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -45,6 +46,12 @@ absl::Status AudioprocServer::Start() {
                            grpc::InsecureServerCredentials(), &grpc_port_);
   builder.RegisterService(&service_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
+  // Reflection is a synchronous service; its threads poll with this timeout, and Shutdown
+  // waits for them to notice (the default, 1 s, would be added to every shutdown).
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 50);
+  // gRPC sets SO_REUSEPORT by default, which lets a second server bind a port already in use
+  // and silently share its traffic; an occupied port must be a startup error instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (int i = 0; i < options_.cq_threads; ++i) queues_.push_back(builder.AddCompletionQueue());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || grpc_port_ == 0) {

@@ -103,7 +103,10 @@ TEST_F(ProcessStreamTest, LimiterOutputIsAlignedAndOfExactLengthWithOddByteChunk
   ASSERT_TRUE(result.status.ok());
   // The signal peaks near -9 dBFS: the limiter never acts, so output = input exactly.
   EXPECT_EQ(result.audio(), audio);
-  EXPECT_EQ(result.chunks().front()->metrics().frames_out(), 0u);  // pre-roll dropped
+  // The pre-roll (5 ms lookahead: 80 frames) is dropped from the start.
+  EXPECT_EQ(result.ready().latency_frames(), 80u);
+  EXPECT_EQ(result.chunks().front()->metrics().frames_in(), 166u);
+  EXPECT_EQ(result.chunks().front()->metrics().frames_out(), 166u - 80u);
 }
 
 TEST_F(ProcessStreamTest, DownmixToMonoFromOutputChannels) {
@@ -187,6 +190,7 @@ struct BadInputCase {
   std::vector<v1::ProcessRequest> (*requests)();
   grpc::StatusCode code;
   const char* message;
+  bool ready = false;  // whether a valid config came before the bad input
 };
 
 class BadInputTest : public testing::InProcessServerTest,
@@ -196,11 +200,14 @@ std::vector<v1::ProcessRequest> WithChain(const char* chain) {
   return {ConfigRequest(MakeConfig(v1::PCM_S16LE, 16000, 1, chain)), ChunkRequest("\x01\x02")};
 }
 
-TEST_P(BadInputTest, GetsItsStatusAndNamesTheFieldWithoutAReady) {
+TEST_P(BadInputTest, GetsItsStatusAndNamesTheField) {
   const ExchangeResult result = Exchange(*stub_, GetParam().requests());
   EXPECT_EQ(result.status.error_code(), GetParam().code) << result.status.error_message();
   EXPECT_THAT(result.status.error_message(), HasSubstr(GetParam().message));
-  EXPECT_FALSE(result.has_ready());
+  // A bad config ends the call before `ready`; a later error ends it without tail or summary.
+  EXPECT_EQ(result.has_ready(), GetParam().ready);
+  EXPECT_EQ(result.tail(), nullptr);
+  EXPECT_EQ(result.summary(), nullptr);
   // The server keeps serving others.
   const ExchangeResult next = Exchange(*stub_, {ConfigRequest(MakeConfig(v1::PCM_S16LE, 8000, 1))});
   EXPECT_TRUE(next.status.ok()) << next.status.error_message();
@@ -259,13 +266,13 @@ INSTANTIATE_TEST_SUITE_P(
                        auto config = ConfigRequest(MakeConfig(v1::PCM_S16LE, 16000, 1));
                        return std::vector{config, config};
                      },
-                     grpc::StatusCode::INVALID_ARGUMENT, "second config"},
+                     grpc::StatusCode::INVALID_ARGUMENT, "second config", true},
         BadInputCase{"ChunkLargerThanTheLimit",
                      [] {
                        return std::vector{ConfigRequest(MakeConfig(v1::PCM_S16LE, 16000, 1)),
                                           ChunkRequest(std::string(1048577, '\0'))};
                      },
-                     grpc::StatusCode::RESOURCE_EXHAUSTED, "--max_chunk_bytes=1048576"}),
+                     grpc::StatusCode::RESOURCE_EXHAUSTED, "--max_chunk_bytes=1048576", true}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(ProcessStreamTest, ChunksAcceptedBeforeAnOversizedChunkAreAnsweredFirst) {

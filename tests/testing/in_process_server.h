@@ -20,7 +20,8 @@ class InProcessServerTest : public ::testing::Test {
     ServerOptions options;
     options.host = "127.0.0.1";
     options.port = 0;
-    options.metrics_port = 0;
+    // No /metrics listener unless a test asks for one: civetweb's stop waits out a 2 s poll.
+    options.metrics_port = -1;
     options.workers = 2;
     options.cq_threads = 2;
     options.drain_seconds = 5;

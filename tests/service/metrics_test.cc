@@ -1,0 +1,77 @@
+// /metrics serves every metric of DESIGN §7 with help text, and counts what streams did.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/in_process_server.h"
+
+namespace audioproc {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ChunkRequest;
+using testing::ConfigRequest;
+using testing::Exchange;
+using testing::MakeConfig;
+
+// GET /metrics over a plain socket (the metrics endpoint is plain HTTP/1.1).
+std::string Scrape(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    close(fd);
+    return "";
+  }
+  const std::string request = "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  if (write(fd, request.data(), request.size()) < 0) {
+    close(fd);
+    return "";
+  }
+  std::string response;
+  char buffer[4096];
+  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) response.append(buffer, n);
+  close(fd);
+  return response;
+}
+
+class MetricsTest : public testing::InProcessServerTest {
+ protected:
+  MetricsTest() { options_.metrics_port = 0; }
+};
+
+TEST_F(MetricsTest, ExposesEveryMetricWithHelpAndCountsStreamsChunksAndRejections) {
+  std::vector<v1::ProcessRequest> requests = {
+      ConfigRequest(MakeConfig(v1::PCM_S16LE, 16000, 1, R"([{"gain":{"gainDb":-3}}])"))};
+  for (int i = 0; i < 5; ++i) requests.push_back(ChunkRequest(std::string(640, '\x10')));
+  ASSERT_TRUE(Exchange(*stub_, requests).status.ok());
+  Exchange(*stub_, {ChunkRequest("x")});  // INVALID_ARGUMENT: not a config
+  Exchange(*stub_, {ConfigRequest(MakeConfig(v1::PCM_S16LE, 16000, 1, R"([{"gain":{"gainDb":99}}])"))});
+
+  const std::string text = Scrape(server_->metrics_port());
+  ASSERT_THAT(text, HasSubstr("200 OK"));
+  for (const char* name :
+       {"audioproc_streams_active", "audioproc_streams_total", "audioproc_chunks_total",
+        "audioproc_audio_seconds_total", "audioproc_bytes_total", "audioproc_processor_seconds",
+        "audioproc_queue_wait_seconds", "audioproc_chunk_latency_seconds",
+        "audioproc_executor_queue_depth", "audioproc_rejections_total"}) {
+    EXPECT_THAT(text, HasSubstr(absl::StrCat("# HELP ", name, " "))) << name;
+  }
+  EXPECT_THAT(text, HasSubstr("audioproc_chunks_total 5"));
+  EXPECT_THAT(text, HasSubstr("audioproc_audio_seconds_total 0.1"));
+  EXPECT_THAT(text, HasSubstr("audioproc_bytes_total{direction=\"in\"} 3200"));
+  EXPECT_THAT(text, HasSubstr("audioproc_streams_total{code=\"OK\"} 1"));
+  EXPECT_THAT(text, HasSubstr("audioproc_streams_total{code=\"INVALID_ARGUMENT\"} 2"));
+  EXPECT_THAT(text, HasSubstr("audioproc_rejections_total{reason=\"invalid_config\"} 1"));
+  EXPECT_THAT(text, HasSubstr("audioproc_processor_seconds_count{processor=\"gain\"} 5"));
+  EXPECT_THAT(text, HasSubstr("audioproc_streams_active 0"));
+}
+
+}  // namespace
+}  // namespace audioproc
