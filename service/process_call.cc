@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "service/logging.h"
 #include "service/spec_translation.h"
 #include "service/status_util.h"
@@ -60,6 +62,9 @@ void ProcessCall::OnCompletion(int op, bool ok) {
     case kWrite:
       OnWrite(ok);
       return;
+    case kIdleAlarm:
+      OnIdleAlarm(ok);
+      return;
     default:
       break;
   }
@@ -70,6 +75,7 @@ void ProcessCall::OnCompletion(int op, bool ok) {
       finish_pending_ = false;
     } else {  // kDone
       done_ = true;
+      if (alarm_pending_) idle_alarm_.Cancel();
       if (context_.IsCancelled()) {
         broken_ = true;
         inbox_.clear();
@@ -127,6 +133,40 @@ void ProcessCall::OnRequest(bool ok) {
   }
   admitted_ = true;
   StartReadLocked();
+  ArmIdleAlarmLocked(read_posted_at_ + IdleTimeout());
+}
+
+ProcessCall::Clock::duration ProcessCall::IdleTimeout() const {
+  return std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(state_->options().idle_timeout_seconds));
+}
+
+void ProcessCall::ArmIdleAlarmLocked(Clock::time_point deadline) {
+  alarm_pending_ = true;
+  idle_alarm_.Set(cq_, absl::ToChronoTime(absl::Now() + absl::FromChrono(deadline - Clock::now())),
+                  &idle_tag_);
+}
+
+void ProcessCall::OnIdleAlarm(bool ok) {
+  bool done;
+  {
+    absl::MutexLock lock(&mu_);
+    alarm_pending_ = false;
+    const bool over = final_status_ || broken_ || done_;
+    if (ok && !over) {
+      if (read_pending_ && Clock::now() - read_posted_at_ >= IdleTimeout()) {
+        state_->metrics().Rejections("idle_timeout").Increment();
+        FailLocked(absl::DeadlineExceededError(absl::StrCat(
+            "no chunk for --idle_timeout_seconds=", state_->options().idle_timeout_seconds,
+            " while the server waited for one")));
+        ScheduleLocked();
+      } else {
+        ArmIdleAlarmLocked((read_pending_ ? read_posted_at_ : Clock::now()) + IdleTimeout());
+      }
+    }
+    done = DoneLocked();
+  }
+  if (done) Destroy();
 }
 
 void ProcessCall::OnRead(bool ok) {
@@ -234,6 +274,7 @@ void ProcessCall::Run() {
 void ProcessCall::StartReadLocked() {
   if (!CanReadLocked()) return;
   read_pending_ = true;
+  read_posted_at_ = Clock::now();
   stream_.Read(&read_message_, &read_tag_);
 }
 
@@ -275,6 +316,7 @@ void ProcessCall::MaybeFinishLocked() {
   }
   finish_started_ = true;
   finish_pending_ = true;
+  if (alarm_pending_) idle_alarm_.Cancel();
   stream_.Finish(*final_status_, &finish_tag_);
 }
 
@@ -284,7 +326,8 @@ void ProcessCall::FailLocked(const absl::Status& status) {
 }
 
 bool ProcessCall::DoneLocked() const {
-  return done_ && !read_pending_ && !write_pending_ && !finish_pending_ && !task_scheduled_;
+  return done_ && !read_pending_ && !write_pending_ && !finish_pending_ && !task_scheduled_ &&
+         !alarm_pending_;
 }
 
 void ProcessCall::Handle(InboxItem& item, std::vector<OutboxItem>* out,

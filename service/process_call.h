@@ -15,6 +15,7 @@
 #ifndef AUDIOPROC_SERVICE_PROCESS_CALL_H_
 #define AUDIOPROC_SERVICE_PROCESS_CALL_H_
 
+#include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
@@ -43,7 +44,7 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   void Abort(const absl::Status& status) override;
 
  private:
-  enum Op { kRequest, kRead, kWrite, kFinish, kDone };
+  enum Op { kRequest, kRead, kWrite, kFinish, kDone, kIdleAlarm };
   using Clock = std::chrono::steady_clock;
 
   struct InboxItem {
@@ -66,6 +67,12 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   void OnRead(bool ok);
   void HandleReadLocked(bool ok) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnWrite(bool ok);
+  void OnIdleAlarm(bool ok);
+  // The idle clock: one alarm per stream, re-armed only when it fires, that ends the stream
+  // DEADLINE_EXCEEDED when a posted read has waited --idle_timeout_seconds. It runs only
+  // while a read is posted, so a stream held back by backpressure is never idle.
+  void ArmIdleAlarmLocked(Clock::time_point deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Clock::duration IdleTimeout() const;
 
   // Worker side: turns one inbox item into responses appended to `out`; sets `*final` when
   // the item ends the stream.
@@ -99,6 +106,8 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   CallTag write_tag_{this, kWrite};
   CallTag finish_tag_{this, kFinish};
   CallTag done_tag_{this, kDone};
+  CallTag idle_tag_{this, kIdleAlarm};
+  grpc::Alarm idle_alarm_;
   const size_t queue_chunks_;
 
   absl::Mutex mu_;
@@ -113,6 +122,8 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   bool finish_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool finish_started_ ABSL_GUARDED_BY(mu_) = false;
   bool task_scheduled_ ABSL_GUARDED_BY(mu_) = false;
+  bool alarm_pending_ ABSL_GUARDED_BY(mu_) = false;
+  Clock::time_point read_posted_at_ ABSL_GUARDED_BY(mu_);
   bool done_ ABSL_GUARDED_BY(mu_) = false;  // gRPC's done notification arrived
   bool broken_ ABSL_GUARDED_BY(mu_) = false;  // cancelled, or a write failed
   bool config_seen_ ABSL_GUARDED_BY(mu_) = false;

@@ -86,7 +86,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$server" --port=0 --metrics_port=0 --port_file="$tmp/ports.json" >"$tmp/server.log" 2>&1 &
+"$server" --host=127.0.0.1 --port=0 --metrics_port=0 --port_file="$tmp/ports.json" >"$tmp/server.log" 2>&1 &
 server_pid=$!
 
 # Wait for the port file (written once every listener is bound), with a deadline.

@@ -3,6 +3,8 @@
 
 #include <thread>
 
+#include "absl/time/clock.h"
+
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -391,6 +393,50 @@ TEST_F(DrainTest, NewStreamsAreUnavailableAndRunningOnesEndUnavailableAfterTheDe
   EXPECT_THAT(end.error_message(), HasSubstr("drain"));
   EXPECT_EQ(more, 0);
   drainer.join();
+}
+
+}  // namespace
+}  // namespace audioproc
+
+namespace audioproc {
+namespace {
+
+class IdleTimeoutTest : public testing::InProcessServerTest {
+ protected:
+  IdleTimeoutTest() { options_.idle_timeout_seconds = 0.3; }
+};
+
+TEST_F(IdleTimeoutTest, AStreamThatSendsNothingWhileTheServerWaitsIsDeadlineExceeded) {
+  grpc::ClientContext context;
+  auto stream = stub_->Process(&context);
+  ASSERT_TRUE(stream->Write(ConfigRequest(MakeConfig(v1::PCM_S16LE, 16000, 1))));
+  ASSERT_TRUE(stream->Write(ChunkRequest(std::string(640, '\0'))));
+  v1::ProcessResponse response;
+  int chunks = 0;
+  while (stream->Read(&response)) chunks += response.has_chunk();  // ends at the timeout
+  const grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(status.error_message(), HasSubstr("--idle_timeout_seconds=0.3"));
+  EXPECT_EQ(chunks, 1);  // the accepted chunk was answered first
+}
+
+TEST_F(IdleTimeoutTest, AStreamThatKeepsSendingIsNotIdle) {
+  std::vector<v1::ProcessRequest> requests = {ConfigRequest(MakeConfig(v1::PCM_S16LE, 16000, 1))};
+  grpc::ClientContext context;
+  auto stream = stub_->Process(&context);
+  ASSERT_TRUE(stream->Write(requests[0]));
+  v1::ProcessResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  // Eight chunks 0.1 s apart: 0.8 s in all, longer than the timeout, but never idle for it.
+  for (int i = 0; i < 8; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    ASSERT_TRUE(stream->Write(ChunkRequest(std::string(640, '\0'))));
+    ASSERT_TRUE(stream->Read(&response));
+  }
+  stream->WritesDone();
+  while (stream->Read(&response)) {
+  }
+  EXPECT_TRUE(stream->Finish().ok());
 }
 
 }  // namespace
