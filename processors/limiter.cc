@@ -1,0 +1,163 @@
+#include "processors/limiter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <utility>
+
+namespace audioproc {
+namespace {
+
+// A release within this distance of its target snaps to it: a one-pole filter in floating
+// point otherwise stalls one ulp short of 1.0 forever, and the gain would never return to
+// exactly 1 (the step, -180 dB, is inaudible).
+constexpr double kReleaseSnap = 1e-9;
+
+ParamInfo FloatParam(const char* name, const char* unit, double default_value, double min,
+                     double max, bool runtime_updatable, const char* summary) {
+  ParamInfo info;
+  info.name = name;
+  info.type = ParamType::kFloat;
+  info.unit = unit;
+  info.default_value = default_value;
+  info.min = min;
+  info.max = max;
+  info.runtime_updatable = runtime_updatable;
+  info.summary = summary;
+  return info;
+}
+
+double DbToLinear(double db) { return std::pow(10.0, db / 20.0); }
+
+}  // namespace
+
+ProcessorDefinition LimiterDefinition() {
+  ProcessorDefinition definition;
+  definition.info.name = "limiter";
+  definition.info.summary =
+      "Lookahead peak limiter, channels linked; optional 4x oversampled true-peak detection.";
+  ParamInfo true_peak;
+  true_peak.name = "true_peak";
+  true_peak.type = ParamType::kBool;
+  true_peak.default_value = 0.0;
+  true_peak.summary = "Limit 4x oversampled (inter-sample) peaks, not just samples.";
+  definition.info.params = {
+      FloatParam("ceiling_db", "dB", -1.0, -60.0, 0.0, true,
+                 "No output sample exceeds this level (dBFS)."),
+      FloatParam("lookahead_ms", "ms", 5.0, 0.5, 50.0, false,
+                 "How far ahead the gain starts to fall; also the added latency."),
+      FloatParam("release_ms", "ms", 50.0, 1.0, 1000.0, false,
+                 "Time constant of the gain's recovery after a peak."),
+      std::move(true_peak),
+  };
+  definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
+    LimiterSettings settings;
+    settings.ceiling_db = params.Number("ceiling_db");
+    settings.lookahead_ms = params.Number("lookahead_ms");
+    settings.release_ms = params.Number("release_ms");
+    settings.true_peak = params.Bool("true_peak");
+    return std::make_unique<LimiterProcessor>(settings);
+  };
+  return definition;
+}
+
+LimiterProcessor::LimiterProcessor(const LimiterSettings& settings) : settings_(settings) {
+  ceiling_ = DbToLinear(settings_.ceiling_db);
+  clamp_ceiling_ = next_clamp_ceiling_ = static_cast<float>(ceiling_);
+}
+
+absl::StatusOr<ProcessSpec> LimiterProcessor::Prepare(const ProcessSpec& input) {
+  const double rate = input.sample_rate_hz;
+  channels_ = input.channels;
+  lookahead_frames_ = std::max<uint32_t>(
+      1, static_cast<uint32_t>(std::lround(settings_.lookahead_ms * rate / 1000.0)));
+  const uint32_t guard = settings_.true_peak ? kTruePeakGuardFrames : 0;
+  const uint32_t detector_delay = settings_.true_peak ? TruePeakDetector::DelayFrames() : 0;
+  delay_frames_ = lookahead_frames_ + guard + detector_delay;
+  hold_.Init(lookahead_frames_ + 2 * guard + 1);
+  reductions_.assign(lookahead_frames_ + 1, 0.0);
+  release_coefficient_ = 1.0 - std::exp(-1000.0 / (settings_.release_ms * rate));
+  if (settings_.true_peak) true_peak_.Init(channels_);
+  delay_.assign(size_t{channels_} * delay_frames_, 0.0f);
+  Reset();
+  return input;
+}
+
+void LimiterProcessor::Reset() noexcept {
+  hold_.Reset();
+  released_gain_ = 1.0;
+  std::fill(reductions_.begin(), reductions_.end(), 0.0);
+  reduction_position_ = 0;
+  reduction_sum_ = 0.0;
+  nonzero_reductions_ = 0;
+  if (settings_.true_peak) true_peak_.Reset();
+  clamp_ceiling_ = next_clamp_ceiling_;
+  clamp_countdown_ = 0;
+  std::fill(delay_.begin(), delay_.end(), 0.0f);
+  delay_position_ = 0;
+}
+
+void LimiterProcessor::ApplyUpdate(const ParamValues& changes) noexcept {
+  if (!changes.Has("ceiling_db")) return;
+  ceiling_ = DbToLinear(changes.Number("ceiling_db"));
+  next_clamp_ceiling_ = static_cast<float>(ceiling_);
+  if (next_clamp_ceiling_ >= clamp_ceiling_) {
+    // Everything in the delay line was limited to a lower ceiling already.
+    clamp_ceiling_ = next_clamp_ceiling_;
+    clamp_countdown_ = 0;
+  } else {
+    // The delay line still holds audio limited to the old ceiling: clamping it to the new one
+    // would clip it. The frame that enters next leaves delay_frames_ frames later.
+    clamp_countdown_ = delay_frames_ + 1;
+  }
+}
+
+float LimiterProcessor::NextGain(float peak) noexcept {
+  const double required = peak > ceiling_ ? ceiling_ / peak : 1.0;
+  const double held = hold_.Push(required);
+  if (held <= released_gain_) {
+    released_gain_ = held;
+  } else {
+    released_gain_ += release_coefficient_ * (held - released_gain_);
+    if (held - released_gain_ < kReleaseSnap) released_gain_ = held;
+  }
+  // Moving average of the released gain over L + 1 frames, kept as reductions so that an
+  // all-unity window is recognized exactly by its count rather than by a drifting sum.
+  const double reduction = 1.0 - released_gain_;
+  double& oldest = reductions_[reduction_position_];
+  if (oldest != 0.0) --nonzero_reductions_;
+  if (reduction != 0.0) ++nonzero_reductions_;
+  reduction_sum_ += reduction - oldest;
+  oldest = reduction;
+  if (++reduction_position_ == reductions_.size()) reduction_position_ = 0;
+  if (nonzero_reductions_ == 0) {
+    reduction_sum_ = 0.0;  // drops whatever rounding the sum picked up during the episode
+    return 1.0f;
+  }
+  const double gain = 1.0 - reduction_sum_ / static_cast<double>(reductions_.size());
+  return static_cast<float>(std::clamp(gain, 0.0, 1.0));
+}
+
+void LimiterProcessor::Process(AudioBlock& in, AudioBlock& /*out*/) noexcept {
+  const uint32_t frames = in.num_frames();
+  for (uint32_t i = 0; i < frames; ++i) {
+    float peak = 0.0f;
+    if (settings_.true_peak) {
+      peak = true_peak_.Push(in, i);
+    } else {
+      for (uint32_t c = 0; c < channels_; ++c) peak = std::max(peak, std::fabs(in.channel(c)[i]));
+    }
+    const float gain = NextGain(peak);
+    if (clamp_countdown_ > 0 && --clamp_countdown_ == 0) clamp_ceiling_ = next_clamp_ceiling_;
+    const float limit = clamp_ceiling_;
+    float* slot = delay_.data() + delay_position_;
+    for (uint32_t c = 0; c < channels_; ++c, slot += delay_frames_) {
+      const float delayed = *slot;
+      *slot = in.channel(c)[i];
+      in.channel(c)[i] = std::clamp(delayed * gain, -limit, limit);
+    }
+    if (++delay_position_ == delay_frames_) delay_position_ = 0;
+  }
+}
+
+}  // namespace audioproc
