@@ -21,34 +21,39 @@ absl::StatusOr<std::unique_ptr<Chain>> Chain::Build(const ProcessorRegistry& reg
   std::unique_ptr<Chain> chain(new Chain());
   chain->registry_ = &registry;
   chain->input_spec_ = input;
-  ProcessSpec spec = input;
-  // Latency is accumulated in the units of the current stage's output, rescaled whenever a
-  // stage changes the rate, so the total is in the chain's output frames.
-  double latency = 0;
+  chain->output_spec_ = input;
   for (size_t i = 0; i < configs.size(); ++i) {
-    ParamValues resolved;
-    absl::StatusOr<std::unique_ptr<Processor>> processor =
-        registry.Create(configs[i], spec, &resolved);
-    if (!processor.ok()) return Prefixed(i, processor.status());
-    absl::StatusOr<ProcessSpec> output = (*processor)->Prepare(spec);
-    if (!output.ok()) return Prefixed(i, output.status());
-    Stage stage{*std::move(processor), spec, *output, {}};
-    if (!stage.processor->ProcessesInPlace()) {
-      stage.output_buffer = AudioBuffer(output->channels, output->max_block_frames);
-    }
-    latency = latency * output->sample_rate_hz / spec.sample_rate_hz +
-              stage.processor->LatencyFrames();
-    chain->stages_.push_back(std::move(stage));
-    chain->resolved_.push_back({configs[i].name, std::move(resolved)});
-    spec = *output;
+    if (absl::Status status = chain->AddStage(configs[i], i); !status.ok()) return status;
   }
-  chain->output_spec_ = spec;
-  chain->latency_frames_ = static_cast<uint32_t>(std::lround(latency));
-  chain->preroll_left_ = chain->latency_frames_;
-  chain->processor_seconds_.assign(chain->stages_.size(), 0.0);
   chain->silence_ = AudioBuffer(input.channels, input.max_block_frames);
-  chain->output_pad_ = AudioBuffer(spec.channels, std::max<uint32_t>(spec.max_block_frames, 1));
   return chain;
+}
+
+absl::Status Chain::Append(const ProcessorConfig& config) {
+  return AddStage(config, stages_.size());
+}
+
+absl::Status Chain::AddStage(const ProcessorConfig& config, size_t index) {
+  const ProcessSpec spec = output_spec_;
+  ParamValues resolved;
+  absl::StatusOr<std::unique_ptr<Processor>> processor = registry_->Create(config, spec, &resolved);
+  if (!processor.ok()) return Prefixed(index, processor.status());
+  absl::StatusOr<ProcessSpec> output = (*processor)->Prepare(spec);
+  if (!output.ok()) return Prefixed(index, output.status());
+  Stage stage{*std::move(processor), spec, *output, {}};
+  if (!stage.processor->ProcessesInPlace()) {
+    stage.output_buffer = AudioBuffer(output->channels, output->max_block_frames);
+  }
+  latency_ = latency_ * output->sample_rate_hz / spec.sample_rate_hz +
+             stage.processor->LatencyFrames();
+  stages_.push_back(std::move(stage));
+  resolved_.push_back({config.name, std::move(resolved)});
+  processor_seconds_.push_back(0.0);
+  output_spec_ = *output;
+  latency_frames_ = static_cast<uint32_t>(std::lround(latency_));
+  preroll_left_ = latency_frames_;
+  output_pad_ = AudioBuffer(output_spec_.channels, std::max<uint32_t>(output_spec_.max_block_frames, 1));
+  return absl::OkStatus();
 }
 
 void Chain::Process(const AudioBlock& in, EmitFn emit) noexcept {

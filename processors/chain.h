@@ -37,6 +37,10 @@ class Chain {
                                                       const std::vector<ProcessorConfig>& configs,
                                                       const ProcessSpec& input);
 
+  // Adds a processor after the last one, validated against what that one emits (the format
+  // conversions an output format asks for). Only before the first Process. Allocates.
+  absl::Status Append(const ProcessorConfig& config);
+
   const ProcessSpec& input_spec() const { return input_spec_; }
   const ProcessSpec& output_spec() const { return output_spec_; }
   size_t size() const { return stages_.size(); }
@@ -75,6 +79,8 @@ class Chain {
   };
 
   Chain() = default;
+  // Resolves, creates and prepares `config` as stage `index`, after the current last stage.
+  absl::Status AddStage(const ProcessorConfig& config, size_t index);
   // Runs one block of at most input_spec_.max_block_frames frames through every stage.
   void ProcessBlock(const AudioBlock& block, EmitFn emit) noexcept;
   // Emits `block` after dropping what is left of the pre-roll and cutting past `limit` frames.
@@ -87,6 +93,8 @@ class Chain {
   std::vector<ProcessorConfig> resolved_;
   std::vector<double> processor_seconds_;
   uint32_t latency_frames_ = 0;
+  // Latency so far, in the last stage's output frames (rescaled at each rate change).
+  double latency_ = 0;
   uint64_t preroll_left_ = 0;
   uint64_t frames_in_ = 0;
   uint64_t frames_emitted_ = 0;

@@ -34,21 +34,20 @@ absl::StatusOr<std::unique_ptr<StreamPipeline>> StreamPipeline::Create(
   if (absl::Status status = ValidateFormat("input", config.input); !status.ok()) return status;
   if (absl::Status status = ValidateFormat("output", config.output); !status.ok()) return status;
 
-  std::vector<ProcessorConfig> processors = config.chain;
   const ProcessSpec input{static_cast<double>(config.input.sample_rate_hz),
                           kDefaultMaxBlockFrames, config.input.channels};
-  // The format conversions the output asks for run after the requested chain. Their
-  // channel count and rate are only known once the requested chain is validated, so the
-  // chain is built in two steps.
-  absl::StatusOr<std::unique_ptr<Chain>> requested = Chain::Build(registry, processors, input);
-  if (!requested.ok()) return requested.status();
-  const ProcessSpec after = (*requested)->output_spec();
-  if (after.channels != config.output.channels) {
+  absl::StatusOr<std::unique_ptr<Chain>> chain = Chain::Build(registry, config.chain, input);
+  if (!chain.ok()) return chain.status();
+  // The format conversions the output asks for run after the requested chain, from what it
+  // emits (a chain may itself mix or resample).
+  if ((*chain)->output_spec().channels != config.output.channels) {
     ParamValues mix;
     mix.Set("output_channels", static_cast<double>(config.output.channels));
-    processors.push_back({"mix", std::move(mix)});
+    if (absl::Status status = (*chain)->Append({"mix", std::move(mix)}); !status.ok()) {
+      return status;
+    }
   }
-  if (after.sample_rate_hz != config.output.sample_rate_hz) {
+  if ((*chain)->output_spec().sample_rate_hz != config.output.sample_rate_hz) {
     if (registry.Find("resample") == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
           "output.sample_rate_hz must equal input.sample_rate_hz (", config.input.sample_rate_hz,
@@ -56,17 +55,13 @@ absl::StatusOr<std::unique_ptr<StreamPipeline>> StreamPipeline::Create(
     }
     ParamValues resample;
     resample.Set("sample_rate_hz", static_cast<double>(config.output.sample_rate_hz));
-    processors.push_back({"resample", std::move(resample)});
+    if (absl::Status status = (*chain)->Append({"resample", std::move(resample)}); !status.ok()) {
+      return status;
+    }
   }
 
   std::unique_ptr<StreamPipeline> pipeline(new StreamPipeline(config));
-  if (processors.size() == config.chain.size()) {
-    pipeline->chain_ = *std::move(requested);
-  } else {
-    absl::StatusOr<std::unique_ptr<Chain>> full = Chain::Build(registry, processors, input);
-    if (!full.ok()) return full.status();
-    pipeline->chain_ = *std::move(full);
-  }
+  pipeline->chain_ = *std::move(chain);
   pipeline->decoded_ = AudioBuffer(config.input.channels, kDefaultMaxBlockFrames);
   if (config.dither) pipeline->dither_.emplace(DitherSeed(config.stream_id));
   pipeline->in_frame_bytes_ = config.input.channels * BytesPerSample(config.input.encoding);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/in_process_server.h"
@@ -54,7 +55,13 @@ TEST_F(MetricsTest, ExposesEveryMetricWithHelpAndCountsStreamsChunksAndRejection
   Exchange(*stub_, {ChunkRequest("x")});  // INVALID_ARGUMENT: not a config
   Exchange(*stub_, {ConfigRequest(MakeConfig(v1::PCM_S16LE, 16000, 1, R"([{"gain":{"gainDb":99}}])"))});
 
-  const std::string text = Scrape(server_->metrics_port());
+  // A stream is counted as ended when its call object goes away, just after the client has
+  // its status: wait for that (with a deadline) rather than assume it.
+  std::string text;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {
+    text = Scrape(server_->metrics_port());
+  } while (text.find("audioproc_streams_active 0") == std::string::npos && absl::Now() < deadline);
   ASSERT_THAT(text, HasSubstr("200 OK"));
   for (const char* name :
        {"audioproc_streams_active", "audioproc_streams_total", "audioproc_chunks_total",
