@@ -44,6 +44,8 @@ class Chain {
   const ProcessSpec& input_spec() const { return input_spec_; }
   const ProcessSpec& output_spec() const { return output_spec_; }
   size_t size() const { return stages_.size(); }
+  // The processor at `index` (tests and benchmarks drive processors directly through it).
+  Processor& processor(size_t index) { return *stages_[index].processor; }
   // The configs with every default filled in, one per processor.
   const std::vector<ProcessorConfig>& resolved() const { return resolved_; }
   // The delay the chain would add, in output frames; it is dropped from the output's start.

@@ -1,0 +1,153 @@
+// "Process allocates nothing" (STYLE.md), enforced: this binary interposes malloc, calloc,
+// realloc and free (glibc lets an executable do so, which also catches C libraries that
+// operator new alone would miss) and counts calls made by this thread while armed. Every
+// registered processor runs blocks of many sizes, and an update, with counting armed.
+// Left out of sanitizer builds, whose runtimes own malloc.
+#ifndef AUDIOPROC_SANITIZE
+
+#include <malloc.h>
+
+#include <cmath>
+#include <cstddef>
+#include <random>
+
+#include "gtest/gtest.h"
+#include "processors/chain.h"
+#include "processors/registry.h"
+#include "tests/testing/signals.h"
+
+extern "C" {
+void* __libc_malloc(size_t size);
+void* __libc_calloc(size_t count, size_t size);
+void* __libc_realloc(void* pointer, size_t size);
+void __libc_free(void* pointer);
+}
+
+namespace {
+thread_local bool g_armed = false;
+thread_local size_t g_calls = 0;
+void Count() {
+  if (g_armed) ++g_calls;
+}
+}  // namespace
+
+extern "C" {
+void* malloc(size_t size) {
+  Count();
+  return __libc_malloc(size);
+}
+void* calloc(size_t count, size_t size) {
+  Count();
+  return __libc_calloc(count, size);
+}
+void* realloc(void* pointer, size_t size) {
+  Count();
+  return __libc_realloc(pointer, size);
+}
+void free(void* pointer) {
+  if (pointer != nullptr) Count();
+  __libc_free(pointer);
+}
+}
+
+namespace audioproc {
+namespace {
+
+// Counts allocator calls on this thread while in scope.
+class AllocationCounter {
+ public:
+  AllocationCounter() {
+    g_calls = 0;
+    g_armed = true;
+  }
+  ~AllocationCounter() { g_armed = false; }
+  size_t calls() const { return g_calls; }
+};
+
+// A valid value for every required parameter of `info` (a stream at 48 kHz).
+ProcessorConfig WithRequiredParams(const ProcessorInfo& info) {
+  ProcessorConfig config{info.name, {}};
+  for (const ParamInfo& param : info.params) {
+    if (!param.required) continue;
+    if (param.type == ParamType::kFloat || param.type == ParamType::kInt) {
+      double value = param.below_nyquist ? 1000.0 : (param.min + param.max) / 2;
+      if (param.type == ParamType::kInt) value = std::round(value);
+      config.params.Set(param.name, value);
+    }
+  }
+  return config;
+}
+
+// Runtime-updatable parameters moved to another valid value.
+ProcessorConfig SomeUpdate(const ProcessorInfo& info, const ParamValues& current) {
+  ProcessorConfig update{info.name, {}};
+  for (const ParamInfo& param : info.params) {
+    if (!param.runtime_updatable) continue;
+    if (param.type == ParamType::kFloat) {
+      const double now = current.Number(param.name);
+      const double hi = param.below_nyquist ? std::min(param.max, 20000.0) : param.max;
+      update.params.Set(param.name, now + (hi - now) * 0.25);
+    } else if (param.type == ParamType::kBool) {
+      update.params.Set(param.name, !current.Bool(param.name));
+    }
+  }
+  return update;
+}
+
+TEST(AllocationTest, EveryProcessorProcessesAndUpdatesWithoutAllocating) {
+  const ProcessorRegistry& registry = ProcessorRegistry::Default();
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<uint32_t> block(1, kDefaultMaxBlockFrames);
+  for (const ProcessorDefinition& definition : registry.definitions()) {
+    const ProcessSpec spec{48000, kDefaultMaxBlockFrames, 2};
+    absl::StatusOr<std::unique_ptr<Chain>> chain =
+        Chain::Build(registry, {WithRequiredParams(definition.info)}, spec);
+    ASSERT_TRUE(chain.ok()) << definition.info.name << ": " << chain.status();
+    AudioBuffer input(2, kDefaultMaxBlockFrames);
+    const std::vector<float> noise = testing::WhiteNoise(kDefaultMaxBlockFrames, 1.5, 3);
+    std::copy(noise.begin(), noise.end(), input.Block().channel(0));
+    std::copy(noise.rbegin(), noise.rend(), input.Block().channel(1));
+    const ProcessorConfig update = SomeUpdate(definition.info, (*chain)->resolved()[0].params);
+    const absl::Status valid = (*chain)->ValidateUpdate(0, update);
+    ASSERT_TRUE(update.params.empty() || valid.ok()) << definition.info.name << ": " << valid;
+
+    size_t emitted = 0;
+    auto emit = [&](const AudioBlock& out) { emitted += out.num_frames(); };
+    for (int round = 0; round < 64; ++round) {
+      // Blocks of random sizes, and the largest, so every path of every processor runs.
+      const uint32_t frames = round % 8 == 0 ? kDefaultMaxBlockFrames : block(rng);
+      AudioBlock in = input.Block(frames);
+      if (round == 32 && !update.params.empty()) {
+        // Validation allocates by design (it builds messages, between chunks); applying the
+        // validated values, which happens on the audio path, must not.
+        AllocationCounter counter;
+        (*chain)->processor(0).ApplyUpdate(update.params);
+        EXPECT_EQ(counter.calls(), 0u) << definition.info.name << " allocated in ApplyUpdate";
+      }
+      AllocationCounter counter;
+      (*chain)->Process(in, emit);
+      EXPECT_EQ(counter.calls(), 0u) << definition.info.name << " allocated on a block of "
+                                     << frames << " frames";
+    }
+    {
+      AllocationCounter counter;
+      (*chain)->Flush(emit);
+      EXPECT_EQ(counter.calls(), 0u) << definition.info.name << " allocated while flushing";
+    }
+    EXPECT_GT(emitted, 0u) << definition.info.name;
+  }
+}
+
+TEST(AllocationTest, TheCounterSeesAllocations) {
+  AllocationCounter counter;
+  void* volatile pointer = malloc(16);
+  free(pointer);
+  std::vector<int>* volatile vector = new std::vector<int>(100);
+  delete vector;
+  EXPECT_GE(counter.calls(), 4u);
+}
+
+}  // namespace
+}  // namespace audioproc
+
+#endif  // AUDIOPROC_SANITIZE
