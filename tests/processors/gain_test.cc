@@ -155,12 +155,7 @@ TEST(GainTest, OutputDoesNotDependOnChunking) {
       const PipelineConfig config =
           SameFormat(encoding, 16000, channels, {Proc("gain", {{"gain_db", -7.5}})});
       const std::vector<float> signal = testing::WhiteNoise(6000 * channels, 0.8, 9);
-      std::string input;
-      if (encoding == SampleEncoding::kS16) input = testing::ToS16Bytes(signal);
-      if (encoding == SampleEncoding::kF32) input = testing::ToF32Bytes(signal);
-      if (encoding == SampleEncoding::kMulaw) {
-        for (size_t i = 0; i < signal.size(); ++i) input.push_back(static_cast<char>(i * 37));
-      }
+      const std::string input = testing::EncodeAs(encoding, signal);
       testing::ExpectChunkingInvariant(config, input, DspCoreRegistry());
     }
   }

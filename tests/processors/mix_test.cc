@@ -194,12 +194,7 @@ TEST(MixTest, OutputDoesNotDependOnChunking) {
       config.output = {encoding, 16000, out};
       config.chain = {Proc("mix", {{"output_channels", static_cast<double>(out)}})};
       const std::vector<float> signal = Noise(in, 5000, 0.7);
-      std::string input;
-      if (encoding == SampleEncoding::kS16) input = testing::ToS16Bytes(signal);
-      if (encoding == SampleEncoding::kF32) input = testing::ToF32Bytes(signal);
-      if (encoding == SampleEncoding::kMulaw) {
-        for (size_t i = 0; i < signal.size(); ++i) input.push_back(static_cast<char>(i * 53));
-      }
+      const std::string input = testing::EncodeAs(encoding, signal);
       testing::ExpectChunkingInvariant(config, input, DspCoreRegistry());
     }
   }

@@ -49,6 +49,16 @@ void ExpectChunkingInvariant(const PipelineConfig& config, const std::string& in
   }
 }
 
+std::string EncodeAs(SampleEncoding encoding, const std::vector<float>& interleaved) {
+  // Interleaved samples are one long mono channel as far as the codec is concerned.
+  std::vector<float> samples = interleaved;
+  float* channel = samples.data();
+  const AudioBlock block(&channel, 1, static_cast<uint32_t>(samples.size()));
+  std::string bytes(samples.size() * BytesPerSample(encoding), '\0');
+  EncodeInterleaved(encoding, block, reinterpret_cast<uint8_t*>(bytes.data()), nullptr, 0);
+  return bytes;
+}
+
 PipelineConfig SameFormat(SampleEncoding encoding, uint32_t rate, uint32_t channels,
                           std::vector<ProcessorConfig> chain) {
   PipelineConfig config;

@@ -25,6 +25,9 @@ absl::StatusOr<std::string> RunInChunks(const PipelineConfig& config, const std:
 void ExpectChunkingInvariant(const PipelineConfig& config, const std::string& input,
                              const ProcessorRegistry& registry = ProcessorRegistry::Default());
 
+// Interleaved samples as the bytes of `encoding` (through the codec, so every encoding works).
+std::string EncodeAs(SampleEncoding encoding, const std::vector<float>& interleaved);
+
 // A PipelineConfig with the same format in and out.
 PipelineConfig SameFormat(SampleEncoding encoding, uint32_t rate, uint32_t channels,
                           std::vector<ProcessorConfig> chain);
