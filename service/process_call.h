@@ -27,10 +27,10 @@
 
 #include "absl/synchronization/mutex.h"
 #include "audioproc/v1/audioproc.grpc.pb.h"
-#include "processors/stream_pipeline.h"
 #include "service/call.h"
 #include "service/executor.h"
 #include "service/server_state.h"
+#include "service/stream_session.h"
 
 namespace audioproc {
 
@@ -54,10 +54,7 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
     absl::Status status;
     Clock::time_point received;
   };
-  struct OutboxItem {
-    v1::ProcessResponse response;
-    std::optional<Clock::time_point> received;  // set for chunk responses
-  };
+  using OutboxItem = StreamSession::Response;
 
   ProcessCall(ServerState* state, grpc::ServerCompletionQueue* cq);
   ~ProcessCall() override;
@@ -77,11 +74,6 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   // Worker side: turns one inbox item into responses appended to `out`; sets `*final` when
   // the item ends the stream.
   void Handle(InboxItem& item, std::vector<OutboxItem>* out, std::optional<grpc::Status>* final);
-  absl::Status Configure(const v1::StreamConfig& config, std::vector<OutboxItem>* out);
-  absl::Status ProcessChunk(const v1::AudioChunk& chunk, Clock::time_point received,
-                            std::vector<OutboxItem>* out);
-  void ApplyUpdate(const v1::ChainUpdate& update);
-  void Finish(std::vector<OutboxItem>* out);
 
   // The next step each side can take; all called with mu_ held.
   void StartReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -124,7 +116,7 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   bool task_scheduled_ ABSL_GUARDED_BY(mu_) = false;
   bool alarm_pending_ ABSL_GUARDED_BY(mu_) = false;
   Clock::time_point read_posted_at_ ABSL_GUARDED_BY(mu_);
-  bool done_ ABSL_GUARDED_BY(mu_) = false;  // gRPC's done notification arrived
+  bool done_ ABSL_GUARDED_BY(mu_) = false;    // gRPC's done notification arrived
   bool broken_ ABSL_GUARDED_BY(mu_) = false;  // cancelled, or a write failed
   bool config_seen_ ABSL_GUARDED_BY(mu_) = false;
   // Set once the stream's last response is queued (or it was refused); from then on nothing
@@ -132,17 +124,8 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   std::optional<grpc::Status> final_status_ ABSL_GUARDED_BY(mu_);
 
   // Touched only by the running task (one at a time; mu_ orders consecutive tasks).
-  std::unique_ptr<StreamPipeline> pipeline_;
-  std::string stream_id_;
-  std::string chain_text_;
-  uint64_t chunks_ = 0;
-  uint64_t next_sequence_ = 1;
-  double processing_seconds_ = 0;
-  std::vector<v1::Event> pending_events_;
-  std::vector<double> last_processor_seconds_;
-  std::vector<prometheus::Histogram*> processor_histograms_;
+  StreamSession session_;
   Clock::time_point started_;
-  Clock::time_point ready_at_;
 };
 
 }  // namespace audioproc

@@ -263,9 +263,10 @@ TEST_F(StreamClientTest, RealtimePacingSendsChunkIAtIChunkDurations) {
   const Clock::time_point start = Clock::now();
   StreamResult result = Run(Audio(800));
   ASSERT_TRUE(result.status.ok()) << result.status.error_message();
-  const std::vector<Clock::time_point> received = service_.received_at();
-  ASSERT_EQ(received.size(), 5u);
-  EXPECT_GE(received[4] - received[0], std::chrono::milliseconds(39));
+  ASSERT_EQ(service_.received_at().size(), 5u);
+  // Chunk 4 may not leave before start + 40 ms, and a sleep never ends early, so this bound
+  // holds on any machine. (Receipt times at the server are not asserted: the first chunk can
+  // wait behind connection setup, which bunches the receipts.)
   EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(40));
 }
 

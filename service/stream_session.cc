@@ -1,0 +1,199 @@
+#include "service/stream_session.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "service/logging.h"
+#include "service/spec_translation.h"
+#include "service/stream_config.h"
+
+namespace audioproc {
+namespace {
+
+uint32_t Micros(std::chrono::steady_clock::duration d) {
+  return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+}
+
+double Seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+absl::Status StreamSession::Configure(const v1::StreamConfig& config, absl::string_view peer,
+                                      std::vector<Response>* out) {
+  const StreamLimits limits{state_->options().max_chain_length};
+  absl::StatusOr<PipelineConfig> pipeline_config =
+      ToPipelineConfig(config, limits, state_->NewStreamId());
+  if (!pipeline_config.ok()) return pipeline_config.status();
+  absl::StatusOr<std::unique_ptr<StreamPipeline>> pipeline =
+      StreamPipeline::Create(state_->registry(), *pipeline_config);
+  if (!pipeline.ok()) return Prefixed("config.", pipeline.status());
+  pipeline_ = *std::move(pipeline);
+  stream_id_ = pipeline_config->stream_id;
+
+  const Chain& chain = pipeline_->chain();
+  Response item;
+  v1::StreamReady* ready = item.response.mutable_ready();
+  std::vector<std::string> names;
+  for (size_t i = 0; i < chain.size(); ++i) {
+    const ProcessorConfig& resolved = chain.resolved()[i];
+    if (i < pipeline_->requested_chain_size()) *ready->add_chain() = SpecFromConfig(resolved);
+    names.push_back(resolved.name);
+    processor_histograms_.push_back(&state_->metrics().ProcessorSeconds(resolved.name));
+  }
+  last_processor_seconds_.assign(chain.size(), 0.0);
+  const StreamFormat& output = pipeline_config->output;
+  ready->mutable_output()->set_encoding(ToProtoEncoding(output.encoding));
+  ready->mutable_output()->set_sample_rate_hz(output.sample_rate_hz);
+  ready->mutable_output()->set_channels(output.channels);
+  ready->set_latency_frames(chain.latency_frames());
+  ready->set_stream_id(stream_id_);
+  out->push_back(std::move(item));
+  chain_text_ = absl::StrJoin(names, ",");
+  ready_at_ = Clock::now();
+  LogLine(LogLevel::kInfo, "stream_start")
+      .Add("stream_id", stream_id_)
+      .Add("peer", peer)
+      .Add("chain", chain_text_)
+      .Add("input", absl::StrCat(EncodingName(pipeline_config->input.encoding), "/",
+                                 pipeline_config->input.sample_rate_hz, "/",
+                                 pipeline_config->input.channels))
+      .Add("latency_frames", chain.latency_frames());
+  return absl::OkStatus();
+}
+
+absl::Status StreamSession::ProcessChunk(const v1::AudioChunk& chunk, Clock::time_point received,
+                                         std::vector<Response>* out) {
+  const PipelineConfig& config = pipeline_->config();
+  const uint32_t frame_bytes = config.input.channels * BytesPerSample(config.input.encoding);
+  const double rate = config.input.sample_rate_hz;
+  const double seconds_after = (static_cast<double>(pipeline_->frames_in()) +
+                                static_cast<double>(chunk.data().size() / frame_bytes)) /
+                               rate;
+  if (seconds_after > state_->options().max_stream_seconds) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "the stream passed --max_stream_seconds=", state_->options().max_stream_seconds,
+        " of audio; open a new stream to go on"));
+  }
+  const Clock::time_point start = Clock::now();
+  Response item;
+  item.received = received;
+  v1::ProcessedChunk* response = item.response.mutable_chunk();
+  const ChunkStats stats = pipeline_->ProcessChunk(chunk.data(), response->mutable_data());
+  const Clock::time_point end = Clock::now();
+
+  ++chunks_;
+  const uint64_t sequence = chunk.sequence() != 0 ? chunk.sequence() : next_sequence_;
+  ++next_sequence_;
+  v1::ChunkMetrics* metrics = response->mutable_metrics();
+  metrics->set_sequence(sequence);
+  metrics->set_frames_in(stats.frames_in);
+  metrics->set_frames_out(stats.frames_out);
+  metrics->set_queue_wait_us(Micros(start - received));
+  metrics->set_process_us(Micros(end - start));
+  if (config.measure_levels) {
+    metrics->set_in_peak_dbfs(stats.in_peak_dbfs);
+    metrics->set_in_rms_dbfs(stats.in_rms_dbfs);
+    metrics->set_out_peak_dbfs(stats.out_peak_dbfs);
+    metrics->set_out_rms_dbfs(stats.out_rms_dbfs);
+  }
+  metrics->set_clipped_samples(stats.clipped_samples);
+  metrics->set_nonfinite_samples(stats.nonfinite_samples);
+  for (v1::Event& event : pending_events_) *response->add_events() = std::move(event);
+  pending_events_.clear();
+
+  processing_seconds_ += Seconds(end - start);
+  Metrics& m = state_->metrics();
+  m.chunks().Increment();
+  m.audio_seconds().Increment(stats.frames_in / rate);
+  m.bytes_out().Increment(static_cast<double>(response->data().size()));
+  m.queue_wait().Observe(Seconds(start - received));
+  const auto seconds = pipeline_->chain().processor_seconds();
+  for (size_t i = 0; i < seconds.size(); ++i) {
+    processor_histograms_[i]->Observe(seconds[i] - last_processor_seconds_[i]);
+    last_processor_seconds_[i] = seconds[i];
+  }
+  out->push_back(std::move(item));
+  return absl::OkStatus();
+}
+
+void StreamSession::ApplyUpdate(const v1::ChainUpdate& update) {
+  // All or nothing: every entry is validated before any is applied.
+  std::vector<std::pair<size_t, ProcessorConfig>> changes;
+  absl::Status status;
+  uint32_t failed_index = 0;
+  for (int i = 0; i < update.updates_size() && status.ok(); ++i) {
+    const v1::ProcessorUpdate& entry = update.updates(i);
+    failed_index = entry.index();
+    absl::StatusOr<ProcessorConfig> config = ConfigFromSpec(entry.spec());
+    if (!config.ok()) {
+      status = Prefixed(absl::StrCat("update.updates[", i, "].spec "), config.status());
+    } else if (entry.index() >= pipeline_->requested_chain_size()) {
+      status = absl::InvalidArgumentError(
+          absl::StrCat("update.updates[", i, "].index is ", entry.index(), ", past the chain of ",
+                       pipeline_->requested_chain_size(), " processors"));
+    } else {
+      status = pipeline_->chain().ValidateUpdate(entry.index(), *config);
+      changes.emplace_back(entry.index(), *std::move(config));
+    }
+  }
+  if (status.ok()) {
+    for (const auto& [index, config] : changes) {
+      const absl::Status applied = pipeline_->chain().Update(index, config);
+      if (!applied.ok()) status = applied;  // validated just above: cannot fail
+    }
+  }
+  v1::Event event;
+  event.set_frame(pipeline_->frames_out());
+  event.set_processor_index(status.ok() ? (changes.empty() ? 0 : changes.front().first)
+                                        : failed_index);
+  event.mutable_update()->set_applied(status.ok());
+  event.mutable_update()->set_message(status.ok() ? "applied" : std::string(status.message()));
+  pending_events_.push_back(std::move(event));
+}
+
+void StreamSession::Finish(std::vector<Response>* out) {
+  Response tail;
+  v1::ProcessedChunk* chunk = tail.response.mutable_chunk();
+  const Clock::time_point start = Clock::now();
+  const ChunkStats stats = pipeline_->Finish(chunk->mutable_data());
+  processing_seconds_ += Seconds(Clock::now() - start);
+  chunk->set_tail(true);
+  v1::ChunkMetrics* metrics = chunk->mutable_metrics();
+  metrics->set_frames_out(stats.frames_out);
+  metrics->set_process_us(Micros(Clock::now() - start));
+  if (pipeline_->config().measure_levels) {
+    metrics->set_out_peak_dbfs(stats.out_peak_dbfs);
+    metrics->set_out_rms_dbfs(stats.out_rms_dbfs);
+  }
+  metrics->set_clipped_samples(stats.clipped_samples);
+  for (v1::Event& event : pending_events_) *chunk->add_events() = std::move(event);
+  pending_events_.clear();
+  state_->metrics().bytes_out().Increment(static_cast<double>(chunk->data().size()));
+  out->push_back(std::move(tail));
+
+  Response summary_item;
+  v1::StreamSummary* summary = summary_item.response.mutable_summary();
+  const double audio_seconds =
+      static_cast<double>(pipeline_->frames_in()) / pipeline_->config().input.sample_rate_hz;
+  summary->set_frames_in(pipeline_->frames_in());
+  summary->set_frames_out(pipeline_->frames_out());
+  summary->set_chunks(chunks_);
+  summary->set_audio_seconds(audio_seconds);
+  summary->set_wall_seconds(Seconds(Clock::now() - ready_at_));
+  summary->set_real_time_factor(audio_seconds > 0 ? processing_seconds_ / audio_seconds : 0);
+  const Chain& chain = pipeline_->chain();
+  const auto seconds = chain.processor_seconds();
+  for (size_t i = 0; i < chain.size(); ++i) {
+    v1::ProcessorTiming* timing = summary->add_processors();
+    timing->set_name(chain.resolved()[i].name);
+    timing->set_seconds(seconds[i]);
+  }
+  summary->set_clipped_samples(pipeline_->clipped_samples());
+  summary->set_nonfinite_samples(pipeline_->nonfinite_samples());
+  out->push_back(std::move(summary_item));
+}
+
+}  // namespace audioproc
