@@ -13,14 +13,12 @@ ARG DEBIAN_IMAGE=debian:12
 ARG DEBIAN_SLIM_IMAGE=debian:12-slim
 
 FROM ${DEBIAN_IMAGE} AS build
-# The top-level CMakeLists.txt finds GTest and Google Benchmark unconditionally, so their
-# -dev packages are needed to configure even though no test is built here.
+# Tests are not built here (BUILD_TESTING=OFF), so GoogleTest is not needed.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates g++ cmake ninja-build pkg-config \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev grpc-proto \
       libsndfile1-dev libfftw3-dev libsoxr-dev prometheus-cpp-dev \
-      libgtest-dev libgmock-dev libbenchmark-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
