@@ -40,19 +40,23 @@ absl::Status Chain::AddStage(const ProcessorConfig& config, size_t index) {
   if (!processor.ok()) return Prefixed(index, processor.status());
   absl::StatusOr<ProcessSpec> output = (*processor)->Prepare(spec);
   if (!output.ok()) return Prefixed(index, output.status());
-  Stage stage{*std::move(processor), spec, *output, {}};
+  Stage stage{*std::move(processor), spec, *output, {}, {}};
   if (!stage.processor->ProcessesInPlace()) {
     stage.output_buffer = AudioBuffer(output->channels, output->max_block_frames);
   }
-  latency_ = latency_ * output->sample_rate_hz / spec.sample_rate_hz +
-             stage.processor->LatencyFrames();
+  stage.events = std::make_unique<StageEvents>(this, static_cast<uint32_t>(index), latency_,
+                                               spec.sample_rate_hz);
+  stage.processor->set_event_sink(stage.events.get());
+  latency_ =
+      latency_ * output->sample_rate_hz / spec.sample_rate_hz + stage.processor->LatencyFrames();
   stages_.push_back(std::move(stage));
   resolved_.push_back({config.name, std::move(resolved)});
   processor_seconds_.push_back(0.0);
   output_spec_ = *output;
   latency_frames_ = static_cast<uint32_t>(std::lround(latency_));
   preroll_left_ = latency_frames_;
-  output_pad_ = AudioBuffer(output_spec_.channels, std::max<uint32_t>(output_spec_.max_block_frames, 1));
+  output_pad_ =
+      AudioBuffer(output_spec_.channels, std::max<uint32_t>(output_spec_.max_block_frames, 1));
   return absl::OkStatus();
 }
 
@@ -100,10 +104,10 @@ void Chain::Flush(EmitFn emit) noexcept {
   emit_limit_ = expected;
   // Silence in; enough of it covers the latency. The bound guards against a processor that
   // swallows input: the output is then padded with silence to keep the length exact.
-  const uint64_t max_blocks = 4 + (latency_frames_ * input_spec_.sample_rate_hz /
-                                       output_spec_.sample_rate_hz +
-                                   input_spec_.max_block_frames) /
-                                      input_spec_.max_block_frames;
+  const uint64_t max_blocks =
+      4 + (latency_frames_ * input_spec_.sample_rate_hz / output_spec_.sample_rate_hz +
+           input_spec_.max_block_frames) /
+              input_spec_.max_block_frames;
   for (uint64_t n = 0; n < max_blocks && frames_emitted_ < expected; ++n) {
     AudioBlock silence = silence_.Block();
     silence.Clear();
@@ -119,6 +123,13 @@ void Chain::Flush(EmitFn emit) noexcept {
   }
 }
 
+void Chain::StageEvents::Emit(uint64_t frame, const EventPayload& payload) noexcept {
+  const double aligned = std::max(0.0, static_cast<double>(frame) - upstream_latency_);
+  // The output rate is only final once the chain is built; events come later, in Process.
+  const double scale = chain_->output_spec_.sample_rate_hz / input_rate_;
+  chain_->events_.Push({static_cast<uint64_t>(std::llround(aligned * scale)), index_, payload});
+}
+
 absl::Status Chain::Update(size_t index, const ProcessorConfig& update) {
   if (absl::Status status = ValidateUpdate(index, update); !status.ok()) return status;
   stages_[index].processor->ApplyUpdate(update.params);
@@ -128,14 +139,13 @@ absl::Status Chain::Update(size_t index, const ProcessorConfig& update) {
 
 absl::Status Chain::ValidateUpdate(size_t index, const ProcessorConfig& update) const {
   if (index >= stages_.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("update index ", index,
-                                                   " is past the end of a chain of ",
-                                                   stages_.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("update index ", index, " is past the end of a chain of ", stages_.size()));
   }
   const ProcessorConfig& current = resolved_[index];
   if (update.name != current.name) {
-    return absl::InvalidArgumentError(absl::StrCat("chain[", index, "] is ", current.name,
-                                                   ", not ", update.name));
+    return absl::InvalidArgumentError(
+        absl::StrCat("chain[", index, "] is ", current.name, ", not ", update.name));
   }
   if (absl::Status status = registry_->ValidateUpdate(update, current.params, stages_[index].input);
       !status.ok()) {

@@ -18,6 +18,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "processors/audio_block.h"
+#include "processors/events.h"
 #include "processors/parameters.h"
 #include "processors/processor.h"
 #include "processors/registry.h"
@@ -67,17 +68,42 @@ class Chain {
   // values. On error nothing changes. Allocates (validation), so it runs between chunks.
   absl::Status Update(size_t index, const ProcessorConfig& update);
 
+  // The events processors reported since the last ClearEvents, with output frames.
+  const std::vector<ProcessorEvent>& events() const { return events_.events(); }
+  void ClearEvents() noexcept { events_.Clear(); }
+  // Events that did not fit between two drains.
+  uint64_t dropped_events() const { return events_.dropped(); }
+
   uint64_t frames_in() const { return frames_in_; }
   uint64_t frames_out() const { return frames_emitted_; }
   // Time spent in each processor's Process so far, in seconds.
   std::span<const double> processor_seconds() const { return processor_seconds_; }
 
  private:
+  // Maps a stage's events onto the chain's output frames: the stage's input frame f is
+  // (f - upstream latency) in its own rate, then rescaled to the output rate.
+  class StageEvents final : public EventSink {
+   public:
+    StageEvents(Chain* chain, uint32_t index, double upstream_latency, double input_rate)
+        : chain_(chain),
+          index_(index),
+          upstream_latency_(upstream_latency),
+          input_rate_(input_rate) {}
+    void Emit(uint64_t frame, const EventPayload& payload) noexcept override;
+
+   private:
+    Chain* chain_;
+    uint32_t index_;
+    double upstream_latency_;
+    double input_rate_;
+  };
+
   struct Stage {
     std::unique_ptr<Processor> processor;
     ProcessSpec input;
     ProcessSpec output;
     AudioBuffer output_buffer;  // only for processors that do not work in place
+    std::unique_ptr<StageEvents> events;
   };
 
   Chain() = default;
@@ -101,6 +127,7 @@ class Chain {
   uint64_t frames_in_ = 0;
   uint64_t frames_emitted_ = 0;
   uint64_t emit_limit_ = UINT64_MAX;
+  EventBuffer events_;
   AudioBuffer silence_;     // input format: what Flush pushes through
   AudioBuffer output_pad_;  // output format: pads a chain that fell short
 };

@@ -37,6 +37,8 @@ absl::string_view ParamTypeName(ParamType type) {
       return "float_list";
     case ParamType::kBytes:
       return "bytes";
+    case ParamType::kRecordList:
+      return "record_list";
   }
   return "unknown";
 }
@@ -72,6 +74,10 @@ const std::string& ParamValues::Text(absl::string_view name) const {
 }
 const std::vector<float>& ParamValues::Floats(absl::string_view name) const {
   return Get<std::vector<float>>(*this, name, "float list");
+}
+
+const std::vector<ParamValues>& ParamValues::Records(absl::string_view name) const {
+  return Get<std::vector<ParamValues>>(*this, name, "record list");
 }
 
 void ParamValues::Merge(const ParamValues& other) {

@@ -9,24 +9,26 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+
 namespace audioproc {
 
 enum class ParamType {
-  kFloat,      // double value
-  kInt,        // double value holding an integer
-  kBool,       // bool value
-  kEnum,       // std::string value, one of allowed_values
-  kFloatList,  // std::vector<float>
-  kBytes,      // std::string holding an encoded blob
+  kFloat,       // double value
+  kInt,         // double value holding an integer
+  kBool,        // bool value
+  kEnum,        // std::string value, one of allowed_values
+  kFloatList,   // std::vector<float>
+  kBytes,       // std::string holding an encoded blob
+  kRecordList,  // std::vector<ParamValues>, each record described by ParamInfo::fields
 };
 
 // The name ListProcessors reports for a type: "float", "int", "bool", "enum", "float_list",
-// "bytes".
+// "bytes", "record_list".
 absl::string_view ParamTypeName(ParamType type);
 
 // How a numeric parameter's range is bounded.
@@ -51,6 +53,8 @@ struct ParamInfo {
   bool runtime_updatable = false;
   std::string summary;
   std::vector<std::string> allowed_values;  // kEnum only; the default is allowed_values[default]
+  // kRecordList only: the fields of each record (max is then the most records allowed).
+  std::vector<ParamInfo> fields;
 };
 
 struct ProcessorInfo {
@@ -61,7 +65,9 @@ struct ProcessorInfo {
   const ParamInfo* FindParam(absl::string_view param) const;
 };
 
-using ParamValue = std::variant<double, bool, std::string, std::vector<float>>;
+class ParamValues;
+using ParamValue =
+    std::variant<double, bool, std::string, std::vector<float>, std::vector<ParamValues>>;
 
 // A small name -> value map, kept in insertion order. Lookups are linear: processors have a
 // handful of parameters, and a lookup must not allocate (ApplyUpdate runs on the audio path).
@@ -81,6 +87,7 @@ class ParamValues {
   bool Bool(absl::string_view name) const;
   const std::string& Text(absl::string_view name) const;
   const std::vector<float>& Floats(absl::string_view name) const;
+  const std::vector<ParamValues>& Records(absl::string_view name) const;
 
   // Sets every value of `other` over this one.
   void Merge(const ParamValues& other);

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "processors/audio_block.h"
+#include "processors/events.h"
 #include "processors/parameters.h"
 
 namespace audioproc {
@@ -51,6 +52,19 @@ class Processor {
   // parameters present change, each ramped to its new value. Called between blocks on the
   // thread that calls Process; must not allocate.
   virtual void ApplyUpdate(const ParamValues& changes) noexcept { (void)changes; }
+
+  // Where this processor reports events (vad, analyze, loudness); set by the chain before the
+  // first Process. Processors that report nothing ignore it.
+  void set_event_sink(EventSink* sink) { event_sink_ = sink; }
+
+ protected:
+  // Reports an event about frame `frame` of this processor's input. Real-time safe.
+  void Emit(uint64_t frame, const EventPayload& payload) noexcept {
+    if (event_sink_ != nullptr) event_sink_->Emit(frame, payload);
+  }
+
+ private:
+  EventSink* event_sink_ = nullptr;
 };
 
 }  // namespace audioproc

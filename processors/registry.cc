@@ -26,36 +26,40 @@ double UpperBound(const ParamInfo& info, double sample_rate_hz, Bound* bound) {
 
 std::string FormatNumber(double value) { return absl::StrFormat("%g", value); }
 
-absl::Status CheckNumber(absl::string_view processor, const ParamInfo& info, double value,
+absl::Status CheckNumber(const std::string& field, const ParamInfo& info, double value,
                          double sample_rate_hz) {
-  const std::string field = absl::StrCat(processor, ".", info.name);
   Bound upper_bound;
   const double max = UpperBound(info, sample_rate_hz, &upper_bound);
   const bool below_min = info.min_bound == Bound::kInclusive ? value < info.min : value <= info.min;
   const bool above_max = upper_bound == Bound::kInclusive ? value > max : value >= max;
   if (std::isnan(value) || below_min || above_max) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " must be in ",
-                                                   DescribeRange(info, sample_rate_hz),
-                                                   ", got ", FormatNumber(value)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " must be in ", DescribeRange(info, sample_rate_hz), ", got ", FormatNumber(value)));
   }
   if (info.type == ParamType::kInt && value != std::floor(value)) {
     return absl::InvalidArgumentError(absl::StrCat(field, " must be an integer in ",
-                                                   DescribeRange(info, sample_rate_hz),
-                                                   ", got ", FormatNumber(value)));
+                                                   DescribeRange(info, sample_rate_hz), ", got ",
+                                                   FormatNumber(value)));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckValue(absl::string_view processor, const ParamInfo& info,
-                        const ParamValue& value, double sample_rate_hz) {
-  const std::string field = absl::StrCat(processor, ".", info.name);
+absl::StatusOr<ParamValues> ResolveParams(const std::string& prefix,
+                                          const std::vector<ParamInfo>& infos,
+                                          const ParamValues& set, double sample_rate_hz);
+
+// Checks one value against its ParamInfo; record lists are resolved record by record (their
+// defaults filled in), so `*resolved` may differ from `value`.
+absl::Status CheckValue(const std::string& field, const ParamInfo& info, const ParamValue& value,
+                        double sample_rate_hz, ParamValue* resolved) {
+  *resolved = value;
   switch (info.type) {
     case ParamType::kFloat:
     case ParamType::kInt:
       if (!std::holds_alternative<double>(value)) {
         return absl::InvalidArgumentError(absl::StrCat(field, " must be a number"));
       }
-      return CheckNumber(processor, info, std::get<double>(value), sample_rate_hz);
+      return CheckNumber(field, info, std::get<double>(value), sample_rate_hz);
     case ParamType::kBool:
       if (!std::holds_alternative<bool>(value)) {
         return absl::InvalidArgumentError(absl::StrCat(field, " must be true or false"));
@@ -65,8 +69,8 @@ absl::Status CheckValue(absl::string_view processor, const ParamInfo& info,
       const auto* text = std::get_if<std::string>(&value);
       if (text == nullptr || std::find(info.allowed_values.begin(), info.allowed_values.end(),
                                        *text) == info.allowed_values.end()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            field, " must be one of ", absl::StrJoin(info.allowed_values, ", ")));
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, " must be one of ", absl::StrJoin(info.allowed_values, ", ")));
       }
       return absl::OkStatus();
     }
@@ -76,9 +80,8 @@ absl::Status CheckValue(absl::string_view processor, const ParamInfo& info,
         return absl::InvalidArgumentError(absl::StrCat(field, " must be a list of numbers"));
       }
       if (list->size() > info.max) {
-        return absl::InvalidArgumentError(absl::StrCat(field, " may hold at most ",
-                                                       FormatNumber(info.max), " values, got ",
-                                                       list->size()));
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, " may hold at most ", FormatNumber(info.max), " values, got ", list->size()));
       }
       for (size_t i = 0; i < list->size(); ++i) {
         if (!std::isfinite((*list)[i])) {
@@ -92,22 +95,96 @@ absl::Status CheckValue(absl::string_view processor, const ParamInfo& info,
       if (!std::holds_alternative<std::string>(value)) {
         return absl::InvalidArgumentError(absl::StrCat(field, " must be bytes"));
       }
+      if (static_cast<double>(std::get<std::string>(value).size()) > info.max) {
+        return absl::InvalidArgumentError(absl::StrCat(field, " may hold at most ",
+                                                       FormatNumber(info.max), " bytes, got ",
+                                                       std::get<std::string>(value).size()));
+      }
       return absl::OkStatus();
+    case ParamType::kRecordList: {
+      const auto* records = std::get_if<std::vector<ParamValues>>(&value);
+      if (records == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(field, " must be a list of records"));
+      }
+      if (static_cast<double>(records->size()) > info.max) {
+        return absl::InvalidArgumentError(absl::StrCat(field, " may hold at most ",
+                                                       FormatNumber(info.max), " entries, got ",
+                                                       records->size()));
+      }
+      std::vector<ParamValues> out;
+      for (size_t i = 0; i < records->size(); ++i) {
+        absl::StatusOr<ParamValues> record = ResolveParams(
+            absl::StrCat(field, "[", i, "]"), info.fields, (*records)[i], sample_rate_hz);
+        if (!record.ok()) return record.status();
+        out.push_back(*std::move(record));
+      }
+      *resolved = std::move(out);
+      return absl::OkStatus();
+    }
   }
   return absl::InternalError(absl::StrCat(field, " has an unknown type"));
 }
 
-absl::Status CheckKnownParams(const ProcessorDefinition& definition, const ParamValues& values) {
+const ParamInfo* FindInfo(const std::vector<ParamInfo>& infos, absl::string_view name) {
+  for (const ParamInfo& info : infos) {
+    if (info.name == name) return &info;
+  }
+  return nullptr;
+}
+
+absl::Status CheckKnownParams(const std::string& prefix, const std::vector<ParamInfo>& infos,
+                              const ParamValues& values) {
   for (const auto& [name, value] : values) {
-    if (definition.info.FindParam(name) == nullptr) {
+    if (FindInfo(infos, name) == nullptr) {
       std::vector<absl::string_view> known;
-      for (const ParamInfo& info : definition.info.params) known.push_back(info.name);
-      return absl::InvalidArgumentError(absl::StrCat(definition.info.name, " has no parameter '",
-                                                     name, "'; it has ",
-                                                     absl::StrJoin(known, ", ")));
+      for (const ParamInfo& info : infos) known.push_back(info.name);
+      return absl::InvalidArgumentError(absl::StrCat(prefix, " has no parameter '", name,
+                                                     "'; it has ", absl::StrJoin(known, ", ")));
     }
   }
   return absl::OkStatus();
+}
+
+ParamValue DefaultOf(const ParamInfo& info) {
+  switch (info.type) {
+    case ParamType::kBool:
+      return *info.default_value != 0;
+    case ParamType::kEnum:
+      return info.allowed_values.at(static_cast<size_t>(*info.default_value));
+    default:
+      return *info.default_value;
+  }
+}
+
+// Checks every value of `set` against `infos` and fills in defaults; `prefix` names the
+// owner in messages ("highpass", "eq.bands[2]").
+absl::StatusOr<ParamValues> ResolveParams(const std::string& prefix,
+                                          const std::vector<ParamInfo>& infos,
+                                          const ParamValues& set, double sample_rate_hz) {
+  if (absl::Status status = CheckKnownParams(prefix, infos, set); !status.ok()) return status;
+  ParamValues resolved;
+  for (const ParamInfo& info : infos) {
+    const std::string field = absl::StrCat(prefix, ".", info.name);
+    if (const ParamValue* value = set.Find(info.name)) {
+      ParamValue checked;
+      if (absl::Status status = CheckValue(field, info, *value, sample_rate_hz, &checked);
+          !status.ok()) {
+        return status;
+      }
+      resolved.Set(info.name, std::move(checked));
+    } else if (info.required) {
+      std::string range;
+      if (info.type == ParamType::kFloat || info.type == ParamType::kInt) {
+        range = absl::StrCat(", in ", DescribeRange(info, sample_rate_hz));
+      } else if (info.type == ParamType::kEnum) {
+        range = absl::StrCat(", one of ", absl::StrJoin(info.allowed_values, ", "));
+      }
+      return absl::InvalidArgumentError(absl::StrCat(field, " is required", range));
+    } else if (info.default_value.has_value()) {
+      resolved.Set(info.name, DefaultOf(info));
+    }
+  }
+  return resolved;
 }
 
 }  // namespace
@@ -115,9 +192,9 @@ absl::Status CheckKnownParams(const ProcessorDefinition& definition, const Param
 std::string DescribeRange(const ParamInfo& info, double sample_rate_hz) {
   Bound upper_bound;
   const double max = UpperBound(info, sample_rate_hz, &upper_bound);
-  std::string range = absl::StrCat(info.min_bound == Bound::kInclusive ? "[" : "(",
-                                   FormatNumber(info.min), ", ", FormatNumber(max),
-                                   upper_bound == Bound::kInclusive ? "]" : ")");
+  std::string range =
+      absl::StrCat(info.min_bound == Bound::kInclusive ? "[" : "(", FormatNumber(info.min), ", ",
+                   FormatNumber(max), upper_bound == Bound::kInclusive ? "]" : ")");
   if (!info.unit.empty()) absl::StrAppend(&range, " ", info.unit);
   if (info.below_nyquist && max < info.max) absl::StrAppend(&range, " (below Nyquist)");
   return range;
@@ -148,37 +225,11 @@ absl::StatusOr<ParamValues> ProcessorRegistry::Resolve(const ProcessorConfig& co
     if (config.name.empty()) return absl::InvalidArgumentError("processor is empty: name one");
     return absl::InvalidArgumentError(absl::StrCat("unknown processor '", config.name, "'"));
   }
-  if (absl::Status status = CheckKnownParams(*definition, config.params); !status.ok()) {
-    return status;
-  }
-  ParamValues resolved;
-  for (const ParamInfo& info : definition->info.params) {
-    if (const ParamValue* value = config.params.Find(info.name)) {
-      if (absl::Status status = CheckValue(config.name, info, *value, input.sample_rate_hz);
-          !status.ok()) {
-        return status;
-      }
-      resolved.Set(info.name, *value);
-    } else if (info.required) {
-      return absl::InvalidArgumentError(absl::StrCat(config.name, ".", info.name,
-                                                     " is required, in ",
-                                                     DescribeRange(info, input.sample_rate_hz)));
-    } else if (info.default_value.has_value()) {
-      switch (info.type) {
-        case ParamType::kBool:
-          resolved.Set(info.name, *info.default_value != 0);
-          break;
-        case ParamType::kEnum:
-          resolved.Set(info.name,
-                       info.allowed_values.at(static_cast<size_t>(*info.default_value)));
-          break;
-        default:
-          resolved.Set(info.name, *info.default_value);
-      }
-    }
-  }
+  absl::StatusOr<ParamValues> resolved =
+      ResolveParams(config.name, definition->info.params, config.params, input.sample_rate_hz);
+  if (!resolved.ok()) return resolved.status();
   if (definition->validate != nullptr) {
-    if (absl::Status status = definition->validate(resolved, input); !status.ok()) return status;
+    if (absl::Status status = definition->validate(*resolved, input); !status.ok()) return status;
   }
   return resolved;
 }
@@ -190,16 +241,18 @@ absl::Status ProcessorRegistry::ValidateUpdate(const ProcessorConfig& update,
   if (definition == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("unknown processor '", update.name, "'"));
   }
-  if (absl::Status status = CheckKnownParams(*definition, update.params); !status.ok()) {
+  if (absl::Status status = CheckKnownParams(update.name, definition->info.params, update.params);
+      !status.ok()) {
     return status;
   }
   for (const auto& [name, value] : update.params) {
     const ParamInfo& info = *definition->info.FindParam(name);
+    const std::string field = absl::StrCat(update.name, ".", name);
     if (!info.runtime_updatable) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(update.name, ".", name, " cannot be changed while streaming"));
+      return absl::InvalidArgumentError(absl::StrCat(field, " cannot be changed while streaming"));
     }
-    if (absl::Status status = CheckValue(update.name, info, value, input.sample_rate_hz);
+    ParamValue checked;
+    if (absl::Status status = CheckValue(field, info, value, input.sample_rate_hz, &checked);
         !status.ok()) {
       return status;
     }
@@ -212,8 +265,9 @@ absl::Status ProcessorRegistry::ValidateUpdate(const ProcessorConfig& update,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Processor>> ProcessorRegistry::Create(
-    const ProcessorConfig& config, const ProcessSpec& input, ParamValues* resolved) const {
+absl::StatusOr<std::unique_ptr<Processor>> ProcessorRegistry::Create(const ProcessorConfig& config,
+                                                                     const ProcessSpec& input,
+                                                                     ParamValues* resolved) const {
   absl::StatusOr<ParamValues> params = Resolve(config, input);
   if (!params.ok()) return params.status();
   std::unique_ptr<Processor> processor = Find(config.name)->create(*params);

@@ -105,6 +105,7 @@ ChunkStats StreamPipeline::Finish(std::string* out) {
   discarded_bytes_ = partial_size_;
   partial_size_ = 0;
   chain_->Flush([&](const AudioBlock& block) { Emit(block, &stats, &out_meter, out); });
+  DrainChainEvents();
   if (config_.measure_levels) out_meter.Store(&stats.out_peak_dbfs, &stats.out_rms_dbfs);
   return stats;
 }
@@ -121,6 +122,7 @@ void StreamPipeline::RunFrames(const uint8_t* bytes, uint32_t frames, ChunkStats
     stats->frames_in += n;
     if (config_.measure_levels) in_meter->Add(block);
     chain_->Process(block, [&](const AudioBlock& output) { Emit(output, stats, out_meter, out); });
+    DrainChainEvents();
     done += n;
   }
 }
@@ -138,6 +140,12 @@ void StreamPipeline::Emit(const AudioBlock& block, ChunkStats* stats, LevelMeter
   clipped_samples_ += clipped;
   stats->frames_out += block.num_frames();
   if (config_.measure_levels) out_meter->Add(block);
+}
+
+void StreamPipeline::DrainChainEvents() {
+  if (chain_->events().empty()) return;
+  events_.insert(events_.end(), chain_->events().begin(), chain_->events().end());
+  chain_->ClearEvents();
 }
 
 void StreamPipeline::LevelMeter::Add(const AudioBlock& block) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include "absl/strings/string_view.h"
 #include <vector>
 
@@ -79,6 +80,10 @@ class StreamPipeline {
   // incomplete last frame are discarded, and counted in `discarded_bytes()`.
   ChunkStats Finish(std::string* out);
 
+  // Events reported since the last TakeEvents (drained from the chain after every block, so
+  // a long chunk cannot overflow the chain's fixed buffer).
+  std::vector<ProcessorEvent> TakeEvents() { return std::exchange(events_, {}); }
+
   uint64_t frames_in() const { return chain_->frames_in(); }
   uint64_t frames_out() const { return chain_->frames_out(); }
   uint64_t clipped_samples() const { return clipped_samples_; }
@@ -99,6 +104,7 @@ class StreamPipeline {
   void RunFrames(const uint8_t* bytes, uint32_t frames, ChunkStats* stats, LevelMeter* in_meter,
                  LevelMeter* out_meter, std::string* out);
   void Emit(const AudioBlock& block, ChunkStats* stats, LevelMeter* out_meter, std::string* out);
+  void DrainChainEvents();
 
   PipelineConfig config_;
   std::unique_ptr<Chain> chain_;
@@ -112,6 +118,7 @@ class StreamPipeline {
   uint64_t clipped_samples_ = 0;
   uint64_t nonfinite_samples_ = 0;
   uint32_t discarded_bytes_ = 0;
+  std::vector<ProcessorEvent> events_;
 };
 
 }  // namespace audioproc

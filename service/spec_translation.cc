@@ -1,9 +1,9 @@
 #include "service/spec_translation.h"
 
+#include <google/protobuf/reflection.h>
+
 #include <string>
 #include <vector>
-
-#include <google/protobuf/reflection.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -62,6 +62,99 @@ void SetNumber(Message* message, const FieldDescriptor* field, double value) {
   }
 }
 
+// Every field set in `message`, by name: scalars as numbers, bools, enum names and bytes;
+// repeated floats as a list; repeated messages as a list of records.
+ParamValues MessageToParams(const Message& message) {
+  ParamValues params;
+  const Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    if (field->is_repeated()) {
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT) {
+        const auto values = reflection->GetRepeatedFieldRef<float>(message, field);
+        params.Set(field->name(), std::vector<float>(values.begin(), values.end()));
+      } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        std::vector<ParamValues> records;
+        for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+          records.push_back(MessageToParams(reflection->GetRepeatedMessage(message, field, i)));
+        }
+        params.Set(field->name(), std::move(records));
+      }
+      continue;
+    }
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_BOOL:
+        params.Set(field->name(), reflection->GetBool(message, field));
+        break;
+      case FieldDescriptor::CPPTYPE_ENUM:
+        params.Set(field->name(), reflection->GetEnum(message, field)->name());
+        break;
+      case FieldDescriptor::CPPTYPE_STRING:
+        params.Set(field->name(), reflection->GetString(message, field));
+        break;
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        break;  // no singular nested parameters
+      default:
+        params.Set(field->name(), NumberOf(message, field));
+    }
+  }
+  return params;
+}
+
+// Sets every parameter of `params` that `message` has a field for.
+void ParamsToMessage(const ParamValues& params, Message* message) {
+  const Descriptor* descriptor = message->GetDescriptor();
+  const Reflection* reflection = message->GetReflection();
+  for (const auto& [name, value] : params) {
+    const FieldDescriptor* field = descriptor->FindFieldByName(name);
+    if (field == nullptr) continue;
+    if (const auto* number = std::get_if<double>(&value)) {
+      SetNumber(message, field, *number);
+    } else if (const auto* flag = std::get_if<bool>(&value)) {
+      reflection->SetBool(message, field, *flag);
+    } else if (const auto* text = std::get_if<std::string>(&value)) {
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+        if (const auto* enum_value = field->enum_type()->FindValueByName(*text)) {
+          reflection->SetEnum(message, field, enum_value);
+        }
+      } else {
+        reflection->SetString(message, field, *text);
+      }
+    } else if (const auto* list = std::get_if<std::vector<float>>(&value)) {
+      for (float x : *list) reflection->AddFloat(message, field, x);
+    } else if (const auto* records = std::get_if<std::vector<ParamValues>>(&value)) {
+      if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+      for (const ParamValues& record : *records) {
+        ParamsToMessage(record, reflection->AddMessage(message, field));
+      }
+    }
+  }
+}
+
+void DescribeParam(const ParamInfo& param, absl::string_view name, v1::ParameterInfo* out) {
+  out->set_name(std::string(name));
+  out->set_type(std::string(ParamTypeName(param.type)));
+  out->set_unit(param.unit);
+  if (param.default_value.has_value()) out->set_default_value(*param.default_value);
+  out->set_min(param.min);
+  out->set_max(param.max);
+  out->set_required(param.required);
+  out->set_runtime_updatable(param.runtime_updatable);
+  // min and max cannot say whether a bound is exclusive or depends on the stream; the
+  // summary does.
+  std::string summary = param.summary;
+  if (param.type == ParamType::kFloat || param.type == ParamType::kInt) {
+    absl::StrAppend(&summary, summary.empty() ? "" : " ", "Range ",
+                    DescribeRange(param, 2 * param.max), ".");
+  }
+  if (param.below_nyquist) {
+    absl::StrAppend(&summary, " Must be below the stream's Nyquist frequency.");
+  }
+  out->set_summary(summary);
+  for (const std::string& allowed : param.allowed_values) out->add_allowed_values(allowed);
+}
+
 }  // namespace
 
 absl::StatusOr<ProcessorConfig> ConfigFromSpec(const v1::ProcessorSpec& spec) {
@@ -71,65 +164,14 @@ absl::StatusOr<ProcessorConfig> ConfigFromSpec(const v1::ProcessorSpec& spec) {
   if (which == nullptr) {
     return absl::InvalidArgumentError("is empty: set one processor, e.g. {\"gain\":{}}");
   }
-  ProcessorConfig config;
-  config.name = which->name();
-  const Message& params = reflection->GetMessage(spec, which);
-  std::vector<const FieldDescriptor*> fields;
-  params.GetReflection()->ListFields(params, &fields);
-  const Reflection* param_reflection = params.GetReflection();
-  for (const FieldDescriptor* field : fields) {
-    if (field->is_repeated()) {
-      if (field->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT) {
-        const auto values = param_reflection->GetRepeatedFieldRef<float>(params, field);
-        config.params.Set(field->name(), std::vector<float>(values.begin(), values.end()));
-      }
-      continue;
-    }
-    switch (field->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_BOOL:
-        config.params.Set(field->name(), param_reflection->GetBool(params, field));
-        break;
-      case FieldDescriptor::CPPTYPE_ENUM:
-        config.params.Set(field->name(), param_reflection->GetEnum(params, field)->name());
-        break;
-      case FieldDescriptor::CPPTYPE_STRING:
-        config.params.Set(field->name(), param_reflection->GetString(params, field));
-        break;
-      case FieldDescriptor::CPPTYPE_MESSAGE:
-        break;  // no nested parameters yet
-      default:
-        config.params.Set(field->name(), NumberOf(params, field));
-    }
-  }
-  return config;
+  return ProcessorConfig{which->name(), MessageToParams(reflection->GetMessage(spec, which))};
 }
 
 v1::ProcessorSpec SpecFromConfig(const ProcessorConfig& config) {
   v1::ProcessorSpec spec;
   const FieldDescriptor* which = spec.GetDescriptor()->FindFieldByName(config.name);
   if (which == nullptr) return spec;
-  Message* params = spec.GetReflection()->MutableMessage(&spec, which);
-  const Descriptor* descriptor = params->GetDescriptor();
-  const Reflection* reflection = params->GetReflection();
-  for (const auto& [name, value] : config.params) {
-    const FieldDescriptor* field = descriptor->FindFieldByName(name);
-    if (field == nullptr) continue;
-    if (const auto* number = std::get_if<double>(&value)) {
-      SetNumber(params, field, *number);
-    } else if (const auto* flag = std::get_if<bool>(&value)) {
-      reflection->SetBool(params, field, *flag);
-    } else if (const auto* text = std::get_if<std::string>(&value)) {
-      if (field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
-        if (const auto* enum_value = field->enum_type()->FindValueByName(*text)) {
-          reflection->SetEnum(params, field, enum_value);
-        }
-      } else {
-        reflection->SetString(params, field, *text);
-      }
-    } else if (const auto* list = std::get_if<std::vector<float>>(&value)) {
-      for (float x : *list) reflection->AddFloat(params, field, x);
-    }
-  }
+  ParamsToMessage(config.params, spec.GetReflection()->MutableMessage(&spec, which));
   return spec;
 }
 
@@ -140,27 +182,11 @@ v1::ListProcessorsResponse DescribeProcessors(const ProcessorRegistry& registry)
     info->set_name(definition.info.name);
     info->set_summary(definition.info.summary);
     for (const ParamInfo& param : definition.info.params) {
-      v1::ParameterInfo* out = info->add_parameters();
-      out->set_name(param.name);
-      out->set_type(std::string(ParamTypeName(param.type)));
-      out->set_unit(param.unit);
-      if (param.default_value.has_value()) out->set_default_value(*param.default_value);
-      out->set_min(param.min);
-      out->set_max(param.max);
-      out->set_required(param.required);
-      out->set_runtime_updatable(param.runtime_updatable);
-      // min and max cannot say whether a bound is exclusive or depends on the stream; the
-      // summary does.
-      std::string summary = param.summary;
-      if (param.type == ParamType::kFloat || param.type == ParamType::kInt) {
-        absl::StrAppend(&summary, summary.empty() ? "" : " ", "Range ",
-                        DescribeRange(param, 2 * param.max), ".");
+      DescribeParam(param, param.name, info->add_parameters());
+      // A record list's fields follow it as "bands[].freq_hz".
+      for (const ParamInfo& field : param.fields) {
+        DescribeParam(field, absl::StrCat(param.name, "[].", field.name), info->add_parameters());
       }
-      if (param.below_nyquist) {
-        absl::StrAppend(&summary, " Must be below the stream's Nyquist frequency.");
-      }
-      out->set_summary(summary);
-      for (const std::string& allowed : param.allowed_values) out->add_allowed_values(allowed);
     }
   }
   return response;

@@ -19,7 +19,44 @@ double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+// A processor's event as the wire's Event.
+v1::Event ToProto(const ProcessorEvent& event) {
+  v1::Event out;
+  out.set_frame(event.frame);
+  out.set_processor_index(event.processor_index);
+  if (const auto* voice = std::get_if<VoiceActivityEvent>(&event.payload)) {
+    out.mutable_voice()->set_active(voice->active);
+    out.mutable_voice()->set_probability(voice->probability);
+  } else if (const auto* loudness = std::get_if<LoudnessEvent>(&event.payload)) {
+    v1::LoudnessReading* reading = out.mutable_loudness();
+    reading->set_momentary_lufs(loudness->momentary_lufs);
+    reading->set_short_term_lufs(loudness->short_term_lufs);
+    reading->set_integrated_lufs(loudness->integrated_lufs);
+    reading->set_gain_db(loudness->gain_db);
+  } else if (const auto* analysis = std::get_if<AnalysisEvent>(&event.payload)) {
+    v1::Analysis* result = out.mutable_analysis();
+    result->set_peak_dbfs(analysis->peak_dbfs);
+    result->set_rms_dbfs(analysis->rms_dbfs);
+    result->set_spectral_centroid_hz(analysis->spectral_centroid_hz);
+    for (uint32_t b = 0; b < analysis->num_bands; ++b) {
+      result->add_band_energy_db(analysis->band_energy_db[b]);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+void StreamSession::AttachEvents(v1::ProcessedChunk* chunk) {
+  for (v1::Event& event : pending_events_) *chunk->add_events() = std::move(event);
+  pending_events_.clear();
+  for (const ProcessorEvent& event : pipeline_->TakeEvents()) {
+    if (const auto* loudness = std::get_if<LoudnessEvent>(&event.payload)) {
+      last_integrated_lufs_ = loudness->integrated_lufs;
+    }
+    *chunk->add_events() = ToProto(event);
+  }
+}
 
 absl::Status StreamSession::Configure(const v1::StreamConfig& config, absl::string_view peer,
                                       std::vector<Response>* out) {
@@ -101,8 +138,7 @@ absl::Status StreamSession::ProcessChunk(const v1::AudioChunk& chunk, Clock::tim
   }
   metrics->set_clipped_samples(stats.clipped_samples);
   metrics->set_nonfinite_samples(stats.nonfinite_samples);
-  for (v1::Event& event : pending_events_) *response->add_events() = std::move(event);
-  pending_events_.clear();
+  AttachEvents(response);
 
   processing_seconds_ += Seconds(end - start);
   Metrics& m = state_->metrics();
@@ -169,8 +205,7 @@ void StreamSession::Finish(std::vector<Response>* out) {
     metrics->set_out_rms_dbfs(stats.out_rms_dbfs);
   }
   metrics->set_clipped_samples(stats.clipped_samples);
-  for (v1::Event& event : pending_events_) *chunk->add_events() = std::move(event);
-  pending_events_.clear();
+  AttachEvents(chunk);
   state_->metrics().bytes_out().Increment(static_cast<double>(chunk->data().size()));
   out->push_back(std::move(tail));
 
@@ -193,6 +228,7 @@ void StreamSession::Finish(std::vector<Response>* out) {
   }
   summary->set_clipped_samples(pipeline_->clipped_samples());
   summary->set_nonfinite_samples(pipeline_->nonfinite_samples());
+  if (last_integrated_lufs_) summary->set_integrated_lufs(*last_integrated_lufs_);
   out->push_back(std::move(summary_item));
 }
 

@@ -55,6 +55,9 @@ class StreamSession {
   uint64_t chunks() const { return chunks_; }
 
  private:
+  // Moves pending update results and the pipeline's events onto `chunk`.
+  void AttachEvents(v1::ProcessedChunk* chunk);
+
   ServerState* const state_;
   std::unique_ptr<StreamPipeline> pipeline_;
   std::string stream_id_;
@@ -66,6 +69,8 @@ class StreamSession {
   std::vector<double> last_processor_seconds_;
   std::vector<prometheus::Histogram*> processor_histograms_;
   Clock::time_point ready_at_;
+  // The last integrated loudness a loudness processor reported, for the summary.
+  std::optional<float> last_integrated_lufs_;
 };
 
 }  // namespace audioproc

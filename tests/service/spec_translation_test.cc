@@ -32,8 +32,60 @@ bool TypeMatches(ParamType type, const FieldDescriptor& field) {
       return field.is_repeated() && field.cpp_type() == FieldDescriptor::CPPTYPE_FLOAT;
     case ParamType::kBytes:
       return field.type() == FieldDescriptor::TYPE_BYTES;
+    case ParamType::kRecordList:
+      return field.is_repeated() && field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
   }
   return false;
+}
+
+// Every ParamInfo of `params` is a field of `message` with a matching type, and the other way
+// round; record lists recursively.
+void ExpectFieldsMatch(const std::string& owner, const std::vector<ParamInfo>& params,
+                       const google::protobuf::Descriptor& message) {
+  for (const ParamInfo& param : params) {
+    const FieldDescriptor* field = message.FindFieldByName(param.name);
+    ASSERT_NE(field, nullptr) << owner << "." << param.name;
+    EXPECT_TRUE(TypeMatches(param.type, *field))
+        << owner << "." << param.name << " is " << field->type_name();
+    if (!field->is_repeated()) {
+      EXPECT_TRUE(field->has_presence()) << owner << "." << param.name << " must be optional";
+    }
+    if (param.type == ParamType::kRecordList) {
+      ExpectFieldsMatch(owner + "." + param.name, param.fields, *field->message_type());
+    }
+  }
+  EXPECT_EQ(message.field_count(), static_cast<int>(params.size()))
+      << owner << " has proto fields the catalogue does not describe";
+}
+
+// A value of every parameter of `params`, in range where a range applies.
+ParamValues SampleValues(const std::vector<ParamInfo>& params) {
+  ParamValues values;
+  for (const ParamInfo& param : params) {
+    switch (param.type) {
+      case ParamType::kFloat:
+      case ParamType::kInt:
+        values.Set(param.name, param.type == ParamType::kInt ? 3.0 : 0.5);
+        break;
+      case ParamType::kBool:
+        values.Set(param.name, true);
+        break;
+      case ParamType::kEnum:
+        values.Set(param.name, param.allowed_values.back());
+        break;
+      case ParamType::kFloatList:
+        values.Set(param.name, std::vector<float>{0.25f, -1.5f});
+        break;
+      case ParamType::kBytes:
+        values.Set(param.name, std::string("\x01\x02", 2));
+        break;
+      case ParamType::kRecordList:
+        values.Set(param.name, std::vector<ParamValues>{SampleValues(param.fields),
+                                                        SampleValues(param.fields)});
+        break;
+    }
+  }
+  return values;
 }
 
 TEST(SpecTranslationTest, EveryRegisteredParameterIsAProtoFieldOfTheSameNameAndType) {
@@ -43,18 +95,7 @@ TEST(SpecTranslationTest, EveryRegisteredParameterIsAProtoFieldOfTheSameNameAndT
         v1::ProcessorSpec::descriptor()->FindFieldByName(definition.info.name);
     ASSERT_NE(field, nullptr) << definition.info.name << " is not a ProcessorSpec field";
     EXPECT_EQ(field->containing_oneof(), oneof) << definition.info.name;
-    for (const ParamInfo& param : definition.info.params) {
-      const FieldDescriptor* param_field = field->message_type()->FindFieldByName(param.name);
-      ASSERT_NE(param_field, nullptr) << definition.info.name << "." << param.name;
-      EXPECT_TRUE(TypeMatches(param.type, *param_field))
-          << definition.info.name << "." << param.name << " is " << param_field->type_name();
-      if (!param_field->is_repeated()) {
-        EXPECT_TRUE(param_field->has_presence())
-            << definition.info.name << "." << param.name << " must be optional";
-      }
-    }
-    EXPECT_EQ(field->message_type()->field_count(), static_cast<int>(definition.info.params.size()))
-        << definition.info.name << " has proto fields the catalogue does not describe";
+    ExpectFieldsMatch(definition.info.name, definition.info.params, *field->message_type());
   }
 }
 
@@ -68,27 +109,7 @@ TEST(SpecTranslationTest, EveryProcessorInTheProtoIsRegistered) {
 
 TEST(SpecTranslationTest, ResolvedConfigsRoundTripThroughTheProto) {
   for (const ProcessorDefinition& definition : ProcessorRegistry::Default().definitions()) {
-    ProcessorConfig config{definition.info.name, {}};
-    for (const ParamInfo& param : definition.info.params) {
-      switch (param.type) {
-        case ParamType::kFloat:
-        case ParamType::kInt:
-          config.params.Set(param.name, param.type == ParamType::kInt ? 3.0 : 0.5);
-          break;
-        case ParamType::kBool:
-          config.params.Set(param.name, true);
-          break;
-        case ParamType::kEnum:
-          config.params.Set(param.name, param.allowed_values.back());
-          break;
-        case ParamType::kFloatList:
-          config.params.Set(param.name, std::vector<float>{0.25f, -1.5f});
-          break;
-        case ParamType::kBytes:
-          config.params.Set(param.name, std::string("\x01\x02", 2));
-          break;
-      }
-    }
+    const ProcessorConfig config{definition.info.name, SampleValues(definition.info.params)};
     absl::StatusOr<ProcessorConfig> back = ConfigFromSpec(SpecFromConfig(config));
     ASSERT_TRUE(back.ok()) << back.status();
     EXPECT_EQ(back->name, config.name);
@@ -116,16 +137,26 @@ TEST(SpecTranslationTest, ListProcessorsDescribesEveryParameterWithItsRange) {
     EXPECT_FALSE(info.summary().empty()) << info.name();
     const ProcessorDefinition* definition = ProcessorRegistry::Default().Find(info.name());
     ASSERT_NE(definition, nullptr);
-    ASSERT_EQ(info.parameters_size(), static_cast<int>(definition->info.params.size()));
+    // Each parameter, and after a record list each of its fields as "list[].field".
+    std::vector<std::pair<std::string, const ParamInfo*>> expected;
+    for (const ParamInfo& param : definition->info.params) {
+      expected.emplace_back(param.name, &param);
+      for (const ParamInfo& field : param.fields) {
+        expected.emplace_back(param.name + "[]." + field.name, &field);
+      }
+    }
+    ASSERT_EQ(info.parameters_size(), static_cast<int>(expected.size())) << info.name();
     for (int i = 0; i < info.parameters_size(); ++i) {
       const v1::ParameterInfo& param = info.parameters(i);
-      const ParamInfo& expected = definition->info.params[i];
-      EXPECT_EQ(param.name(), expected.name);
-      EXPECT_EQ(param.min(), expected.min);
-      EXPECT_EQ(param.max(), expected.max);
-      EXPECT_EQ(param.required(), expected.required);
-      EXPECT_EQ(param.runtime_updatable(), expected.runtime_updatable);
-      EXPECT_EQ(param.has_default_value(), expected.default_value.has_value());
+      const ParamInfo& want = *expected[i].second;
+      EXPECT_EQ(param.name(), expected[i].first);
+      EXPECT_EQ(param.type(), std::string(ParamTypeName(want.type)));
+      EXPECT_EQ(param.min(), want.min);
+      EXPECT_EQ(param.max(), want.max);
+      EXPECT_EQ(param.required(), want.required);
+      EXPECT_EQ(param.runtime_updatable(), want.runtime_updatable);
+      EXPECT_EQ(param.has_default_value(), want.default_value.has_value());
+      EXPECT_EQ(param.allowed_values_size(), static_cast<int>(want.allowed_values.size()));
     }
   }
   for (const char* name : {"gain", "mix", "highpass", "lowpass", "bandpass", "notch", "peaking",
