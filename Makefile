@@ -37,5 +37,14 @@ demo: build
 	  --chunk_ms=20 --realtime \
 	  --chain='highpass:cutoff_hz=80,gain:gain_db=6,limiter:ceiling_db=-1'
 
+# Microbenchmarks of every processor and the in-process voice/music chains (ns per frame,
+# x real time), on this machine; JSON beside the console output.
+bench: build
+	cmake --build $(BUILD_DIR) --target processors_bench
+	$(BUILD_DIR)/bench/processors_bench --benchmark_min_time=0.2 \
+	  --benchmark_out=$(BUILD_DIR)/bench/processors.json --benchmark_out_format=json
+	bench/report.py $(BUILD_DIR)/bench/processors.json > $(BUILD_DIR)/bench/processors.md
+	@echo "report: $(BUILD_DIR)/bench/processors.md (markdown), $(BUILD_DIR)/bench/processors.json"
+
 clean:
 	rm -rf $(BUILD_DIR)

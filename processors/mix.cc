@@ -55,6 +55,7 @@ ProcessorDefinition MixDefinition() {
     return std::make_unique<MixProcessor>(static_cast<uint32_t>(params.Int("output_channels")),
                                           std::move(matrix));
   };
+  definition.example.Set("output_channels", 2.0);  // to stereo
   return definition;
 }
 

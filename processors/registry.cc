@@ -200,6 +200,20 @@ std::string DescribeRange(const ParamInfo& info, double sample_rate_hz) {
   return range;
 }
 
+ProcessorConfig ExampleConfig(const ProcessorDefinition& definition) {
+  ProcessorConfig config{definition.info.name, definition.example};
+  if (!config.params.empty()) return config;
+  for (const ParamInfo& param : definition.info.params) {
+    if (!param.required || (param.type != ParamType::kFloat && param.type != ParamType::kInt)) {
+      continue;
+    }
+    double value = param.below_nyquist ? 1000.0 : (param.min + param.max) / 2;
+    if (param.type == ParamType::kInt) value = std::round(value);
+    config.params.Set(param.name, value);
+  }
+  return config;
+}
+
 ProcessorRegistry::ProcessorRegistry(std::vector<ProcessorDefinition> definitions)
     : definitions_(std::move(definitions)) {
   for (const ProcessorDefinition& definition : definitions_) {

@@ -27,7 +27,14 @@ struct ProcessorDefinition {
   absl::Status (*validate)(const ParamValues& resolved, const ProcessSpec& input) = nullptr;
   // Builds the processor from fully resolved, validated parameters. Allocates.
   std::unique_ptr<Processor> (*create)(const ParamValues& resolved) = nullptr;
+  // A typical configuration (at least every required parameter set), for benchmarks, the
+  // allocation test and examples. Empty: ExampleConfig derives one from the ranges.
+  ParamValues example;
 };
+
+// `definition`'s example, or, when it has none, its required numeric parameters set to a
+// value in range (1 kHz for frequencies). Valid for streams of 16 kHz and up.
+ProcessorConfig ExampleConfig(const ProcessorDefinition& definition);
 
 class ProcessorRegistry {
  public:

@@ -64,20 +64,6 @@ class AllocationCounter {
   size_t calls() const { return g_calls; }
 };
 
-// A valid value for every required parameter of `info` (a stream at 48 kHz).
-ProcessorConfig WithRequiredParams(const ProcessorInfo& info) {
-  ProcessorConfig config{info.name, {}};
-  for (const ParamInfo& param : info.params) {
-    if (!param.required) continue;
-    if (param.type == ParamType::kFloat || param.type == ParamType::kInt) {
-      double value = param.below_nyquist ? 1000.0 : (param.min + param.max) / 2;
-      if (param.type == ParamType::kInt) value = std::round(value);
-      config.params.Set(param.name, value);
-    }
-  }
-  return config;
-}
-
 // Runtime-updatable parameters moved to another valid value.
 ProcessorConfig SomeUpdate(const ProcessorInfo& info, const ParamValues& current) {
   ProcessorConfig update{info.name, {}};
@@ -101,7 +87,7 @@ TEST(AllocationTest, EveryProcessorProcessesAndUpdatesWithoutAllocating) {
   for (const ProcessorDefinition& definition : registry.definitions()) {
     const ProcessSpec spec{48000, kDefaultMaxBlockFrames, 2};
     absl::StatusOr<std::unique_ptr<Chain>> chain =
-        Chain::Build(registry, {WithRequiredParams(definition.info)}, spec);
+        Chain::Build(registry, {ExampleConfig(definition)}, spec);
     ASSERT_TRUE(chain.ok()) << definition.info.name << ": " << chain.status();
     AudioBuffer input(2, kDefaultMaxBlockFrames);
     const std::vector<float> noise = testing::WhiteNoise(kDefaultMaxBlockFrames, 1.5, 3);
