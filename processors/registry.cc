@@ -263,7 +263,14 @@ absl::Status ProcessorRegistry::ValidateUpdate(const ProcessorConfig& update,
     const ParamInfo& info = *definition->info.FindParam(name);
     const std::string field = absl::StrCat(update.name, ".", name);
     if (!info.runtime_updatable) {
-      return absl::InvalidArgumentError(absl::StrCat(field, " cannot be changed while streaming"));
+      std::vector<absl::string_view> updatable;
+      for (const ParamInfo& other : definition->info.params) {
+        if (other.runtime_updatable) updatable.push_back(other.name);
+      }
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, " cannot be changed while streaming; ",
+          updatable.empty() ? absl::StrCat("no parameter of ", update.name, " can")
+                            : absl::StrCat("what can: ", absl::StrJoin(updatable, ", "))));
     }
     ParamValue checked;
     if (absl::Status status = CheckValue(field, info, value, input.sample_rate_hz, &checked);

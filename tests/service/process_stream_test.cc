@@ -441,3 +441,92 @@ TEST_F(IdleTimeoutTest, AStreamThatKeepsSendingIsNotIdle) {
 
 }  // namespace
 }  // namespace audioproc
+
+namespace audioproc {
+namespace {
+
+// An invalid mid-stream update is refused in band, naming the parameter (and its range where
+// one applies), and the stream goes on unchanged.
+struct BadUpdateCase {
+  const char* name;
+  void (*make)(v1::ProcessorUpdate*);
+  const char* message;
+};
+
+class BadUpdateTest : public testing::InProcessServerTest,
+                      public ::testing::WithParamInterface<BadUpdateCase> {};
+
+TEST_P(BadUpdateTest, IsRefusedInBandAndTheStreamGoesOnUnchanged) {
+  const std::string audio = testing::ToS16Bytes(testing::Sine(500, 16000, 640, 0.25));
+  v1::ProcessRequest update;
+  GetParam().make(update.mutable_update()->add_updates());
+  const auto config = ConfigRequest(MakeConfig(
+      v1::PCM_S16LE, 16000, 1, R"([{"gain":{"gainDb":-6}},{"highpass":{"cutoffHz":100}}])"));
+  const ExchangeResult refused =
+      Exchange(*stub_, {config, ChunkRequest(audio.substr(0, 640)), update,
+                        ChunkRequest(audio.substr(640))});
+  const ExchangeResult plain =
+      Exchange(*stub_, {config, ChunkRequest(audio.substr(0, 640)), ChunkRequest(audio.substr(640))});
+  ASSERT_TRUE(refused.status.ok()) << refused.status.error_message();
+  const auto chunks = refused.chunks();
+  ASSERT_EQ(chunks[1]->events_size(), 1);
+  EXPECT_FALSE(chunks[1]->events(0).update().applied());
+  EXPECT_THAT(chunks[1]->events(0).update().message(), HasSubstr(GetParam().message));
+  EXPECT_EQ(refused.audio(), plain.audio()) << "a refused update changes nothing";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BadUpdateTest,
+    ::testing::Values(
+        BadUpdateCase{"WrongProcessorAtIndex",
+                      [](v1::ProcessorUpdate* u) {
+                        u->set_index(0);
+                        u->mutable_spec()->mutable_limiter()->set_ceiling_db(-3);
+                      },
+                      "chain[0] is gain, not limiter"},
+        BadUpdateCase{"OutOfRange",
+                      [](v1::ProcessorUpdate* u) {
+                        u->set_index(0);
+                        u->mutable_spec()->mutable_gain()->set_gain_db(75);
+                      },
+                      "gain.gain_db must be in [-120, 60] dB, got 75"},
+        BadUpdateCase{"AboveNyquist",
+                      [](v1::ProcessorUpdate* u) {
+                        u->set_index(1);
+                        u->mutable_spec()->mutable_highpass()->set_cutoff_hz(8000);
+                      },
+                      "highpass.cutoff_hz must be in (0, 8000) Hz (below Nyquist)"},
+        BadUpdateCase{"NotRuntimeUpdatable",
+                      [](v1::ProcessorUpdate* u) {
+                        u->set_index(1);
+                        u->mutable_spec()->mutable_highpass()->set_order(4);
+                      },
+                      "highpass.order cannot be changed while streaming; what can: cutoff_hz"},
+        BadUpdateCase{"IndexPastTheChain",
+                      [](v1::ProcessorUpdate* u) {
+                        u->set_index(2);
+                        u->mutable_spec()->mutable_gain()->set_gain_db(1);
+                      },
+                      "index is 2, past the chain of 2 processors"},
+        BadUpdateCase{"EmptySpec", [](v1::ProcessorUpdate* u) { u->set_index(0); },
+                      "update.updates[0].spec is empty"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(ProcessStreamTest, AnUpdateWithOneBadEntryAppliesNone) {
+  const std::string audio = testing::ToS16Bytes(testing::Sine(500, 16000, 640, 0.25));
+  v1::ProcessRequest update;
+  auto* good = update.mutable_update()->add_updates();
+  good->set_index(0);
+  good->mutable_spec()->mutable_gain()->set_gain_db(-20);
+  auto* bad = update.mutable_update()->add_updates();
+  bad->set_index(0);
+  bad->mutable_spec()->mutable_gain()->set_gain_db(1000);
+  const auto config = ConfigRequest(MakeConfig(v1::PCM_S16LE, 16000, 1, R"([{"gain":{}}])"));
+  const ExchangeResult result = Exchange(*stub_, {config, update, ChunkRequest(audio)});
+  ASSERT_TRUE(result.status.ok());
+  EXPECT_FALSE(result.chunks()[0]->events(0).update().applied());
+  EXPECT_EQ(result.audio(), audio) << "the valid entry was not applied either";
+}
+
+}  // namespace
+}  // namespace audioproc
