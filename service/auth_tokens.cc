@@ -1,0 +1,125 @@
+#include "service/auth_tokens.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "service/logging.h"
+
+namespace audioproc {
+namespace {
+
+bool SameFile(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+}
+
+}  // namespace
+
+std::vector<std::string> ParseTokens(absl::string_view text) {
+  std::vector<std::string> tokens;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line.front() == '#') continue;
+    tokens.emplace_back(line);
+  }
+  return tokens;
+}
+
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
+  // Every byte of the longer string is visited; the length difference joins the result
+  // instead of returning early.
+  const size_t n = std::max(a.size(), b.size());
+  unsigned char difference = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    difference |= x ^ y;
+  }
+  return difference == 0;
+}
+
+absl::StatusOr<std::unique_ptr<AuthTokens>> AuthTokens::Load(const std::string& path) {
+  std::unique_ptr<AuthTokens> tokens(new AuthTokens(path));
+  if (absl::Status status = tokens->Read(); !status.ok()) return status;
+  return tokens;
+}
+
+AuthTokens::~AuthTokens() {
+  stop_.Notify();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+absl::Status AuthTokens::Read() {
+  struct stat file;
+  if (stat(path_.c_str(), &file) != 0) {
+    return absl::NotFoundError(absl::StrCat("--auth_tokens_file=", path_, " cannot be read"));
+  }
+  std::ifstream in(path_);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("--auth_tokens_file=", path_, " cannot be read"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto tokens = std::make_shared<const std::vector<std::string>>(ParseTokens(text.str()));
+  if (tokens->empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--auth_tokens_file=", path_, " holds no token (one per line, # comments)"));
+  }
+  absl::MutexLock lock(&mu_);
+  tokens_ = std::move(tokens);
+  file_ = file;
+  return absl::OkStatus();
+}
+
+void AuthTokens::ReloadIfChanged() {
+  struct stat file;
+  const bool readable = stat(path_.c_str(), &file) == 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (readable && SameFile(file, file_)) return;
+  }
+  if (absl::Status status = Read(); !status.ok()) {
+    LogLine(LogLevel::kWarning, "auth_tokens_reload_failed")
+        .Add("message", status.message())
+        .Add("kept_tokens", static_cast<uint64_t>(size()));
+    absl::MutexLock lock(&mu_);
+    if (readable) file_ = file;  // do not retry the same broken file every interval
+    return;
+  }
+  LogLine(LogLevel::kInfo, "auth_tokens_reloaded").Add("tokens", static_cast<uint64_t>(size()));
+}
+
+void AuthTokens::WatchEvery(absl::Duration interval) {
+  watcher_ = std::thread([this, interval] {
+    while (!stop_.WaitForNotificationWithTimeout(interval)) ReloadIfChanged();
+  });
+}
+
+bool AuthTokens::Accepts(absl::string_view authorization) const {
+  constexpr absl::string_view kScheme = "bearer ";
+  if (authorization.size() <= kScheme.size() ||
+      !absl::EqualsIgnoreCase(authorization.substr(0, kScheme.size()), kScheme)) {
+    return false;
+  }
+  const absl::string_view candidate =
+      absl::StripAsciiWhitespace(authorization.substr(kScheme.size()));
+  std::shared_ptr<const std::vector<std::string>> tokens;
+  {
+    absl::MutexLock lock(&mu_);
+    tokens = tokens_;
+  }
+  bool accepted = false;
+  for (const std::string& token : *tokens) accepted |= ConstantTimeEquals(candidate, token);
+  return accepted;
+}
+
+size_t AuthTokens::size() const {
+  absl::MutexLock lock(&mu_);
+  return tokens_->size();
+}
+
+}  // namespace audioproc
