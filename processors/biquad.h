@@ -5,7 +5,8 @@
 // a0 = 1; a first-order section simply has b2 = a2 = 0. BiquadCascade runs up to
 // kMaxBiquadSections sections in series on up to kMaxChannels channels in transposed direct
 // form II, keeping each channel's state between calls, so cutting a signal into runs of any
-// length gives the same output as processing it whole.
+// length gives the same output as processing it whole. BiquadCascadeOf<N> is the same engine
+// with room for N sections (the eq cascades one section per band).
 //
 //   BiquadCascade cascade;
 //   cascade.SetSections(design.sections());  // keeps the state: safe while streaming
@@ -15,8 +16,12 @@
 #ifndef AUDIOPROC_PROCESSORS_BIQUAD_H_
 #define AUDIOPROC_PROCESSORS_BIQUAD_H_
 
+#include <algorithm>
 #include <array>
+#include <cassert>
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 
 #include "processors/audio_block.h"
@@ -52,7 +57,8 @@ class BiquadSections {
   int size_ = 0;
 };
 
-// Transposed-direct-form-II cascade over planar channels, real-time safe.
+// Transposed-direct-form-II cascade of up to kCapacity sections over planar channels,
+// real-time safe. State is fixed-size (kCapacity x kMaxChannels), so nothing here allocates.
 //
 // State and arithmetic are double although samples are float. Why: the filters that matter
 // most here have poles right next to z = 1 (a 20 Hz highpass at 96 kHz, a 0.5 Hz DC blocker at
@@ -61,17 +67,33 @@ class BiquadSections {
 // misses the 0.1 dB bar by up to 14 dB (8th-order 20 Hz highpass at 96 kHz; 8.5 dB for a 20 Hz
 // notch), the double one stays within 0.0002 dB everywhere. Scalar double costs about the same
 // as scalar float on x86-64, and intermediate signals stay unrounded between sections.
-class BiquadCascade {
+template <int kCapacity>
+class BiquadCascadeOf {
  public:
-  BiquadCascade() = default;
+  static_assert(kCapacity > 0);
+
+  BiquadCascadeOf() = default;
 
   // Sets how many channels Process sees (at most kMaxChannels) and clears the state. State is
   // fixed-size, so nothing here or below allocates.
-  void Prepare(uint32_t channels);
+  void Prepare(uint32_t channels) {
+    assert(channels <= kMaxChannels);
+    channels_ = std::min(channels, kMaxChannels);
+    Reset();
+  }
 
-  // Replaces the sections (at most kMaxBiquadSections), keeping the state of the sections
-  // that remain: used for smooth coefficient updates while streaming. Real-time safe.
-  void SetSections(std::span<const BiquadCoefficients> sections) noexcept;
+  // Replaces the sections (at most kCapacity), keeping the state of the sections that remain:
+  // used for smooth coefficient updates while streaming. Real-time safe.
+  void SetSections(std::span<const BiquadCoefficients> sections) noexcept {
+    assert(sections.size() <= static_cast<size_t>(kCapacity));
+    const int count = static_cast<int>(std::min(sections.size(), static_cast<size_t>(kCapacity)));
+    // Sections that did not run before start from silence rather than from stale state.
+    for (int s = num_sections_; s < count; ++s) {
+      for (uint32_t c = 0; c < channels_; ++c) state_[c][s] = State{};
+    }
+    std::copy_n(sections.begin(), count, sections_.begin());
+    num_sections_ = count;
+  }
   void SetSections(const BiquadSections& sections) noexcept { SetSections(sections.span()); }
 
   int num_sections() const { return num_sections_; }
@@ -80,10 +102,35 @@ class BiquadCascade {
   // Filters frames [offset, offset + frames) of every channel of `block` in place. The block
   // has the channel count given to Prepare. Real-time safe. Outputs beyond float's range
   // (only reachable from absurdly large finite input) are clamped rather than becoming Inf.
-  void Process(const AudioBlock& block, uint32_t offset, uint32_t frames) noexcept;
+  void Process(const AudioBlock& block, uint32_t offset, uint32_t frames) noexcept {
+    assert(block.num_channels() == channels_);
+    assert(offset + frames <= block.num_frames());
+    constexpr double kMax = std::numeric_limits<float>::max();
+    const int sections = num_sections_;
+    for (uint32_t c = 0; c < channels_; ++c) {
+      float* samples = block.channel(c) + offset;
+      // Local copies let the compiler keep coefficients and state in registers.
+      std::array<State, kCapacity> state = state_[c];
+      for (uint32_t n = 0; n < frames; ++n) {
+        double x = samples[n];
+        for (int s = 0; s < sections; ++s) {
+          const BiquadCoefficients& k = sections_[s];
+          State& z = state[s];
+          const double y = k.b0 * x + z.z1;
+          z.z1 = k.b1 * x - k.a1 * y + z.z2;
+          z.z2 = k.b2 * x - k.a2 * y;
+          x = y;
+        }
+        samples[n] = static_cast<float>(std::clamp(x, -kMax, kMax));
+      }
+      state_[c] = state;
+    }
+  }
 
   // Zeroes every channel's state. Real-time safe.
-  void Reset() noexcept;
+  void Reset() noexcept {
+    for (auto& channel : state_) channel.fill(State{});
+  }
 
  private:
   // The two delay registers of a transposed-direct-form-II section.
@@ -92,11 +139,14 @@ class BiquadCascade {
     double z2 = 0;
   };
 
-  std::array<BiquadCoefficients, kMaxBiquadSections> sections_{};
+  std::array<BiquadCoefficients, kCapacity> sections_{};
   int num_sections_ = 0;
   uint32_t channels_ = 0;
-  std::array<std::array<State, kMaxBiquadSections>, kMaxChannels> state_{};
+  std::array<std::array<State, kCapacity>, kMaxChannels> state_{};
 };
+
+// The cascade of the filter processors, sized for their highest order.
+using BiquadCascade = BiquadCascadeOf<kMaxBiquadSections>;
 
 }  // namespace audioproc
 

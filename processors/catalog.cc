@@ -1,9 +1,12 @@
 // The built-in processors: one ProcessorDefinition per processor, each from its own file.
 #include "processors/biquad_filters.h"
+#include "processors/compressor.h"
 #include "processors/dc_block.h"
+#include "processors/eq.h"
 #include "processors/gain.h"
 #include "processors/limiter.h"
 #include "processors/mix.h"
+#include "processors/noise_gate.h"
 #include "processors/registry.h"
 
 namespace audioproc {
@@ -21,6 +24,9 @@ const ProcessorRegistry& ProcessorRegistry::Default() {
       HighshelfDefinition(),
       DcBlockDefinition(),
       LimiterDefinition(),
+      EqDefinition(),
+      NoiseGateDefinition(),
+      CompressorDefinition(),
   });
   return *registry;
 }

@@ -1,0 +1,50 @@
+#include "processors/dynamics.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace audioproc::dynamics {
+
+double DbToLinear(double db) { return std::pow(10.0, db / 20.0); }
+
+double DbToPower(double db) { return std::pow(10.0, db / 10.0); }
+
+double PowerToDb(double power) {
+  // Compared in the power domain so that log10 never sees zero.
+  constexpr double kSilencePower = 1e-20;  // kSilenceDb as a power
+  static_assert(kSilenceDb == -200.0);
+  return power > kSilencePower ? 10.0 * std::log10(power) : kSilenceDb;
+}
+
+double OnePoleCoefficient(double time_ms, double sample_rate_hz) {
+  return std::exp(-1000.0 / (time_ms * sample_rate_hz));
+}
+
+ParamInfo RuntimeParam(const char* name, const char* unit, double default_value, double min,
+                       double max, const char* summary) {
+  ParamInfo info;
+  info.name = name;
+  info.type = ParamType::kFloat;
+  info.unit = unit;
+  info.default_value = default_value;
+  info.min = min;
+  info.max = max;
+  info.runtime_updatable = true;
+  info.summary = summary;
+  return info;
+}
+
+void LinkedRmsDetector::Prepare(uint32_t channels, double time_constant_ms,
+                                double sample_rate_hz) {
+  channels_ = std::min(channels, kMaxChannels);
+  coefficient_ = OnePoleCoefficient(time_constant_ms, sample_rate_hz);
+  Reset();
+}
+
+void RampClock::Prepare(double sample_rate_hz) {
+  length_ = std::max<uint32_t>(
+      1, static_cast<uint32_t>(std::lround(kRampMs * sample_rate_hz / 1000.0)));
+  Stop();
+}
+
+}  // namespace audioproc::dynamics

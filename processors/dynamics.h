@@ -1,0 +1,124 @@
+// Building blocks shared by the dynamics processors (compressor, noise_gate): a linked RMS level
+// detector, one-pole smoothing coefficients, linear parameter ramps counted in samples, and
+// dB conversions.
+//
+// Levels follow DESIGN §4: dBFS RMS, that is 10 log10 of the mean square, so a full-scale sine
+// reads -3.01 dBFS. Everything here works sample by sample, keeps its state between blocks and
+// never allocates, so a processor built from it is independent of block sizes and real-time
+// safe.
+//
+//   dynamics::LinkedRmsDetector detector;
+//   detector.Prepare(channels, /*time_constant_ms=*/10, sample_rate_hz);
+//   const double level_db = dynamics::PowerToDb(detector.Push(block, frame));
+//
+// Thread safety: plain values, each used by one thread at a time.
+#ifndef AUDIOPROC_PROCESSORS_DYNAMICS_H_
+#define AUDIOPROC_PROCESSORS_DYNAMICS_H_
+
+#include <array>
+#include <cstdint>
+
+#include "processors/audio_block.h"
+#include "processors/parameters.h"
+
+namespace audioproc::dynamics {
+
+// How long a runtime parameter change takes to reach its new value: inside DESIGN's 20 ms, and
+// long enough that even a 100 dB step of a gain-setting parameter does not click.
+inline constexpr double kRampMs = 10.0;
+
+// What PowerToDb reads for silence, so that levels stay finite.
+inline constexpr double kSilenceDb = -200.0;
+
+// Linear amplitude of `db` (10^(db / 20)).
+double DbToLinear(double db);
+
+// 10 log10(power), floored at kSilenceDb.
+double PowerToDb(double power);
+
+// Linear power of `db` (10^(db / 10)): a level in dB as the mean square it stands for.
+double DbToPower(double db);
+
+// The per-sample factor a of a one-pole smoother y += (1 - a)(x - y) whose time constant is
+// `time_ms`: it covers 1 - 1/e (63%) of a step in that time.
+double OnePoleCoefficient(double time_ms, double sample_rate_hz);
+
+// A float parameter of a dynamics processor: runtime-updatable, inclusive range. For a
+// ProcessorDefinition's parameter list.
+ParamInfo RuntimeParam(const char* name, const char* unit, double default_value, double min,
+                       double max, const char* summary);
+
+// The mean square of each channel, smoothed by a one-pole filter, and the largest of them:
+// channels are linked (one level for all), and a signal reads the same in mono as on every
+// channel of a multichannel stream.
+class LinkedRmsDetector {
+ public:
+  // Sets the channel count (at most kMaxChannels) and time constant, and clears the state.
+  void Prepare(uint32_t channels, double time_constant_ms, double sample_rate_hz);
+
+  // Back to silence.
+  void Reset() noexcept { mean_square_.fill(0.0); }
+
+  // Takes frame `frame` of `block` and returns the largest channel's mean square. Real-time
+  // safe.
+  double Push(const AudioBlock& block, uint32_t frame) noexcept {
+    double loudest = 0.0;
+    for (uint32_t c = 0; c < channels_; ++c) {
+      const double x = block.channel(c)[frame];
+      double& mean_square = mean_square_[c];
+      mean_square = x * x + coefficient_ * (mean_square - x * x);
+      // Below -300 dBFS it is silence; flushing keeps a decaying state out of the subnormal
+      // range, which is slow on threads without flush-to-zero.
+      if (mean_square < 1e-30) mean_square = 0.0;
+      if (mean_square > loudest) loudest = mean_square;
+    }
+    return loudest;
+  }
+
+ private:
+  uint32_t channels_ = 0;
+  double coefficient_ = 0.0;
+  std::array<double, kMaxChannels> mean_square_{};
+};
+
+// A parameter that moves linearly from its value when a ramp starts to a target. Several
+// parameters of one processor share one RampClock, which says how far the ramp has got.
+struct RampedValue {
+  double start = 0.0;
+  double target = 0.0;
+  double current = 0.0;
+
+  explicit RampedValue(double value = 0.0) : start(value), target(value), current(value) {}
+  // Starts a new ramp from wherever the value is now (mid-ramp included): no jump.
+  void Begin() { start = current; }
+  // `progress` in (0, 1]; 1 lands exactly on the target.
+  void Step(double progress) {
+    current = progress >= 1.0 ? target : start + (target - start) * progress;
+  }
+  void Snap() { start = current = target; }
+};
+
+// The position in a ramp of kRampMs, counted in samples so that its shape does not depend on
+// block sizes.
+class RampClock {
+ public:
+  // Sizes the ramp for the stream's rate and stops any ramp in flight.
+  void Prepare(double sample_rate_hz);
+  // Starts a ramp at its first sample.
+  void Restart() { position_ = 0; }
+  void Stop() { position_ = length_; }
+  bool running() const { return position_ < length_; }
+  // Advances by one sample and returns the progress, in (0, 1]. Only while running().
+  double Advance() {
+    ++position_;
+    return static_cast<double>(position_) / static_cast<double>(length_);
+  }
+
+ private:
+  uint32_t length_ = 1;
+  uint32_t position_ = 1;  // == length_: no ramp running
+};
+
+}  // namespace audioproc::dynamics
+
+#endif  // AUDIOPROC_PROCESSORS_DYNAMICS_H_

@@ -1,0 +1,171 @@
+#include "processors/noise_gate.h"
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <utility>
+#include <variant>
+
+#include "processors/dynamics.h"
+
+namespace audioproc {
+namespace {
+
+using dynamics::RampedValue;
+
+// A gain this close to its target is at it: the last step, a change of about -99 dB of the
+// signal, is inaudible, and the open gate then passes the signal exactly.
+constexpr double kSnapDb = 1e-4;
+
+// Frames below the threshold before any signal reached it: the gate starts closed.
+constexpr uint64_t kNeverOpened = std::numeric_limits<uint64_t>::max();
+
+class NoiseGateProcessor final : public Processor {
+ public:
+  explicit NoiseGateProcessor(const ParamValues& params)
+      : threshold_db_(params.Number("threshold_db")),
+        range_db_(params.Number("range_db")),
+        attack_ms_(params.Number("attack_ms")),
+        release_ms_(params.Number("release_ms")),
+        hold_ms_(params.Number("hold_ms")) {}
+
+  absl::StatusOr<ProcessSpec> Prepare(const ProcessSpec& input) override {
+    sample_rate_hz_ = input.sample_rate_hz;
+    detector_.Prepare(input.channels, kNoiseGateRmsMs, sample_rate_hz_);
+    ramp_.Prepare(sample_rate_hz_);
+    Reset();
+    return input;
+  }
+
+  // Keeps the latest parameters (those of any update since Prepare), without a ramp, and
+  // closes the gate.
+  void Reset() noexcept override {
+    for (RampedValue* value : Values()) value->Snap();
+    ramp_.Stop();
+    detector_.Reset();
+    frames_below_ = kNeverOpened;
+    UpdateDerived();
+    gain_db_ = range_db_.current;
+  }
+
+  void ApplyUpdate(const ParamValues& changes) noexcept override {
+    for (RampedValue* value : Values()) value->Begin();
+    bool ramped = false;
+    for (const auto& [name, value] : changes) {
+      const double* number = std::get_if<double>(&value);
+      if (number == nullptr) continue;
+      if (name == "hold_ms") {
+        hold_ms_ = *number;
+        hold_frames_ = HoldFrames();
+        continue;
+      }
+      for (auto& [param, ramped_value] : Named()) {
+        if (name == param) {
+          ramped_value->target = *number;
+          ramped = true;
+        }
+      }
+    }
+    // A ramp in flight restarts from where it is, so no parameter jumps.
+    if (ramped) ramp_.Restart();
+  }
+
+  void Process(AudioBlock& in, AudioBlock& /*out*/) noexcept override {
+    const uint32_t channels = in.num_channels();
+    for (uint32_t i = 0; i < in.num_frames(); ++i) {
+      if (ramp_.running()) {
+        const double progress = ramp_.Advance();
+        for (RampedValue* value : Values()) value->Step(progress);
+        UpdateDerived();
+      }
+      if (detector_.Push(in, i) >= threshold_power_) {
+        frames_below_ = 0;
+      } else if (frames_below_ != kNeverOpened) {
+        ++frames_below_;
+      }
+      const double target = frames_below_ <= hold_frames_ ? 0.0 : range_db_.current;
+      if (gain_db_ != target) {
+        const double coefficient = target > gain_db_ ? attack_coefficient_ : release_coefficient_;
+        gain_db_ = target + coefficient * (gain_db_ - target);
+        if (std::fabs(gain_db_ - target) < kSnapDb) gain_db_ = target;
+      }
+      if (gain_db_ == 0.0) continue;
+      const float gain = gain_db_ == range_db_.current
+                             ? range_gain_
+                             : static_cast<float>(dynamics::DbToLinear(gain_db_));
+      for (uint32_t c = 0; c < channels; ++c) in.channel(c)[i] *= gain;
+    }
+  }
+
+ private:
+  std::array<RampedValue*, 4> Values() {
+    return {&threshold_db_, &range_db_, &attack_ms_, &release_ms_};
+  }
+  std::array<std::pair<const char*, RampedValue*>, 4> Named() {
+    return {{{"threshold_db", &threshold_db_},
+             {"range_db", &range_db_},
+             {"attack_ms", &attack_ms_},
+             {"release_ms", &release_ms_}}};
+  }
+
+  uint64_t HoldFrames() const {
+    return static_cast<uint64_t>(std::llround(hold_ms_ * sample_rate_hz_ / 1000.0));
+  }
+
+  // What the parameters imply, recomputed whenever they move.
+  void UpdateDerived() noexcept {
+    threshold_power_ = dynamics::DbToPower(threshold_db_.current);
+    range_gain_ = static_cast<float>(dynamics::DbToLinear(range_db_.current));
+    attack_coefficient_ = dynamics::OnePoleCoefficient(attack_ms_.current, sample_rate_hz_);
+    release_coefficient_ = dynamics::OnePoleCoefficient(release_ms_.current, sample_rate_hz_);
+    hold_frames_ = HoldFrames();
+  }
+
+  RampedValue threshold_db_;
+  RampedValue range_db_;
+  RampedValue attack_ms_;
+  RampedValue release_ms_;
+  double hold_ms_;
+  dynamics::RampClock ramp_;
+
+  double sample_rate_hz_ = 48000;
+  double threshold_power_ = 0.0;
+  float range_gain_ = 0.0f;
+  double attack_coefficient_ = 0.0;
+  double release_coefficient_ = 0.0;
+  uint64_t hold_frames_ = 0;
+
+  dynamics::LinkedRmsDetector detector_;
+  uint64_t frames_below_ = kNeverOpened;  // consecutive frames below the threshold
+  double gain_db_ = 0.0;                  // smoothed gain, in [range_db, 0]
+};
+
+}  // namespace
+
+ProcessorDefinition NoiseGateDefinition() {
+  using dynamics::RuntimeParam;
+  ProcessorDefinition definition;
+  definition.info.name = "noise_gate";
+  definition.info.summary =
+      "Noise gate / downward expander with hold: attenuates by range_db while the level is "
+      "below the threshold; channels linked.";
+  definition.info.params = {
+      RuntimeParam("threshold_db", "dB", -50.0, -100.0, 0.0,
+                   "Level (dBFS RMS; a full-scale sine is -3.01) at or above which the gate "
+                   "opens."),
+      RuntimeParam("range_db", "dB", -40.0, -100.0, 0.0,
+                   "Gain while closed: -100 mutes, a few dB below 0 expands gently."),
+      RuntimeParam("attack_ms", "ms", 1.0, 0.1, 1000.0, "Time constant of opening."),
+      RuntimeParam("hold_ms", "ms", 50.0, 0.0, 5000.0,
+                   "How long the gate stays open after the level falls below the threshold."),
+      RuntimeParam("release_ms", "ms", 100.0, 1.0, 5000.0, "Time constant of closing."),
+  };
+  definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
+    return std::make_unique<NoiseGateProcessor>(params);
+  };
+  return definition;
+}
+
+}  // namespace audioproc
