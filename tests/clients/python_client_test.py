@@ -1,0 +1,402 @@
+#!/usr/bin/python3
+"""The Python client (clients/python/audioproc_client.py) against the real audioproc-server.
+
+The server binary of $AUDIOPROC_BUILD_DIR (default: build/) is started once for the module on
+free loopback ports (--port=0, read back from --port_file) and stopped with SIGTERM at the end;
+it must exit 0. The generated stubs come from $AUDIOPROC_BUILD_DIR/python (CMake target
+audioproc_python_stubs). Run with Debian's Python, as CTest does:
+
+    AUDIOPROC_BUILD_DIR=build PYTHONPATH=build/python:clients/python \\
+        /usr/bin/python3 tests/clients/python_client_test.py
+"""
+
+from __future__ import annotations
+
+import array
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from typing import Optional
+
+import grpc
+from google.protobuf import json_format
+
+import audioproc_client as ac
+from audioproc.v1 import audioproc_pb2 as pb
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD_DIR = os.path.abspath(os.environ.get("AUDIOPROC_BUILD_DIR", os.path.join(ROOT, "build")))
+SERVER = os.path.join(BUILD_DIR, "service", "audioproc-server")
+CLIENT = os.path.join(ROOT, "clients", "python", "audioproc_client.py")
+SPEECH = os.path.join(ROOT, "clients", "demo", "speech_16k.wav")
+DEMO_CHAIN = "highpass:cutoff_hz=80,gain:gain_db=12,limiter:ceiling_db=-1"
+# DESIGN.md section 4, limiter: no s16 sample above round(ceiling x 32768).
+CEILING_S16 = round(10 ** (-1 / 20) * 32768)
+CALL_TIMEOUT_S = 30
+STARTUP_TIMEOUT_S = 30
+
+
+class ServerProcess:
+    """audioproc-server on free loopback ports, its log in a temporary directory."""
+
+    def __init__(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="audioproc-pytest-")
+        self.log_path = os.path.join(self.dir, "server.log")
+        port_file = os.path.join(self.dir, "ports.json")
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [SERVER, "--host=127.0.0.1", "--port=0", "--metrics_port=0",
+                 f"--port_file={port_file}"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.grpc_port = self._wait_for_ports(port_file)["grpc"]
+        self.address = f"127.0.0.1:{self.grpc_port}"
+
+    def _wait_for_ports(self, port_file: str) -> dict:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                with open(port_file, encoding="utf-8") as f:
+                    ports = json.load(f)
+                if isinstance(ports, dict) and ports.get("grpc"):
+                    return ports
+            except (FileNotFoundError, json.JSONDecodeError):
+                pass  # Not written yet, or caught half-written.
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited before binding:\n{self.log()}")
+            time.sleep(0.01)  # Polling a file another process writes; bounded by the deadline.
+        self.process.kill()
+        self.process.wait()
+        raise RuntimeError(f"no port file after {STARTUP_TIMEOUT_S} s:\n{self.log()}")
+
+    def log(self) -> str:
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def stop(self) -> Optional[int]:
+        """SIGTERM, as an orchestrator stops it; returns the exit code (None if killed)."""
+        code: Optional[int] = None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                code = self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        else:
+            code = self.process.returncode
+        return code
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+server: Optional[ServerProcess] = None
+
+
+def setUpModule() -> None:
+    global server
+    if not os.access(SERVER, os.X_OK):
+        raise RuntimeError(f"{SERVER} is not built (set AUDIOPROC_BUILD_DIR)")
+    server = ServerProcess()
+
+
+def tearDownModule() -> None:
+    if server is None:
+        return
+    code = server.stop()
+    log = server.log()
+    server.cleanup()
+    if code != 0:
+        raise RuntimeError(f"the server exited {code} on SIGTERM:\n{log}")
+
+
+def samples(data: bytes) -> array.array:
+    values = array.array("h")
+    values.frombytes(data)
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values
+
+
+class ServerTestCase(unittest.TestCase):
+    """A channel to the module's server per test case class."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        assert server is not None
+        cls.channel = grpc.insecure_channel(server.address)
+        cls.stub = ac.AudioProcessorStub(cls.channel)
+        cls.audio = ac.read_wav(SPEECH)
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.channel.close()
+
+    def stream(self, chain: str, **chunking: int) -> ac.StreamResult:
+        return ac.process(
+            self.stub, ac.parse_stream_config(chain), self.audio, timeout=CALL_TIMEOUT_S,
+            **chunking
+        )
+
+
+class ProcessTest(ServerTestCase):
+    def test_demo_file_is_16k_mono_s16(self) -> None:
+        self.assertEqual((self.audio.sample_rate_hz, self.audio.channels), (16000, 1))
+        self.assertGreater(self.audio.frames, 16000)
+
+    def test_demo_chain_in_20ms_chunks_keeps_length_and_ceiling(self) -> None:
+        result = self.stream(DEMO_CHAIN, chunk_ms=20)
+        self.assertEqual(result.protocol_errors, [])
+        self.assertEqual(len(result.output), len(self.audio.data))
+        out = samples(result.output)
+        peak = max(abs(min(out)), max(out))
+        self.assertLessEqual(peak, CEILING_S16)
+        # 12 dB on a -1.7 dBFS recording: the limiter must have had work to do.
+        self.assertGreater(peak, 0.9 * CEILING_S16)
+        self.assertGreater(peak, max(abs(s) for s in samples(self.audio.data)))
+
+        ready = result.ready
+        self.assertIsNotNone(ready)
+        self.assertEqual(ready.output.encoding, pb.PCM_S16LE)
+        self.assertEqual((ready.output.sample_rate_hz, ready.output.channels), (16000, 1))
+        self.assertTrue(ready.stream_id)
+        self.assertEqual([s.WhichOneof("processor") for s in ready.chain],
+                         ["highpass", "gain", "limiter"])
+        # Resolved: defaults filled in (limiter lookahead), given values kept.
+        self.assertTrue(ready.chain[2].limiter.HasField("lookahead_ms"))
+        self.assertAlmostEqual(ready.chain[1].gain.gain_db, 12)
+        self.assertGreater(ready.latency_frames, 0)
+
+        chunks = 320
+        expected_chunks = -(-self.audio.frames // chunks)
+        self.assertEqual(len(result.chunks), expected_chunks)
+        self.assertEqual([c.metrics.sequence for c in result.chunks],
+                         list(range(1, expected_chunks + 1)))
+        for chunk in result.chunks + [result.tail]:
+            self.assertEqual(chunk.metrics.frames_out * 2, len(chunk.data))
+        # Latency compensation: the pre-roll is dropped from the first responses.
+        self.assertEqual(result.chunks[0].metrics.frames_out,
+                         max(0, chunks - ready.latency_frames))
+        self.assertTrue(result.tail.tail)
+
+        summary = result.summary
+        self.assertEqual(summary.frames_in, self.audio.frames)
+        self.assertEqual(summary.frames_out, self.audio.frames)
+        self.assertEqual(summary.chunks, expected_chunks)
+        self.assertAlmostEqual(summary.audio_seconds, self.audio.frames / 16000, places=6)
+
+    def test_raw_stream_answers_ready_then_one_chunk_per_chunk_then_tail_then_summary(self) -> None:
+        # The message order checked on the wire with the bare stub, independently of the
+        # library's own bookkeeping.
+        chunk_bytes = 320 * 2
+        data = self.audio.data
+        sent = []
+
+        def requests():
+            config = ac.parse_stream_config(DEMO_CHAIN)
+            config.input.CopyFrom(self.audio.audio_format())
+            yield pb.ProcessRequest(config=config)
+            for offset in range(0, len(data), chunk_bytes):
+                sequence = 1000 + 3 * len(sent)  # Client-chosen, not 1..n: must be echoed.
+                sent.append(sequence)
+                yield pb.ProcessRequest(
+                    chunk=pb.AudioChunk(data=data[offset:offset + chunk_bytes], sequence=sequence))
+
+        responses = list(self.stub.Process(requests(), timeout=CALL_TIMEOUT_S))
+        kinds = [r.WhichOneof("response") for r in responses]
+        self.assertEqual(kinds, ["ready"] + ["chunk"] * (len(sent) + 1) + ["summary"])
+        chunks = [r.chunk for r in responses[1:-1]]
+        self.assertEqual([c.metrics.sequence for c in chunks[:-1]], sent)
+        self.assertEqual([c.tail for c in chunks], [False] * len(sent) + [True])
+        self.assertEqual(sum(len(c.data) for c in chunks), len(data))
+
+    def test_output_is_identical_whatever_the_chunking(self) -> None:
+        reference = self.stream(DEMO_CHAIN, chunk_ms=20)
+        for frames in (7, 320, self.audio.frames):
+            with self.subTest(chunk_frames=frames):
+                result = self.stream(DEMO_CHAIN, chunk_frames=frames)
+                self.assertEqual(result.protocol_errors, [])
+                self.assertEqual(len(result.chunks), -(-self.audio.frames // frames))
+                self.assertTrue(result.output == reference.output,
+                                f"output differs with {frames}-frame chunks")
+
+    def test_out_of_range_parameter_is_invalid_argument_naming_it(self) -> None:
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.stream("gain:gain_db=99", chunk_ms=20)
+        error = caught.exception
+        self.assertIsInstance(error, ac.StreamError)
+        self.assertEqual(error.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("gain.gain_db", error.details())
+        self.assertIsNone(error.result.ready)  # A bad config gets no ready.
+        self.assertEqual(error.result.chunks, [])
+
+    def test_error_after_ready_keeps_what_was_answered(self) -> None:
+        # A chunk over the server's --max_chunk_bytes (1 MiB by default) ends the stream after
+        # ready: no tail, no summary, and the status.
+        big = ac.PcmAudio(bytes(2 * 600_000), sample_rate_hz=16000, channels=1)
+        with self.assertRaises(ac.StreamError) as caught:
+            ac.process(self.stub, ac.parse_stream_config("gain"), big, chunk_frames=600_000,
+                       timeout=CALL_TIMEOUT_S)
+        error = caught.exception
+        self.assertEqual(error.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
+        self.assertIn("max_chunk_bytes", error.details())
+        self.assertIsNotNone(error.result.ready)
+        self.assertIsNone(error.result.tail)
+        self.assertIsNone(error.result.summary)
+
+    def test_list_processors_describes_gain_highpass_and_limiter(self) -> None:
+        response = ac.list_processors(self.stub, timeout=CALL_TIMEOUT_S)
+        processors = {p.name: p for p in response.processors}
+        for name in ("gain", "highpass", "limiter"):
+            self.assertIn(name, processors)
+        gain_db = {p.name: p for p in processors["gain"].parameters}["gain_db"]
+        self.assertEqual((gain_db.min, gain_db.max), (-120, 60))
+        self.assertTrue(gain_db.runtime_updatable)
+        cutoff = {p.name: p for p in processors["highpass"].parameters}["cutoff_hz"]
+        self.assertTrue(cutoff.required)
+        self.assertIn("ceiling_db", [p.name for p in processors["limiter"].parameters])
+
+
+class CommandLineTest(ServerTestCase):
+    """The CLI as a user runs it: a separate /usr/bin/python3 process."""
+
+    def run_cli(self, *args: str) -> subprocess.CompletedProcess:
+        assert server is not None
+        return subprocess.run(
+            [sys.executable, CLIENT, f"--addr={server.address}", f"--timeout_s={CALL_TIMEOUT_S}",
+             *args],
+            capture_output=True, text=True, timeout=CALL_TIMEOUT_S + 30, env=os.environ.copy())
+
+    def test_streams_a_file_writes_the_output_and_prints_the_summary(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            out_path = os.path.join(tmp, "out.wav")
+            run = self.run_cli(f"--input={SPEECH}", f"--output={out_path}",
+                               f"--chain={DEMO_CHAIN}", "--chunk_ms=20")
+            self.assertEqual(run.returncode, 0, run.stderr)
+            written = ac.read_wav(out_path)
+        self.assertIn(f"frames in/out: {self.audio.frames} / {self.audio.frames}", run.stdout)
+        self.assertIn("chain: highpass:cutoff_hz=80", run.stdout)
+        self.assertIn(f"wrote {out_path}", run.stdout)
+        self.assertEqual((written.sample_rate_hz, written.channels), (16000, 1))
+        self.assertTrue(written.data == self.stream(DEMO_CHAIN, chunk_ms=20).output)
+
+    def test_json_chain_and_json_summary(self) -> None:
+        run = self.run_cli(f"--input={SPEECH}", "--json",
+                           '--chain={"chain":[{"gain":{"gainDb":-6}}],"streamId":"py-cli.1"}')
+        self.assertEqual(run.returncode, 0, run.stderr)
+        summary = json_format.Parse(run.stdout, pb.StreamSummary())
+        self.assertEqual(summary.frames_out, self.audio.frames)
+
+    def test_refused_config_exits_1_with_the_status(self) -> None:
+        run = self.run_cli(f"--input={SPEECH}", "--chain=gain:gain_db=99")
+        self.assertEqual(run.returncode, 1)
+        self.assertIn("INVALID_ARGUMENT", run.stderr)
+        self.assertIn("gain.gain_db", run.stderr)
+
+    def test_bad_one_line_chain_exits_1_before_connecting(self) -> None:
+        run = self.run_cli(f"--input={SPEECH}", "--chain=hipass:cutoff_hz=80")
+        self.assertEqual(run.returncode, 1)
+        self.assertIn("--chain: chain[0]: unknown processor 'hipass'", run.stderr)
+
+    def test_list(self) -> None:
+        run = self.run_cli("--list")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        for line in ("gain: ", "highpass: ", "limiter: "):
+            self.assertIn("\n" + line, run.stdout)
+
+
+# The one-line grammar and JSON forms, one table for the Python and the Node client: each case's
+# input must give `chain` (proto3 JSON, decoded by protobuf's own json_format) or fail with a
+# ChainError containing `error`.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "chain_cases.json"),
+          encoding="utf-8") as _cases:
+    CHAIN_CASES: list[dict] = json.load(_cases)["cases"]
+
+
+def chain_from_json(chain: list) -> list[pb.ProcessorSpec]:
+    return list(json_format.ParseDict({"chain": chain}, pb.StreamConfig()).chain)
+
+
+class ChainParserTest(unittest.TestCase):
+    def test_table(self) -> None:
+        self.assertGreater(len(CHAIN_CASES), 50)
+        for case in CHAIN_CASES:
+            name, text, want_chain, want_error = (
+                case["name"], case["input"], case.get("chain"), case.get("error"))
+            with self.subTest(name, input=text):
+                if want_error is not None:
+                    with self.assertRaises(ac.ChainError) as caught:
+                        ac.parse_chain(text)
+                    self.assertIn(want_error, str(caught.exception))
+                else:
+                    self.assertEqual(ac.parse_chain(text), chain_from_json(want_chain))
+
+    def test_parse_stream_config_agrees_for_chains(self) -> None:
+        for case in CHAIN_CASES:
+            name, text, want_chain, want_error = (
+                case["name"], case["input"], case.get("chain"), case.get("error"))
+            with self.subTest(name, input=text):
+                if name == "JsonObjectWithMoreThanChain":  # Refused by parse_chain only.
+                    self.assertEqual(ac.parse_stream_config(text).stream_id, "x")
+                elif want_error is not None:
+                    with self.assertRaises(ac.ChainError) as caught:
+                        ac.parse_stream_config(text)
+                    self.assertIn(want_error, str(caught.exception))
+                else:
+                    config = ac.parse_stream_config(text)
+                    self.assertEqual(list(config.chain), chain_from_json(want_chain))
+                    config.ClearField("chain")
+                    self.assertEqual(config.ByteSize(), 0)
+
+    def test_valid_scalar_chains_round_trip_through_format_chain(self) -> None:
+        for case in CHAIN_CASES:
+            if "chain" not in case or "matrix" in json.dumps(case["chain"]):
+                continue
+            with self.subTest(case["name"]):
+                chain = ac.parse_chain(case["input"])
+                self.assertEqual(ac.parse_chain(ac.format_chain(chain)), chain)
+
+    def test_every_processor_of_the_proto_parses_by_name(self) -> None:
+        # Driven by the descriptors, so processors added to the proto are covered too.
+        for field in pb.ProcessorSpec.DESCRIPTOR.oneofs_by_name["processor"].fields:
+            with self.subTest(field.name):
+                (spec,) = ac.parse_chain(field.name)
+                self.assertEqual(spec.WhichOneof("processor"), field.name)
+
+    def test_float_keeps_the_nearest_float32(self) -> None:
+        (spec,) = ac.parse_chain("lowshelf:q=0.7071")
+        self.assertEqual(ac.format_chain([spec]), "lowshelf:q=0.7071")
+
+
+class WavTest(unittest.TestCase):
+    def test_write_then_read_is_exact(self) -> None:
+        audio = ac.PcmAudio(bytes(range(256)) * 3, sample_rate_hz=48000, channels=2)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "x.wav")
+            ac.write_wav(path, audio)
+            self.assertEqual(ac.read_wav(path), audio)
+
+    def test_refuses_8_bit_wav(self) -> None:
+        import wave
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "u8.wav")
+            with wave.open(path, "wb") as wav:
+                wav.setnchannels(1)
+                wav.setsampwidth(1)
+                wav.setframerate(8000)
+                wav.writeframes(bytes(80))
+            with self.assertRaisesRegex(ValueError, "only 16-bit PCM"):
+                ac.read_wav(path)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
