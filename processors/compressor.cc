@@ -73,11 +73,11 @@ class CompressorProcessor final : public Processor {
       }
       const double mean_square = detector_.Push(in, i);
       // Below the knee the reduction is 0: no logarithm needed.
-      const double target =
-          mean_square > knee_start_power_ ? StaticReductionDb(dynamics::PowerToDb(mean_square))
-                                          : 0.0;
-      const double coefficient = target > reduction_db_ ? attack_coefficient_
-                                                        : release_coefficient_;
+      const double target = mean_square > knee_start_power_
+                                ? StaticReductionDb(dynamics::PowerToDb(mean_square))
+                                : 0.0;
+      const double coefficient =
+          target > reduction_db_ ? attack_coefficient_ : release_coefficient_;
       reduction_db_ = target + coefficient * (reduction_db_ - target);
       if (std::fabs(reduction_db_ - target) < kSnapDb) reduction_db_ = target;
       const float gain =

@@ -34,16 +34,15 @@ ParamInfo RuntimeParam(const char* name, const char* unit, double default_value,
   return info;
 }
 
-void LinkedRmsDetector::Prepare(uint32_t channels, double time_constant_ms,
-                                double sample_rate_hz) {
+void LinkedRmsDetector::Prepare(uint32_t channels, double time_constant_ms, double sample_rate_hz) {
   channels_ = std::min(channels, kMaxChannels);
   coefficient_ = OnePoleCoefficient(time_constant_ms, sample_rate_hz);
   Reset();
 }
 
 void RampClock::Prepare(double sample_rate_hz) {
-  length_ = std::max<uint32_t>(
-      1, static_cast<uint32_t>(std::lround(kRampMs * sample_rate_hz / 1000.0)));
+  length_ =
+      std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(kRampMs * sample_rate_hz / 1000.0)));
   Stop();
 }
 

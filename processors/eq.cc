@@ -112,8 +112,9 @@ ProcessorDefinition EqDefinition() {
   freq_hz.below_nyquist = true;
   freq_hz.required = true;
 
-  ParamInfo q = BandField("q", "", 0.1, 40, "Center over bandwidth, or resonance; higher is "
-                                            "narrower (0.7071 is Butterworth).");
+  ParamInfo q =
+      BandField("q", "", 0.1, 40,
+                "Center over bandwidth, or resonance; higher is narrower (0.7071 is Butterworth).");
   q.default_value = 0.7071;
 
   ParamInfo gain_db =
