@@ -1,0 +1,198 @@
+#include "processors/analyze.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <memory>
+#include <utility>
+
+#include "processors/stream_pipeline.h"  // kSilenceDbfs, the level of silence everywhere
+
+namespace audioproc {
+namespace {
+
+float PowerDb(double power) {
+  if (!(power > 0)) return kSilenceDbfs;
+  return std::max(kSilenceDbfs, static_cast<float>(10.0 * std::log10(power)));
+}
+
+}  // namespace
+
+ProcessorDefinition AnalyzeDefinition() {
+  ProcessorDefinition definition;
+  definition.info.name = "analyze";
+  definition.info.summary =
+      "Every interval: peak and RMS level, spectral centroid and log-spaced band energies, "
+      "as events; audio passes unchanged.";
+  ParamInfo bands;
+  bands.name = "bands";
+  bands.type = ParamType::kInt;
+  bands.default_value = 8;
+  bands.min = 1;
+  bands.max = kMaxAnalysisBands;
+  bands.summary = "Log-spaced bands from 50 Hz to the Nyquist frequency.";
+  ParamInfo interval;
+  interval.name = "interval_ms";
+  interval.type = ParamType::kFloat;
+  interval.unit = "ms";
+  interval.default_value = 100.0;
+  interval.min = 10.0;
+  interval.max = 10000.0;
+  interval.summary = "How much audio each event describes.";
+  definition.info.params = {std::move(bands), std::move(interval)};
+  definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
+    return std::make_unique<AnalyzeProcessor>(static_cast<uint32_t>(params.Int("bands")),
+                                              params.Number("interval_ms"));
+  };
+  return definition;
+}
+
+AnalyzeProcessor::AnalyzeProcessor(uint32_t bands, double interval_ms)
+    : bands_(bands), interval_ms_(interval_ms) {}
+
+absl::StatusOr<ProcessSpec> AnalyzeProcessor::Prepare(const ProcessSpec& input) {
+  rate_ = input.sample_rate_hz;
+  channels_ = input.channels;
+  interval_ =
+      std::max<uint32_t>(2, static_cast<uint32_t>(std::lround(interval_ms_ * rate_ / 1000)));
+  fft_size_ = 2;
+  while (fft_size_ * 2 <= std::min(interval_, kMaxAnalyzeFftSize)) fft_size_ *= 2;
+  hop_ = fft_size_ / 2;
+  absl::StatusOr<RealFftPlan> fft = RealFftPlan::Create(static_cast<int>(fft_size_));
+  if (!fft.ok()) return fft.status();
+  fft_ = *std::move(fft);
+  time_ = FftwBuffer<float>(fft_size_);
+  spectrum_ = FftwBuffer<fftwf_complex>(fft_size_ / 2 + 1);
+
+  window_.resize(fft_size_);
+  double window_energy = 0;
+  for (uint32_t n = 0; n < fft_size_; ++n) {
+    // Periodic Hann: its shifted copies at hop N/2 sum to a constant, so every frame of the
+    // interval weighs the same in the average.
+    window_[n] = static_cast<float>(0.5 - 0.5 * std::cos(2.0 * M_PI * n / fft_size_));
+    window_energy += static_cast<double>(window_[n]) * window_[n];
+  }
+  // Parseval: sum over all N bins of |X_k|^2 = N x sum of (w x)^2; folding the negative
+  // frequencies onto the positive ones doubles every bin but DC and Nyquist.
+  bin_scale_ = 1.0 / (fft_size_ * window_energy);
+
+  const double nyquist = rate_ / 2;
+  edges_hz_.resize(bands_ + 1);
+  for (uint32_t b = 0; b <= bands_; ++b) {
+    edges_hz_[b] = kAnalyzeLowestBandHz *
+                   std::pow(nyquist / kAnalyzeLowestBandHz, static_cast<double>(b) / bands_);
+  }
+  edges_hz_[bands_] = nyquist;
+  band_of_bin_.assign(fft_size_ / 2 + 1, bands_);
+  for (uint32_t k = 0; k <= fft_size_ / 2; ++k) {
+    const double hz = k * rate_ / fft_size_;
+    for (uint32_t b = 0; b < bands_; ++b) {
+      if (hz >= edges_hz_[b] && (hz < edges_hz_[b + 1] || b + 1 == bands_)) {
+        band_of_bin_[k] = b;
+        break;
+      }
+    }
+  }
+  recent_.assign(channels_, std::vector<float>(fft_size_, 0.0f));
+  power_.assign(fft_size_ / 2 + 1, 0.0);
+  Reset();
+  return input;
+}
+
+void AnalyzeProcessor::Reset() noexcept {
+  for (std::vector<float>& ring : recent_) std::fill(ring.begin(), ring.end(), 0.0f);
+  ring_position_ = 0;
+  interval_start_ = 0;
+  position_ = 0;
+  next_frame_end_ = fft_size_;
+  peak_ = 0;
+  sum_squares_ = 0;
+  std::fill(power_.begin(), power_.end(), 0.0);
+  spectra_ = 0;
+}
+
+void AnalyzeProcessor::Process(AudioBlock& in, AudioBlock& /*out*/) noexcept {
+  const uint32_t frames = in.num_frames();
+  uint32_t done = 0;
+  while (done < frames) {
+    // Up to whichever comes first: the end of the block, of the interval, of an FFT frame,
+    // or of the ring.
+    const uint32_t run = std::min({frames - done, interval_ - position_,
+                                   next_frame_end_ - position_, fft_size_ - ring_position_});
+    for (uint32_t c = 0; c < channels_; ++c) {
+      const float* x = in.channel(c) + done;
+      float* ring = recent_[c].data() + ring_position_;
+      double sum = 0;
+      float peak = peak_;
+      for (uint32_t i = 0; i < run; ++i) {
+        ring[i] = x[i];
+        sum += static_cast<double>(x[i]) * x[i];
+        peak = std::max(peak, std::fabs(x[i]));
+      }
+      sum_squares_ += sum;
+      peak_ = peak;
+    }
+    done += run;
+    position_ += run;
+    ring_position_ = ring_position_ + run == fft_size_ ? 0 : ring_position_ + run;
+    if (position_ == next_frame_end_) {
+      AnalyzeFrame();
+      next_frame_end_ += hop_;
+    }
+    if (position_ == interval_) EndInterval();
+  }
+}
+
+void AnalyzeProcessor::AnalyzeFrame() noexcept {
+  for (uint32_t c = 0; c < channels_; ++c) {
+    // Oldest first: the ring's write position holds the oldest frame.
+    const std::vector<float>& ring = recent_[c];
+    const uint32_t head = fft_size_ - ring_position_;
+    for (uint32_t n = 0; n < head; ++n) time_[n] = ring[ring_position_ + n] * window_[n];
+    for (uint32_t n = head; n < fft_size_; ++n) time_[n] = ring[n - head] * window_[n];
+    fft_.Forward(time_.data(), spectrum_.data());
+    for (uint32_t k = 0; k <= fft_size_ / 2; ++k) {
+      const double re = spectrum_[k][0], im = spectrum_[k][1];
+      const double fold = (k == 0 || k == fft_size_ / 2) ? 1.0 : 2.0;
+      power_[k] += fold * (re * re + im * im);
+    }
+  }
+  ++spectra_;
+}
+
+void AnalyzeProcessor::EndInterval() noexcept {
+  AnalysisEvent event;
+  event.peak_dbfs = peak_ > 0 ? std::max(kSilenceDbfs, 20.0f * std::log10(peak_)) : kSilenceDbfs;
+  event.rms_dbfs = PowerDb(sum_squares_ / (static_cast<double>(interval_) * channels_));
+  event.num_bands = bands_;
+  // Mean square per bin, averaged over frames and channels.
+  const double scale =
+      bin_scale_ / (static_cast<double>(std::max<uint32_t>(spectra_, 1)) * channels_);
+  double total = 0, weighted = 0;
+  std::array<double, kMaxAnalysisBands + 1> band_power{};
+  for (uint32_t k = 0; k <= fft_size_ / 2; ++k) {
+    const double p = power_[k] * scale;
+    total += p;
+    weighted += p * (k * rate_ / fft_size_);
+    band_power[band_of_bin_[k]] += p;
+  }
+  event.spectral_centroid_hz = total > 0 ? static_cast<float>(weighted / total) : 0.0f;
+  if (!std::isfinite(event.spectral_centroid_hz)) event.spectral_centroid_hz = 0.0f;
+  for (uint32_t b = 0; b < bands_; ++b) event.band_energy_db[b] = PowerDb(band_power[b]);
+  // Samples near the float limit overflow the float FFT, whose spectrum then says nothing:
+  // such bands read as silence rather than Inf or NaN.
+  for (uint32_t b = 0; b < bands_; ++b) {
+    if (!std::isfinite(event.band_energy_db[b])) event.band_energy_db[b] = kSilenceDbfs;
+  }
+  Emit(interval_start_, event);
+
+  interval_start_ += interval_;
+  position_ = 0;
+  next_frame_end_ = fft_size_;
+  peak_ = 0;
+  sum_squares_ = 0;
+  std::fill(power_.begin(), power_.end(), 0.0);
+  spectra_ = 0;
+}
+
+}  // namespace audioproc
