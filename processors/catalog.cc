@@ -1,6 +1,8 @@
 // The built-in processors: one ProcessorDefinition per processor, each from its own file.
+#include "processors/analyze.h"
 #include "processors/biquad_filters.h"
 #include "processors/compressor.h"
+#include "processors/convolve.h"
 #include "processors/dc_block.h"
 #include "processors/eq.h"
 #include "processors/gain.h"
@@ -8,6 +10,7 @@
 #include "processors/mix.h"
 #include "processors/noise_gate.h"
 #include "processors/registry.h"
+#include "processors/vad.h"
 
 namespace audioproc {
 
@@ -27,6 +30,9 @@ const ProcessorRegistry& ProcessorRegistry::Default() {
       EqDefinition(),
       NoiseGateDefinition(),
       CompressorDefinition(),
+      ConvolveDefinition(),
+      VadDefinition(),
+      AnalyzeDefinition(),
   });
   return *registry;
 }

@@ -1,0 +1,154 @@
+#include "processors/vad.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <utility>
+
+namespace audioproc {
+
+ProcessorDefinition VadDefinition() {
+  ProcessorDefinition definition;
+  definition.info.name = "vad";
+  definition.info.summary =
+      "Voice activity detection: an event at each start and stop of speech; optionally mutes "
+      "what is not speech.";
+  ParamInfo threshold;
+  threshold.name = "threshold";
+  threshold.type = ParamType::kFloat;
+  threshold.default_value = 0.5;
+  threshold.min = 0.0;
+  threshold.max = 1.0;
+  threshold.runtime_updatable = true;
+  threshold.summary = "Speech probability at which speech starts; lower detects more.";
+  ParamInfo hangover;
+  hangover.name = "hangover_ms";
+  hangover.type = ParamType::kFloat;
+  hangover.unit = "ms";
+  hangover.default_value = 300.0;
+  hangover.min = 0.0;
+  hangover.max = 5000.0;
+  hangover.summary = "How long speech lasts past its last speech-like 10 ms hop.";
+  ParamInfo mute;
+  mute.name = "mute";
+  mute.type = ParamType::kBool;
+  mute.default_value = 0.0;
+  mute.runtime_updatable = true;
+  mute.summary = "Fade to silence while there is no speech.";
+  definition.info.params = {std::move(threshold), std::move(hangover), std::move(mute)};
+  definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
+    VadSettings settings;
+    settings.threshold = params.Number("threshold");
+    settings.hangover_ms = params.Number("hangover_ms");
+    settings.mute = params.Bool("mute");
+    return std::make_unique<VadProcessor>(settings);
+  };
+  return definition;
+}
+
+VadProcessor::VadProcessor(const VadSettings& settings) : settings_(settings) {}
+
+absl::StatusOr<ProcessSpec> VadProcessor::Prepare(const ProcessSpec& input) {
+  if (absl::Status status = features_.Init(input.sample_rate_hz); !status.ok()) return status;
+  channels_ = input.channels;
+  hangover_hops_ = static_cast<uint32_t>(std::lround(settings_.hangover_ms / 10.0));
+  hop_.assign(features_.hop_frames(), 0.0f);
+  gains_.assign(features_.hop_frames(), 1.0f);
+  attack_step_ = static_cast<float>(1000.0 / (kVadMuteAttackMs * input.sample_rate_hz));
+  release_step_ = static_cast<float>(1000.0 / (kVadMuteReleaseMs * input.sample_rate_hz));
+  Reset();
+  return input;
+}
+
+void VadProcessor::Reset() noexcept {
+  features_.Reset();
+  std::fill(hop_.begin(), hop_.end(), 0.0f);
+  hop_fill_ = 0;
+  frame_ = 0;
+  recent_.fill(0.0);
+  recent_position_ = 0;
+  speechlike_run_ = 0;
+  active_ = false;
+  hangover_left_ = 0;
+  last_stop_ = 0;
+  gain_ = settings_.mute ? 0.0f : 1.0f;
+}
+
+void VadProcessor::ApplyUpdate(const ParamValues& changes) noexcept {
+  if (changes.Has("threshold")) settings_.threshold = changes.Number("threshold");
+  // The gain slews to the new target from where it is, so toggling mute never clicks.
+  if (changes.Has("mute")) settings_.mute = changes.Bool("mute");
+}
+
+void VadProcessor::Process(AudioBlock& in, AudioBlock& /*out*/) noexcept {
+  const uint32_t frames = in.num_frames();
+  const uint32_t hop = static_cast<uint32_t>(hop_.size());
+  const float scale = 1.0f / static_cast<float>(channels_);
+  uint32_t done = 0;
+  while (done < frames) {
+    const uint32_t run = std::min(frames - done, hop - hop_fill_);
+    for (uint32_t i = 0; i < run; ++i) {
+      float sum = 0.0f;
+      for (uint32_t c = 0; c < channels_; ++c) sum += in.channel(c)[done + i];
+      hop_[hop_fill_ + i] = sum * scale;
+    }
+    ApplyMute(in, done, run);
+    done += run;
+    hop_fill_ += run;
+    frame_ += run;
+    if (hop_fill_ == hop) {
+      hop_fill_ = 0;
+      EndHop(frame_ - hop);
+    }
+  }
+}
+
+void VadProcessor::ApplyMute(AudioBlock& block, uint32_t offset, uint32_t frames) noexcept {
+  const float target = (!settings_.mute || active_) ? 1.0f : 0.0f;
+  if (gain_ == 1.0f && target == 1.0f) return;  // the common case: audio untouched
+  for (uint32_t i = 0; i < frames; ++i) {
+    gain_ = gain_ < target ? std::min(target, gain_ + attack_step_)
+                           : std::max(target, gain_ - release_step_);
+    gains_[i] = gain_;
+  }
+  for (uint32_t c = 0; c < channels_; ++c) {
+    float* samples = block.channel(c) + offset;
+    for (uint32_t i = 0; i < frames; ++i) samples[i] *= gains_[i];
+  }
+}
+
+void VadProcessor::EndHop(uint64_t hop_start) noexcept {
+  const double probability = features_.Analyze(hop_.data()).probability;
+  recent_[recent_position_] = probability;
+  recent_position_ = (recent_position_ + 1) % kVadSmoothingHops;
+  double mean = 0.0;
+  for (double p : recent_) mean += p;
+  mean /= kVadSmoothingHops;
+  const double threshold = settings_.threshold;
+  speechlike_run_ = probability >= threshold ? speechlike_run_ + 1 : 0;
+
+  const uint64_t hop = hop_.size();
+  if (!active_) {
+    if (mean < threshold) return;
+    active_ = true;
+    hangover_left_ = hangover_hops_;
+    // Back to the run of speech-like hops that raised the mean, but not before the last stop.
+    const uint64_t back =
+        std::min<uint32_t>(speechlike_run_ > 0 ? speechlike_run_ - 1 : 0, kVadSmoothingHops - 1) *
+        hop;
+    const uint64_t start = std::max(hop_start >= back ? hop_start - back : 0, last_stop_);
+    Emit(start, VoiceActivityEvent{true, static_cast<float>(mean)});
+    return;
+  }
+  if (mean >= threshold - kVadHysteresis) {
+    hangover_left_ = hangover_hops_;
+  } else if (hangover_left_ > 0) {
+    --hangover_left_;
+  } else {
+    active_ = false;
+    last_stop_ = hop_start;
+    Emit(hop_start, VoiceActivityEvent{false, static_cast<float>(mean)});
+  }
+}
+
+}  // namespace audioproc

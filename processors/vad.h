@@ -1,0 +1,95 @@
+// vad: voice activity detection, reported as events, with optional muting of non-speech.
+//
+// Every 10 ms hop of the channels' average gets a speech probability from spectral and energy
+// features (VoiceFeatureExtractor: periodicity, flatness and share of the 300-3400 Hz band,
+// zero crossings, energy above an adaptive noise floor). The decision uses the mean of the
+// last kVadSmoothingHops probabilities, with hysteresis and hangover:
+//   - speech starts when the mean reaches `threshold`;
+//   - while speaking, a hop whose mean is at least threshold - kVadHysteresis is speech;
+//   - speech stops after `hangover_ms` without such a hop (bridging the short pauses and
+//     unvoiced consonants inside an utterance).
+// Each start and stop is Emitted as a VoiceActivityEvent (active, the mean probability) at the
+// frame it refers to: a stop at the first frame after the hangover, a start at the first
+// frame of the run of speech-like hops that set it off (up to kVadSmoothingHops back), so the
+// smoothing's decision delay does not shift the reported onset.
+//
+// Audio passes through unchanged (no latency) unless `mute`: then the gain falls to zero over
+// kVadMuteReleaseMs once speech stops and rises over kVadMuteAttackMs when it starts (the
+// decision's delay, 20-40 ms, softens an onset's first syllable rather than cutting it hard).
+//
+// Thread safety: the definition is a plain value; each VadProcessor is used by one thread at a
+// time (Processor's contract). Prepare plans FFTs under the process-wide planner mutex.
+#ifndef AUDIOPROC_PROCESSORS_VAD_H_
+#define AUDIOPROC_PROCESSORS_VAD_H_
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "processors/audio_block.h"
+#include "processors/parameters.h"
+#include "processors/processor.h"
+#include "processors/registry.h"
+#include "processors/vad_features.h"
+
+namespace audioproc {
+
+inline constexpr uint32_t kVadSmoothingHops = 4;
+inline constexpr double kVadHysteresis = 0.15;
+inline constexpr double kVadMuteAttackMs = 5.0;
+inline constexpr double kVadMuteReleaseMs = 50.0;
+
+// vad: threshold (0.5, [0, 1], runtime-updatable), hangover_ms (300, [0, 5000] ms), mute
+// (false, runtime-updatable).
+ProcessorDefinition VadDefinition();
+
+struct VadSettings {
+  double threshold = 0.5;
+  double hangover_ms = 300.0;
+  bool mute = false;
+};
+
+class VadProcessor : public Processor {
+ public:
+  explicit VadProcessor(const VadSettings& settings);
+
+  // Sizes the hop buffers and plans the feature extractor's FFTs. Allocates.
+  absl::StatusOr<ProcessSpec> Prepare(const ProcessSpec& input) override;
+  void Process(AudioBlock& in, AudioBlock& out) noexcept override;
+  void Reset() noexcept override;
+  // Takes threshold and mute; does not allocate.
+  void ApplyUpdate(const ParamValues& changes) noexcept override;
+
+  bool active() const { return active_; }
+
+ private:
+  // Decides on the hop that starts at frame `hop_start`; emits on a change.
+  void EndHop(uint64_t hop_start) noexcept;
+  // Applies the mute gain to frames [offset, offset + frames) of `block`.
+  void ApplyMute(AudioBlock& block, uint32_t offset, uint32_t frames) noexcept;
+
+  VadSettings settings_;
+  VoiceFeatureExtractor features_;
+  uint32_t channels_ = 0;
+  uint32_t hangover_hops_ = 0;
+  std::vector<float> hop_;  // the channels' average over the current hop
+  uint32_t hop_fill_ = 0;
+  uint64_t frame_ = 0;  // frames seen since Prepare or Reset
+
+  std::array<double, kVadSmoothingHops> recent_{};  // the last hops' probabilities, a ring
+  uint32_t recent_position_ = 0;
+  uint32_t speechlike_run_ = 0;  // consecutive hops, up to this one, at or over the threshold
+  bool active_ = false;
+  uint32_t hangover_left_ = 0;
+  uint64_t last_stop_ = 0;
+
+  float gain_ = 1.0f;  // mute gain, slewing toward 1 or 0
+  float attack_step_ = 1.0f;
+  float release_step_ = 1.0f;
+  std::vector<float> gains_;  // per frame of a run, sized in Prepare
+};
+
+}  // namespace audioproc
+
+#endif  // AUDIOPROC_PROCESSORS_VAD_H_
