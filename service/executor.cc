@@ -82,6 +82,8 @@ void Executor::WorkerLoop() {
       depth = queue_.size();
     }
     if (depth_observer_) depth_observer_(depth);
+    // Counted before Run, so that whoever sees what a task did also sees it counted.
+    tasks_run_.fetch_add(1, std::memory_order_relaxed);
     task->Run();
   }
 }

@@ -10,7 +10,9 @@
 #ifndef AUDIOPROC_SERVICE_EXECUTOR_H_
 #define AUDIOPROC_SERVICE_EXECUTOR_H_
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <thread>
@@ -42,6 +44,8 @@ class Executor {
 
   size_t queue_depth() const;
   int workers() const { return static_cast<int>(threads_.size()); }
+  // Tasks this executor has run so far (tests use it to see which pool ran a call).
+  uint64_t tasks_run() const { return tasks_run_.load(std::memory_order_relaxed); }
 
   // Called with the queue depth after each change (the executor_queue_depth gauge). Set it
   // before the first Submit.
@@ -55,6 +59,7 @@ class Executor {
   std::deque<Runnable*> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::function<void(size_t)> depth_observer_;
+  std::atomic<uint64_t> tasks_run_{0};
   std::vector<std::thread> threads_;
 };
 

@@ -22,6 +22,12 @@ ABSL_FLAG(int, max_streams, 1000, "Concurrent Process streams; more are RESOURCE
 ABSL_FLAG(int, max_chain_length, 32, "Processors per chain.");
 ABSL_FLAG(int64_t, max_chunk_bytes, 1048576, "Bytes of audio per chunk.");
 ABSL_FLAG(int64_t, max_message_bytes, 34603008, "Bytes per gRPC message received.");
+ABSL_FLAG(int64_t, max_file_bytes, 33554432,
+          "Bytes of encoded file per ProcessFile call (at most --max_message_bytes); more is "
+          "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(double, max_file_seconds, 3600, "Audio seconds per ProcessFile file; more is OUT_OF_RANGE.");
+ABSL_FLAG(int, file_workers, 1,
+          "DSP threads for ProcessFile, apart from --workers so that files never delay streams.");
 ABSL_FLAG(int, stream_queue_chunks, 8,
           "Chunks a stream may have waiting for processing, and processed waiting to be sent.");
 ABSL_FLAG(double, max_stream_seconds, 14400, "Audio seconds per stream; more is OUT_OF_RANGE.");
@@ -89,6 +95,9 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.max_chain_length = absl::GetFlag(FLAGS_max_chain_length);
   options.max_chunk_bytes = absl::GetFlag(FLAGS_max_chunk_bytes);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.max_file_bytes = absl::GetFlag(FLAGS_max_file_bytes);
+  options.max_file_seconds = absl::GetFlag(FLAGS_max_file_seconds);
+  options.file_workers = absl::GetFlag(FLAGS_file_workers);
   options.stream_queue_chunks = absl::GetFlag(FLAGS_stream_queue_chunks);
   options.max_stream_seconds = absl::GetFlag(FLAGS_max_stream_seconds);
   options.idle_timeout_seconds = absl::GetFlag(FLAGS_idle_timeout_seconds);
@@ -108,11 +117,21 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
                                   std::tuple{"max_chain_length", double(options.max_chain_length), 1.0},
                                   std::tuple{"max_chunk_bytes", double(options.max_chunk_bytes), 1.0},
                                   std::tuple{"max_message_bytes", double(options.max_message_bytes), 1024.0},
+                                  std::tuple{"max_file_bytes", double(options.max_file_bytes), 1.0},
+                                  std::tuple{"max_file_seconds", options.max_file_seconds, 0.001},
+                                  std::tuple{"file_workers", double(options.file_workers), 1.0},
                                   std::tuple{"stream_queue_chunks", double(options.stream_queue_chunks), 1.0},
                                   std::tuple{"max_stream_seconds", options.max_stream_seconds, 0.001},
                                   std::tuple{"idle_timeout_seconds", options.idle_timeout_seconds, 0.001},
                                   std::tuple{"drain_seconds", options.drain_seconds, 0.0}}) {
     if (absl::Status status = CheckAtLeast(flag, value, min); !status.ok()) return status;
+  }
+  // A file travels in one request message: a larger limit could never be reached, and
+  // clients would get gRPC's generic message-size error instead of ours.
+  if (options.max_file_bytes > options.max_message_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_file_bytes (", options.max_file_bytes,
+                     ") must be at most --max_message_bytes (", options.max_message_bytes, ")"));
   }
   return options;
 }

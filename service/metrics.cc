@@ -31,6 +31,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Name("audioproc_streams_total")
                         .Help("Process streams ended, by final gRPC status code.")
                         .Register(*registry_);
+  files_total_ = &prometheus::BuildCounter()
+                      .Name("audioproc_files_total")
+                      .Help("ProcessFile calls ended, by final gRPC status code.")
+                      .Register(*registry_);
   rejections_ = &prometheus::BuildCounter()
                      .Name("audioproc_rejections_total")
                      .Help("Calls refused before any processing, by reason.")
@@ -89,6 +93,10 @@ absl::StatusOr<int> Metrics::Serve(const std::string& host, int port) {
 
 prometheus::Counter& Metrics::StreamsTotal(grpc::StatusCode code) {
   return streams_total_->Add({{"code", StatusCodeName(code)}});
+}
+
+prometheus::Counter& Metrics::FilesTotal(grpc::StatusCode code) {
+  return files_total_->Add({{"code", StatusCodeName(code)}});
 }
 
 prometheus::Counter& Metrics::Rejections(absl::string_view reason) {

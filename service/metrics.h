@@ -43,6 +43,8 @@ class Metrics {
 
   // audioproc_streams_total{code}: streams by final gRPC status code.
   prometheus::Counter& StreamsTotal(grpc::StatusCode code);
+  // audioproc_files_total{code}: ProcessFile calls by final gRPC status code.
+  prometheus::Counter& FilesTotal(grpc::StatusCode code);
   // audioproc_rejections_total{reason}: calls refused before any work (max_streams,
   // draining, unauthenticated, ...).
   prometheus::Counter& Rejections(absl::string_view reason);
@@ -53,6 +55,7 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   prometheus::Family<prometheus::Counter>* streams_total_;
+  prometheus::Family<prometheus::Counter>* files_total_;
   prometheus::Family<prometheus::Counter>* rejections_;
   prometheus::Family<prometheus::Histogram>* processor_seconds_;
   prometheus::Gauge* streams_active_;

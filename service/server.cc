@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -13,6 +14,7 @@
 #include "service/list_processors_call.h"
 #include "service/logging.h"
 #include "service/process_call.h"
+#include "service/process_file_call.h"
 
 namespace audioproc {
 namespace {
@@ -46,6 +48,9 @@ absl::Status AudioprocServer::Start() {
                            grpc::InsecureServerCredentials(), &grpc_port_);
   builder.RegisterService(&service_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
+  // A processed file may be larger than the one sent (FLAC in, WAV out): the only bound on
+  // a ProcessFile answer is protobuf's 2 GiB (kMaxFileResponseBytes refuses larger first).
+  builder.SetMaxSendMessageSize(std::numeric_limits<int>::max());
   // Reflection is a synchronous service; its threads poll with this timeout, and Shutdown
   // waits for them to notice (the default, 1 s, would be added to every shutdown).
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 50);
@@ -80,10 +85,14 @@ absl::Status AudioprocServer::Start() {
   Metrics* metrics = &metrics_;
   executor_->set_depth_observer(
       [metrics](size_t depth) { metrics->executor_queue_depth().Set(static_cast<double>(depth)); });
-  state_ = std::make_unique<ServerState>(options_, registry_, *executor_, metrics_, service_);
+  file_executor_ = std::make_unique<Executor>(
+      options_.file_workers, static_cast<size_t>(options_.file_workers) * kFilesQueuedPerWorker);
+  state_ = std::make_unique<ServerState>(options_, registry_, *executor_, *file_executor_,
+                                         metrics_, service_);
   for (auto& cq : queues_) {
     for (int i = 0; i < kListenersPerQueue; ++i) ProcessCall::Listen(state_.get(), cq.get());
     ListProcessorsCall::Listen(state_.get(), cq.get());
+    ProcessFileCall::Listen(state_.get(), cq.get());
   }
   for (auto& cq : queues_) queue_threads_.emplace_back([this, q = cq.get()] { PollQueue(q); });
   running_ = true;
@@ -125,20 +134,24 @@ void AudioprocServer::Drain() {
   const absl::Time deadline = absl::Now() + absl::Seconds(options_.drain_seconds);
   LogLine(LogLevel::kInfo, "drain_start")
       .Add("streams", state_->active_streams())
+      .Add("files", state_->active_files())
       .Add("drain_seconds", options_.drain_seconds);
   state_->set_draining();
   SetServing(false);
   // Checked in slices so that Hurry (a second signal) takes effect promptly.
   while (!hurry_ && absl::Now() < deadline &&
-         !state_->AwaitNoStreams(std::min(deadline, absl::Now() + absl::Milliseconds(100)))) {
+         !state_->AwaitNoWork(std::min(deadline, absl::Now() + absl::Milliseconds(100)))) {
   }
-  const int left = state_->active_streams();
-  if (left > 0) {
+  const int streams_left = state_->active_streams();
+  const int files_left = state_->active_files();
+  if (streams_left + files_left > 0) {
     state_->AbortAll(absl::UnavailableError(
         "the server is shutting down and its drain deadline passed; retry on another instance"));
-    state_->AwaitNoStreams(absl::Now() + absl::Seconds(5));
+    state_->AwaitNoWork(absl::Now() + absl::Seconds(5));
   }
-  LogLine(LogLevel::kInfo, "drain_end").Add("streams_ended_unavailable", left);
+  LogLine(LogLevel::kInfo, "drain_end")
+      .Add("streams_ended_unavailable", streams_left)
+      .Add("files_ended_unavailable", files_left);
   Shutdown();
 }
 
@@ -155,6 +168,9 @@ void AudioprocServer::Shutdown() {
   for (auto& cq : queues_) cq->Shutdown();
   for (std::thread& thread : queue_threads_) thread.join();
   queue_threads_.clear();
+  // Every file call has ended (or been cancelled by Shutdown, so a task still queued only
+  // deletes its call object): the pool stops last, with the streams'.
+  file_executor_.reset();
   executor_.reset();
 }
 

@@ -1,6 +1,6 @@
 // AudioprocServer: the audioproc gRPC server: AudioProcessor on the asynchronous
-// completion-queue API (several queues, one polling thread each), the DSP executor, health,
-// reflection, and the Prometheus exposer.
+// completion-queue API (several queues, one polling thread each), the DSP executor, the
+// ProcessFile pool, health, reflection, and the Prometheus exposer.
 //
 //   AudioprocServer server(options);
 //   RETURN_IF_ERROR(server.Start());   // binds; writes --port_file
@@ -45,11 +45,14 @@ class AudioprocServer {
   int metrics_port() const { return metrics_port_; }
   ServerState& state() { return *state_; }
   Metrics& metrics() { return metrics_; }
+  // The streams' DSP pool and ProcessFile's own (--file_workers). Valid while running.
+  Executor& executor() { return *executor_; }
+  Executor& file_executor() { return *file_executor_; }
 
-  // The drain of DESIGN §5: every health status turns NOT_SERVING and new Process calls are
-  // refused UNAVAILABLE while the listeners stay up; running streams go on until they finish
-  // or --drain_seconds pass, then the rest end UNAVAILABLE (accepted chunks answered first);
-  // then Shutdown. Blocks until done.
+  // The drain of DESIGN §5: every health status turns NOT_SERVING and new Process and
+  // ProcessFile calls are refused UNAVAILABLE while the listeners stay up; running streams
+  // and files go on until they finish or --drain_seconds pass, then the rest end UNAVAILABLE
+  // (accepted chunks answered first); then Shutdown. Blocks until done.
   void Drain();
   // Makes a running (or later) Drain stop waiting for streams (a second signal).
   void Hurry() { hurry_ = true; }
@@ -66,6 +69,7 @@ class AudioprocServer {
   Metrics metrics_;
   v1::AudioProcessor::AsyncService service_;
   std::unique_ptr<Executor> executor_;
+  std::unique_ptr<Executor> file_executor_;
   std::unique_ptr<ServerState> state_;
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;

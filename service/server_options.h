@@ -20,6 +20,9 @@ struct ServerOptions {
   int max_chain_length = 32;
   int64_t max_chunk_bytes = 1048576;
   int64_t max_message_bytes = 34603008;
+  int64_t max_file_bytes = 33554432;   // ProcessFile: encoded bytes per file
+  double max_file_seconds = 3600;      // ProcessFile: audio seconds per file
+  int file_workers = 1;                // ProcessFile's own DSP pool, apart from the streams'
   int stream_queue_chunks = 8;
   double max_stream_seconds = 14400;
   double idle_timeout_seconds = 60;

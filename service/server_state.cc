@@ -29,6 +29,21 @@ int ServerState::active_streams() const {
   return static_cast<int>(streams_.size());
 }
 
+void ServerState::AddFile(StreamHandle* file) {
+  absl::MutexLock lock(&mu_);
+  files_.insert(file);
+}
+
+void ServerState::RemoveFile(StreamHandle* file) {
+  absl::MutexLock lock(&mu_);
+  files_.erase(file);
+}
+
+int ServerState::active_files() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(files_.size());
+}
+
 void ServerState::CallStarted() {
   absl::MutexLock lock(&mu_);
   ++live_calls_;
@@ -52,6 +67,17 @@ bool ServerState::AwaitNoStreams(absl::Time deadline) {
       deadline);
 }
 
+bool ServerState::AwaitNoWork(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithDeadline(
+      absl::Condition(
+          +[](ServerState* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return self->streams_.empty() && self->files_.empty();
+          },
+          this),
+      deadline);
+}
+
 bool ServerState::AwaitNoCalls(absl::Time deadline) {
   absl::MutexLock lock(&mu_);
   return mu_.AwaitWithDeadline(
@@ -61,9 +87,10 @@ bool ServerState::AwaitNoCalls(absl::Time deadline) {
 void ServerState::AbortAll(const absl::Status& status) {
   // Abort only queues work and never ends a stream synchronously, so calling it under mu_
   // cannot re-enter Release; and a handle stays valid while mu_ is held, because a stream
-  // leaves streams_ only through Release, which needs mu_.
+  // leaves streams_ only through Release, which needs mu_ (files likewise: RemoveFile).
   absl::MutexLock lock(&mu_);
   for (StreamHandle* stream : streams_) stream->Abort(status);
+  for (StreamHandle* file : files_) file->Abort(status);
 }
 
 std::string ServerState::NewStreamId() {

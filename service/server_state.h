@@ -1,5 +1,6 @@
 // ServerState: what every call object of one server shares: options, the processor registry,
-// the executor, metrics, admission (the max_streams budget), and the drain switch.
+// the executors (streams' and files'), metrics, admission (the max_streams budget), the
+// ProcessFile calls in flight, and the drain switch.
 // Thread safety: thread-safe; counters are guarded by mu_ or atomic.
 #ifndef AUDIOPROC_SERVICE_SERVER_STATE_H_
 #define AUDIOPROC_SERVICE_SERVER_STATE_H_
@@ -20,7 +21,8 @@
 
 namespace audioproc {
 
-// The part of a live stream the server may need to reach from outside its call object.
+// The part of a live stream (or ProcessFile call) the server may need to reach from outside
+// its call object.
 class StreamHandle {
  public:
   virtual ~StreamHandle() = default;
@@ -31,16 +33,20 @@ class StreamHandle {
 class ServerState {
  public:
   ServerState(const ServerOptions& options, const ProcessorRegistry& registry,
-              Executor& executor, Metrics& metrics, v1::AudioProcessor::AsyncService& service)
+              Executor& executor, Executor& file_executor, Metrics& metrics,
+              v1::AudioProcessor::AsyncService& service)
       : options_(options),
         registry_(registry),
         executor_(executor),
+        file_executor_(file_executor),
         metrics_(metrics),
         service_(service) {}
 
   const ServerOptions& options() const { return options_; }
   const ProcessorRegistry& registry() const { return registry_; }
   Executor& executor() { return executor_; }
+  // ProcessFile's pool (--file_workers), so that long files never take a stream's worker.
+  Executor& file_executor() { return file_executor_; }
   Metrics& metrics() { return metrics_; }
   v1::AudioProcessor::AsyncService& service() { return service_; }
 
@@ -50,6 +56,12 @@ class ServerState {
   // A stream admitted by TryAdmit has ended.
   void Release(StreamHandle* stream);
   int active_streams() const;
+
+  // A ProcessFile call accepted for processing (queued or running) and its end. Not limited
+  // by --max_streams; registered so that a drain waits for it and AbortAll reaches it.
+  void AddFile(StreamHandle* file);
+  void RemoveFile(StreamHandle* file);
+  int active_files() const;
 
   // Call objects alive (admitted or not, excluding those still waiting for a call). The
   // server shuts gRPC down only once none is left.
@@ -62,9 +74,11 @@ class ServerState {
 
   // Waits until no stream is open or `deadline`; true if none is open.
   bool AwaitNoStreams(absl::Time deadline);
+  // Waits until no stream is open and no file is in flight, or `deadline`; true if so.
+  bool AwaitNoWork(absl::Time deadline);
   // Waits until no call object is alive or `deadline`.
   bool AwaitNoCalls(absl::Time deadline);
-  // Aborts every open stream with `status`.
+  // Aborts every open stream and every file in flight with `status`.
   void AbortAll(const absl::Status& status);
 
   // A fresh id for a stream whose config leaves stream_id empty.
@@ -74,6 +88,7 @@ class ServerState {
   const ServerOptions& options_;
   const ProcessorRegistry& registry_;
   Executor& executor_;
+  Executor& file_executor_;
   Metrics& metrics_;
   v1::AudioProcessor::AsyncService& service_;
   std::atomic<bool> draining_{false};
@@ -82,6 +97,7 @@ class ServerState {
 
   mutable absl::Mutex mu_;
   absl::flat_hash_set<StreamHandle*> streams_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<StreamHandle*> files_ ABSL_GUARDED_BY(mu_);
   int live_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -61,6 +61,42 @@ absl::Status Prefixed(absl::string_view prefix, const absl::Status& status) {
   return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
 }
 
+absl::StatusOr<std::vector<ProcessorConfig>> ChainFromSpecs(
+    const google::protobuf::RepeatedPtrField<v1::ProcessorSpec>& specs, absl::string_view field,
+    const StreamLimits& limits) {
+  if (specs.size() > limits.max_chain_length) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " has ", specs.size(),
+                                                   " processors, more than --max_chain_length=",
+                                                   limits.max_chain_length));
+  }
+  std::vector<ProcessorConfig> chain;
+  for (int i = 0; i < specs.size(); ++i) {
+    absl::StatusOr<ProcessorConfig> processor = ConfigFromSpec(specs.Get(i));
+    if (!processor.ok()) return Prefixed(absl::StrCat(field, "[", i, "] "), processor.status());
+    chain.push_back(*std::move(processor));
+  }
+  return chain;
+}
+
+absl::StatusOr<PipelineConfig> ToFilePipelineConfig(const v1::ProcessFileRequest& request,
+                                                    const StreamFormat& input,
+                                                    const StreamFormat& output,
+                                                    const StreamLimits& limits) {
+  PipelineConfig pipeline;
+  pipeline.input = input;
+  pipeline.output = output;
+  absl::StatusOr<std::vector<ProcessorConfig>> chain =
+      ChainFromSpecs(request.chain(), "chain", limits);
+  if (!chain.ok()) return chain.status();
+  pipeline.chain = *std::move(chain);
+  pipeline.dither = request.dither() == v1::DITHER_TPDF;
+  // The dither is keyed by this id: the same file and request give the same output.
+  pipeline.stream_id = "file";
+  // A file's answer has no per-chunk levels to report.
+  pipeline.measure_levels = false;
+  return pipeline;
+}
+
 absl::StatusOr<PipelineConfig> ToPipelineConfig(const v1::StreamConfig& config,
                                                 const StreamLimits& limits,
                                                 absl::string_view assigned_stream_id) {
@@ -92,16 +128,10 @@ absl::StatusOr<PipelineConfig> ToPipelineConfig(const v1::StreamConfig& config,
     if (output.channels() != 0) pipeline.output.channels = output.channels();
   }
 
-  if (config.chain_size() > limits.max_chain_length) {
-    return absl::InvalidArgumentError(absl::StrCat("config.chain has ", config.chain_size(),
-                                                   " processors, more than --max_chain_length=",
-                                                   limits.max_chain_length));
-  }
-  for (int i = 0; i < config.chain_size(); ++i) {
-    absl::StatusOr<ProcessorConfig> processor = ConfigFromSpec(config.chain(i));
-    if (!processor.ok()) return Prefixed(absl::StrCat("config.chain[", i, "] "), processor.status());
-    pipeline.chain.push_back(*std::move(processor));
-  }
+  absl::StatusOr<std::vector<ProcessorConfig>> chain =
+      ChainFromSpecs(config.chain(), "config.chain", limits);
+  if (!chain.ok()) return chain.status();
+  pipeline.chain = *std::move(chain);
 
   if (config.stream_id().empty()) {
     pipeline.stream_id = std::string(assigned_stream_id);

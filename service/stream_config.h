@@ -1,4 +1,5 @@
-// Validation of a Process stream's first message: StreamConfig -> PipelineConfig.
+// Validation of a Process stream's first message: StreamConfig -> PipelineConfig (and the
+// same for a ProcessFile request).
 //
 // Checks what the processors cannot know: the wire encodings, the stream id's syntax and the
 // server's limits, with INVALID_ARGUMENT messages that name the field ("config.input.encoding
@@ -8,6 +9,7 @@
 #define AUDIOPROC_SERVICE_STREAM_CONFIG_H_
 
 #include <optional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "audioproc/v1/audioproc.pb.h"
@@ -24,6 +26,20 @@ struct StreamLimits {
 absl::StatusOr<PipelineConfig> ToPipelineConfig(const v1::StreamConfig& config,
                                                 const StreamLimits& limits,
                                                 absl::string_view assigned_stream_id);
+
+// The pipeline a ProcessFile request asks for, once the file's decoded format (`input`) and
+// the PCM its writer takes (`output`) are known. Chain errors name "chain[i] ...", the
+// request's own field.
+absl::StatusOr<PipelineConfig> ToFilePipelineConfig(const v1::ProcessFileRequest& request,
+                                                    const StreamFormat& input,
+                                                    const StreamFormat& output,
+                                                    const StreamLimits& limits);
+
+// The chain `specs` asks for, at most limits.max_chain_length long; INVALID_ARGUMENT names
+// `field` ("config.chain") and the position.
+absl::StatusOr<std::vector<ProcessorConfig>> ChainFromSpecs(
+    const google::protobuf::RepeatedPtrField<v1::ProcessorSpec>& specs, absl::string_view field,
+    const StreamLimits& limits);
 
 // Wire encoding <-> sample encoding. nullopt for ENCODING_UNSPECIFIED and unknown values.
 std::optional<SampleEncoding> FromProtoEncoding(v1::Encoding encoding);

@@ -23,6 +23,8 @@ class FlagsTest : public ::testing::Test {
     unsetenv("AUDIOPROC_MAX_STREAMS");
     unsetenv("AUDIOPROC_PORT");
     unsetenv("AUDIOPROC_REFLECTION");
+    unsetenv("AUDIOPROC_FILE_WORKERS");
+    unsetenv("AUDIOPROC_MAX_FILE_SECONDS");
   }
 };
 
@@ -36,6 +38,9 @@ TEST_F(FlagsTest, DefaultsAreTheContracts) {
   EXPECT_EQ(options->max_chain_length, 32);
   EXPECT_EQ(options->max_chunk_bytes, 1048576);
   EXPECT_EQ(options->max_message_bytes, 34603008);
+  EXPECT_EQ(options->max_file_bytes, 33554432);
+  EXPECT_EQ(options->max_file_seconds, 3600);
+  EXPECT_EQ(options->file_workers, 1);
   EXPECT_EQ(options->stream_queue_chunks, 8);
   EXPECT_EQ(options->max_stream_seconds, 14400);
   EXPECT_EQ(options->idle_timeout_seconds, 60);
@@ -53,6 +58,16 @@ TEST_F(FlagsTest, EnvironmentVariablesSetFlags) {
   ASSERT_TRUE(options.ok());
   EXPECT_EQ(options->max_streams, 7);
   EXPECT_FALSE(options->reflection);
+}
+
+TEST_F(FlagsTest, FileFlagsComeFromTheEnvironmentToo) {
+  setenv("AUDIOPROC_FILE_WORKERS", "3", 1);
+  setenv("AUDIOPROC_MAX_FILE_SECONDS", "60.5", 1);
+  ASSERT_TRUE(ApplyEnvironmentToFlags().ok());
+  absl::StatusOr<ServerOptions> options = ServerOptionsFromFlags();
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->file_workers, 3);
+  EXPECT_EQ(options->max_file_seconds, 60.5);
 }
 
 TEST_F(FlagsTest, CommandLineWinsOverEnvironment) {
@@ -76,6 +91,25 @@ TEST_F(FlagsTest, OutOfRangeFlagsAreRefusedByName) {
   ASSERT_TRUE(absl::FindCommandLineFlag("max_streams")->ParseFrom("0", &error));
   EXPECT_THAT(ServerOptionsFromFlags(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--max_streams")));
+}
+
+TEST_F(FlagsTest, OutOfRangeFileFlagsAreRefusedByName) {
+  struct Case {
+    const char* flag;
+    const char* value;
+    const char* message;
+  };
+  for (const Case& c : {Case{"file_workers", "0", "--file_workers"},
+                        Case{"max_file_seconds", "0", "--max_file_seconds"},
+                        Case{"max_file_bytes", "0", "--max_file_bytes"},
+                        Case{"max_file_bytes", "34603009", "--max_message_bytes"}}) {
+    absl::FlagSaver saver;
+    std::string error;
+    ASSERT_TRUE(absl::FindCommandLineFlag(c.flag)->ParseFrom(c.value, &error)) << error;
+    EXPECT_THAT(ServerOptionsFromFlags(),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
+        << c.flag << "=" << c.value;
+  }
 }
 
 }  // namespace

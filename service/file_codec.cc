@@ -1,0 +1,246 @@
+#include "service/file_codec.h"
+
+#include <sndfile.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace audioproc {
+
+// PCM views are handed to libsndfile as native samples, and the service's encodings are
+// little-endian.
+static_assert(std::endian::native == std::endian::little, "audioproc assumes a little-endian host");
+
+// libsndfile virtual I/O over the request's bytes (read-only).
+struct FileDecoder::Reader {
+  absl::string_view bytes;
+  sf_count_t position = 0;
+
+  static sf_count_t Length(void* user) {
+    return static_cast<sf_count_t>(static_cast<Reader*>(user)->bytes.size());
+  }
+  static sf_count_t Seek(sf_count_t offset, int whence, void* user) {
+    auto* self = static_cast<Reader*>(user);
+    const auto size = static_cast<sf_count_t>(self->bytes.size());
+    const sf_count_t target = offset + (whence == SEEK_CUR   ? self->position
+                                        : whence == SEEK_END ? size
+                                                             : 0);
+    if (target < 0 || target > size) return -1;
+    return self->position = target;
+  }
+  static sf_count_t Read(void* out, sf_count_t count, void* user) {
+    auto* self = static_cast<Reader*>(user);
+    const sf_count_t n = std::clamp<sf_count_t>(
+        static_cast<sf_count_t>(self->bytes.size()) - self->position, 0, count);
+    std::memcpy(out, self->bytes.data() + self->position, static_cast<size_t>(n));
+    self->position += n;
+    return n;
+  }
+  static sf_count_t Write(const void*, sf_count_t, void*) { return 0; }
+  static sf_count_t Tell(void* user) { return static_cast<Reader*>(user)->position; }
+};
+
+// libsndfile virtual I/O into a growing string, bounded: past `max_bytes` every write fails,
+// which libsndfile reports as a write error and Finish as RESOURCE_EXHAUSTED.
+struct FileEncoder::Writer {
+  std::string bytes;
+  sf_count_t position = 0;
+  size_t max_bytes = 0;
+  bool overflow = false;
+
+  static sf_count_t Length(void* user) {
+    return static_cast<sf_count_t>(static_cast<Writer*>(user)->bytes.size());
+  }
+  static sf_count_t Seek(sf_count_t offset, int whence, void* user) {
+    auto* self = static_cast<Writer*>(user);
+    const auto size = static_cast<sf_count_t>(self->bytes.size());
+    const sf_count_t target = offset + (whence == SEEK_CUR   ? self->position
+                                        : whence == SEEK_END ? size
+                                                             : 0);
+    if (target < 0) return -1;
+    return self->position = target;
+  }
+  static sf_count_t Read(void* out, sf_count_t count, void* user) {
+    auto* self = static_cast<Writer*>(user);
+    const sf_count_t n = std::clamp<sf_count_t>(
+        static_cast<sf_count_t>(self->bytes.size()) - self->position, 0, count);
+    std::memcpy(out, self->bytes.data() + self->position, static_cast<size_t>(n));
+    self->position += n;
+    return n;
+  }
+  static sf_count_t Write(const void* in, sf_count_t count, void* user) {
+    auto* self = static_cast<Writer*>(user);
+    const auto end = static_cast<size_t>(self->position + count);
+    if (end > self->max_bytes) {
+      self->overflow = true;
+      return 0;
+    }
+    if (end > self->bytes.size()) self->bytes.resize(end);
+    std::memcpy(self->bytes.data() + self->position, in, static_cast<size_t>(count));
+    self->position += count;
+    return count;
+  }
+  static sf_count_t Tell(void* user) { return static_cast<Writer*>(user)->position; }
+};
+namespace {
+
+int Subtype(int sf_format) { return sf_format & SF_FORMAT_SUBMASK; }
+
+}  // namespace
+
+FileDecoder::FileDecoder(std::unique_ptr<Reader> reader, sf_private_tag* file, const FileInfo& info)
+    : reader_(std::move(reader)),
+      file_(file),
+      info_(info),
+      encoding_(Subtype(info.sf_format) == SF_FORMAT_PCM_16 ? SampleEncoding::kS16
+                                                            : SampleEncoding::kF32) {}
+
+FileDecoder::~FileDecoder() { sf_close(file_); }
+
+absl::StatusOr<std::unique_ptr<FileDecoder>> FileDecoder::Open(absl::string_view bytes) {
+  auto reader = std::make_unique<Reader>();
+  reader->bytes = bytes;
+  SF_VIRTUAL_IO io{Reader::Length, Reader::Seek, Reader::Read, Reader::Write, Reader::Tell};
+  SF_INFO sf_info{};
+  SNDFILE* file = sf_open_virtual(&io, SFM_READ, &sf_info, reader.get());
+  if (file == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("file is not audio libsndfile can read: ", sf_strerror(nullptr)));
+  }
+  FileInfo info;
+  info.sf_format = sf_info.format;
+  info.sample_rate_hz = static_cast<uint32_t>(std::max(sf_info.samplerate, 0));
+  info.channels = static_cast<uint32_t>(std::max(sf_info.channels, 0));
+  // libsndfile says SF_COUNT_MAX when the header does not give the length.
+  if (sf_info.frames > 0 && sf_info.frames != SF_COUNT_MAX) {
+    info.frames = static_cast<uint64_t>(sf_info.frames);
+  }
+  return std::unique_ptr<FileDecoder>(new FileDecoder(std::move(reader), file, info));
+}
+
+absl::StatusOr<absl::string_view> FileDecoder::Read(uint32_t max_frames) {
+  const size_t samples = size_t{max_frames} * info_.channels;
+  sf_count_t frames;
+  const char* data;
+  size_t sample_bytes;
+  if (encoding_ == SampleEncoding::kS16) {
+    shorts_.resize(samples);
+    frames = sf_readf_short(file_, shorts_.data(), max_frames);
+    data = reinterpret_cast<const char*>(shorts_.data());
+    sample_bytes = sizeof(int16_t);
+  } else {
+    floats_.resize(samples);
+    frames = sf_readf_float(file_, floats_.data(), max_frames);
+    data = reinterpret_cast<const char*>(floats_.data());
+    sample_bytes = sizeof(float);
+  }
+  if (sf_error(file_) != SF_ERR_NO_ERROR) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("file could not be decoded: ", sf_strerror(file_)));
+  }
+  return absl::string_view(
+      data, static_cast<size_t>(std::max<sf_count_t>(frames, 0)) * info_.channels * sample_bytes);
+}
+
+FileEncoder::FileEncoder(std::unique_ptr<Writer> writer, sf_private_tag* file,
+                         const OutputPlan& plan)
+    : writer_(std::move(writer)), file_(file), plan_(plan) {}
+
+FileEncoder::~FileEncoder() {
+  if (file_ != nullptr) sf_close(file_);
+}
+
+absl::StatusOr<std::unique_ptr<FileEncoder>> FileEncoder::Open(const OutputPlan& plan,
+                                                               size_t max_bytes) {
+  auto writer = std::make_unique<Writer>();
+  writer->max_bytes = max_bytes;
+  SF_VIRTUAL_IO io{Writer::Length, Writer::Seek, Writer::Read, Writer::Write, Writer::Tell};
+  SF_INFO info{};
+  info.format = plan.sf_format;
+  info.samplerate = static_cast<int>(plan.sample_rate_hz);
+  info.channels = static_cast<int>(plan.channels);
+  SNDFILE* file = sf_open_virtual(&io, SFM_WRITE, &info, writer.get());
+  if (file == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "output: ", ContainerName(plan.sf_format), " at ", plan.sample_rate_hz, " Hz, ",
+        plan.channels, " channels cannot be written: ", sf_strerror(nullptr)));
+  }
+  // Floats reaching an integer codec (ADPCM, say) must saturate rather than wrap.
+  const int subtype = Subtype(plan.sf_format);
+  if (plan.encoding == SampleEncoding::kF32 && subtype != SF_FORMAT_FLOAT &&
+      subtype != SF_FORMAT_DOUBLE) {
+    sf_command(file, SFC_SET_CLIPPING, nullptr, SF_TRUE);
+  }
+  return std::unique_ptr<FileEncoder>(new FileEncoder(std::move(writer), file, plan));
+}
+
+absl::Status FileEncoder::WriteError(absl::string_view what) const {
+  if (writer_->overflow) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the processed file is larger than a response may carry (", writer_->max_bytes,
+                     " bytes); ask for a more compact output (output.container FLAC or OGG_*)"));
+  }
+  return absl::InternalError(
+      absl::StrCat(what, " the output failed: ", file_ != nullptr ? sf_strerror(file_) : "closed"));
+}
+
+absl::Status FileEncoder::Write(absl::string_view pcm) {
+  const uint32_t frame_bytes = plan_.channels * BytesPerSample(plan_.encoding);
+  const size_t frames = pcm.size() / frame_bytes;
+  const size_t samples = frames * plan_.channels;
+  sf_count_t written = 0;
+  switch (plan_.encoding) {
+    case SampleEncoding::kS16:
+      shorts_.resize(samples);
+      std::memcpy(shorts_.data(), pcm.data(), samples * sizeof(int16_t));
+      written = sf_writef_short(file_, shorts_.data(), static_cast<sf_count_t>(frames));
+      break;
+    case SampleEncoding::kS24:
+      // libsndfile's ints are full-scale 32-bit: the 24 bits go on top, and it stores them
+      // back as they were.
+      ints_.resize(samples);
+      for (size_t i = 0; i < samples; ++i) {
+        const auto* p = reinterpret_cast<const uint8_t*>(pcm.data()) + 3 * i;
+        ints_[i] =
+            static_cast<int32_t>(uint32_t{p[0]} << 8 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 24);
+      }
+      written = sf_writef_int(file_, ints_.data(), static_cast<sf_count_t>(frames));
+      break;
+    case SampleEncoding::kS32:
+      ints_.resize(samples);
+      std::memcpy(ints_.data(), pcm.data(), samples * sizeof(int32_t));
+      written = sf_writef_int(file_, ints_.data(), static_cast<sf_count_t>(frames));
+      break;
+    case SampleEncoding::kF32:
+      floats_.resize(samples);
+      std::memcpy(floats_.data(), pcm.data(), samples * sizeof(float));
+      written = sf_writef_float(file_, floats_.data(), static_cast<sf_count_t>(frames));
+      break;
+    case SampleEncoding::kMulaw:
+    case SampleEncoding::kAlaw:
+      return absl::InternalError("G.711 is written from s16");  // PcmFor never plans it
+  }
+  if (written != static_cast<sf_count_t>(frames)) return WriteError("writing");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> FileEncoder::Finish() {
+  // Closing writes what is left: headers with the final sizes, the last Ogg pages, the FLAC
+  // stream info.
+  const int error = sf_close(std::exchange(file_, nullptr));
+  if (writer_->overflow || error != 0) {
+    if (!writer_->overflow) {
+      return absl::InternalError(
+          absl::StrCat("finishing the output failed: ", sf_error_number(error)));
+    }
+    return WriteError("finishing");
+  }
+  return std::move(writer_->bytes);
+}
+
+}  // namespace audioproc
