@@ -74,6 +74,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                .Help("Stream tasks waiting for a DSP worker.")
                                .Register(*registry_)
                                .Add({});
+  for (int code = 0; code <= static_cast<int>(grpc::StatusCode::UNAUTHENTICATED); ++code) {
+    StreamsTotal(static_cast<grpc::StatusCode>(code));
+    FilesTotal(static_cast<grpc::StatusCode>(code));
+  }
+  for (const char* reason : kRejectionReasons) Rejections(reason);
 }
 
 absl::StatusOr<int> Metrics::Serve(const std::string& host, int port) {

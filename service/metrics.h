@@ -23,6 +23,12 @@
 
 namespace audioproc {
 
+// Every reason audioproc_rejections_total is counted under. Their series exist from startup
+// (at 0), as does every streams_total/files_total code, so that rate() sees the first one.
+inline constexpr const char* kRejectionReasons[] = {
+    "draining",        "max_streams",     "max_chunk_bytes", "idle_timeout",
+    "invalid_config",  "max_file_bytes",  "file_queue",      "unauthenticated"};
+
 class Metrics {
  public:
   Metrics();

@@ -78,6 +78,10 @@ TEST_F(MetricsTest, ExposesEveryMetricWithHelpAndCountsStreamsChunksAndRejection
   EXPECT_THAT(text, HasSubstr("audioproc_rejections_total{reason=\"invalid_config\"} 1"));
   EXPECT_THAT(text, HasSubstr("audioproc_processor_seconds_count{processor=\"gain\"} 5"));
   EXPECT_THAT(text, HasSubstr("audioproc_streams_active 0"));
+  // Series exist before their first event, so rate() sees the first one.
+  EXPECT_THAT(text, HasSubstr("audioproc_streams_total{code=\"DATA_LOSS\"} 0"));
+  EXPECT_THAT(text, HasSubstr("audioproc_files_total{code=\"OK\"} 0"));
+  EXPECT_THAT(text, HasSubstr("audioproc_rejections_total{reason=\"max_streams\"} 0"));
 }
 
 }  // namespace
