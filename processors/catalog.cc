@@ -4,6 +4,7 @@
 #include "processors/compressor.h"
 #include "processors/convolve.h"
 #include "processors/dc_block.h"
+#include "processors/denoise.h"
 #include "processors/eq.h"
 #include "processors/gain.h"
 #include "processors/limiter.h"
@@ -33,6 +34,7 @@ const ProcessorRegistry& ProcessorRegistry::Default() {
       ConvolveDefinition(),
       VadDefinition(),
       AnalyzeDefinition(),
+      DenoiseDefinition(),
   });
   return *registry;
 }

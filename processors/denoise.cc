@@ -1,0 +1,239 @@
+#include "processors/denoise.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <utility>
+
+#include "processors/spectral_gain.h"
+
+namespace audioproc {
+namespace {
+
+constexpr double kMaxFrameSeconds = 0.032;
+
+// The decision-directed weight of Cohen's OM-LSA at the same 8 ms hop. Nearer 1 leaves less
+// residual noise but smears speech onsets (0.98 cost 0.9 dB of SNR gain on the speech test,
+// 0.92 gains it back; the two-step estimate and the smoothing below restore the quiet).
+constexpr double kDecisionDirectedAlpha = 0.92;
+// The a priori SNR's lower bound (-25 dB): with the decision-directed rule it bounds how far
+// the gain follows noise fluctuations (Cappe 1994).
+constexpr double kPrioriSnrMin = 0.0031622776601683794;
+
+// Esch & Vary's musical-noise smoothing: frames whose gains keep under 20% of the power are
+// noise; their gains are averaged over up to +-312.5 Hz (10 bins at 16 kHz, as Esch & Vary's
+// 31.25 Hz bins). 0.2 rather than their 0.4: measured on the speech test, 0.4 starts to
+// smooth away weak speech in pink noise.
+constexpr double kNoiseFrameThreshold = 0.2;
+constexpr double kSmoothingHalfWidthHz = 312.5;
+
+// Bounds that keep the per-bin arithmetic finite whatever the input: a periodogram of huge
+// (or overflowed) values is held at kMaxPower, and SNRs are held below kMaxSnr.
+constexpr double kMaxPower = 1e30;
+constexpr double kMaxSnr = 1e12;
+
+}  // namespace
+
+ProcessorDefinition DenoiseDefinition() {
+  ProcessorDefinition definition;
+  definition.info.name = "denoise";
+  definition.info.summary =
+      "STFT noise suppression: IMCRA noise tracking, OM-LSA (MMSE log-spectral amplitude) gain.";
+  ParamInfo reduction_db;
+  reduction_db.name = "reduction_db";
+  reduction_db.type = ParamType::kFloat;
+  reduction_db.unit = "dB";
+  reduction_db.default_value = 24.0;
+  reduction_db.min = 0.0;
+  reduction_db.max = 60.0;
+  reduction_db.runtime_updatable = true;
+  reduction_db.summary = "Most attenuation of any frequency bin; 0 passes the input through.";
+  definition.info.params.push_back(std::move(reduction_db));
+  definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
+    return std::make_unique<DenoiseProcessor>(params.Number("reduction_db"));
+  };
+  return definition;
+}
+
+uint32_t DenoiseFrameSize(double sample_rate_hz) {
+  uint32_t size = 16;
+  while (2.0 * size <= kMaxFrameSeconds * sample_rate_hz) size *= 2;
+  return size;
+}
+
+DenoiseProcessor::DenoiseProcessor(double reduction_db)
+    : target_reduction_db_(reduction_db), reduction_db_(reduction_db) {}
+
+absl::StatusOr<ProcessSpec> DenoiseProcessor::Prepare(const ProcessSpec& input) {
+  frame_size_ = DenoiseFrameSize(input.sample_rate_hz);
+  hop_ = frame_size_ / 4;
+  bins_ = frame_size_ / 2 + 1;
+  absl::StatusOr<RealFftPlan> fft = RealFftPlan::Create(static_cast<int>(frame_size_));
+  if (!fft.ok()) return fft.status();
+  fft_ = *std::move(fft);
+  frame_ = FftwBuffer<float>(frame_size_);
+  spectrum_ = FftwBuffer<fftwf_complex>(bins_);
+
+  analysis_window_.resize(frame_size_);
+  synthesis_window_.resize(frame_size_);
+  for (uint32_t n = 0; n < frame_size_; ++n) {
+    // sqrt of the periodic Hann window 0.5 - 0.5 cos(2 pi n / N).
+    const double w = std::sin(M_PI * n / frame_size_);
+    analysis_window_[n] = static_cast<float>(w);
+    synthesis_window_[n] = static_cast<float>(w / (2.0 * frame_size_));
+  }
+  smoothing_half_width_ = kSmoothingHalfWidthHz * frame_size_ / input.sample_rate_hz;
+  power_.assign(bins_, 0.0);
+  xi_.assign(bins_, 0.0);
+  gain_h1_.assign(bins_, 0.0);
+  gain_.assign(bins_, 0.0);
+  scratch_.assign(bins_ + 1, 0.0);
+
+  const double frame_rate = input.sample_rate_hz / hop_;
+  ramp_frames_ = std::max<uint32_t>(
+      1, static_cast<uint32_t>(std::ceil(kDenoiseRampMs / 1000.0 * frame_rate)));
+  channels_.resize(input.channels);
+  for (Channel& channel : channels_) {
+    channel.input.assign(frame_size_, 0.0f);
+    channel.overlap.assign(frame_size_, 0.0f);
+    channel.ready.assign(hop_, 0.0f);
+    channel.previous_snr.assign(bins_, 0.0);
+    channel.noise.Init(bins_, frame_rate);
+  }
+  Reset();
+  return input;
+}
+
+void DenoiseProcessor::Reset() noexcept {
+  for (Channel& channel : channels_) {
+    std::fill(channel.input.begin(), channel.input.end(), 0.0f);
+    std::fill(channel.overlap.begin(), channel.overlap.end(), 0.0f);
+    std::fill(channel.ready.begin(), channel.ready.end(), 0.0f);
+    std::fill(channel.previous_snr.begin(), channel.previous_snr.end(), 0.0);
+    channel.noise.Reset();
+  }
+  position_ = 0;
+  frames_run_ = 0;
+  reduction_db_ = target_reduction_db_;
+  ramp_step_db_ = 0;
+}
+
+void DenoiseProcessor::ApplyUpdate(const ParamValues& changes) noexcept {
+  if (!changes.Has("reduction_db")) return;
+  target_reduction_db_ = changes.Number("reduction_db");
+  // From wherever a ramp in flight has got to, so the floor stays continuous.
+  ramp_step_db_ = (target_reduction_db_ - reduction_db_) / ramp_frames_;
+}
+
+double DenoiseProcessor::NextFloorGain() noexcept {
+  if (reduction_db_ != target_reduction_db_) {
+    reduction_db_ += ramp_step_db_;
+    const bool passed = ramp_step_db_ > 0 ? reduction_db_ >= target_reduction_db_
+                                          : reduction_db_ <= target_reduction_db_;
+    // Landing exactly on the target is what makes reduction_db = 0 exact again.
+    if (passed || ramp_step_db_ == 0) reduction_db_ = target_reduction_db_;
+  }
+  return std::pow(10.0, -reduction_db_ / 20.0);
+}
+
+void DenoiseProcessor::Process(AudioBlock& in, AudioBlock& /*out*/) noexcept {
+  const uint32_t frames = in.num_frames();
+  const auto channels = static_cast<uint32_t>(channels_.size());
+  uint32_t done = 0;
+  while (done < frames) {
+    const uint32_t run = std::min(frames - done, hop_ - position_);
+    const bool completes_hop = position_ + run == hop_;
+    for (uint32_t c = 0; c < channels; ++c) {
+      Channel& channel = channels_[c];
+      float* x = in.channel(c) + done;
+      std::copy(x, x + run, channel.input.data() + (frame_size_ - hop_ + position_));
+      // The sample at FIFO position p leaves as ready[p + 1]; the one that completes the hop
+      // waits for the frame it completes and leaves as that frame's ready[0]. Either way the
+      // delay is N - 1.
+      const uint32_t from_ready = completes_hop ? run - 1 : run;
+      const float* ready = channel.ready.data() + position_ + 1;
+      std::copy(ready, ready + from_ready, x);
+    }
+    position_ += run;
+    done += run;
+    if (completes_hop) {
+      ProcessFrame();
+      position_ = 0;
+      for (uint32_t c = 0; c < channels; ++c) in.channel(c)[done - 1] = channels_[c].ready[0];
+    }
+  }
+}
+
+void DenoiseProcessor::ProcessFrame() noexcept {
+  const double floor_gain = NextFloorGain();
+  // Frames run before the FIFO first filled hold silence from before the stream: they pass
+  // through, and the tracker starts on the first frame made only of stream samples.
+  const bool tracking = frames_run_ + 1 >= frame_size_ / hop_;
+  for (Channel& channel : channels_) ProcessChannelFrame(channel, tracking, floor_gain);
+  if (!tracking) ++frames_run_;
+}
+
+void DenoiseProcessor::ProcessChannelFrame(Channel& channel, bool tracking,
+                                           double floor_gain) noexcept {
+  float* frame = frame_.data();
+  for (uint32_t n = 0; n < frame_size_; ++n) frame[n] = channel.input[n] * analysis_window_[n];
+  fft_.Forward(frame, spectrum_.data());
+  if (tracking) {
+    ComputeGains(channel, floor_gain);
+    for (uint32_t k = 0; k < bins_; ++k) {
+      const auto g = static_cast<float>(gain_[k]);
+      spectrum_[k][0] *= g;
+      spectrum_[k][1] *= g;
+    }
+  }
+  fft_.Inverse(spectrum_.data(), frame);
+
+  float* overlap = channel.overlap.data();
+  for (uint32_t n = 0; n < frame_size_; ++n) {
+    const float y = overlap[n] + frame[n] * synthesis_window_[n];
+    // Only an input beyond float's range (an overflowed FFT) can make this non-finite.
+    overlap[n] = std::isfinite(y) ? y : 0.0f;
+  }
+  std::copy(overlap, overlap + hop_, channel.ready.begin());
+  std::copy(overlap + hop_, overlap + frame_size_, overlap);
+  std::fill(overlap + (frame_size_ - hop_), overlap + frame_size_, 0.0f);
+  std::copy(channel.input.begin() + hop_, channel.input.end(), channel.input.begin());
+}
+
+void DenoiseProcessor::ComputeGains(Channel& channel, double floor_gain) noexcept {
+  for (uint32_t k = 0; k < bins_; ++k) {
+    const double re = spectrum_[k][0];
+    const double im = spectrum_[k][1];
+    const double power = re * re + im * im;
+    power_[k] = power <= kMaxPower ? power : kMaxPower;  // also catches NaN
+  }
+  // The gain if speech is present (Ephraim & Malah's LSA), against the noise estimated up to
+  // the frame before; its |G Y|^2 / noise seeds the next frame's decision-directed estimate.
+  const double* noise = channel.noise.noise();
+  for (uint32_t k = 0; k < bins_; ++k) {
+    const double gamma = std::min(power_[k] / noise[k], kMaxSnr);
+    const double xi_dd = DecisionDirectedPrioriSnr(channel.previous_snr[k], gamma,
+                                                   kDecisionDirectedAlpha, kPrioriSnrMin);
+    xi_[k] = std::min(TwoStepPrioriSnr(xi_dd, gamma, kPrioriSnrMin), kMaxSnr);
+    gain_h1_[k] = std::min(LogSpectralAmplitudeGain(xi_[k], gamma), 1.0);
+    channel.previous_snr[k] = gain_h1_[k] * gain_h1_[k] * gamma;
+  }
+  channel.noise.Update(power_.data(), xi_.data());
+
+  // OM-LSA (Cohen & Berdugo 2001): G = G_H1^p G_min^(1 - p), the floor being G_min, so bins
+  // where speech is surely absent fall to the floor rather than to the LSA's noise gain.
+  const double* presence = channel.noise.speech_presence();
+  const double log_floor = std::log(floor_gain);
+  for (uint32_t k = 0; k < bins_; ++k) {
+    gain_[k] = std::exp(presence[k] * std::log(std::max(gain_h1_[k], 1e-300)) +
+                        (1.0 - presence[k]) * log_floor);
+  }
+  SmoothGainsInNoise(gain_.data(), power_.data(), static_cast<int>(bins_), kNoiseFrameThreshold,
+                     smoothing_half_width_, scratch_.data());
+  for (uint32_t k = 0; k < bins_; ++k) {
+    // The floor caps the attenuation; at reduction_db = 0 every gain is exactly 1.
+    if (!(gain_[k] > floor_gain)) gain_[k] = floor_gain;  // also catches NaN
+  }
+}
+
+}  // namespace audioproc
