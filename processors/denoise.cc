@@ -90,8 +90,8 @@ absl::StatusOr<ProcessSpec> DenoiseProcessor::Prepare(const ProcessSpec& input) 
   scratch_.assign(bins_ + 1, 0.0);
 
   const double frame_rate = input.sample_rate_hz / hop_;
-  ramp_frames_ = std::max<uint32_t>(
-      1, static_cast<uint32_t>(std::ceil(kDenoiseRampMs / 1000.0 * frame_rate)));
+  ramp_frames_ =
+      std::max<uint32_t>(1, static_cast<uint32_t>(std::ceil(kDenoiseRampMs / 1000.0 * frame_rate)));
   channels_.resize(input.channels);
   for (Channel& channel : channels_) {
     channel.input.assign(frame_size_, 0.0f);

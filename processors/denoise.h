@@ -79,9 +79,9 @@ class DenoiseProcessor : public Processor {
 
  private:
   struct Channel {
-    std::vector<float> input;    // the last N input samples, oldest first
-    std::vector<float> overlap;  // overlap-add accumulator, N samples from the current hop on
-    std::vector<float> ready;    // the hop of output that the last frame completed
+    std::vector<float> input;          // the last N input samples, oldest first
+    std::vector<float> overlap;        // overlap-add accumulator, N samples from the current hop on
+    std::vector<float> ready;          // the hop of output that the last frame completed
     std::vector<double> previous_snr;  // |G_H1 Y|^2 / noise of the last frame, per bin
     NoiseTracker noise;
   };

@@ -124,9 +124,10 @@ void NoiseTracker::Update(const double* power, const double* priori_snr) noexcep
   for (size_t k = 0; k < bins_; ++k) {
     const double weight = AcrossBins([this](size_t i) { return absent_[i]; }, k, last);
     const double value =
-        weight > 0 ? AcrossBins([this, power](size_t i) { return absent_[i] * power[i]; }, k,
-                                last) / weight
-                   : second_.smoothed[k];
+        weight > 0
+            ? AcrossBins([this, power](size_t i) { return absent_[i] * power[i]; }, k, last) /
+                  weight
+            : second_.smoothed[k];
     second_.Smooth(k, value, alpha_s_);
   }
 

@@ -12,8 +12,8 @@ double ExponentialIntegralE1(double x) noexcept {
     // A&S 5.1.53: E1(x) + ln x = a0 + a1 x + ... + a5 x^5.
     const double polynomial =
         -0.57721566 +
-        x * (0.99999193 + x * (-0.24991055 + x * (0.05519968 + x * (-0.00976004 +
-                                                                      x * 0.00107857))));
+        x * (0.99999193 +
+             x * (-0.24991055 + x * (0.05519968 + x * (-0.00976004 + x * 0.00107857))));
     return polynomial - std::log(x);
   }
   // A&S 5.1.56: x e^x E1(x) = (x^4 + a1 x^3 + a2 x^2 + a3 x + a4) / (x^4 + b1 x^3 + ...).

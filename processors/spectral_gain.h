@@ -28,10 +28,10 @@ double LogSpectralAmplitudeGain(double xi, double gamma) noexcept;
 
 // Decision-directed a priori SNR: alpha * previous + (1 - alpha) * max(gamma - 1, 0), no
 // lower than xi_min, where `previous` is the previous frame's estimate of the clean power
-// over the noise power, |G Y|^2 / noise, for this bin. The weight alpha near 1 is what suppresses musical
-// noise: xi follows gamma's random peaks in noise-only bins only by 1 - alpha (Cappe, "Elimination
-// of the musical noise phenomenon with the Ephraim and Malah noise suppressor", IEEE Trans.
-// SAP 2(2), 1994).
+// over the noise power, |G Y|^2 / noise, for this bin. The weight alpha near 1 is what suppresses
+// musical noise: xi follows gamma's random peaks in noise-only bins only by 1 - alpha (Cappe,
+// "Elimination of the musical noise phenomenon with the Ephraim and Malah noise suppressor", IEEE
+// Trans. SAP 2(2), 1994).
 double DecisionDirectedPrioriSnr(double previous, double gamma, double alpha,
                                  double xi_min) noexcept;
 

@@ -94,8 +94,7 @@ double SnrDb(const std::vector<float>& clean, const std::vector<float>& out) {
 // clean + noise, the noise scaled for an SNR of `snr_db`.
 std::vector<float> Mix(const std::vector<float>& clean, const std::vector<float>& noise,
                        double snr_db) {
-  const double scale =
-      std::sqrt(SumSquares(clean) / SumSquares(noise) / std::pow(10, snr_db / 10));
+  const double scale = std::sqrt(SumSquares(clean) / SumSquares(noise) / std::pow(10, snr_db / 10));
   std::vector<float> mixed(clean.size());
   for (size_t i = 0; i < clean.size(); ++i) {
     mixed[i] = static_cast<float>(clean[i] + scale * noise[i]);
@@ -107,10 +106,10 @@ std::vector<float> Mix(const std::vector<float>& clean, const std::vector<float>
 // latency, so the output is aligned with the input.
 std::vector<float> Denoise(const std::vector<float>& input, double reduction_db,
                            uint32_t rate = 16000, uint32_t channels = 1) {
-  absl::StatusOr<std::string> output = testing::RunInChunks(
-      SameFormat(SampleEncoding::kF32, rate, channels,
-                 {Proc("denoise", {{"reduction_db", reduction_db}})}),
-      testing::ToF32Bytes(input), {input.size() * 4 + 1}, DenoiseRegistry());
+  absl::StatusOr<std::string> output =
+      testing::RunInChunks(SameFormat(SampleEncoding::kF32, rate, channels,
+                                      {Proc("denoise", {{"reduction_db", reduction_db}})}),
+                           testing::ToF32Bytes(input), {input.size() * 4 + 1}, DenoiseRegistry());
   EXPECT_TRUE(output.ok()) << output.status();
   return output.ok() ? testing::FromF32Bytes(*output) : std::vector<float>();
 }
@@ -169,8 +168,8 @@ TEST(DenoiseTest, ReductionZeroReturnsTheInputSampleForSample) {
 }
 
 TEST(DenoiseTest, LatencyIsTheFrameLessOneSample) {
-  const std::pair<double, uint32_t> sizes[] = {{8000, 256},    {16000, 512},   {22050, 512},
-                                               {44100, 1024},  {48000, 1024},  {96000, 2048},
+  const std::pair<double, uint32_t> sizes[] = {{8000, 256},   {16000, 512},  {22050, 512},
+                                               {44100, 1024}, {48000, 1024}, {96000, 2048},
                                                {192000, 4096}};
   for (const auto& [rate, size] : sizes) {
     SCOPED_TRACE(absl::StrCat(rate, " Hz"));
@@ -201,8 +200,7 @@ TEST(DenoiseTest, OutputDoesNotDependOnChunking) {
   const std::vector<float> right = Mix(speech, PinkNoise(speech.size(), 6), 10.0);
   for (SampleEncoding encoding : {SampleEncoding::kS16, SampleEncoding::kF32}) {
     for (uint32_t channels : {1u, 2u}) {
-      SCOPED_TRACE(absl::StrCat(encoding == SampleEncoding::kS16 ? "s16" : "f32", " x",
-                                channels));
+      SCOPED_TRACE(absl::StrCat(encoding == SampleEncoding::kS16 ? "s16" : "f32", " x", channels));
       const std::vector<float> input = channels == 1 ? left : testing::Interleave({left, right});
       testing::ExpectChunkingInvariant(
           SameFormat(encoding, 16000, channels, {Proc("denoise", {{"reduction_db", 24.0}})}),
@@ -236,9 +234,9 @@ TEST(DenoiseTest, RejectsReductionOutsideZeroToSixtyNamingIt) {
                          HasSubstr("denoise.reduction_db must be in [0, 60] dB")));
     ParamValues current;
     current.Set("reduction_db", 24.0);
-    EXPECT_THAT(registry.ValidateUpdate(Proc("denoise", {{"reduction_db", bad}}), current,
-                                        Spec(16000, 1)),
-                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("denoise.reduction_db")));
+    EXPECT_THAT(
+        registry.ValidateUpdate(Proc("denoise", {{"reduction_db", bad}}), current, Spec(16000, 1)),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("denoise.reduction_db")));
   }
   for (double good : {0.0, 24.0, 60.0}) {
     EXPECT_TRUE(registry.Resolve(Proc("denoise", {{"reduction_db", good}}), Spec(8000, 8)).ok());
@@ -261,7 +259,9 @@ TEST(DenoiseTest, OutputIsFiniteOnSilenceFullScaleNoiseImpulsesAndHugeValues) {
   for (size_t i = 1000; i < 3000; ++i) huge[i] = i % 2 ? FLT_MAX : -FLT_MAX;
   for (size_t i = 3000; i < 3100; ++i) huge[i] = 1e30f;
   const std::pair<const char*, const std::vector<float>*> inputs[] = {
-      {"silence", &silence}, {"full-scale noise", &full_scale}, {"impulses", &impulses},
+      {"silence", &silence},
+      {"full-scale noise", &full_scale},
+      {"impulses", &impulses},
       {"huge values", &huge}};
   for (const auto& [name, input] : inputs) {
     for (double reduction_db : {0.0, 24.0, 60.0}) {

@@ -37,7 +37,8 @@ class NoiseTrackerTest : public ::testing::Test {
   // Mean over bins [from, to) of 10 log10(estimate / truth).
   double ErrorDb(double level, size_t from = 0, size_t to = kBins) const {
     double sum = 0;
-    for (size_t k = from; k < to; ++k) sum += 10 * std::log10(tracker_.noise()[k] / (level * Mu(k)));
+    for (size_t k = from; k < to; ++k)
+      sum += 10 * std::log10(tracker_.noise()[k] / (level * Mu(k)));
     return sum / static_cast<double>(to - from);
   }
 

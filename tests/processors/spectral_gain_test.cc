@@ -43,8 +43,8 @@ double ReferenceE1(double x) {
 }
 
 TEST(SpectralGainTest, ExponentialIntegralMatchesTheStandardLibrary) {
-  for (double x : {1e-9, 1e-4, 0.01, 0.1, 0.5, 0.99, 1.0, 1.01, 2.0, 5.0, 10.0, 30.0, 100.0,
-                   700.0}) {
+  for (double x :
+       {1e-9, 1e-4, 0.01, 0.1, 0.5, 0.99, 1.0, 1.01, 2.0, 5.0, 10.0, 30.0, 100.0, 700.0}) {
     SCOPED_TRACE(x);
     const double expected = ReferenceE1(x);
     // Abramowitz & Stegun's bounds: absolute 2e-7 below 1, relative 5e-8 (of x e^x E1) above
