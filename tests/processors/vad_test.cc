@@ -1,0 +1,336 @@
+// vad: accuracy on 10 ms frames of labelled speech, silence, white and pink noise at the
+// speech's RMS (DESIGN §4: at least 90%), events at the frames of each change and identical
+// whatever the chunking, pass-through, smooth muting, validation, finite output.
+#include "processors/vad.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "processors/chain.h"
+#include "processors/stream_pipeline.h"
+#include "tests/processors/dsp_core_test_util.h"
+#include "tests/processors/event_test_util.h"
+#include "tests/testing/chunking.h"
+#include "tests/testing/signals.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/wav.h"
+
+namespace audioproc {
+namespace {
+
+using ::audioproc::testing::Proc;
+using ::audioproc::testing::SameFormat;
+using ::audioproc::testing::StatusIs;
+using ::testing::HasSubstr;
+
+constexpr uint32_t kRate = 16000;
+constexpr size_t kHop = kRate / 100;  // a scored frame: 10 ms
+
+const ProcessorRegistry& Registry() {
+  static const ProcessorRegistry* const registry = new ProcessorRegistry({VadDefinition()});
+  return *registry;
+}
+
+enum Label { kSilence, kSpeech, kWhite, kPink, kUnscored };
+constexpr const char* kLabelNames[] = {"silence", "speech", "white noise", "pink noise"};
+
+// A stream of 10 ms frames, each labelled.
+struct Labelled {
+  std::vector<float> audio;
+  std::vector<Label> labels;
+  void Append(const std::vector<float>& samples, Label label) {
+    audio.insert(audio.end(), samples.begin(), samples.end());
+    labels.resize(audio.size() / kHop, label);
+  }
+};
+
+std::vector<float> Gaussian(size_t n, double rms, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> dist(0.0, rms);
+  std::vector<float> out(n);
+  for (float& x : out) x = static_cast<float>(dist(rng));
+  return out;
+}
+
+// Pink (1/f) noise by Paul Kellet's filter of white noise, scaled to `rms`.
+std::vector<float> Pink(size_t n, double rms, uint32_t seed) {
+  const std::vector<float> white = Gaussian(n, 1.0, seed);
+  std::vector<double> pink(n);
+  double b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double w = white[i];
+    b0 = 0.99886 * b0 + w * 0.0555179;
+    b1 = 0.99332 * b1 + w * 0.0750759;
+    b2 = 0.96900 * b2 + w * 0.1538520;
+    b3 = 0.86650 * b3 + w * 0.3104856;
+    b4 = 0.55000 * b4 + w * 0.5329522;
+    b5 = -0.7616 * b5 - w * 0.0168980;
+    pink[i] = b0 + b1 + b2 + b3 + b4 + b5 + b6 + w * 0.5362;
+    b6 = w * 0.115926;
+  }
+  double sum = 0;
+  for (double x : pink) sum += x * x;
+  const double scale = rms / std::sqrt(sum / n);
+  std::vector<float> out(n);
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(pink[i] * scale);
+  return out;
+}
+
+// The demo utterance, its 10 ms frames labelled: the span from the first to the last frame
+// within 40 dB of its loudest is speech (pauses inside an utterance are speech, which is what
+// the hangover is for), the file's lead-in and tail silence.
+struct Utterance {
+  std::vector<float> samples;
+  std::vector<Label> labels;
+  double rms = 0;  // over the speech span
+};
+
+Utterance LoadUtterance() {
+  absl::StatusOr<testing::WavAudio> wav =
+      testing::ReadWavS16(testing::SourcePath("clients/demo/speech_16k.wav"));
+  EXPECT_TRUE(wav.ok()) << wav.status();
+  Utterance u;
+  if (!wav.ok()) return u;
+  EXPECT_EQ(wav->sample_rate_hz, kRate);
+  u.samples = wav->samples;
+  u.samples.resize(u.samples.size() / kHop * kHop);
+  const size_t frames = u.samples.size() / kHop;
+  std::vector<double> energy(frames);
+  for (size_t f = 0; f < frames; ++f) {
+    for (size_t i = 0; i < kHop; ++i)
+      energy[f] += u.samples[f * kHop + i] * u.samples[f * kHop + i];
+  }
+  const double peak = *std::max_element(energy.begin(), energy.end());
+  size_t first = frames, last = 0;
+  for (size_t f = 0; f < frames; ++f) {
+    if (energy[f] >= peak * 1e-4) {
+      first = std::min(first, f);
+      last = f;
+    }
+  }
+  double sum = 0;
+  u.labels.assign(frames, kSilence);
+  for (size_t f = first; f <= last; ++f) {
+    u.labels[f] = kSpeech;
+    sum += energy[f];
+  }
+  u.rms = std::sqrt(sum / ((last - first + 1) * kHop));
+  return u;
+}
+
+// Silence (a quiet room: -80 dBFS of noise), speech, white noise and pink noise at the
+// speech's RMS, speech, silence.
+Labelled LabelledSignal() {
+  const Utterance speech = LoadUtterance();
+  Labelled s;
+  auto append_speech = [&] {
+    s.audio.insert(s.audio.end(), speech.samples.begin(), speech.samples.end());
+    s.labels.insert(s.labels.end(), speech.labels.begin(), speech.labels.end());
+  };
+  s.Append(Gaussian(kRate, 1e-4, 1), kSilence);
+  append_speech();
+  s.Append(Gaussian(2 * kRate, speech.rms, 2), kWhite);
+  s.Append(Pink(2 * kRate, speech.rms, 3), kPink);
+  append_speech();
+  s.Append(Gaussian(kRate, 1e-4, 4), kSilence);
+  return s;
+}
+
+// The VAD's state in each 10 ms frame, from its start/stop events.
+std::vector<bool> ActiveFrames(const std::vector<ProcessorEvent>& events, size_t frames) {
+  std::vector<bool> active(frames, false);
+  bool state = false;
+  size_t next = 0;
+  for (size_t f = 0; f < frames; ++f) {
+    while (next < events.size() && events[next].frame <= f * kHop) {
+      state = std::get<VoiceActivityEvent>(events[next].payload).active;
+      ++next;
+    }
+    active[f] = state;
+  }
+  return active;
+}
+
+TEST(VadTest, ClassifiesTenMillisecondFramesOfSpeechSilenceAndNoiseAtLeastNinetyPercent) {
+  Labelled signal = LabelledSignal();
+  ASSERT_FALSE(signal.audio.empty());
+  constexpr double kHangoverMs = 300;
+  // The hangover's frames after each utterance are speech by design: not scored.
+  for (size_t f = 1; f < signal.labels.size(); ++f) {
+    if (signal.labels[f - 1] == kSpeech && signal.labels[f] != kSpeech) {
+      for (size_t g = f;
+           g < std::min(signal.labels.size(), f + static_cast<size_t>(kHangoverMs / 10)); ++g) {
+        signal.labels[g] = kUnscored;
+      }
+    }
+  }
+  absl::StatusOr<testing::StreamResult> run = testing::RunCollectingEvents(
+      Registry(),
+      SameFormat(SampleEncoding::kF32, kRate, 1, {Proc("vad", {{"hangover_ms", kHangoverMs}})}),
+      testing::ToF32Bytes(signal.audio), {kRate / 50 * 4});
+  ASSERT_TRUE(run.ok()) << run.status();
+  const std::vector<bool> active = ActiveFrames(run->events, signal.labels.size());
+  size_t correct[4] = {}, total[4] = {};
+  for (size_t f = 0; f < signal.labels.size(); ++f) {
+    const Label label = signal.labels[f];
+    if (label == kUnscored) continue;
+    ++total[label];
+    if (active[f] == (label == kSpeech)) ++correct[label];
+  }
+  size_t all_correct = 0, all_total = 0;
+  for (int c = 0; c < 4; ++c) {
+    ASSERT_GT(total[c], 0u) << kLabelNames[c];
+    all_correct += correct[c];
+    all_total += total[c];
+    const double accuracy = static_cast<double>(correct[c]) / total[c];
+    std::printf("[ measured ] vad %s: %.1f%% of %zu frames\n", kLabelNames[c], 100 * accuracy,
+                total[c]);
+    EXPECT_GE(accuracy, 0.9) << kLabelNames[c];
+  }
+  const double accuracy = static_cast<double>(all_correct) / all_total;
+  std::printf("[ measured ] vad overall: %.1f%% of %zu frames (bar 90%%), %zu events\n",
+              100 * accuracy, all_total, run->events.size());
+  EXPECT_GE(accuracy, 0.9);
+}
+
+TEST(VadTest, EventsMarkEachStartAndStopAndDoNotDependOnChunking) {
+  // Silence, an utterance, white noise.
+  const Utterance speech = LoadUtterance();
+  std::vector<float> audio = Gaussian(kRate / 2, 1e-4, 5);
+  const size_t speech_start = audio.size();
+  audio.insert(audio.end(), speech.samples.begin(), speech.samples.end());
+  const std::vector<float> noise = Gaussian(kRate, speech.rms, 6);
+  audio.insert(audio.end(), noise.begin(), noise.end());
+  const PipelineConfig config =
+      SameFormat(SampleEncoding::kS16, kRate, 2, {Proc("vad", {{"mute", true}})});
+  const testing::StreamResult whole = testing::ExpectEventsChunkingInvariant(
+      Registry(), config, testing::ToS16Bytes(testing::Interleave({audio, audio})));
+  // Starts and stops alternate, starting with a start and ending with a stop (the pause
+  // between the utterance's two sentences may stop it briefly).
+  ASSERT_GE(whole.events.size(), 2u);
+  ASSERT_EQ(whole.events.size() % 2, 0u);
+  for (size_t i = 0; i < whole.events.size(); ++i) {
+    const auto& event = std::get<VoiceActivityEvent>(whole.events[i].payload);
+    EXPECT_EQ(event.active, i % 2 == 0) << i;
+    // The mean probability that crossed the threshold, up or down (with the hysteresis).
+    if (event.active) {
+      EXPECT_GE(event.probability, 0.5f) << i;
+    } else {
+      EXPECT_LT(event.probability, 0.5f - kVadHysteresis) << i;
+    }
+    if (i > 0) {
+      EXPECT_GT(whole.events[i].frame, whole.events[i - 1].frame) << i;
+    }
+  }
+  size_t first = 0, last = 0;
+  for (size_t f = 0; f < speech.labels.size(); ++f) {
+    if (speech.labels[f] != kSpeech) continue;
+    if (first == 0) first = f;
+    last = f;
+  }
+  // The start within 50 ms of the utterance's first frame; the stop after its last one plus
+  // the hangover, within 200 ms.
+  const double start_ms = (static_cast<double>(whole.events[0].frame) -
+                           static_cast<double>(speech_start + first * kHop)) *
+                          1000.0 / kRate;
+  const double stop_ms = (static_cast<double>(whole.events.back().frame) -
+                          static_cast<double>(speech_start + (last + 1) * kHop)) *
+                         1000.0 / kRate;
+  std::printf("[ measured ] vad start %+.0f ms from the utterance, stop %+.0f ms after it\n",
+              start_ms, stop_ms);
+  EXPECT_LE(std::fabs(start_ms), 50.0);
+  EXPECT_GE(stop_ms, 290.0);
+  EXPECT_LE(stop_ms, 500.0);
+}
+
+TEST(VadTest, PassesAudioThroughUnchangedUnlessMuting) {
+  const Labelled signal = LabelledSignal();
+  const std::string input = testing::ToF32Bytes(signal.audio);
+  absl::StatusOr<std::string> output =
+      testing::RunInChunks(SameFormat(SampleEncoding::kF32, kRate, 1, {Proc("vad")}), input,
+                           {input.size() + 1}, Registry());
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_TRUE(*output == input);
+}
+
+TEST(VadTest, MuteFadesNonSpeechOutSmoothlyAndKeepsSpeech) {
+  const Labelled signal = LabelledSignal();
+  const std::string input = testing::ToF32Bytes(signal.audio);
+  absl::StatusOr<std::string> bytes = testing::RunInChunks(
+      SameFormat(SampleEncoding::kF32, kRate, 1, {Proc("vad", {{"mute", true}})}), input,
+      {input.size() + 1}, Registry());
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  const std::vector<float> output = testing::FromF32Bytes(*bytes);
+  ASSERT_EQ(output.size(), signal.audio.size());
+  double speech_in = 0, speech_out = 0, noise_in = 0, noise_out = 0;
+  for (size_t f = 0; f < signal.labels.size(); ++f) {
+    // Noise frames well past the hangover of the utterance before them.
+    const bool settled_noise = (signal.labels[f] == kWhite || signal.labels[f] == kPink) &&
+                               f >= 50 && signal.labels[f - 50] != kSpeech;
+    for (size_t i = f * kHop; i < (f + 1) * kHop; ++i) {
+      const double in = signal.audio[i] * signal.audio[i], out = output[i] * output[i];
+      if (signal.labels[f] == kSpeech) speech_in += in, speech_out += out;
+      if (settled_noise) noise_in += in, noise_out += out;
+    }
+  }
+  const double speech_db = 10 * std::log10(speech_out / speech_in);
+  const double noise_db = 10 * std::log10(noise_out / noise_in + 1e-30);
+  std::printf("[ measured ] vad mute: speech %.2f dB, noise %.1f dB\n", speech_db, noise_db);
+  EXPECT_GT(speech_db, -1.0);
+  EXPECT_LT(noise_db, -30.0);
+  // Smooth: the gain (output over input) moves by at most one attack step per sample.
+  const double step = 1000.0 / (kVadMuteAttackMs * kRate) + 1e-4;
+  double previous_gain = -1;
+  for (size_t i = 0; i < output.size(); ++i) {
+    if (std::fabs(signal.audio[i]) < 1e-3) {
+      previous_gain = -1;
+      continue;
+    }
+    const double gain = output[i] / signal.audio[i];
+    if (previous_gain >= 0) {
+      ASSERT_LE(std::fabs(gain - previous_gain), 2 * step) << i;
+    }
+    previous_gain = gain;
+  }
+}
+
+TEST(VadTest, ValidationNamesTheParameterAndItsRange) {
+  const ProcessSpec spec{kRate, 1024, 1};
+  EXPECT_THAT(Chain::Build(Registry(), {Proc("vad", {{"threshold", 1.5}})}, spec),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("vad.threshold must be in [0, 1], got 1.5")));
+  EXPECT_THAT(Chain::Build(Registry(), {Proc("vad", {{"hangover_ms", -1.0}})}, spec),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("vad.hangover_ms must be in [0, 5000] ms")));
+  absl::StatusOr<std::unique_ptr<Chain>> chain = Chain::Build(Registry(), {Proc("vad")}, spec);
+  ASSERT_TRUE(chain.ok()) << chain.status();
+  EXPECT_TRUE((*chain)->Update(0, Proc("vad", {{"threshold", 0.7}, {"mute", true}})).ok());
+  EXPECT_THAT((*chain)->Update(0, Proc("vad", {{"hangover_ms", 100.0}})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("vad.hangover_ms cannot be changed while streaming")));
+}
+
+TEST(VadTest, ExtremeInputGivesFiniteOutputAndProbabilities) {
+  const float huge = std::numeric_limits<float>::max();
+  std::vector<float> input = Gaussian(kRate, 0.3, 7);
+  for (size_t n = 0; n < input.size(); n += 50) input[n] = n % 100 ? huge : -huge;
+  absl::StatusOr<testing::StreamResult> run = testing::RunCollectingEvents(
+      Registry(), SameFormat(SampleEncoding::kF32, kRate, 1, {Proc("vad", {{"mute", true}})}),
+      testing::ToF32Bytes(input), {4000});
+  ASSERT_TRUE(run.ok()) << run.status();
+  for (float x : testing::FromF32Bytes(run->output)) ASSERT_TRUE(std::isfinite(x));
+  for (const ProcessorEvent& event : run->events) {
+    EXPECT_TRUE(std::isfinite(std::get<VoiceActivityEvent>(event.payload).probability));
+  }
+}
+
+}  // namespace
+}  // namespace audioproc
