@@ -24,7 +24,7 @@ double UpperBound(const ParamInfo& info, double sample_rate_hz, Bound* bound) {
   return max;
 }
 
-std::string FormatNumber(double value) { return absl::StrFormat("%g", value); }
+std::string FormatNumber(double value) { return absl::StrFormat("%.10g", value); }
 
 absl::Status CheckNumber(const std::string& field, const ParamInfo& info, double value,
                          double sample_rate_hz) {

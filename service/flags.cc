@@ -36,6 +36,20 @@ ABSL_FLAG(double, idle_timeout_seconds, 60,
 ABSL_FLAG(double, drain_seconds, 30,
           "On SIGTERM, seconds running streams may go on before they end UNAVAILABLE.");
 ABSL_FLAG(bool, reflection, true, "Serve gRPC server reflection.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: TLS on the gRPC port (reloaded on change).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle: clients must present a certificate it signed (mutual TLS).");
+ABSL_FLAG(std::string, auth_tokens_file, "",
+          "Bearer tokens, one per line, # comments (reloaded on change); every service but "
+          "health then needs 'authorization: Bearer <token>'.");
+ABSL_FLAG(double, keepalive_time_seconds, 60, "Interval of HTTP/2 keepalive pings.");
+ABSL_FLAG(double, keepalive_timeout_seconds, 20,
+          "A connection whose keepalive ping is not answered in this time is closed.");
+ABSL_FLAG(double, max_connection_age_seconds, 0,
+          "Close connections gracefully after this age so clients rebalance (0 = off).");
+ABSL_FLAG(double, max_connection_age_grace_seconds, 0,
+          "Calls on an aged connection may go on this long before it is closed (0 = unbounded).");
 ABSL_FLAG(std::string, log_format, "json", "Log line format: json or text.");
 ABSL_FLAG(std::string, log_level, "info", "Least severe level logged: debug, info, warning, error.");
 
@@ -103,6 +117,14 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.idle_timeout_seconds = absl::GetFlag(FLAGS_idle_timeout_seconds);
   options.drain_seconds = absl::GetFlag(FLAGS_drain_seconds);
   options.reflection = absl::GetFlag(FLAGS_reflection);
+  options.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                 absl::GetFlag(FLAGS_tls_client_ca)};
+  options.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
+  options.keepalive_time_seconds = absl::GetFlag(FLAGS_keepalive_time_seconds);
+  options.keepalive_timeout_seconds = absl::GetFlag(FLAGS_keepalive_timeout_seconds);
+  options.max_connection_age_seconds = absl::GetFlag(FLAGS_max_connection_age_seconds);
+  options.max_connection_age_grace_seconds =
+      absl::GetFlag(FLAGS_max_connection_age_grace_seconds);
 
   for (auto [flag, port] : {std::pair{"port", options.port},
                             std::pair{"metrics_port", options.metrics_port},
@@ -120,6 +142,10 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
                                   std::tuple{"max_file_bytes", double(options.max_file_bytes), 1.0},
                                   std::tuple{"max_file_seconds", options.max_file_seconds, 0.001},
                                   std::tuple{"file_workers", double(options.file_workers), 1.0},
+                                  std::tuple{"keepalive_time_seconds", options.keepalive_time_seconds, 1.0},
+                                  std::tuple{"keepalive_timeout_seconds", options.keepalive_timeout_seconds, 1.0},
+                                  std::tuple{"max_connection_age_seconds", options.max_connection_age_seconds, 0.0},
+                                  std::tuple{"max_connection_age_grace_seconds", options.max_connection_age_grace_seconds, 0.0},
                                   std::tuple{"stream_queue_chunks", double(options.stream_queue_chunks), 1.0},
                                   std::tuple{"max_stream_seconds", options.max_stream_seconds, 0.001},
                                   std::tuple{"idle_timeout_seconds", options.idle_timeout_seconds, 0.001},

@@ -1,6 +1,7 @@
 #include "service/list_processors_call.h"
 
 #include "service/spec_translation.h"
+#include "service/status_util.h"
 
 namespace audioproc {
 
@@ -16,6 +17,10 @@ void ListProcessorsCall::OnCompletion(int op, bool ok) {
     return;
   }
   Listen(state_, cq_);
+  if (absl::Status auth = state_->Authenticate(context_); !auth.ok()) {
+    responder_.FinishWithError(ToGrpcStatus(auth), &finish_tag_);
+    return;
+  }
   response_ = DescribeProcessors(state_->registry());
   responder_.Finish(response_, grpc::Status::OK, &finish_tag_);
 }

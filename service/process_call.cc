@@ -110,7 +110,9 @@ void ProcessCall::OnRequest(bool ok) {
   started_ = Clock::now();
   // Admission happens outside mu_: ServerState::AbortAll locks the state, then each stream.
   std::optional<absl::Status> rejection;
-  if (state_->draining()) {
+  if (absl::Status auth = state_->Authenticate(context_); !auth.ok()) {
+    rejection = auth;
+  } else if (state_->draining()) {
     state_->metrics().Rejections("draining").Increment();
     rejection = absl::UnavailableError("the server is draining; retry on another instance");
   } else if (!state_->TryAdmit(this)) {

@@ -24,6 +24,25 @@ constexpr char kServiceName[] = "audioproc.v1.AudioProcessor";
 // waiting for each replacement to be posted.
 constexpr int kListenersPerQueue = 4;
 
+// Removes the server-reflection plugin from one builder. InitProtoReflectionServerBuilderPlugin
+// registers it for every builder in the process, so --reflection=false and the health-only
+// server take it out again here.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [](const auto& plugin) {
+                                    return plugin->name() == "proto_server_reflection";
+                                  }),
+                   plugins->end());
+  }
+};
+
+int Milliseconds(double seconds) {
+  return static_cast<int>(std::min(seconds * 1000, double{std::numeric_limits<int>::max()}));
+}
+
 }  // namespace
 
 AudioprocServer::AudioprocServer(ServerOptions options, const ProcessorRegistry& registry)
@@ -34,6 +53,20 @@ AudioprocServer::~AudioprocServer() {
     hurry_ = true;
     Shutdown();
   }
+  StopHealthServer();  // a start that failed after the health server came up
+}
+
+void AudioprocServer::StopHealthServer() {
+  if (health_server_ == nullptr) return;
+  health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+  health_queue_->Shutdown();
+  if (health_queue_thread_.joinable()) health_queue_thread_.join();
+  health_server_.reset();
+  void* tag;
+  bool ok;
+  while (health_queue_->Next(&tag, &ok)) {
+  }
+  health_queue_.reset();
 }
 
 absl::Status AudioprocServer::Start() {
@@ -41,11 +74,25 @@ absl::Status AudioprocServer::Start() {
   // naming it here keeps the linker from dropping it.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::EnableDefaultHealthCheckService(true);
-  if (options_.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options_.tls, options_.tls_refresh_seconds);
+  if (!credentials.ok()) return credentials.status();
+  if (!options_.auth_tokens_file.empty()) {
+    absl::StatusOr<std::unique_ptr<AuthTokens>> tokens = AuthTokens::Load(options_.auth_tokens_file);
+    if (!tokens.ok()) return tokens.status();
+    auth_tokens_ = *std::move(tokens);
+    auth_tokens_->WatchEvery(absl::Seconds(1));
+  }
+
+  // First, so that a port it cannot bind fails the start before anything else runs.
+  if (absl::Status status = StartHealthServer(); !status.ok()) return status;
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(absl::StrCat(options_.host, ":", options_.port),
-                           grpc::InsecureServerCredentials(), &grpc_port_);
+  if (!options_.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
+  builder.AddListeningPort(absl::StrCat(options_.host, ":", options_.port), *credentials,
+                           &grpc_port_);
   builder.RegisterService(&service_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
   // A processed file may be larger than the one sent (FLAC in, WAV out): the only bound on
@@ -54,9 +101,7 @@ absl::Status AudioprocServer::Start() {
   // Reflection is a synchronous service; its threads poll with this timeout, and Shutdown
   // waits for them to notice (the default, 1 s, would be added to every shutdown).
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 50);
-  // gRPC sets SO_REUSEPORT by default, which lets a second server bind a port already in use
-  // and silently share its traffic; an occupied port must be a startup error instead.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  ApplyConnectionOptions(builder);
   for (int i = 0; i < options_.cq_threads; ++i) queues_.push_back(builder.AddCompletionQueue());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || grpc_port_ == 0) {
@@ -89,6 +134,7 @@ absl::Status AudioprocServer::Start() {
       options_.file_workers, static_cast<size_t>(options_.file_workers) * kFilesQueuedPerWorker);
   state_ = std::make_unique<ServerState>(options_, registry_, *executor_, *file_executor_,
                                          metrics_, service_);
+  state_->set_auth_tokens(auth_tokens_.get());
   for (auto& cq : queues_) {
     for (int i = 0; i < kListenersPerQueue; ++i) ProcessCall::Listen(state_.get(), cq.get());
     ListProcessorsCall::Listen(state_.get(), cq.get());
@@ -100,6 +146,48 @@ absl::Status AudioprocServer::Start() {
   return WritePortFile();
 }
 
+void AudioprocServer::ApplyConnectionOptions(grpc::ServerBuilder& builder) const {
+  // gRPC sets SO_REUSEPORT by default, which lets a second server bind a port already in use
+  // and silently share its traffic; an occupied port must be a startup error instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, Milliseconds(options_.keepalive_time_seconds));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             Milliseconds(options_.keepalive_timeout_seconds));
+  // Clients that ping to keep idle streams alive are welcome as often as we ping them.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             Milliseconds(std::min(options_.keepalive_time_seconds, 10.0)));
+  if (options_.max_connection_age_seconds > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               Milliseconds(options_.max_connection_age_seconds));
+    // 0 means unbounded: a running stream is never cut by the connection's age.
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               options_.max_connection_age_grace_seconds > 0
+                                   ? Milliseconds(options_.max_connection_age_grace_seconds)
+                                   : std::numeric_limits<int>::max());
+  }
+}
+
+absl::Status AudioprocServer::StartHealthServer() {
+  if (options_.health_port == 0) return absl::OkStatus();
+  grpc::ServerBuilder builder;
+  builder.SetOption(std::make_unique<WithoutReflection>());
+  builder.AddListeningPort(absl::StrCat(options_.host, ":", options_.health_port),
+                           grpc::InsecureServerCredentials(), &health_port_);
+  ApplyConnectionOptions(builder);
+  // The default health service is the only service. gRPC 1.51's builder checks for a polled
+  // completion queue before it adds that (callback) service, so the server gets one, which
+  // nothing but its shutdown ever reaches.
+  health_queue_ = builder.AddCompletionQueue();
+  health_server_ = builder.BuildAndStart();
+  if (health_server_ == nullptr || health_port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("could not listen on --health_port=", options_.health_port));
+  }
+  health_queue_thread_ = std::thread([this] { PollQueue(health_queue_.get()); });
+  return absl::OkStatus();
+}
+
 void AudioprocServer::PollQueue(grpc::ServerCompletionQueue* cq) {
   void* tag;
   bool ok;
@@ -107,10 +195,13 @@ void AudioprocServer::PollQueue(grpc::ServerCompletionQueue* cq) {
 }
 
 void AudioprocServer::SetServing(bool serving) {
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  if (health == nullptr) return;
-  health->SetServingStatus(serving);  // "" (overall) and every service
-  health->SetServingStatus(kServiceName, serving);
+  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
+    if (server == nullptr) continue;
+    grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+    if (health == nullptr) continue;
+    health->SetServingStatus(serving);  // "" (overall) and every service
+    health->SetServingStatus(kServiceName, serving);
+  }
 }
 
 absl::Status AudioprocServer::WritePortFile() const {
@@ -120,7 +211,7 @@ absl::Status AudioprocServer::WritePortFile() const {
   {
     std::ofstream out(temporary, std::ios::trunc);
     out << "{\"grpc\":" << grpc_port_ << ",\"metrics\":" << metrics_port_
-        << ",\"health\":" << options_.health_port << "}\n";
+        << ",\"health\":" << health_port_ << "}\n";
     if (!out) return absl::UnavailableError(absl::StrCat("could not write --port_file=", temporary));
   }
   if (std::rename(temporary.c_str(), options_.port_file.c_str()) != 0) {
@@ -172,6 +263,8 @@ void AudioprocServer::Shutdown() {
   // deletes its call object): the pool stops last, with the streams'.
   file_executor_.reset();
   executor_.reset();
+  // Health answers NOT_SERVING until the very end, then goes too.
+  StopHealthServer();
 }
 
 }  // namespace audioproc

@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "audioproc/v1/audioproc.grpc.pb.h"
 #include "processors/registry.h"
+#include "service/auth_tokens.h"
 #include "service/executor.h"
 #include "service/metrics.h"
 #include "service/server_options.h"
@@ -43,6 +44,8 @@ class AudioprocServer {
 
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
+  // The plaintext health-only port (0 when off).
+  int health_port() const { return health_port_; }
   ServerState& state() { return *state_; }
   Metrics& metrics() { return metrics_; }
   // The streams' DSP pool and ProcessFile's own (--file_workers). Valid while running.
@@ -61,6 +64,10 @@ class AudioprocServer {
 
  private:
   void PollQueue(grpc::ServerCompletionQueue* cq);
+  // The channel arguments every listener shares (keepalive, connection age, reuse-port).
+  void ApplyConnectionOptions(grpc::ServerBuilder& builder) const;
+  absl::Status StartHealthServer();
+  void StopHealthServer();
   void SetServing(bool serving);
   absl::Status WritePortFile() const;
 
@@ -72,10 +79,17 @@ class AudioprocServer {
   std::unique_ptr<Executor> file_executor_;
   std::unique_ptr<ServerState> state_;
   std::unique_ptr<grpc::Server> server_;
+  // Serves only grpc.health.v1.Health, in plaintext, on --health_port: kubelet's gRPC probes
+  // carry no client certificate.
+  std::unique_ptr<grpc::Server> health_server_;
+  std::unique_ptr<grpc::ServerCompletionQueue> health_queue_;
+  std::thread health_queue_thread_;
+  std::unique_ptr<AuthTokens> auth_tokens_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::vector<std::thread> queue_threads_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;
+  int health_port_ = 0;
   std::atomic<bool> hurry_{false};
   bool running_ = false;
 };

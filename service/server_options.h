@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "service/tls_credentials.h"
+
 namespace audioproc {
 
 struct ServerOptions {
@@ -28,6 +30,19 @@ struct ServerOptions {
   double idle_timeout_seconds = 60;
   double drain_seconds = 30;
   bool reflection = true;
+
+  // Security: TLS (mutual with a client CA) from PEM files, re-read every
+  // tls_refresh_seconds; bearer tokens from a file, re-read every second.
+  TlsFiles tls;
+  unsigned int tls_refresh_seconds = 10;
+  std::string auth_tokens_file;
+
+  // Connections: keepalive pings, and a maximum age after which a connection is closed
+  // gracefully (GOAWAY) so that clients reconnect and rebalance; 0 = off / unbounded grace.
+  double keepalive_time_seconds = 60;
+  double keepalive_timeout_seconds = 20;
+  double max_connection_age_seconds = 0;
+  double max_connection_age_grace_seconds = 0;
 };
 
 }  // namespace audioproc

@@ -6,6 +6,19 @@
 
 namespace audioproc {
 
+absl::Status ServerState::Authenticate(const grpc::ServerContext& context) {
+  if (auth_tokens_ == nullptr) return absl::OkStatus();
+  const auto& metadata = context.client_metadata();
+  const auto header = metadata.find("authorization");
+  if (header != metadata.end() &&
+      auth_tokens_->Accepts(absl::string_view(header->second.data(), header->second.size()))) {
+    return absl::OkStatus();
+  }
+  metrics_.Rejections("unauthenticated").Increment();
+  return absl::UnauthenticatedError(
+      "a valid bearer token is required: send metadata 'authorization: Bearer <token>'");
+}
+
 bool ServerState::TryAdmit(StreamHandle* stream) {
   {
     absl::MutexLock lock(&mu_);

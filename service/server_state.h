@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "audioproc/v1/audioproc.grpc.pb.h"
 #include "processors/registry.h"
+#include "service/auth_tokens.h"
 #include "service/executor.h"
 #include "service/metrics.h"
 #include "service/server_options.h"
@@ -69,6 +70,13 @@ class ServerState {
   void CallEnded();
   int live_calls() const;
 
+  // Bearer tokens every call but health must carry; null: none needed. Set before Start.
+  void set_auth_tokens(const AuthTokens* tokens) { auth_tokens_ = tokens; }
+  // OK when no tokens are configured or the call's `authorization` metadata carries a known
+  // bearer token; UNAUTHENTICATED otherwise (counted as a rejection). Call objects call this
+  // before any work.
+  absl::Status Authenticate(const grpc::ServerContext& context);
+
   bool draining() const { return draining_.load(std::memory_order_acquire); }
   void set_draining() { draining_.store(true, std::memory_order_release); }
 
@@ -91,6 +99,7 @@ class ServerState {
   Executor& file_executor_;
   Metrics& metrics_;
   v1::AudioProcessor::AsyncService& service_;
+  const AuthTokens* auth_tokens_ = nullptr;
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> next_stream_{1};
   const uint64_t id_prefix_ = absl::ToUnixMicros(absl::Now());
