@@ -46,6 +46,14 @@ TEST_F(FlagsTest, DefaultsAreTheContracts) {
   EXPECT_EQ(options->idle_timeout_seconds, 60);
   EXPECT_EQ(options->drain_seconds, 30);
   EXPECT_TRUE(options->reflection);
+  EXPECT_EQ(options->tls.cert, "");
+  EXPECT_EQ(options->tls.key, "");
+  EXPECT_EQ(options->tls.client_ca, "");
+  EXPECT_EQ(options->auth_tokens_file, "");
+  EXPECT_EQ(options->keepalive_time_seconds, 60);
+  EXPECT_EQ(options->keepalive_timeout_seconds, 20);
+  EXPECT_EQ(options->max_connection_age_seconds, 0);
+  EXPECT_EQ(options->max_connection_age_grace_seconds, 0);
   EXPECT_GE(options->workers, 1);
   EXPECT_GE(options->cq_threads, 1);
 }
