@@ -11,6 +11,7 @@
 #include "processors/mix.h"
 #include "processors/noise_gate.h"
 #include "processors/registry.h"
+#include "processors/resample.h"
 #include "processors/vad.h"
 
 namespace audioproc {
@@ -35,6 +36,7 @@ const ProcessorRegistry& ProcessorRegistry::Default() {
       VadDefinition(),
       AnalyzeDefinition(),
       DenoiseDefinition(),
+      ResampleDefinition(),
   });
   return *registry;
 }
