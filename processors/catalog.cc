@@ -8,6 +8,7 @@
 #include "processors/eq.h"
 #include "processors/gain.h"
 #include "processors/limiter.h"
+#include "processors/loudness.h"
 #include "processors/mix.h"
 #include "processors/noise_gate.h"
 #include "processors/registry.h"
@@ -37,6 +38,7 @@ const ProcessorRegistry& ProcessorRegistry::Default() {
       AnalyzeDefinition(),
       DenoiseDefinition(),
       ResampleDefinition(),
+      LoudnessDefinition(),
   });
   return *registry;
 }

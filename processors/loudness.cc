@@ -1,0 +1,198 @@
+#include "processors/loudness.h"
+
+#include <ebur128.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+
+namespace audioproc {
+namespace {
+
+constexpr double kHopSeconds = 0.1;
+// BS.1770 gates and the offset of its loudness formula.
+constexpr double kAbsoluteGateLufs = -70.0;
+constexpr double kRelativeGateLu = -10.0;
+constexpr double kLufsOffset = -0.691;
+// The gain is never cut further than this, whatever the target and the input.
+constexpr double kMinGainDb = -80.0;
+// A momentary reading needs 400 ms of audio: four hops.
+constexpr uint64_t kHopsPerMomentaryBlock = 4;
+constexpr float kMaxMagnitude = std::numeric_limits<float>::max();
+
+double EnergyOf(double lufs) { return std::pow(10.0, (lufs - kLufsOffset) / 10.0); }
+double LufsOf(double energy) { return kLufsOffset + 10.0 * std::log10(energy); }
+float DbToGain(double db) { return static_cast<float>(std::pow(10.0, db / 20.0)); }
+
+// A libebur128 reading for an event: finite, floored at kLoudnessFloorLufs.
+float Reading(int status, double lufs) {
+  if (status != EBUR128_SUCCESS || !(lufs > kLoudnessFloorLufs)) return kLoudnessFloorLufs;
+  return static_cast<float>(lufs);
+}
+
+}  // namespace
+
+ProcessorDefinition LoudnessDefinition() {
+  ProcessorDefinition definition;
+  definition.info.name = "loudness";
+  definition.info.summary =
+      "Streaming loudness normalization (ITU-R BS.1770-4 / EBU R128): a slow, gated gain "
+      "toward target_lufs; reports momentary, short-term and integrated loudness every 100 ms.";
+  ParamInfo target;
+  target.name = "target_lufs";
+  target.type = ParamType::kFloat;
+  target.unit = "LUFS";
+  target.default_value = -16.0;
+  target.min = -60.0;
+  target.max = -5.0;
+  target.runtime_updatable = true;
+  target.summary = "Integrated loudness to steer the output to; changes glide over seconds.";
+  ParamInfo max_gain;
+  max_gain.name = "max_gain_db";
+  max_gain.type = ParamType::kFloat;
+  max_gain.unit = "dB";
+  max_gain.default_value = 20.0;
+  max_gain.min = 0.0;
+  max_gain.max = 60.0;
+  max_gain.summary = "The most gain applied to quiet input.";
+  definition.info.params = {std::move(target), std::move(max_gain)};
+  definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
+    return std::make_unique<LoudnessProcessor>(params.Number("target_lufs"),
+                                               params.Number("max_gain_db"));
+  };
+  return definition;
+}
+
+LoudnessProcessor::LoudnessProcessor(double target_lufs, double max_gain_db)
+    : target_lufs_(target_lufs), max_gain_db_(max_gain_db) {}
+
+LoudnessProcessor::~LoudnessProcessor() {
+  if (meter_ != nullptr) ebur128_destroy(&meter_);
+}
+
+absl::StatusOr<ProcessSpec> LoudnessProcessor::Prepare(const ProcessSpec& input) {
+  if (input.sample_rate_hz < 1 || input.channels == 0 || input.channels > kMaxChannels) {
+    return absl::InvalidArgumentError(absl::StrCat("loudness needs a positive rate and 1 to ",
+                                                   kMaxChannels, " channels; got ",
+                                                   input.sample_rate_hz, " Hz, ", input.channels));
+  }
+  channels_ = input.channels;
+  input_rate_ = input.sample_rate_hz;
+  hop_frames_ =
+      std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(kHopSeconds * input.sample_rate_hz)));
+  const double hop_seconds = hop_frames_ / input.sample_rate_hz;
+  forget_ = std::exp(-hop_seconds / kEstimateSeconds);
+  gain_alpha_ = 1.0 - std::exp(-hop_seconds / kGainSeconds);
+  interleaved_.assign(size_t{input.max_block_frames} * channels_, 0.0f);
+  if (!StartMeter()) {
+    return absl::InternalError("loudness: libebur128 could not be initialized");
+  }
+  return input;
+}
+
+bool LoudnessProcessor::StartMeter() noexcept {
+  if (meter_ != nullptr) ebur128_destroy(&meter_);
+  meter_ = ebur128_init(channels_, static_cast<unsigned long>(std::lround(input_rate_)),
+                        EBUR128_MODE_S | EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM);
+  if (meter_ == nullptr) return false;
+  // libebur128 guesses layouts for 4 and 5 channels too and drops channels past the sixth;
+  // only 5.1 has a layout here, everything else counts every channel once.
+  for (uint32_t c = 0; c < channels_; ++c) {
+    int role = EBUR128_CENTER;  // weight 1
+    if (channels_ == 6) {
+      constexpr int kSurround51[6] = {EBUR128_LEFT,          EBUR128_RIGHT,
+                                      EBUR128_CENTER,        EBUR128_UNUSED,
+                                      EBUR128_LEFT_SURROUND, EBUR128_RIGHT_SURROUND};
+      role = kSurround51[c];
+    }
+    ebur128_set_channel(meter_, c, role);
+  }
+  frames_ = 0;
+  hop_position_ = 0;
+  absolute_sum_ = absolute_weight_ = gated_sum_ = gated_weight_ = 0;
+  gain_db_ = 0;
+  ramp_from_ = ramp_to_ = 1.0f;
+  return true;
+}
+
+void LoudnessProcessor::Reset() noexcept { StartMeter(); }
+
+void LoudnessProcessor::ApplyUpdate(const ParamValues& changes) noexcept {
+  if (changes.Has("target_lufs")) target_lufs_ = changes.Number("target_lufs");
+}
+
+void LoudnessProcessor::Process(AudioBlock& in, AudioBlock& /*out*/) noexcept {
+  const uint32_t frames = in.num_frames();
+  for (uint32_t offset = 0; offset < frames;) {
+    const uint32_t run = std::min(frames - offset, hop_frames_ - hop_position_);
+    if (meter_ != nullptr) {
+      // libebur128 reads interleaved frames; it measures the input, before the gain.
+      for (uint32_t c = 0; c < channels_; ++c) {
+        const float* x = in.channel(c) + offset;
+        for (uint32_t i = 0; i < run; ++i) interleaved_[size_t{i} * channels_ + c] = x[i];
+      }
+      ebur128_add_frames_float(meter_, interleaved_.data(), run);
+    }
+    // The gain ramps linearly across the hop, by position, so block sizes do not matter.
+    const float step = (ramp_to_ - ramp_from_) / static_cast<float>(hop_frames_);
+    for (uint32_t c = 0; c < channels_; ++c) {
+      float* x = in.channel(c) + offset;
+      for (uint32_t i = 0; i < run; ++i) {
+        const float gain = ramp_from_ + step * static_cast<float>(hop_position_ + i + 1);
+        x[i] = std::clamp(x[i] * gain, -kMaxMagnitude, kMaxMagnitude);
+      }
+    }
+    hop_position_ += run;
+    frames_ += run;
+    offset += run;
+    if (hop_position_ == hop_frames_) {
+      hop_position_ = 0;
+      EndHop();
+    }
+  }
+}
+
+void LoudnessProcessor::EndHop() noexcept {
+  double momentary = -HUGE_VAL, short_term = -HUGE_VAL, integrated = -HUGE_VAL;
+  int momentary_status = EBUR128_ERROR_NOMEM, short_status = EBUR128_ERROR_NOMEM,
+      integrated_status = EBUR128_ERROR_NOMEM;
+  if (meter_ != nullptr) {
+    momentary_status = ebur128_loudness_momentary(meter_, &momentary);
+    short_status = ebur128_loudness_shortterm(meter_, &short_term);
+    integrated_status = ebur128_loudness_global(meter_, &integrated);
+  }
+
+  // Step 1: the gated, forgetting estimate, from whole 400 ms blocks only.
+  const bool whole_block = frames_ >= kHopsPerMomentaryBlock * hop_frames_;
+  if (whole_block && momentary_status == EBUR128_SUCCESS && momentary > kAbsoluteGateLufs) {
+    const double energy = EnergyOf(momentary);
+    absolute_sum_ = absolute_sum_ * forget_ + energy;
+    absolute_weight_ = absolute_weight_ * forget_ + 1.0;
+    const double relative_gate = LufsOf(absolute_sum_ / absolute_weight_) + kRelativeGateLu;
+    if (momentary > relative_gate) {
+      gated_sum_ = gated_sum_ * forget_ + energy;
+      gated_weight_ = gated_weight_ * forget_ + 1.0;
+    }
+  }
+  // Steps 2 and 3: the desired gain, approached slowly and by bounded steps. It takes effect
+  // over the next hop; the event reports the gain this hop ended at.
+  const double applied_db = gain_db_;
+  if (gated_weight_ > 0) {
+    const double estimate = LufsOf(gated_sum_ / gated_weight_);
+    const double desired = std::clamp(target_lufs_ - estimate, kMinGainDb, max_gain_db_);
+    const double move =
+        std::clamp((desired - gain_db_) * gain_alpha_, -kMaxGainStepDb, kMaxGainStepDb);
+    gain_db_ = std::min(gain_db_ + move, max_gain_db_);
+  }
+  ramp_from_ = ramp_to_;
+  ramp_to_ = DbToGain(gain_db_);
+
+  Emit(frames_,
+       LoudnessEvent{Reading(momentary_status, momentary), Reading(short_status, short_term),
+                     Reading(integrated_status, integrated), static_cast<float>(applied_db)});
+}
+
+}  // namespace audioproc
