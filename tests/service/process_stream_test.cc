@@ -530,3 +530,25 @@ TEST_F(ProcessStreamTest, AnUpdateWithOneBadEntryAppliesNone) {
 
 }  // namespace
 }  // namespace audioproc
+
+namespace audioproc {
+namespace {
+
+TEST_F(ProcessStreamTest, AnotherOutputRateAppendsAResampleWithExactLength) {
+  const std::string audio = testing::ToS16Bytes(testing::Sine(440, 16000, 16000, 0.5));
+  v1::StreamConfig config = MakeConfig(v1::PCM_S16LE, 16000, 1, R"([{"gain":{"gainDb":-1}}])");
+  config.mutable_output()->set_sample_rate_hz(48000);
+  config.mutable_output()->set_channels(2);
+  std::vector<v1::ProcessRequest> requests = {ConfigRequest(config)};
+  for (auto& chunk : ChunkRequests(audio, 640)) requests.push_back(std::move(chunk));
+  const ExchangeResult result = Exchange(*stub_, requests);
+  ASSERT_TRUE(result.status.ok()) << result.status.error_message();
+  EXPECT_EQ(result.ready().output().sample_rate_hz(), 48000u);
+  EXPECT_EQ(result.ready().output().channels(), 2u);
+  EXPECT_EQ(result.ready().chain_size(), 1) << "the appended conversions are not echoed";
+  EXPECT_EQ(result.audio().size(), 48000u * 2 * 2) << "exactly 3x the frames, two channels";
+  EXPECT_EQ(result.summary()->frames_out(), 48000u);
+}
+
+}  // namespace
+}  // namespace audioproc
