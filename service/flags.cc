@@ -50,6 +50,8 @@ ABSL_FLAG(double, max_connection_age_seconds, 0,
           "Close connections gracefully after this age so clients rebalance (0 = off).");
 ABSL_FLAG(double, max_connection_age_grace_seconds, 0,
           "Calls on an aged connection may go on this long before it is closed (0 = unbounded).");
+ABSL_FLAG(int64_t, resource_quota_bytes, 536870912,
+          "Memory gRPC's transport may use for buffers across all connections (a ResourceQuota).");
 ABSL_FLAG(std::string, log_format, "json", "Log line format: json or text.");
 ABSL_FLAG(std::string, log_level, "info", "Least severe level logged: debug, info, warning, error.");
 
@@ -125,6 +127,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.max_connection_age_seconds = absl::GetFlag(FLAGS_max_connection_age_seconds);
   options.max_connection_age_grace_seconds =
       absl::GetFlag(FLAGS_max_connection_age_grace_seconds);
+  options.resource_quota_bytes = absl::GetFlag(FLAGS_resource_quota_bytes);
 
   for (auto [flag, port] : {std::pair{"port", options.port},
                             std::pair{"metrics_port", options.metrics_port},
@@ -143,6 +146,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
                                   std::tuple{"max_file_seconds", options.max_file_seconds, 0.001},
                                   std::tuple{"file_workers", double(options.file_workers), 1.0},
                                   std::tuple{"keepalive_time_seconds", options.keepalive_time_seconds, 1.0},
+                                  std::tuple{"resource_quota_bytes", double(options.resource_quota_bytes), 16777216.0},
                                   std::tuple{"keepalive_timeout_seconds", options.keepalive_timeout_seconds, 1.0},
                                   std::tuple{"max_connection_age_seconds", options.max_connection_age_seconds, 0.0},
                                   std::tuple{"max_connection_age_grace_seconds", options.max_connection_age_grace_seconds, 0.0},

@@ -3,6 +3,7 @@
 #include <grpc/impl/codegen/grpc_types.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 
 #include <cstdio>
 #include <fstream>
@@ -102,6 +103,9 @@ absl::Status AudioprocServer::Start() {
   // waits for them to notice (the default, 1 s, would be added to every shutdown).
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 50);
   ApplyConnectionOptions(builder);
+  grpc::ResourceQuota quota("audioproc-transport");
+  quota.Resize(static_cast<size_t>(options_.resource_quota_bytes));
+  builder.SetResourceQuota(quota);
   for (int i = 0; i < options_.cq_threads; ++i) queues_.push_back(builder.AddCompletionQueue());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || grpc_port_ == 0) {

@@ -43,6 +43,9 @@ struct ServerOptions {
   double keepalive_timeout_seconds = 20;
   double max_connection_age_seconds = 0;
   double max_connection_age_grace_seconds = 0;
+  // gRPC's ResourceQuota for the transport's buffers, across all connections: slow or
+  // stalled peers cannot grow the server's memory past it (grpc/grpc#37715).
+  int64_t resource_quota_bytes = 536870912;
 };
 
 }  // namespace audioproc

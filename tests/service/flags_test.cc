@@ -54,6 +54,7 @@ TEST_F(FlagsTest, DefaultsAreTheContracts) {
   EXPECT_EQ(options->keepalive_timeout_seconds, 20);
   EXPECT_EQ(options->max_connection_age_seconds, 0);
   EXPECT_EQ(options->max_connection_age_grace_seconds, 0);
+  EXPECT_EQ(options->resource_quota_bytes, 536870912);
   EXPECT_GE(options->workers, 1);
   EXPECT_GE(options->cq_threads, 1);
 }
