@@ -203,6 +203,15 @@ std::vector<v1::ProcessRequest> WithChain(const char* chain) {
 }
 
 TEST_P(BadInputTest, GetsItsStatusAndNamesTheField) {
+  // A bystander stream, open before the bad input arrives and used after it.
+  grpc::ClientContext bystander_context;
+  auto bystander = stub_->Process(&bystander_context);
+  ASSERT_TRUE(bystander->Write(ConfigRequest(MakeConfig(v1::PCM_S16LE, 16000, 1))));
+  v1::ProcessResponse response;
+  ASSERT_TRUE(bystander->Read(&response));
+  ASSERT_TRUE(bystander->Write(ChunkRequest(std::string(640, '\x01'))));
+  ASSERT_TRUE(bystander->Read(&response));
+
   const ExchangeResult result = Exchange(*stub_, GetParam().requests());
   EXPECT_EQ(result.status.error_code(), GetParam().code) << result.status.error_message();
   EXPECT_THAT(result.status.error_message(), HasSubstr(GetParam().message));
@@ -210,7 +219,14 @@ TEST_P(BadInputTest, GetsItsStatusAndNamesTheField) {
   EXPECT_EQ(result.has_ready(), GetParam().ready);
   EXPECT_EQ(result.tail(), nullptr);
   EXPECT_EQ(result.summary(), nullptr);
-  // The server keeps serving others.
+  // The server keeps serving others: the bystander goes on, and new streams start.
+  ASSERT_TRUE(bystander->Write(ChunkRequest(std::string(640, '\x02'))));
+  ASSERT_TRUE(bystander->Read(&response));
+  EXPECT_EQ(response.chunk().data(), std::string(640, '\x02'));
+  bystander->WritesDone();
+  while (bystander->Read(&response)) {
+  }
+  EXPECT_TRUE(bystander->Finish().ok());
   const ExchangeResult next = Exchange(*stub_, {ConfigRequest(MakeConfig(v1::PCM_S16LE, 8000, 1))});
   EXPECT_TRUE(next.status.ok()) << next.status.error_message();
 }
@@ -548,6 +564,28 @@ TEST_F(ProcessStreamTest, AnotherOutputRateAppendsAResampleWithExactLength) {
   EXPECT_EQ(result.ready().chain_size(), 1) << "the appended conversions are not echoed";
   EXPECT_EQ(result.audio().size(), 48000u * 2 * 2) << "exactly 3x the frames, two channels";
   EXPECT_EQ(result.summary()->frames_out(), 48000u);
+}
+
+}  // namespace
+}  // namespace audioproc
+
+namespace audioproc {
+namespace {
+
+class MaxStreamSecondsTest : public testing::InProcessServerTest {
+ protected:
+  MaxStreamSecondsTest() { options_.max_stream_seconds = 0.5; }
+};
+
+TEST_F(MaxStreamSecondsTest, AStreamPastItsAudioTimeIsOutOfRangeAfterItsChunksAreAnswered) {
+  // 20 ms chunks at 16 kHz: the 26th chunk would take the stream past 0.5 s.
+  std::vector<v1::ProcessRequest> requests = {ConfigRequest(MakeConfig(v1::PCM_S16LE, 16000, 1))};
+  for (int i = 0; i < 40; ++i) requests.push_back(ChunkRequest(std::string(640, '\0')));
+  const ExchangeResult result = Exchange(*stub_, requests);
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_THAT(result.status.error_message(), HasSubstr("--max_stream_seconds=0.5"));
+  EXPECT_EQ(result.chunks().size(), 25u) << "every chunk within the limit was answered";
+  EXPECT_EQ(result.summary(), nullptr);
 }
 
 }  // namespace
