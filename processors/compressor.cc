@@ -139,23 +139,22 @@ class CompressorProcessor final : public Processor {
 }  // namespace
 
 ProcessorDefinition CompressorDefinition() {
-  using dynamics::RuntimeParam;
   ProcessorDefinition definition;
   definition.info.name = "compressor";
   definition.info.summary =
       "Feed-forward compressor: RMS detector, soft knee, attack/release in dB, channels linked.";
   definition.info.params = {
-      RuntimeParam("threshold_db", "dB", -20.0, -80.0, 0.0,
+      FloatParam("threshold_db", "dB", -20.0, -80.0, 0.0, true,
                    "Level (dBFS RMS; a full-scale sine is -3.01) above which gain is reduced."),
-      RuntimeParam("ratio", "", 4.0, 1.0, 100.0,
+      FloatParam("ratio", "", 4.0, 1.0, 100.0, true,
                    "Input dB over the threshold per output dB over it; 1 compresses nothing."),
-      RuntimeParam("knee_db", "dB", 6.0, 0.0, 24.0,
+      FloatParam("knee_db", "dB", 6.0, 0.0, 24.0, true,
                    "Width of the quadratic soft knee centred on the threshold; 0 is a hard knee."),
-      RuntimeParam("attack_ms", "ms", 10.0, 0.1, 1000.0,
+      FloatParam("attack_ms", "ms", 10.0, 0.1, 1000.0, true,
                    "Time constant of the gain falling when the level rises."),
-      RuntimeParam("release_ms", "ms", 100.0, 1.0, 5000.0,
+      FloatParam("release_ms", "ms", 100.0, 1.0, 5000.0, true,
                    "Time constant of the gain recovering when the level falls."),
-      RuntimeParam("makeup_db", "dB", 0.0, -24.0, 48.0, "Gain applied after compression."),
+      FloatParam("makeup_db", "dB", 0.0, -24.0, 48.0, true, "Gain applied after compression."),
   };
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
     return std::make_unique<CompressorProcessor>(params);

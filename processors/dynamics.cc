@@ -20,20 +20,6 @@ double OnePoleCoefficient(double time_ms, double sample_rate_hz) {
   return std::exp(-1000.0 / (time_ms * sample_rate_hz));
 }
 
-ParamInfo RuntimeParam(const char* name, const char* unit, double default_value, double min,
-                       double max, const char* summary) {
-  ParamInfo info;
-  info.name = name;
-  info.type = ParamType::kFloat;
-  info.unit = unit;
-  info.default_value = default_value;
-  info.min = min;
-  info.max = max;
-  info.runtime_updatable = true;
-  info.summary = summary;
-  return info;
-}
-
 void LinkedRmsDetector::Prepare(uint32_t channels, double time_constant_ms, double sample_rate_hz) {
   channels_ = std::min(channels, kMaxChannels);
   coefficient_ = OnePoleCoefficient(time_constant_ms, sample_rate_hz);

@@ -43,11 +43,6 @@ double DbToPower(double db);
 // `time_ms`: it covers 1 - 1/e (63%) of a step in that time.
 double OnePoleCoefficient(double time_ms, double sample_rate_hz);
 
-// A float parameter of a dynamics processor: runtime-updatable, inclusive range. For a
-// ProcessorDefinition's parameter list.
-ParamInfo RuntimeParam(const char* name, const char* unit, double default_value, double min,
-                       double max, const char* summary);
-
 // The mean square of each channel, smoothed by a one-pole filter, and the largest of them:
 // channels are linked (one level for all), and a signal reads the same in mono as on every
 // channel of a multichannel stream.

@@ -13,20 +13,6 @@ namespace {
 // exactly 1 (the step, -180 dB, is inaudible).
 constexpr double kReleaseSnap = 1e-9;
 
-ParamInfo FloatParam(const char* name, const char* unit, double default_value, double min,
-                     double max, bool runtime_updatable, const char* summary) {
-  ParamInfo info;
-  info.name = name;
-  info.type = ParamType::kFloat;
-  info.unit = unit;
-  info.default_value = default_value;
-  info.min = min;
-  info.max = max;
-  info.runtime_updatable = runtime_updatable;
-  info.summary = summary;
-  return info;
-}
-
 double DbToLinear(double db) { return std::pow(10.0, db / 20.0); }
 
 }  // namespace

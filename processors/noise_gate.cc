@@ -145,22 +145,21 @@ class NoiseGateProcessor final : public Processor {
 }  // namespace
 
 ProcessorDefinition NoiseGateDefinition() {
-  using dynamics::RuntimeParam;
   ProcessorDefinition definition;
   definition.info.name = "noise_gate";
   definition.info.summary =
       "Noise gate / downward expander with hold: attenuates by range_db while the level is "
       "below the threshold; channels linked.";
   definition.info.params = {
-      RuntimeParam("threshold_db", "dB", -50.0, -100.0, 0.0,
+      FloatParam("threshold_db", "dB", -50.0, -100.0, 0.0, true,
                    "Level (dBFS RMS; a full-scale sine is -3.01) at or above which the gate "
                    "opens."),
-      RuntimeParam("range_db", "dB", -40.0, -100.0, 0.0,
+      FloatParam("range_db", "dB", -40.0, -100.0, 0.0, true,
                    "Gain while closed: -100 mutes, a few dB below 0 expands gently."),
-      RuntimeParam("attack_ms", "ms", 1.0, 0.1, 1000.0, "Time constant of opening."),
-      RuntimeParam("hold_ms", "ms", 50.0, 0.0, 5000.0,
+      FloatParam("attack_ms", "ms", 1.0, 0.1, 1000.0, true, "Time constant of opening."),
+      FloatParam("hold_ms", "ms", 50.0, 0.0, 5000.0, true,
                    "How long the gate stays open after the level falls below the threshold."),
-      RuntimeParam("release_ms", "ms", 100.0, 1.0, 5000.0, "Time constant of closing."),
+      FloatParam("release_ms", "ms", 100.0, 1.0, 5000.0, true, "Time constant of closing."),
   };
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
     return std::make_unique<NoiseGateProcessor>(params);

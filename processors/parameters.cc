@@ -43,6 +43,20 @@ absl::string_view ParamTypeName(ParamType type) {
   return "unknown";
 }
 
+ParamInfo FloatParam(absl::string_view name, absl::string_view unit, double default_value,
+                     double min, double max, bool runtime_updatable, absl::string_view summary) {
+  ParamInfo info;
+  info.name = std::string(name);
+  info.type = ParamType::kFloat;
+  info.unit = std::string(unit);
+  info.default_value = default_value;
+  info.min = min;
+  info.max = max;
+  info.runtime_updatable = runtime_updatable;
+  info.summary = std::string(summary);
+  return info;
+}
+
 const ParamInfo* ProcessorInfo::FindParam(absl::string_view param) const {
   for (const ParamInfo& info : params) {
     if (info.name == param) return &info;

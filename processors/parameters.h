@@ -66,6 +66,10 @@ struct ProcessorInfo {
 };
 
 class ParamValues;
+// A float parameter with an inclusive range and a default: the common case.
+ParamInfo FloatParam(absl::string_view name, absl::string_view unit, double default_value,
+                     double min, double max, bool runtime_updatable, absl::string_view summary);
+
 using ParamValue =
     std::variant<double, bool, std::string, std::vector<float>, std::vector<ParamValues>>;
 
