@@ -37,14 +37,15 @@ demo: build
 	  --chunk_ms=20 --realtime \
 	  --chain='highpass:cutoff_hz=80,gain:gain_db=6,limiter:ceiling_db=-1'
 
-# Microbenchmarks of every processor and the in-process voice/music chains (ns per frame,
-# x real time), on this machine; JSON beside the console output.
+# The DESIGN §8 report from one run: the in-process microbenchmarks of every processor and
+# chain, then the gRPC path against fresh servers on free loopback ports (throughput of 1, 16
+# and 256 unpaced streams, capacity in paced streams, latency, memory and CPU per stream at
+# half of it) and a 10-minute soak of 200 paced voice streams, into
+# $(BUILD_DIR)/bench/report.md and report.json. About 25 minutes; BENCH_SOAK=0 skips the soak,
+# BENCH_QUICK=1 is a 2-minute smoke run (other knobs: bench/run_bench.py).
 bench: build
-	cmake --build $(BUILD_DIR) --target processors_bench
-	$(BUILD_DIR)/bench/processors_bench --benchmark_min_time=0.2 \
-	  --benchmark_out=$(BUILD_DIR)/bench/processors.json --benchmark_out_format=json
-	bench/report.py $(BUILD_DIR)/bench/processors.json > $(BUILD_DIR)/bench/processors.md
-	@echo "report: $(BUILD_DIR)/bench/processors.md (markdown), $(BUILD_DIR)/bench/processors.json"
+	cmake --build $(BUILD_DIR) --target processors_bench audioproc-loadgen audioproc-server
+	bench/run_bench.py --build-dir $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -1,0 +1,184 @@
+"""Markdown for bench/run_bench.py's report (DESIGN.md section 8): targets first, then each
+measurement with the conditions it was taken under."""
+
+NULL_CAPACITY_TARGET = 425
+VOICE_SHARE_TARGET = 0.90
+GRPC_SHARE_TARGET = 0.60
+HALF_LOAD_P99_TARGET_MS = 5.0
+KIB_PER_STREAM_TARGET = 256
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _load(values):
+    return " / ".join(f"{v:.2f}" for v in values)
+
+
+def _verdict(met):
+    return "met" if met else "**missed**"
+
+
+def _targets(report):
+    rows = []
+    capacity = {c["workload"]: c for c in report["capacity"]}
+    null = capacity.get("null")
+    if null:
+        cap = null["capacity"]
+        rows.append(("null chain capacity >= ~425 paced streams", f"{cap} streams",
+                     _verdict(cap >= NULL_CAPACITY_TARGET) +
+                     ("" if cap >= NULL_CAPACITY_TARGET
+                      else f" by {NULL_CAPACITY_TARGET - cap} ({1 - cap / NULL_CAPACITY_TARGET:.0%})")))
+    voice = capacity.get("voice")
+    if null and voice and null["capacity"] > 0:
+        share = voice["capacity"] / null["capacity"]
+        rows.append(("voice capacity >= 90% of null", f"{voice['capacity']} = {share:.0%} of null",
+                     _verdict(share >= VOICE_SHARE_TARGET)))
+    for row in report["versus_in_process"]:
+        rows.append((f"gRPC path >= 60% of in-process ({row['workload']})",
+                     f"{row['ratio_per_core']:.0%} per server core "
+                     f"({row['ratio_machine']:.0%} of the whole machine)",
+                     _verdict(row["ratio_per_core"] >= GRPC_SHARE_TARGET)))
+    for half in report["half_load"]:
+        p99 = half["latency_ms"]["p99"]
+        rows.append((f"p99 <= 5 ms at half capacity ({half['workload']}, {half['streams']} streams)",
+                     f"{p99:.2f} ms", _verdict(p99 <= HALF_LOAD_P99_TARGET_MS)))
+        kib = half["rss_kib_per_stream"]
+        rows.append((f"<= 256 KiB per stream ({half['workload']})", f"{kib:.0f} KiB",
+                     _verdict(kib <= KIB_PER_STREAM_TARGET)))
+    soak = report.get("soak")
+    if soak:
+        rows.append((f"soak: VmRSS flat after warm-up ({soak['streams']} voice streams, "
+                     f"{soak['minutes']} min)",
+                     f"{soak['growth']:+.1%} (bound {soak['bound']:.0%})", _verdict(soak["flat"])))
+    lines = ["| target (DESIGN §8) | measured | |", "| --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return lines
+
+
+def _throughput(report):
+    lines = ["| workload | streams | chunks/s | × real time | latency p50 / p99 ms (queueing) "
+             "| server CPU (cores) | loadgen CPU (cores) | all answered |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for r in report["throughput"]:
+        lines.append(
+            f"| {r['workload']} | {r['streams']} | {r['chunks_per_s']:,.0f} | "
+            f"{r['audio_s_per_s']:,.1f} | {r['latency_ms']['p50']:.2f} / {r['latency_ms']['p99']:.2f} "
+            f"| {r['server']['cpu_cores']:.2f} | {r['loadgen']['cpu_cores']:.2f} | "
+            f"{'yes' if r['all_answered'] else 'no: ' + r['first_error']} |")
+    return lines
+
+
+def _capacity(report):
+    lines = []
+    for c in report["capacity"]:
+        capped = " (the search stopped at its cap)" if c["capped"] else ""
+        lines.append(f"**{c['workload']}: {c['capacity']} paced streams**{capped}. Trials, in order:")
+        lines.append("")
+        lines.append("| streams | p50 ms | p99 ms | p99.9 ms | max ms | answered | server CPU "
+                     "| loadgen CPU | server RSS MiB | load avg | |")
+        lines.append("| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |")
+        for t in c["trials"]:
+            lat = t["latency_ms"]
+            errors = ", ".join(f"{k} {v}" for k, v in t["errors"].items())
+            answered = "all" if t["all_answered"] else f"{t['streams_failed']} streams failed {errors}"
+            lines.append(
+                f"| {t['streams']} | {lat['p50']:.2f} | {lat['p99']:.2f} | {lat['p999']:.2f} | "
+                f"{lat['max']:.1f} | {answered} | {t['server']['cpu_cores']:.2f} | "
+                f"{t['loadgen']['cpu_cores']:.2f} | {t['server']['rss_kib_max'] / 1024:.0f} | "
+                f"{t['loadavg_before'][0]:.2f} | {'pass' if t['passed'] else 'fail'} |")
+        lines.append("")
+    return lines
+
+
+def _half_load(report):
+    lines = ["| workload | streams | p50 ms | p99 ms | p99.9 ms | server queue wait p99 ms "
+             "| server DSP p50 / p99 ms | server CPU cores (per stream) | server RSS idle → "
+             "loaded MiB | KiB per stream | loadgen CPU |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for h in report["half_load"]:
+        lat, s = h["latency_ms"], h["server"]
+        lines.append(
+            f"| {h['workload']} | {h['streams']} | {lat['p50']:.2f} | {lat['p99']:.2f} | "
+            f"{lat['p999']:.2f} | {h['server_queue_wait_ms']['p99']:.2f} | "
+            f"{h['server_process_ms']['p50']:.3f} / {h['server_process_ms']['p99']:.3f} | "
+            f"{s['cpu_cores']:.2f} ({h['server_cpu_per_stream'] * 100:.3f}% of a core) | "
+            f"{h['server_idle_rss_kib'] / 1024:.0f} → {s['rss_kib_max'] / 1024:.0f} | "
+            f"{h['rss_kib_per_stream']:.0f} | {h['loadgen']['cpu_cores']:.2f} |")
+    return lines
+
+
+def _versus(report):
+    lines = ["| workload | in-process × RT per core | gRPC × RT (streams) | server CPU cores "
+             "| gRPC × RT per server core | ratio per core | ratio of whole machine |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for v in report["versus_in_process"]:
+        lines.append(
+            f"| {v['workload']} | {v['in_process_x_realtime_per_core']:,.0f} | "
+            f"{v['grpc_x_realtime']:,.1f} ({v['streams']}) | {v['server_cpu_cores']:.2f} | "
+            f"{v['grpc_x_realtime_per_server_core']:,.1f} | {v['ratio_per_core']:.0%} | "
+            f"{v['ratio_machine']:.0%} |")
+    return lines
+
+
+def _soak(soak):
+    load = soak["load"]
+    series = ", ".join(f"{s['rss_kib'] / 1024:.1f}" for s in soak["samples"])
+    return [
+        f"{soak['streams']} paced voice streams for {soak['minutes']} min on one server; VmRSS "
+        f"every 10 s. Warm-up value (at {soak['warm_up_s']:.0f} s): "
+        f"{soak['warm_up_rss_kib'] / 1024:.1f} MiB; largest after warm-up: "
+        f"{soak['max_after_warm_up_rss_kib'] / 1024:.1f} MiB; growth {soak['growth']:+.2%} → "
+        f"**{'flat' if soak['flat'] else 'NOT flat'}** (bound: {soak['bound']:.0%}). "
+        f"Latency over the run (after 30 s): p50 {load['latency_ms']['p50']:.2f} ms, p99 "
+        f"{load['latency_ms']['p99']:.2f} ms, p99.9 {load['latency_ms']['p999']:.2f} ms; "
+        f"all answered: {'yes' if load['all_answered'] else 'no'}; server CPU "
+        f"{load['server']['cpu_cores']:.2f} cores.",
+        "",
+        f"VmRSS series (MiB): {series}"]
+
+
+def render(report, micro_markdown):
+    host = report["host"]
+    lines = [
+        "# audioproc benchmark report (DESIGN §8)", "",
+        f"{report['date']}, commit {report['commit']}, {report['mode']} run "
+        f"({report['elapsed_s']} s). Machine: {host['cpus']} × {host['cpu_model']}, Linux "
+        f"{host['kernel']}. Load average (1/5/15 min) at start {_load(host['loadavg_start'])}, "
+        f"at end {_load(host['loadavg_end'])}: the cores are shared with other builds and "
+        "tests, so every trial also lists the 1-minute load average before it.", "",
+        f"The load generator (`audioproc-loadgen`, {report['loadgen']['threads']} threads, "
+        f"{report['loadgen']['connections']} connections) runs on the same machine as the "
+        f"server (`audioproc-server {' '.join(report['server_flags'])}`, a fresh one per trial). "
+        "Added latency: from a chunk's send (paced: from its due time when sent late) to its "
+        "response. 20 ms chunks; null = 16 kHz mono s16 with an empty chain.", "",
+        "## Targets", ""] + _targets(report) + [
+        "", "## gRPC throughput (unpaced streams)", "",
+        "Each stream sends as fast as flow control allows; latency here is queueing in the "
+        "HTTP/2 windows and the server's inboxes, not what a live source sees.", ""] + \
+        _throughput(report) + [
+        "", "## Capacity (paced streams)", "",
+        f"Most concurrent paced streams with p99 added latency ≤ {report['criteria']['p99_ms']:g} "
+        f"ms, p99.9 ≤ {report['criteria']['p999_ms']:g} ms and every chunk answered; doubling "
+        "from 100, then bisection.", ""] + _capacity(report) + [
+        "## At half capacity", "",
+        "Server RSS per stream: (largest VmRSS under load − VmRSS idle) / streams. Server CPU: "
+        "utime + stime over the measurement window. Queue wait and DSP time are the server's "
+        "own ChunkMetrics.", ""] + _half_load(report) + [
+        "", "## gRPC path vs in-process chain", "",
+        "Best unpaced run per workload against processors_bench's chain on one core. Per core: "
+        "gRPC audio seconds per server CPU second over the in-process chain's; whole machine: "
+        "over the in-process chain times the number of cores.", ""] + _versus(report)
+    if report.get("soak"):
+        lines += ["", "## Soak", ""] + _soak(report["soak"])
+    lines += ["", "## In-process microbenchmarks", "",
+              micro_markdown.replace("# Processor microbenchmarks\n", "").strip()]
+    return "\n".join(lines) + "\n"

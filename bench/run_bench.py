@@ -1,0 +1,350 @@
+#!/usr/bin/python3
+"""The DESIGN.md section 8 benchmark report, from one run: `make bench` calls it.
+
+    bench/run_bench.py --build-dir build       # writes build/bench/report.{md,json}
+
+Steps: (a) the in-process microbenchmarks (processors_bench); (b) gRPC throughput of 1, 16
+and 256 unpaced streams per workload; (c) capacity: the most concurrent paced streams with
+p99 added latency <= 20 ms, p99.9 <= 100 ms and every chunk answered (doubling, then
+bisection); (d) latency, (e) server memory and CPU per stream at half that load; (f) the gRPC
+path against the in-process chains; (g) a soak: paced voice streams for 10 minutes, the
+server's VmRSS every 10 s. Every gRPC trial gets a fresh audioproc-server on free loopback
+ports; audioproc-loadgen runs on the same machine.
+
+Environment knobs:
+  BENCH_QUICK=1            smoke version, about 2 minutes (short trials, coarse search, no soak)
+  BENCH_SOAK=0|1           run the soak (default 1, or 0 with BENCH_QUICK=1)
+  BENCH_SOAK_MINUTES=10    BENCH_SOAK_STREAMS=200
+  BENCH_WORKLOADS=null,voice,music            throughput workloads
+  BENCH_CAPACITY_WORKLOADS=null,voice,music   capacity searches (and half-load runs)
+  BENCH_TRIAL_S=12         seconds of load per capacity trial (warm-up included)
+  BENCH_CONNECTIONS=4      BENCH_LOADGEN_THREADS=2
+  BENCH_SERVER_FLAGS="--workers=2 --cq_threads=2"   extra audioproc-server flags
+"""
+import argparse
+import datetime
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_markdown  # noqa: E402  (beside this file)
+
+# DESIGN.md section 8 capacity criteria.
+P99_LIMIT_MS = 20.0
+P999_LIMIT_MS = 100.0
+SOAK_FLAT_BOUND = 0.05  # growth of VmRSS after warm-up, relative to the warm-up value
+
+
+def env_int(name, default):
+    return int(os.environ.get(name, default))
+
+
+def loadavg():
+    with open("/proc/loadavg", encoding="ascii") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')} load {loadavg()[0]:.2f}] {message}",
+          file=sys.stderr, flush=True)
+
+
+class Server:
+    """audioproc-server on free loopback ports (--port=0 --port_file), stopped on exit."""
+
+    def __init__(self, binary, log_path, extra_flags):
+        self.dir = tempfile.mkdtemp(prefix="audioproc-bench-")
+        port_file = os.path.join(self.dir, "ports.json")
+        self.log = open(log_path, "ab")
+        self.process = subprocess.Popen(
+            [binary, "--host=127.0.0.1", "--port=0", "--metrics_port=0",
+             f"--port_file={port_file}", "--max_streams=4096", *extra_flags],
+            stderr=self.log, stdout=self.log)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if os.path.exists(port_file):
+                with open(port_file, encoding="ascii") as f:
+                    self.port = json.load(f)["grpc"]
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"audioproc-server exited ({self.process.returncode}); "
+                                   f"see {log_path}")
+            time.sleep(0.02)  # polling a file another process writes
+        self.stop()
+        raise RuntimeError("audioproc-server wrote no port file in 20 s")
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signal.SIGTERM)  # the second one skips the drain
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        for name in os.listdir(self.dir):
+            os.unlink(os.path.join(self.dir, name))
+        os.rmdir(self.dir)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Bench:
+    def __init__(self, build_dir, out_dir, quick):
+        self.build_dir = build_dir
+        self.out_dir = out_dir
+        self.quick = quick
+        self.server_binary = os.path.join(build_dir, "service", "audioproc-server")
+        self.loadgen = os.path.join(build_dir, "bench", "audioproc-loadgen")
+        self.server_log = os.path.join(out_dir, "server.log")
+        self.server_flags = os.environ.get("BENCH_SERVER_FLAGS", "").split()
+        self.connections = env_int("BENCH_CONNECTIONS", 4)
+        self.threads = env_int("BENCH_LOADGEN_THREADS", 2)
+        self.seed = 1
+
+    def run_load(self, server, workload, streams, paced, duration, warmup, ramp,
+                 keep_process=None):
+        """One audioproc-loadgen run against `server`; its JSON report, plus load averages."""
+        self.seed += 1
+        command = [self.loadgen, f"--addr={server.address}", f"--workload={workload}",
+                   f"--streams={streams}", f"--paced={'true' if paced else 'false'}",
+                   f"--duration_s={duration}", f"--warmup_s={warmup}", f"--ramp_s={ramp}",
+                   f"--threads={self.threads}", f"--connections={self.connections}",
+                   f"--seed={self.seed}", f"--server_pid={server.pid}"]
+        before = loadavg()
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        if keep_process is not None:
+            keep_process(process)
+        out, err = process.communicate(timeout=ramp + duration + 120)
+        if process.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed: {err.strip()}")
+        result = json.loads(out)
+        result["loadavg_before"] = before
+        result["loadavg_after"] = loadavg()
+        log(err.strip())
+        return result
+
+    def fresh_run(self, workload, streams, paced, duration, warmup, ramp):
+        with Server(self.server_binary, self.server_log, self.server_flags) as server:
+            time.sleep(0.5)  # let it settle before the idle sample
+            idle = rss_kib(server.pid)
+            result = self.run_load(server, workload, streams, paced, duration, warmup, ramp)
+            result["server_idle_rss_kib"] = idle
+            return result
+
+    def microbenchmarks(self):
+        binary = os.path.join(self.build_dir, "bench", "processors_bench")
+        json_path = os.path.join(self.out_dir, "processors.json")
+        log("in-process microbenchmarks (processors_bench)")
+        run = subprocess.run([binary, f"--benchmark_min_time={0.05 if self.quick else 0.2}",
+                              f"--benchmark_out={json_path}", "--benchmark_out_format=json"],
+                             capture_output=True, text=True)
+        if run.returncode != 0:
+            raise RuntimeError(f"processors_bench failed: {run.stderr.strip()}")
+        markdown = subprocess.run(
+            [sys.executable, os.path.join(os.path.dirname(__file__), "report.py"), json_path],
+            check=True, capture_output=True, text=True).stdout
+        with open(os.path.join(self.out_dir, "processors.md"), "w", encoding="utf-8") as f:
+            f.write(markdown)
+        with open(json_path, encoding="utf-8") as f:
+            data = json.load(f)
+        runs = {run["name"]: run for run in data["benchmarks"] if not run.get("error_occurred")}
+        chains = {}
+        for workload, name in (("voice", "chain/voice/16k_mono"),
+                               ("music", "chain/music/48k_stereo")):
+            if name in runs:
+                chains[workload] = {"x_realtime_per_core": runs[name]["x_realtime"],
+                                    "ns_per_frame": 1e9 / runs[name]["items_per_second"]}
+        return {"chains": chains, "markdown": markdown}
+
+    def throughput(self, workloads):
+        duration, warmup, ramp = (3, 1, 0.5) if self.quick else (8, 2, 1)
+        results = []
+        for workload in workloads:
+            for streams in (1, 16, 256):
+                log(f"throughput: {workload} x{streams} unpaced")
+                results.append(self.fresh_run(workload, streams, False, duration, warmup, ramp))
+        return results
+
+    def capacity(self, workload):
+        """Doubling, then bisection, over paced stream counts; every trial on a fresh server."""
+        duration = env_int("BENCH_TRIAL_S", 5 if self.quick else 12)
+        warmup, ramp = (1, 1) if self.quick else (2, 2)
+        resolution = 0.25 if self.quick else 0.05
+        trials = []
+
+        def trial(streams):
+            log(f"capacity: {workload} x{streams} paced")
+            result = self.fresh_run(workload, streams, True, duration, warmup, ramp)
+            result["passed"] = passes(result)
+            trials.append(result)
+            return result["passed"]
+
+        low, high, streams = 0, None, 100
+        while high is None and streams <= 3200:
+            if trial(streams):
+                low, streams = streams, streams * 2
+            else:
+                high = streams
+        if high is None:
+            return {"workload": workload, "capacity": low, "capped": True, "trials": trials}
+        while high - low > max(2, int(low * resolution)):
+            middle = (low + high) // 2
+            if trial(middle):
+                low = middle
+            else:
+                high = middle
+        return {"workload": workload, "capacity": low, "capped": False, "trials": trials}
+
+    def half_load(self, workload, capacity):
+        streams = max(1, capacity // 2)
+        duration, warmup, ramp = (6, 1, 1) if self.quick else (22, 2, 2)
+        log(f"half load: {workload} x{streams} paced")
+        result = self.fresh_run(workload, streams, True, duration, warmup, ramp)
+        server = result["server"]
+        result["rss_kib_per_stream"] = (
+            (server["rss_kib_max"] - result["server_idle_rss_kib"]) / streams)
+        result["server_cpu_per_stream"] = server["cpu_cores"] / streams
+        return result
+
+    def soak(self, minutes, streams):
+        duration = minutes * 60
+        warm_up_s = min(120, duration / 5)
+        log(f"soak: voice x{streams} paced for {minutes} min")
+        samples = []
+        with Server(self.server_binary, self.server_log, self.server_flags) as server:
+            start = time.monotonic()
+
+            def sample_while_running(process):
+                next_sample = start
+                while process.poll() is None:
+                    now = time.monotonic()
+                    if now >= next_sample:
+                        samples.append({"t_s": round(now - start, 1),
+                                        "rss_kib": rss_kib(server.pid),
+                                        "loadavg": loadavg()[0]})
+                        next_sample += 10
+                    time.sleep(min(1, max(0.05, next_sample - time.monotonic())))
+
+            result = self.run_load(server, "voice", streams, True, duration, 30, 2,
+                                   keep_process=sample_while_running)
+        loaded = [s for s in samples if 2 <= s["t_s"] <= duration + 2]
+        warm = next((s for s in loaded if s["t_s"] >= warm_up_s), loaded[-1])
+        after = [s for s in loaded if s["t_s"] >= warm["t_s"]]
+        peak = max(s["rss_kib"] for s in after)
+        growth = (peak - warm["rss_kib"]) / warm["rss_kib"]
+        return {"streams": streams, "minutes": minutes, "warm_up_s": warm["t_s"],
+                "warm_up_rss_kib": warm["rss_kib"], "max_after_warm_up_rss_kib": peak,
+                "growth": growth, "bound": SOAK_FLAT_BOUND, "flat": growth <= SOAK_FLAT_BOUND,
+                "samples": samples, "load": result}
+
+
+def passes(result):
+    latency = result["latency_ms"]
+    return (result["all_answered"] and latency["count"] > 0 and latency["p99"] <= P99_LIMIT_MS
+            and latency["p999"] <= P999_LIMIT_MS)
+
+
+def versus_in_process(throughput, chains):
+    """gRPC path against the in-process chain: best unpaced run per workload."""
+    rows = []
+    cores = os.cpu_count()
+    for workload, chain in chains.items():
+        runs = [r for r in throughput if r["workload"] == workload and r["all_answered"]]
+        if not runs:
+            continue
+        best = max(runs, key=lambda r: r["audio_s_per_s"])
+        server_cores = best["server"]["cpu_cores"]
+        per_core = best["audio_s_per_s"] / server_cores if server_cores > 0 else 0
+        rows.append({"workload": workload, "streams": best["streams"],
+                     "grpc_x_realtime": best["audio_s_per_s"],
+                     "server_cpu_cores": server_cores,
+                     "grpc_x_realtime_per_server_core": per_core,
+                     "in_process_x_realtime_per_core": chain["x_realtime_per_core"],
+                     "ratio_per_core": per_core / chain["x_realtime_per_core"],
+                     "ratio_machine": best["audio_s_per_s"] /
+                     (chain["x_realtime_per_core"] * cores)})
+    return rows
+
+
+def git_commit(source_dir):
+    try:
+        return subprocess.run(["git", "-C", source_dir, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--build-dir", default="build")
+    parser.add_argument("--out-dir", default=None, help="default: <build-dir>/bench")
+    args = parser.parse_args()
+    quick = os.environ.get("BENCH_QUICK", "0") == "1"
+    out_dir = args.out_dir or os.path.join(args.build_dir, "bench")
+    os.makedirs(out_dir, exist_ok=True)
+    bench = Bench(args.build_dir, out_dir, quick)
+    workloads = os.environ.get("BENCH_WORKLOADS", "null,voice,music").split(",")
+    capacity_workloads = os.environ.get("BENCH_CAPACITY_WORKLOADS", "null,voice,music").split(",")
+    run_soak = os.environ.get("BENCH_SOAK", "0" if quick else "1") == "1"
+
+    started = time.time()
+    report = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "mode": "quick" if quick else "full",
+        "host": {"cpus": os.cpu_count(), "cpu_model": bench_markdown.cpu_model(),
+                 "kernel": os.uname().release, "loadavg_start": loadavg()},
+        "commit": git_commit(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+        "loadgen": {"connections": bench.connections, "threads": bench.threads},
+        "server_flags": ["--max_streams=4096", *bench.server_flags],
+        "criteria": {"p99_ms": P99_LIMIT_MS, "p999_ms": P999_LIMIT_MS},
+    }
+    micro = bench.microbenchmarks()
+    report["in_process"] = micro["chains"]
+    report["throughput"] = bench.throughput(workloads)
+    report["capacity"] = [bench.capacity(w) for w in capacity_workloads]
+    report["half_load"] = [bench.half_load(c["workload"], c["capacity"])
+                           for c in report["capacity"] if c["capacity"] > 0]
+    report["versus_in_process"] = versus_in_process(report["throughput"], micro["chains"])
+    if run_soak:
+        report["soak"] = bench.soak(env_int("BENCH_SOAK_MINUTES", 1 if quick else 10),
+                                    env_int("BENCH_SOAK_STREAMS", 200))
+    report["host"]["loadavg_end"] = loadavg()
+    report["elapsed_s"] = round(time.time() - started)
+
+    with open(os.path.join(out_dir, "report.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1)
+    with open(os.path.join(out_dir, "report.md"), "w", encoding="utf-8") as f:
+        f.write(bench_markdown.render(report, micro["markdown"]))
+    log(f"report: {out_dir}/report.md, {out_dir}/report.json ({report['elapsed_s']} s)")
+
+
+if __name__ == "__main__":
+    main()
