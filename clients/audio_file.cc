@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "clients/pcm.h"
+#include "processors/sndfile_memory.h"
 
 namespace audioproc::client {
 namespace {
@@ -25,39 +26,6 @@ static_assert(std::endian::native == std::endian::little,
 
 constexpr sf_count_t kBlockFrames = 4096;
 
-// libsndfile virtual I/O over a read-only buffer.
-struct MemoryFile {
-  absl::string_view bytes;
-  sf_count_t position = 0;
-};
-
-sf_count_t MemoryLength(void* user) {
-  return static_cast<sf_count_t>(static_cast<MemoryFile*>(user)->bytes.size());
-}
-
-sf_count_t MemorySeek(sf_count_t offset, int whence, void* user) {
-  auto* file = static_cast<MemoryFile*>(user);
-  const auto size = static_cast<sf_count_t>(file->bytes.size());
-  sf_count_t target = offset;
-  if (whence == SEEK_CUR) target += file->position;
-  if (whence == SEEK_END) target += size;
-  if (target < 0 || target > size) return -1;
-  file->position = target;
-  return target;
-}
-
-sf_count_t MemoryRead(void* out, sf_count_t count, void* user) {
-  auto* file = static_cast<MemoryFile*>(user);
-  const sf_count_t n = std::clamp<sf_count_t>(
-      static_cast<sf_count_t>(file->bytes.size()) - file->position, 0, count);
-  std::memcpy(out, file->bytes.data() + file->position, static_cast<size_t>(n));
-  file->position += n;
-  return n;
-}
-
-sf_count_t MemoryWrite(const void*, sf_count_t, void*) { return 0; }  // Read-only.
-
-sf_count_t MemoryTell(void* user) { return static_cast<MemoryFile*>(user)->position; }
 
 struct SndfileCloser {
   void operator()(SNDFILE* file) const { sf_close(file); }
@@ -230,10 +198,9 @@ uint64_t PcmAudio::frames() const {
 }
 
 absl::StatusOr<PcmAudio> DecodeAudio(absl::string_view file_bytes, v1::Encoding encoding) {
-  MemoryFile memory{file_bytes};
-  SF_VIRTUAL_IO io{MemoryLength, MemorySeek, MemoryRead, MemoryWrite, MemoryTell};
+  SndfileMemory memory(file_bytes);
   SF_INFO info{};
-  Sndfile file(sf_open_virtual(&io, SFM_READ, &info, &memory));
+  Sndfile file(memory.Open(SFM_READ, &info));
   if (file == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("not an audio file libsndfile reads: ", sf_strerror(nullptr)));

@@ -11,43 +11,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "processors/sndfile_memory.h"
 
 namespace audioproc {
 namespace {
-
-// A read-only file in memory for libsndfile's virtual I/O.
-struct MemoryFile {
-  absl::string_view bytes;
-  sf_count_t position = 0;
-};
-
-sf_count_t Length(void* user) {
-  return static_cast<sf_count_t>(static_cast<MemoryFile*>(user)->bytes.size());
-}
-
-sf_count_t Seek(sf_count_t offset, int whence, void* user) {
-  auto* file = static_cast<MemoryFile*>(user);
-  const auto size = static_cast<sf_count_t>(file->bytes.size());
-  sf_count_t target = offset;
-  if (whence == SEEK_CUR) target += file->position;
-  if (whence == SEEK_END) target += size;
-  if (target < 0 || target > size) return -1;
-  file->position = target;
-  return target;
-}
-
-sf_count_t Read(void* destination, sf_count_t count, void* user) {
-  auto* file = static_cast<MemoryFile*>(user);
-  const sf_count_t available = static_cast<sf_count_t>(file->bytes.size()) - file->position;
-  const sf_count_t n = std::max<sf_count_t>(0, std::min(count, available));
-  std::memcpy(destination, file->bytes.data() + file->position, static_cast<size_t>(n));
-  file->position += n;
-  return n;
-}
-
-sf_count_t Write(const void*, sf_count_t, void*) { return 0; }
-
-sf_count_t Tell(void* user) { return static_cast<MemoryFile*>(user)->position; }
 
 // Closes the SNDFILE on every path out of DecodeImpulseFile.
 struct SndfileCloser {
@@ -58,10 +25,9 @@ struct SndfileCloser {
 
 absl::StatusOr<std::vector<float>> DecodeImpulseFile(absl::string_view bytes, double sample_rate_hz,
                                                      size_t max_taps, absl::string_view field) {
-  MemoryFile memory{bytes, 0};
-  SF_VIRTUAL_IO io{Length, Seek, Read, Write, Tell};
+  SndfileMemory memory(bytes);
   SF_INFO info{};
-  std::unique_ptr<SNDFILE, SndfileCloser> file(sf_open_virtual(&io, SFM_READ, &info, &memory));
+  std::unique_ptr<SNDFILE, SndfileCloser> file(memory.Open(SFM_READ, &info));
   if (file == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, " is not an audio file libsndfile can read: ", sf_strerror(nullptr)));

@@ -16,84 +16,13 @@ namespace audioproc {
 // little-endian.
 static_assert(std::endian::native == std::endian::little, "audioproc assumes a little-endian host");
 
-// libsndfile virtual I/O over the request's bytes (read-only).
-struct FileDecoder::Reader {
-  absl::string_view bytes;
-  sf_count_t position = 0;
-
-  static sf_count_t Length(void* user) {
-    return static_cast<sf_count_t>(static_cast<Reader*>(user)->bytes.size());
-  }
-  static sf_count_t Seek(sf_count_t offset, int whence, void* user) {
-    auto* self = static_cast<Reader*>(user);
-    const auto size = static_cast<sf_count_t>(self->bytes.size());
-    const sf_count_t target = offset + (whence == SEEK_CUR   ? self->position
-                                        : whence == SEEK_END ? size
-                                                             : 0);
-    if (target < 0 || target > size) return -1;
-    return self->position = target;
-  }
-  static sf_count_t Read(void* out, sf_count_t count, void* user) {
-    auto* self = static_cast<Reader*>(user);
-    const sf_count_t n = std::clamp<sf_count_t>(
-        static_cast<sf_count_t>(self->bytes.size()) - self->position, 0, count);
-    std::memcpy(out, self->bytes.data() + self->position, static_cast<size_t>(n));
-    self->position += n;
-    return n;
-  }
-  static sf_count_t Write(const void*, sf_count_t, void*) { return 0; }
-  static sf_count_t Tell(void* user) { return static_cast<Reader*>(user)->position; }
-};
-
-// libsndfile virtual I/O into a growing string, bounded: past `max_bytes` every write fails,
-// which libsndfile reports as a write error and Finish as RESOURCE_EXHAUSTED.
-struct FileEncoder::Writer {
-  std::string bytes;
-  sf_count_t position = 0;
-  size_t max_bytes = 0;
-  bool overflow = false;
-
-  static sf_count_t Length(void* user) {
-    return static_cast<sf_count_t>(static_cast<Writer*>(user)->bytes.size());
-  }
-  static sf_count_t Seek(sf_count_t offset, int whence, void* user) {
-    auto* self = static_cast<Writer*>(user);
-    const auto size = static_cast<sf_count_t>(self->bytes.size());
-    const sf_count_t target = offset + (whence == SEEK_CUR   ? self->position
-                                        : whence == SEEK_END ? size
-                                                             : 0);
-    if (target < 0) return -1;
-    return self->position = target;
-  }
-  static sf_count_t Read(void* out, sf_count_t count, void* user) {
-    auto* self = static_cast<Writer*>(user);
-    const sf_count_t n = std::clamp<sf_count_t>(
-        static_cast<sf_count_t>(self->bytes.size()) - self->position, 0, count);
-    std::memcpy(out, self->bytes.data() + self->position, static_cast<size_t>(n));
-    self->position += n;
-    return n;
-  }
-  static sf_count_t Write(const void* in, sf_count_t count, void* user) {
-    auto* self = static_cast<Writer*>(user);
-    const auto end = static_cast<size_t>(self->position + count);
-    if (end > self->max_bytes) {
-      self->overflow = true;
-      return 0;
-    }
-    if (end > self->bytes.size()) self->bytes.resize(end);
-    std::memcpy(self->bytes.data() + self->position, in, static_cast<size_t>(count));
-    self->position += count;
-    return count;
-  }
-  static sf_count_t Tell(void* user) { return static_cast<Writer*>(user)->position; }
-};
 namespace {
 
 int Subtype(int sf_format) { return sf_format & SF_FORMAT_SUBMASK; }
 
 }  // namespace
 
-FileDecoder::FileDecoder(std::unique_ptr<Reader> reader, sf_private_tag* file, const FileInfo& info)
+FileDecoder::FileDecoder(std::unique_ptr<SndfileMemory> reader, sf_private_tag* file, const FileInfo& info)
     : reader_(std::move(reader)),
       file_(file),
       info_(info),
@@ -103,11 +32,9 @@ FileDecoder::FileDecoder(std::unique_ptr<Reader> reader, sf_private_tag* file, c
 FileDecoder::~FileDecoder() { sf_close(file_); }
 
 absl::StatusOr<std::unique_ptr<FileDecoder>> FileDecoder::Open(absl::string_view bytes) {
-  auto reader = std::make_unique<Reader>();
-  reader->bytes = bytes;
-  SF_VIRTUAL_IO io{Reader::Length, Reader::Seek, Reader::Read, Reader::Write, Reader::Tell};
+  auto reader = std::make_unique<SndfileMemory>(bytes);
   SF_INFO sf_info{};
-  SNDFILE* file = sf_open_virtual(&io, SFM_READ, &sf_info, reader.get());
+  SNDFILE* file = reader->Open(SFM_READ, &sf_info);
   if (file == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("file is not audio libsndfile can read: ", sf_strerror(nullptr)));
@@ -147,7 +74,7 @@ absl::StatusOr<absl::string_view> FileDecoder::Read(uint32_t max_frames) {
       data, static_cast<size_t>(std::max<sf_count_t>(frames, 0)) * info_.channels * sample_bytes);
 }
 
-FileEncoder::FileEncoder(std::unique_ptr<Writer> writer, sf_private_tag* file,
+FileEncoder::FileEncoder(std::unique_ptr<SndfileMemory> writer, sf_private_tag* file,
                          const OutputPlan& plan)
     : writer_(std::move(writer)), file_(file), plan_(plan) {}
 
@@ -157,14 +84,12 @@ FileEncoder::~FileEncoder() {
 
 absl::StatusOr<std::unique_ptr<FileEncoder>> FileEncoder::Open(const OutputPlan& plan,
                                                                size_t max_bytes) {
-  auto writer = std::make_unique<Writer>();
-  writer->max_bytes = max_bytes;
-  SF_VIRTUAL_IO io{Writer::Length, Writer::Seek, Writer::Read, Writer::Write, Writer::Tell};
+  auto writer = std::make_unique<SndfileMemory>(SndfileMemory::ForWriting(max_bytes));
   SF_INFO info{};
   info.format = plan.sf_format;
   info.samplerate = static_cast<int>(plan.sample_rate_hz);
   info.channels = static_cast<int>(plan.channels);
-  SNDFILE* file = sf_open_virtual(&io, SFM_WRITE, &info, writer.get());
+  SNDFILE* file = writer->Open(SFM_WRITE, &info);
   if (file == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         "output: ", ContainerName(plan.sf_format), " at ", plan.sample_rate_hz, " Hz, ",
@@ -180,9 +105,9 @@ absl::StatusOr<std::unique_ptr<FileEncoder>> FileEncoder::Open(const OutputPlan&
 }
 
 absl::Status FileEncoder::WriteError(absl::string_view what) const {
-  if (writer_->overflow) {
+  if (writer_->overflowed()) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("the processed file is larger than a response may carry (", writer_->max_bytes,
+        absl::StrCat("the processed file is larger than a response may carry (", writer_->max_bytes(),
                      " bytes); ask for a more compact output (output.container FLAC or OGG_*)"));
   }
   return absl::InternalError(
@@ -233,14 +158,14 @@ absl::StatusOr<std::string> FileEncoder::Finish() {
   // Closing writes what is left: headers with the final sizes, the last Ogg pages, the FLAC
   // stream info.
   const int error = sf_close(std::exchange(file_, nullptr));
-  if (writer_->overflow || error != 0) {
-    if (!writer_->overflow) {
+  if (writer_->overflowed() || error != 0) {
+    if (!writer_->overflowed()) {
       return absl::InternalError(
           absl::StrCat("finishing the output failed: ", sf_error_number(error)));
     }
     return WriteError("finishing");
   }
-  return std::move(writer_->bytes);
+  return writer_->TakeWritten();
 }
 
 }  // namespace audioproc

@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "processors/codec.h"
+#include "processors/sndfile_memory.h"
 #include "service/file_format.h"
 
 struct sf_private_tag;  // libsndfile's SNDFILE, kept out of this header
@@ -57,10 +58,9 @@ class FileDecoder {
   absl::StatusOr<absl::string_view> Read(uint32_t max_frames);
 
  private:
-  struct Reader;
-  FileDecoder(std::unique_ptr<Reader> reader, sf_private_tag* file, const FileInfo& info);
+  FileDecoder(std::unique_ptr<SndfileMemory> reader, sf_private_tag* file, const FileInfo& info);
 
-  std::unique_ptr<Reader> reader_;
+  std::unique_ptr<SndfileMemory> reader_;
   sf_private_tag* file_;
   FileInfo info_;
   SampleEncoding encoding_;
@@ -84,11 +84,10 @@ class FileEncoder {
   absl::StatusOr<std::string> Finish();
 
  private:
-  struct Writer;
-  FileEncoder(std::unique_ptr<Writer> writer, sf_private_tag* file, const OutputPlan& plan);
+  FileEncoder(std::unique_ptr<SndfileMemory> writer, sf_private_tag* file, const OutputPlan& plan);
   absl::Status WriteError(absl::string_view what) const;
 
-  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<SndfileMemory> writer_;
   sf_private_tag* file_;
   OutputPlan plan_;
   std::vector<int16_t> shorts_;
