@@ -66,14 +66,14 @@ def _targets(report):
 
 def _throughput(report):
     lines = ["| workload | streams | chunks/s | × real time | latency p50 / p99 ms (queueing) "
-             "| server CPU (cores) | loadgen CPU (cores) | all answered |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+             "| server CPU (cores) | loadgen CPU (cores) | others' CPU (cores) | all answered |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in report["throughput"]:
         lines.append(
             f"| {r['workload']} | {r['streams']} | {r['chunks_per_s']:,.0f} | "
             f"{r['audio_s_per_s']:,.1f} | {r['latency_ms']['p50']:.2f} / {r['latency_ms']['p99']:.2f} "
             f"| {r['server']['cpu_cores']:.2f} | {r['loadgen']['cpu_cores']:.2f} | "
-            f"{'yes' if r['all_answered'] else 'no: ' + r['first_error']} |")
+            f"{r['machine']['other_cores']:.2f} | {'yes' if r['all_answered'] else 'no: ' + r['first_error']} |")
     return lines
 
 
@@ -84,8 +84,9 @@ def _capacity(report):
         lines.append(f"**{c['workload']}: {c['capacity']} paced streams**{capped}. Trials, in order:")
         lines.append("")
         lines.append("| streams | p50 ms | p99 ms | p99.9 ms | max ms | answered | server CPU "
-                     "| loadgen CPU | server RSS MiB | load avg | |")
-        lines.append("| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |")
+                     "| loadgen CPU | others' CPU | server RSS MiB | load avg | |")
+        lines.append("| ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: "
+                     "| --- |")
         for t in c["trials"]:
             lat = t["latency_ms"]
             errors = ", ".join(f"{k} {v}" for k, v in t["errors"].items())
@@ -93,8 +94,10 @@ def _capacity(report):
             lines.append(
                 f"| {t['streams']} | {lat['p50']:.2f} | {lat['p99']:.2f} | {lat['p999']:.2f} | "
                 f"{lat['max']:.1f} | {answered} | {t['server']['cpu_cores']:.2f} | "
-                f"{t['loadgen']['cpu_cores']:.2f} | {t['server']['rss_kib_max'] / 1024:.0f} | "
-                f"{t['loadavg_before'][0]:.2f} | {'pass' if t['passed'] else 'fail'} |")
+                f"{t['loadgen']['cpu_cores']:.2f} | {t['machine']['other_cores']:.2f} | "
+                f"{t['server']['rss_kib_max'] / 1024:.0f} | "
+                f"{t['loadavg_before'][0]:.2f} | {'pass' if t['passed'] else 'fail'}"
+                f"{' (retry)' if t.get('retry') else ''} |")
         lines.append("")
     return lines
 
@@ -102,8 +105,8 @@ def _capacity(report):
 def _half_load(report):
     lines = ["| workload | streams | p50 ms | p99 ms | p99.9 ms | server queue wait p99 ms "
              "| server DSP p50 / p99 ms | server CPU cores (per stream) | server RSS idle → "
-             "loaded MiB | KiB per stream | loadgen CPU |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "loaded MiB | KiB per stream | loadgen CPU | others' CPU |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for h in report["half_load"]:
         lat, s = h["latency_ms"], h["server"]
         lines.append(
@@ -112,7 +115,8 @@ def _half_load(report):
             f"{h['server_process_ms']['p50']:.3f} / {h['server_process_ms']['p99']:.3f} | "
             f"{s['cpu_cores']:.2f} ({h['server_cpu_per_stream'] * 100:.3f}% of a core) | "
             f"{h['server_idle_rss_kib'] / 1024:.0f} → {s['rss_kib_max'] / 1024:.0f} | "
-            f"{h['rss_kib_per_stream']:.0f} | {h['loadgen']['cpu_cores']:.2f} |")
+            f"{h['rss_kib_per_stream']:.0f} | {h['loadgen']['cpu_cores']:.2f} | "
+            f"{h['machine']['other_cores']:.2f} |")
     return lines
 
 
@@ -141,7 +145,8 @@ def _soak(soak):
         f"Latency over the run (after 30 s): p50 {load['latency_ms']['p50']:.2f} ms, p99 "
         f"{load['latency_ms']['p99']:.2f} ms, p99.9 {load['latency_ms']['p999']:.2f} ms; "
         f"all answered: {'yes' if load['all_answered'] else 'no'}; server CPU "
-        f"{load['server']['cpu_cores']:.2f} cores.",
+        f"{load['server']['cpu_cores']:.2f} cores, others' CPU "
+        f"{load['machine']['other_cores']:.2f} cores.",
         "",
         f"VmRSS series (MiB): {series}"]
 
@@ -153,8 +158,11 @@ def render(report, micro_markdown):
         f"{report['date']}, commit {report['commit']}, {report['mode']} run "
         f"({report['elapsed_s']} s). Machine: {host['cpus']} × {host['cpu_model']}, Linux "
         f"{host['kernel']}. Load average (1/5/15 min) at start {_load(host['loadavg_start'])}, "
-        f"at end {_load(host['loadavg_end'])}: the cores are shared with other builds and "
-        "tests, so every trial also lists the 1-minute load average before it.", "",
+        f"at end {_load(host['loadavg_end'])}. The cores are shared with other engineers' builds "
+        "and tests: every trial lists the CPU the rest of the machine took during its "
+        "measurement window (\"others' CPU\", cores busy from /proc/stat less the server's and "
+        "the load generator's) and the 1-minute load average before it (which includes the "
+        "previous trial's own load).", "",
         f"The load generator (`audioproc-loadgen`, {report['loadgen']['threads']} threads, "
         f"{report['loadgen']['connections']} connections) runs on the same machine as the "
         f"server (`audioproc-server {' '.join(report['server_flags'])}`, a fresh one per trial). "
@@ -168,7 +176,8 @@ def render(report, micro_markdown):
         "", "## Capacity (paced streams)", "",
         f"Most concurrent paced streams with p99 added latency ≤ {report['criteria']['p99_ms']:g} "
         f"ms, p99.9 ≤ {report['criteria']['p999_ms']:g} ms and every chunk answered; doubling "
-        "from 100, then bisection.", ""] + _capacity(report) + [
+        "from 100, then bisection; a failed trial during which other processes took over "
+        "0.25 cores is run once more and the retry decides.", ""] + _capacity(report) + [
         "## At half capacity", "",
         "Server RSS per stream: (largest VmRSS under load − VmRSS idle) / streams. Server CPU: "
         "utime + stime over the measurement window. Queue wait and DSP time are the server's "

@@ -139,12 +139,14 @@ absl::StatusOr<LoadReport> RunLoad(const LoadOptions& options, const Workload& w
   if (options.server_pid != 0) server_usage.emplace(options.server_pid);
   UsageSampler own_usage(0);
   SleepUntil(schedule.measure_from);
+  const absl::StatusOr<double> busy_start = ReadMachineBusySeconds();
   for (bool first = true;; first = false) {
     if (server_usage) server_usage->Sample(first);
     own_usage.Sample(first);
     if (NowNs() >= schedule.stop) break;
     SleepUntil(std::min(schedule.stop, NowNs() + 1'000'000'000));
   }
+  const absl::StatusOr<double> busy_end = ReadMachineBusySeconds();
   for (std::thread& thread : threads) thread.join();
   for (auto& worker : workers) {
     worker->cq.Shutdown();
@@ -182,6 +184,7 @@ absl::StatusOr<LoadReport> RunLoad(const LoadOptions& options, const Workload& w
   report.all_answered = report.streams_failed == 0;
   if (server_usage) report.server = server_usage->window();
   report.loadgen = own_usage.window();
+  if (busy_start.ok() && busy_end.ok()) report.machine_busy_seconds = *busy_end - *busy_start;
   return report;
 }
 

@@ -87,6 +87,8 @@ struct LoadReport {
 
   std::optional<WindowUsage> server;  // when LoadOptions::server_pid is set
   WindowUsage loadgen;
+  // CPU seconds the whole machine was busy in the window (all processes, all cores).
+  double machine_busy_seconds = 0;
 };
 
 // Runs the load. INVALID_ARGUMENT for unusable options; UNAVAILABLE if a connection cannot be

@@ -7,6 +7,7 @@
 //       --duration_s=20 --server_pid=$(pidof audioproc-server)      (one line)
 //
 // Exits 0 when the run took place (failed streams are in the report), 1 if it could not.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -116,7 +117,15 @@ std::string ReportJson(const LoadOptions& options, const Workload& workload,
   if (report.server) {
     absl::StrAppend(&json, ",\"server\":", UsageJson(*report.server, report.window_seconds));
   }
-  absl::StrAppend(&json, ",\"loadgen\":", UsageJson(report.loadgen, report.window_seconds), "}");
+  absl::StrAppend(&json, ",\"loadgen\":", UsageJson(report.loadgen, report.window_seconds));
+  // What the rest of the machine (other builds and tests) took while we measured.
+  const double others = report.machine_busy_seconds - report.loadgen.cpu_seconds -
+                        (report.server ? report.server->cpu_seconds : 0);
+  absl::StrAppend(&json, ",\"machine\":",
+                  absl::StrFormat("{\"busy_cores\":%.3f,\"other_cores\":%.3f}",
+                                  report.machine_busy_seconds / report.window_seconds,
+                                  std::max(0.0, others) / report.window_seconds),
+                  "}");
   return json;
 }
 

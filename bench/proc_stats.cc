@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -47,6 +48,24 @@ absl::StatusOr<ProcessUsage> ReadProcessUsage(pid_t pid) {
     return usage;
   }
   return absl::InternalError(absl::StrCat(dir, "/status: no VmRSS"));
+}
+
+absl::StatusOr<double> ReadMachineBusySeconds() {
+  std::ifstream stat_file("/proc/stat");
+  std::string line;
+  if (!std::getline(stat_file, line) || !absl::StartsWith(line, "cpu ")) {
+    return absl::NotFoundError("no cpu line in /proc/stat");
+  }
+  const std::vector<std::string> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+  // cpu user nice system idle iowait irq softirq steal ...: busy is all but idle and iowait
+  // (guest time is already inside user).
+  int64_t busy = 0;
+  for (size_t i = 1; i < fields.size() && i <= 8; ++i) {
+    int64_t ticks;
+    if (!absl::SimpleAtoi(fields[i], &ticks)) return absl::InternalError("bad /proc/stat line");
+    if (i != 4 && i != 5) busy += ticks;
+  }
+  return static_cast<double>(busy) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 }  // namespace audioproc::bench

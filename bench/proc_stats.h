@@ -1,6 +1,6 @@
 // Resource usage of a Linux process from /proc: CPU time (utime + stime of
-// /proc/<pid>/stat) and resident memory (VmRSS of /proc/<pid>/status). The load generator
-// samples the server with it, and itself.
+// /proc/<pid>/stat) and resident memory (VmRSS of /proc/<pid>/status), and the machine's busy
+// time. The load generator samples the server, itself and the machine with them.
 //
 // Thread safety: stateless functions, safe to call from any thread.
 #ifndef AUDIOPROC_BENCH_PROC_STATS_H_
@@ -22,6 +22,11 @@ struct ProcessUsage {
 // Reads the usage of process `pid` (0: this process). NOT_FOUND if it is gone; INTERNAL if
 // its /proc files do not parse. Does file I/O.
 absl::StatusOr<ProcessUsage> ReadProcessUsage(pid_t pid);
+
+// CPU seconds the whole machine has spent busy (not idle or waiting for I/O) since boot,
+// summed over all cores (the first line of /proc/stat). Over a window, less the server's and
+// the load generator's own, it is what other processes took. Does file I/O.
+absl::StatusOr<double> ReadMachineBusySeconds();
 
 }  // namespace audioproc::bench
 

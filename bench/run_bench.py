@@ -20,6 +20,7 @@ Environment knobs:
   BENCH_TRIAL_S=12         seconds of load per capacity trial (warm-up included)
   BENCH_CONNECTIONS=4      BENCH_LOADGEN_THREADS=2
   BENCH_SERVER_FLAGS="--workers=2 --cq_threads=2"   extra audioproc-server flags
+  BENCH_COMMIT=abc1234     the commit measured, for a source tree without git
 """
 import argparse
 import datetime
@@ -37,7 +38,10 @@ import bench_markdown  # noqa: E402  (beside this file)
 # DESIGN.md section 8 capacity criteria.
 P99_LIMIT_MS = 20.0
 P999_LIMIT_MS = 100.0
-SOAK_FLAT_BOUND = 0.05  # growth of VmRSS after warm-up, relative to the warm-up value
+SOAK_FLAT_BOUND = 0.05
+# A failed capacity trial is run again once when other processes took more than this many
+# cores during its window (the machine is shared with other builds and tests).
+OTHERS_RETRY_CORES = 0.25  # growth of VmRSS after warm-up, relative to the warm-up value
 
 
 def env_int(name, default):
@@ -142,7 +146,12 @@ class Bench:
                                    text=True)
         if keep_process is not None:
             keep_process(process)
-        out, err = process.communicate(timeout=ramp + duration + 120)
+        try:
+            out, err = process.communicate(timeout=ramp + duration + 120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
         if process.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed: {err.strip()}")
         result = json.loads(out)
@@ -205,6 +214,15 @@ class Bench:
             result = self.fresh_run(workload, streams, True, duration, warmup, ramp)
             result["passed"] = passes(result)
             trials.append(result)
+            if not result["passed"] and result["machine"]["other_cores"] > OTHERS_RETRY_CORES:
+                # Other processes took a noticeable share of the cores: once more, and that
+                # trial decides.
+                log(f"others took {result['machine']['other_cores']:.2f} cores: retrying")
+                time.sleep(5)
+                result = self.fresh_run(workload, streams, True, duration, warmup, ramp)
+                result["passed"] = passes(result)
+                result["retry"] = True
+                trials.append(result)
             return result["passed"]
 
         low, high, streams = 0, None, 100
@@ -295,11 +313,19 @@ def versus_in_process(throughput, chains):
 
 
 def git_commit(source_dir):
+    """HEAD of the source tree, marked when the tree has uncommitted changes; BENCH_COMMIT
+    names it for a tree without git (e.g. a `git archive` copy)."""
+    if os.environ.get("BENCH_COMMIT"):
+        return os.environ["BENCH_COMMIT"]
     try:
-        return subprocess.run(["git", "-C", source_dir, "rev-parse", "--short", "HEAD"],
+        head = subprocess.run(["git", "-C", source_dir, "rev-parse", "--short", "HEAD"],
                               capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", source_dir, "status", "--porcelain",
+                                "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return head + (" + uncommitted changes" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
-        return ""
+        return "unknown"
 
 
 def main():
