@@ -240,16 +240,30 @@ void ProcessCall::Abort(const absl::Status& status) {
 
 void ProcessCall::Run() {
   InboxItem item;
+  bool cleared = false;
+  bool done = false;
   {
     absl::MutexLock lock(&mu_);
-    item = std::move(inbox_.front());
-    inbox_.pop_front();
-    StartReadLocked();
+    if (inbox_.empty()) {
+      // The call broke (cancelled, or a write failed) after this task was queued, and that
+      // emptied the inbox: nothing is left to process, and this task may be the last thing
+      // that keeps the call object alive.
+      cleared = true;
+      task_scheduled_ = false;
+      done = DoneLocked();
+    } else {
+      item = std::move(inbox_.front());
+      inbox_.pop_front();
+      StartReadLocked();
+    }
+  }
+  if (cleared) {
+    if (done) Destroy();
+    return;
   }
   std::vector<OutboxItem> out;
   std::optional<grpc::Status> final;
   Handle(item, &out, &final);
-  bool done;
   {
     absl::MutexLock lock(&mu_);
     task_scheduled_ = false;
