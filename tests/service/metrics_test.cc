@@ -1,46 +1,20 @@
 // /metrics serves every metric of DESIGN §7 with help text, and counts what streams did.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/in_process_server.h"
+#include "tests/testing/metrics_scrape.h"
 
 namespace audioproc {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::ChunkRequest;
 using testing::ConfigRequest;
 using testing::Exchange;
+using ::testing::HasSubstr;
 using testing::MakeConfig;
-
-// GET /metrics over a plain socket (the metrics endpoint is plain HTTP/1.1).
-std::string Scrape(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    close(fd);
-    return "";
-  }
-  const std::string request = "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-  if (write(fd, request.data(), request.size()) < 0) {
-    close(fd);
-    return "";
-  }
-  std::string response;
-  char buffer[4096];
-  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) response.append(buffer, n);
-  close(fd);
-  return response;
-}
+using testing::ScrapeMetrics;
 
 class MetricsTest : public testing::InProcessServerTest {
  protected:
@@ -53,14 +27,15 @@ TEST_F(MetricsTest, ExposesEveryMetricWithHelpAndCountsStreamsChunksAndRejection
   for (int i = 0; i < 5; ++i) requests.push_back(ChunkRequest(std::string(640, '\x10')));
   ASSERT_TRUE(Exchange(*stub_, requests).status.ok());
   Exchange(*stub_, {ChunkRequest("x")});  // INVALID_ARGUMENT: not a config
-  Exchange(*stub_, {ConfigRequest(MakeConfig(v1::PCM_S16LE, 16000, 1, R"([{"gain":{"gainDb":99}}])"))});
+  Exchange(*stub_,
+           {ConfigRequest(MakeConfig(v1::PCM_S16LE, 16000, 1, R"([{"gain":{"gainDb":99}}])"))});
 
   // A stream is counted as ended when its call object goes away, just after the client has
   // its status: wait for that (with a deadline) rather than assume it.
   std::string text;
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   do {
-    text = Scrape(server_->metrics_port());
+    text = ScrapeMetrics(server_->metrics_port());
   } while (text.find("audioproc_streams_active 0") == std::string::npos && absl::Now() < deadline);
   ASSERT_THAT(text, HasSubstr("200 OK"));
   for (const char* name :
