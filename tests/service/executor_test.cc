@@ -21,10 +21,11 @@ class FunctionTask : public Runnable {
 };
 
 TEST(ExecutorTest, WorkersRunWithFlushToZeroAndDenormalsAreZero) {
-  Executor executor(2, 16);
   std::atomic<int> with_ftz{0};
   absl::Notification done[4];
   std::vector<std::unique_ptr<FunctionTask>> tasks;
+  // Declared after what the tasks use, so that its workers are joined before that goes.
+  Executor executor(2, 16);
   for (int i = 0; i < 4; ++i) {
     tasks.push_back(std::make_unique<FunctionTask>([&, i] {
       if (FlushToZeroEnabled()) ++with_ftz;
@@ -41,7 +42,6 @@ TEST(ExecutorTest, WorkersRunWithFlushToZeroAndDenormalsAreZero) {
 }
 
 TEST(ExecutorTest, SubmitRefusesPastCapacity) {
-  Executor executor(1, 2);
   absl::Notification release;
   absl::Notification started;
   FunctionTask blocker([&] {
@@ -49,6 +49,8 @@ TEST(ExecutorTest, SubmitRefusesPastCapacity) {
     release.WaitForNotification();
   });
   FunctionTask noop([] {});
+  // Declared after the tasks: its destructor runs the queued noops, which must still exist.
+  Executor executor(1, 2);
   ASSERT_TRUE(executor.Submit(&blocker));
   started.WaitForNotification();  // the worker holds the blocker; the queue is empty
   EXPECT_TRUE(executor.Submit(&noop));

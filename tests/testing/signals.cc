@@ -48,19 +48,20 @@ std::string ToS16Bytes(const std::vector<float>& interleaved) {
 
 std::string ToF32Bytes(const std::vector<float>& interleaved) {
   std::string bytes(interleaved.size() * 4, '\0');
-  std::memcpy(bytes.data(), interleaved.data(), bytes.size());
+  // An empty vector's data() may be null, which memcpy may not be given even for 0 bytes.
+  if (!interleaved.empty()) std::memcpy(bytes.data(), interleaved.data(), bytes.size());
   return bytes;
 }
 
 std::vector<int16_t> FromS16Bytes(const std::string& bytes) {
   std::vector<int16_t> out(bytes.size() / 2);
-  std::memcpy(out.data(), bytes.data(), out.size() * 2);
+  if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * 2);
   return out;
 }
 
 std::vector<float> FromF32Bytes(const std::string& bytes) {
   std::vector<float> out(bytes.size() / 4);
-  std::memcpy(out.data(), bytes.data(), out.size() * 4);
+  if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * 4);
   return out;
 }
 
