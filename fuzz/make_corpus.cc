@@ -1,0 +1,261 @@
+// Writes the binary seed inputs of the fuzz targets into fuzz/corpus/<target>/: serialized
+// protos (from the text-format messages below) framed as each target reads them, with a
+// little audio, and codec inputs. The chain parser's seeds are text files kept by hand.
+//
+//   build-fuzz/fuzz/fuzz_make_corpus fuzz/corpus
+//
+// Seeds are small valid (and a few nearly valid) examples: libFuzzer mutates from them, so
+// each one covers a processor, an encoding or a format conversion the others do not.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include "audioproc/v1/audioproc.pb.h"
+#include "fuzz/fuzz_input.h"
+#include "google/protobuf/text_format.h"
+#include "processors/audio_block.h"
+#include "processors/codec.h"
+
+namespace audioproc::fuzz {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <typename Message>
+std::string Serialized(const std::string& text) {
+  Message message;
+  if (!google::protobuf::TextFormat::ParseFromString(text, &message)) {
+    std::fprintf(stderr, "bad text-format %s: %s\n", Message::descriptor()->full_name().c_str(),
+                 text.c_str());
+    std::exit(1);
+  }
+  return message.SerializeAsString();
+}
+
+void Write(const fs::path& dir, const std::string& name, const std::string& bytes) {
+  fs::create_directories(dir);
+  std::ofstream(dir / name, std::ios::binary) << bytes;
+}
+
+// `frames` frames of a tone (a different one in each channel), encoded.
+std::string Tone(SampleEncoding encoding, uint32_t channels, uint32_t frames, double rate_hz) {
+  AudioBuffer buffer(channels, frames);
+  const AudioBlock block = buffer.Block(frames);
+  for (uint32_t c = 0; c < channels; ++c) {
+    for (uint32_t i = 0; i < frames; ++i) {
+      block.channel(c)[i] =
+          static_cast<float>(0.5 * std::sin(2 * std::numbers::pi * 440.0 * (c + 1) * i / rate_hz));
+    }
+  }
+  std::string bytes(size_t{frames} * channels * BytesPerSample(encoding), '\0');
+  EncodeInterleaved(encoding, block, reinterpret_cast<uint8_t*>(bytes.data()), nullptr, 0);
+  return bytes;
+}
+
+void AppendLe(std::string& out, uint32_t value, int bytes) {
+  for (int b = 0; b < bytes; ++b) out.push_back(static_cast<char>(value >> (8 * b)));
+}
+
+// A mono 16-bit WAV file holding `taps`, for convolve.impulse_file.
+std::string WavFile(const std::vector<int16_t>& taps) {
+  const auto data_bytes = static_cast<uint32_t>(taps.size() * 2);
+  std::string wav = "RIFF";
+  AppendLe(wav, 36 + data_bytes, 4);
+  wav += "WAVEfmt ";
+  AppendLe(wav, 16, 4);     // fmt chunk size
+  AppendLe(wav, 1, 2);      // PCM
+  AppendLe(wav, 1, 2);      // channels
+  AppendLe(wav, 16000, 4);  // sample rate
+  AppendLe(wav, 32000, 4);  // byte rate
+  AppendLe(wav, 2, 2);      // block align
+  AppendLe(wav, 16, 2);     // bits per sample
+  wav += "data";
+  AppendLe(wav, data_bytes, 4);
+  for (int16_t tap : taps) AppendLe(wav, static_cast<uint16_t>(tap), 2);
+  return wav;
+}
+
+// Text format escapes for arbitrary bytes.
+std::string Escaped(const std::string& bytes) {
+  std::string out;
+  for (unsigned char c : bytes) {
+    char octal[5];
+    std::snprintf(octal, sizeof octal, "\\%03o", c);
+    out += octal;
+  }
+  return out;
+}
+
+void StreamRequestSeeds(const fs::path& dir) {
+  struct Seed {
+    const char* name;
+    std::string config;  // text-format StreamConfig
+    SampleEncoding encoding;
+    uint32_t channels;
+    double rate_hz;
+    uint32_t frames;
+    uint8_t chunk_bytes;
+  };
+  const std::string impulse_file = Escaped(WavFile({16384, 8192, -4096, 2048, 0, -1024, 512, 0}));
+  const std::vector<Seed> seeds = {
+      {"s16_16k_mono_voice_chain",
+       R"(input { encoding: PCM_S16LE sample_rate_hz: 16000 channels: 1 }
+          chain { highpass { cutoff_hz: 80 } } chain { gain { gain_db: 6 } }
+          chain { limiter { ceiling_db: -1 } })",
+       SampleEncoding::kS16, 1, 16000, 1000, 37},
+      {"f32_48k_stereo_music_chain_to_44k1",
+       R"(input { encoding: PCM_F32LE sample_rate_hz: 48000 channels: 2 }
+          output { sample_rate_hz: 44100 }
+          chain { eq { bands { type: LOWSHELF freq_hz: 100 gain_db: 3 }
+                       bands { type: PEAKING freq_hz: 1000 q: 2 gain_db: -4 }
+                       bands { type: HIGHSHELF freq_hz: 8000 gain_db: 2 } } }
+          chain { compressor { threshold_db: -20 ratio: 4 } }
+          chain { limiter { ceiling_db: -1 true_peak: true } })",
+       SampleEncoding::kF32, 2, 48000, 512, 0},
+      {"mulaw_8k_denoise_vad_to_s16_16k",
+       R"(input { encoding: MULAW sample_rate_hz: 8000 channels: 1 }
+          output { encoding: PCM_S16LE sample_rate_hz: 16000 }
+          chain { denoise { reduction_db: 12 } } chain { vad { mute: true } })",
+       SampleEncoding::kMulaw, 1, 8000, 800, 160},
+      {"s24_44k1_stereo_loudness_analyze_dither",
+       R"(input { encoding: PCM_S24LE sample_rate_hz: 44100 channels: 2 }
+          output { encoding: PCM_S16LE } dither: DITHER_TPDF stream_id: "seed-1"
+          chain { loudness { target_lufs: -16 } } chain { analyze { bands: 8 } })",
+       SampleEncoding::kS24, 2, 44100, 700, 101},
+      {"s32_96k_6ch_to_stereo_gate_dc_block",
+       R"(input { encoding: PCM_S32LE sample_rate_hz: 96000 channels: 6 }
+          output { channels: 2 }
+          chain { dc_block {} } chain { noise_gate { threshold_db: -50 hold_ms: 5 } })",
+       SampleEncoding::kS32, 6, 96000, 300, 24},
+      {"alaw_8k_filters_convolve",
+       R"(input { encoding: ALAW sample_rate_hz: 8000 channels: 1 }
+          chain { convolve { impulse: [0.5, 0.25, 0.125, -0.1] wet: 0.8 } }
+          chain { notch { center_hz: 1000 q: 5 } } chain { bandpass { center_hz: 500 } }
+          chain { peaking { center_hz: 2000 gain_db: 3 } }
+          chain { lowshelf { cutoff_hz: 200 gain_db: -3 } }
+          chain { highshelf { cutoff_hz: 3000 gain_db: 2 } }
+          chain { lowpass { cutoff_hz: 3000 order: 4 } })",
+       SampleEncoding::kAlaw, 1, 8000, 600, 7},
+      {"s16_16k_convolve_impulse_file",
+       "input { encoding: PCM_S16LE sample_rate_hz: 16000 channels: 1 }"
+       "chain { convolve { impulse_file: \"" +
+           impulse_file + "\" } }",
+       SampleEncoding::kS16, 1, 16000, 400, 64},
+      {"s16_192k_to_8k_resample_very_high",
+       R"(input { encoding: PCM_S16LE sample_rate_hz: 192000 channels: 1 }
+          chain { resample { sample_rate_hz: 8000 quality: VERY_HIGH } })",
+       SampleEncoding::kS16, 1, 192000, 1500, 0},
+      {"s16_48k_stereo_mix_matrix",
+       R"(input { encoding: PCM_S16LE sample_rate_hz: 48000 channels: 2 }
+          chain { mix { output_channels: 1 matrix: [0.5, 0.5] } } chain { gain { gain_db: -3 } })",
+       SampleEncoding::kS16, 2, 48000, 256, 3},
+      {"f32_16k_mono_empty_chain_levels_off",
+       R"(input { encoding: PCM_F32LE sample_rate_hz: 16000 channels: 1 }
+          metrics { omit_levels: true per_channel: true })",
+       SampleEncoding::kF32, 1, 16000, 100, 1},
+      {"invalid_no_input", R"(chain { gain { gain_db: 1 } })", SampleEncoding::kS16, 1, 16000, 10,
+       0},
+      {"invalid_highpass_above_nyquist",
+       R"(input { encoding: PCM_S16LE sample_rate_hz: 8000 channels: 1 }
+          chain { highpass { cutoff_hz: 9000 } })",
+       SampleEncoding::kS16, 1, 8000, 10, 0},
+  };
+  for (const Seed& seed : seeds) {
+    const std::string request = Serialized<v1::ProcessRequest>("config { " + seed.config + " }");
+    std::string rest(1, static_cast<char>(seed.chunk_bytes));
+    rest += Tone(seed.encoding, seed.channels, seed.frames, seed.rate_hz);
+    Write(dir, seed.name, JoinMessage(request, rest));
+  }
+}
+
+void ChainUpdateSeeds(const fs::path& dir) {
+  struct Seed {
+    const char* name;
+    const char* config;  // text-format StreamConfig
+    const char* update;  // text-format ChainUpdate
+  };
+  const std::vector<Seed> seeds = {
+      {"gain_update",
+       R"(input { encoding: PCM_S16LE sample_rate_hz: 16000 channels: 1 }
+          chain { gain { gain_db: 0 } })",
+       R"(updates { index: 0 spec { gain { gain_db: -12 } } })"},
+      {"voice_chain_three_updates",
+       R"(input { encoding: PCM_S16LE sample_rate_hz: 16000 channels: 1 }
+          chain { highpass { cutoff_hz: 80 } } chain { denoise {} }
+          chain { compressor { threshold_db: -20 ratio: 4 } } chain { loudness {} }
+          chain { limiter { ceiling_db: -1 } })",
+       R"(updates { index: 1 spec { denoise { reduction_db: 20 } } }
+          updates { index: 2 spec { compressor { threshold_db: -30 ratio: 8 knee_db: 6 } } }
+          updates { index: 3 spec { loudness { target_lufs: -16 } } })"},
+      {"stereo_48k_filters_and_vad",
+       R"(input { encoding: PCM_F32LE sample_rate_hz: 48000 channels: 2 }
+          output { sample_rate_hz: 16000 channels: 1 }
+          chain { peaking { center_hz: 1000 gain_db: 3 } } chain { vad {} }
+          chain { noise_gate {} } chain { convolve { impulse: [1, 0.5] } })",
+       R"(updates { index: 0 spec { peaking { center_hz: 2000 q: 3 gain_db: -6 } } }
+          updates { index: 1 spec { vad { threshold: 0.7 mute: true } } }
+          updates { index: 2 spec { noise_gate { threshold_db: -40 } } }
+          updates { index: 3 spec { convolve { wet: 0.5 } } })"},
+      {"refused_not_updatable",
+       R"(input { encoding: PCM_S16LE sample_rate_hz: 16000 channels: 1 }
+          chain { highpass { cutoff_hz: 80 order: 2 } })",
+       R"(updates { index: 0 spec { highpass { order: 4 } } })"},
+      {"refused_wrong_processor",
+       R"(input { encoding: PCM_S16LE sample_rate_hz: 16000 channels: 1 }
+          chain { gain {} } chain { limiter {} })",
+       R"(updates { index: 1 spec { gain { gain_db: 3 } } })"},
+      {"refused_index_past_chain_with_appended_resample",
+       R"(input { encoding: PCM_S16LE sample_rate_hz: 16000 channels: 1 }
+          output { sample_rate_hz: 8000 } chain { gain {} })",
+       R"(updates { index: 1 spec { resample { quality: LOW } } })"},
+      {"refused_out_of_range",
+       R"(input { encoding: PCM_S16LE sample_rate_hz: 8000 channels: 1 }
+          chain { lowshelf { cutoff_hz: 100 } } chain { limiter {} })",
+       R"(updates { index: 0 spec { lowshelf { cutoff_hz: 5000 } } }
+          updates { index: 1 spec { limiter { ceiling_db: -3 } } })"},
+  };
+  for (const Seed& seed : seeds) {
+    Write(dir, seed.name,
+          JoinMessage(Serialized<v1::StreamConfig>(seed.config),
+                      Serialized<v1::ChainUpdate>(seed.update)));
+  }
+}
+
+void CodecSeeds(const fs::path& dir) {
+  const char* const names[] = {"s16", "s24", "s32", "f32", "mulaw", "alaw"};
+  for (uint8_t encoding = 0; encoding < 6; ++encoding) {
+    for (const uint8_t channels : {1, 2, 8}) {
+      std::string input = {static_cast<char>(encoding), static_cast<char>(channels - 1)};
+      AppendLe(input, 0x9E3779B9u * (encoding + 1), 4);  // dither seed
+      AppendLe(input, 0x7F4A7C15u * channels, 4);
+      // Every byte value, then full-scale and special float patterns.
+      for (int b = 0; b < 256; ++b) input.push_back(static_cast<char>(b));
+      for (const uint32_t bits :
+           {0x7F800000u, 0xFF800000u, 0x7FC00000u, 0x00000001u, 0x3F800000u, 0xBF800000u,
+            0x7F7FFFFFu, 0x80000000u, 0x7FFFFFFFu, 0x80000001u, 0x3F000000u, 0x00800000u}) {
+        AppendLe(input, bits, 4);
+      }
+      Write(dir, std::string(names[encoding]) + "_" + std::to_string(channels) + "ch", input);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace audioproc::fuzz
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s CORPUS_DIR (fuzz/corpus)\n", argv[0]);
+    return 2;
+  }
+  const std::filesystem::path root = argv[1];
+  audioproc::fuzz::StreamRequestSeeds(root / "stream_request");
+  audioproc::fuzz::ChainUpdateSeeds(root / "chain_update");
+  audioproc::fuzz::CodecSeeds(root / "codec");
+  return 0;
+}
