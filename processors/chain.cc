@@ -9,6 +9,24 @@
 namespace audioproc {
 namespace {
 
+// Keeps every sample finite and within +-kMaxSampleMagnitude after each stage. Parameters
+// are bounded, but a chain can still stack them (32 gains of +60 dB overflow float), and a
+// NaN or Inf would then stay in every filter downstream for the rest of the stream. The
+// bound (+120 dBFS) is far beyond any meaningful level, so real signals pass untouched.
+constexpr float kMaxSampleMagnitude = 1e6f;
+
+void LimitSamples(const AudioBlock& block) noexcept {
+  for (uint32_t c = 0; c < block.num_channels(); ++c) {
+    float* x = block.channel(c);
+    for (uint32_t i = 0; i < block.num_frames(); ++i) {
+      const float v = x[i];
+      // NaN fails both comparisons and becomes 0.
+      x[i] = v >= -kMaxSampleMagnitude ? (v <= kMaxSampleMagnitude ? v : kMaxSampleMagnitude)
+                                       : (v < 0 ? -kMaxSampleMagnitude : 0.0f);
+    }
+  }
+}
+
 absl::Status Prefixed(size_t index, const absl::Status& status) {
   return absl::Status(status.code(), absl::StrCat("chain[", index, "].", status.message()));
 }
@@ -81,6 +99,7 @@ void Chain::ProcessBlock(const AudioBlock& block, EmitFn emit) noexcept {
       stage.processor->Process(current, out);
       current = out;
     }
+    LimitSamples(current);
     processor_seconds_[i] +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }

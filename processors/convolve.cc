@@ -73,6 +73,7 @@ ProcessorDefinition ConvolveDefinition() {
   impulse.name = "impulse";
   impulse.type = ParamType::kFloatList;
   impulse.max = kMaxImpulseTaps;  // for a list: the most values it may hold
+  impulse.element_limit = kMaxImpulseTap;
   impulse.summary = "The impulse response's taps (first tap: no delay). Or impulse_file.";
   ParamInfo file;
   file.name = "impulse_file";

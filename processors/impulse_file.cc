@@ -57,9 +57,10 @@ absl::StatusOr<std::vector<float>> DecodeImpulseFile(absl::string_view bytes, do
     if (got <= 0) break;
     for (sf_count_t i = 0; i < got; ++i) {
       const float sample = piece[static_cast<size_t>(i) * channels];
-      if (!std::isfinite(sample)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(field, " sample ", impulse.size(), " is not a finite number"));
+      if (!std::isfinite(sample) || std::fabs(sample) > kMaxImpulseTap) {
+        return absl::InvalidArgumentError(absl::StrCat(field, " sample ", impulse.size(),
+                                                       " must be a number in [-", kMaxImpulseTap,
+                                                       ", ", kMaxImpulseTap, "], got ", sample));
       }
       impulse.push_back(sample);
     }

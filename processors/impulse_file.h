@@ -21,6 +21,10 @@
 
 namespace audioproc {
 
+// The largest tap magnitude an impulse may have (+60 dB, as gain allows): a bound on what
+// convolution can multiply the signal by, so that no finite input overflows.
+inline constexpr float kMaxImpulseTap = 1000.0f;
+
 // Decodes `bytes` and returns the first channel's samples at `sample_rate_hz`. Errors are
 // INVALID_ARGUMENT and start with `field` ("convolve.impulse_file"): a file libsndfile cannot
 // read (with its reason), one with no frames or non-finite samples, or one that would give more

@@ -46,6 +46,7 @@ ProcessorDefinition MixDefinition() {
   matrix.type = ParamType::kFloatList;
   matrix.min = 0;
   matrix.max = kMaxMixMatrixSize;  // for a list: the most values it may hold
+  matrix.element_limit = 1000;     // +60 dB, as gain allows
   matrix.summary = "Weights, output_channels x input channels, row-major; empty: the standard mix.";
   definition.info.params = {std::move(outputs), std::move(matrix)};
   definition.validate = ValidateMix;

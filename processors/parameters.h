@@ -55,6 +55,9 @@ struct ParamInfo {
   std::vector<std::string> allowed_values;  // kEnum only; the default is allowed_values[default]
   // kRecordList only: the fields of each record (max is then the most records allowed).
   std::vector<ParamInfo> fields;
+  // kFloatList only: each value must be within [-element_limit, element_limit] (0: any
+  // finite value). Bounds what a list can multiply the signal by, so no chain overflows.
+  double element_limit = 0;
 };
 
 struct ProcessorInfo {

@@ -84,9 +84,15 @@ absl::Status CheckValue(const std::string& field, const ParamInfo& info, const P
             field, " may hold at most ", FormatNumber(info.max), " values, got ", list->size()));
       }
       for (size_t i = 0; i < list->size(); ++i) {
-        if (!std::isfinite((*list)[i])) {
+        const float x = (*list)[i];
+        if (!std::isfinite(x)) {
           return absl::InvalidArgumentError(
               absl::StrCat(field, "[", i, "] must be a finite number"));
+        }
+        if (info.element_limit > 0 && std::fabs(x) > info.element_limit) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              field, "[", i, "] must be in [", FormatNumber(-info.element_limit), ", ",
+              FormatNumber(info.element_limit), "], got ", FormatNumber(x)));
         }
       }
       return absl::OkStatus();

@@ -2,6 +2,7 @@
 // 1e-5 of its peak), exact alignment (latency reported = latency added), the dry/wet mix and
 // its ramp, impulse files (first channel, other rates), validation, chunking, finite output.
 #include "processors/convolve.h"
+#include "processors/impulse_file.h"
 
 #include <algorithm>
 #include <cmath>
@@ -310,10 +311,16 @@ TEST(ConvolveTest, NeverEmitsNanOrInf) {
   const float huge = std::numeric_limits<float>::max();
   std::vector<float> input = Gaussian(3000, 1.0, 17);
   for (size_t n = 0; n < input.size(); n += 97) input[n] = n % 2 ? huge : -huge;
+  // Taps at their largest allowed magnitude, on samples at float's largest.
+  const float tap = kMaxImpulseTap;
   absl::StatusOr<std::vector<float>> output = RunF32(
-      input, 48000, 1, Proc("convolve", {{"impulse", std::vector<float>{huge, -huge, huge}}}));
+      input, 48000, 1, Proc("convolve", {{"impulse", std::vector<float>{tap, -tap, tap}}}));
   ASSERT_TRUE(output.ok()) << output.status();
   for (size_t n = 0; n < output->size(); ++n) ASSERT_TRUE(std::isfinite((*output)[n])) << n;
+  // Larger taps, which could overflow, are refused.
+  EXPECT_FALSE(RunF32(input, 48000, 1,
+                      Proc("convolve", {{"impulse", std::vector<float>{huge, -huge, huge}}}))
+                   .ok());
 }
 
 }  // namespace

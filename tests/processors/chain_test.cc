@@ -1,0 +1,89 @@
+// Chain: finite output whatever the parameters stack up to, latency compensation, and an
+// exact-length tail.
+#include "processors/chain.h"
+
+#include <cmath>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "processors/registry.h"
+#include "tests/testing/signals.h"
+#include "tests/testing/status_matchers.h"
+
+namespace audioproc {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::StatusIs;
+
+ProcessorConfig Gain(double db) {
+  ProcessorConfig config{"gain", {}};
+  config.params.Set("gain_db", db);
+  return config;
+}
+
+std::vector<float> RunWhole(Chain& chain, std::vector<float> input) {
+  std::vector<float> out;
+  float* channel = input.data();
+  chain.Process(AudioBlock(&channel, 1, static_cast<uint32_t>(input.size())),
+                [&](const AudioBlock& block) {
+                  out.insert(out.end(), block.channel(0), block.channel(0) + block.num_frames());
+                });
+  chain.Flush([&](const AudioBlock& block) {
+    out.insert(out.end(), block.channel(0), block.channel(0) + block.num_frames());
+  });
+  return out;
+}
+
+TEST(ChainTest, StackedGainsNeverOverflowAndFiltersAfterThemStayFinite) {
+  // 32 gains of +60 dB would take full scale to 1e96, far past float's range.
+  std::vector<ProcessorConfig> configs(31, Gain(60));
+  ProcessorConfig highpass{"highpass", {}};
+  highpass.params.Set("cutoff_hz", 100.0);
+  configs.push_back(highpass);
+  absl::StatusOr<std::unique_ptr<Chain>> chain =
+      Chain::Build(ProcessorRegistry::Default(), configs, {16000, kDefaultMaxBlockFrames, 1});
+  ASSERT_TRUE(chain.ok()) << chain.status();
+  const std::vector<float> out = RunWhole(**chain, testing::Sine(440, 16000, 4000, 1.0));
+  ASSERT_EQ(out.size(), 4000u);
+  for (float x : out) ASSERT_TRUE(std::isfinite(x));
+}
+
+TEST(ChainTest, SignalsWithinRangePassTheGuardUntouched) {
+  absl::StatusOr<std::unique_ptr<Chain>> chain = Chain::Build(
+      ProcessorRegistry::Default(), {Gain(60)}, {16000, kDefaultMaxBlockFrames, 1});
+  ASSERT_TRUE(chain.ok());
+  const std::vector<float> in = testing::Sine(440, 16000, 1000, 100.0);  // +40 dBFS
+  const std::vector<float> out = RunWhole(**chain, in);
+  for (size_t i = 0; i < in.size(); ++i) ASSERT_FLOAT_EQ(out[i], in[i] * 1000.0f);
+}
+
+TEST(ChainTest, ListValuesThatCouldOverflowAreRefusedNamingTheValue) {
+  ProcessorConfig convolve{"convolve", {}};
+  convolve.params.Set("impulse", std::vector<float>{1.0f, -1.7e38f});
+  EXPECT_THAT(Chain::Build(ProcessorRegistry::Default(), {convolve}, {16000, 1024, 1}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("convolve.impulse[1] must be in [-1000, 1000]")));
+  ProcessorConfig mix{"mix", {}};
+  mix.params.Set("output_channels", 1.0);
+  mix.params.Set("matrix", std::vector<float>{1e5f});
+  EXPECT_THAT(Chain::Build(ProcessorRegistry::Default(), {mix}, {16000, 1024, 1}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("mix.matrix[0] must be in [-1000, 1000]")));
+}
+
+TEST(ChainTest, LatencyIsDroppedAndTheTailMakesTheOutputExactlyAsLongAsTheInput) {
+  ProcessorConfig limiter{"limiter", {}};
+  limiter.params.Set("ceiling_db", 0.0);
+  for (size_t frames : {0u, 1u, 79u, 80u, 81u, 5000u}) {
+    absl::StatusOr<std::unique_ptr<Chain>> chain = Chain::Build(
+        ProcessorRegistry::Default(), {limiter}, {16000, kDefaultMaxBlockFrames, 1});
+    ASSERT_TRUE(chain.ok());
+    EXPECT_EQ((*chain)->latency_frames(), 80u);
+    const std::vector<float> in = testing::Sine(300, 16000, frames, 0.5);
+    EXPECT_EQ(RunWhole(**chain, in), in) << frames << " frames";
+  }
+}
+
+}  // namespace
+}  // namespace audioproc
