@@ -141,7 +141,12 @@ def _soak(soak):
         f"every 10 s. Warm-up value (at {soak['warm_up_s']:.0f} s): "
         f"{soak['warm_up_rss_kib'] / 1024:.1f} MiB; largest after warm-up: "
         f"{soak['max_after_warm_up_rss_kib'] / 1024:.1f} MiB; growth {soak['growth']:+.2%} → "
-        f"**{'flat' if soak['flat'] else 'NOT flat'}** (bound: {soak['bound']:.0%}). "
+        f"**{'flat' if soak['flat'] else 'NOT flat'}** (bound: {soak['bound']:.0%}); "
+        f"least-squares slope after warm-up {soak['slope_kib_per_min']:+.0f} KiB/min. "
+        + ("" if soak["within_capacity"] else
+           "The server was past its capacity for this load (p99 over 20 ms), so its queues "
+           "and transport buffers were filling: read the growth with that in mind. ") +
+        f""
         f"Latency over the run (after 30 s): p50 {load['latency_ms']['p50']:.2f} ms, p99 "
         f"{load['latency_ms']['p99']:.2f} ms, p99.9 {load['latency_ms']['p999']:.2f} ms; "
         f"all answered: {'yes' if load['all_answered'] else 'no'}; server CPU "
@@ -176,8 +181,8 @@ def render(report, micro_markdown):
         "", "## Capacity (paced streams)", "",
         f"Most concurrent paced streams with p99 added latency ≤ {report['criteria']['p99_ms']:g} "
         f"ms, p99.9 ≤ {report['criteria']['p999_ms']:g} ms and every chunk answered; doubling "
-        "from 100, then bisection; a failed trial during which other processes took over "
-        "0.25 cores is run once more and the retry decides.", ""] + _capacity(report) + [
+        "from 100, then bisection. A failed trial during which other processes took over 0.1 "
+        "cores is run again (up to twice) and the last run decides.", ""] + _capacity(report) + [
         "## At half capacity", "",
         "Server RSS per stream: (largest VmRSS under load − VmRSS idle) / streams. Server CPU: "
         "utime + stime over the measurement window. Queue wait and DSP time are the server's "
