@@ -52,6 +52,8 @@ class AnalyzeProcessor : public Processor {
   // the FFTW planner mutex.
   absl::StatusOr<ProcessSpec> Prepare(const ProcessSpec& input) override;
   void Process(AudioBlock& in, AudioBlock& out) noexcept override;
+  // One event per interval_ms ended.
+  uint32_t MaxEventsPerBlock(uint32_t frames) const override { return frames / interval_ + 1; }
   void Reset() noexcept override;
 
   uint32_t interval_frames() const { return interval_; }

@@ -44,11 +44,31 @@ absl::StatusOr<std::unique_ptr<Chain>> Chain::Build(const ProcessorRegistry& reg
     if (absl::Status status = chain->AddStage(configs[i], i); !status.ok()) return status;
   }
   chain->silence_ = AudioBuffer(input.channels, input.max_block_frames);
+  chain->ReserveEvents();
   return chain;
 }
 
 absl::Status Chain::Append(const ProcessorConfig& config) {
-  return AddStage(config, stages_.size());
+  if (absl::Status status = AddStage(config, stages_.size()); !status.ok()) return status;
+  ReserveEvents();
+  return absl::OkStatus();
+}
+
+void Chain::ReserveEvents() {
+  // A block's worth per stage, for each of the blocks a Flush runs before its events are
+  // drained: enough for the StreamPipeline, which drains after every block. Most chains report
+  // no events and reserve nothing.
+  uint64_t per_block = 0;
+  for (const Stage& stage : stages_) {
+    per_block += stage.processor->MaxEventsPerBlock(stage.input.max_block_frames);
+  }
+  events_.Reserve(per_block * FlushBlocks());
+}
+
+uint64_t Chain::FlushBlocks() const {
+  return 4 + (latency_frames_ * input_spec_.sample_rate_hz / output_spec_.sample_rate_hz +
+              input_spec_.max_block_frames) /
+                 input_spec_.max_block_frames;
 }
 
 absl::Status Chain::AddStage(const ProcessorConfig& config, size_t index) {
@@ -123,10 +143,7 @@ void Chain::Flush(EmitFn emit) noexcept {
   emit_limit_ = expected;
   // Silence in; enough of it covers the latency. The bound guards against a processor that
   // swallows input: the output is then padded with silence to keep the length exact.
-  const uint64_t max_blocks =
-      4 + (latency_frames_ * input_spec_.sample_rate_hz / output_spec_.sample_rate_hz +
-           input_spec_.max_block_frames) /
-              input_spec_.max_block_frames;
+  const uint64_t max_blocks = FlushBlocks();
   for (uint64_t n = 0; n < max_blocks && frames_emitted_ < expected; ++n) {
     AudioBlock silence = silence_.Block();
     silence.Clear();

@@ -68,7 +68,9 @@ class Chain {
   // values. On error nothing changes. Allocates (validation), so it runs between chunks.
   absl::Status Update(size_t index, const ProcessorConfig& update);
 
-  // The events processors reported since the last ClearEvents, with output frames.
+  // The events processors reported since the last ClearEvents, with output frames. There is
+  // room for those of one Process call of at most max_block_frames, or of one Flush; drain
+  // after each (StreamPipeline does).
   const std::vector<ProcessorEvent>& events() const { return events_.events(); }
   void ClearEvents() noexcept { events_.Clear(); }
   // Events that did not fit between two drains.
@@ -109,6 +111,10 @@ class Chain {
   Chain() = default;
   // Resolves, creates and prepares `config` as stage `index`, after the current last stage.
   absl::Status AddStage(const ProcessorConfig& config, size_t index);
+  // Sizes events_ for the stages so far (see MaxEventsPerBlock). Allocates.
+  void ReserveEvents();
+  // How many blocks of silence Flush pushes through at most.
+  uint64_t FlushBlocks() const;
   // Runs one block of at most input_spec_.max_block_frames frames through every stage.
   void ProcessBlock(const AudioBlock& block, EmitFn emit) noexcept;
   // Emits `block` after dropping what is left of the pre-roll and cutting past `limit` frames.

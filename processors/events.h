@@ -55,10 +55,11 @@ class EventSink {
   ~EventSink() = default;
 };
 
-// The chain's buffer of events between drains. Fixed capacity, allocated up front.
+// The chain's buffer of events between drains. Fixed capacity, allocated up front by Reserve;
+// an event past it is dropped and counted.
 class EventBuffer {
  public:
-  explicit EventBuffer(size_t capacity = 1024) { events_.reserve(capacity); }
+  void Reserve(size_t capacity) { events_.reserve(capacity); }
   void Push(const ProcessorEvent& event) noexcept {
     if (events_.size() < events_.capacity()) {
       events_.push_back(event);

@@ -47,6 +47,12 @@ class Processor {
   virtual int LatencyFrames() const { return 0; }
 
   virtual bool ProcessesInPlace() const { return true; }
+  // The most events (vad, analyze, loudness) one Process call of `frames` input frames can
+  // report. The chain sizes its event buffer from it in advance, as Process cannot allocate.
+  virtual uint32_t MaxEventsPerBlock(uint32_t frames) const {
+    (void)frames;
+    return 0;
+  }
 
   // Applies runtime-updatable parameters that the registry has already validated; only the
   // parameters present change, each ramped to its new value. Called between blocks on the

@@ -57,6 +57,10 @@ class VadProcessor : public Processor {
   // Sizes the hop buffers and plans the feature extractor's FFTs. Allocates.
   absl::StatusOr<ProcessSpec> Prepare(const ProcessSpec& input) override;
   void Process(AudioBlock& in, AudioBlock& out) noexcept override;
+  // At most one start or stop per 10 ms hop ended.
+  uint32_t MaxEventsPerBlock(uint32_t frames) const override {
+    return frames / static_cast<uint32_t>(hop_.size()) + 1;
+  }
   void Reset() noexcept override;
   // Takes threshold and mute; does not allocate.
   void ApplyUpdate(const ParamValues& changes) noexcept override;

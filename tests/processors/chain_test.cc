@@ -85,5 +85,37 @@ TEST(ChainTest, LatencyIsDroppedAndTheTailMakesTheOutputExactlyAsLongAsTheInput)
   }
 }
 
+TEST(ChainTest, TheEventBufferHoldsEveryEventOfABlockAndOfAFlush) {
+  // The most events per frame the catalogue reports: analyze every 10 ms, before and after an
+  // upsampler, vad and loudness, at 8 kHz, drained after each block as StreamPipeline does.
+  ProcessorConfig analyze{"analyze", {}};
+  analyze.params.Set("interval_ms", 10.0);
+  ProcessorConfig resample{"resample", {}};
+  resample.params.Set("sample_rate_hz", 48000.0);
+  const std::vector<ProcessorConfig> configs = {analyze, {"vad", {}}, {"loudness", {}}, resample,
+                                                analyze};
+  absl::StatusOr<std::unique_ptr<Chain>> chain =
+      Chain::Build(ProcessorRegistry::Default(), configs, {8000, kDefaultMaxBlockFrames, 1});
+  ASSERT_TRUE(chain.ok()) << chain.status();
+  std::vector<float> input = testing::WhiteNoise(8 * kDefaultMaxBlockFrames, 0.5, 9);
+  size_t first_analyze_events = 0;
+  auto drain = [&] {
+    ASSERT_EQ((*chain)->dropped_events(), 0u);
+    for (const ProcessorEvent& event : (*chain)->events()) {
+      first_analyze_events += event.processor_index == 0;
+    }
+    (*chain)->ClearEvents();
+  };
+  for (uint32_t offset = 0; offset < input.size(); offset += kDefaultMaxBlockFrames) {
+    float* channel = input.data() + offset;
+    (*chain)->Process(AudioBlock(&channel, 1, kDefaultMaxBlockFrames), [](const AudioBlock&) {});
+    drain();
+  }
+  (*chain)->Flush([](const AudioBlock&) {});
+  drain();
+  // One per 80 frames of input, and those the flush's silence completes.
+  EXPECT_GE(first_analyze_events, input.size() / 80);
+}
+
 }  // namespace
 }  // namespace audioproc
