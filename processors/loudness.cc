@@ -96,7 +96,7 @@ absl::StatusOr<ProcessSpec> LoudnessProcessor::Prepare(const ProcessSpec& input)
 bool LoudnessProcessor::StartMeter() noexcept {
   if (meter_ != nullptr) ebur128_destroy(&meter_);
   meter_ = ebur128_init(channels_, static_cast<unsigned long>(std::lround(input_rate_)),
-                        EBUR128_MODE_S | EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM);
+                        EBUR128_MODE_I | EBUR128_MODE_HISTOGRAM);
   if (meter_ == nullptr) return false;
   // libebur128 guesses layouts for 4 and 5 channels too and drops channels past the sixth;
   // only 5.1 has a layout here, everything else counts every channel once.
@@ -112,6 +112,8 @@ bool LoudnessProcessor::StartMeter() noexcept {
   }
   frames_ = 0;
   hop_position_ = 0;
+  hop_energy_.fill(0.0);
+  hop_energy_next_ = 0;
   absolute_sum_ = absolute_weight_ = gated_sum_ = gated_weight_ = 0;
   gain_db_ = 0;
   ramp_from_ = ramp_to_ = 1.0f;
@@ -161,8 +163,17 @@ void LoudnessProcessor::EndHop() noexcept {
       integrated_status = EBUR128_ERROR_NOMEM;
   if (meter_ != nullptr) {
     momentary_status = ebur128_loudness_momentary(meter_, &momentary);
-    short_status = ebur128_loudness_shortterm(meter_, &short_term);
     integrated_status = ebur128_loudness_global(meter_, &integrated);
+    double hop_lufs = -HUGE_VAL;
+    short_status = ebur128_loudness_window(
+        meter_, static_cast<unsigned long>(std::lround(kHopSeconds * 1000)), &hop_lufs);
+    if (short_status == EBUR128_SUCCESS) {
+      hop_energy_[hop_energy_next_] = hop_lufs > -HUGE_VAL ? EnergyOf(hop_lufs) : 0.0;
+      hop_energy_next_ = (hop_energy_next_ + 1) % kShortTermHops;
+      double sum = 0;
+      for (double energy : hop_energy_) sum += energy;
+      short_term = sum > 0 ? LufsOf(sum / kShortTermHops) : -HUGE_VAL;
+    }
   }
 
   // Step 1: the gated, forgetting estimate, from whole 400 ms blocks only.

@@ -260,6 +260,39 @@ TEST(LoudnessTest, EventsEvery100MsReportTheInputsLoudness) {
   }
 }
 
+TEST(LoudnessTest, ShortTermLoudnessIsTheLast3SecondsOfTheReferenceMeter) {
+  // A tone whose level steps every 700 ms, so each 3 s window holds a different mix; the
+  // events' short-term reading is checked against K-weighted energy over exactly that window.
+  constexpr uint32_t kToneRate = 48000;
+  std::vector<float> left = testing::Sine(1000, kToneRate, 6 * kToneRate, 1.0);
+  std::vector<float> right = testing::Sine(300, kToneRate, 6 * kToneRate, 1.0);
+  for (size_t i = 0; i < left.size(); ++i) {
+    const float level = std::pow(10.0f, (-40.0f + 5.0f * static_cast<float>(i / 33600 % 5)) / 20);
+    left[i] *= level;
+    right[i] *= level;
+  }
+  const PipelineConfig config =
+      testing::SameFormat(SampleEncoding::kF32, kToneRate, 2, {Loudness(-23)});
+  absl::StatusOr<testing::StreamResult> result = testing::RunCollectingEvents(
+      LoudnessRegistry(), config, testing::ToF32Bytes(testing::Interleave({left, right})),
+      {4000, 333});
+  ASSERT_TRUE(result.ok()) << result.status();
+  const std::vector<double> k_left = testing::KWeighted(left, kToneRate);
+  const std::vector<double> k_right = testing::KWeighted(right, kToneRate);
+  ASSERT_EQ(result->events.size(), 60u);
+  for (size_t k = 29; k < result->events.size(); ++k) {
+    const uint64_t end = result->events[k].frame;
+    double energy = 0;
+    for (uint64_t i = end - 3 * kToneRate; i < end; ++i) {
+      energy += k_left[i] * k_left[i] + k_right[i] * k_right[i];
+    }
+    const double reference = -0.691 + 10 * std::log10(energy / (3 * kToneRate));
+    EXPECT_NEAR(std::get<LoudnessEvent>(result->events[k].payload).short_term_lufs, reference,
+                0.01)
+        << "event " << k;
+  }
+}
+
 TEST(LoudnessTest, SilenceReadsTheFloorInEvents) {
   const StreamRun run = Stream(std::vector<float>(kRate, 0.0f), {Loudness(-16)});
   ASSERT_EQ(run.events.size(), 10u);
