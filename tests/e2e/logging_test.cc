@@ -50,7 +50,7 @@ std::string Field(const Struct& line, const std::string& key) {
 }
 
 TEST(LoggingTest, EveryLineIsJsonWithStreamRecordsAndNoSecretsOrAudio) {
-  const std::string dir = ::testing::TempDir() + "/audioproc-logging";
+  const std::string dir = testing::ProcessTempDir("audioproc-logging");
   absl::StatusOr<testing::Certificates> certs = testing::MakeCertificates(dir, "log");
   ASSERT_TRUE(certs.ok()) << certs.status();
   const std::string tokens = dir + "/tokens";

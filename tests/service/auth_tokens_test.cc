@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -17,7 +18,8 @@ using ::testing::HasSubstr;
 using testing::StatusIs;
 
 std::string WriteFile(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/" + name;
+  // Per process: ctest runs these tests in parallel processes.
+  const std::string path = absl::StrCat(::testing::TempDir(), "/", getpid(), "-", name);
   std::ofstream(path, std::ios::trunc) << text;
   return path;
 }

@@ -101,7 +101,7 @@ class SecurityTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     absl::StatusOr<Certificates> certs =
-        testing::MakeCertificates(::testing::TempDir() + "/audioproc-certs", "a");
+        testing::MakeCertificates(testing::ProcessTempDir("audioproc-certs"), "a");
     ASSERT_TRUE(certs.ok()) << certs.status();
     certs_ = new Certificates(*certs);
   }
@@ -138,7 +138,7 @@ TEST_F(SecurityTest, MutualTlsRequiresAClientCertificateSignedByTheClientCa) {
                   .ok());
   EXPECT_FALSE(ListProcessors(TlsChannel(server->grpc_port(), certs_->ca_cert)).ok());
   absl::StatusOr<Certificates> stranger =
-      testing::MakeCertificates(::testing::TempDir() + "/audioproc-certs", "stranger");
+      testing::MakeCertificates(testing::ProcessTempDir("audioproc-certs"), "stranger");
   ASSERT_TRUE(stranger.ok());
   EXPECT_FALSE(ListProcessors(TlsChannel(server->grpc_port(), certs_->ca_cert,
                                          stranger->client_cert, stranger->client_key))
@@ -148,7 +148,7 @@ TEST_F(SecurityTest, MutualTlsRequiresAClientCertificateSignedByTheClientCa) {
 
 TEST_F(SecurityTest, RotatedCertificateFilesAreUsedWithoutARestart) {
   // The server reads the files the flags name; rotation replaces those files.
-  const std::string dir = ::testing::TempDir() + "/audioproc-rotate";
+  const std::string dir = testing::ProcessTempDir("audioproc-rotate");
   absl::StatusOr<Certificates> first = testing::MakeCertificates(dir, "first");
   absl::StatusOr<Certificates> second = testing::MakeCertificates(dir, "second");
   ASSERT_TRUE(first.ok() && second.ok());
@@ -176,7 +176,7 @@ TEST_F(SecurityTest, RotatedCertificateFilesAreUsedWithoutARestart) {
 class TokenTest : public SecurityTest {
  protected:
   void SetUp() override {
-    tokens_file_ = ::testing::TempDir() + "/audioproc-tokens";
+    tokens_file_ = testing::ProcessTempDir("audioproc-tokens");
     std::ofstream(tokens_file_) << "# test tokens\nfirst-token\n";
     ServerOptions options = BaseOptions();
     options.auth_tokens_file = tokens_file_;

@@ -4,9 +4,16 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
 
 namespace audioproc::testing {
+
+std::string ProcessTempDir(const std::string& name) {
+  return absl::StrCat(::testing::TempDir(), "/", name, "-", getpid());
+}
 
 absl::StatusOr<Certificates> MakeCertificates(const std::string& dir, const std::string& name) {
   Certificates c;

@@ -15,6 +15,10 @@ struct Certificates {
   std::string ca_cert, server_cert, server_key, client_cert, client_key;  // paths
 };
 
+// ::testing::TempDir()/<name>-<pid>. ctest runs every test in a process of its own, in
+// parallel, so a fixed directory would have tests overwrite each other's certificates.
+std::string ProcessTempDir(const std::string& name);
+
 // Makes a fresh set in `dir` (created if missing); `name` tells sets apart (their CAs differ).
 absl::StatusOr<Certificates> MakeCertificates(const std::string& dir, const std::string& name);
 
