@@ -223,10 +223,12 @@ void DenoiseProcessor::ComputeGains(Channel& channel, double floor_gain) noexcep
   // OM-LSA (Cohen & Berdugo 2001): G = G_H1^p G_min^(1 - p), the floor being G_min, so bins
   // where speech is surely absent fall to the floor rather than to the LSA's noise gain.
   const double* presence = channel.noise.speech_presence();
-  const double log_floor = std::log(floor_gain);
+  // In float, as spectral_gain.cc's functions: gains are at most 1 and at least e^-69 here.
+  const float log_floor = std::log(static_cast<float>(floor_gain));
   for (uint32_t k = 0; k < bins_; ++k) {
-    gain_[k] = std::exp(presence[k] * std::log(std::max(gain_h1_[k], 1e-300)) +
-                        (1.0 - presence[k]) * log_floor);
+    const float log_gain = std::log(std::max(static_cast<float>(gain_h1_[k]), 1e-30f));
+    const float p = static_cast<float>(presence[k]);
+    gain_[k] = std::exp(p * log_gain + (1.0f - p) * log_floor);
   }
   SmoothGainsInNoise(gain_.data(), power_.data(), static_cast<int>(bins_), kNoiseFrameThreshold,
                      smoothing_half_width_, scratch_.data());

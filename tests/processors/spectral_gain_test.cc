@@ -48,8 +48,9 @@ TEST(SpectralGainTest, ExponentialIntegralMatchesTheStandardLibrary) {
     SCOPED_TRACE(x);
     const double expected = ReferenceE1(x);
     // Abramowitz & Stegun's bounds: absolute 2e-7 below 1, relative 5e-8 (of x e^x E1) above
-    // (with some room for the rounding of their printed coefficients).
-    const double tolerance = x < 1 ? 3e-7 : 1e-7 * expected;
+    // (with some room for the rounding of their printed coefficients), plus the float log's
+    // and exp's rounding (relative 6e-8 each) that the implementation accepts for speed.
+    const double tolerance = x < 1 ? 3e-7 + 6e-8 * std::fabs(std::log(x)) : 2e-7 * expected;
     EXPECT_NEAR(ExponentialIntegralE1(x), expected, tolerance);
   }
   // Outside the domain: large and finite, never NaN or Inf.
