@@ -38,11 +38,11 @@ import bench_markdown  # noqa: E402  (beside this file)
 # DESIGN.md section 8 capacity criteria.
 P99_LIMIT_MS = 20.0
 P999_LIMIT_MS = 100.0
-SOAK_FLAT_BOUND = 0.05
+SOAK_FLAT_BOUND = 0.05  # growth of VmRSS after warm-up, relative to the warm-up value
 # A failed capacity trial is run again (at most RETRIES times) while other processes took more
 # than this many cores during its window: the machine is shared with other builds and tests.
 OTHERS_RETRY_CORES = 0.1
-RETRIES = 2  # growth of VmRSS after warm-up, relative to the warm-up value
+RETRIES = 2
 
 
 def env_int(name, default):
