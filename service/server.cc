@@ -1,7 +1,6 @@
 #include "service/server.h"
 
 #include <grpc/impl/codegen/grpc_types.h>
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 
@@ -16,6 +15,7 @@
 #include "service/logging.h"
 #include "service/process_call.h"
 #include "service/process_file_call.h"
+#include "service/reflection_service.h"
 
 namespace audioproc {
 namespace {
@@ -24,21 +24,6 @@ constexpr char kServiceName[] = "audioproc.v1.AudioProcessor";
 // Calls waiting on each completion queue, so a burst of new streams is accepted without
 // waiting for each replacement to be posted.
 constexpr int kListenersPerQueue = 4;
-
-// Removes the server-reflection plugin from one builder. InitProtoReflectionServerBuilderPlugin
-// registers it for every builder in the process, so --reflection=false and the health-only
-// server take it out again here.
-class WithoutReflection final : public grpc::ServerBuilderOption {
- public:
-  void UpdateArguments(grpc::ChannelArguments*) override {}
-  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
-    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
-                                  [](const auto& plugin) {
-                                    return plugin->name() == "proto_server_reflection";
-                                  }),
-                   plugins->end());
-  }
-};
 
 int Milliseconds(double seconds) {
   return static_cast<int>(std::min(seconds * 1000, double{std::numeric_limits<int>::max()}));
@@ -75,7 +60,6 @@ absl::Status AudioprocServer::Start() {
   // naming it here keeps the linker from dropping it.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       MakeServerCredentials(options_.tls, options_.tls_refresh_seconds);
@@ -90,11 +74,32 @@ absl::Status AudioprocServer::Start() {
   // First, so that a port it cannot bind fails the start before anything else runs.
   if (absl::Status status = StartHealthServer(); !status.ok()) return status;
 
+  // The executors and the state come first: reflection, a synchronous service, authenticates
+  // through the state from the moment the server starts.
+  // One task per stream at most is queued, so this bound is never what refuses work.
+  executor_ = std::make_unique<Executor>(options_.workers,
+                                         static_cast<size_t>(options_.max_streams) + 64);
+  Metrics* metrics = &metrics_;
+  executor_->set_depth_observer(
+      [metrics](size_t depth) { metrics->executor_queue_depth().Set(static_cast<double>(depth)); });
+  file_executor_ = std::make_unique<Executor>(
+      options_.file_workers, static_cast<size_t>(options_.file_workers) * kFilesQueuedPerWorker);
+  state_ = std::make_unique<ServerState>(options_, registry_, *executor_, *file_executor_,
+                                         metrics_, service_);
+  state_->set_auth_tokens(auth_tokens_.get());
+
   grpc::ServerBuilder builder;
-  if (!options_.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
   builder.AddListeningPort(absl::StrCat(options_.host, ":", options_.port), *credentials,
                            &grpc_port_);
   builder.RegisterService(&service_);
+  if (options_.reflection) {
+    std::vector<std::string> services = {kServiceName, "grpc.health.v1.Health"};
+    for (std::string& name : ReflectionServiceNames()) services.push_back(std::move(name));
+    reflection_v1_ = std::make_unique<ReflectionV1Service>(state_.get(), services);
+    reflection_v1alpha_ = std::make_unique<ReflectionV1AlphaService>(state_.get(), services);
+    builder.RegisterService(reflection_v1_.get());
+    builder.RegisterService(reflection_v1alpha_.get());
+  }
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
   // A processed file may be larger than the one sent (FLAC in, WAV out): the only bound on
   // a ProcessFile answer is protobuf's 2 GiB (kMaxFileResponseBytes refuses larger first).
@@ -127,18 +132,6 @@ absl::Status AudioprocServer::Start() {
     }
     metrics_port_ = *port;
   }
-
-  // One task per stream at most is queued, so this bound is never what refuses work.
-  executor_ = std::make_unique<Executor>(options_.workers,
-                                         static_cast<size_t>(options_.max_streams) + 64);
-  Metrics* metrics = &metrics_;
-  executor_->set_depth_observer(
-      [metrics](size_t depth) { metrics->executor_queue_depth().Set(static_cast<double>(depth)); });
-  file_executor_ = std::make_unique<Executor>(
-      options_.file_workers, static_cast<size_t>(options_.file_workers) * kFilesQueuedPerWorker);
-  state_ = std::make_unique<ServerState>(options_, registry_, *executor_, *file_executor_,
-                                         metrics_, service_);
-  state_->set_auth_tokens(auth_tokens_.get());
   for (auto& cq : queues_) {
     for (int i = 0; i < kListenersPerQueue; ++i) ProcessCall::Listen(state_.get(), cq.get());
     ListProcessorsCall::Listen(state_.get(), cq.get());
@@ -175,7 +168,6 @@ void AudioprocServer::ApplyConnectionOptions(grpc::ServerBuilder& builder) const
 absl::Status AudioprocServer::StartHealthServer() {
   if (options_.health_port == 0) return absl::OkStatus();
   grpc::ServerBuilder builder;
-  builder.SetOption(std::make_unique<WithoutReflection>());
   builder.AddListeningPort(absl::StrCat(options_.host, ":", options_.health_port),
                            grpc::InsecureServerCredentials(), &health_port_);
   ApplyConnectionOptions(builder);

@@ -25,6 +25,7 @@
 #include "service/auth_tokens.h"
 #include "service/executor.h"
 #include "service/metrics.h"
+#include "service/reflection_service.h"
 #include "service/server_options.h"
 #include "service/server_state.h"
 
@@ -78,6 +79,9 @@ class AudioprocServer {
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<Executor> file_executor_;
   std::unique_ptr<ServerState> state_;
+  // Registered with server_ when --reflection; they outlive it.
+  std::unique_ptr<ReflectionV1Service> reflection_v1_;
+  std::unique_ptr<ReflectionV1AlphaService> reflection_v1alpha_;
   std::unique_ptr<grpc::Server> server_;
   // Serves only grpc.health.v1.Health, in plaintext, on --health_port: kubelet's gRPC probes
   // carry no client certificate.

@@ -1,6 +1,5 @@
 // TLS, mutual TLS, bearer tokens and the plaintext health port (DESIGN §5 "Security"),
 // against an in-process server with throwaway certificates made by openssl.
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/credentials.h>
 
@@ -10,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "service/server.h"
 #include "tests/testing/certificates.h"
@@ -64,37 +64,22 @@ grpc::health::v1::HealthCheckResponse::ServingStatus Health(
   return response.status();
 }
 
-// One reflection request (list_services) through the generic API, as a reflection client
-// would send it: its status says whether reflection is served.
-grpc::Status ReflectionListServices(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::GenericStub stub(channel);
-  grpc::CompletionQueue cq;
+// One reflection request (list_services), as grpcurl's `list` sends it: its status says
+// whether reflection is served, and to whom.
+grpc::Status ReflectionListServices(const std::shared_ptr<grpc::Channel>& channel,
+                                    const std::string& token = "") {
+  namespace reflection = grpc::reflection::v1alpha;
+  auto stub = reflection::ServerReflection::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  auto call = stub.PrepareCall(&context,
-                               "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
-  void* tag;
-  bool ok;
-  call->StartCall(reinterpret_cast<void*>(1));
-  cq.Next(&tag, &ok);
-  const char request[] = {0x3a, 0x00};  // ServerReflectionRequest{list_services: ""}
-  grpc::Slice slice(request, sizeof(request));
-  grpc::ByteBuffer buffer(&slice, 1);
-  call->Write(buffer, reinterpret_cast<void*>(2));
-  cq.Next(&tag, &ok);
-  call->WritesDone(reinterpret_cast<void*>(3));
-  cq.Next(&tag, &ok);
-  grpc::ByteBuffer reply;
-  call->Read(&reply, reinterpret_cast<void*>(4));
-  cq.Next(&tag, &ok);
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(5));
-  while (cq.Next(&tag, &ok) && tag != reinterpret_cast<void*>(5)) {
-  }
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  return status;
+  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+  auto stream = stub->ServerReflectionInfo(&context);
+  reflection::ServerReflectionRequest request;
+  request.set_list_services("");
+  reflection::ServerReflectionResponse response;
+  if (stream->Write(request)) stream->Read(&response);
+  stream->WritesDone();
+  return stream->Finish();
 }
 
 class SecurityTest : public ::testing::Test {
@@ -206,6 +191,9 @@ TEST_F(TokenTest, EveryServiceButHealthNeedsAKnownBearerToken) {
   v1::ProcessFileResponse answer;
   EXPECT_EQ(stub->ProcessFile(&file_context, file, &answer).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+
+  EXPECT_EQ(ReflectionListServices(channel_).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(ReflectionListServices(channel_, "first-token").ok());
 
   grpc::Status health_status;
   EXPECT_EQ(Health(channel_, &health_status), grpc::health::v1::HealthCheckResponse::SERVING);
