@@ -6,6 +6,8 @@
 //
 // Seeds are small valid (and a few nearly valid) examples: libFuzzer mutates from them, so
 // each one covers a processor, an encoding or a format conversion the others do not.
+#include <sndfile.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -20,6 +22,7 @@
 #include "google/protobuf/text_format.h"
 #include "processors/audio_block.h"
 #include "processors/codec.h"
+#include "processors/sndfile_memory.h"
 
 namespace audioproc::fuzz {
 namespace {
@@ -245,6 +248,61 @@ void CodecSeeds(const fs::path& dir) {
   }
 }
 
+// A short tone encoded by libsndfile as `sf_format`.
+std::string EncodedTone(int sf_format, int rate_hz, int channels) {
+  SF_INFO info{};
+  info.samplerate = rate_hz;
+  info.channels = channels;
+  info.format = sf_format;
+  SndfileMemory sink = SndfileMemory::ForWriting();
+  SNDFILE* file = sink.Open(SFM_WRITE, &info);
+  if (file == nullptr) {
+    std::fprintf(stderr, "cannot write format 0x%x: %s\n", sf_format, sf_strerror(nullptr));
+    std::exit(1);
+  }
+  const int frames = rate_hz / 20;  // 50 ms
+  std::vector<float> samples(static_cast<size_t>(frames) * channels);
+  for (int i = 0; i < frames; ++i) {
+    for (int c = 0; c < channels; ++c) {
+      samples[static_cast<size_t>(i) * channels + c] =
+          static_cast<float>(0.5 * std::sin(2 * std::numbers::pi * 440.0 * (c + 1) * i / rate_hz));
+    }
+  }
+  sf_writef_float(file, samples.data(), frames);
+  sf_close(file);
+  return sink.TakeWritten();
+}
+
+void ProcessFileSeeds(const fs::path& dir) {
+  struct Seed {
+    const char* name;
+    int sf_format;
+    int rate_hz;
+    int channels;
+    const char* request;  // text-format ProcessFileRequest, without the file
+  };
+  const std::vector<Seed> seeds = {
+      {"wav_s16_to_same", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000, 1,
+       R"(chain { gain { gain_db: -3 } })"},
+      {"flac_24_stereo_to_wav_f32_mono", SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 48000, 2,
+       R"(chain { loudness {} } output { container: WAV encoding: PCM_F32LE channels: 1 })"},
+      {"vorbis_to_opus", SF_FORMAT_OGG | SF_FORMAT_VORBIS, 44100, 1,
+       R"(chain { highpass { cutoff_hz: 80 } } output { container: OGG_OPUS })"},
+      {"opus_to_flac_16k", SF_FORMAT_OGG | SF_FORMAT_OPUS, 48000, 2,
+       R"(output { container: FLAC sample_rate_hz: 16000 })"},
+      {"aiff_to_wav_mulaw_8k", SF_FORMAT_AIFF | SF_FORMAT_PCM_16, 22050, 1,
+       R"(chain { limiter {} } output { container: WAV encoding: MULAW sample_rate_hz: 8000 }
+          dither: DITHER_TPDF)"},
+      {"wav_alaw_to_aiff_s32", SF_FORMAT_WAV | SF_FORMAT_ALAW, 8000, 1,
+       R"(chain { denoise {} } output { container: AIFF encoding: PCM_S32LE })"},
+  };
+  for (const Seed& seed : seeds) {
+    Write(dir, seed.name,
+          JoinMessage(Serialized<v1::ProcessFileRequest>(seed.request),
+                      EncodedTone(seed.sf_format, seed.rate_hz, seed.channels)));
+  }
+}
+
 }  // namespace
 }  // namespace audioproc::fuzz
 
@@ -257,5 +315,6 @@ int main(int argc, char** argv) {
   audioproc::fuzz::StreamRequestSeeds(root / "stream_request");
   audioproc::fuzz::ChainUpdateSeeds(root / "chain_update");
   audioproc::fuzz::CodecSeeds(root / "codec");
+  audioproc::fuzz::ProcessFileSeeds(root / "process_file");
   return 0;
 }

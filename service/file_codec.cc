@@ -118,6 +118,9 @@ absl::Status FileEncoder::Write(absl::string_view pcm) {
   const uint32_t frame_bytes = plan_.channels * BytesPerSample(plan_.encoding);
   const size_t frames = pcm.size() / frame_bytes;
   const size_t samples = frames * plan_.channels;
+  // Nothing to store (a block the chain answered with no frames): the buffers may still be
+  // empty, and memcpy from or to their null data is undefined even for 0 bytes.
+  if (frames == 0) return absl::OkStatus();
   sf_count_t written = 0;
   switch (plan_.encoding) {
     case SampleEncoding::kS16:
