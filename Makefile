@@ -78,8 +78,8 @@ demo: build
 # chain, then the gRPC path against fresh servers on free loopback ports (throughput of 1, 16
 # and 256 unpaced streams, capacity in paced streams, latency, memory and CPU per stream at
 # half of it) and a 10-minute soak of 200 paced voice streams, into
-# $(BUILD_DIR)/bench/report.md and report.json. About 25 minutes; BENCH_SOAK=0 skips the soak,
-# BENCH_QUICK=1 is a 2-minute smoke run (other knobs: bench/run_bench.py).
+# $(BUILD_DIR)/bench/report.md and report.json. About 20 minutes; BENCH_SOAK=0 skips the soak,
+# BENCH_QUICK=1 is a 4-minute smoke run (other knobs: bench/run_bench.py).
 bench: build
 	cmake --build $(BUILD_DIR) --target processors_bench audioproc-loadgen audioproc-server
 	bench/run_bench.py --build-dir $(BUILD_DIR)

@@ -12,7 +12,7 @@ server's VmRSS every 10 s. Every gRPC trial gets a fresh audioproc-server on fre
 ports; audioproc-loadgen runs on the same machine.
 
 Environment knobs:
-  BENCH_QUICK=1            smoke version, about 2 minutes (short trials, coarse search, no soak)
+  BENCH_QUICK=1            smoke version, about 4 minutes (short trials, coarse search, no soak)
   BENCH_SOAK=0|1           run the soak (default 1, or 0 with BENCH_QUICK=1)
   BENCH_SOAK_MINUTES=10    BENCH_SOAK_STREAMS=200
   BENCH_WORKLOADS=null,voice,music            throughput workloads
