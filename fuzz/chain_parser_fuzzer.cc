@@ -76,11 +76,6 @@ bool OneLineCanCarry(const v1::ProcessorSpec& spec) {
 }  // namespace
 }  // namespace audioproc::fuzz
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  audioproc::fuzz::SilenceProtobufLogging();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace audioproc;
   const absl::string_view text(reinterpret_cast<const char*>(data), size);

@@ -93,11 +93,6 @@ class SignalRunner {
 }  // namespace
 }  // namespace audioproc::fuzz
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  audioproc::fuzz::SilenceProtobufLogging();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace audioproc;
   const fuzz::SplitInput input = fuzz::SplitMessage(data, size);

@@ -19,7 +19,6 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "google/protobuf/stubs/logging.h"
 
 namespace audioproc::fuzz {
 
@@ -44,10 +43,6 @@ inline std::string JoinMessage(absl::string_view message, absl::string_view rest
   out.append(rest.data(), rest.size());
   return out;
 }
-
-// Protobuf logs each invalid UTF-8 string it parses to stderr, which buries libFuzzer's
-// output and slows it down: the targets call this from LLVMFuzzerInitialize.
-inline void SilenceProtobufLogging() { google::protobuf::SetLogHandler(nullptr); }
 
 [[noreturn]] inline void CheckFailed(const char* condition, const char* file, int line,
                                      absl::string_view detail) {

@@ -27,15 +27,12 @@ namespace {
 constexpr FileJobLimits kLimits = {/*max_file_seconds=*/10, /*max_chain_length=*/4,
                                    /*max_output_bytes=*/size_t{8} << 20};
 
-// Frames in `file` as the service's decoder reads them, or the reason it cannot.
-absl::StatusOr<uint64_t> DecodedFrames(absl::string_view file) {
-  absl::StatusOr<std::unique_ptr<FileDecoder>> decoder = FileDecoder::Open(file);
-  if (!decoder.ok()) return decoder.status();
-  const size_t frame_bytes =
-      (*decoder)->info().channels * BytesPerSample((*decoder)->encoding());
+// The frames `decoder` reads to the end, or the reason it cannot.
+absl::StatusOr<uint64_t> DecodedFrames(FileDecoder& decoder) {
+  const size_t frame_bytes = decoder.info().channels * BytesPerSample(decoder.encoding());
   uint64_t frames = 0;
   for (;;) {
-    absl::StatusOr<absl::string_view> pcm = (*decoder)->Read(4096);
+    absl::StatusOr<absl::string_view> pcm = decoder.Read(4096);
     if (!pcm.ok()) return pcm.status();
     if (pcm->empty()) return frames;
     frames += pcm->size() / frame_bytes;
@@ -49,11 +46,6 @@ bool Lossless(int sf_format) {
 
 }  // namespace
 }  // namespace audioproc::fuzz
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  audioproc::fuzz::SilenceProtobufLogging();
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace audioproc;
@@ -73,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   absl::StatusOr<std::unique_ptr<FileDecoder>> output = FileDecoder::Open(response.file());
   AUDIOPROC_FUZZ_CHECK(output.ok(), absl::StrCat("the answer's file: ", output.status().ToString()));
-  const absl::StatusOr<uint64_t> frames = fuzz::DecodedFrames(response.file());
+  const absl::StatusOr<uint64_t> frames = fuzz::DecodedFrames(**output);
   AUDIOPROC_FUZZ_CHECK(frames.ok(), frames.status().ToString());
   if (fuzz::Lossless((*output)->info().sf_format)) {
     AUDIOPROC_FUZZ_CHECK(*frames == response.summary().frames_out(),

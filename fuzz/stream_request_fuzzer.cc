@@ -52,11 +52,6 @@ Output Run(StreamPipeline& pipeline, absl::string_view audio, size_t chunk_bytes
 }  // namespace
 }  // namespace audioproc::fuzz
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  audioproc::fuzz::SilenceProtobufLogging();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace audioproc;
   const fuzz::SplitInput input = fuzz::SplitMessage(data, size);

@@ -110,11 +110,8 @@ void ProcessCall::OnRequest(bool ok) {
   started_ = Clock::now();
   // Admission happens outside mu_: ServerState::AbortAll locks the state, then each stream.
   std::optional<absl::Status> rejection;
-  if (absl::Status auth = state_->Authenticate(context_); !auth.ok()) {
-    rejection = auth;
-  } else if (state_->draining()) {
-    state_->metrics().Rejections("draining").Increment();
-    rejection = absl::UnavailableError("the server is draining; retry on another instance");
+  if (absl::Status accepted = state_->AcceptNewWork(context_); !accepted.ok()) {
+    rejection = accepted;
   } else if (!state_->TryAdmit(this)) {
     state_->metrics().Rejections("max_streams").Increment();
     rejection = absl::ResourceExhaustedError(

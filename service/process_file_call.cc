@@ -48,13 +48,8 @@ void ProcessFileCall::OnRequest(bool ok) {
   received_ = Clock::now();
   bytes_in_ = request_.file().size();
   const ServerOptions& options = state_->options();
-  if (absl::Status auth = state_->Authenticate(context_); !auth.ok()) {
-    Respond(auth);
-    return;
-  }
-  if (state_->draining()) {
-    state_->metrics().Rejections("draining").Increment();
-    Respond(absl::UnavailableError("the server is draining; retry on another instance"));
+  if (absl::Status accepted = state_->AcceptNewWork(context_); !accepted.ok()) {
+    Respond(accepted);
     return;
   }
   if (static_cast<int64_t>(request_.file().size()) > options.max_file_bytes) {

@@ -19,6 +19,15 @@ absl::Status ServerState::Authenticate(const grpc::ServerContext& context) {
       "a valid bearer token is required: send metadata 'authorization: Bearer <token>'");
 }
 
+absl::Status ServerState::AcceptNewWork(const grpc::ServerContext& context) {
+  if (absl::Status auth = Authenticate(context); !auth.ok()) return auth;
+  if (draining()) {
+    metrics_.Rejections("draining").Increment();
+    return absl::UnavailableError("the server is draining; retry on another instance");
+  }
+  return absl::OkStatus();
+}
+
 bool ServerState::TryAdmit(StreamHandle* stream) {
   {
     absl::MutexLock lock(&mu_);

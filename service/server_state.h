@@ -76,6 +76,9 @@ class ServerState {
   // bearer token; UNAUTHENTICATED otherwise (counted as a rejection). Call objects call this
   // before any work.
   absl::Status Authenticate(const grpc::ServerContext& context);
+  // What a new Process or ProcessFile call passes before any work: Authenticate, then a
+  // server that is not draining (UNAVAILABLE otherwise, counted as a "draining" rejection).
+  absl::Status AcceptNewWork(const grpc::ServerContext& context);
 
   bool draining() const { return draining_.load(std::memory_order_acquire); }
   void set_draining() { draining_.store(true, std::memory_order_release); }

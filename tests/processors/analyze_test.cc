@@ -28,10 +28,7 @@ using ::audioproc::testing::SameFormat;
 using ::audioproc::testing::StatusIs;
 using ::testing::HasSubstr;
 
-const ProcessorRegistry& Registry() {
-  static const ProcessorRegistry* const registry = new ProcessorRegistry({AnalyzeDefinition()});
-  return *registry;
-}
+constexpr auto Registry = testing::RegistryOf<AnalyzeDefinition>;
 
 // The analysis events of `interleaved` (f32) through analyze with `params`.
 std::vector<AnalysisEvent> Analyze(const std::vector<float>& interleaved, uint32_t rate,

@@ -33,10 +33,7 @@ using ::testing::HasSubstr;
 
 constexpr double kRate = 48000;
 
-const ProcessorRegistry& Registry() {
-  static const ProcessorRegistry* const registry = new ProcessorRegistry({CompressorDefinition()});
-  return *registry;
-}
+constexpr auto Registry = testing::RegistryOf<CompressorDefinition>;
 
 // The analytic static curve (Giannoulis, Massberg and Reiss 2012, eq. 4): output level for a
 // steady input level, all in dB.
@@ -245,30 +242,21 @@ TEST(CompressorTest, UpdatesRampWithoutAClick) {
 }
 
 TEST(CompressorTest, OutOfRangeValuesAreRefusedNamingTheParameterAndRange) {
-  struct Case {
-    const char* param;
-    double value;
-    const char* message;
-  };
-  const Case cases[] = {
-      {"threshold_db", -81, "compressor.threshold_db must be in [-80, 0] dB, got -81"},
+  testing::ExpectRefusals(Registry(), "compressor", Spec(48000, 2), {
+      {"threshold_db", -81.0, "compressor.threshold_db must be in [-80, 0] dB, got -81"},
       {"threshold_db", 0.5, "compressor.threshold_db must be in [-80, 0] dB"},
       {"ratio", 0.5, "compressor.ratio must be in [1, 100], got 0.5"},
-      {"ratio", 101, "compressor.ratio must be in [1, 100]"},
-      {"knee_db", -1, "compressor.knee_db must be in [0, 24] dB"},
-      {"knee_db", 25, "compressor.knee_db must be in [0, 24] dB"},
+      {"ratio", 101.0, "compressor.ratio must be in [1, 100]"},
+      {"knee_db", -1.0, "compressor.knee_db must be in [0, 24] dB"},
+      {"knee_db", 25.0, "compressor.knee_db must be in [0, 24] dB"},
       {"attack_ms", 0.05, "compressor.attack_ms must be in [0.1, 1000] ms"},
-      {"attack_ms", 1001, "compressor.attack_ms must be in [0.1, 1000] ms"},
+      {"attack_ms", 1001.0, "compressor.attack_ms must be in [0.1, 1000] ms"},
       {"release_ms", 0.5, "compressor.release_ms must be in [1, 5000] ms"},
-      {"release_ms", 5001, "compressor.release_ms must be in [1, 5000] ms"},
-      {"makeup_db", -25, "compressor.makeup_db must be in [-24, 48] dB"},
-      {"makeup_db", 49, "compressor.makeup_db must be in [-24, 48] dB"},
+      {"release_ms", 5001.0, "compressor.release_ms must be in [1, 5000] ms"},
+      {"makeup_db", -25.0, "compressor.makeup_db must be in [-24, 48] dB"},
+      {"makeup_db", 49.0, "compressor.makeup_db must be in [-24, 48] dB"},
       {"ratio", std::numeric_limits<double>::quiet_NaN(), "compressor.ratio must be in [1, 100]"},
-  };
-  for (const Case& c : cases) {
-    EXPECT_THAT(Registry().Resolve(Proc("compressor", {{c.param, c.value}}), Spec(48000, 2)),
-                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)));
-  }
+  });
   // Mid-stream: the same check, and the stream keeps its settings.
   ParamValues current = *Registry().Resolve(Proc("compressor"), Spec(48000, 2));
   EXPECT_THAT(

@@ -32,10 +32,7 @@ using ::audioproc::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-const ProcessorRegistry& Registry() {
-  static const ProcessorRegistry* const registry = new ProcessorRegistry({ConvolveDefinition()});
-  return *registry;
-}
+constexpr auto Registry = testing::RegistryOf<ConvolveDefinition>;
 
 std::vector<float> Gaussian(size_t n, double sigma, uint32_t seed) {
   std::mt19937 rng(seed);

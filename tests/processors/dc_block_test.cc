@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/processors/dsp_core_test_util.h"
 #include "tests/testing/chunking.h"
 #include "tests/testing/reference_filters.h"
 #include "tests/testing/signals.h"
@@ -25,10 +26,7 @@ using ::testing::HasSubstr;
 
 constexpr uint32_t kBlockFrames = 1024;
 
-const ProcessorRegistry& Registry() {
-  static const ProcessorRegistry* const registry = new ProcessorRegistry({DcBlockDefinition()});
-  return *registry;
-}
+constexpr auto Registry = testing::RegistryOf<DcBlockDefinition>;
 
 std::unique_ptr<Processor> MakeDcBlock(double cutoff_hz, double rate) {
   auto processor = testing::MakeProcessor(

@@ -31,10 +31,7 @@ using ::audioproc::testing::Spec;
 using ::audioproc::testing::StatusIs;
 using ::testing::HasSubstr;
 
-const ProcessorRegistry& DenoiseRegistry() {
-  static const ProcessorRegistry* const registry = new ProcessorRegistry({DenoiseDefinition()});
-  return *registry;
-}
+constexpr auto DenoiseRegistry = testing::RegistryOf<DenoiseDefinition>;
 
 // The demo's speech: 5.4 s of espeak-ng at 16 kHz that starts at once (no noise-only lead-in
 // to learn from) and pauses once, for 0.3 s.

@@ -1,6 +1,6 @@
-// Helpers shared by the gain, mix and limiter tests: a registry of just those processors (the
-// default one also links filters that are tested elsewhere), terse chain configs, and running
-// bytes through a StreamPipeline in one piece.
+// Helpers shared by the processors' tests: registries of just the processors under test (the
+// default one also links processors that are tested elsewhere), terse chain configs, and
+// running bytes through a StreamPipeline in one piece.
 #ifndef AUDIOPROC_TESTS_PROCESSORS_DSP_CORE_TEST_UTIL_H_
 #define AUDIOPROC_TESTS_PROCESSORS_DSP_CORE_TEST_UTIL_H_
 
@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "processors/gain.h"
 #include "processors/limiter.h"
 #include "processors/mix.h"
@@ -16,8 +18,18 @@
 #include "processors/registry.h"
 #include "processors/stream_pipeline.h"
 #include "tests/testing/chunking.h"
+#include "tests/testing/status_matchers.h"
 
 namespace audioproc::testing {
+
+// A registry of the one processor `Definition()` describes, made once per test binary: a
+// processor's tests see only it.
+//   constexpr auto Registry = RegistryOf<CompressorDefinition>;
+template <ProcessorDefinition (*Definition)()>
+const ProcessorRegistry& RegistryOf() {
+  static const ProcessorRegistry* const registry = new ProcessorRegistry({Definition()});
+  return *registry;
+}
 
 // gain, mix and limiter only.
 inline const ProcessorRegistry& DspCoreRegistry() {
@@ -44,6 +56,24 @@ inline absl::StatusOr<std::string> RunWhole(const PipelineConfig& config,
 // A ProcessSpec for validation tests.
 inline ProcessSpec Spec(double rate, uint32_t channels) {
   return ProcessSpec{rate, 1024, channels};
+}
+
+// A value processor `name` must refuse, and what the refusal must say.
+struct Refusal {
+  std::string param;
+  ParamValue value;
+  std::string message;
+};
+
+// Expects `registry` to refuse each value (alone, the rest defaults) INVALID_ARGUMENT with a
+// message that holds the row's.
+inline void ExpectRefusals(const ProcessorRegistry& registry, const std::string& name,
+                           const ProcessSpec& spec, const std::vector<Refusal>& refusals) {
+  for (const Refusal& refusal : refusals) {
+    EXPECT_THAT(registry.Resolve(Proc(name, {{refusal.param, refusal.value}}), spec),
+                StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr(refusal.message)))
+        << refusal.param;
+  }
 }
 
 }  // namespace audioproc::testing

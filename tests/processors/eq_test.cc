@@ -41,10 +41,7 @@ constexpr double kFloorDb = -40;
 constexpr uint32_t kBlockFrames = 1024;
 constexpr size_t kMaxResponseFrames = size_t{1} << 21;
 
-const ProcessorRegistry& Registry() {
-  static const ProcessorRegistry* const registry = new ProcessorRegistry({EqDefinition()});
-  return *registry;
-}
+constexpr auto Registry = testing::RegistryOf<EqDefinition>;
 
 struct Band {
   const char* type;

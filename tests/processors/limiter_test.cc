@@ -254,25 +254,16 @@ TEST(LimiterTest, HugeInputStaysFiniteAndUnderTheCeiling) {
 }
 
 TEST(LimiterTest, InvalidParametersAreRefusedWithFieldAndRange) {
-  struct Row {
-    const char* param;
-    ParamValue value;
-    const char* message;
-  };
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (const Row& row : std::vector<Row>{
-           {"ceiling_db", 0.5, "limiter.ceiling_db must be in [-60, 0] dB, got 0.5"},
-           {"ceiling_db", -61.0, "limiter.ceiling_db must be in [-60, 0] dB, got -61"},
-           {"ceiling_db", nan, "limiter.ceiling_db must be in [-60, 0] dB, got nan"},
-           {"lookahead_ms", 0.4, "limiter.lookahead_ms must be in [0.5, 50] ms"},
-           {"lookahead_ms", 51.0, "limiter.lookahead_ms must be in [0.5, 50] ms"},
-           {"release_ms", 0.0, "limiter.release_ms must be in [1, 1000] ms"},
-           {"true_peak", 1.0, "limiter.true_peak must be true or false"},
-       }) {
-    EXPECT_THAT(
-        DspCoreRegistry().Resolve(Proc("limiter", {{row.param, row.value}}), Spec(16000, 1)),
-        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(row.message)));
-  }
+  testing::ExpectRefusals(DspCoreRegistry(), "limiter", Spec(16000, 1), {
+      {"ceiling_db", 0.5, "limiter.ceiling_db must be in [-60, 0] dB, got 0.5"},
+      {"ceiling_db", -61.0, "limiter.ceiling_db must be in [-60, 0] dB, got -61"},
+      {"ceiling_db", nan, "limiter.ceiling_db must be in [-60, 0] dB, got nan"},
+      {"lookahead_ms", 0.4, "limiter.lookahead_ms must be in [0.5, 50] ms"},
+      {"lookahead_ms", 51.0, "limiter.lookahead_ms must be in [0.5, 50] ms"},
+      {"release_ms", 0.0, "limiter.release_ms must be in [1, 1000] ms"},
+      {"true_peak", 1.0, "limiter.true_peak must be true or false"},
+  });
   absl::StatusOr<ParamValues> defaults = DspCoreRegistry().Resolve(Proc("limiter"), Spec(16000, 1));
   ASSERT_TRUE(defaults.ok());
   EXPECT_EQ(defaults->Number("ceiling_db"), -1.0);

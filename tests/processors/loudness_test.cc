@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "processors/chain.h"
 #include "processors/stream_pipeline.h"
+#include "tests/processors/dsp_core_test_util.h"
 #include "tests/processors/event_test_util.h"
 #include "tests/testing/chunking.h"
 #include "tests/testing/loudness_meter.h"
@@ -31,10 +32,7 @@ using ::testing::HasSubstr;
 
 constexpr uint32_t kRate = 16000;
 
-const ProcessorRegistry& LoudnessRegistry() {
-  static const ProcessorRegistry* const registry = new ProcessorRegistry({LoudnessDefinition()});
-  return *registry;
-}
+constexpr auto LoudnessRegistry = testing::RegistryOf<LoudnessDefinition>;
 
 ProcessorConfig Loudness(double target_lufs, double max_gain_db = 20.0) {
   ProcessorConfig config{"loudness", {}};

@@ -34,10 +34,7 @@ using ::testing::HasSubstr;
 
 constexpr double kRate = 48000;
 
-const ProcessorRegistry& Registry() {
-  static const ProcessorRegistry* const registry = new ProcessorRegistry({NoiseGateDefinition()});
-  return *registry;
-}
+constexpr auto Registry = testing::RegistryOf<NoiseGateDefinition>;
 
 double RmsDb(const std::vector<float>& x, size_t begin, size_t end) {
   double sum = 0;
@@ -231,28 +228,19 @@ TEST(NoiseGateTest, HoldUpdateAppliesFromTheNextFrame) {
 }
 
 TEST(NoiseGateTest, OutOfRangeValuesAreRefusedNamingTheParameterAndRange) {
-  struct Case {
-    const char* param;
-    double value;
-    const char* message;
-  };
-  const Case cases[] = {
-      {"threshold_db", -101, "noise_gate.threshold_db must be in [-100, 0] dB, got -101"},
-      {"threshold_db", 1, "noise_gate.threshold_db must be in [-100, 0] dB"},
+  testing::ExpectRefusals(Registry(), "noise_gate", Spec(16000, 1), {
+      {"threshold_db", -101.0, "noise_gate.threshold_db must be in [-100, 0] dB, got -101"},
+      {"threshold_db", 1.0, "noise_gate.threshold_db must be in [-100, 0] dB"},
       {"range_db", -100.5, "noise_gate.range_db must be in [-100, 0] dB"},
-      {"range_db", 3, "noise_gate.range_db must be in [-100, 0] dB, got 3"},
+      {"range_db", 3.0, "noise_gate.range_db must be in [-100, 0] dB, got 3"},
       {"attack_ms", 0.01, "noise_gate.attack_ms must be in [0.1, 1000] ms"},
-      {"attack_ms", 2000, "noise_gate.attack_ms must be in [0.1, 1000] ms"},
-      {"hold_ms", -1, "noise_gate.hold_ms must be in [0, 5000] ms"},
-      {"hold_ms", 5001, "noise_gate.hold_ms must be in [0, 5000] ms"},
-      {"release_ms", 0, "noise_gate.release_ms must be in [1, 5000] ms"},
-      {"release_ms", 6000, "noise_gate.release_ms must be in [1, 5000] ms"},
+      {"attack_ms", 2000.0, "noise_gate.attack_ms must be in [0.1, 1000] ms"},
+      {"hold_ms", -1.0, "noise_gate.hold_ms must be in [0, 5000] ms"},
+      {"hold_ms", 5001.0, "noise_gate.hold_ms must be in [0, 5000] ms"},
+      {"release_ms", 0.0, "noise_gate.release_ms must be in [1, 5000] ms"},
+      {"release_ms", 6000.0, "noise_gate.release_ms must be in [1, 5000] ms"},
       {"range_db", std::numeric_limits<double>::quiet_NaN(), "noise_gate.range_db must be in"},
-  };
-  for (const Case& c : cases) {
-    EXPECT_THAT(Registry().Resolve(Proc("noise_gate", {{c.param, c.value}}), Spec(16000, 1)),
-                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)));
-  }
+  });
   ParamValues current = *Registry().Resolve(Proc("noise_gate"), Spec(16000, 1));
   EXPECT_THAT(
       Registry().ValidateUpdate(Proc("noise_gate", {{"hold_ms", 9000.0}}), current, Spec(16000, 1)),

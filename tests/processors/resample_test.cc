@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "processors/chain.h"
 #include "processors/stream_pipeline.h"
+#include "tests/processors/dsp_core_test_util.h"
 #include "tests/testing/chunking.h"
 #include "tests/testing/signals.h"
 #include "tests/testing/status_matchers.h"
@@ -22,10 +23,7 @@ namespace {
 using ::audioproc::testing::StatusIs;
 using ::testing::HasSubstr;
 
-const ProcessorRegistry& ResampleRegistry() {
-  static const ProcessorRegistry* const registry = new ProcessorRegistry({ResampleDefinition()});
-  return *registry;
-}
+constexpr auto ResampleRegistry = testing::RegistryOf<ResampleDefinition>;
 
 struct RatePair {
   uint32_t in;

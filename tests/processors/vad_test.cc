@@ -34,10 +34,7 @@ using ::testing::HasSubstr;
 constexpr uint32_t kRate = 16000;
 constexpr size_t kHop = kRate / 100;  // a scored frame: 10 ms
 
-const ProcessorRegistry& Registry() {
-  static const ProcessorRegistry* const registry = new ProcessorRegistry({VadDefinition()});
-  return *registry;
-}
+constexpr auto Registry = testing::RegistryOf<VadDefinition>;
 
 enum Label { kSilence, kSpeech, kWhite, kPink, kUnscored };
 constexpr const char* kLabelNames[] = {"silence", "speech", "white noise", "pink noise"};
