@@ -12,15 +12,48 @@
 
 namespace audioproc {
 
-// PCM views are handed to libsndfile as native samples, and the service's encodings are
-// little-endian.
-static_assert(std::endian::native == std::endian::little, "audioproc assumes a little-endian host");
-
 namespace {
+
+uint32_t BigEndian32(const std::string& bytes, size_t at) {
+  return uint32_t{static_cast<uint8_t>(bytes[at])} << 24 |
+         uint32_t{static_cast<uint8_t>(bytes[at + 1])} << 16 |
+         uint32_t{static_cast<uint8_t>(bytes[at + 2])} << 8 | static_cast<uint8_t>(bytes[at + 3]);
+}
+
+void PutBigEndian32(uint32_t value, size_t at, std::string* bytes) {
+  for (int i = 0; i < 4; ++i) (*bytes)[at + i] = static_cast<char>(value >> (24 - 8 * i));
+}
 
 int Subtype(int sf_format) { return sf_format & SF_FORMAT_SUBMASK; }
 
 }  // namespace
+
+void UncountAiffPadByte(uint64_t samples, std::string* aiff) {
+  if (samples % 2 == 0 || aiff->size() < 12) return;
+  size_t comm = 0, ssnd = 0;
+  // FORM header, then chunks: a 4-byte id, a big-endian size, the data, a pad to even.
+  for (size_t at = 12; at + 8 <= aiff->size();) {
+    const uint32_t size = BigEndian32(*aiff, at + 4);
+    if (aiff->compare(at, 4, "COMM") == 0) comm = at;
+    if (aiff->compare(at, 4, "SSND") == 0) ssnd = at;
+    at += 8 + size + (size & 1);
+  }
+  // Only libsndfile's padded form: SSND's offset and block size (8 bytes), the samples, and
+  // the pad byte counted in; COMM's frame count after its 2-byte channel count.
+  if (comm == 0 || ssnd == 0 || comm + 14 > aiff->size() ||
+      BigEndian32(*aiff, ssnd + 4) != 8 + samples + 1) {
+    return;
+  }
+  const uint32_t channels = uint32_t{static_cast<uint8_t>((*aiff)[comm + 8])} << 8 |
+                            static_cast<uint8_t>((*aiff)[comm + 9]);
+  if (channels == 0) return;
+  PutBigEndian32(static_cast<uint32_t>(samples / channels), comm + 10, aiff);
+  PutBigEndian32(static_cast<uint32_t>(8 + samples), ssnd + 4, aiff);
+}
+
+// PCM views are handed to libsndfile as native samples, and the service's encodings are
+// little-endian.
+static_assert(std::endian::native == std::endian::little, "audioproc assumes a little-endian host");
 
 FileDecoder::FileDecoder(std::unique_ptr<SndfileMemory> reader, sf_private_tag* file, const FileInfo& info)
     : reader_(std::move(reader)),
@@ -154,6 +187,7 @@ absl::Status FileEncoder::Write(absl::string_view pcm) {
       return absl::InternalError("G.711 is written from s16");  // PcmFor never plans it
   }
   if (written != static_cast<sf_count_t>(frames)) return WriteError("writing");
+  frames_written_ += frames;
   return absl::OkStatus();
 }
 
@@ -168,7 +202,11 @@ absl::StatusOr<std::string> FileEncoder::Finish() {
     }
     return WriteError("finishing");
   }
-  return writer_->TakeWritten();
+  std::string bytes = writer_->TakeWritten();
+  if ((plan_.sf_format & SF_FORMAT_TYPEMASK) == SF_FORMAT_AIFF) {
+    UncountAiffPadByte(frames_written_ * plan_.channels, &bytes);
+  }
+  return bytes;
 }
 
 }  // namespace audioproc

@@ -68,6 +68,14 @@ class FileDecoder {
   std::vector<float> floats_;
 };
 
+// libsndfile (1.2.0) ends an AIFF whose sample data is an odd number of bytes (8-bit and
+// G.711 samples, an odd frame count, odd channels) with IFF's pad byte but counts that byte
+// as one more frame, so readers find a frame that was never written, and for G.711 a loud one
+// (a 0 byte is -5504/32768 in A-law, -32124 in mu-law). Given the `samples` written, this puts
+// the true count back in COMM and SSND of `aiff`; the pad byte stays where IFF wants it. Any
+// other layout is left alone. FileEncoder::Finish calls it for every AIFF.
+void UncountAiffPadByte(uint64_t samples, std::string* aiff);
+
 class FileEncoder {
  public:
   // Starts writing a file as `plan` says, in memory. Once the file would grow past
@@ -93,6 +101,7 @@ class FileEncoder {
   std::vector<int16_t> shorts_;
   std::vector<int32_t> ints_;
   std::vector<float> floats_;
+  uint64_t frames_written_ = 0;
 };
 
 }  // namespace audioproc
