@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "processors/parameters.h"
 #include "processors/processor.h"
+#include "processors/resource_estimate.h"
 
 namespace audioproc {
 
@@ -27,6 +28,11 @@ struct ProcessorDefinition {
   absl::Status (*validate)(const ParamValues& resolved, const ProcessSpec& input) = nullptr;
   // Builds the processor from fully resolved, validated parameters. Allocates.
   std::unique_ptr<Processor> (*create)(const ParamValues& resolved) = nullptr;
+  // States, without building it, what the processor will cost for fully resolved, validated
+  // parameters on `input` (processors/resource_estimate.h). Required: the service admits
+  // streams by it.
+  absl::StatusOr<StageEstimate> (*estimate)(const ParamValues& resolved,
+                                            const ProcessSpec& input) = nullptr;
   // A typical configuration (at least every required parameter set), for benchmarks, the
   // allocation test and examples. Empty: ExampleConfig derives one from the ranges.
   ParamValues example;
