@@ -1,7 +1,7 @@
-// Fuzzes what the server does with a ProcessFile request's untrusted bytes, through RunFileJob
-// as the file workers run it: the encoded file (libsndfile's parsers behind our virtual I/O,
-// the header's length against --max_file_seconds, decoding block by block), the chain and the
-// requested output format.
+// Fuzzes what the server does with a ProcessFile request's untrusted bytes, through FileJob
+// (Plan on arrival, then Run as the file workers run it): the encoded file (libsndfile's
+// parsers behind our virtual I/O, the header's length against --max_file_seconds and the
+// output's size, decoding block by block), the chain and the requested output format.
 //
 // Input: [n: 2 bytes LE][n bytes: a serialized ProcessFileRequest, its file ignored][the file].
 // Besides "no crash, no sanitizer report", an OK answer must carry a file the service's own
@@ -57,10 +57,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   request.set_file(std::string(input.rest));
   v1::ProcessFileResponse response;
   FileJobReport report;
-  const absl::Status status =
-      RunFileJob(request, ProcessorRegistry::Default(), fuzz::kLimits,
-                 std::chrono::steady_clock::now(), [] { return absl::OkStatus(); }, &response,
-                 &report);
+  absl::StatusOr<std::unique_ptr<FileJob>> job =
+      FileJob::Plan(request, ProcessorRegistry::Default(), fuzz::kLimits, &report);
+  if (!job.ok()) return 0;
+  const absl::Status status = (*job)->Run(std::chrono::steady_clock::now(),
+                                          [] { return absl::OkStatus(); }, &response, &report);
   if (!status.ok()) return 0;
 
   absl::StatusOr<std::unique_ptr<FileDecoder>> output = FileDecoder::Open(response.file());

@@ -227,7 +227,7 @@ ProcessorDefinition PassDefinition(const char* summary, const char* cutoff_summa
                    "take no q"),
             OrderParam()}},
           &ValidatePass<kKind>,
-          &Create<kKind>, {}};
+          &Create<kKind>, nullptr, {}};
 }
 
 }  // namespace
@@ -248,7 +248,7 @@ ProcessorDefinition BandpassDefinition() {
            {FrequencyParam("center_hz", "center of the pass band"),
             QParam(kDefaultQ, true, "center over bandwidth: higher is narrower")}},
           nullptr,
-          &Create<kBandpass>, {}};
+          &Create<kBandpass>, nullptr, {}};
 }
 
 ProcessorDefinition NotchDefinition() {
@@ -257,7 +257,7 @@ ProcessorDefinition NotchDefinition() {
            {FrequencyParam("center_hz", "frequency removed"),
             QParam(kDefaultQ, true, "center over bandwidth: higher is narrower")}},
           nullptr,
-          &Create<kNotch>, {}};
+          &Create<kNotch>, nullptr, {}};
 }
 
 ProcessorDefinition PeakingDefinition() {
@@ -267,7 +267,7 @@ ProcessorDefinition PeakingDefinition() {
             QParam(1, true, "center over bandwidth: higher is narrower"),
             GainParam("gain at the center frequency")}},
           nullptr,
-          &Create<kPeaking>, {}};
+          &Create<kPeaking>, nullptr, {}};
 }
 
 ProcessorDefinition LowshelfDefinition() {
@@ -277,7 +277,7 @@ ProcessorDefinition LowshelfDefinition() {
             GainParam("gain of the shelf, reached at DC"),
             QParam(kDefaultQ, true, "steepness of the transition; above 0.7071 it overshoots")}},
           nullptr,
-          &Create<kLowshelf>, {}};
+          &Create<kLowshelf>, nullptr, {}};
 }
 
 ProcessorDefinition HighshelfDefinition() {
@@ -287,7 +287,7 @@ ProcessorDefinition HighshelfDefinition() {
             GainParam("gain of the shelf, reached at Nyquist"),
             QParam(kDefaultQ, true, "steepness of the transition; above 0.7071 it overshoots")}},
           nullptr,
-          &Create<kHighshelf>, {}};
+          &Create<kHighshelf>, nullptr, {}};
 }
 
 }  // namespace audioproc

@@ -47,7 +47,7 @@ ProcessorDefinition DcBlockDefinition() {
   cutoff.summary = "-3 dB point of the first-order highpass; lower settles more slowly";
   return {{"dc_block", "removes DC offset (first-order highpass, exact zero at DC)", {cutoff}},
           nullptr,
-          &Create, {}};
+          &Create, nullptr, {}};
 }
 
 }  // namespace audioproc

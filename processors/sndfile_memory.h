@@ -38,6 +38,11 @@ class SndfileMemory {
   // sf_open_virtual on this memory. Null on failure (sf_strerror(nullptr) says why).
   SNDFILE* Open(int mode, SF_INFO* info);
 
+  // For a writer: allocates all of max_bytes now, so the buffer never reallocates as it
+  // grows (a reallocation briefly holds the old buffer and one twice its size). Untouched
+  // pages cost no resident memory. Allocates.
+  void ReserveAll() { written_.reserve(max_bytes_); }
+
   bool overflowed() const { return overflowed_; }
   size_t max_bytes() const { return max_bytes_; }
   // The bytes written so far; the buffer is left empty.

@@ -70,8 +70,18 @@ absl::StatusOr<std::unique_ptr<StreamPipeline>> StreamPipeline::Create(
 }
 
 ChunkStats StreamPipeline::ProcessChunk(absl::string_view bytes, std::string* out) {
-  ChunkStats stats;
-  LevelMeter in_meter, out_meter;
+  BeginChunk();
+  Feed(bytes, out);
+  return EndChunk();
+}
+
+void StreamPipeline::BeginChunk() {
+  chunk_stats_ = ChunkStats();
+  in_meter_ = LevelMeter();
+  out_meter_ = LevelMeter();
+}
+
+void StreamPipeline::Feed(absl::string_view bytes, std::string* out) {
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
   size_t size = bytes.size();
   if (partial_size_ > 0) {
@@ -82,21 +92,22 @@ ChunkStats StreamPipeline::ProcessChunk(absl::string_view bytes, std::string* ou
     size -= take;
     if (partial_size_ == in_frame_bytes_) {
       partial_size_ = 0;
-      RunFrames(partial_.data(), 1, &stats, &in_meter, &out_meter, out);
+      RunFrames(partial_.data(), 1, out);
     }
   }
   const size_t frames = size / in_frame_bytes_;
-  if (frames > 0) {
-    RunFrames(data, static_cast<uint32_t>(frames), &stats, &in_meter, &out_meter, out);
-  }
+  if (frames > 0) RunFrames(data, static_cast<uint32_t>(frames), out);
   const size_t rest = size - frames * in_frame_bytes_;
   std::memcpy(partial_.data() + partial_size_, data + frames * in_frame_bytes_, rest);
   partial_size_ += static_cast<uint32_t>(rest);
+}
+
+ChunkStats StreamPipeline::EndChunk() {
   if (config_.measure_levels) {
-    in_meter.Store(&stats.in_peak_dbfs, &stats.in_rms_dbfs);
-    out_meter.Store(&stats.out_peak_dbfs, &stats.out_rms_dbfs);
+    in_meter_.Store(&chunk_stats_.in_peak_dbfs, &chunk_stats_.in_rms_dbfs);
+    out_meter_.Store(&chunk_stats_.out_peak_dbfs, &chunk_stats_.out_rms_dbfs);
   }
-  return stats;
+  return chunk_stats_;
 }
 
 ChunkStats StreamPipeline::Finish(std::string* out) {
@@ -110,8 +121,8 @@ ChunkStats StreamPipeline::Finish(std::string* out) {
   return stats;
 }
 
-void StreamPipeline::RunFrames(const uint8_t* bytes, uint32_t frames, ChunkStats* stats,
-                               LevelMeter* in_meter, LevelMeter* out_meter, std::string* out) {
+void StreamPipeline::RunFrames(const uint8_t* bytes, uint32_t frames, std::string* out) {
+  ChunkStats* stats = &chunk_stats_;
   for (uint32_t done = 0; done < frames;) {
     const uint32_t n = std::min(frames - done, decoded_.capacity_frames());
     AudioBlock block = decoded_.Block(n);
@@ -120,8 +131,8 @@ void StreamPipeline::RunFrames(const uint8_t* bytes, uint32_t frames, ChunkStats
     stats->nonfinite_samples += nonfinite;
     nonfinite_samples_ += nonfinite;
     stats->frames_in += n;
-    if (config_.measure_levels) in_meter->Add(block);
-    chain_->Process(block, [&](const AudioBlock& output) { Emit(output, stats, out_meter, out); });
+    if (config_.measure_levels) in_meter_.Add(block);
+    chain_->Process(block, [&](const AudioBlock& output) { Emit(output, stats, &out_meter_, out); });
     DrainChainEvents();
     done += n;
   }

@@ -76,6 +76,14 @@ class StreamPipeline {
   // Processes `bytes` (any length) and appends the output frames that became final to `out`.
   ChunkStats ProcessChunk(absl::string_view bytes, std::string* out);
 
+  // The same in steps, so that a long chunk can be processed a slice at a time (with other
+  // streams' work between slices): BeginChunk, then Feed with consecutive pieces of the
+  // chunk's bytes (cut anywhere: the output is the same), then EndChunk for its stats.
+  // ProcessChunk(b) is BeginChunk(); Feed(b); EndChunk().
+  void BeginChunk();
+  void Feed(absl::string_view bytes, std::string* out);
+  ChunkStats EndChunk();
+
   // After the last chunk: appends the rest of the output (exact length) to `out`. Bytes of an
   // incomplete last frame are discarded, and counted in `discarded_bytes()`.
   ChunkStats Finish(std::string* out);
@@ -101,8 +109,7 @@ class StreamPipeline {
   };
 
   explicit StreamPipeline(PipelineConfig config) : config_(std::move(config)) {}
-  void RunFrames(const uint8_t* bytes, uint32_t frames, ChunkStats* stats, LevelMeter* in_meter,
-                 LevelMeter* out_meter, std::string* out);
+  void RunFrames(const uint8_t* bytes, uint32_t frames, std::string* out);
   void Emit(const AudioBlock& block, ChunkStats* stats, LevelMeter* out_meter, std::string* out);
   void DrainChainEvents();
 
@@ -119,6 +126,10 @@ class StreamPipeline {
   uint64_t nonfinite_samples_ = 0;
   uint32_t discarded_bytes_ = 0;
   std::vector<ProcessorEvent> events_;
+  // The chunk being processed (BeginChunk to EndChunk).
+  ChunkStats chunk_stats_;
+  LevelMeter in_meter_;
+  LevelMeter out_meter_;
 };
 
 }  // namespace audioproc

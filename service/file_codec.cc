@@ -118,6 +118,7 @@ FileEncoder::~FileEncoder() {
 absl::StatusOr<std::unique_ptr<FileEncoder>> FileEncoder::Open(const OutputPlan& plan,
                                                                size_t max_bytes) {
   auto writer = std::make_unique<SndfileMemory>(SndfileMemory::ForWriting(max_bytes));
+  writer->ReserveAll();
   SF_INFO info{};
   info.format = plan.sf_format;
   info.samplerate = static_cast<int>(plan.sample_rate_hz);

@@ -78,8 +78,9 @@ void UncountAiffPadByte(uint64_t samples, std::string* aiff);
 
 class FileEncoder {
  public:
-  // Starts writing a file as `plan` says, in memory. Once the file would grow past
-  // `max_bytes`, Write and Finish are RESOURCE_EXHAUSTED.
+  // Starts writing a file as `plan` says, in memory, into a buffer of `max_bytes` allocated
+  // at once (it is charged to the budget whole). Once the file would grow past `max_bytes`,
+  // Write and Finish are RESOURCE_EXHAUSTED.
   static absl::StatusOr<std::unique_ptr<FileEncoder>> Open(const OutputPlan& plan,
                                                            size_t max_bytes);
   ~FileEncoder();

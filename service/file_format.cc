@@ -106,6 +106,24 @@ bool Fits(int sf_format, uint32_t rate, uint32_t channels) {
 
 }  // namespace
 
+uint32_t StoredBytesPerSample(int sf_format) {
+  switch (Subtype(sf_format)) {
+    case SF_FORMAT_PCM_S8:
+    case SF_FORMAT_PCM_U8:
+    case SF_FORMAT_ULAW:
+    case SF_FORMAT_ALAW:
+      return 1;
+    case SF_FORMAT_PCM_16:
+      return 2;
+    case SF_FORMAT_PCM_24:
+      return 3;
+    case SF_FORMAT_DOUBLE:
+      return 8;
+    default:
+      return 4;
+  }
+}
+
 std::string ContainerName(int sf_format) {
   if (const v1::Container container = ContainerOf(sf_format);
       container != v1::CONTAINER_UNSPECIFIED) {

@@ -52,6 +52,10 @@ struct OutputPlan {
 // pipeline (resample, mix), not here.
 absl::StatusOr<OutputPlan> PlanOutput(const v1::FileFormat& requested, const FileInfo& input);
 
+// Bytes one sample takes in a file of `sf_format` at most: its stored width for PCM, float
+// and G.711, 4 for anything else (FLAC, Vorbis and Opus store less than 32-bit PCM would).
+uint32_t StoredBytesPerSample(int sf_format);
+
 // "FLAC", "OGG_VORBIS", ..., or libsndfile's name for a container the API does not name
 // ("AU (Sun/NeXT)").
 std::string ContainerName(int sf_format);

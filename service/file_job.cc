@@ -1,6 +1,7 @@
 #include "service/file_job.h"
 
-#include <memory>
+#include <algorithm>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <utility>
@@ -9,9 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "processors/resource_estimate.h"
 #include "processors/status_macros.h"
-#include "processors/stream_pipeline.h"
-#include "service/file_codec.h"
+#include "service/resource_budget.h"
 #include "service/stream_config.h"
 
 namespace audioproc {
@@ -19,10 +20,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Frames decoded, processed and encoded at a time: large enough that per-block overhead
-// vanishes, small enough that an interruption is noticed within milliseconds and the
-// buffers stay small (8 channels of f32: 2 MiB).
+// Output frames made per block (input frames decoded at a time are this over the rate
+// change): large enough that per-block overhead vanishes, small enough that an interruption
+// is noticed within milliseconds and the buffers stay small (8 channels of f32: 2 MiB).
 constexpr uint32_t kBlockFrames = 65536;
+// Beside the samples, an output file holds its headers, and FLAC may store a frame verbatim
+// with a frame header of its own: 1/16 more and 64 KiB bound both.
+constexpr uint64_t kOutputSlackBytes = 64 << 10;
+// libsndfile's state for the decoder and the encoder (FLAC's and Vorbis's are the largest).
+constexpr int64_t kCodecStateBytes = int64_t{4} << 20;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -57,17 +63,20 @@ void KeepLoudness(StreamPipeline& pipeline, std::optional<float>* integrated_luf
 
 }  // namespace
 
-absl::Status RunFileJob(const v1::ProcessFileRequest& request, const ProcessorRegistry& registry,
-                        const FileJobLimits& limits, Clock::time_point received,
-                        absl::FunctionRef<absl::Status()> interrupted,
-                        v1::ProcessFileResponse* response, FileJobReport* report) {
-  RETURN_IF_ERROR(interrupted());
-  ASSIGN_OR_RETURN(std::unique_ptr<FileDecoder> decoder, FileDecoder::Open(request.file()));
-  const FileInfo& info = decoder->info();
-  *response->mutable_input() = info.Describe();
-  report->input = DescribeFormat(response->input());
-  // By the header first, so that a long file costs no decoding; while decoding as well, for
-  // files whose header does not say (or lies).
+FileJob::~FileJob() = default;
+
+absl::StatusOr<std::unique_ptr<FileJob>> FileJob::Plan(const v1::ProcessFileRequest& request,
+                                                       const ProcessorRegistry& registry,
+                                                       const FileJobLimits& limits,
+                                                       FileJobReport* report) {
+  std::unique_ptr<FileJob> job(new FileJob());
+  job->registry_ = &registry;
+  job->limits_ = limits;
+  ASSIGN_OR_RETURN(job->decoder_, FileDecoder::Open(request.file()));
+  const FileInfo& info = job->decoder_->info();
+  report->input = DescribeFormat(info.Describe());
+  // By the header, so that a long file costs no decoding; Run checks while decoding as well,
+  // for files whose header does not say (or lies).
   if (info.frames && info.sample_rate_hz > 0 &&
       static_cast<double>(*info.frames) / info.sample_rate_hz > limits.max_file_seconds) {
     return absl::OutOfRangeError(absl::StrCat(
@@ -76,42 +85,88 @@ absl::Status RunFileJob(const v1::ProcessFileRequest& request, const ProcessorRe
   }
   RETURN_IF_ERROR(CheckInputFormat(info));
 
-  ASSIGN_OR_RETURN(const OutputPlan plan, PlanOutput(request.output(), info));
-  const StreamFormat input{decoder->encoding(), info.sample_rate_hz, info.channels};
-  const StreamFormat output{plan.encoding, plan.sample_rate_hz, plan.channels};
-  ASSIGN_OR_RETURN(
-      const PipelineConfig config,
-      ToFilePipelineConfig(request, input, output, StreamLimits{limits.max_chain_length}));
+  ASSIGN_OR_RETURN(job->output_, PlanOutput(request.output(), info));
+  const OutputPlan& output = job->output_;
+  {
+    FileInfo written;
+    written.sf_format = output.sf_format;
+    written.sample_rate_hz = output.sample_rate_hz;
+    written.channels = output.channels;
+    report->output = DescribeFormat(written.Describe());
+  }
+  const StreamFormat input_format{job->decoder_->encoding(), info.sample_rate_hz, info.channels};
+  const StreamFormat output_format{output.encoding, output.sample_rate_hz, output.channels};
+  ASSIGN_OR_RETURN(job->pipeline_config_,
+                   ToFilePipelineConfig(request, input_format, output_format,
+                                        StreamLimits{limits.max_chain_length}));
+  ASSIGN_OR_RETURN(const PipelineEstimate estimate,
+                   EstimatePipeline(registry, job->pipeline_config_));
+  std::vector<std::string> names;
+  for (const ProcessorConfig& config : job->pipeline_config_.chain) names.push_back(config.name);
+  report->chain = absl::StrJoin(names, ",");
+
+  // The output's size from the header, before anything is decoded: the whole file's frames
+  // at the output rate, or the longest file accepted when the header does not say.
+  const double ratio = static_cast<double>(output.sample_rate_hz) / info.sample_rate_hz;
+  const double frames_in = info.frames ? static_cast<double>(*info.frames)
+                                       : limits.max_file_seconds * info.sample_rate_hz;
+  const uint64_t samples_out =
+      static_cast<uint64_t>(std::ceil(frames_in * ratio)) * output.channels;
+  const uint64_t pcm_bytes = samples_out * StoredBytesPerSample(output.sf_format);
+  const uint64_t output_bytes = pcm_bytes + pcm_bytes / 16 + kOutputSlackBytes;
+  if (info.frames && output_bytes > limits.max_output_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the output would be up to ", output_bytes, " bytes (", frames_in / info.sample_rate_hz,
+        " s as ", report->output, "), more than --max_file_output_bytes=",
+        limits.max_output_bytes, "; ask for a more compact output (output.container FLAC or "
+        "OGG_*, a lower rate, fewer channels) or send a shorter file"));
+  }
+  job->max_output_bytes_ = std::min<uint64_t>(output_bytes, limits.max_output_bytes);
+
+  // Per block: the decoded PCM (as floats at most), the processed PCM (a string that may
+  // double as it grows) and the encoder's copy of it.
+  job->block_frames_ =
+      std::max<uint32_t>(kDefaultMaxBlockFrames, kBlockFrames / std::max(1.0, std::ceil(ratio)));
+  const uint64_t block_in = uint64_t{job->block_frames_} * info.channels * sizeof(float);
+  const uint64_t block_out =
+      (static_cast<uint64_t>(std::ceil(job->block_frames_ * ratio)) +
+       estimate.chain.max_latency_frames + 2 * static_cast<uint64_t>(std::ceil(
+                                                   kDefaultMaxBlockFrames * ratio))) *
+      output.channels * sizeof(float);
+  job->memory_bytes_ = static_cast<int64_t>(estimate.memory_bytes + block_in + 3 * block_out +
+                                            2 * job->max_output_bytes_) +
+                       kCodecStateBytes;
+  return job;
+}
+
+absl::Status FileJob::Run(Clock::time_point received, absl::FunctionRef<absl::Status()> interrupted,
+                          v1::ProcessFileResponse* response, FileJobReport* report) {
+  RETURN_IF_ERROR(interrupted());
+  const FileInfo& info = decoder_->info();
+  *response->mutable_input() = info.Describe();
   ASSIGN_OR_RETURN(std::unique_ptr<StreamPipeline> pipeline,
-                   StreamPipeline::Create(registry, config));
+                   StreamPipeline::Create(*registry_, pipeline_config_));
   const Chain& chain = pipeline->chain();
   std::vector<std::string> names;
   for (const ProcessorConfig& processor : chain.resolved()) names.push_back(processor.name);
   report->chain = absl::StrJoin(names, ",");
   ASSIGN_OR_RETURN(std::unique_ptr<FileEncoder> encoder,
-                   FileEncoder::Open(plan, limits.max_output_bytes));
-  {
-    FileInfo written;
-    written.sf_format = plan.sf_format;
-    written.sample_rate_hz = plan.sample_rate_hz;
-    written.channels = plan.channels;
-    report->output = DescribeFormat(written.Describe());
-  }
+                   FileEncoder::Open(output_, max_output_bytes_));
 
-  const double max_frames = limits.max_file_seconds * info.sample_rate_hz;
-  const size_t frame_bytes = size_t{info.channels} * BytesPerSample(input.encoding);
+  const double max_frames = limits_.max_file_seconds * info.sample_rate_hz;
+  const size_t frame_bytes = size_t{info.channels} * BytesPerSample(decoder_->encoding());
   uint64_t decoded_frames = 0;
   double processing_seconds = 0;
   std::optional<float> integrated_lufs;
   std::string processed;
   for (;;) {
     RETURN_IF_ERROR(interrupted());
-    ASSIGN_OR_RETURN(const absl::string_view pcm, decoder->Read(kBlockFrames));
+    ASSIGN_OR_RETURN(const absl::string_view pcm, decoder_->Read(block_frames_));
     if (pcm.empty()) break;
     decoded_frames += pcm.size() / frame_bytes;
     if (static_cast<double>(decoded_frames) > max_frames) {
       return absl::OutOfRangeError(
-          absl::StrCat("file passed --max_file_seconds=", limits.max_file_seconds,
+          absl::StrCat("file passed --max_file_seconds=", limits_.max_file_seconds,
                        " of audio while being decoded"));
     }
     processed.clear();

@@ -50,8 +50,30 @@ ABSL_FLAG(double, max_connection_age_seconds, 0,
           "Close connections gracefully after this age so clients rebalance (0 = off).");
 ABSL_FLAG(double, max_connection_age_grace_seconds, 0,
           "Calls on an aged connection may go on this long before it is closed (0 = unbounded).");
-ABSL_FLAG(int64_t, resource_quota_bytes, 536870912,
-          "Memory gRPC's transport may use for buffers across all connections (a ResourceQuota).");
+ABSL_FLAG(int64_t, resource_quota_bytes, 0,
+          "Memory gRPC's transport may use for buffers across all connections (a ResourceQuota), "
+          "out of --memory_budget_bytes (0 = a quarter of it).");
+ABSL_FLAG(int64_t, memory_budget_bytes, 0,
+          "Memory the server may hold for clients (transport, streams, files), charged before "
+          "it is allocated; what does not fit is RESOURCE_EXHAUSTED (0 = 75% of the cgroup's "
+          "memory limit, else 1 GiB).");
+ABSL_FLAG(double, cpu_budget, 0,
+          "Cores the running streams and files may commit by the cost model; more is "
+          "RESOURCE_EXHAUSTED (0 = 85% of the cgroup's CPU quota, else of the usable CPUs).");
+ABSL_FLAG(std::string, cgroup_root, "/sys/fs/cgroup",
+          "Where the cgroup's limits are read for the budgets' defaults (v1 or v2).");
+ABSL_FLAG(double, max_stream_cost, 0.5,
+          "Cores one stream's chain may cost; a costlier chain could never run in real time "
+          "and is INVALID_ARGUMENT.");
+ABSL_FLAG(int64_t, max_response_bytes, 4194304,
+          "Bytes of one Process response; each stream's largest chunk keeps its responses "
+          "within it (StreamReady.max_chunk_bytes).");
+ABSL_FLAG(int, max_events_per_response, 1024,
+          "Events one Process response may carry; a chain that could report more even for "
+          "10 ms chunks is INVALID_ARGUMENT.");
+ABSL_FLAG(int64_t, max_file_output_bytes, 0,
+          "Bytes of ProcessFile's output file, computed from the input's header before "
+          "decoding; more is RESOURCE_EXHAUSTED (0 = --max_message_bytes).");
 ABSL_FLAG(std::string, log_format, "json", "Log line format: json or text.");
 ABSL_FLAG(std::string, log_level, "info", "Least severe level logged: debug, info, warning, error.");
 
@@ -128,6 +150,13 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.max_connection_age_grace_seconds =
       absl::GetFlag(FLAGS_max_connection_age_grace_seconds);
   options.resource_quota_bytes = absl::GetFlag(FLAGS_resource_quota_bytes);
+  options.memory_budget_bytes = absl::GetFlag(FLAGS_memory_budget_bytes);
+  options.cpu_budget = absl::GetFlag(FLAGS_cpu_budget);
+  options.cgroup_root = absl::GetFlag(FLAGS_cgroup_root);
+  options.max_stream_cost = absl::GetFlag(FLAGS_max_stream_cost);
+  options.max_response_bytes = absl::GetFlag(FLAGS_max_response_bytes);
+  options.max_events_per_response = absl::GetFlag(FLAGS_max_events_per_response);
+  options.max_file_output_bytes = absl::GetFlag(FLAGS_max_file_output_bytes);
 
   for (auto [flag, port] : {std::pair{"port", options.port},
                             std::pair{"metrics_port", options.metrics_port},
@@ -146,7 +175,10 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
                                   std::tuple{"max_file_seconds", options.max_file_seconds, 0.001},
                                   std::tuple{"file_workers", double(options.file_workers), 1.0},
                                   std::tuple{"keepalive_time_seconds", options.keepalive_time_seconds, 1.0},
-                                  std::tuple{"resource_quota_bytes", double(options.resource_quota_bytes), 16777216.0},
+                                  std::tuple{"resource_quota_bytes", double(options.resource_quota_bytes), 0.0},
+                                  std::tuple{"memory_budget_bytes", double(options.memory_budget_bytes), 0.0},
+                                  std::tuple{"cpu_budget", options.cpu_budget, 0.0},
+                                  std::tuple{"max_file_output_bytes", double(options.max_file_output_bytes), 0.0},
                                   std::tuple{"keepalive_timeout_seconds", options.keepalive_timeout_seconds, 1.0},
                                   std::tuple{"max_connection_age_seconds", options.max_connection_age_seconds, 0.0},
                                   std::tuple{"max_connection_age_grace_seconds", options.max_connection_age_grace_seconds, 0.0},
@@ -163,7 +195,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
         absl::StrCat("--max_file_bytes (", options.max_file_bytes,
                      ") must be at most --max_message_bytes (", options.max_message_bytes, ")"));
   }
-  return options;
+  return ResolveServerOptions(std::move(options));
 }
 
 absl::StatusOr<LogOptions> LogOptionsFromFlags() {

@@ -1,9 +1,36 @@
 #include "service/list_processors_call.h"
 
+#include <utility>
+
+#include "processors/chain.h"
+#include "processors/resource_estimate.h"
 #include "service/spec_translation.h"
 #include "service/status_util.h"
+#include "service/stream_grant.h"
 
 namespace audioproc {
+namespace {
+
+// Each processor's cost, with its example parameters, at the two formats DESIGN's workloads
+// use: 16 kHz mono (voice) and 48 kHz stereo (music).
+void AddCosts(const ProcessorRegistry& registry, v1::ListProcessorsResponse* response) {
+  for (v1::ProcessorInfo& info : *response->mutable_processors()) {
+    const ProcessorDefinition* definition = registry.Find(info.name());
+    for (const auto& [rate, channels] : {std::pair{16000u, 1u}, std::pair{48000u, 2u}}) {
+      const ProcessSpec spec{static_cast<double>(rate), kDefaultMaxBlockFrames, channels};
+      absl::StatusOr<ChainEstimate> estimate =
+          EstimateChain(registry, {ExampleConfig(*definition)}, spec);
+      if (!estimate.ok() || estimate->stages.empty()) continue;
+      v1::FormatCost* cost = info.add_costs();
+      cost->set_sample_rate_hz(rate);
+      cost->set_channels(channels);
+      cost->mutable_cost()->set_cpu_cores(StageCpuCores(estimate->stages.front()));
+      cost->mutable_cost()->set_memory_bytes(estimate->stages.front().memory_bytes);
+    }
+  }
+}
+
+}  // namespace
 
 void ListProcessorsCall::Listen(ServerState* state, grpc::ServerCompletionQueue* cq) {
   auto* call = new ListProcessorsCall(state, cq);
@@ -22,6 +49,7 @@ void ListProcessorsCall::OnCompletion(int op, bool ok) {
     return;
   }
   response_ = DescribeProcessors(state_->registry());
+  AddCosts(state_->registry(), &response_);
   responder_.Finish(response_, grpc::Status::OK, &finish_tag_);
 }
 

@@ -74,6 +74,28 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                .Help("Stream tasks waiting for a DSP worker.")
                                .Register(*registry_)
                                .Add({});
+  events_dropped_ = &prometheus::BuildCounter()
+                        .Name("audioproc_events_dropped_total")
+                        .Help("Events a response had no room for: a chain reported more than "
+                              "its estimate allowed (--max_events_per_response).")
+                        .Register(*registry_)
+                        .Add({});
+  auto gauge = [this](const char* name, const char* help) {
+    return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
+  };
+  memory_budget_bytes_ = gauge("audioproc_memory_budget_bytes",
+                               "Memory the server may hold for clients (--memory_budget_bytes), "
+                               "gRPC's transport quota included, in bytes.");
+  memory_committed_bytes_ =
+      gauge("audioproc_memory_committed_bytes",
+            "Memory reserved for clients now: the transport quota, every stream's and file's "
+            "share, in bytes. Saturation: committed / budget.");
+  cpu_budget_cores_ = gauge("audioproc_cpu_budget_cores",
+                            "CPU the running streams and files may commit (--cpu_budget), "
+                            "in cores.");
+  cpu_committed_cores_ = gauge("audioproc_cpu_committed_cores",
+                               "CPU committed by the cost model to running streams and files, "
+                               "in cores. Saturation: committed / budget.");
   for (int code = 0; code <= static_cast<int>(grpc::StatusCode::UNAUTHENTICATED); ++code) {
     StreamsTotal(static_cast<grpc::StatusCode>(code));
     FilesTotal(static_cast<grpc::StatusCode>(code));

@@ -26,8 +26,10 @@ namespace audioproc {
 // Every reason audioproc_rejections_total is counted under. Their series exist from startup
 // (at 0), as does every streams_total/files_total code, so that rate() sees the first one.
 inline constexpr const char* kRejectionReasons[] = {
-    "draining",        "max_streams",     "max_chunk_bytes", "idle_timeout",
-    "invalid_config",  "max_file_bytes",  "file_queue",      "unauthenticated"};
+    "draining",       "max_streams",    "max_chunk_bytes", "idle_timeout",
+    "invalid_config", "max_file_bytes", "file_queue",      "unauthenticated",
+    "memory_budget",  "cpu_budget",     "update_flood",    "max_file_output_bytes",
+    "config_queue"};
 
 class Metrics {
  public:
@@ -46,6 +48,13 @@ class Metrics {
   prometheus::Histogram& queue_wait() { return *queue_wait_; }
   prometheus::Histogram& chunk_latency() { return *chunk_latency_; }
   prometheus::Gauge& executor_queue_depth() { return *executor_queue_depth_; }
+  // Events a response had no room for (a chain that reported more than its estimate).
+  prometheus::Counter& events_dropped() { return *events_dropped_; }
+  // The budgets (service/resource_budget.h) and what running streams and files hold of them.
+  prometheus::Gauge& memory_budget_bytes() { return *memory_budget_bytes_; }
+  prometheus::Gauge& memory_committed_bytes() { return *memory_committed_bytes_; }
+  prometheus::Gauge& cpu_budget_cores() { return *cpu_budget_cores_; }
+  prometheus::Gauge& cpu_committed_cores() { return *cpu_committed_cores_; }
 
   // audioproc_streams_total{code}: streams by final gRPC status code.
   prometheus::Counter& StreamsTotal(grpc::StatusCode code);
@@ -72,6 +81,11 @@ class Metrics {
   prometheus::Histogram* queue_wait_;
   prometheus::Histogram* chunk_latency_;
   prometheus::Gauge* executor_queue_depth_;
+  prometheus::Counter* events_dropped_;
+  prometheus::Gauge* memory_budget_bytes_;
+  prometheus::Gauge* memory_committed_bytes_;
+  prometheus::Gauge* cpu_budget_cores_;
+  prometheus::Gauge* cpu_committed_cores_;
 };
 
 // "OK", "INVALID_ARGUMENT", ... as gRPC spells them.

@@ -11,6 +11,10 @@
 namespace audioproc {
 namespace {
 
+// How long a task works on one chunk before it lets the other streams' tasks queued behind
+// it run: a bystander's chunk waits at most this per heavy stream ahead of it.
+constexpr auto kSlice = std::chrono::milliseconds(2);
+
 double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
@@ -26,6 +30,14 @@ const char* RequestKind(const v1::ProcessRequest& request) {
     default:
       return "an empty request";
   }
+}
+
+// What a response holds in memory: its serialized size, and room its audio buffer was given
+// beyond what it filled.
+uint64_t HeldBytes(const v1::ProcessResponse& response) {
+  uint64_t bytes = response.ByteSizeLong();
+  if (response.has_chunk()) bytes += response.chunk().data().capacity() - response.chunk().data().size();
+  return bytes;
 }
 
 }  // namespace
@@ -59,23 +71,28 @@ void ProcessCall::OnCompletion(int op, bool ok) {
     case kIdleAlarm:
       OnIdleAlarm(ok);
       return;
+    case kDone:
+      OnDone();
+      return;
     default:
       break;
   }
   bool done;
   {
     absl::MutexLock lock(&mu_);
-    if (op == kFinish) {
-      finish_pending_ = false;
-    } else {  // kDone
-      done_ = true;
-      if (alarm_pending_) idle_alarm_.Cancel();
-      if (context_.IsCancelled()) {
-        broken_ = true;
-        inbox_.clear();
-        outbox_.clear();
-      }
-    }
+    in_flight_ &= ~kFinishPosted;
+    done = DoneLocked();
+  }
+  if (done) Destroy();
+}
+
+void ProcessCall::OnDone() {
+  bool done;
+  {
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+    if (in_flight_ & kAlarmSet) idle_alarm_.Cancel();
+    if (context_.IsCancelled()) BreakLocked();
     done = DoneLocked();
   }
   if (done) Destroy();
@@ -86,9 +103,11 @@ void ProcessCall::Destroy() {
   bool admitted;
   {
     absl::MutexLock lock(&mu_);
-    outcome = broken_ || !final_status_ ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")
-                                        : *final_status_;
+    outcome = phase_ == Phase::kBroken || !final_status_
+                  ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")
+                  : *final_status_;
     admitted = admitted_;
+    config_held_.Release();
   }
   LogEnd(outcome);
   // Release after the last use of mu_ by us, and before delete: ServerState::AbortAll may be
@@ -120,11 +139,17 @@ void ProcessCall::OnRequest(bool ok) {
   }
   absl::MutexLock lock(&mu_);
   if (rejection) {
-    final_status_ = ToGrpcStatus(*rejection);
+    EndLocked(ToGrpcStatus(*rejection));
     MaybeFinishLocked();
     return;
   }
   admitted_ = true;
+  if (phase_ != Phase::kListening) {
+    // Aborted (a drain's deadline) between admission and now: its failure is queued.
+    ScheduleLocked();
+    return;
+  }
+  phase_ = Phase::kAwaitingConfig;
   StartReadLocked();
   ArmIdleAlarmLocked(read_posted_at_ + IdleTimeout());
 }
@@ -135,7 +160,7 @@ ProcessCall::Clock::duration ProcessCall::IdleTimeout() const {
 }
 
 void ProcessCall::ArmIdleAlarmLocked(Clock::time_point deadline) {
-  alarm_pending_ = true;
+  in_flight_ |= kAlarmSet;
   idle_alarm_.Set(cq_, absl::ToChronoTime(absl::Now() + absl::FromChrono(deadline - Clock::now())),
                   &idle_tag_);
 }
@@ -144,17 +169,17 @@ void ProcessCall::OnIdleAlarm(bool ok) {
   bool done;
   {
     absl::MutexLock lock(&mu_);
-    alarm_pending_ = false;
-    const bool over = final_status_ || broken_ || done_;
-    if (ok && !over) {
-      if (read_pending_ && Clock::now() - read_posted_at_ >= IdleTimeout()) {
+    in_flight_ &= ~kAlarmSet;
+    if (ok && !Over() && !done_) {
+      const bool reading = in_flight_ & kReading;
+      if (reading && Clock::now() - read_posted_at_ >= IdleTimeout()) {
         state_->metrics().Rejections("idle_timeout").Increment();
         FailLocked(absl::DeadlineExceededError(absl::StrCat(
             "no chunk for --idle_timeout_seconds=", state_->options().idle_timeout_seconds,
             " while the server waited for one")));
         ScheduleLocked();
       } else {
-        ArmIdleAlarmLocked((read_pending_ ? read_posted_at_ : Clock::now()) + IdleTimeout());
+        ArmIdleAlarmLocked((reading ? read_posted_at_ : Clock::now()) + IdleTimeout());
       }
     }
     done = DoneLocked();
@@ -166,7 +191,9 @@ void ProcessCall::OnRead(bool ok) {
   bool done;
   {
     absl::MutexLock lock(&mu_);
-    read_pending_ = false;
+    in_flight_ &= ~kReading;
+    inbox_bytes_ -= read_reserved_;
+    read_reserved_ = 0;
     HandleReadLocked(ok);
     ScheduleLocked();
     done = DoneLocked();
@@ -175,51 +202,86 @@ void ProcessCall::OnRead(bool ok) {
 }
 
 void ProcessCall::HandleReadLocked(bool ok) {
-  if (final_status_ || broken_) {
-    // The stream is over; whatever arrived is not accepted.
-  } else if (!ok) {
-    input_closed_ = true;  // the client half-closed (or went away; kDone will say)
-    inbox_.push_back({InboxItem::Kind::kEnd, {}, {}, Clock::now()});
-  } else {
-    InboxItem item{InboxItem::Kind::kMessage, std::move(read_message_), {}, Clock::now()};
-    read_message_.Clear();
-    const v1::ProcessRequest& request = item.request;
-    const int64_t max_chunk = state_->options().max_chunk_bytes;
-    if (!config_seen_ && !request.has_config()) {
-      FailLocked(absl::InvalidArgumentError(absl::StrCat(
-          "the first message must be a config (StreamConfig), got ", RequestKind(request))));
-    } else if (config_seen_ && request.has_config()) {
-      FailLocked(absl::InvalidArgumentError(
-          "config may be sent only once, as the first message; got a second config"));
-    } else if (request.request_case() == v1::ProcessRequest::REQUEST_NOT_SET) {
-      FailLocked(absl::InvalidArgumentError("request is empty: set config, chunk or update"));
-    } else if (request.has_chunk() &&
-               static_cast<int64_t>(request.chunk().data().size()) > max_chunk) {
-      state_->metrics().Rejections("max_chunk_bytes").Increment();
-      FailLocked(absl::ResourceExhaustedError(
-          absl::StrCat("chunk.data is ", request.chunk().data().size(),
-                       " bytes, more than --max_chunk_bytes=", max_chunk)));
-    } else {
-      config_seen_ = true;
-      if (request.has_chunk())
-        state_->metrics().bytes_in().Increment(request.chunk().data().size());
-      inbox_.push_back(std::move(item));
-      StartReadLocked();
-    }
+  if (!Reading()) {
+    read_message_.Clear();  // the stream is over (or broken): what arrived is not accepted
+    return;
   }
+  if (!ok) {
+    // The client half-closed (or went away; the done notification will say).
+    phase_ = Phase::kInputClosed;
+    inbox_.push_back({InboxItem::Kind::kEnd, {}, {}, Clock::now(), 0});
+    return;
+  }
+  const uint64_t bytes = read_message_.ByteSizeLong();
+  InboxItem item{InboxItem::Kind::kMessage, std::move(read_message_), {}, Clock::now(), bytes};
+  read_message_.Clear();
+  if (absl::Status refused = CheckMessageLocked(item.request, bytes); !refused.ok()) {
+    FailLocked(refused);
+    return;
+  }
+  if (phase_ == Phase::kAwaitingConfig) {
+    // The config is held until it is built; no read until then (its grant sizes them).
+    std::string exhausted;
+    absl::StatusOr<ResourceBudget::Reservation> held = state_->budget().Reserve(
+        {.memory_bytes = static_cast<int64_t>(bytes), .cpu_cores = 0}, "the config",
+        &exhausted);
+    if (!held.ok()) {
+      state_->metrics().Rejections(exhausted).Increment();
+      FailLocked(held.status());
+      return;
+    }
+    config_held_ = *std::move(held);
+    phase_ = Phase::kConfiguring;
+  } else {
+    inbox_bytes_ += bytes;
+  }
+  if (item.request.has_chunk()) {
+    state_->metrics().bytes_in().Increment(static_cast<double>(item.request.chunk().data().size()));
+  }
+  inbox_.push_back(std::move(item));
+  StartReadLocked();
+}
+
+absl::Status ProcessCall::CheckMessageLocked(const v1::ProcessRequest& request, uint64_t bytes) {
+  if (phase_ == Phase::kAwaitingConfig) {
+    if (!request.has_config()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the first message must be a config (StreamConfig), got ", RequestKind(request)));
+    }
+    return absl::OkStatus();
+  }
+  if (request.has_config()) {
+    return absl::InvalidArgumentError(
+        "config may be sent only once, as the first message; got a second config");
+  }
+  if (request.request_case() == v1::ProcessRequest::REQUEST_NOT_SET) {
+    return absl::InvalidArgumentError("request is empty: set config, chunk or update");
+  }
+  if (request.has_chunk() && request.chunk().data().size() > capacity_.max_chunk_bytes) {
+    state_->metrics().Rejections("max_chunk_bytes").Increment();
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "chunk.data is ", request.chunk().data().size(), " bytes, more than this stream's "
+        "max_chunk_bytes=", capacity_.max_chunk_bytes, " (StreamReady.max_chunk_bytes: ",
+        "--max_chunk_bytes=", state_->options().max_chunk_bytes, ", and what keeps a response "
+        "within --max_response_bytes=", state_->options().max_response_bytes, ")"));
+  }
+  if (bytes > capacity_.max_message_bytes) {
+    state_->metrics().Rejections("max_chunk_bytes").Increment();
+    return absl::ResourceExhaustedError(absl::StrCat(
+        RequestKind(request), " is ", bytes, " bytes, more than this stream's messages may be (",
+        capacity_.max_message_bytes, ")"));
+  }
+  return absl::OkStatus();
 }
 
 void ProcessCall::OnWrite(bool ok) {
   bool done;
   {
     absl::MutexLock lock(&mu_);
-    write_pending_ = false;
-    if (!ok) {
-      // The client is gone; gRPC's done notification follows.
-      broken_ = true;
-      inbox_.clear();
-      outbox_.clear();
-    }
+    in_flight_ &= ~kWriting;
+    outbox_bytes_ -= writing_bytes_;
+    writing_bytes_ = 0;
+    if (!ok) BreakLocked();  // the client is gone; gRPC's done notification follows
     StartWriteLocked();
     ScheduleLocked();
     MaybeFinishLocked();
@@ -230,48 +292,69 @@ void ProcessCall::OnWrite(bool ok) {
 
 void ProcessCall::Abort(const absl::Status& status) {
   absl::MutexLock lock(&mu_);
-  if (final_status_ || broken_) return;
+  if (Over()) return;
+  // After what was read; an end of input or a failure already queued comes first.
   FailLocked(status);
   ScheduleLocked();
 }
 
 void ProcessCall::Run() {
-  InboxItem item;
-  bool cleared = false;
   bool done = false;
   {
     absl::MutexLock lock(&mu_);
-    if (inbox_.empty()) {
-      // The call broke (cancelled, or a write failed) after this task was queued, and that
-      // emptied the inbox: nothing is left to process, and this task may be the last thing
-      // that keeps the call object alive.
-      cleared = true;
-      task_scheduled_ = false;
+    if (phase_ == Phase::kBroken || (!resuming_ && inbox_.empty())) {
+      // The call broke after this task was queued: nothing is left to process, and this task
+      // may be the last thing that keeps the call object alive.
+      in_flight_ &= ~kTaskQueued;
+      resuming_ = false;
+      current_.reset();
       done = DoneLocked();
-    } else {
-      item = std::move(inbox_.front());
+    } else if (!resuming_) {
+      current_ = std::move(inbox_.front());
       inbox_.pop_front();
       StartReadLocked();
     }
   }
-  if (cleared) {
+  if (!current_) {
     if (done) Destroy();
     return;
   }
-  std::vector<OutboxItem> out;
+  std::vector<StreamSession::Response> out;
   std::optional<grpc::Status> final;
-  Handle(item, &out, &final);
+  const bool finished = Handle(&out, &final);
   {
     absl::MutexLock lock(&mu_);
-    task_scheduled_ = false;
-    if (!broken_) {
-      for (OutboxItem& response : out) outbox_.push_back(std::move(response));
+    if (!finished && phase_ != Phase::kBroken) {
+      // Stopped between slices of a long chunk: to the back of the queue, to go on.
+      resuming_ = true;
+      SubmitLocked(state_->executor());
+      return;
     }
-    if (final && !final_status_) {
-      final_status_ = *final;
-      inbox_.clear();
-      input_closed_ = true;
+    in_flight_ &= ~kTaskQueued;
+    resuming_ = false;
+    inbox_bytes_ -= current_->bytes;
+    const bool was_config =
+        current_->kind == InboxItem::Kind::kMessage && current_->request.has_config();
+    current_.reset();
+    if (was_config) {
+      config_held_.Release();
+      if (session_.configured()) {
+        const StreamGrant& grant = session_.grant();
+        capacity_ = {grant.max_chunk_bytes, grant.max_message_bytes, grant.inbox_bytes,
+                     grant.outbox_bytes, grant.max_response_bytes};
+        // Unless a failure was queued meanwhile (the idle clock, a drain's deadline).
+        if (phase_ == Phase::kConfiguring) phase_ = Phase::kStreaming;
+      }
     }
+    if (phase_ != Phase::kBroken) {
+      for (StreamSession::Response& response : out) {
+        const uint64_t bytes = HeldBytes(response.response);
+        outbox_bytes_ += bytes;
+        outbox_.push_back({std::move(response), bytes});
+      }
+    }
+    if (final && !Over()) EndLocked(*final);
+    StartReadLocked();
     StartWriteLocked();
     ScheduleLocked();
     MaybeFinishLocked();
@@ -282,65 +365,102 @@ void ProcessCall::Run() {
 
 void ProcessCall::StartReadLocked() {
   if (!CanReadLocked()) return;
-  read_pending_ = true;
+  in_flight_ |= kReading;
+  if (phase_ == Phase::kStreaming) {
+    // Room for the largest message the stream may send is held until it arrives.
+    read_reserved_ = capacity_.max_message_bytes;
+    inbox_bytes_ += read_reserved_;
+  }
   read_posted_at_ = Clock::now();
   stream_.Read(&read_message_, &read_tag_);
 }
 
 bool ProcessCall::CanReadLocked() const {
-  return admitted_ && !input_closed_ && !read_pending_ && !broken_ && !done_ && !final_status_ &&
-         inbox_.size() < queue_chunks_;
+  if (!Reading() || (in_flight_ & kReading) || done_ || inbox_.size() >= queue_chunks_) {
+    return false;
+  }
+  return phase_ == Phase::kAwaitingConfig ||
+         inbox_bytes_ + capacity_.max_message_bytes <= capacity_.inbox_bytes;
 }
 
 void ProcessCall::StartWriteLocked() {
-  if (write_pending_ || outbox_.empty() || broken_ || done_) return;
+  if ((in_flight_ & kWriting) || outbox_.empty() || phase_ == Phase::kBroken || done_) return;
   OutboxItem item = std::move(outbox_.front());
   outbox_.pop_front();
-  if (item.received) {
-    state_->metrics().chunk_latency().Observe(Seconds(Clock::now() - *item.received));
+  if (item.response.received) {
+    state_->metrics().chunk_latency().Observe(Seconds(Clock::now() - *item.response.received));
   }
-  write_message_ = std::move(item.response);
-  write_pending_ = true;
+  write_message_ = std::move(item.response.response);
+  writing_bytes_ = item.bytes;
+  in_flight_ |= kWriting;
   stream_.Write(write_message_, &write_tag_);
 }
 
+bool ProcessCall::OutboxHasRoomLocked() const {
+  if (outbox_.size() >= queue_chunks_) return false;
+  // Before the config is built the only response is `ready`, which is small.
+  return phase_ <= Phase::kConfiguring ||
+         outbox_bytes_ + capacity_.max_response_bytes <= capacity_.outbox_bytes;
+}
+
 void ProcessCall::ScheduleLocked() {
-  if (task_scheduled_ || inbox_.empty() || outbox_.size() >= queue_chunks_ || broken_ ||
-      final_status_) {
+  if ((in_flight_ & kTaskQueued) || inbox_.empty() || Over() || phase_ == Phase::kBroken ||
+      !OutboxHasRoomLocked()) {
     return;
   }
-  task_scheduled_ = true;
-  if (!state_->executor().Submit(this)) {
+  const InboxItem& next = inbox_.front();
+  const bool config = next.kind == InboxItem::Kind::kMessage && next.request.has_config();
+  SubmitLocked(config ? state_->config_executor() : state_->executor());
+}
+
+void ProcessCall::SubmitLocked(Executor& executor) {
+  in_flight_ |= kTaskQueued;
+  if (!executor.Submit(this)) {
     // Only when the executor is stopping: the queue holds at most one task per stream.
-    task_scheduled_ = false;
-    inbox_.clear();
-    final_status_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down");
+    in_flight_ &= ~kTaskQueued;
+    resuming_ = false;
+    EndLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
   }
 }
 
 void ProcessCall::MaybeFinishLocked() {
-  if (!final_status_ || finish_pending_ || write_pending_ || !outbox_.empty() || task_scheduled_ ||
-      broken_ || done_ || finish_started_) {
+  if (phase_ != Phase::kEnding || (in_flight_ & (kWriting | kTaskQueued)) || !outbox_.empty() ||
+      done_) {
     return;
   }
-  finish_started_ = true;
-  finish_pending_ = true;
-  if (alarm_pending_) idle_alarm_.Cancel();
+  phase_ = Phase::kFinishing;
+  in_flight_ |= kFinishPosted;
+  if (in_flight_ & kAlarmSet) idle_alarm_.Cancel();
   stream_.Finish(*final_status_, &finish_tag_);
 }
 
 void ProcessCall::FailLocked(const absl::Status& status) {
-  input_closed_ = true;
-  inbox_.push_back({InboxItem::Kind::kFail, {}, status, Clock::now()});
+  phase_ = Phase::kInputClosed;
+  inbox_.push_back({InboxItem::Kind::kFail, {}, status, Clock::now(), 0});
 }
 
-bool ProcessCall::DoneLocked() const {
-  return done_ && !read_pending_ && !write_pending_ && !finish_pending_ && !task_scheduled_ &&
-         !alarm_pending_;
+void ProcessCall::EndLocked(const grpc::Status& status) {
+  final_status_ = status;
+  phase_ = Phase::kEnding;
+  ClearInboxLocked();
 }
 
-void ProcessCall::Handle(InboxItem& item, std::vector<OutboxItem>* out,
+void ProcessCall::BreakLocked() {
+  phase_ = Phase::kBroken;
+  cancelled_.store(true, std::memory_order_relaxed);
+  ClearInboxLocked();
+  outbox_.clear();
+  outbox_bytes_ = writing_bytes_;
+}
+
+void ProcessCall::ClearInboxLocked() {
+  for (const InboxItem& item : inbox_) inbox_bytes_ -= item.bytes;
+  inbox_.clear();
+}
+
+bool ProcessCall::Handle(std::vector<StreamSession::Response>* out,
                          std::optional<grpc::Status>* final) {
+  InboxItem& item = *current_;
   absl::Status status;
   switch (item.kind) {
     case InboxItem::Kind::kFail:
@@ -353,20 +473,31 @@ void ProcessCall::Handle(InboxItem& item, std::vector<OutboxItem>* out,
       } else {
         session_.Finish(out);
         *final = grpc::Status::OK;
-        return;
+        return true;
       }
       break;
     case InboxItem::Kind::kMessage:
       switch (item.request.request_case()) {
         case v1::ProcessRequest::kConfig:
           status = session_.Configure(item.request.config(), context_.peer(), out);
-          if (!status.ok()) state_->metrics().Rejections("invalid_config").Increment();
+          if (status.code() == absl::StatusCode::kInvalidArgument) {
+            state_->metrics().Rejections("invalid_config").Increment();
+          }
           break;
-        case v1::ProcessRequest::kChunk:
-          status = session_.ProcessChunk(item.request.chunk(), item.received, out);
+        case v1::ProcessRequest::kChunk: {
+          const Clock::time_point slice_end = Clock::now() + kSlice;
+          absl::StatusOr<bool> finished = session_.ProcessChunk(
+              item.request.chunk(), item.received,
+              [&] {
+                return cancelled_.load(std::memory_order_relaxed) || Clock::now() >= slice_end;
+              },
+              out);
+          if (finished.ok() && !*finished) return false;
+          status = finished.status();
           break;
+        }
         case v1::ProcessRequest::kUpdate:
-          session_.ApplyUpdate(item.request.update());
+          status = session_.ApplyUpdate(item.request.update());
           break;
         default:
           break;
@@ -374,6 +505,7 @@ void ProcessCall::Handle(InboxItem& item, std::vector<OutboxItem>* out,
       break;
   }
   if (!status.ok()) *final = ToGrpcStatus(status);
+  return true;
 }
 
 void ProcessCall::LogEnd(const grpc::Status& status) {

@@ -1,26 +1,44 @@
 // ProcessCall: one Process bidi stream, from the request to the last completion.
 //
-// Flow: the completion-queue thread reads messages into a bounded inbox; a worker (one task
-// of this stream at a time on the Executor) turns each inbox item into responses in a bounded
-// outbox; the write side sends them one at a time. Backpressure: the next read is posted only
-// while the inbox has room and the stream is processed only while the outbox has room, so
-// HTTP/2 flow control pushes back on a client that sends faster than it is served or reads
-// slower. Nothing is dropped.
+// Flow: the completion-queue thread reads messages into a bounded inbox; a task of this
+// stream (one at a time, on the Executor) turns each inbox item into responses in a bounded
+// outbox; the write side sends them one at a time. The config is built on the server's
+// configuration pool, never on a stream worker, and the grant it yields (StreamGrant) sizes
+// everything after it: the largest chunk accepted, and the inbox and outbox in bytes, not
+// only in items. Backpressure: the next read is posted only while the inbox has room for the
+// largest message, and the stream is processed only while the outbox has room for the
+// largest response, so HTTP/2 flow control pushes back on a client that sends faster than it
+// is served or reads slower, and the stream never holds more than its share. Nothing is
+// dropped. A long chunk is processed a slice at a time: after each slice (a decode block)
+// past a couple of milliseconds the task goes to the back of the executor's queue, so one
+// heavy stream cannot stall its neighbours, and a cancelled stream stops within a block.
 //
-// Errors found when a message arrives (a chunk over --max_chunk_bytes, a second config) go
-// into the inbox as a failure, so every chunk accepted before it is still answered; then the
-// call finishes with that status. A bad config finishes the call before `ready`.
-// Thread safety: the mutable state shared by the completion-queue thread and the worker is
-// guarded by mu_; the stream's pipeline is touched only by the (single) running task.
+// Errors found when a message arrives (a chunk over the stream's max_chunk_bytes, a second
+// config) go into the inbox as a failure, so every chunk accepted before it is still
+// answered; then the call finishes with that status. A bad config finishes the call before
+// `ready`.
+//
+// Phases (phase_), in order; each moves only forward:
+//   kListening --call arrives, admitted--> kAwaitingConfig --config read--> kConfiguring
+//   --built (ready queued)--> kStreaming --half-close, or a failure queued--> kInputClosed
+//   --the final status decided--> kEnding --outbox empty--> kFinishing (Finish posted).
+// A refusal jumps from kListening to kEnding; a cancelled call or a failed write jumps to
+// kBroken from anywhere. gRPC operations and the task in flight are bits of in_flight_; the
+// object is deleted once gRPC's done notification has arrived and nothing is in flight.
+// Thread safety: the state shared by the completion-queue thread and the task is guarded by
+// mu_; the session and the item being processed are touched only by the (single) running
+// task. Lock order: ServerState's lock (AbortAll reaches every stream under it), then mu_,
+// then the budget's.
 #ifndef AUDIOPROC_SERVICE_PROCESS_CALL_H_
 #define AUDIOPROC_SERVICE_PROCESS_CALL_H_
 
 #include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <deque>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +47,7 @@
 #include "audioproc/v1/audioproc.grpc.pb.h"
 #include "service/call.h"
 #include "service/executor.h"
+#include "service/resource_budget.h"
 #include "service/server_state.h"
 #include "service/stream_session.h"
 
@@ -47,14 +66,46 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   enum Op { kRequest, kRead, kWrite, kFinish, kDone, kIdleAlarm };
   using Clock = std::chrono::steady_clock;
 
+  enum class Phase {
+    kListening,       // waiting for a call
+    kAwaitingConfig,  // admitted; the first message is being read
+    kConfiguring,     // the config was read and is being built: no read until its grant
+    kStreaming,       // reading chunks and updates, processing them, writing
+    kInputClosed,     // nothing more is read: what was is processed, up to a final status
+    kEnding,          // the final status is decided: the outbox drains, then Finish
+    kFinishing,       // Finish is posted
+    kBroken,          // cancelled, or a write failed: nothing more is sent
+  };
+
+  // What is in flight: gRPC operations (at most one of each) and the stream's task.
+  enum InFlight : uint8_t {
+    kReading = 1 << 0,
+    kWriting = 1 << 1,
+    kFinishPosted = 1 << 2,
+    kAlarmSet = 1 << 3,
+    kTaskQueued = 1 << 4,  // queued or running on an executor
+  };
+
   struct InboxItem {
     enum class Kind { kMessage, kEnd, kFail };
     Kind kind = Kind::kMessage;
     v1::ProcessRequest request;
     absl::Status status;
     Clock::time_point received;
+    uint64_t bytes = 0;  // what it holds, as the inbox counts it
   };
-  using OutboxItem = StreamSession::Response;
+  struct OutboxItem {
+    StreamSession::Response response;
+    uint64_t bytes = 0;
+  };
+  // The grant's figures the completion-queue side needs (set once the config is built).
+  struct Capacity {
+    uint32_t max_chunk_bytes = 0;
+    uint32_t max_message_bytes = 0;
+    uint64_t inbox_bytes = 0;
+    uint64_t outbox_bytes = 0;
+    uint64_t max_response_bytes = 0;
+  };
 
   ProcessCall(ServerState* state, grpc::ServerCompletionQueue* cq);
   ~ProcessCall() override;
@@ -63,7 +114,11 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   void OnRequest(bool ok);
   void OnRead(bool ok);
   void HandleReadLocked(bool ok) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Refuses a message that arrived: every item before it is still processed.
+  absl::Status CheckMessageLocked(const v1::ProcessRequest& request, uint64_t bytes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnWrite(bool ok);
+  void OnDone();
   void OnIdleAlarm(bool ok);
   // The idle clock: one alarm per stream, re-armed only when it fires, that ends the stream
   // DEADLINE_EXCEEDED when a posted read has waited --idle_timeout_seconds. It runs only
@@ -71,19 +126,34 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   void ArmIdleAlarmLocked(Clock::time_point deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Clock::duration IdleTimeout() const;
 
-  // Worker side: turns one inbox item into responses appended to `out`; sets `*final` when
-  // the item ends the stream.
-  void Handle(InboxItem& item, std::vector<OutboxItem>* out, std::optional<grpc::Status>* final);
+  // Task side: works on current_; false when it stopped between slices of a chunk and must be
+  // run again to go on. Appends responses to `out`; sets `*final` when the item ends the
+  // stream.
+  bool Handle(std::vector<StreamSession::Response>* out, std::optional<grpc::Status>* final);
 
   // The next step each side can take; all called with mu_ held.
   void StartReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SubmitLocked(Executor& executor) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues a failure after what was read, and reads no more.
   void FailLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Decides the final status: nothing more is read or processed.
+  void EndLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The client is gone: drops what was read and made.
+  void BreakLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ClearInboxLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool CanReadLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool OutboxHasRoomLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Reading() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return phase_ == Phase::kAwaitingConfig || phase_ == Phase::kStreaming;
+  }
+  bool Over() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return phase_ >= Phase::kEnding; }
   // True once nothing can reach this object any more; the caller deletes it after unlocking.
-  bool DoneLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool DoneLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return done_ && in_flight_ == 0;
+  }
 
   // Logs the end, releases the stream's admission and deletes this object.
   void Destroy();
@@ -101,29 +171,34 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   CallTag idle_tag_{this, kIdleAlarm};
   grpc::Alarm idle_alarm_;
   const size_t queue_chunks_;
+  // Set when the call breaks, read by the task between slices without the lock.
+  std::atomic<bool> cancelled_{false};
 
-  absl::Mutex mu_;
+  absl::Mutex mu_ ABSL_ACQUIRED_AFTER(state_->mu_);
+  Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kListening;
+  uint8_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;  // gRPC's done notification arrived
+  bool admitted_ ABSL_GUARDED_BY(mu_) = false;
+  // The task stopped between slices of a chunk and is queued to go on.
+  bool resuming_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> final_status_ ABSL_GUARDED_BY(mu_);
   v1::ProcessRequest read_message_ ABSL_GUARDED_BY(mu_);
   v1::ProcessResponse write_message_ ABSL_GUARDED_BY(mu_);
   std::deque<InboxItem> inbox_ ABSL_GUARDED_BY(mu_);
   std::deque<OutboxItem> outbox_ ABSL_GUARDED_BY(mu_);
-  bool admitted_ ABSL_GUARDED_BY(mu_) = false;
-  bool input_closed_ ABSL_GUARDED_BY(mu_) = false;  // half-close seen, or reading stopped
-  bool read_pending_ ABSL_GUARDED_BY(mu_) = false;
-  bool write_pending_ ABSL_GUARDED_BY(mu_) = false;
-  bool finish_pending_ ABSL_GUARDED_BY(mu_) = false;
-  bool finish_started_ ABSL_GUARDED_BY(mu_) = false;
-  bool task_scheduled_ ABSL_GUARDED_BY(mu_) = false;
-  bool alarm_pending_ ABSL_GUARDED_BY(mu_) = false;
+  Capacity capacity_ ABSL_GUARDED_BY(mu_);
+  // Bytes held by the inbox (items waiting, the one being processed, and room for the read
+  // in flight) and by the outbox (responses waiting and the one being written).
+  uint64_t inbox_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t outbox_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t read_reserved_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t writing_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // The config message, charged to the budget from its arrival until it is built.
+  ResourceBudget::Reservation config_held_ ABSL_GUARDED_BY(mu_);
   Clock::time_point read_posted_at_ ABSL_GUARDED_BY(mu_);
-  bool done_ ABSL_GUARDED_BY(mu_) = false;    // gRPC's done notification arrived
-  bool broken_ ABSL_GUARDED_BY(mu_) = false;  // cancelled, or a write failed
-  bool config_seen_ ABSL_GUARDED_BY(mu_) = false;
-  // Set once the stream's last response is queued (or it was refused); from then on nothing
-  // more is read or processed, and Finish follows the last write.
-  std::optional<grpc::Status> final_status_ ABSL_GUARDED_BY(mu_);
 
   // Touched only by the running task (one at a time; mu_ orders consecutive tasks).
+  std::optional<InboxItem> current_;
   StreamSession session_;
   Clock::time_point started_;
 };

@@ -59,8 +59,34 @@ void ProcessFileCall::OnRequest(bool ok) {
                      " bytes, more than --max_file_bytes=", options.max_file_bytes)));
     return;
   }
+  const FileJobLimits limits{options.max_file_seconds, options.max_chain_length,
+                             static_cast<size_t>(options.max_file_output_bytes)};
+  absl::StatusOr<std::unique_ptr<FileJob>> job =
+      FileJob::Plan(request_, state_->registry(), limits, &report_);
+  if (!job.ok()) {
+    if (job.status().code() == absl::StatusCode::kResourceExhausted) {
+      state_->metrics().Rejections("max_file_output_bytes").Increment();
+    }
+    Respond(job.status());
+    return;
+  }
+  job_ = *std::move(job);
+  std::string exhausted;
+  absl::StatusOr<ResourceBudget::Reservation> held = state_->budget().Reserve(
+      {.memory_bytes = static_cast<int64_t>(request_.ByteSizeLong()) + job_->memory_bytes(),
+       .cpu_cores = 0},
+      "the file", &exhausted);
+  if (!held.ok()) {
+    state_->metrics().Rejections(exhausted).Increment();
+    Respond(held.status());
+    return;
+  }
+  held_ = *std::move(held);
   // Registered before it is queued, so that a drain starting now waits for it.
-  state_->AddFile(this);
+  if (absl::Status added = state_->AddFile(this); !added.ok()) {
+    Respond(added);
+    return;
+  }
   {
     absl::MutexLock lock(&mu_);
     registered_ = true;
@@ -75,15 +101,12 @@ void ProcessFileCall::OnRequest(bool ok) {
 }
 
 void ProcessFileCall::Run() {
-  const ServerOptions& options = state_->options();
-  const FileJobLimits limits{options.max_file_seconds, options.max_chain_length,
-                             kMaxFileResponseBytes};
-  const absl::Status status = RunFileJob(
-      request_, state_->registry(), limits, received_, [this] { return Interrupted(); }, &response_,
-      &report_);
+  const absl::Status status =
+      job_->Run(received_, [this] { return Interrupted(); }, &response_, &report_);
   Metrics& metrics = state_->metrics();
   metrics.bytes_in().Increment(static_cast<double>(bytes_in_));
-  // The request's copy of the file is no longer needed while the answer is sent.
+  // The job reads the request's copy of the file until it ends; not needed to send the answer.
+  job_.reset();
   std::string().swap(*request_.mutable_file());
   if (status.ok()) {
     bytes_out_ = response_.file().size();

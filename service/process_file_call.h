@@ -1,12 +1,15 @@
 // ProcessFileCall: one unary ProcessFile call, from the request to the last completion.
 //
-// The completion-queue thread takes the request and refuses at once what needs no work (the
-// server is draining: UNAVAILABLE; a file over --max_file_bytes: RESOURCE_EXHAUSTED); the
-// rest runs as one task on the server's file pool (--file_workers threads, apart from the
-// streams' executor, so files never take a stream's worker), which decodes, processes and
-// encodes the file (RunFileJob) and sends the answer. A file accepted for processing is
-// registered with the ServerState, so a drain waits for it, and AbortAll ends it at the drain
-// deadline; a client that cancels ends the work at the next block.
+// The completion-queue thread takes the request, refuses at once what needs no work (the
+// server is draining: UNAVAILABLE; a file over --max_file_bytes: RESOURCE_EXHAUSTED), plans
+// the job from the file's header (FileJob::Plan: the output's size, the chain's cost) and
+// reserves what it will hold, the request included, from the memory budget and a file
+// worker's core from the CPU budget, refusing RESOURCE_EXHAUSTED what does not fit. The work
+// runs as one task on the server's file pool (--file_workers threads, apart from the streams'
+// executor, so files never take a stream's worker), which decodes, processes and encodes the
+// file and sends the answer. A file accepted for processing is registered with the
+// ServerState, so a drain waits for it, and AbortAll ends it at the drain deadline; a client
+// that cancels ends the work at the next block.
 // Thread safety: the state shared by the completion-queue thread, the file worker and
 // AbortAll is guarded by mu_; the request, response and report are touched by one thread at
 // a time (the CQ thread until the task is queued, then the task).
@@ -17,7 +20,7 @@
 
 #include <chrono>
 #include <cstddef>
-#include <limits>
+#include <memory>
 #include <optional>
 
 #include "absl/status/status.h"
@@ -30,9 +33,9 @@
 
 namespace audioproc {
 
-// The largest output file a response carries: a protobuf message must stay under 2 GiB, and
-// the summary needs a little room beside the file. (The server's send limit is 2 GiB too.)
-inline constexpr size_t kMaxFileResponseBytes = std::numeric_limits<int>::max() - (1 << 20);
+// Room beside the file in a ProcessFile answer (summary, input format, framing): the server's
+// send limit is --max_file_output_bytes plus this.
+inline constexpr int64_t kFileResponseRoomBytes = 1 << 20;
 
 // Files that may wait for each file worker; more are RESOURCE_EXHAUSTED. Each waiting file
 // holds its request (up to --max_file_bytes) in memory.
@@ -76,6 +79,9 @@ class ProcessFileCall final : public Call, public Runnable, public StreamHandle 
   CallTag finish_tag_{this, kFinish};
   CallTag done_tag_{this, kDone};
   Clock::time_point received_;
+  std::unique_ptr<FileJob> job_;
+  // What the file holds of the memory budget, from its arrival to its end.
+  ResourceBudget::Reservation held_;
   FileJobReport report_;
   size_t bytes_in_ = 0;
   size_t bytes_out_ = 0;

@@ -56,6 +56,9 @@ void AudioprocServer::StopHealthServer() {
 }
 
 absl::Status AudioprocServer::Start() {
+  absl::StatusOr<ServerOptions> resolved = ResolveServerOptions(options_);
+  if (!resolved.ok()) return resolved.status();
+  options_ = *std::move(resolved);
   // Reflection describes health only if health.proto's descriptor is in the generated pool;
   // naming it here keeps the linker from dropping it.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
@@ -76,16 +79,30 @@ absl::Status AudioprocServer::Start() {
 
   // The executors and the state come first: reflection, a synchronous service, authenticates
   // through the state from the moment the server starts.
+  Metrics* metrics = &metrics_;
+  metrics_.memory_budget_bytes().Set(static_cast<double>(options_.memory_budget_bytes));
+  metrics_.cpu_budget_cores().Set(options_.cpu_budget);
+  budget_ = std::make_unique<ResourceBudget>(
+      ResourceAmount{options_.memory_budget_bytes, options_.cpu_budget},
+      [metrics](const ResourceAmount& committed) {
+        metrics->memory_committed_bytes().Set(static_cast<double>(committed.memory_bytes));
+        metrics->cpu_committed_cores().Set(committed.cpu_cores);
+      });
+  transport_share_ = budget_->ReserveUnchecked({options_.resource_quota_bytes, 0});
   // One task per stream at most is queued, so this bound is never what refuses work.
   executor_ = std::make_unique<Executor>(options_.workers,
                                          static_cast<size_t>(options_.max_streams) + 64);
-  Metrics* metrics = &metrics_;
   executor_->set_depth_observer(
       [metrics](size_t depth) { metrics->executor_queue_depth().Set(static_cast<double>(depth)); });
+  // Configurations wait here rather than on a stream worker; one per stream at most.
+  config_executor_ = std::make_unique<Executor>(options_.workers,
+                                                static_cast<size_t>(options_.max_streams) + 64);
   file_executor_ = std::make_unique<Executor>(
       options_.file_workers, static_cast<size_t>(options_.file_workers) * kFilesQueuedPerWorker);
-  state_ = std::make_unique<ServerState>(options_, registry_, *executor_, *file_executor_,
-                                         metrics_, service_);
+  state_ = std::make_unique<ServerState>(
+      options_, registry_,
+      ServerState::Pools{*executor_, *config_executor_, *file_executor_}, *budget_, metrics_,
+      service_);
   state_->set_auth_tokens(auth_tokens_.get());
 
   grpc::ServerBuilder builder;
@@ -101,9 +118,11 @@ absl::Status AudioprocServer::Start() {
     builder.RegisterService(reflection_v1alpha_.get());
   }
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
-  // A processed file may be larger than the one sent (FLAC in, WAV out): the only bound on
-  // a ProcessFile answer is protobuf's 2 GiB (kMaxFileResponseBytes refuses larger first).
-  builder.SetMaxSendMessageSize(std::numeric_limits<int>::max());
+  // Every answer is bounded before it is made (a stream's responses by its grant, a file's
+  // by --max_file_output_bytes with room for the summary); past that is a bug, and gRPC then
+  // fails the write rather than send it.
+  builder.SetMaxSendMessageSize(static_cast<int>(std::max(
+      options_.max_response_bytes, options_.max_file_output_bytes + kFileResponseRoomBytes)));
   // Reflection is a synchronous service; its threads poll with this timeout, and Shutdown
   // waits for them to notice (the default, 1 s, would be added to every shutdown).
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 50);
@@ -258,6 +277,7 @@ void AudioprocServer::Shutdown() {
   // Every file call has ended (or been cancelled by Shutdown, so a task still queued only
   // deletes its call object): the pool stops last, with the streams'.
   file_executor_.reset();
+  config_executor_.reset();
   executor_.reset();
   // Health answers NOT_SERVING until the very end, then goes too.
   StopHealthServer();

@@ -48,6 +48,8 @@ class AudioprocServer {
   // The plaintext health-only port (0 when off).
   int health_port() const { return health_port_; }
   ServerState& state() { return *state_; }
+  // The options in force (after Start: resolved).
+  const ServerOptions& options() const { return options_; }
   Metrics& metrics() { return metrics_; }
   // The streams' DSP pool and ProcessFile's own (--file_workers). Valid while running.
   Executor& executor() { return *executor_; }
@@ -72,11 +74,16 @@ class AudioprocServer {
   void SetServing(bool serving);
   absl::Status WritePortFile() const;
 
-  const ServerOptions options_;
+  // As given, then resolved by Start (budgets from the cgroup and the like).
+  ServerOptions options_;
   const ProcessorRegistry& registry_;
   Metrics metrics_;
   v1::AudioProcessor::AsyncService service_;
+  std::unique_ptr<ResourceBudget> budget_;
+  // Holds gRPC's transport quota (--resource_quota_bytes) out of the memory budget.
+  ResourceBudget::Reservation transport_share_;
   std::unique_ptr<Executor> executor_;
+  std::unique_ptr<Executor> config_executor_;
   std::unique_ptr<Executor> file_executor_;
   std::unique_ptr<ServerState> state_;
   // Registered with server_ when --reflection; they outlive it.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "service/tls_credentials.h"
 
 namespace audioproc {
@@ -44,9 +45,36 @@ struct ServerOptions {
   double max_connection_age_seconds = 0;
   double max_connection_age_grace_seconds = 0;
   // gRPC's ResourceQuota for the transport's buffers, across all connections: slow or
-  // stalled peers cannot grow the server's memory past it (grpc/grpc#37715).
-  int64_t resource_quota_bytes = 536870912;
+  // stalled peers cannot grow the server's memory past it (grpc/grpc#37715). It comes out
+  // of the memory budget; 0 = a quarter of it.
+  int64_t resource_quota_bytes = 0;
+
+  // Budgets (service/resource_budget.h): everything the server holds for clients is charged
+  // against memory_budget_bytes, and every stream's and file's CPU against cpu_budget (in
+  // cores), before it is spent. 0 = from the cgroup (cgroup_root): 75% of its memory limit
+  // (else 1 GiB), and 85% of its CPU quota (else of the CPUs this process may use).
+  int64_t memory_budget_bytes = 0;
+  double cpu_budget = 0;
+  std::string cgroup_root = "/sys/fs/cgroup";
+  // A chain costlier than this (cores, by the cost model) could never run in real time and
+  // is refused at config.
+  double max_stream_cost = 0.5;
+  // No Process response is larger (4 MiB: what gRPC clients accept by default); each
+  // stream's largest chunk is set so that its responses fit.
+  int64_t max_response_bytes = 4194304;
+  // Events one response may carry; a chain that could report more even for 10 ms chunks is
+  // refused at config.
+  int max_events_per_response = 1024;
+  // ProcessFile: the largest output file, computed from the input's header before decoding;
+  // 0 = max_message_bytes.
+  int64_t max_file_output_bytes = 0;
 };
+
+// Fills what ServerOptions leave to be derived (the budgets from the cgroup, the transport
+// quota, the file output limit) and checks the options against each other: a budget too
+// small for the transport's quota, or any response that could reach 2 GiB (which protobuf
+// cannot serialize, so gRPC would abort the process), is INVALID_ARGUMENT naming the flags.
+absl::StatusOr<ServerOptions> ResolveServerOptions(ServerOptions options);
 
 }  // namespace audioproc
 

@@ -51,14 +51,28 @@ int ServerState::active_streams() const {
   return static_cast<int>(streams_.size());
 }
 
-void ServerState::AddFile(StreamHandle* file) {
+absl::Status ServerState::AddFile(StreamHandle* file) {
   absl::MutexLock lock(&mu_);
+  if (file_cores_.size() < static_cast<size_t>(options_.file_workers) &&
+      files_.size() >= file_cores_.size()) {
+    std::string exhausted;
+    absl::StatusOr<ResourceBudget::Reservation> core =
+        budget_.Reserve({.memory_bytes = 0, .cpu_cores = 1.0},
+                        "the file (it keeps a file worker busy)", &exhausted);
+    if (!core.ok()) {
+      metrics_.Rejections(exhausted).Increment();
+      return core.status();
+    }
+    file_cores_.push_back(*std::move(core));
+  }
   files_.insert(file);
+  return absl::OkStatus();
 }
 
 void ServerState::RemoveFile(StreamHandle* file) {
   absl::MutexLock lock(&mu_);
   files_.erase(file);
+  while (file_cores_.size() > files_.size()) file_cores_.pop_back();
 }
 
 int ServerState::active_files() const {

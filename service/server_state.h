@@ -1,13 +1,16 @@
 // ServerState: what every call object of one server shares: options, the processor registry,
-// the executors (streams' and files'), metrics, admission (the max_streams budget), the
-// ProcessFile calls in flight, and the drain switch.
-// Thread safety: thread-safe; counters are guarded by mu_ or atomic.
+// the executors (streams', configurations' and files'), metrics, the resource budget,
+// admission (--max_streams), the ProcessFile calls in flight, and the drain switch.
+// Thread safety: thread-safe; counters are guarded by mu_ or atomic. Lock order: mu_ before
+// any call object's own lock (AbortAll holds it while it reaches each call), and before the
+// budget's.
 #ifndef AUDIOPROC_SERVICE_SERVER_STATE_H_
 #define AUDIOPROC_SERVICE_SERVER_STATE_H_
 
 #include <atomic>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -18,6 +21,7 @@
 #include "service/auth_tokens.h"
 #include "service/executor.h"
 #include "service/metrics.h"
+#include "service/resource_budget.h"
 #include "service/server_options.h"
 
 namespace audioproc {
@@ -33,21 +37,33 @@ class StreamHandle {
 
 class ServerState {
  public:
-  ServerState(const ServerOptions& options, const ProcessorRegistry& registry,
-              Executor& executor, Executor& file_executor, Metrics& metrics,
-              v1::AudioProcessor::AsyncService& service)
+  // The executors and the budget must outlive the state.
+  struct Pools {
+    Executor& streams;
+    Executor& configs;
+    Executor& files;
+  };
+  ServerState(const ServerOptions& options, const ProcessorRegistry& registry, Pools pools,
+              ResourceBudget& budget, Metrics& metrics, v1::AudioProcessor::AsyncService& service)
       : options_(options),
         registry_(registry),
-        executor_(executor),
-        file_executor_(file_executor),
+        executor_(pools.streams),
+        config_executor_(pools.configs),
+        file_executor_(pools.files),
+        budget_(budget),
         metrics_(metrics),
         service_(service) {}
 
   const ServerOptions& options() const { return options_; }
   const ProcessorRegistry& registry() const { return registry_; }
   Executor& executor() { return executor_; }
+  // Where streams' configurations are built (impulse decoding, FFT planning, soxr set-up),
+  // so that a heavy config never holds a worker that running streams need.
+  Executor& config_executor() { return config_executor_; }
   // ProcessFile's pool (--file_workers), so that long files never take a stream's worker.
   Executor& file_executor() { return file_executor_; }
+  // Memory and CPU for clients (--memory_budget_bytes, --cpu_budget).
+  ResourceBudget& budget() { return budget_; }
   Metrics& metrics() { return metrics_; }
   v1::AudioProcessor::AsyncService& service() { return service_; }
 
@@ -59,8 +75,10 @@ class ServerState {
   int active_streams() const;
 
   // A ProcessFile call accepted for processing (queued or running) and its end. Not limited
-  // by --max_streams; registered so that a drain waits for it and AbortAll reaches it.
-  void AddFile(StreamHandle* file);
+  // by --max_streams; registered so that a drain waits for it and AbortAll reaches it. The
+  // file pool commits a core of the CPU budget for each worker that files keep busy; a file
+  // that would need one more than the budget has is RESOURCE_EXHAUSTED (and not added).
+  absl::Status AddFile(StreamHandle* file);
   void RemoveFile(StreamHandle* file);
   int active_files() const;
 
@@ -99,7 +117,9 @@ class ServerState {
   const ServerOptions& options_;
   const ProcessorRegistry& registry_;
   Executor& executor_;
+  Executor& config_executor_;
   Executor& file_executor_;
+  ResourceBudget& budget_;
   Metrics& metrics_;
   v1::AudioProcessor::AsyncService& service_;
   const AuthTokens* auth_tokens_ = nullptr;
@@ -107,9 +127,13 @@ class ServerState {
   std::atomic<uint64_t> next_stream_{1};
   const uint64_t id_prefix_ = absl::ToUnixMicros(absl::Now());
 
+  // Call objects name it in their lock-order annotations.
+  friend class ProcessCall;
   mutable absl::Mutex mu_;
   absl::flat_hash_set<StreamHandle*> streams_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<StreamHandle*> files_ ABSL_GUARDED_BY(mu_);
+  // One core per file worker in use: min(files in flight, --file_workers).
+  std::vector<ResourceBudget::Reservation> file_cores_ ABSL_GUARDED_BY(mu_);
   int live_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

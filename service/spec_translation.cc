@@ -175,6 +175,21 @@ v1::ProcessorSpec SpecFromConfig(const ProcessorConfig& config) {
   return spec;
 }
 
+v1::ProcessorSpec EchoSpec(const ProcessorConfig& config) {
+  ProcessorConfig echoed{config.name, {}};
+  for (const auto& [name, value] : config.params) {
+    // Enum names are strings too, but short.
+    const auto* text = std::get_if<std::string>(&value);
+    const auto* list = std::get_if<std::vector<float>>(&value);
+    if ((text != nullptr && text->size() > kMaxEchoedListValues) ||
+        (list != nullptr && list->size() > kMaxEchoedListValues)) {
+      continue;
+    }
+    echoed.params.Set(name, value);
+  }
+  return SpecFromConfig(echoed);
+}
+
 v1::ListProcessorsResponse DescribeProcessors(const ProcessorRegistry& registry) {
   v1::ListProcessorsResponse response;
   for (const ProcessorDefinition& definition : registry.definitions()) {

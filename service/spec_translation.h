@@ -20,6 +20,15 @@ absl::StatusOr<ProcessorConfig> ConfigFromSpec(const v1::ProcessorSpec& spec);
 // `config` as a ProcessorSpec, every parameter in it set (used to echo resolved chains).
 v1::ProcessorSpec SpecFromConfig(const ProcessorConfig& config);
 
+// Lists longer than this, and bytes values larger, are left out of echoed specs.
+inline constexpr size_t kMaxEchoedListValues = 64;
+
+// `config` as StreamReady echoes it: as SpecFromConfig, but without the values that are
+// blobs rather than settings (a convolve impulse of up to 262144 taps, an impulse_file of up
+// to 4 MiB; a mix matrix of at most 64 values stays), so that `ready` stays small whatever
+// the chain. The client sent them; the server does not send them back.
+v1::ProcessorSpec EchoSpec(const ProcessorConfig& config);
+
 // ListProcessors' answer: every processor of `registry` with every parameter's metadata.
 v1::ListProcessorsResponse DescribeProcessors(const ProcessorRegistry& registry);
 

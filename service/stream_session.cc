@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "processors/resource_estimate.h"
 #include "service/logging.h"
 #include "service/spec_translation.h"
 #include "service/stream_config.h"
@@ -50,23 +51,56 @@ v1::Event ToProto(const ProcessorEvent& event) {
 void StreamSession::AttachEvents(v1::ProcessedChunk* chunk) {
   for (v1::Event& event : pending_events_) *chunk->add_events() = std::move(event);
   pending_events_.clear();
+  uint64_t dropped = 0;
   for (const ProcessorEvent& event : pipeline_->TakeEvents()) {
     if (const auto* loudness = std::get_if<LoudnessEvent>(&event.payload)) {
       last_integrated_lufs_ = loudness->integrated_lufs;
     }
+    // The grant bounds what a response can carry, and the bound is what the response is
+    // sized (and the client's limits set) by: past it an event is dropped and counted. Only
+    // a chain that reports more than its estimate says can get here.
+    if (static_cast<uint32_t>(chunk->events_size()) >= grant_.max_events_per_response) {
+      ++dropped;
+      continue;
+    }
     *chunk->add_events() = ToProto(event);
   }
+  if (dropped > 0) state_->metrics().events_dropped().Increment(static_cast<double>(dropped));
 }
 
 absl::Status StreamSession::Configure(const v1::StreamConfig& config, absl::string_view peer,
                                       std::vector<Response>* out) {
-  const StreamLimits limits{state_->options().max_chain_length};
+  const ServerOptions& options = state_->options();
+  const StreamLimits limits{options.max_chain_length};
   absl::StatusOr<PipelineConfig> pipeline_config =
       ToPipelineConfig(config, limits, state_->NewStreamId());
   if (!pipeline_config.ok()) return pipeline_config.status();
+  // Everything the stream will cost is known before anything is built.
+  absl::StatusOr<PipelineEstimate> estimate =
+      EstimatePipeline(state_->registry(), *pipeline_config);
+  if (!estimate.ok()) return Prefixed("config.", estimate.status());
+  const StreamGrantLimits grant_limits{
+      .max_chunk_bytes = options.max_chunk_bytes,
+      .max_response_bytes = options.max_response_bytes,
+      .max_events_per_response = static_cast<uint32_t>(options.max_events_per_response),
+      .max_stream_cost = options.max_stream_cost,
+      .memory_budget_bytes = options.memory_budget_bytes - options.resource_quota_bytes,
+      .queue_chunks = static_cast<uint32_t>(options.stream_queue_chunks)};
+  absl::StatusOr<StreamGrant> grant =
+      GrantStream(*pipeline_config, *estimate, config.max_chunk_bytes(), grant_limits);
+  if (!grant.ok()) return grant.status();
+  std::string exhausted;
+  absl::StatusOr<ResourceBudget::Reservation> held =
+      state_->budget().Reserve(grant->cost, "the stream", &exhausted);
+  if (!held.ok()) {
+    state_->metrics().Rejections(exhausted).Increment();
+    return held.status();
+  }
   absl::StatusOr<std::unique_ptr<StreamPipeline>> pipeline =
       StreamPipeline::Create(state_->registry(), *pipeline_config);
   if (!pipeline.ok()) return Prefixed("config.", pipeline.status());
+  held_ = *std::move(held);
+  grant_ = *std::move(grant);
   pipeline_ = *std::move(pipeline);
   stream_id_ = pipeline_config->stream_id;
 
@@ -76,7 +110,12 @@ absl::Status StreamSession::Configure(const v1::StreamConfig& config, absl::stri
   std::vector<std::string> names;
   for (size_t i = 0; i < chain.size(); ++i) {
     const ProcessorConfig& resolved = chain.resolved()[i];
-    if (i < pipeline_->requested_chain_size()) *ready->add_chain() = SpecFromConfig(resolved);
+    if (i < pipeline_->requested_chain_size()) {
+      *ready->add_chain() = EchoSpec(resolved);
+      v1::ResourceCost* cost = ready->add_processor_costs();
+      cost->set_cpu_cores(grant_.stage_cpu_cores[i]);
+      cost->set_memory_bytes(estimate->chain.stages[i].memory_bytes);
+    }
     names.push_back(resolved.name);
     processor_histograms_.push_back(&state_->metrics().ProcessorSeconds(resolved.name));
   }
@@ -87,6 +126,9 @@ absl::Status StreamSession::Configure(const v1::StreamConfig& config, absl::stri
   ready->mutable_output()->set_channels(output.channels);
   ready->set_latency_frames(chain.latency_frames());
   ready->set_stream_id(stream_id_);
+  ready->set_max_chunk_bytes(grant_.max_chunk_bytes);
+  ready->mutable_cost()->set_cpu_cores(grant_.cost.cpu_cores);
+  ready->mutable_cost()->set_memory_bytes(static_cast<uint64_t>(grant_.cost.memory_bytes));
   out->push_back(std::move(item));
   chain_text_ = absl::StrJoin(names, ",");
   ready_at_ = Clock::now();
@@ -97,29 +139,58 @@ absl::Status StreamSession::Configure(const v1::StreamConfig& config, absl::stri
       .Add("input", absl::StrCat(EncodingName(pipeline_config->input.encoding), "/",
                                  pipeline_config->input.sample_rate_hz, "/",
                                  pipeline_config->input.channels))
-      .Add("latency_frames", chain.latency_frames());
+      .Add("latency_frames", chain.latency_frames())
+      .Add("max_chunk_bytes", grant_.max_chunk_bytes)
+      .Add("cpu_cores", grant_.cost.cpu_cores)
+      .Add("memory_bytes", grant_.cost.memory_bytes);
   return absl::OkStatus();
 }
 
-absl::Status StreamSession::ProcessChunk(const v1::AudioChunk& chunk, Clock::time_point received,
-                                         std::vector<Response>* out) {
+absl::StatusOr<bool> StreamSession::ProcessChunk(const v1::AudioChunk& chunk,
+                                                 Clock::time_point received,
+                                                 absl::FunctionRef<bool()> yield,
+                                                 std::vector<Response>* out) {
   const PipelineConfig& config = pipeline_->config();
-  const uint32_t frame_bytes = config.input.channels * BytesPerSample(config.input.encoding);
-  const double rate = config.input.sample_rate_hz;
-  const double seconds_after = (static_cast<double>(pipeline_->frames_in()) +
-                                static_cast<double>(chunk.data().size() / frame_bytes)) /
-                               rate;
-  if (seconds_after > state_->options().max_stream_seconds) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "the stream passed --max_stream_seconds=", state_->options().max_stream_seconds,
-        " of audio; open a new stream to go on"));
+  if (!in_progress_) {
+    const uint32_t frame_bytes = config.input.channels * BytesPerSample(config.input.encoding);
+    const double seconds_after = (static_cast<double>(pipeline_->frames_in()) +
+                                  static_cast<double>(chunk.data().size() / frame_bytes)) /
+                                 config.input.sample_rate_hz;
+    if (seconds_after > state_->options().max_stream_seconds) {
+      return absl::OutOfRangeError(absl::StrCat(
+          "the stream passed --max_stream_seconds=", state_->options().max_stream_seconds,
+          " of audio; open a new stream to go on"));
+    }
+    in_progress_.emplace();
+    in_progress_->start = Clock::now();
+    in_progress_->response.received = received;
+    // Sized once for the most this chunk can make, so the buffer never grows past its grant.
+    in_progress_->response.response.mutable_chunk()->mutable_data()->reserve(
+        grant_.MaxOutputBytes(chunk.data().size()));
+    pipeline_->BeginChunk();
   }
-  const Clock::time_point start = Clock::now();
-  Response item;
-  item.received = received;
-  v1::ProcessedChunk* response = item.response.mutable_chunk();
-  const ChunkStats stats = pipeline_->ProcessChunk(chunk.data(), response->mutable_data());
+  ChunkInProgress& progress = *in_progress_;
+  std::string* data = progress.response.response.mutable_chunk()->mutable_data();
+  const absl::string_view bytes = chunk.data();
+  // A slice is one decode block: between slices the stream may give its worker to others.
+  const size_t slice = size_t{kDefaultMaxBlockFrames} * grant_.in_frame_bytes;
+  while (progress.offset < bytes.size()) {
+    const size_t n = std::min(slice, bytes.size() - progress.offset);
+    pipeline_->Feed(bytes.substr(progress.offset, n), data);
+    progress.offset += n;
+    if (progress.offset < bytes.size() && yield()) return false;
+  }
+  CompleteChunk(chunk, received, progress, out);
+  in_progress_.reset();
+  return true;
+}
+
+void StreamSession::CompleteChunk(const v1::AudioChunk& chunk, Clock::time_point received,
+                                  ChunkInProgress& progress, std::vector<Response>* out) {
+  const ChunkStats stats = pipeline_->EndChunk();
   const Clock::time_point end = Clock::now();
+  const Clock::time_point start = progress.start;
+  v1::ProcessedChunk* response = progress.response.response.mutable_chunk();
 
   ++chunks_;
   const uint64_t sequence = chunk.sequence() != 0 ? chunk.sequence() : next_sequence_;
@@ -130,7 +201,7 @@ absl::Status StreamSession::ProcessChunk(const v1::AudioChunk& chunk, Clock::tim
   metrics->set_frames_out(stats.frames_out);
   metrics->set_queue_wait_us(Micros(start - received));
   metrics->set_process_us(Micros(end - start));
-  if (config.measure_levels) {
+  if (pipeline_->config().measure_levels) {
     metrics->set_in_peak_dbfs(stats.in_peak_dbfs);
     metrics->set_in_rms_dbfs(stats.in_rms_dbfs);
     metrics->set_out_peak_dbfs(stats.out_peak_dbfs);
@@ -143,7 +214,8 @@ absl::Status StreamSession::ProcessChunk(const v1::AudioChunk& chunk, Clock::tim
   processing_seconds_ += Seconds(end - start);
   Metrics& m = state_->metrics();
   m.chunks().Increment();
-  m.audio_seconds().Increment(stats.frames_in / rate);
+  m.audio_seconds().Increment(stats.frames_in / static_cast<double>(
+                                                    pipeline_->config().input.sample_rate_hz));
   m.bytes_out().Increment(static_cast<double>(response->data().size()));
   m.queue_wait().Observe(Seconds(start - received));
   const auto seconds = pipeline_->chain().processor_seconds();
@@ -151,11 +223,16 @@ absl::Status StreamSession::ProcessChunk(const v1::AudioChunk& chunk, Clock::tim
     processor_histograms_[i]->Observe(seconds[i] - last_processor_seconds_[i]);
     last_processor_seconds_[i] = seconds[i];
   }
-  out->push_back(std::move(item));
-  return absl::OkStatus();
+  out->push_back(std::move(progress.response));
 }
 
-void StreamSession::ApplyUpdate(const v1::ChainUpdate& update) {
+absl::Status StreamSession::ApplyUpdate(const v1::ChainUpdate& update) {
+  if (pending_events_.size() >= kMaxPendingUpdates) {
+    state_->metrics().Rejections("update_flood").Increment();
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "more than ", kMaxPendingUpdates, " updates since the last chunk: each update's result "
+        "rides on the next chunk's response, so send audio between updates"));
+  }
   // All or nothing: every entry is validated before any is applied.
   std::vector<std::pair<size_t, ProcessorConfig>> changes;
   absl::Status status;
@@ -186,8 +263,12 @@ void StreamSession::ApplyUpdate(const v1::ChainUpdate& update) {
   event.set_processor_index(status.ok() ? (changes.empty() ? 0 : changes.front().first)
                                         : failed_index);
   event.mutable_update()->set_applied(status.ok());
-  event.mutable_update()->set_message(status.ok() ? "applied" : std::string(status.message()));
+  // The message names the field and its range; bounded so that responses stay bounded.
+  event.mutable_update()->set_message(
+      status.ok() ? "applied"
+                  : std::string(status.message().substr(0, kMaxUpdateMessageBytes)));
   pending_events_.push_back(std::move(event));
+  return absl::OkStatus();
 }
 
 void StreamSession::Finish(std::vector<Response>* out) {

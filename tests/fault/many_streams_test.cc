@@ -65,6 +65,9 @@ TEST(ManyStreamsTest, FiveHundredConcurrentStreamsEachCompleteInOrderWithTheirOw
       plan.config = testing::MakeConfig(v1::PCM_S16LE, 16000, 1,
                                         i % 2 == 0 ? "[]" : R"([{"gain":{"gainDb":0}}])");
       plan.config.set_stream_id(absl::StrCat("many-", i));
+      // As a real-time client does: it says how large its chunks are, so the server holds
+      // room for those (not for the largest it allows) and 500 fit its memory budget.
+      plan.config.set_max_chunk_bytes(kChunkFrames * 2);
       plan.chunks = testing::SplitBytes(audio[i], kChunkFrames * 2);
       plan.deadline = absl::Seconds(50);
       plan.before_chunks = [&barrier] { barrier.Arrive(); };

@@ -1,7 +1,14 @@
 // Every server flag is also AUDIOPROC_<NAME>; the command line wins.
 #include "service/flags.h"
 
+#include "service/cgroup_limits.h"
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -29,6 +36,9 @@ class FlagsTest : public ::testing::Test {
 };
 
 TEST_F(FlagsTest, DefaultsAreTheContracts) {
+  // No cgroup limits (a root with no cgroup files): the budgets' own defaults.
+  std::string error;
+  ASSERT_TRUE(absl::FindCommandLineFlag("cgroup_root")->ParseFrom("/nonexistent-cgroup", &error));
   absl::StatusOr<ServerOptions> options = ServerOptionsFromFlags();
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->port, 50051);
@@ -54,7 +64,13 @@ TEST_F(FlagsTest, DefaultsAreTheContracts) {
   EXPECT_EQ(options->keepalive_timeout_seconds, 20);
   EXPECT_EQ(options->max_connection_age_seconds, 0);
   EXPECT_EQ(options->max_connection_age_grace_seconds, 0);
-  EXPECT_EQ(options->resource_quota_bytes, 536870912);
+  EXPECT_EQ(options->memory_budget_bytes, int64_t{1} << 30);
+  EXPECT_EQ(options->resource_quota_bytes, (int64_t{1} << 30) / 4);
+  EXPECT_DOUBLE_EQ(options->cpu_budget, 0.85 * AvailableCpus());
+  EXPECT_EQ(options->max_stream_cost, 0.5);
+  EXPECT_EQ(options->max_response_bytes, 4194304);
+  EXPECT_EQ(options->max_events_per_response, 1024);
+  EXPECT_EQ(options->max_file_output_bytes, options->max_message_bytes);
   EXPECT_GE(options->workers, 1);
   EXPECT_GE(options->cq_threads, 1);
 }
@@ -119,6 +135,56 @@ TEST_F(FlagsTest, OutOfRangeFileFlagsAreRefusedByName) {
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
         << c.flag << "=" << c.value;
   }
+}
+
+TEST_F(FlagsTest, BudgetFlagsThatCannotWorkAreRefusedByName) {
+  struct Case {
+    std::vector<std::pair<const char*, const char*>> flags;
+    const char* message;
+  };
+  const Case cases[] = {
+      // A response of 2 GiB or more cannot be serialized: gRPC would abort the process.
+      {{{"max_response_bytes", "2147483647"}}, "--max_response_bytes"},
+      {{{"max_file_output_bytes", "3000000000"}}, "--max_file_output_bytes"},
+      {{{"max_message_bytes", "2147483000"}, {"max_file_bytes", "1"}}, "--max_message_bytes"},
+      {{{"max_response_bytes", "1000"}}, "--max_response_bytes must be at least"},
+      // The transport's quota comes out of the budget, and streams need some of it too.
+      {{{"memory_budget_bytes", "268435456"}, {"resource_quota_bytes", "268435456"}},
+       "--resource_quota_bytes"},
+      {{{"max_stream_cost", "0"}}, "--max_stream_cost"},
+      {{{"max_events_per_response", "10"}}, "--max_events_per_response"},
+      {{{"cpu_budget", "-1"}}, "--cpu_budget"},
+  };
+  for (const Case& c : cases) {
+    absl::FlagSaver saver;
+    for (const auto& [flag, value] : c.flags) {
+      std::string error;
+      ASSERT_TRUE(absl::FindCommandLineFlag(flag)->ParseFrom(value, &error)) << error;
+    }
+    EXPECT_THAT(ServerOptionsFromFlags(),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
+        << c.message;
+  }
+}
+
+TEST_F(FlagsTest, BudgetsAreTakenFromTheCgroup) {
+  const std::string root = ::testing::TempDir() + "/flags_cgroup";
+  std::filesystem::create_directories(root);
+  std::ofstream(root + "/memory.max") << "1073741824\n";  // a 1 GiB pod
+  std::ofstream(root + "/cpu.max") << "150000 100000\n";  // 1.5 cores
+  std::string error;
+  ASSERT_TRUE(absl::FindCommandLineFlag("cgroup_root")->ParseFrom(root, &error));
+  absl::StatusOr<ServerOptions> options = ServerOptionsFromFlags();
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->memory_budget_bytes, 805306368);  // 75%
+  EXPECT_EQ(options->resource_quota_bytes, 805306368 / 4);
+  EXPECT_DOUBLE_EQ(options->cpu_budget, 0.85 * std::min(1.5, double(AvailableCpus())));
+  // A flag given wins over the cgroup.
+  ASSERT_TRUE(absl::FindCommandLineFlag("memory_budget_bytes")->ParseFrom("268435456", &error));
+  options = ServerOptionsFromFlags();
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->memory_budget_bytes, 268435456);
+  EXPECT_EQ(options->resource_quota_bytes, 268435456 / 4);
 }
 
 }  // namespace
