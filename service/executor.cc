@@ -1,5 +1,8 @@
 #include "service/executor.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>
 #endif
@@ -34,9 +37,11 @@ void EnableFlushToZero() {}
 bool FlushToZeroEnabled() { return false; }
 #endif
 
-Executor::Executor(int workers, size_t capacity) : capacity_(capacity) {
-  threads_.reserve(workers);
-  for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { WorkerLoop(); });
+Executor::Executor(int workers, size_t capacity, int bulk_workers)
+    : capacity_(capacity), workers_(workers), bulk_workers_(bulk_workers > 0) {
+  threads_.reserve(workers + bulk_workers);
+  for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { WorkerLoop(false); });
+  for (int i = 0; i < bulk_workers; ++i) threads_.emplace_back([this] { WorkerLoop(true); });
 }
 
 Executor::~Executor() {
@@ -47,13 +52,13 @@ Executor::~Executor() {
   for (std::thread& thread : threads_) thread.join();
 }
 
-bool Executor::Submit(Runnable* task) {
+bool Executor::Submit(Runnable* task, Priority priority) {
   size_t depth;
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_ || queue_.size() >= capacity_) return false;
-    queue_.push_back(task);
-    depth = queue_.size();
+    if (stopping_ || real_time_.size() + bulk_.size() >= capacity_) return false;
+    (priority == Priority::kRealTime ? real_time_ : bulk_).push_back(task);
+    depth = real_time_.size() + bulk_.size();
   }
   if (depth_observer_) depth_observer_(depth);
   return true;
@@ -61,25 +66,39 @@ bool Executor::Submit(Runnable* task) {
 
 size_t Executor::queue_depth() const {
   absl::MutexLock lock(&mu_);
-  return queue_.size();
+  return real_time_.size() + bulk_.size();
 }
 
-void Executor::WorkerLoop() {
+void Executor::WorkerLoop(bool bulk) {
   EnableFlushToZero();
+  // Raising one's own nice value needs no privilege; it applies to this thread only.
+  if (bulk) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
+  // Which queues this worker serves: bulk workers the bulk queue; the others the real-time
+  // queue, and the bulk one too when no bulk worker does.
+  const bool takes_real_time = !bulk;
+  const bool takes_bulk = bulk || !bulk_workers_;
+  struct Wait {
+    Executor* self;
+    bool real_time, bulk;
+  };
+  Wait wait{this, takes_real_time, takes_bulk};
   for (;;) {
     Runnable* task;
     size_t depth;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](Executor* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return self->stopping_ || !self->queue_.empty();
+          +[](Wait* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return w->self->stopping_ || (w->real_time && !w->self->real_time_.empty()) ||
+                   (w->bulk && !w->self->bulk_.empty());
           },
-          this));
-      if (queue_.empty()) return;  // stopping, and nothing left to run
-      task = queue_.front();
-      queue_.pop_front();
-      depth = queue_.size();
+          &wait));
+      std::deque<Runnable*>& queue =
+          takes_real_time && !real_time_.empty() ? real_time_ : bulk_;
+      if (queue.empty() || (&queue == &bulk_ && !takes_bulk)) return;  // stopping, all run
+      task = queue.front();
+      queue.pop_front();
+      depth = real_time_.size() + bulk_.size();
     }
     if (depth_observer_) depth_observer_(depth);
     // Counted before Run, so that whoever sees what a task did also sees it counted.

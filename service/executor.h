@@ -1,7 +1,13 @@
 // Executor: the fixed pool of DSP worker threads behind every stream.
 //
 // Tasks are Runnable objects (a stream's call object), queued FIFO in a bounded queue and run
-// by whichever worker is free. The executor does not itself serialize a stream: each stream
+// by whichever worker is free. There are two queues, so that streams that keep pace with real
+// time are never queued behind streams that send audio faster than it plays: a client
+// flooding the server with long chunks goes as fast as the CPU left over allows, not at its
+// neighbours' expense. Without bulk workers, a worker takes a real-time task before any bulk
+// one. With them, bulk tasks run only on the bulk workers, which run at the lowest CPU
+// priority (nice 19), so that the kernel too gives the CPU to real-time work, the server's
+// completion-queue threads included, before bulk work. The executor does not itself serialize a stream: each stream
 // keeps at most one task queued or running at a time (see ProcessCall), which keeps its chunks
 // in order while different streams run in parallel. Each worker sets flush-to-zero and
 // denormals-are-zero on its own thread, as filters decaying to silence otherwise crawl
@@ -31,19 +37,23 @@ class Runnable {
 
 class Executor {
  public:
-  // Starts `workers` threads. `capacity` bounds the queue.
-  Executor(int workers, size_t capacity);
+  enum class Priority { kRealTime, kBulk };
+
+  // Starts `workers` threads, and `bulk_workers` more for bulk tasks at the lowest CPU
+  // priority (0: bulk tasks run on the workers, after real-time ones). `capacity` bounds the
+  // queues together.
+  Executor(int workers, size_t capacity, int bulk_workers = 0);
   // Stops accepting work, runs what is queued, joins the workers.
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
-  // Queues `task`. Returns false (and does not queue it) when the queue is full or the
+  // Queues `task`. Returns false (and does not queue it) when the queues are full or the
   // executor is stopping.
-  bool Submit(Runnable* task);
+  bool Submit(Runnable* task, Priority priority = Priority::kRealTime);
 
   size_t queue_depth() const;
-  int workers() const { return static_cast<int>(threads_.size()); }
+  int workers() const { return workers_; }
   // Tasks this executor has run so far (tests use it to see which pool ran a call).
   uint64_t tasks_run() const { return tasks_run_.load(std::memory_order_relaxed); }
 
@@ -52,11 +62,16 @@ class Executor {
   void set_depth_observer(std::function<void(size_t)> observer) { depth_observer_ = std::move(observer); }
 
  private:
-  void WorkerLoop();
+  // A worker's loop: `bulk` workers take bulk tasks only, the others real-time tasks first,
+  // and bulk ones too when there are no bulk workers.
+  void WorkerLoop(bool bulk);
 
   const size_t capacity_;
+  const int workers_;
+  const bool bulk_workers_;
   mutable absl::Mutex mu_;
-  std::deque<Runnable*> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Runnable*> real_time_ ABSL_GUARDED_BY(mu_);
+  std::deque<Runnable*> bulk_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::function<void(size_t)> depth_observer_;
   std::atomic<uint64_t> tasks_run_{0};

@@ -51,8 +51,9 @@ ABSL_FLAG(double, max_connection_age_seconds, 0,
 ABSL_FLAG(double, max_connection_age_grace_seconds, 0,
           "Calls on an aged connection may go on this long before it is closed (0 = unbounded).");
 ABSL_FLAG(int64_t, resource_quota_bytes, 0,
-          "Memory gRPC's transport may use for buffers across all connections (a ResourceQuota), "
-          "out of --memory_budget_bytes (0 = a quarter of it).");
+          "Memory gRPC's transport may use for buffers across all connections (a ResourceQuota) "
+          "besides what admitted streams add, out of --memory_budget_bytes (0 = an eighth of it, "
+          "at least twice --max_message_bytes).");
 ABSL_FLAG(int64_t, memory_budget_bytes, 0,
           "Memory the server may hold for clients (transport, streams, files), charged before "
           "it is allocated; what does not fit is RESOURCE_EXHAUSTED (0 = 75% of the cgroup's "

@@ -14,6 +14,9 @@ namespace {
 // How long a task works on one chunk before it lets the other streams' tasks queued behind
 // it run: a bystander's chunk waits at most this per heavy stream ahead of it.
 constexpr auto kSlice = std::chrono::milliseconds(2);
+// How far a stream's audio may run ahead of the wall clock (a client catching up after a
+// network stall, a first chunk of buffered audio) and still count as real time.
+constexpr auto kAheadOfRealTime = std::chrono::seconds(2);
 
 double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -322,12 +325,14 @@ void ProcessCall::Run() {
   std::vector<StreamSession::Response> out;
   std::optional<grpc::Status> final;
   const bool finished = Handle(&out, &final);
+  audio_micros_.store(static_cast<int64_t>(session_.audio_seconds() * 1e6),
+                      std::memory_order_relaxed);
   {
     absl::MutexLock lock(&mu_);
     if (!finished && phase_ != Phase::kBroken) {
       // Stopped between slices of a long chunk: to the back of the queue, to go on.
       resuming_ = true;
-      SubmitLocked(state_->executor());
+      SubmitLocked(state_->executor(), PriorityLocked(0));
       return;
     }
     in_flight_ &= ~kTaskQueued;
@@ -341,7 +346,9 @@ void ProcessCall::Run() {
       if (session_.configured()) {
         const StreamGrant& grant = session_.grant();
         capacity_ = {grant.max_chunk_bytes, grant.max_message_bytes, grant.inbox_bytes,
-                     grant.outbox_bytes, grant.max_response_bytes};
+                     grant.outbox_bytes, grant.max_response_bytes,
+                     static_cast<double>(grant.in_frame_bytes) * grant.input_rate_hz};
+        ready_at_ = Clock::now();
         // Unless a failure was queued meanwhile (the idle clock, a drain's deadline).
         if (phase_ == Phase::kConfiguring) phase_ = Phase::kStreaming;
       }
@@ -390,10 +397,11 @@ void ProcessCall::StartWriteLocked() {
   if (item.response.received) {
     state_->metrics().chunk_latency().Observe(Seconds(Clock::now() - *item.response.received));
   }
-  write_message_ = std::move(item.response.response);
   writing_bytes_ = item.bytes;
   in_flight_ |= kWriting;
-  stream_.Write(write_message_, &write_tag_);
+  // Write serializes the message into gRPC's own buffer at once (CallOpSendMessage), so the
+  // message itself goes when this returns rather than lasting as long as the write.
+  stream_.Write(item.response.response, &write_tag_);
 }
 
 bool ProcessCall::OutboxHasRoomLocked() const {
@@ -409,13 +417,28 @@ void ProcessCall::ScheduleLocked() {
     return;
   }
   const InboxItem& next = inbox_.front();
-  const bool config = next.kind == InboxItem::Kind::kMessage && next.request.has_config();
-  SubmitLocked(config ? state_->config_executor() : state_->executor());
+  if (next.kind == InboxItem::Kind::kMessage && next.request.has_config()) {
+    SubmitLocked(state_->config_executor(), Executor::Priority::kRealTime);
+    return;
+  }
+  const uint64_t chunk_bytes = next.request.has_chunk() ? next.request.chunk().data().size() : 0;
+  SubmitLocked(state_->executor(), PriorityLocked(chunk_bytes));
 }
 
-void ProcessCall::SubmitLocked(Executor& executor) {
+Executor::Priority ProcessCall::PriorityLocked(uint64_t next_chunk_bytes) const {
+  if (capacity_.input_bytes_per_second <= 0) return Executor::Priority::kRealTime;
+  const auto played = Clock::now() - ready_at_;
+  const auto audio = std::chrono::microseconds(
+      audio_micros_.load(std::memory_order_relaxed) +
+      static_cast<int64_t>(1e6 * static_cast<double>(next_chunk_bytes) /
+                           capacity_.input_bytes_per_second));
+  return audio - played > kAheadOfRealTime ? Executor::Priority::kBulk
+                                           : Executor::Priority::kRealTime;
+}
+
+void ProcessCall::SubmitLocked(Executor& executor, Executor::Priority priority) {
   in_flight_ |= kTaskQueued;
-  if (!executor.Submit(this)) {
+  if (!executor.Submit(this, priority)) {
     // Only when the executor is stopping: the queue holds at most one task per stream.
     in_flight_ &= ~kTaskQueued;
     resuming_ = false;

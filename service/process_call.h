@@ -105,6 +105,7 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
     uint64_t inbox_bytes = 0;
     uint64_t outbox_bytes = 0;
     uint64_t max_response_bytes = 0;
+    double input_bytes_per_second = 0;
   };
 
   ProcessCall(ServerState* state, grpc::ServerCompletionQueue* cq);
@@ -135,7 +136,13 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   void StartReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SubmitLocked(Executor& executor) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SubmitLocked(Executor& executor, Executor::Priority priority)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Real time while the stream's audio, with the chunk about to be processed, keeps pace with
+  // the wall clock since `ready` (within kAheadOfRealTime); bulk once the client sends audio
+  // faster than it plays.
+  Executor::Priority PriorityLocked(uint64_t next_chunk_bytes) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues a failure after what was read, and reads no more.
   void FailLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -173,6 +180,8 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   const size_t queue_chunks_;
   // Set when the call breaks, read by the task between slices without the lock.
   std::atomic<bool> cancelled_{false};
+  // Audio processed so far, in microseconds (the task writes it; scheduling reads it).
+  std::atomic<int64_t> audio_micros_{0};
 
   absl::Mutex mu_ ABSL_ACQUIRED_AFTER(state_->mu_);
   Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kListening;
@@ -183,12 +192,12 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   bool resuming_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> final_status_ ABSL_GUARDED_BY(mu_);
   v1::ProcessRequest read_message_ ABSL_GUARDED_BY(mu_);
-  v1::ProcessResponse write_message_ ABSL_GUARDED_BY(mu_);
   std::deque<InboxItem> inbox_ ABSL_GUARDED_BY(mu_);
   std::deque<OutboxItem> outbox_ ABSL_GUARDED_BY(mu_);
   Capacity capacity_ ABSL_GUARDED_BY(mu_);
   // Bytes held by the inbox (items waiting, the one being processed, and room for the read
-  // in flight) and by the outbox (responses waiting and the one being written).
+  // in flight) and by the outbox (responses waiting, and the one gRPC is writing, as the
+  // copy it serialized).
   uint64_t inbox_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t outbox_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t read_reserved_ ABSL_GUARDED_BY(mu_) = 0;
@@ -196,6 +205,7 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   // The config message, charged to the budget from its arrival until it is built.
   ResourceBudget::Reservation config_held_ ABSL_GUARDED_BY(mu_);
   Clock::time_point read_posted_at_ ABSL_GUARDED_BY(mu_);
+  Clock::time_point ready_at_ ABSL_GUARDED_BY(mu_);
 
   // Touched only by the running task (one at a time; mu_ orders consecutive tasks).
   std::optional<InboxItem> current_;

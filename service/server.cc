@@ -88,10 +88,12 @@ absl::Status AudioprocServer::Start() {
         metrics->memory_committed_bytes().Set(static_cast<double>(committed.memory_bytes));
         metrics->cpu_committed_cores().Set(committed.cpu_cores);
       });
-  transport_share_ = budget_->ReserveUnchecked({options_.resource_quota_bytes, 0});
-  // One task per stream at most is queued, so this bound is never what refuses work.
-  executor_ = std::make_unique<Executor>(options_.workers,
-                                         static_cast<size_t>(options_.max_streams) + 64);
+  transport_base_ = budget_->ReserveUnchecked({options_.resource_quota_bytes, 0});
+  transport_ = std::make_unique<TransportQuota>(options_.resource_quota_bytes);
+  // One task per stream at most is queued, so this bound is never what refuses work. As many
+  // bulk workers as workers, at the lowest priority, for streams that run ahead of real time.
+  executor_ = std::make_unique<Executor>(
+      options_.workers, static_cast<size_t>(options_.max_streams) + 64, options_.workers);
   executor_->set_depth_observer(
       [metrics](size_t depth) { metrics->executor_queue_depth().Set(static_cast<double>(depth)); });
   // Configurations wait here rather than on a stream worker; one per stream at most.
@@ -101,8 +103,8 @@ absl::Status AudioprocServer::Start() {
       options_.file_workers, static_cast<size_t>(options_.file_workers) * kFilesQueuedPerWorker);
   state_ = std::make_unique<ServerState>(
       options_, registry_,
-      ServerState::Pools{*executor_, *config_executor_, *file_executor_}, *budget_, metrics_,
-      service_);
+      ServerState::Pools{*executor_, *config_executor_, *file_executor_}, *budget_, *transport_,
+      metrics_, service_);
   state_->set_auth_tokens(auth_tokens_.get());
 
   grpc::ServerBuilder builder;
@@ -127,9 +129,7 @@ absl::Status AudioprocServer::Start() {
   // waits for them to notice (the default, 1 s, would be added to every shutdown).
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 50);
   ApplyConnectionOptions(builder);
-  grpc::ResourceQuota quota("audioproc-transport");
-  quota.Resize(static_cast<size_t>(options_.resource_quota_bytes));
-  builder.SetResourceQuota(quota);
+  builder.SetResourceQuota(transport_->quota());
   for (int i = 0; i < options_.cq_threads; ++i) queues_.push_back(builder.AddCompletionQueue());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || grpc_port_ == 0) {
@@ -166,6 +166,12 @@ void AudioprocServer::ApplyConnectionOptions(grpc::ServerBuilder& builder) const
   // gRPC sets SO_REUSEPORT by default, which lets a second server bind a port already in use
   // and silently share its traffic; an occupied port must be a startup error instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Flow-control windows stay at HTTP/2's 64 KiB per stream, plus the message a posted read
+  // waits for: with BDP probing they grow to megabytes per stream, so a client that stops
+  // being read parks that much in the transport, the quota runs short, and gRPC's answer to
+  // memory pressure (shrinking every window, then resetting a random stream) falls on
+  // everyone. Real-time chunks are small; a large message still gets a window its size.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, Milliseconds(options_.keepalive_time_seconds));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
                              Milliseconds(options_.keepalive_timeout_seconds));

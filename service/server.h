@@ -80,8 +80,9 @@ class AudioprocServer {
   Metrics metrics_;
   v1::AudioProcessor::AsyncService service_;
   std::unique_ptr<ResourceBudget> budget_;
-  // Holds gRPC's transport quota (--resource_quota_bytes) out of the memory budget.
-  ResourceBudget::Reservation transport_share_;
+  std::unique_ptr<TransportQuota> transport_;
+  // Holds the transport quota's base (--resource_quota_bytes) out of the memory budget.
+  ResourceBudget::Reservation transport_base_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<Executor> config_executor_;
   std::unique_ptr<Executor> file_executor_;

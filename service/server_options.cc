@@ -1,5 +1,6 @@
 #include "service/server_options.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -36,7 +37,8 @@ absl::StatusOr<ServerOptions> ResolveServerOptions(ServerOptions options) {
     options.cpu_budget = cores * kCpuShareOfLimit;
   }
   if (options.resource_quota_bytes == 0) {
-    options.resource_quota_bytes = options.memory_budget_bytes / 4;
+    options.resource_quota_bytes =
+        std::max(options.memory_budget_bytes / 8, 2 * options.max_message_bytes);
   }
   if (options.max_file_output_bytes == 0) {
     options.max_file_output_bytes = options.max_message_bytes;
@@ -44,12 +46,6 @@ absl::StatusOr<ServerOptions> ResolveServerOptions(ServerOptions options) {
 
   if (options.memory_budget_bytes < 0 || options.cpu_budget < 0) {
     return absl::InvalidArgumentError("--memory_budget_bytes and --cpu_budget must be positive");
-  }
-  if (options.memory_budget_bytes - options.resource_quota_bytes < kMinClientBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--memory_budget_bytes (", options.memory_budget_bytes,
-        ") must leave at least ", kMinClientBytes, " bytes for streams and files beyond "
-        "--resource_quota_bytes (", options.resource_quota_bytes, "), gRPC's transport share"));
   }
   if (!(options.max_stream_cost > 0)) {
     return absl::InvalidArgumentError(
@@ -68,6 +64,12 @@ absl::StatusOr<ServerOptions> ResolveServerOptions(ServerOptions options) {
           "--", flag, "=", value, " could make a message of 2 GiB or more, which protobuf cannot "
           "serialize (gRPC would abort); at most ", kMaxSerializableBytes));
     }
+  }
+  if (options.memory_budget_bytes - options.resource_quota_bytes < kMinClientBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--memory_budget_bytes (", options.memory_budget_bytes,
+        ") must leave at least ", kMinClientBytes, " bytes for streams and files beyond "
+        "--resource_quota_bytes (", options.resource_quota_bytes, "), gRPC's transport share"));
   }
   if (options.max_response_bytes < (int64_t{64} << 10)) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -45,8 +45,11 @@ struct ServerOptions {
   double max_connection_age_seconds = 0;
   double max_connection_age_grace_seconds = 0;
   // gRPC's ResourceQuota for the transport's buffers, across all connections: slow or
-  // stalled peers cannot grow the server's memory past it (grpc/grpc#37715). It comes out
-  // of the memory budget; 0 = a quarter of it.
+  // stalled peers cannot grow the server's memory past it (grpc/grpc#37715). This is its
+  // base (connections, handshakes, unary calls, what arrives before a stream is admitted);
+  // each admitted stream adds its largest message while it runs (service/transport_quota.h).
+  // It comes out of the memory budget; 0 = an eighth of it, and at least two of the largest
+  // messages (a ProcessFile request is received whole).
   int64_t resource_quota_bytes = 0;
 
   // Budgets (service/resource_budget.h): everything the server holds for clients is charged

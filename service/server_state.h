@@ -23,6 +23,7 @@
 #include "service/metrics.h"
 #include "service/resource_budget.h"
 #include "service/server_options.h"
+#include "service/transport_quota.h"
 
 namespace audioproc {
 
@@ -44,13 +45,15 @@ class ServerState {
     Executor& files;
   };
   ServerState(const ServerOptions& options, const ProcessorRegistry& registry, Pools pools,
-              ResourceBudget& budget, Metrics& metrics, v1::AudioProcessor::AsyncService& service)
+              ResourceBudget& budget, TransportQuota& transport, Metrics& metrics,
+              v1::AudioProcessor::AsyncService& service)
       : options_(options),
         registry_(registry),
         executor_(pools.streams),
         config_executor_(pools.configs),
         file_executor_(pools.files),
         budget_(budget),
+        transport_(transport),
         metrics_(metrics),
         service_(service) {}
 
@@ -64,6 +67,8 @@ class ServerState {
   Executor& file_executor() { return file_executor_; }
   // Memory and CPU for clients (--memory_budget_bytes, --cpu_budget).
   ResourceBudget& budget() { return budget_; }
+  // gRPC's transport quota, grown by each admitted stream's largest message.
+  TransportQuota& transport() { return transport_; }
   Metrics& metrics() { return metrics_; }
   v1::AudioProcessor::AsyncService& service() { return service_; }
 
@@ -120,6 +125,7 @@ class ServerState {
   Executor& config_executor_;
   Executor& file_executor_;
   ResourceBudget& budget_;
+  TransportQuota& transport_;
   Metrics& metrics_;
   v1::AudioProcessor::AsyncService& service_;
   const AuthTokens* auth_tokens_ = nullptr;

@@ -158,6 +158,7 @@ absl::StatusOr<StreamGrant> GrantStream(const PipelineConfig& config,
   }
   const ResponseBounds bounds(config, estimate);
   grant.in_frame_bytes = bounds.in_frame_bytes();
+  grant.input_rate_hz = config.input.sample_rate_hz;
   grant.out_frame_bytes = bounds.out_frame_bytes();
   grant.rate_ratio = bounds.ratio();
   grant.held_back_frames = bounds.HeldBackFrames();
@@ -219,13 +220,14 @@ absl::StatusOr<StreamGrant> GrantStream(const PipelineConfig& config,
       grant.max_message_bytes + std::min<uint64_t>(grant.max_message_bytes, kPipelineBytes);
   grant.outbox_bytes =
       grant.max_response_bytes + std::min<uint64_t>(grant.max_response_bytes, kPipelineBytes);
+  grant.transport_bytes = grant.max_message_bytes;
   grant.cost.memory_bytes = static_cast<int64_t>(
-      estimate.memory_bytes + grant.inbox_bytes + grant.outbox_bytes +
+      estimate.memory_bytes + grant.inbox_bytes + grant.outbox_bytes + grant.transport_bytes +
       uint64_t{grant.max_events_per_response} * sizeof(ProcessorEvent)) + kStreamOverheadBytes;
   if (grant.cost.memory_bytes > limits.memory_budget_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "this stream needs ", FormatBytes(grant.cost.memory_bytes), " of memory (its chain ",
-        FormatBytes(static_cast<int64_t>(estimate.memory_bytes)), ", its queues for chunks of ",
+        FormatBytes(static_cast<int64_t>(estimate.memory_bytes)), ", its buffers for chunks of ",
         grant.max_chunk_bytes, " bytes), more than the server's whole budget for streams (",
         FormatBytes(limits.memory_budget_bytes),
         "); use lighter processors, or set config.max_chunk_bytes to the chunks you send"));

@@ -63,6 +63,9 @@ struct StreamGrant {
   // hold, in serialized bytes; besides `limits.queue_chunks` items each.
   uint64_t inbox_bytes = 0;
   uint64_t outbox_bytes = 0;
+  // What gRPC's transport holds of a message before the stream reads it: added to the
+  // transport's quota while the stream runs (service/transport_quota.h).
+  uint64_t transport_bytes = 0;
   // What the stream holds from the budgets for its whole life.
   ResourceAmount cost;
   // cost.cpu_cores of each stage of the chain (conversions the output appends included).
@@ -75,6 +78,7 @@ struct StreamGrant {
   // What MaxOutputBytes is computed from.
   uint32_t in_frame_bytes = 0;
   uint32_t out_frame_bytes = 0;
+  uint32_t input_rate_hz = 0;
   double rate_ratio = 1;        // output rate / input rate
   uint64_t held_back_frames = 0;  // what the chain may release late: latency and a block
 };

@@ -100,6 +100,7 @@ absl::Status StreamSession::Configure(const v1::StreamConfig& config, absl::stri
       StreamPipeline::Create(state_->registry(), *pipeline_config);
   if (!pipeline.ok()) return Prefixed("config.", pipeline.status());
   held_ = *std::move(held);
+  transport_share_ = state_->transport().Add(static_cast<int64_t>(grant->transport_bytes));
   grant_ = *std::move(grant);
   pipeline_ = *std::move(pipeline);
   stream_id_ = pipeline_config->stream_id;
@@ -269,6 +270,11 @@ absl::Status StreamSession::ApplyUpdate(const v1::ChainUpdate& update) {
                   : std::string(status.message().substr(0, kMaxUpdateMessageBytes)));
   pending_events_.push_back(std::move(event));
   return absl::OkStatus();
+}
+
+double StreamSession::audio_seconds() const {
+  if (pipeline_ == nullptr) return 0;
+  return static_cast<double>(pipeline_->frames_in()) / pipeline_->config().input.sample_rate_hz;
 }
 
 void StreamSession::Finish(std::vector<Response>* out) {

@@ -63,6 +63,9 @@ class StreamSession {
   // After the client's half-close: appends the tail chunk and the summary.
   void Finish(std::vector<Response>* out);
 
+  // Seconds of input audio processed so far.
+  double audio_seconds() const;
+
   const std::string& stream_id() const { return stream_id_; }
   const std::string& chain_text() const { return chain_text_; }
   uint64_t chunks() const { return chunks_; }
@@ -83,8 +86,10 @@ class StreamSession {
 
   ServerState* const state_;
   StreamGrant grant_;
-  // The stream's share of the budgets, held until the session ends.
+  // The stream's share of the budgets, and its part of the transport's quota, held until the
+  // session ends.
   ResourceBudget::Reservation held_;
+  TransportQuota::Share transport_share_;
   std::unique_ptr<StreamPipeline> pipeline_;
   std::optional<ChunkInProgress> in_progress_;
   std::string stream_id_;

@@ -1,6 +1,9 @@
 // The executor runs tasks on a fixed pool with flush-to-zero set, and its queue is bounded.
 #include "service/executor.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <vector>
 
@@ -68,6 +71,56 @@ TEST(ExecutorTest, TasksQueuedBeforeDestructionStillRun) {
     for (int i = 0; i < 32; ++i) ASSERT_TRUE(executor.Submit(&task));
   }
   EXPECT_EQ(ran.load(), 32);
+}
+
+TEST(ExecutorTest, RealTimeTasksRunBeforeQueuedBulkTasks) {
+  absl::Notification release;
+  absl::Notification started;
+  absl::Mutex mu;
+  std::vector<char> order;
+  FunctionTask blocker([&] {
+    started.Notify();
+    release.WaitForNotification();
+  });
+  auto record = [&](char name) {
+    absl::MutexLock lock(&mu);
+    order.push_back(name);
+  };
+  FunctionTask bulk_a([&] { record('a'); });
+  FunctionTask bulk_b([&] { record('b'); });
+  FunctionTask real_time([&] { record('r'); });
+  {
+    Executor executor(1, 16);  // no bulk workers: one worker serves both queues
+    ASSERT_TRUE(executor.Submit(&blocker));
+    started.WaitForNotification();
+    ASSERT_TRUE(executor.Submit(&bulk_a, Executor::Priority::kBulk));
+    ASSERT_TRUE(executor.Submit(&bulk_b, Executor::Priority::kBulk));
+    ASSERT_TRUE(executor.Submit(&real_time, Executor::Priority::kRealTime));
+    EXPECT_EQ(executor.queue_depth(), 3u);
+    release.Notify();
+  }
+  EXPECT_EQ(order, (std::vector<char>{'r', 'a', 'b'}));
+}
+
+TEST(ExecutorTest, BulkWorkersRunAtTheLowestPriorityAndRealTimeWorkersDoNot) {
+  std::atomic<int> bulk_nice{-100};
+  std::atomic<int> real_time_nice{-100};
+  const int own_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  absl::Notification done[2];
+  FunctionTask bulk([&] {
+    bulk_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+    done[0].Notify();
+  });
+  FunctionTask real_time([&] {
+    real_time_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+    done[1].Notify();
+  });
+  Executor executor(1, 16, /*bulk_workers=*/1);
+  ASSERT_TRUE(executor.Submit(&bulk, Executor::Priority::kBulk));
+  ASSERT_TRUE(executor.Submit(&real_time, Executor::Priority::kRealTime));
+  for (auto& notification : done) notification.WaitForNotification();
+  EXPECT_EQ(bulk_nice.load(), 19);
+  EXPECT_EQ(real_time_nice.load(), own_nice);
 }
 
 }  // namespace

@@ -65,7 +65,8 @@ TEST_F(FlagsTest, DefaultsAreTheContracts) {
   EXPECT_EQ(options->max_connection_age_seconds, 0);
   EXPECT_EQ(options->max_connection_age_grace_seconds, 0);
   EXPECT_EQ(options->memory_budget_bytes, int64_t{1} << 30);
-  EXPECT_EQ(options->resource_quota_bytes, (int64_t{1} << 30) / 4);
+  // An eighth of the budget, and room for two of the largest messages.
+  EXPECT_EQ(options->resource_quota_bytes, (int64_t{1} << 30) / 8);
   EXPECT_DOUBLE_EQ(options->cpu_budget, 0.85 * AvailableCpus());
   EXPECT_EQ(options->max_stream_cost, 0.5);
   EXPECT_EQ(options->max_response_bytes, 4194304);
@@ -177,14 +178,14 @@ TEST_F(FlagsTest, BudgetsAreTakenFromTheCgroup) {
   absl::StatusOr<ServerOptions> options = ServerOptionsFromFlags();
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->memory_budget_bytes, 805306368);  // 75%
-  EXPECT_EQ(options->resource_quota_bytes, 805306368 / 4);
+  EXPECT_EQ(options->resource_quota_bytes, 805306368 / 8);
   EXPECT_DOUBLE_EQ(options->cpu_budget, 0.85 * std::min(1.5, double(AvailableCpus())));
   // A flag given wins over the cgroup.
   ASSERT_TRUE(absl::FindCommandLineFlag("memory_budget_bytes")->ParseFrom("268435456", &error));
   options = ServerOptionsFromFlags();
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->memory_budget_bytes, 268435456);
-  EXPECT_EQ(options->resource_quota_bytes, 268435456 / 4);
+  EXPECT_EQ(options->resource_quota_bytes, 2 * 34603008);  // two ProcessFile requests
 }
 
 }  // namespace

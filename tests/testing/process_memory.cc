@@ -11,12 +11,14 @@
 
 namespace audioproc::testing {
 
-std::optional<int64_t> ResidentBytes(pid_t pid) {
+namespace {
+
+// A "<field>:     12345 kB" line of /proc/<pid>/status, in bytes.
+std::optional<int64_t> StatusBytes(pid_t pid, absl::string_view field) {
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
   for (std::string line; std::getline(status, line);) {
     absl::string_view rest = line;
-    if (!absl::ConsumePrefix(&rest, "VmRSS:")) continue;
-    // "VmRSS:     12345 kB"
+    if (!absl::ConsumePrefix(&rest, field) || !absl::ConsumePrefix(&rest, ":")) continue;
     rest = absl::StripAsciiWhitespace(rest);
     if (!absl::ConsumeSuffix(&rest, "kB")) return std::nullopt;
     int64_t kib;
@@ -25,5 +27,11 @@ std::optional<int64_t> ResidentBytes(pid_t pid) {
   }
   return std::nullopt;
 }
+
+}  // namespace
+
+std::optional<int64_t> ResidentBytes(pid_t pid) { return StatusBytes(pid, "VmRSS"); }
+
+std::optional<int64_t> PeakResidentBytes(pid_t pid) { return StatusBytes(pid, "VmHWM"); }
 
 }  // namespace audioproc::testing

@@ -13,6 +13,10 @@ namespace audioproc::testing {
 // VmRSS of process `pid` in bytes; nullopt if the process or the field does not exist.
 std::optional<int64_t> ResidentBytes(pid_t pid);
 
+// VmHWM: the most resident memory process `pid` has had since it started, in bytes (the
+// kernel keeps it, so a peak between two samples is not missed).
+std::optional<int64_t> PeakResidentBytes(pid_t pid);
+
 // Bytes as MiB, for messages.
 inline double MiB(int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 

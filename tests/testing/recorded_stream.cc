@@ -47,6 +47,8 @@ void ReadAll(grpc::ClientReaderWriter<v1::ProcessRequest, v1::ProcessResponse>& 
           record.tail = true;
         } else {
           record.answered.push_back(chunk.metrics().sequence());
+          record.answered_at.push_back(absl::Now());
+          record.queue_wait_us.push_back(chunk.metrics().queue_wait_us());
           if (plan.on_answer) plan.on_answer(record.answered.size(), context);
         }
         break;
@@ -65,6 +67,17 @@ void ReadAll(grpc::ClientReaderWriter<v1::ProcessRequest, v1::ProcessResponse>& 
 }
 
 }  // namespace
+
+std::vector<absl::Duration> StreamRecord::RoundTrips() const {
+  std::vector<absl::Duration> trips;
+  for (size_t i = 0; i < answered.size(); ++i) {
+    const uint64_t sequence = answered[i];
+    if (sequence >= 1 && sequence <= written_at.size()) {
+      trips.push_back(answered_at[i] - written_at[sequence - 1]);
+    }
+  }
+  return trips;
+}
 
 bool StreamRecord::AnsweredInOrder() const {
   for (size_t i = 0; i < answered.size(); ++i) {
@@ -105,6 +118,7 @@ StreamRecord RunStream(v1::AudioProcessor::Stub& stub, const StreamPlan& plan) {
       if (plan.before_chunks) plan.before_chunks();
       const absl::Time start = absl::Now();
       for (size_t i = 0; i < plan.chunks.size(); ++i) {
+        if (plan.stop != nullptr && plan.stop->load(std::memory_order_acquire)) break;
         // Pacing a live source, not waiting for an event: a sleep is what the source does.
         if (plan.interval > absl::ZeroDuration()) {
           const absl::Duration wait = start + i * plan.interval - absl::Now();

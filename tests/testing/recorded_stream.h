@@ -51,6 +51,9 @@ struct StreamPlan {
   std::function<void(uint64_t answered, grpc::ClientContext& context)> on_answer;
   // If set, counts the chunks whose Write has returned true, for observers on other threads.
   std::atomic<uint64_t>* written = nullptr;
+  // If set, the writer sends no chunk once it is true, and half-closes: a stream that lasts
+  // until another thread is done.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct StreamRecord {
@@ -58,8 +61,12 @@ struct StreamRecord {
   // The first response was `ready`; its stream id.
   bool ready = false;
   std::string stream_id;
-  // metrics.sequence of each chunk response but the tail, in arrival order.
+  // metrics.sequence of each chunk response but the tail, in arrival order, and when each
+  // arrived.
   std::vector<uint64_t> answered;
+  std::vector<absl::Time> answered_at;
+  // What the server said each answered chunk waited for a worker (ChunkMetrics.queue_wait_us).
+  std::vector<uint32_t> queue_wait_us;
   // Every chunk response's data, the tail's included.
   std::string output;
   bool tail = false;
@@ -76,6 +83,8 @@ struct StreamRecord {
   bool AnsweredInOrder() const;
   // Chunks whose Write returned before `t`.
   uint64_t WrittenBefore(absl::Time t) const;
+  // Each answered chunk's round trip: its response's arrival after its Write returned.
+  std::vector<absl::Duration> RoundTrips() const;
 };
 
 StreamRecord RunStream(v1::AudioProcessor::Stub& stub, const StreamPlan& plan);
