@@ -46,6 +46,9 @@ class Metrics {
   prometheus::Histogram& queue_wait() { return *queue_wait_; }
   prometheus::Histogram& chunk_latency() { return *chunk_latency_; }
   prometheus::Gauge& executor_queue_depth() { return *executor_queue_depth_; }
+  // audioproc_tls_reload_errors_total: changed TLS files refused at a reload (they did not
+  // parse, or the key did not match the certificate); the previous pair stays in service.
+  prometheus::Counter& tls_reload_errors() { return *tls_reload_errors_; }
 
   // audioproc_streams_total{code}: streams by final gRPC status code.
   prometheus::Counter& StreamsTotal(grpc::StatusCode code);
@@ -72,6 +75,7 @@ class Metrics {
   prometheus::Histogram* queue_wait_;
   prometheus::Histogram* chunk_latency_;
   prometheus::Gauge* executor_queue_depth_;
+  prometheus::Counter* tls_reload_errors_;
 };
 
 // "OK", "INVALID_ARGUMENT", ... as gRPC spells them.

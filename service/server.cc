@@ -61,9 +61,14 @@ absl::Status AudioprocServer::Start() {
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::EnableDefaultHealthCheckService(true);
 
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      MakeServerCredentials(options_.tls, options_.tls_refresh_seconds);
-  if (!credentials.ok()) return credentials.status();
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (options_.tls.enabled()) {
+    absl::StatusOr<std::unique_ptr<TlsCredentials>> tls = TlsCredentials::Start(
+        options_.tls, options_.tls_refresh_seconds, metrics_.tls_reload_errors());
+    if (!tls.ok()) return tls.status();
+    tls_ = *std::move(tls);
+    credentials = tls_->server_credentials();
+  }
   if (!options_.auth_tokens_file.empty()) {
     absl::StatusOr<std::unique_ptr<AuthTokens>> tokens = AuthTokens::Load(options_.auth_tokens_file);
     if (!tokens.ok()) return tokens.status();
@@ -89,7 +94,7 @@ absl::Status AudioprocServer::Start() {
   state_->set_auth_tokens(auth_tokens_.get());
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(absl::StrCat(options_.host, ":", options_.port), *credentials,
+  builder.AddListeningPort(absl::StrCat(options_.host, ":", options_.port), credentials,
                            &grpc_port_);
   builder.RegisterService(&service_);
   if (options_.reflection) {

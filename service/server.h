@@ -28,6 +28,7 @@
 #include "service/reflection_service.h"
 #include "service/server_options.h"
 #include "service/server_state.h"
+#include "service/tls_credentials.h"
 
 namespace audioproc {
 
@@ -79,6 +80,8 @@ class AudioprocServer {
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<Executor> file_executor_;
   std::unique_ptr<ServerState> state_;
+  // Before server_, so that it outlives gRPC's use of the files it serves.
+  std::unique_ptr<TlsCredentials> tls_;
   // Registered with server_ when --reflection; they outlive it.
   std::unique_ptr<ReflectionV1Service> reflection_v1_;
   std::unique_ptr<ReflectionV1AlphaService> reflection_v1alpha_;
