@@ -79,8 +79,6 @@ absl::Status AudioprocServer::Start() {
   // First, so that a port it cannot bind fails the start before anything else runs.
   if (absl::Status status = StartHealthServer(); !status.ok()) return status;
 
-  // The executors and the state come first: reflection, a synchronous service, authenticates
-  // through the state from the moment the server starts.
   // One task per stream at most is queued, so this bound is never what refuses work.
   executor_ = std::make_unique<Executor>(options_.workers,
                                          static_cast<size_t>(options_.max_streams) + 64);
@@ -98,20 +96,14 @@ absl::Status AudioprocServer::Start() {
                            &grpc_port_);
   builder.RegisterService(&service_);
   if (options_.reflection) {
-    std::vector<std::string> services = {kServiceName, "grpc.health.v1.Health"};
-    for (std::string& name : ReflectionServiceNames()) services.push_back(std::move(name));
-    reflection_v1_ = std::make_unique<ReflectionV1Service>(state_.get(), services);
-    reflection_v1alpha_ = std::make_unique<ReflectionV1AlphaService>(state_.get(), services);
-    builder.RegisterService(reflection_v1_.get());
-    builder.RegisterService(reflection_v1alpha_.get());
+    reflection_ = std::make_unique<ReflectionService>(
+        std::vector<std::string>{kServiceName, "grpc.health.v1.Health"});
+    reflection_->Register(builder);
   }
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
   // A processed file may be larger than the one sent (FLAC in, WAV out): the only bound on
   // a ProcessFile answer is protobuf's 2 GiB (kMaxFileResponseBytes refuses larger first).
   builder.SetMaxSendMessageSize(std::numeric_limits<int>::max());
-  // Reflection is a synchronous service; its threads poll with this timeout, and Shutdown
-  // waits for them to notice (the default, 1 s, would be added to every shutdown).
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 50);
   ApplyConnectionOptions(builder);
   grpc::ResourceQuota quota("audioproc-transport");
   quota.Resize(static_cast<size_t>(options_.resource_quota_bytes));
@@ -141,6 +133,7 @@ absl::Status AudioprocServer::Start() {
     for (int i = 0; i < kListenersPerQueue; ++i) ProcessCall::Listen(state_.get(), cq.get());
     ListProcessorsCall::Listen(state_.get(), cq.get());
     ProcessFileCall::Listen(state_.get(), cq.get());
+    if (reflection_ != nullptr) reflection_->Listen(state_.get(), cq.get());
   }
   for (auto& cq : queues_) queue_threads_.emplace_back([this, q = cq.get()] { PollQueue(q); });
   running_ = true;

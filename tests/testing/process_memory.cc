@@ -11,19 +11,35 @@
 
 namespace audioproc::testing {
 
-std::optional<int64_t> ResidentBytes(pid_t pid) {
+namespace {
+
+// The value of field `name` ("VmRSS:", "Threads:") in /proc/<pid>/status, units included.
+std::optional<std::string> StatusField(pid_t pid, absl::string_view name) {
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
   for (std::string line; std::getline(status, line);) {
     absl::string_view rest = line;
-    if (!absl::ConsumePrefix(&rest, "VmRSS:")) continue;
-    // "VmRSS:     12345 kB"
-    rest = absl::StripAsciiWhitespace(rest);
-    if (!absl::ConsumeSuffix(&rest, "kB")) return std::nullopt;
-    int64_t kib;
-    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(rest), &kib)) return std::nullopt;
-    return kib * 1024;
+    if (absl::ConsumePrefix(&rest, name)) return std::string(absl::StripAsciiWhitespace(rest));
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<int64_t> ResidentBytes(pid_t pid) {
+  std::optional<std::string> field = StatusField(pid, "VmRSS:");  // "12345 kB"
+  if (!field) return std::nullopt;
+  absl::string_view rest = *field;
+  if (!absl::ConsumeSuffix(&rest, "kB")) return std::nullopt;
+  int64_t kib;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(rest), &kib)) return std::nullopt;
+  return kib * 1024;
+}
+
+std::optional<int> ThreadCount(pid_t pid) {
+  std::optional<std::string> field = StatusField(pid, "Threads:");  // "12"
+  int threads;
+  if (!field || !absl::SimpleAtoi(*field, &threads)) return std::nullopt;
+  return threads;
 }
 
 }  // namespace audioproc::testing

@@ -1,5 +1,5 @@
-// The resident memory of a process, from /proc/<pid>/status (Linux), for tests that bound a
-// server's memory under faults and load.
+// The resident memory and the threads of a process, from /proc/<pid>/status (Linux), for
+// tests that bound a server's memory and threads under faults and load.
 #ifndef AUDIOPROC_TESTS_TESTING_PROCESS_MEMORY_H_
 #define AUDIOPROC_TESTS_TESTING_PROCESS_MEMORY_H_
 
@@ -12,6 +12,9 @@ namespace audioproc::testing {
 
 // VmRSS of process `pid` in bytes; nullopt if the process or the field does not exist.
 std::optional<int64_t> ResidentBytes(pid_t pid);
+
+// Threads of process `pid`; nullopt if the process or the field does not exist.
+std::optional<int> ThreadCount(pid_t pid);
 
 // Bytes as MiB, for messages.
 inline double MiB(int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
