@@ -94,6 +94,7 @@ BioPtr MemoryBio(const std::string& text) {
 // as gRPC's own reader skips them.
 absl::StatusOr<std::vector<X509Ptr>> ParseCertificates(const char* flag, const std::string& path,
                                                        const std::string& text) {
+  ERR_clear_error();  // OpenSslReason reports the last error: it must be this parse's
   BioPtr bio = MemoryBio(text);
   std::vector<X509Ptr> certificates;
   while (X509* certificate = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
@@ -112,6 +113,7 @@ absl::StatusOr<std::vector<X509Ptr>> ParseCertificates(const char* flag, const s
 }
 
 absl::StatusOr<PkeyPtr> ParsePrivateKey(const std::string& path, const std::string& text) {
+  ERR_clear_error();
   BioPtr bio = MemoryBio(text);
   // No passphrase: a server restarted unattended could not type one (and gRPC offers none).
   pem_password_cb* no_passphrase = [](char*, int, int, void*) { return -1; };
@@ -178,13 +180,13 @@ absl::StatusOr<TlsMaterial> ReadTlsMaterial(const TlsFiles& files) {
         "TLS needs both --tls_cert and --tls_key (and --tls_client_ca for mutual TLS)");
   }
   ClearOpenSslErrors clear_errors;
-  ERR_clear_error();  // what an earlier caller on this thread left would be read as ours
 
   ASSIGN_OR_RETURN(const std::string chain_text, ReadPemFile("tls_cert", files.cert));
   ASSIGN_OR_RETURN(std::vector<X509Ptr> chain,
                    ParseCertificates("tls_cert", files.cert, chain_text));
   ASSIGN_OR_RETURN(const std::string key_text, ReadPemFile("tls_key", files.key));
   ASSIGN_OR_RETURN(PkeyPtr key, ParsePrivateKey(files.key, key_text));
+  ERR_clear_error();
   if (X509_check_private_key(chain.front().get(), key.get()) != 1) {
     return absl::InvalidArgumentError(
         absl::StrCat(Named("tls_key", files.key), " does not match the certificate in ",

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "gmock/gmock.h"
@@ -42,6 +43,7 @@ class TlsCredentialsTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete a_;
     delete b_;
+    std::filesystem::remove_all(*dir_);
     delete dir_;
   }
 

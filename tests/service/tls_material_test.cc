@@ -4,6 +4,7 @@
 #include "service/tls_material.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -40,6 +41,7 @@ class TlsMaterialTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete a_;
     delete b_;
+    std::filesystem::remove_all(*dir_);
     delete dir_;
   }
 

@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -101,6 +102,7 @@ class TlsReloadTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete a_;
     delete b_;
+    std::filesystem::remove_all(*dir_);
     delete dir_;
   }
 
