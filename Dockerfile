@@ -18,7 +18,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates g++ cmake ninja-build pkg-config \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev grpc-proto \
-      libsndfile1-dev libfftw3-dev libsoxr-dev libebur128-dev prometheus-cpp-dev \
+      libssl-dev libsndfile1-dev libfftw3-dev libsoxr-dev libebur128-dev prometheus-cpp-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -28,12 +28,13 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TEST
  && install -D -m 0755 -s /build/clients/audioproc-client /out/usr/local/bin/audioproc-client
 
 FROM ${DEBIAN_SLIM_IMAGE} AS runtime
-# Runtime libraries only: gRPC C++ (with reflection and health), Protobuf, Abseil,
-# prometheus-cpp (core + pull, which brings civetweb), libsndfile, FFTW (single precision),
-# libsoxr and libebur128. No compiler, no headers, no package lists.
+# Runtime libraries only: gRPC C++ (with reflection and health), Protobuf, Abseil, OpenSSL
+# (libcrypto checks the TLS files), prometheus-cpp (core + pull, which brings civetweb),
+# libsndfile, FFTW (single precision), libsoxr and libebur128. No compiler, no headers, no
+# package lists.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 \
+      libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libssl3 \
       libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
       libsndfile1 libfftw3-single3 libsoxr0 libebur128-1 \
  && rm -rf /var/lib/apt/lists/* \

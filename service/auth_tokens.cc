@@ -1,5 +1,7 @@
 #include "service/auth_tokens.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -45,6 +47,11 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 absl::StatusOr<std::unique_ptr<AuthTokens>> AuthTokens::Load(const std::string& path) {
   std::unique_ptr<AuthTokens> tokens(new AuthTokens(path));
   if (absl::Status status = tokens->Read(); !status.ok()) return status;
+  if (tokens->size() == 0) {
+    LogLine(LogLevel::kWarning, "auth_tokens_none")
+        .Add("file", path)
+        .Add("message", "the tokens file holds no token: every call but health is refused");
+  }
   return tokens;
 }
 
@@ -54,43 +61,58 @@ AuthTokens::~AuthTokens() {
 }
 
 absl::Status AuthTokens::Read() {
+  const auto unreadable = [this] {
+    return absl::NotFoundError(
+        absl::StrCat("--auth_tokens_file=", path_, " cannot be read: ", std::strerror(errno)));
+  };
   struct stat file;
-  if (stat(path_.c_str(), &file) != 0) {
-    return absl::NotFoundError(absl::StrCat("--auth_tokens_file=", path_, " cannot be read"));
+  if (stat(path_.c_str(), &file) != 0) return unreadable();
+  if (!S_ISREG(file.st_mode)) {
+    // A directory reads as empty, which would revoke every token.
+    return absl::NotFoundError(
+        absl::StrCat("--auth_tokens_file=", path_, " cannot be read: not a regular file"));
   }
   std::ifstream in(path_);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("--auth_tokens_file=", path_, " cannot be read"));
-  }
+  if (!in) return unreadable();
   std::stringstream text;
   text << in.rdbuf();
   auto tokens = std::make_shared<const std::vector<std::string>>(ParseTokens(text.str()));
-  if (tokens->empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--auth_tokens_file=", path_, " holds no token (one per line, # comments)"));
-  }
   absl::MutexLock lock(&mu_);
   tokens_ = std::move(tokens);
   file_ = file;
+  unreadable_ = false;
   return absl::OkStatus();
 }
 
-void AuthTokens::ReloadIfChanged() {
+AuthTokens::Reload AuthTokens::ReloadIfChanged() {
   struct stat file;
-  const bool readable = stat(path_.c_str(), &file) == 0;
+  const bool present = stat(path_.c_str(), &file) == 0;
   {
     absl::MutexLock lock(&mu_);
-    if (readable && SameFile(file, file_)) return;
+    if (present && !unreadable_ && SameFile(file, file_)) return Reload::kUnchanged;
   }
   if (absl::Status status = Read(); !status.ok()) {
-    LogLine(LogLevel::kWarning, "auth_tokens_reload_failed")
+    bool went_now;
+    {
+      absl::MutexLock lock(&mu_);
+      went_now = !unreadable_;
+      unreadable_ = true;
+    }
+    if (!went_now) return Reload::kUnchanged;  // logged when it went
+    LogLine(LogLevel::kWarning, "auth_tokens_file_unreadable")
         .Add("message", status.message())
         .Add("kept_tokens", static_cast<uint64_t>(size()));
-    absl::MutexLock lock(&mu_);
-    if (readable) file_ = file;  // do not retry the same broken file every interval
-    return;
+    return Reload::kKept;
   }
-  LogLine(LogLevel::kInfo, "auth_tokens_reloaded").Add("tokens", static_cast<uint64_t>(size()));
+  const size_t count = size();
+  if (count == 0) {
+    LogLine(LogLevel::kWarning, "auth_tokens_reloaded")
+        .Add("tokens", uint64_t{0})
+        .Add("message", "the tokens file holds no token: every call but health is refused");
+  } else {
+    LogLine(LogLevel::kInfo, "auth_tokens_reloaded").Add("tokens", static_cast<uint64_t>(count));
+  }
+  return Reload::kReloaded;
 }
 
 void AuthTokens::WatchEvery(absl::Duration interval) {

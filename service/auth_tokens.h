@@ -4,6 +4,11 @@
 //   ASSIGN_OR_RETURN(std::unique_ptr<AuthTokens> tokens, AuthTokens::Load(path));
 //   if (!tokens->Accepts(authorization_header)) -> UNAUTHENTICATED
 //
+// Revocation: the file's tokens are the whole truth. A file with no token (empty, or only
+// comments and blank lines) accepts nothing, so emptying it revokes every token from the next
+// reload on. A file that cannot be read at a reload (deleted, or a volume briefly unmounted)
+// revokes nothing: the last tokens stay in force, and a warning is logged once per
+// disappearance.
 // Accepts compares in constant time with respect to the tokens' contents: every known token
 // is compared in full, with no early exit, so response timing does not reveal how much of a
 // guess was right. Tokens are never logged.
@@ -29,7 +34,8 @@ namespace audioproc {
 
 class AuthTokens {
  public:
-  // Reads `path`. NOT_FOUND if it cannot be read; INVALID_ARGUMENT if it holds no token.
+  // Reads `path`. NOT_FOUND if it cannot be read. A file with no token is valid and accepts
+  // nothing (logged as a warning).
   static absl::StatusOr<std::unique_ptr<AuthTokens>> Load(const std::string& path);
   ~AuthTokens();
 
@@ -37,9 +43,14 @@ class AuthTokens {
   // scheme is case-insensitive (RFC 7235); the token is not.
   bool Accepts(absl::string_view authorization) const;
 
-  // Re-reads the file if its identity, size or modification time changed. A file that became
-  // unreadable or empty keeps the previous tokens (and says so in the log).
-  void ReloadIfChanged();
+  enum class Reload {
+    kUnchanged,  // the file is as last read, or still unreadable
+    kReloaded,   // the file changed and its tokens (possibly none) are now in force
+    kKept,       // the file became unreadable; the last tokens stay in force (logged once)
+  };
+  // Re-reads the file if its identity, size or modification time changed, or if it was
+  // unreadable at the last call. Reads the file; blocks briefly.
+  Reload ReloadIfChanged();
 
   // Calls ReloadIfChanged every `interval` on a thread of its own until destruction.
   void WatchEvery(absl::Duration interval);
@@ -48,12 +59,15 @@ class AuthTokens {
 
  private:
   explicit AuthTokens(std::string path) : path_(std::move(path)) {}
+  // Reads the file and puts its tokens in force; NOT_FOUND (with the reason) if it cannot.
   absl::Status Read();
 
   const std::string path_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const std::vector<std::string>> tokens_ ABSL_GUARDED_BY(mu_);
   struct stat file_ ABSL_GUARDED_BY(mu_) {};
+  // The file could not be read at the last reload (and that was logged).
+  bool unreadable_ ABSL_GUARDED_BY(mu_) = false;
   absl::Notification stop_;
   std::thread watcher_;
 };

@@ -96,6 +96,14 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   cpu_committed_cores_ = gauge("audioproc_cpu_committed_cores",
                                "CPU committed by the cost model to running streams and files, "
                                "in cores. Saturation: committed / budget.");
+  tls_reload_errors_ = &prometheus::BuildCounter()
+                            .Name("audioproc_tls_reload_errors_total")
+                            .Help(
+                                "Changed TLS files refused at a reload because they did not "
+                                "parse or the key did not match the certificate; the "
+                                "previous pair stays in service.")
+                            .Register(*registry_)
+                            .Add({});
   for (int code = 0; code <= static_cast<int>(grpc::StatusCode::UNAUTHENTICATED); ++code) {
     StreamsTotal(static_cast<grpc::StatusCode>(code));
     FilesTotal(static_cast<grpc::StatusCode>(code));

@@ -55,6 +55,9 @@ class Metrics {
   prometheus::Gauge& memory_committed_bytes() { return *memory_committed_bytes_; }
   prometheus::Gauge& cpu_budget_cores() { return *cpu_budget_cores_; }
   prometheus::Gauge& cpu_committed_cores() { return *cpu_committed_cores_; }
+  // audioproc_tls_reload_errors_total: changed TLS files refused at a reload (they did not
+  // parse, or the key did not match the certificate); the previous pair stays in service.
+  prometheus::Counter& tls_reload_errors() { return *tls_reload_errors_; }
 
   // audioproc_streams_total{code}: streams by final gRPC status code.
   prometheus::Counter& StreamsTotal(grpc::StatusCode code);
@@ -86,6 +89,7 @@ class Metrics {
   prometheus::Gauge* memory_committed_bytes_;
   prometheus::Gauge* cpu_budget_cores_;
   prometheus::Gauge* cpu_committed_cores_;
+  prometheus::Counter* tls_reload_errors_;
 };
 
 // "OK", "INVALID_ARGUMENT", ... as gRPC spells them.

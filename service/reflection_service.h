@@ -1,13 +1,17 @@
-// ReflectionService: gRPC server reflection, both grpc.reflection.v1 and v1alpha (what grpcurl,
+// ReflectionService: gRPC server reflection, grpc.reflection.v1 and v1alpha (what grpcurl,
 // buf curl and Postman ask for), served here rather than by gRPC's plugin so that a call must
 // carry a bearer token like every service but health: the plugin has no hook for that, and
-// gRPC 1.51's speaks only v1alpha. Answers come from the generated descriptor pool: the
-// services this server registers, and the files that define a symbol with their
-// dependencies, each dependency once per stream.
+// gRPC 1.51's speaks only v1alpha.
 //
-// Synchronous: reflection calls are few and short, and run on gRPC's sync-server threads,
-// never on the completion-queue threads or the DSP executor.
-// Thread safety: any number of calls at once; the services keep no per-call state.
+//   ReflectionService reflection({"audioproc.v1.AudioProcessor", "grpc.health.v1.Health"});
+//   reflection.Register(builder);              // before BuildAndStart
+//   for (cq : queues) reflection.Listen(state, cq);   // after it
+//
+// Asynchronous, like the rest of the engine: each stream is a ReflectionCall driven by the
+// server's completion queues, so open streams hold no thread and end DEADLINE_EXCEEDED after
+// --idle_timeout_seconds without a request.
+// Thread safety: Register and Listen are called while the server starts, from one thread; the
+// call objects then run on the completion-queue threads.
 #ifndef AUDIOPROC_SERVICE_REFLECTION_SERVICE_H_
 #define AUDIOPROC_SERVICE_REFLECTION_SERVICE_H_
 
@@ -16,44 +20,28 @@
 #include <string>
 #include <vector>
 
-#include "grpc/reflection/v1/reflection.grpc.pb.h"
-#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "service/reflection_call.h"
 #include "service/server_state.h"
 
 namespace audioproc {
 
-// The names of every service a server with reflection lists besides its own.
-std::vector<std::string> ReflectionServiceNames();
-
-class ReflectionV1Service final : public grpc::reflection::v1::ServerReflection::Service {
+class ReflectionService {
  public:
-  // `state` authenticates calls; `services` is what list_services answers.
-  ReflectionV1Service(ServerState* state, std::vector<std::string> services)
-      : state_(state), services_(std::move(services)) {}
-  grpc::Status ServerReflectionInfo(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<grpc::reflection::v1::ServerReflectionResponse,
-                               grpc::reflection::v1::ServerReflectionRequest>* stream) override;
+  // `services`: the services list_services names besides the two reflection services.
+  explicit ReflectionService(std::vector<std::string> services);
+
+  // Registers both versions with `builder`. This object must outlive the server built.
+  void Register(grpc::ServerBuilder& builder);
+  // Posts a call object of each version waiting for a stream on `cq`; after BuildAndStart.
+  void Listen(ServerState* state, grpc::ServerCompletionQueue* cq);
+
+  // What list_services answers.
+  const std::vector<std::string>& services() const { return services_; }
 
  private:
-  ServerState* const state_;
   const std::vector<std::string> services_;
-};
-
-class ReflectionV1AlphaService final
-    : public grpc::reflection::v1alpha::ServerReflection::Service {
- public:
-  ReflectionV1AlphaService(ServerState* state, std::vector<std::string> services)
-      : state_(state), services_(std::move(services)) {}
-  grpc::Status ServerReflectionInfo(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<grpc::reflection::v1alpha::ServerReflectionResponse,
-                               grpc::reflection::v1alpha::ServerReflectionRequest>* stream)
-      override;
-
- private:
-  ServerState* const state_;
-  const std::vector<std::string> services_;
+  ReflectionV1::AsyncService v1_;
+  ReflectionV1Alpha::AsyncService v1alpha_;
 };
 
 }  // namespace audioproc

@@ -64,9 +64,14 @@ absl::Status AudioprocServer::Start() {
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::EnableDefaultHealthCheckService(true);
 
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      MakeServerCredentials(options_.tls, options_.tls_refresh_seconds);
-  if (!credentials.ok()) return credentials.status();
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (options_.tls.enabled()) {
+    absl::StatusOr<std::unique_ptr<TlsCredentials>> tls = TlsCredentials::Start(
+        options_.tls, options_.tls_refresh_seconds, metrics_.tls_reload_errors());
+    if (!tls.ok()) return tls.status();
+    tls_ = *std::move(tls);
+    credentials = tls_->server_credentials();
+  }
   if (!options_.auth_tokens_file.empty()) {
     absl::StatusOr<std::unique_ptr<AuthTokens>> tokens = AuthTokens::Load(options_.auth_tokens_file);
     if (!tokens.ok()) return tokens.status();
@@ -77,8 +82,6 @@ absl::Status AudioprocServer::Start() {
   // First, so that a port it cannot bind fails the start before anything else runs.
   if (absl::Status status = StartHealthServer(); !status.ok()) return status;
 
-  // The executors and the state come first: reflection, a synchronous service, authenticates
-  // through the state from the moment the server starts.
   Metrics* metrics = &metrics_;
   metrics_.memory_budget_bytes().Set(static_cast<double>(options_.memory_budget_bytes));
   metrics_.cpu_budget_cores().Set(options_.cpu_budget);
@@ -108,16 +111,13 @@ absl::Status AudioprocServer::Start() {
   state_->set_auth_tokens(auth_tokens_.get());
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(absl::StrCat(options_.host, ":", options_.port), *credentials,
+  builder.AddListeningPort(absl::StrCat(options_.host, ":", options_.port), credentials,
                            &grpc_port_);
   builder.RegisterService(&service_);
   if (options_.reflection) {
-    std::vector<std::string> services = {kServiceName, "grpc.health.v1.Health"};
-    for (std::string& name : ReflectionServiceNames()) services.push_back(std::move(name));
-    reflection_v1_ = std::make_unique<ReflectionV1Service>(state_.get(), services);
-    reflection_v1alpha_ = std::make_unique<ReflectionV1AlphaService>(state_.get(), services);
-    builder.RegisterService(reflection_v1_.get());
-    builder.RegisterService(reflection_v1alpha_.get());
+    reflection_ = std::make_unique<ReflectionService>(
+        std::vector<std::string>{kServiceName, "grpc.health.v1.Health"});
+    reflection_->Register(builder);
   }
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
   // Every answer is bounded before it is made (a stream's responses by its grant, a file's
@@ -125,9 +125,6 @@ absl::Status AudioprocServer::Start() {
   // fails the write rather than send it.
   builder.SetMaxSendMessageSize(static_cast<int>(std::max(
       options_.max_response_bytes, options_.max_file_output_bytes + kFileResponseRoomBytes)));
-  // Reflection is a synchronous service; its threads poll with this timeout, and Shutdown
-  // waits for them to notice (the default, 1 s, would be added to every shutdown).
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::CQ_TIMEOUT_MSEC, 50);
   ApplyConnectionOptions(builder);
   builder.SetResourceQuota(transport_->quota());
   for (int i = 0; i < options_.cq_threads; ++i) queues_.push_back(builder.AddCompletionQueue());
@@ -155,6 +152,7 @@ absl::Status AudioprocServer::Start() {
     for (int i = 0; i < kListenersPerQueue; ++i) ProcessCall::Listen(state_.get(), cq.get());
     ListProcessorsCall::Listen(state_.get(), cq.get());
     ProcessFileCall::Listen(state_.get(), cq.get());
+    if (reflection_ != nullptr) reflection_->Listen(state_.get(), cq.get());
   }
   for (auto& cq : queues_) queue_threads_.emplace_back([this, q = cq.get()] { PollQueue(q); });
   running_ = true;

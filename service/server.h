@@ -28,6 +28,7 @@
 #include "service/reflection_service.h"
 #include "service/server_options.h"
 #include "service/server_state.h"
+#include "service/tls_credentials.h"
 
 namespace audioproc {
 
@@ -87,9 +88,10 @@ class AudioprocServer {
   std::unique_ptr<Executor> config_executor_;
   std::unique_ptr<Executor> file_executor_;
   std::unique_ptr<ServerState> state_;
-  // Registered with server_ when --reflection; they outlive it.
-  std::unique_ptr<ReflectionV1Service> reflection_v1_;
-  std::unique_ptr<ReflectionV1AlphaService> reflection_v1alpha_;
+  // Before server_, so that it outlives gRPC's use of the files it serves.
+  std::unique_ptr<TlsCredentials> tls_;
+  // Registered with server_ when --reflection; it outlives it.
+  std::unique_ptr<ReflectionService> reflection_;
   std::unique_ptr<grpc::Server> server_;
   // Serves only grpc.health.v1.Health, in plaintext, on --health_port: kubelet's gRPC probes
   // carry no client certificate.

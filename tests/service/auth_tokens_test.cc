@@ -43,28 +43,87 @@ TEST(AuthTokensTest, AcceptsOnlyBearerWithAKnownToken) {
   EXPECT_FALSE((*tokens)->Accepts(""));
 }
 
-TEST(AuthTokensTest, AMissingOrEmptyFileIsAnErrorNamingTheFlag) {
+TEST(AuthTokensTest, AMissingFileAtStartIsNotFoundNamingTheFlag) {
   EXPECT_THAT(AuthTokens::Load("/nonexistent/tokens"),
-              StatusIs(absl::StatusCode::kNotFound, HasSubstr("--auth_tokens_file")));
-  EXPECT_THAT(AuthTokens::Load(WriteFile("tokens-empty", "# none yet\n\n")),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("holds no token")));
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("--auth_tokens_file=/nonexistent/tokens cannot be read")));
+  // A directory would read as a file with no token, which denies everything: refused.
+  EXPECT_THAT(AuthTokens::Load(::testing::TempDir()),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("not a regular file")));
 }
 
-TEST(AuthTokensTest, ReloadPicksUpAChangedFileAndKeepsTokensWhenItBreaks) {
+TEST(AuthTokensTest, AFileWithNoTokenLoadsAndAcceptsNothing) {
+  // Empty, and only comments and blank lines: how an operator revokes every token.
+  for (const char* text : {"", "# every token revoked\n\n   \n#another comment\n"}) {
+    auto tokens = AuthTokens::Load(WriteFile("tokens-none", text));
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
+    EXPECT_EQ((*tokens)->size(), 0u);
+    EXPECT_FALSE((*tokens)->Accepts("Bearer "));
+    EXPECT_FALSE((*tokens)->Accepts("Bearer #"));
+    EXPECT_FALSE((*tokens)->Accepts("Bearer every"));
+  }
+}
+
+// Replaces the file the way Kubernetes updates a Secret: a new file renamed over the old.
+void ReplaceFile(const std::string& path, const std::string& text) {
+  const std::string next = path + ".next";
+  std::ofstream(next, std::ios::trunc) << text;
+  ASSERT_EQ(rename(next.c_str(), path.c_str()), 0);
+}
+
+TEST(AuthTokensTest, ReloadPutsAChangedFileInForce) {
   const std::string path = WriteFile("tokens-reload", "old\n");
   auto tokens = AuthTokens::Load(path);
   ASSERT_TRUE(tokens.ok());
-  // Replace the file the way Kubernetes updates a Secret: a new file renamed over the old.
-  WriteFile("tokens-reload.new", "new\n");
-  ASSERT_EQ(rename((path + ".new").c_str(), path.c_str()), 0);
-  (*tokens)->ReloadIfChanged();
+  EXPECT_EQ((*tokens)->ReloadIfChanged(), AuthTokens::Reload::kUnchanged);
+  ReplaceFile(path, "new\nnewer\n");
+  EXPECT_EQ((*tokens)->ReloadIfChanged(), AuthTokens::Reload::kReloaded);
   EXPECT_TRUE((*tokens)->Accepts("Bearer new"));
+  EXPECT_TRUE((*tokens)->Accepts("Bearer newer"));
   EXPECT_FALSE((*tokens)->Accepts("Bearer old"));
-  // An emptied file keeps the last good tokens rather than locking everyone out.
-  WriteFile("tokens-reload.new", "# rotated out\n");
-  ASSERT_EQ(rename((path + ".new").c_str(), path.c_str()), 0);
-  (*tokens)->ReloadIfChanged();
-  EXPECT_TRUE((*tokens)->Accepts("Bearer new"));
+  EXPECT_EQ((*tokens)->ReloadIfChanged(), AuthTokens::Reload::kUnchanged);
+}
+
+TEST(AuthTokensTest, EmptyingTheFileRevokesEveryTokenAtTheNextReload) {
+  const std::string path = WriteFile("tokens-revoke", "alpha\nbeta\n");
+  auto tokens = AuthTokens::Load(path);
+  ASSERT_TRUE(tokens.ok());
+  ASSERT_TRUE((*tokens)->Accepts("Bearer alpha"));
+  ReplaceFile(path, "# all revoked\n");
+  EXPECT_EQ((*tokens)->ReloadIfChanged(), AuthTokens::Reload::kReloaded);
+  EXPECT_EQ((*tokens)->size(), 0u);
+  EXPECT_FALSE((*tokens)->Accepts("Bearer alpha"));
+  EXPECT_FALSE((*tokens)->Accepts("Bearer beta"));
+  // Truncated in place rather than replaced: the same.
+  ReplaceFile(path, "gamma\n");
+  ASSERT_EQ((*tokens)->ReloadIfChanged(), AuthTokens::Reload::kReloaded);
+  ASSERT_TRUE((*tokens)->Accepts("Bearer gamma"));
+  std::ofstream(path, std::ios::trunc).flush();
+  EXPECT_EQ((*tokens)->ReloadIfChanged(), AuthTokens::Reload::kReloaded);
+  EXPECT_FALSE((*tokens)->Accepts("Bearer gamma"));
+}
+
+TEST(AuthTokensTest, AMissingFileKeepsTheLastTokensAndIsReportedOncePerDisappearance) {
+  const std::string path = WriteFile("tokens-missing", "kept\n");
+  auto tokens = AuthTokens::Load(path);
+  ASSERT_TRUE(tokens.ok());
+  ASSERT_EQ(unlink(path.c_str()), 0);
+  EXPECT_EQ((*tokens)->ReloadIfChanged(), AuthTokens::Reload::kKept);
+  // Still missing at the next reloads (one a second in a server): nothing new to report.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ((*tokens)->ReloadIfChanged(), AuthTokens::Reload::kUnchanged) << i;
+  }
+  EXPECT_TRUE((*tokens)->Accepts("Bearer kept"));
+  // Back, with other tokens: in force.
+  WriteFile("tokens-missing", "returned\n");
+  EXPECT_EQ((*tokens)->ReloadIfChanged(), AuthTokens::Reload::kReloaded);
+  EXPECT_TRUE((*tokens)->Accepts("Bearer returned"));
+  EXPECT_FALSE((*tokens)->Accepts("Bearer kept"));
+  // A second disappearance is reported again.
+  ASSERT_EQ(unlink(path.c_str()), 0);
+  EXPECT_EQ((*tokens)->ReloadIfChanged(), AuthTokens::Reload::kKept);
+  EXPECT_EQ((*tokens)->ReloadIfChanged(), AuthTokens::Reload::kUnchanged);
+  EXPECT_TRUE((*tokens)->Accepts("Bearer returned"));
 }
 
 TEST(AuthTokensTest, ConstantTimeEqualsComparesWholeStrings) {

@@ -21,6 +21,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::Certificates;
+using testing::TlsChannel;
 
 ServerOptions BaseOptions() {
   ServerOptions options;
@@ -30,18 +31,6 @@ ServerOptions BaseOptions() {
   options.workers = 1;
   options.cq_threads = 1;
   return options;
-}
-
-std::shared_ptr<grpc::Channel> TlsChannel(int port, const std::string& ca,
-                                          const std::string& client_cert = "",
-                                          const std::string& client_key = "") {
-  grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = testing::ReadFile(ca);
-  if (!client_cert.empty()) {
-    ssl.pem_cert_chain = testing::ReadFile(client_cert);
-    ssl.pem_private_key = testing::ReadFile(client_key);
-  }
-  return grpc::CreateChannel(absl::StrCat("localhost:", port), grpc::SslCredentials(ssl));
 }
 
 grpc::Status ListProcessors(const std::shared_ptr<grpc::Channel>& channel,

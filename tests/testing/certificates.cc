@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/testing/server_process.h"
 
 namespace audioproc::testing {
 
@@ -53,6 +54,21 @@ absl::StatusOr<Certificates> MakeCertificates(const std::string& dir, const std:
     return absl::InternalError(absl::StrCat("openssl failed; see ", p, "openssl.log"));
   }
   return c;
+}
+
+std::shared_ptr<grpc::Channel> TlsChannel(int port, const std::string& ca,
+                                          const std::string& client_cert,
+                                          const std::string& client_key) {
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ReadFile(ca);
+  if (!client_cert.empty()) {
+    ssl.pem_cert_chain = ReadFile(client_cert);
+    ssl.pem_private_key = ReadFile(client_key);
+  }
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(absl::StrCat("localhost:", port), grpc::SslCredentials(ssl),
+                                   arguments);
 }
 
 }  // namespace audioproc::testing

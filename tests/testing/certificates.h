@@ -4,6 +4,9 @@
 #ifndef AUDIOPROC_TESTS_TESTING_CERTIFICATES_H_
 #define AUDIOPROC_TESTS_TESTING_CERTIFICATES_H_
 
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -21,6 +24,14 @@ std::string ProcessTempDir(const std::string& name);
 
 // Makes a fresh set in `dir` (created if missing); `name` tells sets apart (their CAs differ).
 absl::StatusOr<Certificates> MakeCertificates(const std::string& dir, const std::string& name);
+
+// A TLS channel to localhost:`port` that trusts the CA in the PEM file `ca` and, when
+// `client_cert` is given, presents it (mutual TLS) with `client_key`. The channel makes a
+// connection of its own (its own subchannel pool), so it sees the certificate the server
+// serves now, not one an earlier channel's connection was made with.
+std::shared_ptr<grpc::Channel> TlsChannel(int port, const std::string& ca,
+                                          const std::string& client_cert = "",
+                                          const std::string& client_key = "");
 
 }  // namespace audioproc::testing
 

@@ -42,18 +42,16 @@ std::string ReadFile(const std::string& path) {
   return buffer.str();
 }
 
-absl::StatusOr<ServerProcess> ServerProcess::Start(const std::string& binary,
-                                                   const std::vector<std::string>& extra_flags,
-                                                   absl::Duration timeout) {
+absl::StatusOr<ServerProcess> ServerProcess::Spawn(const std::string& binary,
+                                                   const std::vector<std::string>& extra_flags) {
   ServerProcess server;
   char dir_template[] = "/tmp/audioproc-test-XXXXXX";
   if (mkdtemp(dir_template) == nullptr) return absl::InternalError("mkdtemp failed");
   server.dir_ = dir_template;
   server.log_path_ = server.dir_ + "/server.log";
-  const std::string port_file = server.dir_ + "/ports.json";
 
   std::vector<std::string> args = {binary, "--host=127.0.0.1", "--port=0", "--metrics_port=0",
-                                   "--port_file=" + port_file};
+                                   "--port_file=" + server.port_file()};
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
@@ -67,27 +65,62 @@ absl::StatusOr<ServerProcess> ServerProcess::Start(const std::string& binary,
     _exit(127);
   }
   server.pid_ = pid;
+  return server;
+}
+
+absl::StatusOr<ServerProcess> ServerProcess::Start(const std::string& binary,
+                                                   const std::vector<std::string>& extra_flags,
+                                                   absl::Duration timeout) {
+  absl::StatusOr<ServerProcess> server = Spawn(binary, extra_flags);
+  if (!server.ok()) return server.status();
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
-    const std::string ports = ReadFile(port_file);
+    const std::string ports = ReadFile(server->port_file());
     std::optional<int> grpc = JsonInt(ports, "grpc");
     std::optional<int> metrics = JsonInt(ports, "metrics");
     if (grpc && metrics) {
-      server.grpc_port_ = *grpc;
-      server.metrics_port_ = *metrics;
+      server->grpc_port_ = *grpc;
+      server->metrics_port_ = *metrics;
       return server;
     }
     int status;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      server.exited_ = true;
+    if (waitpid(server->pid_, &status, WNOHANG) == server->pid_) {
+      server->exited_ = true;
       return absl::InternalError(
-          absl::StrCat("the server exited before binding: ", ReadFile(server.log_path_)));
+          absl::StrCat("the server exited before binding: ", ReadFile(server->log_path_)));
     }
     absl::SleepFor(absl::Milliseconds(10));  // polling a file another process writes
   }
   return absl::DeadlineExceededError(
       absl::StrCat("no port file after ", absl::FormatDuration(timeout), ": ",
-                   ReadFile(server.log_path_)));
+                   ReadFile(server->log_path_)));
+}
+
+absl::StatusOr<ServerProcess::Exit> ServerProcess::ExpectStartupFailure(
+    const std::string& binary, const std::vector<std::string>& extra_flags,
+    absl::Duration timeout) {
+  absl::StatusOr<ServerProcess> server = Spawn(binary, extra_flags);
+  if (!server.ok()) return server.status();
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    int status;
+    if (waitpid(server->pid_, &status, WNOHANG) == server->pid_) {
+      server->exited_ = true;
+      if (!WIFEXITED(status)) {
+        return absl::InternalError(absl::StrCat("the server died of signal ", WTERMSIG(status),
+                                                ": ", ReadFile(server->log_path_)));
+      }
+      return Exit{WEXITSTATUS(status), ReadFile(server->log_path_)};
+    }
+    if (!ReadFile(server->port_file()).empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the server started: ", ReadFile(server->log_path_)));
+    }
+    absl::SleepFor(absl::Milliseconds(10));  // waitpid has no timeout
+  }
+  return absl::DeadlineExceededError(absl::StrCat("the server neither exited nor bound in ",
+                                                  absl::FormatDuration(timeout), ": ",
+                                                  ReadFile(server->log_path_)));
 }
 
 ServerProcess::ServerProcess(ServerProcess&& other) noexcept

@@ -21,6 +21,18 @@ class ServerProcess {
   static absl::StatusOr<ServerProcess> Start(const std::string& binary,
                                              const std::vector<std::string>& extra_flags = {},
                                              absl::Duration timeout = absl::Seconds(20));
+  // How a server that was expected not to start ended: its exit code and its log.
+  struct Exit {
+    int code;
+    std::string log;
+  };
+  // Starts `binary` as Start does and waits (up to `timeout`) for it to exit before binding,
+  // as a startup error makes it. FAILED_PRECONDITION if it bound its ports instead (it is then
+  // stopped); DEADLINE_EXCEEDED if it did neither in time.
+  static absl::StatusOr<Exit> ExpectStartupFailure(const std::string& binary,
+                                                   const std::vector<std::string>& extra_flags,
+                                                   absl::Duration timeout = absl::Seconds(20));
+
   ServerProcess(ServerProcess&& other) noexcept;
   ServerProcess& operator=(ServerProcess&&) = delete;
   ~ServerProcess();
@@ -39,6 +51,10 @@ class ServerProcess {
 
  private:
   ServerProcess() = default;
+  // Forks and execs `binary` on free ports, its stderr to a log in a directory of its own.
+  static absl::StatusOr<ServerProcess> Spawn(const std::string& binary,
+                                             const std::vector<std::string>& extra_flags);
+  std::string port_file() const { return dir_ + "/ports.json"; }
 
   pid_t pid_ = -1;
   int grpc_port_ = 0;
