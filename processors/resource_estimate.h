@@ -57,6 +57,9 @@ struct StageEstimate {
   EventRate events;
   // An upper bound on LatencyFrames() after Prepare, in the processor's output frames.
   uint32_t max_latency_frames = 0;
+  // Processor::ProcessesInPlace(): a chain gives a processor that does not (mix, resample) an
+  // output buffer of its own, which EstimateChain counts.
+  bool in_place = true;
 };
 
 // What a chain (Chain::Build of `configs` for `input`) will cost: its stages, and the chain's
