@@ -4,20 +4,22 @@
 // biquad sections), calibrated on the reference machine.
 //
 // Bytes are counted as glibc's malloc holds them (a block's usable size: the request rounded
-// up, at least 24 bytes), which is what tests/processors/resource_estimate_test.cc measures
-// with its counting malloc. Containers are assumed to be libstdc++'s (a vector made with n
-// elements has capacity n; one grown by push_back doubles from 1; strings up to 15 characters
-// live inside the object).
+// up, at least 24 bytes), which is what tests/processors/resource_estimate_memory_test.cc
+// measures with its counting malloc. Containers are assumed to be libstdc++'s (a vector made
+// with n elements has capacity n; one grown by push_back doubles from 1; strings up to 15
+// characters live inside the object).
 //
 //   uint64_t bytes = sizeof(MyProcessor) + cost::VectorBytes<float>(frames) +
 //                    cost::RealFftPlanBytes(512) + cost::FftwBufferBytes<float>(512);
 //   double cores = rate * channels * kNsPerSample * 1e-9 + hops * cost::RealFftSeconds(512);
 //
 // CPU constants here and in each processor's estimate are CPU-seconds on one core of the
-// reference machine: Intel Xeon (Sapphire Rapids, family 6 model 167, 2.6 GHz), 2 vCPUs under
-// KVM, Debian 12's gcc 12 at -O2 (RelWithDebInfo), measured by `make bench` (processors_bench,
-// whose "cost model vs measured" table gives the ratio to recalibrate them by) and by
-// resource_estimate_test's thread-CPU-time probe, the minimum of several runs each.
+// reference machine, where they were measured: lscpu "Intel(R) Xeon(R) Processor" (family 6,
+// model 167, stepping 1; AVX-512), 2 vCPUs under KVM, 2.6 GHz TSC; Debian 12's gcc 12 at -O2
+// (RelWithDebInfo). They were fitted to tests/processors/cost_probe.h's measurements (each
+// processor alone, thread CPU time, the fastest of several runs, on the calibration signal
+// below) over the parameters each model names, and are checked against `make bench`
+// (processors_bench: its "Cost model vs measured" table gives the ratio to recalibrate by).
 //
 // Thread safety: pure functions.
 #ifndef AUDIOPROC_PROCESSORS_COST_MODEL_H_

@@ -1,8 +1,8 @@
-// The processors test binary's own allocator functions: malloc, calloc, realloc, reallocarray, free and
-// the aligned ones (posix_memalign, aligned_alloc, memalign, valloc, pvalloc) are interposed by
-// counting_allocator.cc (glibc lets an executable do so, which also catches C libraries such
-// as FFTW, libsoxr and libebur128 that operator new alone would miss). Two things are
-// counted, per thread:
+// The processors test binary's own allocator functions: malloc, calloc, realloc,
+// reallocarray, free and the aligned ones (posix_memalign, aligned_alloc, memalign, valloc,
+// pvalloc) are interposed by counting_allocator.cc (glibc lets an executable do so, which also
+// catches C libraries such as FFTW, libsoxr and libebur128 that operator new alone would
+// miss). Two things are counted, per thread:
 //   - allocator calls while an AllocationCounter is in scope ("Process allocates nothing");
 //   - the net heap bytes held: malloc_usable_size of every block allocated less that of every
 //     block freed, read through HeapBytesCounter (resource estimates against what processors

@@ -36,6 +36,7 @@
 #include "gtest/gtest.h"
 #include "processors/chain.h"
 #include "processors/events.h"
+#include "processors/gain.h"
 #include "processors/registry.h"
 #include "tests/processors/cost_probe.h"
 #include "tests/processors/estimate_cases.h"
@@ -70,6 +71,12 @@ TEST(ResourceEstimateTest, EveryProcessorStatesWhatPrepareReturnsAndBoundsItsLat
       EXPECT_EQ(estimate->events.MaxEvents(c.spec.max_block_frames), 0u) << c.name;
     }
   }
+}
+
+TEST(ResourceEstimateDeathTest, ARegistryRefusesAProcessorThatStatesNoEstimate) {
+  ProcessorDefinition silent = GainDefinition();
+  silent.estimate = nullptr;
+  EXPECT_DEATH(ProcessorRegistry({silent}), "processor 'gain' states no resource estimate");
 }
 
 TEST(ResourceEstimateTest, EventRateBoundsCallsAndRunsOfCalls) {
