@@ -22,6 +22,11 @@ absl::Status ValidateFormat(absl::string_view field, const StreamFormat& format)
   return absl::OkStatus();
 }
 
+float ToDbfs(double amplitude) {
+  if (amplitude <= 0) return kSilenceDbfs;
+  return std::max(kSilenceDbfs, static_cast<float>(20.0 * std::log10(amplitude)));
+}
+
 }  // namespace
 
 absl::Status ValidatePipelineFormats(const PipelineConfig& config) {
@@ -57,15 +62,6 @@ absl::StatusOr<std::vector<ProcessorConfig>> OutputConversions(const ProcessorRe
   }
   return conversions;
 }
-
-namespace {
-
-float ToDbfs(double amplitude) {
-  if (amplitude <= 0) return kSilenceDbfs;
-  return std::max(kSilenceDbfs, static_cast<float>(20.0 * std::log10(amplitude)));
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<StreamPipeline>> StreamPipeline::Create(
     const ProcessorRegistry& registry, const PipelineConfig& config) {
