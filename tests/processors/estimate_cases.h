@@ -85,6 +85,9 @@ inline std::vector<EstimateCase> EstimateCases(const ProcessorRegistry& registry
     add("taps=262144", with("convolve", {{"impulse", TestImpulse(262144)}}), spec);
     add("file=512@48k", with("convolve", {{"impulse_file", short_file}}), spec);
     add("file=65536@48k", with("convolve", {{"impulse_file", long_file}}), spec);
+    // The most taps, from a file at the stream's own rate.
+    add("file=262144",
+        with("convolve", {{"impulse_file", TestImpulseFile(262144, spec.sample_rate_hz)}}), spec);
     for (int bands : {1, 16}) {
       std::vector<ParamValues> list(bands);
       for (int b = 0; b < bands; ++b) {
