@@ -161,7 +161,7 @@ uint32_t LatencyFor(double held_back, double ratio) {
 //     every measurement (the latest at max_held) for LatencyFrames;
 //   - bytes soxr keeps, and the ring's error against typical_held, together: fixed[kind] +
 //     channels x (per_channel + per_octave_up or _down x octaves beyond the first + polyphase
-//     unless the ratio is simple), within 16% of the measured total for 8 kHz mono to
+//     unless the ratio is simple), within 17% of the measured total for 8 kHz mono to
 //     192 kHz 8 channels at standard rates, within 40% (LOW), 27% (MEDIUM), 31% (HIGH) and
 //     26% (VERY_HIGH) for odd rates, mono the worst. The kind: simple (out/in in lowest terms
 //     has no term above 4: half-band stages only), rational (no term above 4096), interpolated
