@@ -75,7 +75,7 @@ demo: build
 	  --chain='highpass:cutoff_hz=80,gain:gain_db=6,limiter:ceiling_db=-1'
 
 # The DESIGN §8 report from one run: the in-process microbenchmarks of every processor and
-# chain, then the gRPC path against fresh servers on free loopback ports (throughput of 1, 16
+# chain (with the cost model of issue 8 against what each measured), then the gRPC path against fresh servers on free loopback ports (throughput of 1, 16
 # and 256 unpaced streams, capacity in paced streams, latency, memory and CPU per stream at
 # half of it) and a 10-minute soak of 200 paced voice streams, into
 # $(BUILD_DIR)/bench/report.md and report.json. About 20 minutes; BENCH_SOAK=0 skips the soak,

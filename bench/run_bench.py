@@ -34,6 +34,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_markdown  # noqa: E402  (beside this file)
+import report as processors_report  # noqa: E402  (beside this file)
 
 # DESIGN.md section 8 capacity criteria.
 P99_LIMIT_MS = 20.0
@@ -186,13 +187,21 @@ class Bench:
         with open(json_path, encoding="utf-8") as f:
             data = json.load(f)
         runs = {run["name"]: run for run in data["benchmarks"] if not run.get("error_occurred")}
+        rows = processors_report.cost_rows(data["benchmarks"])
+        speed = processors_report.speed_factor(rows)
+        cost_model = {"speed_factor": speed,
+                      "benchmarks": [{"name": name, "model_cores": model,
+                                      "measured_cores": measured,
+                                      "model_over_measured": model / measured,
+                                      "scaled": model / measured * speed}
+                                     for name, model, measured in rows]}
         chains = {}
         for workload, name in (("voice", "chain/voice/16k_mono"),
                                ("music", "chain/music/48k_stereo")):
             if name in runs:
                 chains[workload] = {"x_realtime_per_core": runs[name]["x_realtime"],
                                     "ns_per_frame": 1e9 / runs[name]["items_per_second"]}
-        return {"chains": chains, "markdown": markdown}
+        return {"chains": chains, "markdown": markdown, "cost_model": cost_model}
 
     def throughput(self, workloads):
         duration, warmup, ramp = (3, 1, 0.5) if self.quick else (8, 2, 1)
@@ -368,6 +377,7 @@ def main():
     }
     micro = bench.microbenchmarks()
     report["in_process"] = micro["chains"]
+    report["cost_model"] = micro["cost_model"]
     report["throughput"] = bench.throughput(workloads)
     report["capacity"] = [bench.capacity(w) for w in capacity_workloads]
     report["half_load"] = [bench.half_load(c["workload"], c["capacity"])

@@ -6,6 +6,7 @@
 #include <memory>
 #include <utility>
 
+#include "processors/cost_model.h"
 #include "processors/stream_pipeline.h"  // kSilenceDbfs, the level of silence everywhere
 
 namespace audioproc {
@@ -16,7 +17,53 @@ float PowerDb(double power) {
   return std::max(kSilenceDbfs, static_cast<float>(10.0 * std::log10(power)));
 }
 
+// CPU-seconds per sample and channel (ring, sum of squares, peak), per point of an FFT frame
+// and channel (window, and the power of half as many bins), and per bin of an interval (bands
+// and centroid); the frames' FFTs are cost::RealFftSeconds. The number of bands changes
+// nothing but the Prepare-time map of bins to bands.
+constexpr double kAnalyzeChannelSeconds = 1.47e-9;
+constexpr double kAnalyzePointSeconds = 0.67e-9;
+constexpr double kAnalyzeIntervalBinSeconds = 2.5e-9;
+
 }  // namespace
+
+AnalyzeFrames AnalyzeFramesFor(double interval_ms, double sample_rate_hz) {
+  AnalyzeFrames frames;
+  frames.interval = std::max<uint32_t>(
+      2, static_cast<uint32_t>(std::lround(interval_ms * sample_rate_hz / 1000)));
+  frames.fft_size = 2;
+  while (frames.fft_size * 2 <= std::min(frames.interval, kMaxAnalyzeFftSize)) {
+    frames.fft_size *= 2;
+  }
+  return frames;
+}
+
+absl::StatusOr<StageEstimate> AnalyzeProcessor::Estimate(const ParamValues& params,
+                                                         const ProcessSpec& input) {
+  const auto bands = static_cast<uint32_t>(params.Int("bands"));
+  const AnalyzeFrames frames = AnalyzeFramesFor(params.Number("interval_ms"), input.sample_rate_hz);
+  const uint32_t n = frames.fft_size;
+  const uint32_t bins = n / 2 + 1;
+  StageEstimate estimate;
+  estimate.output = input;
+  estimate.memory_bytes = cost::HeapBlock(sizeof(AnalyzeProcessor)) + cost::RealFftPlanBytes(n) +
+                          cost::FftwBufferBytes<float>(n) +
+                          cost::FftwBufferBytes<fftwf_complex>(bins) + cost::VectorBytes<float>(n) +
+                          cost::VectorBytes<double>(bands + 1) + cost::VectorBytes<uint32_t>(bins) +
+                          cost::VectorBytes<double>(bins) +
+                          cost::VectorBytes<std::vector<float>>(input.channels) +
+                          input.channels * cost::VectorBytes<float>(n);
+  // FFT frames lie wholly inside an interval, every n / 2 frames.
+  const uint32_t frames_per_interval = (frames.interval - n) / (n / 2) + 1;
+  const double intervals_per_second = input.sample_rate_hz / frames.interval;
+  estimate.cpu_cores = input.channels * (input.sample_rate_hz * kAnalyzeChannelSeconds +
+                                         intervals_per_second * frames_per_interval *
+                                             (cost::RealFftSeconds(n) + n * kAnalyzePointSeconds)) +
+                       intervals_per_second * bins * kAnalyzeIntervalBinSeconds;
+  // One event per interval ended: a call of n frames ends at most ceil(n / interval).
+  estimate.events = {1.0 / frames.interval, 0};
+  return estimate;
+}
 
 ProcessorDefinition AnalyzeDefinition() {
   ProcessorDefinition definition;
@@ -44,6 +91,7 @@ ProcessorDefinition AnalyzeDefinition() {
     return std::make_unique<AnalyzeProcessor>(static_cast<uint32_t>(params.Int("bands")),
                                               params.Number("interval_ms"));
   };
+  definition.estimate = AnalyzeProcessor::Estimate;
   return definition;
 }
 
@@ -53,10 +101,9 @@ AnalyzeProcessor::AnalyzeProcessor(uint32_t bands, double interval_ms)
 absl::StatusOr<ProcessSpec> AnalyzeProcessor::Prepare(const ProcessSpec& input) {
   rate_ = input.sample_rate_hz;
   channels_ = input.channels;
-  interval_ =
-      std::max<uint32_t>(2, static_cast<uint32_t>(std::lround(interval_ms_ * rate_ / 1000)));
-  fft_size_ = 2;
-  while (fft_size_ * 2 <= std::min(interval_, kMaxAnalyzeFftSize)) fft_size_ *= 2;
+  const AnalyzeFrames frames = AnalyzeFramesFor(interval_ms_, rate_);
+  interval_ = frames.interval;
+  fft_size_ = frames.fft_size;
   hop_ = fft_size_ / 2;
   absl::StatusOr<RealFftPlan> fft = RealFftPlan::Create(static_cast<int>(fft_size_));
   if (!fft.ok()) return fft.status();

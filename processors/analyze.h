@@ -44,6 +44,14 @@ inline constexpr double kAnalyzeLowestBandHz = 50.0;
 // analyze: bands (8, [1, 32], integer), interval_ms (100, [10, 10000] ms).
 ProcessorDefinition AnalyzeDefinition();
 
+// The interval and the FFT frame, in frames, as Prepare sets them for `interval_ms` at
+// `sample_rate_hz`.
+struct AnalyzeFrames {
+  uint32_t interval = 1;
+  uint32_t fft_size = 2;
+};
+AnalyzeFrames AnalyzeFramesFor(double interval_ms, double sample_rate_hz);
+
 class AnalyzeProcessor : public Processor {
  public:
   AnalyzeProcessor(uint32_t bands, double interval_ms);
@@ -60,6 +68,11 @@ class AnalyzeProcessor : public Processor {
   uint32_t fft_size() const { return fft_size_; }
   // The edges of band b are band_edge_hz(b) and band_edge_hz(b + 1).
   double band_edge_hz(uint32_t b) const { return edges_hz_[b]; }
+
+  // What Create and Prepare of `params` (resolved) for `input` allocate and cost, for
+  // ProcessorDefinition::estimate.
+  static absl::StatusOr<StageEstimate> Estimate(const ParamValues& params,
+                                                const ProcessSpec& input);
 
  private:
   // Adds the power spectrum of each channel's last fft_size_ frames to the interval's sum.

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "processors/biquad.h"
 #include "processors/biquad_design.h"
+#include "processors/cost_model.h"
 
 namespace audioproc {
 namespace {
@@ -209,6 +210,21 @@ std::unique_ptr<Processor> Create(const ParamValues& params) {
   return std::make_unique<BiquadFilterProcessor>(kKind, params);
 }
 
+// What Prepare keeps is the processor itself (its cascade's state is a fixed array). The cost
+// is its cascade's, at the order's number of sections; the per-sample redesign while a
+// runtime update ramps (10 ms) is not counted.
+template <const FilterKind& kKind>
+absl::StatusOr<StageEstimate> Estimate(const ParamValues& params, const ProcessSpec& input) {
+  FilterDesign design{kKind.type, params.Number(kKind.frequency_param), params.Number("q"), 0,
+                      params.Has("order") ? params.Int("order") : 2};
+  const int sections = DesignBiquadFilter(design, input.sample_rate_hz).size();
+  StageEstimate estimate;
+  estimate.output = input;
+  estimate.memory_bytes = cost::HeapBlock(sizeof(BiquadFilterProcessor));
+  estimate.cpu_cores = cost::BiquadCascadeCores(input.sample_rate_hz, input.channels, sections);
+  return estimate;
+}
+
 constexpr FilterKind kHighpass{FilterType::kHighpass, "highpass", "cutoff_hz"};
 constexpr FilterKind kLowpass{FilterType::kLowpass, "lowpass", "cutoff_hz"};
 constexpr FilterKind kBandpass{FilterType::kBandpass, "bandpass", "center_hz"};
@@ -227,7 +243,9 @@ ProcessorDefinition PassDefinition(const char* summary, const char* cutoff_summa
                    "take no q"),
             OrderParam()}},
           &ValidatePass<kKind>,
-          &Create<kKind>, nullptr, {}};
+          &Create<kKind>,
+          &Estimate<kKind>,
+          {}};
 }
 
 }  // namespace
@@ -248,7 +266,9 @@ ProcessorDefinition BandpassDefinition() {
            {FrequencyParam("center_hz", "center of the pass band"),
             QParam(kDefaultQ, true, "center over bandwidth: higher is narrower")}},
           nullptr,
-          &Create<kBandpass>, nullptr, {}};
+          &Create<kBandpass>,
+          &Estimate<kBandpass>,
+          {}};
 }
 
 ProcessorDefinition NotchDefinition() {
@@ -257,7 +277,9 @@ ProcessorDefinition NotchDefinition() {
            {FrequencyParam("center_hz", "frequency removed"),
             QParam(kDefaultQ, true, "center over bandwidth: higher is narrower")}},
           nullptr,
-          &Create<kNotch>, nullptr, {}};
+          &Create<kNotch>,
+          &Estimate<kNotch>,
+          {}};
 }
 
 ProcessorDefinition PeakingDefinition() {
@@ -267,7 +289,9 @@ ProcessorDefinition PeakingDefinition() {
             QParam(1, true, "center over bandwidth: higher is narrower"),
             GainParam("gain at the center frequency")}},
           nullptr,
-          &Create<kPeaking>, nullptr, {}};
+          &Create<kPeaking>,
+          &Estimate<kPeaking>,
+          {}};
 }
 
 ProcessorDefinition LowshelfDefinition() {
@@ -277,7 +301,9 @@ ProcessorDefinition LowshelfDefinition() {
             GainParam("gain of the shelf, reached at DC"),
             QParam(kDefaultQ, true, "steepness of the transition; above 0.7071 it overshoots")}},
           nullptr,
-          &Create<kLowshelf>, nullptr, {}};
+          &Create<kLowshelf>,
+          &Estimate<kLowshelf>,
+          {}};
 }
 
 ProcessorDefinition HighshelfDefinition() {
@@ -287,7 +313,9 @@ ProcessorDefinition HighshelfDefinition() {
             GainParam("gain of the shelf, reached at Nyquist"),
             QParam(kDefaultQ, true, "steepness of the transition; above 0.7071 it overshoots")}},
           nullptr,
-          &Create<kHighshelf>, nullptr, {}};
+          &Create<kHighshelf>,
+          &Estimate<kHighshelf>,
+          {}};
 }
 
 }  // namespace audioproc

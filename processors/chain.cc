@@ -66,10 +66,17 @@ void Chain::ReserveEvents() {
 }
 
 uint64_t Chain::FlushBlocks() const {
-  return 4 + (latency_frames_ * input_spec_.sample_rate_hz / output_spec_.sample_rate_hz +
-              input_spec_.max_block_frames) /
-                 input_spec_.max_block_frames;
+  return FlushBlocksFor(latency_frames_, input_spec_, output_spec_);
 }
+
+uint64_t Chain::FlushBlocksFor(uint32_t latency_frames, const ProcessSpec& input,
+                               const ProcessSpec& output) {
+  return 4 +
+         (latency_frames * input.sample_rate_hz / output.sample_rate_hz + input.max_block_frames) /
+             input.max_block_frames;
+}
+
+Chain::RecordSizes Chain::Records() { return {sizeof(Chain), sizeof(Stage), sizeof(StageEvents)}; }
 
 absl::Status Chain::AddStage(const ProcessorConfig& config, size_t index) {
   const ProcessSpec spec = output_spec_;

@@ -68,6 +68,22 @@ class Chain {
   // values. On error nothing changes. Allocates (validation), so it runs between chunks.
   absl::Status Update(size_t index, const ProcessorConfig& update);
 
+  // How many blocks of silence Flush pushes through at most, for a chain from `input` to
+  // `output` whose latency is `latency_frames` (output frames). The event buffer holds a
+  // block's worth of events for each.
+  static uint64_t FlushBlocksFor(uint32_t latency_frames, const ProcessSpec& input,
+                                 const ProcessSpec& output);
+
+  // The sizes of what Build and Append allocate for the chain itself besides its buffers, for
+  // EstimateChain (resource_estimate.h): the chain object, and per stage its record in the
+  // stage vector and its event sink.
+  struct RecordSizes {
+    size_t chain = 0;
+    size_t stage = 0;
+    size_t stage_events = 0;
+  };
+  static RecordSizes Records();
+
   // The events processors reported since the last ClearEvents, with output frames. There is
   // room for those of one Process call of at most max_block_frames, or of one Flush; drain
   // after each (StreamPipeline does).

@@ -7,10 +7,17 @@
 #include <memory>
 #include <variant>
 
+#include "processors/cost_model.h"
 #include "processors/dynamics.h"
 
 namespace audioproc {
 namespace {
+
+// CPU-seconds per frame (the level's logarithm above the knee, the static curve, the gain's
+// power of ten while reduced) and per sample (the detector's mean square, the multiply and
+// clamp). Worst case: a signal above the knee or releasing from it, which needs both.
+constexpr double kCompressorFrameSeconds = 22.2e-9;
+constexpr double kCompressorChannelSeconds = 3.15e-9;
 
 using dynamics::RampedValue;
 
@@ -136,6 +143,16 @@ class CompressorProcessor final : public Processor {
   double reduction_db_ = 0.0;  // smoothed gain reduction, >= 0
 };
 
+// The processor holds its state in fixed arrays: it is all there is.
+absl::StatusOr<StageEstimate> Estimate(const ParamValues& /*params*/, const ProcessSpec& input) {
+  StageEstimate estimate;
+  estimate.output = input;
+  estimate.memory_bytes = cost::HeapBlock(sizeof(CompressorProcessor));
+  estimate.cpu_cores =
+      input.sample_rate_hz * (kCompressorFrameSeconds + input.channels * kCompressorChannelSeconds);
+  return estimate;
+}
+
 }  // namespace
 
 ProcessorDefinition CompressorDefinition() {
@@ -159,6 +176,7 @@ ProcessorDefinition CompressorDefinition() {
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
     return std::make_unique<CompressorProcessor>(params);
   };
+  definition.estimate = Estimate;
   return definition;
 }
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "processors/cost_model.h"
 #include "processors/impulse_file.h"
 
 namespace audioproc {
@@ -63,6 +64,35 @@ uint32_t ConvolvePartitionFrames(size_t taps) {
   return partition;
 }
 
+absl::StatusOr<StageEstimate> ConvolveProcessor::Estimate(const ParamValues& params,
+                                                          const ProcessSpec& input) {
+  // The processor keeps its copy of the taps, or of the file's bytes; the taps decoded from
+  // a file are freed once transformed.
+  size_t taps = 0;
+  uint64_t kept = 0;
+  if (const ParamValue* impulse = params.Find("impulse")) {
+    taps = std::get<std::vector<float>>(*impulse).size();
+    kept = cost::VectorBytes<float>(taps);
+  } else {
+    const std::string& file = params.Text("impulse_file");
+    absl::StatusOr<ImpulseFileHeader> header =
+        ReadImpulseFileHeader(file, input.sample_rate_hz, kMaxImpulseTaps, "convolve.impulse_file");
+    if (!header.ok()) return header.status();
+    taps = ImpulseFileTaps(*header, input.sample_rate_hz, kMaxImpulseTaps);
+    kept = cost::StringBytes(file.size());
+  }
+  const uint32_t partition = ConvolvePartitionFrames(taps);
+  StageEstimate estimate;
+  estimate.output = input;
+  estimate.memory_bytes = cost::HeapBlock(sizeof(ConvolveProcessor)) + kept +
+                          PartitionedConvolver::InitBytes(taps, partition, input.channels) +
+                          cost::VectorBytes<float>(input.max_block_frames);
+  estimate.cpu_cores =
+      PartitionedConvolver::Cores(taps, partition, input.channels, input.sample_rate_hz);
+  estimate.max_latency_frames = partition;
+  return estimate;
+}
+
 ProcessorDefinition ConvolveDefinition() {
   ProcessorDefinition definition;
   definition.info.name = "convolve";
@@ -101,6 +131,7 @@ ProcessorDefinition ConvolveDefinition() {
     return std::make_unique<ConvolveProcessor>(std::move(impulse), std::move(file),
                                                params.Number("wet"));
   };
+  definition.estimate = ConvolveProcessor::Estimate;
   definition.example.Set("impulse", ExampleImpulse());
   return definition;
 }

@@ -69,6 +69,13 @@ class ConvolveProcessor : public Processor {
   // The taps in use after Prepare (the decoded and resampled file, or `impulse`).
   size_t taps() const { return taps_; }
 
+  // What Create and Prepare of `params` (resolved) for `input` allocate and cost, for
+  // ProcessorDefinition::estimate: an impulse_file's header is read for its length (the same
+  // INVALID_ARGUMENT as Prepare for a file libsndfile cannot read, or too long), its samples
+  // are not decoded.
+  static absl::StatusOr<StageEstimate> Estimate(const ParamValues& params,
+                                                const ProcessSpec& input);
+
  private:
   std::vector<float> impulse_;
   std::string impulse_file_;

@@ -4,6 +4,7 @@
 
 #include "processors/biquad.h"
 #include "processors/biquad_design.h"
+#include "processors/cost_model.h"
 
 namespace audioproc {
 namespace {
@@ -35,6 +36,15 @@ std::unique_ptr<Processor> Create(const ParamValues& params) {
   return std::make_unique<DcBlockProcessor>(params.Number("cutoff_hz"));
 }
 
+// One first-order section; the state is the processor's own fixed array.
+absl::StatusOr<StageEstimate> Estimate(const ParamValues& /*params*/, const ProcessSpec& input) {
+  StageEstimate estimate;
+  estimate.output = input;
+  estimate.memory_bytes = cost::HeapBlock(sizeof(DcBlockProcessor));
+  estimate.cpu_cores = cost::BiquadCascadeCores(input.sample_rate_hz, input.channels, 1);
+  return estimate;
+}
+
 }  // namespace
 
 ProcessorDefinition DcBlockDefinition() {
@@ -47,7 +57,9 @@ ProcessorDefinition DcBlockDefinition() {
   cutoff.summary = "-3 dB point of the first-order highpass; lower settles more slowly";
   return {{"dc_block", "removes DC offset (first-order highpass, exact zero at DC)", {cutoff}},
           nullptr,
-          &Create, nullptr, {}};
+          &Create,
+          &Estimate,
+          {}};
 }
 
 }  // namespace audioproc

@@ -5,6 +5,7 @@
 #include <memory>
 #include <utility>
 
+#include "processors/cost_model.h"
 #include "processors/spectral_gain.h"
 
 namespace audioproc {
@@ -32,7 +33,38 @@ constexpr double kSmoothingHalfWidthHz = 312.5;
 constexpr double kMaxPower = 1e30;
 constexpr double kMaxSnr = 1e12;
 
+// CPU-seconds per bin and channel of a frame (the LSA gain's exponential integral, the
+// two-step SNR, the noise tracker's two minimum searches, the presence-weighted gain, the
+// smoothing), and per sample and channel (FIFO, windows, overlap-add); the frame's two FFTs
+// are cost::RealFftSeconds.
+constexpr double kDenoiseBinSeconds = 55e-9;
+constexpr double kDenoiseChannelSeconds = 5e-9;
+
 }  // namespace
+
+absl::StatusOr<StageEstimate> DenoiseProcessor::Estimate(const ParamValues& /*params*/,
+                                                         const ProcessSpec& input) {
+  const uint32_t frame = DenoiseFrameSize(input.sample_rate_hz);
+  const uint32_t hop = frame / 4;
+  const uint32_t bins = frame / 2 + 1;
+  StageEstimate estimate;
+  estimate.output = input;
+  const uint64_t shared =
+      cost::HeapBlock(sizeof(DenoiseProcessor)) + cost::RealFftPlanBytes(frame) +
+      cost::FftwBufferBytes<float>(frame) + cost::FftwBufferBytes<fftwf_complex>(bins) +
+      2 * cost::VectorBytes<float>(frame) + 4 * cost::VectorBytes<double>(bins) +
+      cost::VectorBytes<double>(bins + 1) + cost::VectorBytes<Channel>(input.channels);
+  const uint64_t per_channel = 2 * cost::VectorBytes<float>(frame) + cost::VectorBytes<float>(hop) +
+                               cost::VectorBytes<double>(bins) + NoiseTracker::InitBytes(bins);
+  estimate.memory_bytes = shared + input.channels * per_channel;
+  const double frames_per_second = input.sample_rate_hz / hop;
+  estimate.cpu_cores =
+      input.channels *
+      (frames_per_second * (2 * cost::RealFftSeconds(frame) + bins * kDenoiseBinSeconds) +
+       input.sample_rate_hz * kDenoiseChannelSeconds);
+  estimate.max_latency_frames = frame - 1;
+  return estimate;
+}
 
 ProcessorDefinition DenoiseDefinition() {
   ProcessorDefinition definition;
@@ -52,6 +84,7 @@ ProcessorDefinition DenoiseDefinition() {
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
     return std::make_unique<DenoiseProcessor>(params.Number("reduction_db"));
   };
+  definition.estimate = DenoiseProcessor::Estimate;
   return definition;
 }
 

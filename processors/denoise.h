@@ -77,6 +77,11 @@ class DenoiseProcessor : public Processor {
 
   uint32_t frame_size() const { return frame_size_; }
 
+  // What Create and Prepare of `params` (resolved) for `input` allocate and cost, for
+  // ProcessorDefinition::estimate.
+  static absl::StatusOr<StageEstimate> Estimate(const ParamValues& params,
+                                                const ProcessSpec& input);
+
  private:
   struct Channel {
     std::vector<float> input;          // the last N input samples, oldest first

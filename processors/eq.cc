@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "processors/biquad.h"
 #include "processors/biquad_design.h"
+#include "processors/cost_model.h"
 
 namespace audioproc {
 namespace {
@@ -83,6 +84,21 @@ class EqProcessor final : public Processor {
   BiquadCascadeOf<kMaxEqBands> cascade_;
 };
 
+// The processor with its fixed cascade, and the bands it keeps (a vector grown band by band);
+// the cost is the cascade's, one section per band (none: Process does nothing).
+absl::StatusOr<StageEstimate> EstimateEq(const ParamValues& params, const ProcessSpec& input) {
+  const ParamValue* bands = params.Find("bands");
+  const size_t count = bands == nullptr ? 0 : std::get<std::vector<ParamValues>>(*bands).size();
+  StageEstimate estimate;
+  estimate.output = input;
+  estimate.memory_bytes = cost::HeapBlock(sizeof(EqProcessor)) +
+                          cost::HeapBlock(cost::GrownCapacity(count) * sizeof(FilterDesign));
+  estimate.cpu_cores = count == 0 ? 0.0
+                                  : cost::BiquadCascadeCores(input.sample_rate_hz, input.channels,
+                                                             static_cast<int>(count));
+  return estimate;
+}
+
 ParamInfo BandField(const char* name, const char* unit, double min, double max,
                     const char* summary) {
   ParamInfo info;
@@ -135,6 +151,7 @@ ProcessorDefinition EqDefinition() {
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
     return std::make_unique<EqProcessor>(params);
   };
+  definition.estimate = EstimateEq;
   // A gentle three-band tone shape, valid at every rate from 16 kHz up.
   std::vector<ParamValues> example(3);
   example[0].Set("type", std::string("LOWSHELF"));

@@ -21,31 +21,78 @@ struct SndfileCloser {
   void operator()(SNDFILE* file) const { sf_close(file); }
 };
 
-}  // namespace
+using SndfilePointer = std::unique_ptr<SNDFILE, SndfileCloser>;
 
-absl::StatusOr<std::vector<float>> DecodeImpulseFile(absl::string_view bytes, double sample_rate_hz,
-                                                     size_t max_taps, absl::string_view field) {
-  SndfileMemory memory(bytes);
-  SF_INFO info{};
-  std::unique_ptr<SNDFILE, SndfileCloser> file(memory.Open(SFM_READ, &info));
+// The most frames of a file at `file_rate` that still fit in max_taps once resampled.
+size_t MaxFrames(double sample_rate_hz, int file_rate, size_t max_taps) {
+  const double ratio = sample_rate_hz / file_rate;
+  return static_cast<size_t>(std::floor(static_cast<double>(max_taps) / ratio));
+}
+
+absl::Status TooLong(absl::string_view field, double sample_rate_hz, size_t max_taps, size_t frames,
+                     int file_rate) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " must hold at most ", max_taps, " taps at the stream's ", sample_rate_hz,
+                   " Hz; it holds at least ", frames, " frames at ", file_rate, " Hz"));
+}
+
+// Opens `memory` and checks what the header says: the one place both the header-only reader
+// and the decoder refuse a file from, so they refuse alike.
+absl::StatusOr<SndfilePointer> OpenChecked(SndfileMemory& memory, double sample_rate_hz,
+                                           size_t max_taps, absl::string_view field,
+                                           SF_INFO* info) {
+  *info = SF_INFO{};
+  SndfilePointer file(memory.Open(SFM_READ, info));
   if (file == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, " is not an audio file libsndfile can read: ", sf_strerror(nullptr)));
   }
-  if (info.channels < 1 || info.samplerate < 1) {
+  if (info->channels < 1 || info->samplerate < 1) {
     return absl::InvalidArgumentError(absl::StrCat(field, " has no channels or no sample rate"));
   }
-  const double ratio = sample_rate_hz / info.samplerate;
-  // The most frames of the file that still fit in max_taps once resampled.
-  const auto max_frames = static_cast<size_t>(std::floor(static_cast<double>(max_taps) / ratio));
-  auto too_long = [&](size_t frames) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, " must hold at most ", max_taps, " taps at the stream's ", sample_rate_hz,
-        " Hz; it holds at least ", frames, " frames at ", info.samplerate, " Hz"));
-  };
-  if (info.frames > 0 && static_cast<size_t>(info.frames) > max_frames) {
-    return too_long(static_cast<size_t>(info.frames));
+  if (info->frames > 0 &&
+      static_cast<size_t>(info->frames) > MaxFrames(sample_rate_hz, info->samplerate, max_taps)) {
+    return TooLong(field, sample_rate_hz, max_taps, static_cast<size_t>(info->frames),
+                   info->samplerate);
   }
+  return file;
+}
+
+}  // namespace
+
+absl::StatusOr<ImpulseFileHeader> ReadImpulseFileHeader(absl::string_view bytes,
+                                                        double sample_rate_hz, size_t max_taps,
+                                                        absl::string_view field) {
+  SndfileMemory memory(bytes);
+  SF_INFO info;
+  absl::StatusOr<SndfilePointer> file = OpenChecked(memory, sample_rate_hz, max_taps, field, &info);
+  if (!file.ok()) return file.status();
+  return ImpulseFileHeader{info.frames > 0 ? info.frames : 0, info.samplerate, info.channels};
+}
+
+size_t ImpulseFileTaps(const ImpulseFileHeader& header, double sample_rate_hz, size_t max_taps) {
+  if (header.frames <= 0) return max_taps;
+  const auto frames = static_cast<size_t>(header.frames);
+  if (header.sample_rate_hz == sample_rate_hz) return std::min(frames, max_taps);
+  const double ratio = sample_rate_hz / header.sample_rate_hz;
+  return std::max<size_t>(
+      1,
+      std::min(max_taps, static_cast<size_t>(std::llround(static_cast<double>(frames) * ratio))));
+}
+
+absl::StatusOr<std::vector<float>> DecodeImpulseFile(absl::string_view bytes, double sample_rate_hz,
+                                                     size_t max_taps, absl::string_view field) {
+  SndfileMemory memory(bytes);
+  SF_INFO info;
+  absl::StatusOr<SndfilePointer> opened =
+      OpenChecked(memory, sample_rate_hz, max_taps, field, &info);
+  if (!opened.ok()) return opened.status();
+  SndfilePointer file = *std::move(opened);
+  const double ratio = sample_rate_hz / info.samplerate;
+  const size_t max_frames = MaxFrames(sample_rate_hz, info.samplerate, max_taps);
+  auto too_long = [&](size_t frames) {
+    return TooLong(field, sample_rate_hz, max_taps, frames, info.samplerate);
+  };
 
   // Read in pieces rather than trusting info.frames, which some containers only estimate.
   constexpr sf_count_t kPieceFrames = 4096;

@@ -5,8 +5,17 @@
 #include <memory>
 #include <utility>
 
+#include "processors/cost_model.h"
+
 namespace audioproc {
 namespace {
+
+// CPU-seconds per frame (the gain computer: sliding minimum, release, moving average) and per
+// sample (peak, delay line, clamp), and per sample for the true-peak detector (three 32-tap
+// interpolations).
+constexpr double kLimiterFrameSeconds = 6.2e-9;
+constexpr double kLimiterChannelSeconds = 1.24e-9;
+constexpr double kLimiterTruePeakChannelSeconds = 16.5e-9;
 
 // A release within this distance of its target snaps to it: a one-pole filter in floating
 // point otherwise stalls one ulp short of 1.0 forever, and the gain would never return to
@@ -15,7 +24,50 @@ constexpr double kReleaseSnap = 1e-9;
 
 double DbToLinear(double db) { return std::pow(10.0, db / 20.0); }
 
+LimiterSettings SettingsFrom(const ParamValues& params) {
+  LimiterSettings settings;
+  settings.ceiling_db = params.Number("ceiling_db");
+  settings.lookahead_ms = params.Number("lookahead_ms");
+  settings.release_ms = params.Number("release_ms");
+  settings.true_peak = params.Bool("true_peak");
+  return settings;
+}
+
+// The processor, its gain computer's windows, the delay line and the true-peak history.
+absl::StatusOr<StageEstimate> EstimateLimiter(const ParamValues& params, const ProcessSpec& input) {
+  const LimiterSettings settings = SettingsFrom(params);
+  const LimiterFrames frames = LimiterFramesFor(settings, input.sample_rate_hz);
+  const uint32_t guard = settings.true_peak ? kTruePeakGuardFrames : 0;
+  StageEstimate estimate;
+  estimate.output = input;
+  // SlidingMin's ring: window + 1 entries of an index and a value.
+  estimate.memory_bytes =
+      cost::HeapBlock(sizeof(LimiterProcessor)) +
+      cost::HeapBlock((frames.lookahead + 2 * guard + 2) * (sizeof(uint64_t) + sizeof(double))) +
+      cost::VectorBytes<double>(frames.lookahead + 1) +
+      cost::VectorBytes<float>(uint64_t{input.channels} * frames.delay) +
+      (settings.true_peak ? cost::VectorBytes<float>(uint64_t{input.channels} * 2 * kTruePeakTaps)
+                          : 0);
+  estimate.cpu_cores =
+      input.sample_rate_hz *
+      (kLimiterFrameSeconds +
+       input.channels *
+           (kLimiterChannelSeconds + (settings.true_peak ? kLimiterTruePeakChannelSeconds : 0.0)));
+  estimate.max_latency_frames = frames.delay;
+  return estimate;
+}
+
 }  // namespace
+
+LimiterFrames LimiterFramesFor(const LimiterSettings& settings, double sample_rate_hz) {
+  LimiterFrames frames;
+  frames.lookahead = std::max<uint32_t>(
+      1, static_cast<uint32_t>(std::lround(settings.lookahead_ms * sample_rate_hz / 1000.0)));
+  const uint32_t guard = settings.true_peak ? kTruePeakGuardFrames : 0;
+  const uint32_t detector_delay = settings.true_peak ? TruePeakDetector::DelayFrames() : 0;
+  frames.delay = frames.lookahead + guard + detector_delay;
+  return frames;
+}
 
 ProcessorDefinition LimiterDefinition() {
   ProcessorDefinition definition;
@@ -37,13 +89,9 @@ ProcessorDefinition LimiterDefinition() {
       std::move(true_peak),
   };
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
-    LimiterSettings settings;
-    settings.ceiling_db = params.Number("ceiling_db");
-    settings.lookahead_ms = params.Number("lookahead_ms");
-    settings.release_ms = params.Number("release_ms");
-    settings.true_peak = params.Bool("true_peak");
-    return std::make_unique<LimiterProcessor>(settings);
+    return std::make_unique<LimiterProcessor>(SettingsFrom(params));
   };
+  definition.estimate = EstimateLimiter;
   return definition;
 }
 
@@ -55,11 +103,10 @@ LimiterProcessor::LimiterProcessor(const LimiterSettings& settings) : settings_(
 absl::StatusOr<ProcessSpec> LimiterProcessor::Prepare(const ProcessSpec& input) {
   const double rate = input.sample_rate_hz;
   channels_ = input.channels;
-  lookahead_frames_ = std::max<uint32_t>(
-      1, static_cast<uint32_t>(std::lround(settings_.lookahead_ms * rate / 1000.0)));
+  const LimiterFrames frames = LimiterFramesFor(settings_, rate);
+  lookahead_frames_ = frames.lookahead;
+  delay_frames_ = frames.delay;
   const uint32_t guard = settings_.true_peak ? kTruePeakGuardFrames : 0;
-  const uint32_t detector_delay = settings_.true_peak ? TruePeakDetector::DelayFrames() : 0;
-  delay_frames_ = lookahead_frames_ + guard + detector_delay;
   hold_.Init(lookahead_frames_ + 2 * guard + 1);
   reductions_.assign(lookahead_frames_ + 1, 0.0);
   release_coefficient_ = 1.0 - std::exp(-1000.0 / (settings_.release_ms * rate));

@@ -62,6 +62,14 @@ struct LimiterSettings {
   bool true_peak = false;
 };
 
+// The lookahead L and the audio delay (L, plus the guard and the detector's delay with
+// true_peak) in frames, as Prepare sets them for a stream at `sample_rate_hz`.
+struct LimiterFrames {
+  uint32_t lookahead = 1;
+  uint32_t delay = 1;
+};
+LimiterFrames LimiterFramesFor(const LimiterSettings& settings, double sample_rate_hz);
+
 class LimiterProcessor : public Processor {
  public:
   explicit LimiterProcessor(const LimiterSettings& settings);

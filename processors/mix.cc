@@ -7,9 +7,16 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "processors/cost_model.h"
 
 namespace audioproc {
 namespace {
+
+// CPU-seconds per frame for each non-zero weight (a multiply-add in double), per output sample
+// that has weights (rounding the sum to float, clamped) and per silent output sample.
+constexpr double kMixTermSeconds = 0.40e-9;
+constexpr double kMixOutputSeconds = 0.70e-9;
+constexpr double kMixSilentOutputSeconds = 0.05e-9;
 
 absl::Status ValidateMix(const ParamValues& resolved, const ProcessSpec& input) {
   const ParamValue* matrix = resolved.Find("matrix");
@@ -26,7 +33,51 @@ absl::Status ValidateMix(const ParamValues& resolved, const ProcessSpec& input) 
   return absl::OkStatus();
 }
 
+// The non-zero weights of each output row, as MixProcessor::Prepare keeps them.
+std::vector<uint32_t> TermsPerOutput(const ParamValues& params, uint32_t input_channels) {
+  const auto outputs = static_cast<uint32_t>(params.Int("output_channels"));
+  std::vector<double> matrix;
+  if (const ParamValue* given = params.Find("matrix");
+      given != nullptr && !std::get<std::vector<float>>(*given).empty()) {
+    const auto& weights = std::get<std::vector<float>>(*given);
+    matrix.assign(weights.begin(), weights.end());
+  } else {
+    matrix = StandardMixMatrix(input_channels, outputs);
+  }
+  std::vector<uint32_t> terms(outputs, 0);
+  for (uint32_t o = 0; o < outputs; ++o) {
+    for (uint32_t i = 0; i < input_channels; ++i) {
+      if (matrix[size_t{o} * input_channels + i] != 0.0) ++terms[o];
+    }
+  }
+  return terms;
+}
+
 }  // namespace
+
+absl::StatusOr<StageEstimate> MixProcessor::Estimate(const ParamValues& params,
+                                                     const ProcessSpec& input) {
+  const std::vector<uint32_t> terms = TermsPerOutput(params, input.channels);
+  const auto outputs = static_cast<uint32_t>(terms.size());
+  StageEstimate estimate;
+  estimate.output = input;
+  estimate.output.channels = outputs;
+  estimate.in_place = false;
+  uint64_t bytes = cost::HeapBlock(sizeof(MixProcessor)) +
+                   cost::VectorBytes<std::vector<Term>>(outputs) +
+                   cost::VectorBytes<double>(input.max_block_frames);
+  if (const ParamValue* given = params.Find("matrix")) {
+    bytes += cost::VectorBytes<float>(std::get<std::vector<float>>(*given).size());
+  }
+  double per_frame = 0;
+  for (uint32_t row : terms) {
+    bytes += cost::HeapBlock(cost::GrownCapacity(row) * sizeof(Term));
+    per_frame += row == 0 ? kMixSilentOutputSeconds : row * kMixTermSeconds + kMixOutputSeconds;
+  }
+  estimate.memory_bytes = bytes;
+  estimate.cpu_cores = input.sample_rate_hz * per_frame;
+  return estimate;
+}
 
 ProcessorDefinition MixDefinition() {
   ProcessorDefinition definition;
@@ -56,6 +107,7 @@ ProcessorDefinition MixDefinition() {
     return std::make_unique<MixProcessor>(static_cast<uint32_t>(params.Int("output_channels")),
                                           std::move(matrix));
   };
+  definition.estimate = MixProcessor::Estimate;
   definition.example.Set("output_channels", 2.0);  // to stereo
   return definition;
 }

@@ -60,6 +60,11 @@ class MixProcessor : public Processor {
   void Reset() noexcept override {}
   bool ProcessesInPlace() const override { return false; }
 
+  // What Create and Prepare of `params` (resolved) for `input` allocate and cost, for
+  // ProcessorDefinition::estimate. Allocates only small values (the matrix it counts).
+  static absl::StatusOr<StageEstimate> Estimate(const ParamValues& params,
+                                                const ProcessSpec& input);
+
  private:
   // One non-zero weight of an output row.
   struct Term {

@@ -8,10 +8,18 @@
 #include <utility>
 #include <variant>
 
+#include "processors/cost_model.h"
 #include "processors/dynamics.h"
 
 namespace audioproc {
 namespace {
+
+// CPU-seconds per frame (the level, the state, the gain: a power of ten per frame while the
+// gain moves, which after a change it does for about a second) and per sample (the detector's
+// mean square and the multiply). Worst case: a signal around the threshold keeps the gain
+// moving; a steadily open gate skips the multiply.
+constexpr double kNoiseGateFrameSeconds = 5.8e-9;
+constexpr double kNoiseGateChannelSeconds = 0.82e-9;
 
 using dynamics::RampedValue;
 
@@ -142,6 +150,16 @@ class NoiseGateProcessor final : public Processor {
   double gain_db_ = 0.0;                  // smoothed gain, in [range_db, 0]
 };
 
+// The processor holds its state in fixed arrays: it is all there is.
+absl::StatusOr<StageEstimate> Estimate(const ParamValues& /*params*/, const ProcessSpec& input) {
+  StageEstimate estimate;
+  estimate.output = input;
+  estimate.memory_bytes = cost::HeapBlock(sizeof(NoiseGateProcessor));
+  estimate.cpu_cores =
+      input.sample_rate_hz * (kNoiseGateFrameSeconds + input.channels * kNoiseGateChannelSeconds);
+  return estimate;
+}
+
 }  // namespace
 
 ProcessorDefinition NoiseGateDefinition() {
@@ -164,6 +182,7 @@ ProcessorDefinition NoiseGateDefinition() {
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
     return std::make_unique<NoiseGateProcessor>(params);
   };
+  definition.estimate = Estimate;
   return definition;
 }
 

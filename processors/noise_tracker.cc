@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "processors/cost_model.h"
 #include "processors/spectral_gain.h"
 
 namespace audioproc {
@@ -69,6 +70,12 @@ void NoiseTracker::MinimumSearch::EndSubwindow(uint32_t slot, uint32_t stored, s
     for (size_t k = 0; k < bins; ++k) minimum[k] = std::min(minimum[k], window_minimum[k]);
   }
   std::copy(smoothed.begin(), smoothed.end(), current_minimum.begin());
+}
+
+uint64_t NoiseTracker::InitBytes(size_t bins) {
+  // Two minimum searches (three spectra and kSubwindows more each) and five spectra.
+  return 2 * (3 * cost::VectorBytes<double>(bins) + cost::VectorBytes<double>(bins * kSubwindows)) +
+         5 * cost::VectorBytes<double>(bins);
 }
 
 void NoiseTracker::Init(size_t bins, double frame_rate_hz) {

@@ -43,6 +43,9 @@ class NoiseTracker {
   // Sizes the state for `bins` bins updated `frame_rate_hz` times a second. Allocates.
   void Init(size_t bins, double frame_rate_hz);
 
+  // The heap bytes Init(bins, ...) allocates and the tracker keeps.
+  static uint64_t InitBytes(size_t bins);
+
   // Forgets everything; the next Update initializes the estimate again. Real-time safe.
   void Reset() noexcept;
 

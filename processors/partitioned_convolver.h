@@ -42,6 +42,14 @@ class PartitionedConvolver {
   // planner mutex): never on the audio path. INTERNAL if FFTW cannot plan.
   absl::Status Init(std::span<const float> impulse, uint32_t partition_frames, uint32_t channels);
 
+  // The heap bytes Init allocates and the convolver keeps for an impulse of `taps` taps, in
+  // partitions of `partition_frames`, on `channels` channels (its FFT plan included).
+  static uint64_t InitBytes(size_t taps, uint32_t partition_frames, uint32_t channels);
+
+  // CPU-seconds per second of audio of Process at `sample_rate_hz`, for the same.
+  static double Cores(size_t taps, uint32_t partition_frames, uint32_t channels,
+                      double sample_rate_hz);
+
   // The delay of the output behind the input: one partition.
   uint32_t latency_frames() const { return partition_; }
   uint32_t partitions() const { return partitions_; }

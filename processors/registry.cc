@@ -228,6 +228,12 @@ ProcessorRegistry::ProcessorRegistry(std::vector<ProcessorDefinition> definition
                    definition.info.name.c_str());
       std::abort();
     }
+    // The service admits streams by their cost before building them (resource_estimate.h).
+    if (definition.estimate == nullptr) {
+      std::fprintf(stderr, "audioproc: processor '%s' states no resource estimate\n",
+                   definition.info.name.c_str());
+      std::abort();
+    }
   }
 }
 

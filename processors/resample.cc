@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "processors/cost_model.h"
 
 namespace audioproc {
 namespace {
@@ -95,7 +96,170 @@ absl::StatusOr<double> MeasureHeldBack(double in_rate, double out_rate, Resample
   return held;
 }
 
+// Prepare's requirements of the input, with its message.
+absl::Status CheckInput(const ProcessSpec& input) {
+  const double rate = input.sample_rate_hz;
+  if (rate < 1 || rate != std::floor(rate) || input.channels == 0 ||
+      input.channels > kMaxChannels || input.max_block_frames == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("resample needs a whole input rate in hertz, 1 to ", kMaxChannels,
+                     " channels and blocks of at least one frame; got ", rate, " Hz, ",
+                     input.channels, " channels, ", input.max_block_frames, " frames"));
+  }
+  return absl::OkStatus();
+}
+
+ResampleQuality QualityNamed(const std::string& name) {
+  for (size_t i = 0; i < std::size(kQualityNames); ++i) {
+    if (name == kQualityNames[i]) return static_cast<ResampleQuality>(i);
+  }
+  return ResampleQuality::kHigh;
+}
+
+// The ratio out/in in lowest terms, as Prepare reduces it.
+struct Steps {
+  uint64_t in = 1;
+  uint64_t out = 1;
+};
+Steps StepsFor(double input_rate, uint32_t output_rate) {
+  const auto in_rate = static_cast<uint64_t>(input_rate);
+  const uint64_t divisor = std::gcd(in_rate, uint64_t{output_rate});
+  return {in_rate / divisor, output_rate / divisor};
+}
+
+// The longest output block: ceil(max_block_frames x out / in) + 1.
+uint32_t MaxOutFrames(uint32_t max_block_frames, const Steps& steps) {
+  return static_cast<uint32_t>((max_block_frames * steps.out + steps.in - 1) / steps.in + 1);
+}
+
+// The frames soxr's output is pulled in.
+uint32_t PullFrames(double ratio) {
+  return static_cast<uint32_t>(std::ceil(kResampleBlockFrames * ratio)) + 4096;
+}
+
+// The ring's capacity for a latency of `latency_frames`.
+uint32_t RingCapacity(uint32_t latency_frames, uint32_t max_block_frames, double ratio) {
+  return 2 * latency_frames + PullFrames(ratio) + 64 +
+         static_cast<uint32_t>(std::ceil((max_block_frames + kResampleBlockFrames) * ratio));
+}
+
+// The latency Prepare measures from soxr's held-back frames, as a function of soxr's delay:
+// the margin, the staging buffer and the rounding up.
+uint32_t LatencyFor(double held_back, double ratio) {
+  const double bound = held_back * kLatencyMargin + (kResampleBlockFrames - 1) * ratio;
+  return static_cast<uint32_t>(std::ceil(bound)) + 8;
+}
+
+// Models of libsoxr 0.1.3 (Debian 12) inside this processor, fitted to what the memory test's
+// counting malloc and Prepare's probe measured for every quality and every ordered pair of 16
+// rates (8, 8.001, 11.025, 12.345, 22.05, 22.051, 32, 44.1, 44.099, 47.999, 48, 64, 96, 100,
+// 191.999, 192 kHz) at 1 and 8 channels; soxr's design (its half-band stages, a rational or
+// interpolated polyphase stage, FIFOs grown by the warm-up) depends on the ratio in ways a
+// few numbers only approximate:
+//   - held back (output frames, before the margin): typical_held x max(1, ratio) is the median
+//     of what the probe measured, which sizes the ring; 1.25 x max_held x max(1, ratio) bounds
+//     every measurement (the latest at max_held) for LatencyFrames;
+//   - bytes soxr keeps, and the ring's error against typical_held, together: fixed[kind] +
+//     channels x (per_channel + per_octave_up or _down x octaves beyond the first + polyphase
+//     unless the ratio is simple), within 17% of the measured total for 8 kHz mono to
+//     192 kHz 8 channels at standard rates, within 40% (LOW), 27% (MEDIUM), 31% (HIGH) and
+//     26% (VERY_HIGH) for odd rates, mono the worst. The kind: simple (out/in in lowest terms
+//     has no term above 4: half-band stages only), rational (no term above 4096), interpolated
+//     (soxr's table of polyphase coefficients).
+struct SoxrModel {
+  double typical_held;
+  double max_held;
+  double fixed[3];
+  double per_channel;
+  double per_octave_up;
+  double per_octave_down;
+  double polyphase;
+};
+constexpr SoxrModel kSoxrModels[] = {
+    {487, 730, {20000, 59700, 149600}, 312600, 28100, 20300, 29900},     // LOW
+    {951, 1799, {20000, 59700, 149600}, 312600, 28700, 20300, 30500},    // MEDIUM
+    {940, 1745, {20000, 97100, 181200}, 321600, 33100, 14400, 42900},    // HIGH
+    {966, 1762, {40000, 141200, 300000}, 640300, 36000, 40000, 103000},  // VERY_HIGH
+};
+constexpr double kHeldBoundMargin = 1.25;
+
+enum class RatioKind { kSimple = 0, kRational = 1, kInterpolated = 2 };
+
+RatioKind KindOf(const Steps& steps) {
+  const uint64_t largest = std::max(steps.in, steps.out);
+  return largest <= 4      ? RatioKind::kSimple
+         : largest <= 4096 ? RatioKind::kRational
+                           : RatioKind::kInterpolated;
+}
+
+// What MeasureHeldBack returns, typically and at most.
+double TypicalHeldBack(const SoxrModel& model, double ratio) {
+  return model.typical_held * std::max(1.0, ratio) + kProbeFrames * ratio;
+}
+double HeldBackBound(const SoxrModel& model, double ratio) {
+  return kHeldBoundMargin * model.max_held * std::max(1.0, ratio) + kProbeFrames * ratio;
+}
+
+// What soxr_create and the warm-up leave allocated inside soxr, with the ring's error.
+uint64_t SoxrBytes(const SoxrModel& model, const Steps& steps, uint32_t channels) {
+  const double octaves = std::log2(static_cast<double>(steps.out) / static_cast<double>(steps.in));
+  const RatioKind kind = KindOf(steps);
+  const double per_channel = model.per_channel + model.per_octave_up * std::max(0.0, octaves - 1) +
+                             model.per_octave_down * std::max(0.0, -octaves - 1) +
+                             (kind == RatioKind::kSimple ? 0.0 : model.polyphase);
+  return static_cast<uint64_t>(model.fixed[static_cast<int>(kind)] + channels * per_channel);
+}
+
+// CPU-seconds per sample and channel, by quality, of soxr's stages and this processor's staging
+// and ring: per input sample, per output sample, and per sample of the faster side when the
+// ratio is a fraction (both terms above 1: soxr's polyphase stage). LOW, MEDIUM and HIGH cost
+// nearly alike here; fitted within 0.64-1.28x of every quality and ratio measured (16 kHz to
+// 8, 44.1, 96 and 192 kHz mono, 48 kHz stereo and 192 kHz 8 channels to the same, 8 kHz mono
+// up to each). Equal rates copy.
+constexpr double kSoxrInputSeconds[] = {1.65e-9, 1.83e-9, 1.92e-9, 3.51e-9};
+constexpr double kSoxrOutputSeconds[] = {1.76e-9, 1.86e-9, 1.86e-9, 3.05e-9};
+constexpr double kSoxrFractionSeconds[] = {1.46e-9, 1.24e-9, 1.47e-9, 2.07e-9};
+constexpr double kResampleCopySeconds = 0.16e-9;
+
 }  // namespace
+
+absl::StatusOr<StageEstimate> ResampleProcessor::Estimate(const ParamValues& params,
+                                                          const ProcessSpec& input) {
+  if (absl::Status status = CheckInput(input); !status.ok()) return status;
+  const auto output_rate = static_cast<uint32_t>(params.Int("sample_rate_hz"));
+  const ResampleQuality quality = QualityNamed(params.Text("quality"));
+  const Steps steps = StepsFor(input.sample_rate_hz, output_rate);
+  StageEstimate estimate;
+  estimate.output = input;
+  estimate.output.sample_rate_hz = output_rate;
+  estimate.output.max_block_frames = MaxOutFrames(input.max_block_frames, steps);
+  estimate.in_place = false;
+  estimate.memory_bytes = cost::HeapBlock(sizeof(ResampleProcessor));
+  const double in_rate = input.sample_rate_hz;
+  if (steps.in == steps.out) {
+    estimate.cpu_cores = in_rate * input.channels * kResampleCopySeconds;
+    return estimate;
+  }
+  const double ratio = static_cast<double>(steps.out) / static_cast<double>(steps.in);
+  const auto q = static_cast<size_t>(quality);
+  const SoxrModel& model = kSoxrModels[q];
+  const uint32_t typical_latency = LatencyFor(TypicalHeldBack(model, ratio), ratio);
+  const uint64_t channels = input.channels;
+  estimate.memory_bytes +=
+      3 * cost::VectorBytes<std::vector<float>>(channels) +
+      channels *
+          (cost::VectorBytes<float>(kResampleBlockFrames) +
+           cost::VectorBytes<float>(PullFrames(ratio)) +
+           cost::VectorBytes<float>(RingCapacity(typical_latency, input.max_block_frames, ratio))) +
+      SoxrBytes(model, steps, input.channels);
+  const bool fraction = steps.in > 1 && steps.out > 1;
+  estimate.cpu_cores =
+      channels *
+      (in_rate * kSoxrInputSeconds[q] + output_rate * kSoxrOutputSeconds[q] +
+       (fraction ? std::max<double>(in_rate, output_rate) * kSoxrFractionSeconds[q] : 0.0));
+  estimate.max_latency_frames = LatencyFor(HeldBackBound(model, ratio), ratio);
+  return estimate;
+}
 
 ProcessorDefinition ResampleDefinition() {
   ProcessorDefinition definition;
@@ -121,14 +285,10 @@ ProcessorDefinition ResampleDefinition() {
       "more CPU and latency.";
   definition.info.params = {std::move(rate), std::move(quality)};
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
-    const std::string& name = params.Text("quality");
-    ResampleQuality quality = ResampleQuality::kHigh;
-    for (size_t i = 0; i < std::size(kQualityNames); ++i) {
-      if (name == kQualityNames[i]) quality = static_cast<ResampleQuality>(i);
-    }
     return std::make_unique<ResampleProcessor>(static_cast<uint32_t>(params.Int("sample_rate_hz")),
-                                               quality);
+                                               QualityNamed(params.Text("quality")));
   };
+  definition.estimate = ResampleProcessor::Estimate;
   definition.example.Set("sample_rate_hz", 44100.0);
   return definition;
 }
@@ -139,23 +299,14 @@ ResampleProcessor::ResampleProcessor(uint32_t output_rate_hz, ResampleQuality qu
 ResampleProcessor::~ResampleProcessor() { soxr_delete(soxr_); }
 
 absl::StatusOr<ProcessSpec> ResampleProcessor::Prepare(const ProcessSpec& input) {
-  const double rate = input.sample_rate_hz;
-  if (rate < 1 || rate != std::floor(rate) || input.channels == 0 ||
-      input.channels > kMaxChannels || input.max_block_frames == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("resample needs a whole input rate in hertz, 1 to ", kMaxChannels,
-                     " channels and blocks of at least one frame; got ", rate, " Hz, ",
-                     input.channels, " channels, ", input.max_block_frames, " frames"));
-  }
+  if (absl::Status status = CheckInput(input); !status.ok()) return status;
   input_ = input;
   channels_ = input.channels;
-  const uint64_t in_rate = static_cast<uint64_t>(rate);
-  const uint64_t divisor = std::gcd(in_rate, uint64_t{output_rate_hz_});
-  in_step_ = in_rate / divisor;
-  out_step_ = output_rate_hz_ / divisor;
+  const Steps steps = StepsFor(input.sample_rate_hz, output_rate_hz_);
+  in_step_ = steps.in;
+  out_step_ = steps.out;
   passthrough_ = in_step_ == out_step_;
-  max_out_frames_ =
-      static_cast<uint32_t>((input.max_block_frames * out_step_ + in_step_ - 1) / in_step_ + 1);
+  max_out_frames_ = MaxOutFrames(input.max_block_frames, steps);
   latency_frames_ = 0;
   if (!passthrough_) {
     if (absl::Status status = Start(/*measure=*/true); !status.ok()) return status;
@@ -181,15 +332,12 @@ absl::Status ResampleProcessor::Start(bool measure) {
         MeasureHeldBack(input_.sample_rate_hz, output_rate_hz_, quality_, warm_frames);
     if (!held.ok()) return held.status();
     // Besides what soxr holds, up to a block less one frame waits in staging.
-    const double bound = *held * kLatencyMargin + (kResampleBlockFrames - 1) * ratio;
-    latency_frames_ = static_cast<uint32_t>(std::ceil(bound)) + 8;
-    pull_frames_ = static_cast<uint32_t>(std::ceil(kResampleBlockFrames * ratio)) + 4096;
+    latency_frames_ = LatencyFor(*held, ratio);
+    pull_frames_ = PullFrames(ratio);
     scratch_.assign(channels_, std::vector<float>(pull_frames_, 0.0f));
     // Before a release the ring holds at most the latency plus one Process call's worth;
     // a pull needs room for pull_frames_ more.
-    ring_capacity_ =
-        2 * latency_frames_ + pull_frames_ + 64 +
-        static_cast<uint32_t>(std::ceil((input_.max_block_frames + kResampleBlockFrames) * ratio));
+    ring_capacity_ = RingCapacity(latency_frames_, input_.max_block_frames, ratio);
     ring_.assign(channels_, std::vector<float>(ring_capacity_, 0.0f));
     staging_.assign(channels_, std::vector<float>(kResampleBlockFrames, 0.0f));
   }

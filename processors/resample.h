@@ -80,6 +80,12 @@ class ResampleProcessor : public Processor {
   int LatencyFrames() const override { return static_cast<int>(latency_frames_); }
   bool ProcessesInPlace() const override { return false; }
 
+  // What Create and Prepare of `params` (resolved) for `input` allocate and cost, for
+  // ProcessorDefinition::estimate, without creating soxr: its memory and cost, and the
+  // latency Prepare measures, come from models fitted to measurements (resample.cc).
+  static absl::StatusOr<StageEstimate> Estimate(const ParamValues& params,
+                                                const ProcessSpec& input);
+
   // The most scheduled output frames that were ever overdue after a block, because soxr had
   // not produced them yet (they come out later, and the stream slips). Zero unless the
   // latency measured in Prepare was too small; tests assert it stays zero.

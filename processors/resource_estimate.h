@@ -11,12 +11,14 @@
 //
 // Each processor states its own figures (ProcessorDefinition::estimate):
 // - memory_bytes: the heap bytes its construction and Prepare allocate and it keeps while it
-//   runs (tests/processors/resource_estimate_test.cc holds every processor within 25% of what
-//   it really allocates, measured by a counting malloc).
+//   runs (tests/processors/resource_estimate_memory_test.cc holds every processor, chain and
+//   pipeline within 25% of what it really allocates, measured by a counting malloc).
 // - cpu_cores: CPU-seconds it spends per second of input audio on one core, from a model
 //   (a function of rate, channels and parameters such as taps, bands, quality and FFT size)
-//   calibrated on the reference machine by `make bench`'s microbenchmarks (processors_bench);
-//   the same test keeps it within 2x of the measured cost at 16 kHz mono and 48 kHz stereo.
+//   calibrated on the reference machine (cost_model.h) and reported against measurement by
+//   `make bench` (processors_bench, "cost model vs measured");
+//   tests/processors/resource_estimate_test.cc keeps it within 2x of the measured cost at
+//   16 kHz mono and 48 kHz stereo.
 // - events: a bound on how many events one Process call over n input frames reports.
 // - max_latency_frames: a bound on LatencyFrames() once prepared.
 // Thread safety: plain values and pure functions.
@@ -57,6 +59,9 @@ struct StageEstimate {
   EventRate events;
   // An upper bound on LatencyFrames() after Prepare, in the processor's output frames.
   uint32_t max_latency_frames = 0;
+  // Processor::ProcessesInPlace(): a chain gives a processor that does not (mix, resample) an
+  // output buffer of its own, which EstimateChain counts.
+  bool in_place = true;
 };
 
 // What a chain (Chain::Build of `configs` for `input`) will cost: its stages, and the chain's

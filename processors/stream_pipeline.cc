@@ -29,25 +29,28 @@ float ToDbfs(double amplitude) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<StreamPipeline>> StreamPipeline::Create(
-    const ProcessorRegistry& registry, const PipelineConfig& config) {
+absl::Status ValidatePipelineFormats(const PipelineConfig& config) {
   if (absl::Status status = ValidateFormat("input", config.input); !status.ok()) return status;
-  if (absl::Status status = ValidateFormat("output", config.output); !status.ok()) return status;
+  return ValidateFormat("output", config.output);
+}
 
-  const ProcessSpec input{static_cast<double>(config.input.sample_rate_hz),
-                          kDefaultMaxBlockFrames, config.input.channels};
-  absl::StatusOr<std::unique_ptr<Chain>> chain = Chain::Build(registry, config.chain, input);
-  if (!chain.ok()) return chain.status();
-  // The format conversions the output asks for run after the requested chain, from what it
-  // emits (a chain may itself mix or resample).
-  if ((*chain)->output_spec().channels != config.output.channels) {
+ProcessSpec PipelineChainInput(const PipelineConfig& config) {
+  return {static_cast<double>(config.input.sample_rate_hz), kDefaultMaxBlockFrames,
+          config.input.channels};
+}
+
+absl::StatusOr<std::vector<ProcessorConfig>> OutputConversions(const ProcessorRegistry& registry,
+                                                               const PipelineConfig& config,
+                                                               const ProcessSpec& chain_output) {
+  // They run after the requested chain, from what it emits (a chain may itself mix or
+  // resample); a mix keeps the rate, so both decisions are made here.
+  std::vector<ProcessorConfig> conversions;
+  if (chain_output.channels != config.output.channels) {
     ParamValues mix;
     mix.Set("output_channels", static_cast<double>(config.output.channels));
-    if (absl::Status status = (*chain)->Append({"mix", std::move(mix)}); !status.ok()) {
-      return status;
-    }
+    conversions.push_back({"mix", std::move(mix)});
   }
-  if ((*chain)->output_spec().sample_rate_hz != config.output.sample_rate_hz) {
+  if (chain_output.sample_rate_hz != config.output.sample_rate_hz) {
     if (registry.Find("resample") == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
           "output.sample_rate_hz must equal input.sample_rate_hz (", config.input.sample_rate_hz,
@@ -55,9 +58,23 @@ absl::StatusOr<std::unique_ptr<StreamPipeline>> StreamPipeline::Create(
     }
     ParamValues resample;
     resample.Set("sample_rate_hz", static_cast<double>(config.output.sample_rate_hz));
-    if (absl::Status status = (*chain)->Append({"resample", std::move(resample)}); !status.ok()) {
-      return status;
-    }
+    conversions.push_back({"resample", std::move(resample)});
+  }
+  return conversions;
+}
+
+absl::StatusOr<std::unique_ptr<StreamPipeline>> StreamPipeline::Create(
+    const ProcessorRegistry& registry, const PipelineConfig& config) {
+  if (absl::Status status = ValidatePipelineFormats(config); !status.ok()) return status;
+
+  absl::StatusOr<std::unique_ptr<Chain>> chain =
+      Chain::Build(registry, config.chain, PipelineChainInput(config));
+  if (!chain.ok()) return chain.status();
+  absl::StatusOr<std::vector<ProcessorConfig>> conversions =
+      OutputConversions(registry, config, (*chain)->output_spec());
+  if (!conversions.ok()) return conversions.status();
+  for (const ProcessorConfig& conversion : *conversions) {
+    if (absl::Status status = (*chain)->Append(conversion); !status.ok()) return status;
   }
 
   std::unique_ptr<StreamPipeline> pipeline(new StreamPipeline(config));

@@ -59,6 +59,23 @@ struct ChunkStats {
   uint32_t nonfinite_samples = 0;
 };
 
+// Checks config.input and config.output: rates in [kMinSampleRateHz, kMaxSampleRateHz], 1 to
+// kMaxChannels channels (INVALID_ARGUMENT naming "input.sample_rate_hz" and so on).
+absl::Status ValidatePipelineFormats(const PipelineConfig& config);
+
+// What the chain of `config` is built for: the input's rate and channels, in blocks of at most
+// kDefaultMaxBlockFrames.
+ProcessSpec PipelineChainInput(const PipelineConfig& config);
+
+// The processors StreamPipeline::Create appends after the requested chain, which emits
+// `chain_output`, so that the pipeline emits config.output: a `mix` (the standard down/upmix)
+// when the channels differ, then a `resample` (default quality) when the rate differs;
+// INVALID_ARGUMENT when a resample is needed and `registry` has none. EstimatePipeline calls it
+// too, so the estimate and the pipeline never disagree.
+absl::StatusOr<std::vector<ProcessorConfig>> OutputConversions(const ProcessorRegistry& registry,
+                                                               const PipelineConfig& config,
+                                                               const ProcessSpec& chain_output);
+
 class StreamPipeline {
  public:
   // Validates the formats (INVALID_ARGUMENT naming "input.sample_rate_hz" and so on) and the

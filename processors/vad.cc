@@ -5,7 +5,51 @@
 #include <memory>
 #include <utility>
 
+#include "processors/cost_model.h"
+
 namespace audioproc {
+namespace {
+
+// CPU-seconds of a 10 ms hop: per FFT point (window, power spectrum, the history's shift), per
+// bin of the 300-3400 Hz band (a logarithm) and per pitch lag (a division), besides its two
+// FFTs (cost::RealFftSeconds); per frame and per sample and channel, the channels' average and
+// the mute gain (counted whether or not `mute` is on: a runtime update can switch it on).
+constexpr double kVadPointSeconds = 0.54e-9;
+constexpr double kVadBandBinSeconds = 5.0e-9;
+constexpr double kVadLagSeconds = 5.3e-9;
+constexpr double kVadFrameSeconds = 3.2e-9;
+constexpr double kVadChannelSeconds = 0.66e-9;
+
+VadSettings SettingsFrom(const ParamValues& params) {
+  VadSettings settings;
+  settings.threshold = params.Number("threshold");
+  settings.hangover_ms = params.Number("hangover_ms");
+  settings.mute = params.Bool("mute");
+  return settings;
+}
+
+absl::StatusOr<StageEstimate> EstimateVad(const ParamValues& /*params*/, const ProcessSpec& input) {
+  const VoiceFeatureExtractor::Sizes sizes = VoiceFeatureExtractor::SizesFor(input.sample_rate_hz);
+  StageEstimate estimate;
+  estimate.output = input;
+  estimate.memory_bytes = cost::HeapBlock(sizeof(VadProcessor)) +
+                          VoiceFeatureExtractor::InitBytes(input.sample_rate_hz) +
+                          2 * cost::VectorBytes<float>(sizes.hop);
+  const double hops_per_second = input.sample_rate_hz / sizes.hop;
+  const uint32_t band_bins =
+      sizes.band_high >= sizes.band_low ? sizes.band_high - sizes.band_low + 1 : 0;
+  const uint32_t lags = sizes.max_lag >= sizes.min_lag ? sizes.max_lag - sizes.min_lag + 1 : 0;
+  estimate.cpu_cores =
+      hops_per_second *
+          (2 * cost::RealFftSeconds(sizes.fft_size) + sizes.fft_size * kVadPointSeconds +
+           band_bins * kVadBandBinSeconds + lags * kVadLagSeconds) +
+      input.sample_rate_hz * (kVadFrameSeconds + input.channels * kVadChannelSeconds);
+  // At most one start or stop per hop ended.
+  estimate.events = {1.0 / sizes.hop, 0};
+  return estimate;
+}
+
+}  // namespace
 
 ProcessorDefinition VadDefinition() {
   ProcessorDefinition definition;
@@ -37,12 +81,9 @@ ProcessorDefinition VadDefinition() {
   mute.summary = "Fade to silence while there is no speech.";
   definition.info.params = {std::move(threshold), std::move(hangover), std::move(mute)};
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
-    VadSettings settings;
-    settings.threshold = params.Number("threshold");
-    settings.hangover_ms = params.Number("hangover_ms");
-    settings.mute = params.Bool("mute");
-    return std::make_unique<VadProcessor>(settings);
+    return std::make_unique<VadProcessor>(SettingsFrom(params));
   };
+  definition.estimate = EstimateVad;
   return definition;
 }
 

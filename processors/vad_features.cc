@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "processors/cost_model.h"
+
 namespace audioproc {
 namespace {
 
@@ -30,21 +32,46 @@ uint32_t NextPowerOfTwo(uint32_t n) {
 
 }  // namespace
 
+VoiceFeatureExtractor::Sizes VoiceFeatureExtractor::SizesFor(double sample_rate_hz) {
+  Sizes sizes;
+  sizes.hop = std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(sample_rate_hz / 100.0)));
+  sizes.window = kVadWindowHops * sizes.hop;
+  sizes.fft_size = NextPowerOfTwo(2 * sizes.window);
+  const double bin_hz = sample_rate_hz / sizes.fft_size;
+  const uint32_t nyquist_bin = sizes.fft_size / 2;
+  sizes.band_low = std::min(nyquist_bin, static_cast<uint32_t>(std::ceil(kBandLowHz / bin_hz)));
+  sizes.band_high = std::min(nyquist_bin, static_cast<uint32_t>(std::floor(kBandHighHz / bin_hz)));
+  sizes.min_lag = static_cast<uint32_t>(std::floor(sample_rate_hz / kMaxPitchHz));
+  // Beyond half the window the autocorrelation rests on too few products to trust.
+  sizes.max_lag =
+      std::min(static_cast<uint32_t>(std::ceil(sample_rate_hz / kMinPitchHz)), sizes.window / 2);
+  return sizes;
+}
+
+uint64_t VoiceFeatureExtractor::InitBytes(double sample_rate_hz) {
+  const Sizes sizes = SizesFor(sample_rate_hz);
+  const uint32_t bins = sizes.fft_size / 2 + 1;
+  // The noise floor's SlidingMin keeps window + 1 entries of an index and a value.
+  const uint64_t floor_entries = static_cast<uint64_t>(std::lround(kFloorSeconds * 100.0)) + 1;
+  return cost::RealFftPlanBytes(sizes.fft_size) + 2 * cost::VectorBytes<float>(sizes.window) +
+         cost::VectorBytes<double>(sizes.max_lag + 1) + cost::VectorBytes<double>(bins) +
+         cost::FftwBufferBytes<float>(sizes.fft_size) + cost::FftwBufferBytes<fftwf_complex>(bins) +
+         cost::HeapBlock(floor_entries * (sizeof(uint64_t) + sizeof(double)));
+}
+
 absl::Status VoiceFeatureExtractor::Init(double sample_rate_hz) {
   rate_ = sample_rate_hz;
-  hop_ = std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(sample_rate_hz / 100.0)));
-  window_ = kVadWindowHops * hop_;
-  fft_size_ = NextPowerOfTwo(2 * window_);
+  const Sizes sizes = SizesFor(sample_rate_hz);
+  hop_ = sizes.hop;
+  window_ = sizes.window;
+  fft_size_ = sizes.fft_size;
   absl::StatusOr<RealFftPlan> fft = RealFftPlan::Create(static_cast<int>(fft_size_));
   if (!fft.ok()) return fft.status();
   fft_ = *std::move(fft);
-  const double bin_hz = sample_rate_hz / fft_size_;
-  const uint32_t nyquist_bin = fft_size_ / 2;
-  band_low_ = std::min(nyquist_bin, static_cast<uint32_t>(std::ceil(kBandLowHz / bin_hz)));
-  band_high_ = std::min(nyquist_bin, static_cast<uint32_t>(std::floor(kBandHighHz / bin_hz)));
-  min_lag_ = static_cast<uint32_t>(std::floor(sample_rate_hz / kMaxPitchHz));
-  // Beyond half the window the autocorrelation rests on too few products to trust.
-  max_lag_ = std::min(static_cast<uint32_t>(std::ceil(sample_rate_hz / kMinPitchHz)), window_ / 2);
+  band_low_ = sizes.band_low;
+  band_high_ = sizes.band_high;
+  min_lag_ = sizes.min_lag;
+  max_lag_ = sizes.max_lag;
 
   history_.assign(window_, 0.0f);
   hann_.resize(window_);

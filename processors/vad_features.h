@@ -58,6 +58,21 @@ class VoiceFeatureExtractor {
   // Frames per hop: 10 ms.
   uint32_t hop_frames() const { return hop_; }
 
+  // The sizes Init(sample_rate_hz) sets, in frames (fft_size in points, lags inclusive).
+  struct Sizes {
+    uint32_t hop = 1;
+    uint32_t window = 3;
+    uint32_t fft_size = 8;
+    uint32_t band_low = 0;  // first and last bin of 300-3400 Hz
+    uint32_t band_high = 0;
+    uint32_t min_lag = 0;
+    uint32_t max_lag = 0;
+  };
+  static Sizes SizesFor(double sample_rate_hz);
+  // The heap bytes Init(sample_rate_hz) allocates and the extractor keeps, its FFT plan
+  // included.
+  static uint64_t InitBytes(double sample_rate_hz);
+
   // Analyses the next hop (hop_frames() mono samples) with the ones before it. Real-time safe.
   const VoiceFeatures& Analyze(const float* hop) noexcept;
 

@@ -1,68 +1,27 @@
-// "Process allocates nothing" (STYLE.md), enforced: this binary interposes malloc, calloc,
-// realloc and free (glibc lets an executable do so, which also catches C libraries that
-// operator new alone would miss) and counts calls made by this thread while armed. Every
-// registered processor runs blocks of many sizes, and an update, with counting armed.
-// Left out of sanitizer builds, whose runtimes own malloc.
+// "Process allocates nothing" (STYLE.md), enforced: this binary interposes the allocator
+// functions (counting_allocator.h: malloc, calloc, realloc, free and the aligned ones, which
+// also catches C libraries that operator new alone would miss) and counts calls made by this
+// thread while armed. Every registered processor runs blocks of many sizes, and an update,
+// with counting armed. Left out of sanitizer builds, whose runtimes own malloc.
 #ifndef AUDIOPROC_SANITIZE
 
 #include <malloc.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstddef>
 #include <random>
 
 #include "gtest/gtest.h"
 #include "processors/chain.h"
 #include "processors/registry.h"
+#include "tests/processors/counting_allocator.h"
 #include "tests/testing/signals.h"
-
-extern "C" {
-void* __libc_malloc(size_t size);
-void* __libc_calloc(size_t count, size_t size);
-void* __libc_realloc(void* pointer, size_t size);
-void __libc_free(void* pointer);
-}
-
-namespace {
-thread_local bool g_armed = false;
-thread_local size_t g_calls = 0;
-void Count() {
-  if (g_armed) ++g_calls;
-}
-}  // namespace
-
-extern "C" {
-void* malloc(size_t size) {
-  Count();
-  return __libc_malloc(size);
-}
-void* calloc(size_t count, size_t size) {
-  Count();
-  return __libc_calloc(count, size);
-}
-void* realloc(void* pointer, size_t size) {
-  Count();
-  return __libc_realloc(pointer, size);
-}
-void free(void* pointer) {
-  if (pointer != nullptr) Count();
-  __libc_free(pointer);
-}
-}
 
 namespace audioproc {
 namespace {
 
-// Counts allocator calls on this thread while in scope.
-class AllocationCounter {
- public:
-  AllocationCounter() {
-    g_calls = 0;
-    g_armed = true;
-  }
-  ~AllocationCounter() { g_armed = false; }
-  size_t calls() const { return g_calls; }
-};
+using testing::AllocationCounter;
 
 // Runtime-updatable parameters moved to another valid value.
 ProcessorConfig SomeUpdate(const ProcessorInfo& info, const ParamValues& current) {
@@ -131,6 +90,21 @@ TEST(AllocationTest, TheCounterSeesAllocations) {
   std::vector<int>* volatile vector = new std::vector<int>(100);
   delete vector;
   EXPECT_GE(counter.calls(), 4u);
+}
+
+TEST(AllocationTest, TheCounterSeesAlignedAllocationsAndTheBytesHeld) {
+  testing::HeapBytesCounter held;
+  AllocationCounter counter;
+  void* aligned = nullptr;
+  ASSERT_EQ(posix_memalign(&aligned, 64, 1000), 0);
+  void* volatile page = aligned_alloc(4096, 4096);
+  void* volatile old_style = memalign(32, 100);
+  EXPECT_GE(held.bytes(), 1000 + 4096 + 100);
+  free(aligned);
+  free(page);
+  free(old_style);
+  EXPECT_EQ(held.bytes(), 0);
+  EXPECT_EQ(counter.calls(), 6u);
 }
 
 }  // namespace
