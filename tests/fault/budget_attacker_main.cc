@@ -7,8 +7,9 @@
 //   budget_attacker --port=P --attack=stalled|flood --streams=N --out=FILE
 //
 // stalled: N streams of 48 kHz stereo f32 that write 1 MiB chunks as fast as they can and
-//   stop reading after their first answer, until no writer has got a chunk through for a
-//   second (the server stopped reading them all) or --hold_s have passed; then they cancel.
+//   stop reading after their first answer, until all are open (or refused) and no writer has
+//   got a chunk through for a second (the server stopped reading them all), or --hold_s have
+//   passed; then they cancel.
 // flood:   N streams of 16 kHz mono s16, four 1 MiB chunks each as fast as they can, read.
 // FILE gets "admitted=A refused=R other=O" and the first other status, for the test.
 #include <sys/resource.h>
@@ -48,6 +49,7 @@ int Run() {
   const int streams = absl::GetFlag(FLAGS_streams);
   const absl::Time deadline = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_hold_s));
   std::atomic<uint64_t> written{0};
+  std::atomic<int> started{0};  // streams that got `ready`, or ended without it
   absl::Notification release;
   std::vector<StreamRecord> records(streams);
   std::vector<std::thread> threads;
@@ -59,6 +61,7 @@ int Run() {
         plan.config = MakeConfig(v1::PCM_F32LE, 48000, 2, R"([{"gain":{"gainDb":-3}}])");
         plan.chunks.assign(64, std::string(1 << 20, '\0'));
         plan.written = &written;
+        plan.before_chunks = [&] { started.fetch_add(1); };
         plan.on_answer = [&](uint64_t answered, grpc::ClientContext& context) {
           if (answered != 1) return;
           release.WaitForNotification();  // a reader that stops reading, a while
@@ -69,13 +72,16 @@ int Run() {
         plan.chunks.assign(4, std::string(1 << 20, '\0'));
       }
       records[i] = RunStream(*stub, plan);
+      if (!records[i].ready) started.fetch_add(1);
     });
   }
   if (stalled) {
-    // Watching the writers' progress: sampling is all a client can do.
+    // Every stream open (or refused) at once, then the writers pushing until none gets a
+    // chunk through: watching their progress, which is all a client can do.
     uint64_t last = 0;
     absl::Time last_progress = absl::Now();
-    while (absl::Now() < deadline && absl::Now() - last_progress < absl::Seconds(1)) {
+    while (absl::Now() < deadline &&
+           (started.load() < streams || absl::Now() - last_progress < absl::Seconds(1))) {
       absl::SleepFor(absl::Milliseconds(100));
       if (const uint64_t now = written.load(); now != last) {
         last = now;
