@@ -104,9 +104,11 @@ def _capacity(report):
 
 def _half_load(report):
     lines = ["| workload | streams | p50 ms | p99 ms | p99.9 ms | server queue wait p99 ms "
-             "| server DSP p50 / p99 ms | server CPU cores (per stream) | server RSS idle → "
+             "| server DSP p50 / p99 ms | server CPU cores (per stream) | committed by the cost "
+             "model (÷ measured) | server RSS idle → "
              "loaded MiB | KiB per stream | loadgen CPU | others' CPU |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+             "| ---: |"]
     for h in report["half_load"]:
         lat, s = h["latency_ms"], h["server"]
         lines.append(
@@ -114,6 +116,7 @@ def _half_load(report):
             f"{lat['p999']:.2f} | {h['server_queue_wait_ms']['p99']:.2f} | "
             f"{h['server_process_ms']['p50']:.3f} / {h['server_process_ms']['p99']:.3f} | "
             f"{s['cpu_cores']:.2f} ({h['server_cpu_per_stream'] * 100:.3f}% of a core) | "
+            f"{(h['committed'].get('cpu') or 0):.2f} (× {h.get('model_over_measured_cpu') or 0:.2f}) | "
             f"{h['server_idle_rss_kib'] / 1024:.0f} → {s['rss_kib_max'] / 1024:.0f} | "
             f"{h['rss_kib_per_stream']:.0f} | {h['loadgen']['cpu_cores']:.2f} | "
             f"{h['machine']['other_cores']:.2f} |")
@@ -130,6 +133,29 @@ def _versus(report):
             f"{v['grpc_x_realtime']:,.1f} ({v['streams']}) | {v['server_cpu_cores']:.2f} | "
             f"{v['grpc_x_realtime_per_server_core']:,.1f} | {v['ratio_per_core']:.0%} | "
             f"{v['ratio_machine']:.0%} |")
+    return lines
+
+
+def _mixed(mixed):
+    lines = [
+        f"Offered: {mixed['offered']['voice']} voice streams (1.5 × the voice capacity above) "
+        f"and {mixed['offered']['heavy']} heavy streams (48 kHz stereo f32: "
+        f"`{mixed['heavy_chain']}`), all paced, on one server given "
+        f"`--cpu_budget={mixed['cpu_budget_cores'] or 0:.2f}`: 85% of the cores the load "
+        f"generator leaves (it took {mixed['loadgen_cores']:.2f} at the voice capacity), as a "
+        f"pod with those cores to itself would get. CPU committed halfway: "
+        f"{mixed['committed_cpu_cores'] or 0:.2f} of a {mixed['cpu_budget_cores'] or 0:.2f}-core "
+        f"budget. **{'Every admitted stream met the criteria and the rest were refused at once' if mixed['passed'] else 'NOT met'}**.",
+        "",
+        "| streams | offered | admitted and served | refused (RESOURCE_EXHAUSTED) | other failures "
+        "| p50 ms | p99 ms | p99.9 ms | server CPU | loadgen CPU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, r in mixed["results"].items():
+        lat = r["latency_ms"]
+        lines.append(
+            f"| {name} | {r['streams']} | {r['streams_ok']} | {r['streams_refused']} | "
+            f"{r['streams_failed'] - r['streams_refused']} | {lat['p50']:.2f} | {lat['p99']:.2f} | "
+            f"{lat['p999']:.2f} | {r['server']['cpu_cores']:.2f} | {r['loadgen']['cpu_cores']:.2f} |")
     return lines
 
 
@@ -191,6 +217,9 @@ def render(report, micro_markdown):
         "Best unpaced run per workload against processors_bench's chain on one core. Per core: "
         "gRPC audio seconds per server CPU second over the in-process chain's; whole machine: "
         "over the in-process chain times the number of cores.", ""] + _versus(report)
+    if report.get("mixed"):
+        lines += ["", "## Mixed load past capacity: admission by cost", ""] + \
+            _mixed(report["mixed"])
     if report.get("soak"):
         lines += ["", "## Soak", ""] + _soak(report["soak"])
     lines += ["", "## In-process microbenchmarks", "",

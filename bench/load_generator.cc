@@ -174,6 +174,9 @@ absl::StatusOr<LoadReport> RunLoad(const LoadOptions& options, const Workload& w
     const bool ok = status.ok() && stream->protocol_error().empty() && stream->complete() &&
                     stream->chunks_answered() == stream->chunks_sent();
     ok ? ++report.streams_ok : ++report.streams_failed;
+    if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED && !stream->got_ready()) {
+      ++report.streams_refused;
+    }
     if (!status.ok()) ++report.errors[CodeName(status.error_code())];
     if (!ok && report.first_error.empty()) {
       report.first_error =

@@ -88,6 +88,7 @@ class LoadStream {
   uint64_t chunks_sent() const { return sent_; }
   uint64_t chunks_answered() const { return answered_; }
   bool complete() const { return got_ready_ && got_tail_ && got_summary_; }
+  bool got_ready() const { return got_ready_; }
   // The first departure from DESIGN.md section 3's message order; empty if none.
   const std::string& protocol_error() const { return protocol_error_; }
 

@@ -7,8 +7,10 @@ Steps: (a) the in-process microbenchmarks (processors_bench); (b) gRPC throughpu
 and 256 unpaced streams per workload; (c) capacity: the most concurrent paced streams with
 p99 added latency <= 20 ms, p99.9 <= 100 ms and every chunk answered (doubling, then
 bisection); (d) latency, (e) server memory and CPU per stream at half that load; (f) the gRPC
-path against the in-process chains; (g) a soak: paced voice streams for 10 minutes, the
-server's VmRSS every 10 s. Every gRPC trial gets a fresh audioproc-server on free loopback
+path against the in-process chains; (g) a mixed load past capacity (voice streams beside
+48 kHz stereo heavy chains): admission by cost keeps every admitted stream within the latency
+criteria and refuses the rest; (h) a soak: paced voice streams for 10 minutes, the server's
+VmRSS every 10 s. Every gRPC trial gets a fresh audioproc-server on free loopback
 ports; audioproc-loadgen runs on the same machine.
 
 Environment knobs:
@@ -18,6 +20,7 @@ Environment knobs:
   BENCH_WORKLOADS=null,voice,music            throughput workloads
   BENCH_CAPACITY_WORKLOADS=null,voice,music   capacity searches (and half-load runs)
   BENCH_TRIAL_S=12         seconds of load per capacity trial (warm-up included)
+  BENCH_MIXED_HEAVY=8      48 kHz stereo heavy streams beside the voice streams of the mixed load
   BENCH_CONNECTIONS=4      BENCH_LOADGEN_THREADS=2
   BENCH_SERVER_FLAGS="--workers=2 --cq_threads=2"   extra audioproc-server flags
   BENCH_COMMIT=abc1234     the commit measured, for a source tree without git
@@ -31,10 +34,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_markdown  # noqa: E402  (beside this file)
 import report as processors_report  # noqa: E402  (beside this file)
+
+# The mixed load's heavy streams: 48 kHz stereo f32 through denoise and a mastering chain.
+HEAVY_CHAIN = ('[{"denoise":{}},{"eq":{"bands":[{"type":"LOWSHELF","freqHz":120,"gainDb":3}]}},'
+               '{"compressor":{}},{"loudness":{}},{"limiter":{"ceilingDb":-1,"truePeak":true}}]')
 
 # DESIGN.md section 8 capacity criteria.
 P99_LIMIT_MS = 20.0
@@ -83,7 +91,8 @@ class Server:
         while time.monotonic() < deadline:
             if os.path.exists(port_file):
                 with open(port_file, encoding="ascii") as f:
-                    self.port = json.load(f)["grpc"]
+                    ports = json.load(f)
+                self.port, self.metrics_port = ports["grpc"], ports["metrics"]
                 return
             if self.process.poll() is not None:
                 raise RuntimeError(f"audioproc-server exited ({self.process.returncode}); "
@@ -95,6 +104,18 @@ class Server:
     @property
     def pid(self):
         return self.process.pid
+
+    def metric(self, name):
+        """The value of an unlabelled series on the server's /metrics, or None."""
+        try:
+            with urllib.request.urlopen(
+                    f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as response:
+                for line in response.read().decode().splitlines():
+                    if line.startswith(name + " "):
+                        return float(line.split()[1])
+        except OSError:
+            return None
+        return None
 
     @property
     def address(self):
@@ -135,21 +156,29 @@ class Bench:
         self.seed = 1
 
     def run_load(self, server, workload, streams, paced, duration, warmup, ramp,
-                 keep_process=None):
-        """One audioproc-loadgen run against `server`; its JSON report, plus load averages."""
+                 keep_process=None, chain=None, wait=True):
+        """One audioproc-loadgen run against `server`; its JSON report, plus load averages.
+        With wait=False, the started process and a function that finishes it."""
         self.seed += 1
         command = [self.loadgen, f"--addr={server.address}", f"--workload={workload}",
                    f"--streams={streams}", f"--paced={'true' if paced else 'false'}",
                    f"--duration_s={duration}", f"--warmup_s={warmup}", f"--ramp_s={ramp}",
                    f"--threads={self.threads}", f"--connections={self.connections}",
                    f"--seed={self.seed}", f"--server_pid={server.pid}"]
+        if chain:
+            command.append(f"--chain={chain}")
         before = loadavg()
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
+        if not wait:
+            return process, lambda: self._finish(process, command, before, ramp + duration)
         if keep_process is not None:
             keep_process(process)
+        return self._finish(process, command, before, ramp + duration)
+
+    def _finish(self, process, command, before, seconds):
         try:
-            out, err = process.communicate(timeout=ramp + duration + 120)
+            out, err = process.communicate(timeout=seconds + 120)
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
@@ -166,8 +195,21 @@ class Bench:
         with Server(self.server_binary, self.server_log, self.server_flags) as server:
             time.sleep(0.5)  # let it settle before the idle sample
             idle = rss_kib(server.pid)
-            result = self.run_load(server, workload, streams, paced, duration, warmup, ramp)
+            committed = {}
+
+            def sample_committed(process):
+                # Halfway through the load, every stream admitted: what the cost model holds.
+                deadline = time.monotonic() + ramp + duration / 2
+                while process.poll() is None and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                committed["cpu"] = server.metric("audioproc_cpu_committed_cores")
+                committed["memory"] = server.metric("audioproc_memory_committed_bytes")
+                committed["cpu_budget"] = server.metric("audioproc_cpu_budget_cores")
+
+            result = self.run_load(server, workload, streams, paced, duration, warmup, ramp,
+                                   keep_process=sample_committed)
             result["server_idle_rss_kib"] = idle
+            result["committed"] = committed
             return result
 
     def microbenchmarks(self):
@@ -261,7 +303,52 @@ class Bench:
         result["rss_kib_per_stream"] = (
             (server["rss_kib_max"] - result["server_idle_rss_kib"]) / streams)
         result["server_cpu_per_stream"] = server["cpu_cores"] / streams
+        committed = result["committed"].get("cpu")
+        if committed is not None:
+            # What admission charged per stream (the cost model), against what it spent.
+            result["committed_cpu_per_stream"] = committed / streams
+            result["model_over_measured_cpu"] = (
+                committed / server["cpu_cores"] if server["cpu_cores"] > 0 else None)
         return result
+
+    def mixed(self, voice_capacity, loadgen_cores):
+        """Admission by cost: more voice streams than fit, beside 48 kHz stereo heavy chains,
+        all paced, on one server. The server admits up to its CPU budget and refuses the rest
+        RESOURCE_EXHAUSTED at once; every admitted stream must keep p99 <= 20 ms.
+
+        The load generator shares the machine: a pod would have the cores to itself, so the
+        server is given the budget a pod of the cores the load generator leaves would get
+        (85% of them, the server's own default share), `loadgen_cores` being what it took at
+        the voice capacity."""
+        duration = env_int("BENCH_TRIAL_S", 5 if self.quick else 12) + 4
+        warmup, ramp = (1, 1) if self.quick else (3, 3)
+        heavy_streams = env_int("BENCH_MIXED_HEAVY", 8)
+        voice_streams = max(50, int(voice_capacity * 1.5))
+        budget = round(0.85 * (os.cpu_count() - loadgen_cores), 2)
+        log(f"mixed: {heavy_streams} heavy + {voice_streams} voice paced, --cpu_budget={budget}")
+        flags = [*self.server_flags, f"--cpu_budget={budget}"]
+        with Server(self.server_binary, self.server_log, flags) as server:
+            time.sleep(0.5)
+            heavy, finish_heavy = self.run_load(server, "music", heavy_streams, True,
+                                                duration + ramp, warmup + ramp, 1,
+                                                chain=HEAVY_CHAIN, wait=False)
+            time.sleep(1.5)  # the heavy streams are admitted first
+            voice, finish_voice = self.run_load(server, "voice", voice_streams, True,
+                                                duration, warmup, ramp, wait=False)
+            time.sleep(ramp + duration / 2)
+            committed = server.metric("audioproc_cpu_committed_cores")
+            budget = server.metric("audioproc_cpu_budget_cores")
+            results = {"heavy": finish_heavy(), "voice": finish_voice()}
+        admitted_ok = all(r["streams_failed"] == r["streams_refused"] and
+                          r["latency_ms"]["count"] > 0 and
+                          r["latency_ms"]["p99"] <= P99_LIMIT_MS and
+                          r["latency_ms"]["p999"] <= P999_LIMIT_MS for r in results.values())
+        return {"heavy_chain": HEAVY_CHAIN, "loadgen_cores": loadgen_cores,
+                "offered": {"heavy": heavy_streams,
+                                                        "voice": voice_streams},
+                "committed_cpu_cores": committed, "cpu_budget_cores": budget,
+                "results": results, "passed": admitted_ok and
+                results["voice"]["streams_refused"] > 0}
 
     def soak(self, minutes, streams):
         duration = minutes * 60
@@ -383,6 +470,12 @@ def main():
     report["half_load"] = [bench.half_load(c["workload"], c["capacity"])
                            for c in report["capacity"] if c["capacity"] > 0]
     report["versus_in_process"] = versus_in_process(report["throughput"], micro["chains"])
+    voice = next((c for c in report["capacity"] if c["workload"] == "voice"), None)
+    voice_capacity = voice["capacity"] if voice else 200
+    at_capacity = [t for t in (voice["trials"] if voice else [])
+                   if t["passed"] and t["streams"] == voice_capacity]
+    loadgen_cores = at_capacity[-1]["loadgen"]["cpu_cores"] if at_capacity else 0.5
+    report["mixed"] = bench.mixed(voice_capacity, loadgen_cores)
     if run_soak:
         report["soak"] = bench.soak(env_int("BENCH_SOAK_MINUTES", 1 if quick else 10),
                                     env_int("BENCH_SOAK_STREAMS", 200))

@@ -22,13 +22,18 @@ constexpr uint32_t kRequestOverheadBytes = 32;
 // its arena, the session's bookkeeping (measured per stream in `make bench`).
 constexpr int64_t kStreamOverheadBytes = 48 << 10;
 
-// The engine's CPU per chunk besides the chain's DSP (a read, a hand-off to a worker, a
-// write, metrics), and what the chain's DSP costs inside the server relative to the same
-// chain in process (caches shared by hundreds of streams). Calibrated from `make bench` on
-// the reference machine: server CPU per chunk of the null workload (44 us) and of the voice
-// workload against the voice chain in process (see README, Performance).
-constexpr double kEngineSecondsPerChunk = 44e-6;
-constexpr double kServerDspFactor = 2.0;
+// What a stream costs the server besides its chain's DSP, and what that DSP costs inside the
+// server relative to the same chain in process (caches shared by hundreds of streams, a
+// thread hand-off per chunk). Fitted to `make bench`'s half-load runs on the reference
+// machine (2 vCPUs of an Intel Xeon under KVM), server CPU per paced stream: null (16 kHz
+// mono s16, 640 bytes each way per chunk) 0.00241 cores, voice 0.00883, music (48 kHz
+// stereo f32, 7680 bytes in, 7056 out) 0.01096; against the in-process chains' 0.00283 and
+// 0.00327 cores. Three figures, three constants: per chunk (a read, a hand-off, a write,
+// metrics), per byte carried (parsing, serializing, the transport's copies), and the DSP
+// factor. Recalibrate from the report's half-load table when the engine changes.
+constexpr double kEngineSecondsPerChunk = 46e-6;
+constexpr double kEngineSecondsPerByte = 1.7e-9;
+constexpr double kServerDspFactor = 2.3;
 // Real-time clients send 20 ms chunks (DESIGN §8); smaller chunks cost more per second.
 constexpr double kNominalChunksPerSecond = 50;
 // How much a stream's inbox and outbox may hold beyond one largest message and response.
@@ -138,8 +143,14 @@ uint32_t MaxEventBytes() {
 
 double StageCpuCores(const StageEstimate& stage) { return stage.cpu_cores * kServerDspFactor; }
 
-double StreamCpuCores(const PipelineEstimate& estimate) {
-  return estimate.cpu_cores * kServerDspFactor + kEngineSecondsPerChunk * kNominalChunksPerSecond;
+double StreamCpuCores(const PipelineConfig& config, const PipelineEstimate& estimate) {
+  const double bytes_per_second =
+      static_cast<double>(config.input.sample_rate_hz) * config.input.channels *
+          BytesPerSample(config.input.encoding) +
+      static_cast<double>(config.output.sample_rate_hz) * config.output.channels *
+          BytesPerSample(config.output.encoding);
+  return estimate.cpu_cores * kServerDspFactor + kEngineSecondsPerChunk * kNominalChunksPerSecond +
+         kEngineSecondsPerByte * bytes_per_second;
 }
 
 absl::StatusOr<StreamGrant> GrantStream(const PipelineConfig& config,
@@ -147,7 +158,7 @@ absl::StatusOr<StreamGrant> GrantStream(const PipelineConfig& config,
                                         uint32_t requested_chunk,
                                         const StreamGrantLimits& limits) {
   StreamGrant grant;
-  grant.cost.cpu_cores = StreamCpuCores(estimate);
+  grant.cost.cpu_cores = StreamCpuCores(config, estimate);
   if (grant.cost.cpu_cores > limits.max_stream_cost) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "config.chain costs %.3g cores at %u Hz and %u channels, more than --max_stream_cost=%g: "

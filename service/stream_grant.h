@@ -89,10 +89,11 @@ absl::StatusOr<StreamGrant> GrantStream(const PipelineConfig& config,
                                         const PipelineEstimate& estimate,
                                         uint32_t requested_chunk, const StreamGrantLimits& limits);
 
-// The CPU a stream of `estimate` commits: its DSP by the cost model, scaled to what it
-// costs inside the server, plus the engine's per-chunk work (reads, writes, hand-offs,
-// metrics) at the 20 ms chunks real-time clients send.
-double StreamCpuCores(const PipelineEstimate& estimate);
+// The CPU a stream of `config` whose pipeline is `estimate` commits: its DSP by the cost
+// model, scaled to what it costs inside the server, plus the engine's work per chunk (reads,
+// writes, hand-offs, metrics) at the 20 ms chunks real-time clients send, and per byte
+// carried in and out.
+double StreamCpuCores(const PipelineConfig& config, const PipelineEstimate& estimate);
 
 // The CPU one stage accounts for inside the server (its DSP by the cost model, scaled as
 // StreamCpuCores scales it).
