@@ -10,8 +10,9 @@
                                              into OUT, for `promtool check rules` (syntax)
 
 Metric names, their labels and types, the rejection reasons and the static label values come
-from the server's own source (service/metrics.cc, service/*.cc Rejections("...")), so a
-renamed metric or label breaks this test instead of a dashboard in production. Each check
+from the server's own source (service/metrics.cc; kRejectionReasons in service/metrics.h and
+service/*.cc Rejections("...")), so a renamed metric or label breaks this test instead of a
+dashboard in production. Each check
 prints an ok:/FAIL: line (note: lines do not fail); the exit status is 1 on any failure.
 """
 
@@ -51,8 +52,8 @@ GRPC_CODES = {
 # from the pod.
 TARGET_LABELS = {"job", "instance", "namespace", "pod", "node", "release"}
 # DESIGN §7 metrics the server does not define yet. Panels may show them (empty until then);
-# rules may not use them. Each entry: name -> (type, labels).
-PENDING = {"audioproc_files_total": ("counter", {"code"})}
+# rules may not use them. Each entry: name -> (type, labels). None today.
+PENDING = {}
 
 
 class Server:
@@ -69,6 +70,15 @@ class Server:
             self.families[name] = (kind, set())
             if var:
                 variables[var] = name
+        # Families built through a local helper, as metrics.cc does for its unlabelled gauges:
+        #   auto gauge = [this](const char* name, ...) { return &prometheus::BuildGauge().Name(name)...; };
+        #   memory_budget_bytes_ = gauge("audioproc_memory_budget_bytes", "...");
+        for helper in re.finditer(
+                r"auto\s+(\w+)\s*=\s*\[[^\]]*\]\s*\([^)]*\)\s*\{\s*return\s*&?\s*"
+                r"prometheus::Build(Counter|Gauge|Histogram|Summary)\(\)\s*\.Name\(\s*\w+\s*\)", src):
+            fn, kind = helper.group(1), helper.group(2).lower()
+            for m in re.finditer(r"\b" + re.escape(fn) + r'\(\s*"([^"]+)"', src[helper.end():]):
+                self.families[m.group(1)] = (kind, set())
         for var, name in variables.items():
             for m in re.finditer(r"\b" + re.escape(var) + r'(?:->|\.)Add\(\s*\{\s*\{"(\w+)"', src):
                 self.families[name][1].add(m.group(1))
@@ -77,7 +87,13 @@ class Server:
         for m in re.finditer(r'\{\{"(\w+)",\s*"([^"]+)"\}\}', src):
             self.values.setdefault(m.group(1), set()).add(m.group(2))
         self.values["code"] = GRPC_CODES
+        # Rejection reasons: the list metrics.h creates at startup (kRejectionReasons; the budget
+        # refusals pass theirs through a variable), plus any literal Rejections("...") call.
         self.values["reason"] = set()
+        header = open(os.path.join(root, "service/metrics.h")).read()
+        listed = re.search(r"kRejectionReasons\[\]\s*=\s*\{([^}]*)\}", header)
+        if listed:
+            self.values["reason"] |= set(re.findall(r'"(\w+)"', listed.group(1)))
         for path in glob.glob(os.path.join(root, "service/*.cc")):
             for m in re.finditer(r'Rejections\("(\w+)"\)', open(path).read()):
                 self.values["reason"].add(m.group(1))

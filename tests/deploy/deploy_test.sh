@@ -7,7 +7,7 @@
 #    HPA, PDB, no namespace);
 #  - deploy/prometheus: the scrape configs and the rule files parse; every rule has its fields;
 #    every metric, label and label value the rules use is one the server defines
-#    (service/metrics.cc, service/*.cc) or `up`;
+#    (service/metrics.cc, service/metrics.h, service/*.cc) or `up`;
 #  - deploy/grafana/audioproc-dashboard.json parses, takes its data source from the
 #    DS_PROMETHEUS input, and every panel query uses metrics the server defines;
 #  - with promtool (Debian's prometheus package, extracted into .tools/ by
