@@ -348,6 +348,9 @@ def manifests(root):
     res = c.get("resources") or {}
     expect(all(res.get(a, {}).get(b) for a in ("requests", "limits") for b in ("cpu", "memory")),
            "resources: cpu and memory requests and limits")
+    # The server's budgets are shares of these limits (cgroup), and the CPU budget is real only
+    # if the limit's cores are the pod's: requests equal to limits, Guaranteed QoS.
+    expect(res.get("requests") == res.get("limits"), "resources: requests equal limits (Guaranteed QoS)")
     ann = pod_md.get("annotations") or {}
     expect(ann.get("prometheus.io/scrape") == "true" and ann.get("prometheus.io/port") == str(ports.get("metrics"))
            and ann.get("prometheus.io/path") == "/metrics", "pod scrape annotations name the metrics port")
