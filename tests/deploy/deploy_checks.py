@@ -8,6 +8,10 @@
   deploy_checks.py grafana ROOT              the dashboard
   deploy_checks.py promql-rules ROOT OUT     writes every dashboard query as a recording rule
                                              into OUT, for `promtool check rules` (syntax)
+  deploy_checks.py adapter ROOT              the prometheus-adapter rules against the server's
+                                             metrics and the chart's HPA metric names
+  deploy_checks.py adapter-rules ROOT OUT    writes the adapter's queries (as sent for two pods)
+                                             as recording rules into OUT, for promtool tests
 
 Metric names, their labels and types, the rejection reasons and the static label values come
 from the server's own source (service/metrics.cc; kRejectionReasons in service/metrics.h and
@@ -582,10 +586,75 @@ def promql_rules(root, out):
     print(f"ok: {len(rules)} dashboard queries written to {out}")
 
 
+# --- prometheus-adapter ----------------------------------------------------------------------
+
+ADAPTER_FILE = "deploy/prometheus/prometheus-adapter-rules.yml"
+# What the chart's autoscaling.scaleOn=budget option reads: custom metric -> (committed, budget).
+SATURATION = {
+    "cpuMetricName": ("audioproc_cpu_committed_cores", "audioproc_cpu_budget_cores"),
+    "memoryMetricName": ("audioproc_memory_committed_bytes", "audioproc_memory_budget_bytes"),
+}
+
+
+def adapter_query(rule, namespace="audio", pods=("a", "b")):
+    """The rule's metricsQuery as the adapter sends it for a Pods metric of these pods
+    (docs/config.md of prometheus-adapter: LabelMatchers = the namespace and the pods,
+    GroupBy = the pod label)."""
+    series = re.match(r"\s*([A-Za-z_:][A-Za-z0-9_:]*)", rule["seriesQuery"]).group(1)
+    return (rule["metricsQuery"].replace("<<.Series>>", series)
+            .replace("<<.LabelMatchers>>", f'namespace="{namespace}",pod=~"{"|".join(pods)}"')
+            .replace("<<.GroupBy>>", "pod").strip())
+
+
+def adapter(root):
+    server = Server(root)
+    series = server.series()
+    doc = yaml.safe_load(open(os.path.join(root, ADAPTER_FILE)))
+    rules = doc.get("rules") if isinstance(doc, dict) else None
+    if not expect(isinstance(rules, list) and rules, f"{ADAPTER_FILE}: adapter config format (rules)"):
+        return
+    values = yaml.safe_load(open(os.path.join(root, "helm/audioproc/values.yaml")))
+    budget = values["autoscaling"]["budget"]
+    served = {}
+    for r in rules:
+        name = (r.get("name") or {}).get("as")
+        where = f"{ADAPTER_FILE}: {name}"
+        served[name] = r
+        sq = promql_refs(r.get("seriesQuery", ""))[0]
+        expect(len(sq) == 1 and sq[0][0] in series
+               and {("namespace", "!=", ""), ("pod", "!=", "")} <= set(sq[0][1]),
+               f"{where}: seriesQuery is one server metric with namespace and pod labels")
+        expect((r.get("resources") or {}).get("overrides") == {"namespace": {"resource": "namespace"},
+                                                                "pod": {"resource": "pod"}},
+               f"{where}: namespace and pod labels map to the namespace and pod resources")
+        matches = (r.get("name") or {}).get("matches", "")
+        expect(bool(re.fullmatch(matches, sq[0][0] if sq else "")), f"{where}: name.matches the seriesQuery's metric")
+        for token in ("<<.LabelMatchers>>", "<<.GroupBy>>"):
+            expect(token in r.get("metricsQuery", ""), f"{where}: metricsQuery uses {token}")
+        check_expr(where, adapter_query(r), server, series)
+    for key, (committed, total) in SATURATION.items():
+        name = budget.get(key)
+        r = served.get(name)
+        if not expect(r is not None, f"values.yaml autoscaling.budget.{key}={name} is served by {ADAPTER_FILE}"):
+            continue
+        metrics = [m for m, _ in promql_refs(adapter_query(r))[0]]
+        expect(metrics == [committed, total], f"{name}: {committed} / {total} (got {metrics})")
+
+
+def adapter_rules(root, out):
+    """The adapter's queries, as the adapter sends them for pods a and b of namespace audio, as
+    recording rules named after the custom metrics, for tests/deploy/adapter_rules_test.yml."""
+    doc = yaml.safe_load(open(os.path.join(root, ADAPTER_FILE)))
+    rules = [{"record": f"adapter:{r['name']['as']}:pods", "expr": adapter_query(r)} for r in doc["rules"]]
+    yaml.safe_dump({"groups": [{"name": "adapter", "rules": rules}]}, open(out, "w"), sort_keys=False)
+    print(f"ok: {len(rules)} adapter queries written to {out}")
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     {"manifests": manifests, "equivalent": equivalent, "prometheus": prometheus,
-     "grafana": grafana, "promql-rules": promql_rules}[cmd](*args)
+     "grafana": grafana, "promql-rules": promql_rules, "adapter": adapter,
+     "adapter-rules": adapter_rules}[cmd](*args)
     sys.exit(1 if failures else 0)
 
 

@@ -4,8 +4,10 @@
 # headless Service, explicit budgets) and with mutual TLS, asserting properties of the rendered
 # objects (gRPC probes on the right port, grace period longer than the drain, restricted
 # securityContext, the AUDIOPROC_* ConfigMap with the budget flags left to the server's
-# cgroup-derived defaults or set, Guaranteed resources, HPA, PDB, the `helm test` hook), and
-# that bad values are refused by values.schema.json or by the chart's own checks.
+# cgroup-derived defaults or set, Guaranteed resources, HPA, PDB, the `helm test` hook), the
+# HPA's two options (CPU utilization; committed / budget per pod from prometheus-adapter) and
+# their targets, and that bad values are refused by values.schema.json or by the chart's own
+# checks.
 #
 # Uses .tools/helm (from `.ci/install-deps --npm`) and /usr/bin/python3 with python3-yaml.
 # Runs from any directory.
@@ -165,7 +167,7 @@ budget_flags = {
     "AUDIOPROC_RESOURCE_QUOTA_BYTES": "100663296", "AUDIOPROC_MAX_FILE_OUTPUT_BYTES": "67108864",
     "AUDIOPROC_CGROUP_ROOT": "/host/cgroup",
 }
-if mode == "default":
+if mode in ("default", "budget"):
     expect(not set(budget_flags) & set(env),
            f"budgets, transport quota, file output bound and cgroup root left to the server's defaults "
            f"(got {sorted(set(budget_flags) & set(env))})")
@@ -196,8 +198,18 @@ hpa = one("HorizontalPodAutoscaler")
 expect(hpa is not None and hpa["apiVersion"] == "autoscaling/v2", "HorizontalPodAutoscaler autoscaling/v2")
 if hpa:
     expect(hpa["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"], "HPA targets the Deployment")
-    m = hpa["spec"]["metrics"][0]
-    expect(m["type"] == "Resource" and m["resource"]["name"] == "cpu", "HPA scales on CPU")
+    metrics = hpa["spec"]["metrics"]
+    if mode == "budget":
+        # committed / budget per pod from prometheus-adapter, targets as quantities (700m = 0.7).
+        want = [{"type": "Pods", "pods": {"metric": {"name": name},
+                                          "target": {"type": "AverageValue", "averageValue": value}}}
+                for name, value in (("audioproc_cpu_budget_saturation", "700m"),
+                                    ("audioproc_memory_budget_saturation", "800m"))]
+        expect(metrics == want, f"HPA scales on CPU and memory budget saturation per pod (got {metrics})")
+    else:
+        expect(metrics == [{"type": "Resource", "resource": {"name": "cpu", "target": {
+            "type": "Utilization", "averageUtilization": 60}}}],
+            f"HPA scales on CPU utilization, 60% of the request (got {metrics})")
     expect("replicas" not in dep["spec"], "Deployment leaves replicas to the HPA")
 pdb = one("PodDisruptionBudget")
 expect(pdb is not None and pdb["apiVersion"] == "policy/v1", "PodDisruptionBudget policy/v1")
@@ -265,10 +277,11 @@ sys.exit(1 if failures else 0)
 PY
 }
 
-for mode in default full mtls; do
+for mode in default full mtls budget; do
   args=()
   [[ $mode == full ]] && args=("${full[@]}")
   [[ $mode == mtls ]] && args=("${mtls[@]}")
+  [[ $mode == budget ]] && args=(--set autoscaling.scaleOn=budget)
   if "$helm" template audioproc "$chart" "${args[@]}" >"$tmp/$mode.yaml" 2>"$tmp/$mode.err"; then
     pass "helm template ($mode)"
     if check "$mode" "$tmp/$mode.yaml" >"$tmp/$mode.check"; then
@@ -282,6 +295,34 @@ for mode in default full mtls; do
     cat "$tmp/$mode.err"
   fi
 done
+
+# --- HPA options -----------------------------------------------------------------------------
+# hpa 'EXPECTED metrics as JSON' --set ...: the rendered HPA's spec.metrics, exactly.
+hpa() {
+  local want="$1"
+  shift
+  if "$helm" template audioproc "$chart" -s templates/hpa.yaml "$@" >"$tmp/hpa.yaml" 2>"$tmp/hpa.err" &&
+    "$python" - "$want" "$tmp/hpa.yaml" <<'PY'
+import json, sys, yaml
+want, got = json.loads(sys.argv[1]), yaml.safe_load(open(sys.argv[2]))["spec"]["metrics"]
+if got != want:
+    sys.exit(f"got {got}")
+PY
+  then pass "HPA metrics: $*"
+  else fail "HPA metrics: $*"; cat "$tmp/hpa.err"; fi
+}
+pods_metric() { printf '{"type":"Pods","pods":{"metric":{"name":"%s"},"target":{"type":"AverageValue","averageValue":"%s"}}}' "$1" "$2"; }
+hpa '[{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":45}}}]' \
+  --set autoscaling.targetCPUUtilizationPercentage=45
+hpa "[$(pods_metric audioproc_memory_budget_saturation 650m)]" \
+  --set autoscaling.scaleOn=budget --set autoscaling.budget.targetCPUPercentage=null \
+  --set autoscaling.budget.targetMemoryPercentage=65
+hpa "[$(pods_metric my_cpu_saturation 1000m)]" \
+  --set autoscaling.scaleOn=budget --set autoscaling.budget.targetMemoryPercentage=null \
+  --set autoscaling.budget.targetCPUPercentage=100 --set autoscaling.budget.cpuMetricName=my_cpu_saturation
+# A budget HPA needs no CPU request (its metric is not a share of one).
+hpa "[$(pods_metric audioproc_cpu_budget_saturation 700m),$(pods_metric audioproc_memory_budget_saturation 800m)]" \
+  --set autoscaling.scaleOn=budget --set resources.requests.cpu=null
 
 # --- NOTES.txt -------------------------------------------------------------------------------
 # `helm template` does not render NOTES.txt, and a template error there breaks `helm install`
@@ -342,6 +383,18 @@ refuse 'tls.enabled needs tls.secretName' --set tls.enabled=true
 refuse 'auth.enabled needs auth.secretName' --set auth.enabled=true
 refuse 'set exactly one of maxUnavailable and minAvailable' --set podDisruptionBudget.minAvailable=1
 refuse 'minReplicas must not exceed' --set autoscaling.minReplicas=20 --set autoscaling.maxReplicas=10
+refuse 'autoscaling.scaleOn must be one of the following: "cpu", "budget"' --set autoscaling.scaleOn=streams
+refuse 'autoscaling on CPU needs resources.requests.cpu' --set resources.requests.cpu=null
+refuse 'autoscaling.budget.targetCPUPercentage: Must be less than or equal to 100' \
+  --set autoscaling.scaleOn=budget --set autoscaling.budget.targetCPUPercentage=120
+refuse 'autoscaling.budget.targetMemoryPercentage: Must be greater than or equal to 1' \
+  --set autoscaling.scaleOn=budget --set autoscaling.budget.targetMemoryPercentage=0
+refuse 'autoscaling.budget.targetCPUPercentage: Invalid type' --set-json autoscaling.budget.targetCPUPercentage=0.7
+refuse 'needs autoscaling.budget.targetCPUPercentage, targetMemoryPercentage or both' \
+  --set autoscaling.scaleOn=budget --set autoscaling.budget.targetCPUPercentage=null \
+  --set autoscaling.budget.targetMemoryPercentage=null
+refuse 'autoscaling.budget.cpuMetricName: Does not match pattern' --set 'autoscaling.budget.cpuMetricName=CPU saturation'
+refuse 'Additional property targetCpu is not allowed' --set autoscaling.budget.targetCpu=70
 # Budgets: the defaults need the cgroup limits they are shares of; explicit values in range.
 refuse 'resources.limits.memory is unset' --set resources.limits.memory=null
 refuse 'resources.limits.cpu is unset' --set resources.limits.cpu=null

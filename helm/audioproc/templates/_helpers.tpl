@@ -125,8 +125,12 @@ Checks of combinations the schema cannot express. Included once, from the Deploy
 {{- if and .Values.autoscaling.enabled (gt (int64 .Values.autoscaling.minReplicas) (int64 .Values.autoscaling.maxReplicas)) }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
 {{- end }}
-{{- if and .Values.autoscaling.enabled (not (dig "requests" "cpu" "" .Values.resources)) }}
+{{- if and .Values.autoscaling.enabled (eq .Values.autoscaling.scaleOn "cpu") (not (dig "requests" "cpu" "" .Values.resources)) }}
 {{- fail "autoscaling on CPU needs resources.requests.cpu (utilization is a share of the request)" }}
+{{- end }}
+{{- $budget := .Values.autoscaling.budget }}
+{{- if and .Values.autoscaling.enabled (eq .Values.autoscaling.scaleOn "budget") (kindIs "invalid" $budget.targetCPUPercentage) (kindIs "invalid" $budget.targetMemoryPercentage) }}
+{{- fail "autoscaling.scaleOn=budget needs autoscaling.budget.targetCPUPercentage, targetMemoryPercentage or both" }}
 {{- end }}
 {{- /* The budgets' defaults come from the container's cgroup limits (75% of memory, 85% of
 CPU); without a limit the server would budget 1 GiB, or 85% of the node's cores. */}}
