@@ -124,12 +124,14 @@ for group in doc["groups"]:
         rule.get("annotations", {}).pop("runbook", None)
 yaml.safe_dump(doc, open(sys.argv[2], "w"), sort_keys=False, width=1000)
 PY
-  (cd "$tmp/unit" && run_promtool "test rules tests/deploy/alert_rules_test.yml" test rules alert_rules_test.yml)
+  # Not in a subshell: run_promtool counts into this shell's pass/fail totals. promtool finds
+  # a test's rule files beside the test file.
+  run_promtool "test rules tests/deploy/alert_rules_test.yml" test rules "$tmp/unit/alert_rules_test.yml"
   # The adapter's queries, as it sends them for two pods, on synthetic series.
   mkdir -p "$tmp/adapter"
   cp "$here/adapter_rules_test.yml" "$tmp/adapter/"
   if "$python" "$checks" adapter-rules "$root" "$tmp/adapter/adapter-rules.yml" >/dev/null; then
-    (cd "$tmp/adapter" && run_promtool "test rules tests/deploy/adapter_rules_test.yml (prometheus-adapter queries)" test rules adapter_rules_test.yml)
+    run_promtool "test rules tests/deploy/adapter_rules_test.yml (prometheus-adapter queries)" test rules "$tmp/adapter/adapter_rules_test.yml"
   else
     fail "prometheus-adapter queries as rules"
   fi
