@@ -466,7 +466,10 @@ def prometheus(root):
                             expect(op == "=" and value in jobs, f"{where}: job {value!r} is a scrape job")
     # The alerts the deployment guide relies on.
     for metric in ("audioproc_chunk_latency_seconds", "audioproc_streams_total", "audioproc_rejections_total",
-                   "audioproc_executor_queue_depth", "audioproc_streams_active"):
+                   "audioproc_executor_queue_depth", "audioproc_streams_active",
+                   "audioproc_cpu_committed_cores", "audioproc_cpu_budget_cores",
+                   "audioproc_memory_committed_bytes", "audioproc_memory_budget_bytes",
+                   "audioproc_events_dropped_total"):
         used = any(metric in open(os.path.join(d, f)).read() for f in ("audioproc-recording-rules.yml",
                                                                       "audioproc-alert-rules.yml"))
         expect(used, f"rules cover {metric}")
