@@ -564,7 +564,9 @@ def grafana(root):
     required = ["audioproc_streams_active", "audioproc_streams_total", "audioproc_chunk_latency_seconds",
                 "audioproc_queue_wait_seconds", "audioproc_processor_seconds", "audioproc_executor_queue_depth",
                 "audioproc_rejections_total", "audioproc_bytes_total", "audioproc_audio_seconds_total",
-                "audioproc_files_total"]
+                "audioproc_files_total", "audioproc_cpu_committed_cores", "audioproc_cpu_budget_cores",
+                "audioproc_memory_committed_bytes", "audioproc_memory_budget_bytes",
+                "audioproc_events_dropped_total"]
     for metric in required:
         expect(metric in used, f"dashboard shows {metric}")
     text = json.dumps(dash)
