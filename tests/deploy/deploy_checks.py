@@ -464,6 +464,14 @@ def prometheus(root):
                     for label, op, value in matchers:
                         if label == "job":
                             expect(op == "=" and value in jobs, f"{where}: job {value!r} is a scrape job")
+    # Alert names that the guide, the dashboard and the runbooks point operators to exist.
+    texts = {"deploy/SCALING.md": open(os.path.join(root, "deploy/SCALING.md")).read(),
+             "deploy/grafana/audioproc-dashboard.json":
+                 open(os.path.join(root, "deploy/grafana/audioproc-dashboard.json")).read(),
+             "audioproc-alert-rules.yml": open(os.path.join(d, "audioproc-alert-rules.yml")).read()}
+    for where, text in texts.items():
+        named = set(re.findall(r"\bAudioproc[A-Z][A-Za-z0-9]+\b", text))
+        expect(named <= alerts, f"{where}: the alerts it names exist ({sorted(named - alerts) or 'all'})")
     # The alerts the deployment guide relies on.
     for metric in ("audioproc_chunk_latency_seconds", "audioproc_streams_total", "audioproc_rejections_total",
                    "audioproc_executor_queue_depth", "audioproc_streams_active",
