@@ -76,6 +76,10 @@ header = f"""\
 # server=registry.example/audioproc:0.1.0, or an `images:` entry of your own kustomization).
 # The server reads its flags only at start: after editing the ConfigMap, run
 # kubectl -n audio rollout restart deployment/audioproc (Helm does this with a checksum).
+# The server's admission budgets follow the container's limits (memory: 75% of
+# limits.memory, CPU: 85% of limits.cpu, read from the cgroup at start): resize the pod by
+# editing resources (keep requests equal to limits), or pin the budgets with
+# AUDIOPROC_MEMORY_BUDGET_BYTES and AUDIOPROC_CPU_BUDGET in the ConfigMap.
 # Scaling long-lived streams: deploy/SCALING.md. Metrics and alerts: deploy/prometheus/.
 """
 with open(dst, "w") as f:

@@ -8,10 +8,15 @@
   deploy_checks.py grafana ROOT              the dashboard
   deploy_checks.py promql-rules ROOT OUT     writes every dashboard query as a recording rule
                                              into OUT, for `promtool check rules` (syntax)
+  deploy_checks.py adapter ROOT              the prometheus-adapter rules against the server's
+                                             metrics and the chart's HPA metric names
+  deploy_checks.py adapter-rules ROOT OUT    writes the adapter's queries (as sent for two pods)
+                                             as recording rules into OUT, for promtool tests
 
 Metric names, their labels and types, the rejection reasons and the static label values come
-from the server's own source (service/metrics.cc, service/*.cc Rejections("...")), so a
-renamed metric or label breaks this test instead of a dashboard in production. Each check
+from the server's own source (service/metrics.cc; kRejectionReasons in service/metrics.h and
+service/*.cc Rejections("...")), so a renamed metric or label breaks this test instead of a
+dashboard in production. Each check
 prints an ok:/FAIL: line (note: lines do not fail); the exit status is 1 on any failure.
 """
 
@@ -51,8 +56,8 @@ GRPC_CODES = {
 # from the pod.
 TARGET_LABELS = {"job", "instance", "namespace", "pod", "node", "release"}
 # DESIGN §7 metrics the server does not define yet. Panels may show them (empty until then);
-# rules may not use them. Each entry: name -> (type, labels).
-PENDING = {"audioproc_files_total": ("counter", {"code"})}
+# rules may not use them. Each entry: name -> (type, labels). None today.
+PENDING = {}
 
 
 class Server:
@@ -69,6 +74,15 @@ class Server:
             self.families[name] = (kind, set())
             if var:
                 variables[var] = name
+        # Families built through a local helper, as metrics.cc does for its unlabelled gauges:
+        #   auto gauge = [this](const char* name, ...) { return &prometheus::BuildGauge().Name(name)...; };
+        #   memory_budget_bytes_ = gauge("audioproc_memory_budget_bytes", "...");
+        for helper in re.finditer(
+                r"auto\s+(\w+)\s*=\s*\[[^\]]*\]\s*\([^)]*\)\s*\{\s*return\s*&?\s*"
+                r"prometheus::Build(Counter|Gauge|Histogram|Summary)\(\)\s*\.Name\(\s*\w+\s*\)", src):
+            fn, kind = helper.group(1), helper.group(2).lower()
+            for m in re.finditer(r"\b" + re.escape(fn) + r'\(\s*"([^"]+)"', src[helper.end():]):
+                self.families[m.group(1)] = (kind, set())
         for var, name in variables.items():
             for m in re.finditer(r"\b" + re.escape(var) + r'(?:->|\.)Add\(\s*\{\s*\{"(\w+)"', src):
                 self.families[name][1].add(m.group(1))
@@ -77,7 +91,13 @@ class Server:
         for m in re.finditer(r'\{\{"(\w+)",\s*"([^"]+)"\}\}', src):
             self.values.setdefault(m.group(1), set()).add(m.group(2))
         self.values["code"] = GRPC_CODES
+        # Rejection reasons: the list metrics.h creates at startup (kRejectionReasons; the budget
+        # refusals pass theirs through a variable), plus any literal Rejections("...") call.
         self.values["reason"] = set()
+        header = open(os.path.join(root, "service/metrics.h")).read()
+        listed = re.search(r"kRejectionReasons\[\]\s*=\s*\{([^}]*)\}", header)
+        if listed:
+            self.values["reason"] |= set(re.findall(r'"(\w+)"', listed.group(1)))
         for path in glob.glob(os.path.join(root, "service/*.cc")):
             for m in re.finditer(r'Rejections\("(\w+)"\)', open(path).read()):
                 self.values["reason"].add(m.group(1))
@@ -332,6 +352,9 @@ def manifests(root):
     res = c.get("resources") or {}
     expect(all(res.get(a, {}).get(b) for a in ("requests", "limits") for b in ("cpu", "memory")),
            "resources: cpu and memory requests and limits")
+    # The server's budgets are shares of these limits (cgroup), and the CPU budget is real only
+    # if the limit's cores are the pod's: requests equal to limits, Guaranteed QoS.
+    expect(res.get("requests") == res.get("limits"), "resources: requests equal limits (Guaranteed QoS)")
     ann = pod_md.get("annotations") or {}
     expect(ann.get("prometheus.io/scrape") == "true" and ann.get("prometheus.io/port") == str(ports.get("metrics"))
            and ann.get("prometheus.io/path") == "/metrics", "pod scrape annotations name the metrics port")
@@ -441,9 +464,20 @@ def prometheus(root):
                     for label, op, value in matchers:
                         if label == "job":
                             expect(op == "=" and value in jobs, f"{where}: job {value!r} is a scrape job")
+    # Alert names that the guide, the dashboard and the runbooks point operators to exist.
+    texts = {"deploy/SCALING.md": open(os.path.join(root, "deploy/SCALING.md")).read(),
+             "deploy/grafana/audioproc-dashboard.json":
+                 open(os.path.join(root, "deploy/grafana/audioproc-dashboard.json")).read(),
+             "audioproc-alert-rules.yml": open(os.path.join(d, "audioproc-alert-rules.yml")).read()}
+    for where, text in texts.items():
+        named = set(re.findall(r"\bAudioproc[A-Z][A-Za-z0-9]+\b", text))
+        expect(named <= alerts, f"{where}: the alerts it names exist ({sorted(named - alerts) or 'all'})")
     # The alerts the deployment guide relies on.
     for metric in ("audioproc_chunk_latency_seconds", "audioproc_streams_total", "audioproc_rejections_total",
-                   "audioproc_executor_queue_depth", "audioproc_streams_active"):
+                   "audioproc_executor_queue_depth", "audioproc_streams_active",
+                   "audioproc_cpu_committed_cores", "audioproc_cpu_budget_cores",
+                   "audioproc_memory_committed_bytes", "audioproc_memory_budget_bytes",
+                   "audioproc_events_dropped_total"):
         used = any(metric in open(os.path.join(d, f)).read() for f in ("audioproc-recording-rules.yml",
                                                                       "audioproc-alert-rules.yml"))
         expect(used, f"rules cover {metric}")
@@ -538,7 +572,9 @@ def grafana(root):
     required = ["audioproc_streams_active", "audioproc_streams_total", "audioproc_chunk_latency_seconds",
                 "audioproc_queue_wait_seconds", "audioproc_processor_seconds", "audioproc_executor_queue_depth",
                 "audioproc_rejections_total", "audioproc_bytes_total", "audioproc_audio_seconds_total",
-                "audioproc_files_total"]
+                "audioproc_files_total", "audioproc_cpu_committed_cores", "audioproc_cpu_budget_cores",
+                "audioproc_memory_committed_bytes", "audioproc_memory_budget_bytes",
+                "audioproc_events_dropped_total"]
     for metric in required:
         expect(metric in used, f"dashboard shows {metric}")
     text = json.dumps(dash)
@@ -563,10 +599,75 @@ def promql_rules(root, out):
     print(f"ok: {len(rules)} dashboard queries written to {out}")
 
 
+# --- prometheus-adapter ----------------------------------------------------------------------
+
+ADAPTER_FILE = "deploy/prometheus/prometheus-adapter-rules.yml"
+# What the chart's autoscaling.scaleOn=budget option reads: custom metric -> (committed, budget).
+SATURATION = {
+    "cpuMetricName": ("audioproc_cpu_committed_cores", "audioproc_cpu_budget_cores"),
+    "memoryMetricName": ("audioproc_memory_committed_bytes", "audioproc_memory_budget_bytes"),
+}
+
+
+def adapter_query(rule, namespace="audio", pods=("a", "b")):
+    """The rule's metricsQuery as the adapter sends it for a Pods metric of these pods
+    (docs/config.md of prometheus-adapter: LabelMatchers = the namespace and the pods,
+    GroupBy = the pod label)."""
+    series = re.match(r"\s*([A-Za-z_:][A-Za-z0-9_:]*)", rule["seriesQuery"]).group(1)
+    return (rule["metricsQuery"].replace("<<.Series>>", series)
+            .replace("<<.LabelMatchers>>", f'namespace="{namespace}",pod=~"{"|".join(pods)}"')
+            .replace("<<.GroupBy>>", "pod").strip())
+
+
+def adapter(root):
+    server = Server(root)
+    series = server.series()
+    doc = yaml.safe_load(open(os.path.join(root, ADAPTER_FILE)))
+    rules = doc.get("rules") if isinstance(doc, dict) else None
+    if not expect(isinstance(rules, list) and rules, f"{ADAPTER_FILE}: adapter config format (rules)"):
+        return
+    values = yaml.safe_load(open(os.path.join(root, "helm/audioproc/values.yaml")))
+    budget = values["autoscaling"]["budget"]
+    served = {}
+    for r in rules:
+        name = (r.get("name") or {}).get("as")
+        where = f"{ADAPTER_FILE}: {name}"
+        served[name] = r
+        sq = promql_refs(r.get("seriesQuery", ""))[0]
+        expect(len(sq) == 1 and sq[0][0] in series
+               and {("namespace", "!=", ""), ("pod", "!=", "")} <= set(sq[0][1]),
+               f"{where}: seriesQuery is one server metric with namespace and pod labels")
+        expect((r.get("resources") or {}).get("overrides") == {"namespace": {"resource": "namespace"},
+                                                                "pod": {"resource": "pod"}},
+               f"{where}: namespace and pod labels map to the namespace and pod resources")
+        matches = (r.get("name") or {}).get("matches", "")
+        expect(bool(re.fullmatch(matches, sq[0][0] if sq else "")), f"{where}: name.matches the seriesQuery's metric")
+        for token in ("<<.LabelMatchers>>", "<<.GroupBy>>"):
+            expect(token in r.get("metricsQuery", ""), f"{where}: metricsQuery uses {token}")
+        check_expr(where, adapter_query(r), server, series)
+    for key, (committed, total) in SATURATION.items():
+        name = budget.get(key)
+        r = served.get(name)
+        if not expect(r is not None, f"values.yaml autoscaling.budget.{key}={name} is served by {ADAPTER_FILE}"):
+            continue
+        metrics = [m for m, _ in promql_refs(adapter_query(r))[0]]
+        expect(metrics == [committed, total], f"{name}: {committed} / {total} (got {metrics})")
+
+
+def adapter_rules(root, out):
+    """The adapter's queries, as the adapter sends them for pods a and b of namespace audio, as
+    recording rules named after the custom metrics, for tests/deploy/adapter_rules_test.yml."""
+    doc = yaml.safe_load(open(os.path.join(root, ADAPTER_FILE)))
+    rules = [{"record": f"adapter:{r['name']['as']}:pods", "expr": adapter_query(r)} for r in doc["rules"]]
+    yaml.safe_dump({"groups": [{"name": "adapter", "rules": rules}]}, open(out, "w"), sort_keys=False)
+    print(f"ok: {len(rules)} adapter queries written to {out}")
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     {"manifests": manifests, "equivalent": equivalent, "prometheus": prometheus,
-     "grafana": grafana, "promql-rules": promql_rules}[cmd](*args)
+     "grafana": grafana, "promql-rules": promql_rules, "adapter": adapter,
+     "adapter-rules": adapter_rules}[cmd](*args)
     sys.exit(1 if failures else 0)
 
 

@@ -7,13 +7,18 @@
 #    HPA, PDB, no namespace);
 #  - deploy/prometheus: the scrape configs and the rule files parse; every rule has its fields;
 #    every metric, label and label value the rules use is one the server defines
-#    (service/metrics.cc, service/*.cc) or `up`;
+#    (service/metrics.cc, service/metrics.h, service/*.cc) or `up`;
+#  - deploy/prometheus/prometheus-adapter-rules.yml (the custom metrics of the chart's
+#    autoscaling.scaleOn=budget): rules on the server's metrics, named as values.yaml names the
+#    HPA's metrics, each committed / budget of one resource;
 #  - deploy/grafana/audioproc-dashboard.json parses, takes its data source from the
 #    DS_PROMETHEUS input, and every panel query uses metrics the server defines;
 #  - with promtool (Debian's prometheus package, extracted into .tools/ by
 #    `.ci/install-deps --npm`; skipped when absent): `promtool check rules` and `check config`,
 #    the rules' unit tests (tests/deploy/alert_rules_test.yml: each alert fires on its
-#    condition and not short of it), and a PromQL parse of every dashboard query.
+#    condition and not short of it), the adapter's queries as it sends them for two pods
+#    (tests/deploy/adapter_rules_test.yml: one committed / budget per pod), and a PromQL parse
+#    of every dashboard query.
 #
 # Uses .tools/helm (or $HELM) and /usr/bin/python3 with python3-yaml. Runs from any directory.
 set -euo pipefail
@@ -76,6 +81,7 @@ check "manifests" manifests "$root"
 
 # --- Prometheus and Grafana ------------------------------------------------------------------
 check "prometheus configs and rules" prometheus "$root"
+check "prometheus-adapter rules (the chart's budget HPA metrics)" adapter "$root"
 check "grafana dashboard" grafana "$root"
 
 # --- promtool --------------------------------------------------------------------------------
@@ -118,7 +124,17 @@ for group in doc["groups"]:
         rule.get("annotations", {}).pop("runbook", None)
 yaml.safe_dump(doc, open(sys.argv[2], "w"), sort_keys=False, width=1000)
 PY
-  (cd "$tmp/unit" && run_promtool "test rules tests/deploy/alert_rules_test.yml" test rules alert_rules_test.yml)
+  # Not in a subshell: run_promtool counts into this shell's pass/fail totals. promtool finds
+  # a test's rule files beside the test file.
+  run_promtool "test rules tests/deploy/alert_rules_test.yml" test rules "$tmp/unit/alert_rules_test.yml"
+  # The adapter's queries, as it sends them for two pods, on synthetic series.
+  mkdir -p "$tmp/adapter"
+  cp "$here/adapter_rules_test.yml" "$tmp/adapter/"
+  if "$python" "$checks" adapter-rules "$root" "$tmp/adapter/adapter-rules.yml" >/dev/null; then
+    run_promtool "test rules tests/deploy/adapter_rules_test.yml (prometheus-adapter queries)" test rules "$tmp/adapter/adapter_rules_test.yml"
+  else
+    fail "prometheus-adapter queries as rules"
+  fi
   if "$python" "$checks" promql-rules "$root" "$tmp/dashboard-queries.yml" >/dev/null; then
     run_promtool "parses every dashboard query" check rules "$tmp/dashboard-queries.yml"
   else

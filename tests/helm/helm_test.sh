@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Checks of the Helm chart helm/audioproc, no cluster needed: `helm lint --strict`, then
 # `helm template` with the default values, with every option on (TLS, tokens, ServiceMonitor,
-# headless Service) and with mutual TLS, asserting properties of the rendered objects (gRPC
-# probes on the right port, grace period longer than the drain, restricted securityContext,
-# the AUDIOPROC_* ConfigMap, HPA, PDB, the `helm test` hook), and that bad values are refused
-# by values.schema.json or by the chart's own checks.
+# headless Service, explicit budgets) and with mutual TLS, asserting properties of the rendered
+# objects (gRPC probes on the right port, grace period longer than the drain, restricted
+# securityContext, the AUDIOPROC_* ConfigMap with the budget flags left to the server's
+# cgroup-derived defaults or set, Guaranteed resources, HPA, PDB, the `helm test` hook), the
+# HPA's two options (CPU utilization; committed / budget per pod from prometheus-adapter) and
+# their targets, and that bad values are refused by values.schema.json or by the chart's own
+# checks.
 #
 # Uses .tools/helm (from `.ci/install-deps --npm`) and /usr/bin/python3 with python3-yaml.
 # Runs from any directory.
@@ -38,6 +41,10 @@ full=(
   --set auth.enabled=true --set auth.secretName=audioproc-tokens
   --set metrics.serviceMonitor.enabled=true --set headless.enabled=true
   --set server.workers=2 --set server.cqThreads=2 --set server.drainSeconds=120
+  # Explicit budgets. Fractions need --set-json: `--set` passes 1.5 on as a string.
+  --set server.memoryBudgetBytes=805306368 --set-json server.cpuBudget=1.5
+  --set server.resourceQuotaBytes=100663296 --set server.maxFileOutputBytes=67108864
+  --set server.cgroupRoot=/host/cgroup
 )
 mtls=("${full[@]}" --set tls.mutual=true)
 
@@ -107,6 +114,8 @@ defaults = {
     "AUDIOPROC_KEEPALIVE_TIME_SECONDS": "60", "AUDIOPROC_KEEPALIVE_TIMEOUT_SECONDS": "20",
     "AUDIOPROC_MAX_CONNECTION_AGE_SECONDS": "0", "AUDIOPROC_MAX_CONNECTION_AGE_GRACE_SECONDS": "0",
     "AUDIOPROC_REFLECTION": "true", "AUDIOPROC_LOG_FORMAT": "json", "AUDIOPROC_LOG_LEVEL": "info",
+    "AUDIOPROC_MAX_STREAM_COST": "0.5", "AUDIOPROC_MAX_RESPONSE_BYTES": "4194304",
+    "AUDIOPROC_MAX_EVENTS_PER_RESPONSE": "1024",
 }
 if mode == "default":
     defaults["AUDIOPROC_DRAIN_SECONDS"] = "30"
@@ -147,9 +156,24 @@ expect(csc.get("capabilities", {}).get("drop") == ["ALL"] and not csc.get("capab
 expect(csc.get("seccompProfile", {}).get("type") == "RuntimeDefault", "container seccompProfile RuntimeDefault")
 expect(csc.get("privileged") in (None, False), "container not privileged")
 expect(isinstance(csc.get("runAsUser"), int) and csc["runAsUser"] != 0, "container runs as a non-zero uid")
+# The budgets' defaults are shares of the cgroup limits, so both limits are there; requests
+# equal them (Guaranteed QoS), so the cores the CPU budget counts on are the pod's.
 res = c.get("resources") or {}
-expect(res.get("requests", {}).get("cpu") and res.get("requests", {}).get("memory")
-       and res.get("limits", {}).get("memory"), "resources: cpu/memory requests and a memory limit")
+expect(all(res.get(a, {}).get(b) for a in ("requests", "limits") for b in ("cpu", "memory")),
+       "resources: cpu and memory requests and limits")
+expect(res.get("requests") == res.get("limits"), f"resources: requests equal limits (Guaranteed QoS) (got {res})")
+budget_flags = {
+    "AUDIOPROC_MEMORY_BUDGET_BYTES": "805306368", "AUDIOPROC_CPU_BUDGET": "1.5",
+    "AUDIOPROC_RESOURCE_QUOTA_BYTES": "100663296", "AUDIOPROC_MAX_FILE_OUTPUT_BYTES": "67108864",
+    "AUDIOPROC_CGROUP_ROOT": "/host/cgroup",
+}
+if mode in ("default", "budget"):
+    expect(not set(budget_flags) & set(env),
+           f"budgets, transport quota, file output bound and cgroup root left to the server's defaults "
+           f"(got {sorted(set(budget_flags) & set(env))})")
+else:
+    for k, v in budget_flags.items():
+        expect(env.get(k) == v, f"{k}={v!r} (got {env.get(k)!r})")
 
 ann = dep["spec"]["template"]["metadata"].get("annotations") or {}
 expect(ann.get("prometheus.io/scrape") == "true" and ann.get("prometheus.io/port") == "9090"
@@ -174,8 +198,18 @@ hpa = one("HorizontalPodAutoscaler")
 expect(hpa is not None and hpa["apiVersion"] == "autoscaling/v2", "HorizontalPodAutoscaler autoscaling/v2")
 if hpa:
     expect(hpa["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"], "HPA targets the Deployment")
-    m = hpa["spec"]["metrics"][0]
-    expect(m["type"] == "Resource" and m["resource"]["name"] == "cpu", "HPA scales on CPU")
+    metrics = hpa["spec"]["metrics"]
+    if mode == "budget":
+        # committed / budget per pod from prometheus-adapter, targets as quantities (700m = 0.7).
+        want = [{"type": "Pods", "pods": {"metric": {"name": name},
+                                          "target": {"type": "AverageValue", "averageValue": value}}}
+                for name, value in (("audioproc_cpu_budget_saturation", "700m"),
+                                    ("audioproc_memory_budget_saturation", "800m"))]
+        expect(metrics == want, f"HPA scales on CPU and memory budget saturation per pod (got {metrics})")
+    else:
+        expect(metrics == [{"type": "Resource", "resource": {"name": "cpu", "target": {
+            "type": "Utilization", "averageUtilization": 60}}}],
+            f"HPA scales on CPU utilization, 60% of the request (got {metrics})")
     expect("replicas" not in dep["spec"], "Deployment leaves replicas to the HPA")
 pdb = one("PodDisruptionBudget")
 expect(pdb is not None and pdb["apiVersion"] == "policy/v1", "PodDisruptionBudget policy/v1")
@@ -243,10 +277,11 @@ sys.exit(1 if failures else 0)
 PY
 }
 
-for mode in default full mtls; do
+for mode in default full mtls budget; do
   args=()
   [[ $mode == full ]] && args=("${full[@]}")
   [[ $mode == mtls ]] && args=("${mtls[@]}")
+  [[ $mode == budget ]] && args=(--set autoscaling.scaleOn=budget)
   if "$helm" template audioproc "$chart" "${args[@]}" >"$tmp/$mode.yaml" 2>"$tmp/$mode.err"; then
     pass "helm template ($mode)"
     if check "$mode" "$tmp/$mode.yaml" >"$tmp/$mode.check"; then
@@ -260,6 +295,34 @@ for mode in default full mtls; do
     cat "$tmp/$mode.err"
   fi
 done
+
+# --- HPA options -----------------------------------------------------------------------------
+# hpa 'EXPECTED metrics as JSON' --set ...: the rendered HPA's spec.metrics, exactly.
+hpa() {
+  local want="$1"
+  shift
+  if "$helm" template audioproc "$chart" -s templates/hpa.yaml "$@" >"$tmp/hpa.yaml" 2>"$tmp/hpa.err" &&
+    "$python" - "$want" "$tmp/hpa.yaml" <<'PY'
+import json, sys, yaml
+want, got = json.loads(sys.argv[1]), yaml.safe_load(open(sys.argv[2]))["spec"]["metrics"]
+if got != want:
+    sys.exit(f"got {got}")
+PY
+  then pass "HPA metrics: $*"
+  else fail "HPA metrics: $*"; cat "$tmp/hpa.err"; fi
+}
+pods_metric() { printf '{"type":"Pods","pods":{"metric":{"name":"%s"},"target":{"type":"AverageValue","averageValue":"%s"}}}' "$1" "$2"; }
+hpa '[{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":45}}}]' \
+  --set autoscaling.targetCPUUtilizationPercentage=45
+hpa "[$(pods_metric audioproc_memory_budget_saturation 650m)]" \
+  --set autoscaling.scaleOn=budget --set autoscaling.budget.targetCPUPercentage=null \
+  --set autoscaling.budget.targetMemoryPercentage=65
+hpa "[$(pods_metric my_cpu_saturation 1000m)]" \
+  --set autoscaling.scaleOn=budget --set autoscaling.budget.targetMemoryPercentage=null \
+  --set autoscaling.budget.targetCPUPercentage=100 --set autoscaling.budget.cpuMetricName=my_cpu_saturation
+# A budget HPA needs no CPU request (its metric is not a share of one).
+hpa "[$(pods_metric audioproc_cpu_budget_saturation 700m),$(pods_metric audioproc_memory_budget_saturation 800m)]" \
+  --set autoscaling.scaleOn=budget --set resources.requests.cpu=null
 
 # --- NOTES.txt -------------------------------------------------------------------------------
 # `helm template` does not render NOTES.txt, and a template error there breaks `helm install`
@@ -279,6 +342,11 @@ mode, notes = sys.argv[1], yaml.safe_load(open(sys.argv[2]))["notes"]
 assert "audioproc.default.svc:50051" in notes, notes
 assert ("helm test audioproc" in notes) == (mode != "mtls"), notes
 assert "45s after SIGTERM" in notes if mode == "default" else "135s after SIGTERM" in notes, notes
+if mode == "default":
+    assert "memory: 75% of the 1Gi memory limit" in notes and "CPU:    85% of the 2 CPU limit" in notes, notes
+else:
+    assert "memory: 805306368 bytes" in notes and "CPU:    1.5 cores" in notes, notes
+assert "Burstable" not in notes, notes
 PY
   then pass "NOTES.txt renders ($mode)"
   else fail "NOTES.txt ($mode)"; cat "$tmp/notes.yaml"; fi
@@ -315,6 +383,29 @@ refuse 'tls.enabled needs tls.secretName' --set tls.enabled=true
 refuse 'auth.enabled needs auth.secretName' --set auth.enabled=true
 refuse 'set exactly one of maxUnavailable and minAvailable' --set podDisruptionBudget.minAvailable=1
 refuse 'minReplicas must not exceed' --set autoscaling.minReplicas=20 --set autoscaling.maxReplicas=10
+refuse 'autoscaling.scaleOn must be one of the following: "cpu", "budget"' --set autoscaling.scaleOn=streams
+refuse 'autoscaling on CPU needs resources.requests.cpu' --set resources.requests.cpu=null
+refuse 'autoscaling.budget.targetCPUPercentage: Must be less than or equal to 100' \
+  --set autoscaling.scaleOn=budget --set autoscaling.budget.targetCPUPercentage=120
+refuse 'autoscaling.budget.targetMemoryPercentage: Must be greater than or equal to 1' \
+  --set autoscaling.scaleOn=budget --set autoscaling.budget.targetMemoryPercentage=0
+refuse 'autoscaling.budget.targetCPUPercentage: Invalid type' --set-json autoscaling.budget.targetCPUPercentage=0.7
+refuse 'needs autoscaling.budget.targetCPUPercentage, targetMemoryPercentage or both' \
+  --set autoscaling.scaleOn=budget --set autoscaling.budget.targetCPUPercentage=null \
+  --set autoscaling.budget.targetMemoryPercentage=null
+refuse 'autoscaling.budget.cpuMetricName: Does not match pattern' --set 'autoscaling.budget.cpuMetricName=CPU saturation'
+refuse 'Additional property targetCpu is not allowed' --set autoscaling.budget.targetCpu=70
+# Budgets: the defaults need the cgroup limits they are shares of; explicit values in range.
+refuse 'resources.limits.memory is unset' --set resources.limits.memory=null
+refuse 'resources.limits.cpu is unset' --set resources.limits.cpu=null
+refuse 'server.cpuBudget: Invalid type' --set server.cpuBudget=1.5
+refuse 'server.cpuBudget: Must be greater than 0' --set server.cpuBudget=0
+refuse 'server.maxStreamCost: Must be greater than 0' --set server.maxStreamCost=0
+refuse 'server.memoryBudgetBytes: Invalid type' --set-string server.memoryBudgetBytes=1Gi
+refuse 'must leave at least 16 MiB for streams and files' --set server.memoryBudgetBytes=67108864
+refuse 'server.maxEventsPerResponse: Must be greater than or equal to 64' --set server.maxEventsPerResponse=10
+refuse 'server.maxResponseBytes: Must be greater than or equal to 65536' --set server.maxResponseBytes=1000
+refuse 'server.maxFileOutputBytes: Must be less than or equal to 2.146435071e+09' --set server.maxFileOutputBytes=3000000000
 
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -125,8 +125,30 @@ Checks of combinations the schema cannot express. Included once, from the Deploy
 {{- if and .Values.autoscaling.enabled (gt (int64 .Values.autoscaling.minReplicas) (int64 .Values.autoscaling.maxReplicas)) }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
 {{- end }}
-{{- if and .Values.autoscaling.enabled (not (dig "requests" "cpu" "" .Values.resources)) }}
+{{- if and .Values.autoscaling.enabled (eq .Values.autoscaling.scaleOn "cpu") (not (dig "requests" "cpu" "" .Values.resources)) }}
 {{- fail "autoscaling on CPU needs resources.requests.cpu (utilization is a share of the request)" }}
+{{- end }}
+{{- $budget := .Values.autoscaling.budget }}
+{{- if and .Values.autoscaling.enabled (eq .Values.autoscaling.scaleOn "budget") (kindIs "invalid" $budget.targetCPUPercentage) (kindIs "invalid" $budget.targetMemoryPercentage) }}
+{{- fail "autoscaling.scaleOn=budget needs autoscaling.budget.targetCPUPercentage, targetMemoryPercentage or both" }}
+{{- end }}
+{{- /* The budgets' defaults come from the container's cgroup limits (75% of memory, 85% of
+CPU); without a limit the server would budget 1 GiB, or 85% of the node's cores. */}}
+{{- if and (kindIs "invalid" .Values.server.memoryBudgetBytes) (not (dig "limits" "memory" "" .Values.resources)) }}
+{{- fail "server.memoryBudgetBytes is null (75% of the memory limit) but resources.limits.memory is unset: set the limit, or server.memoryBudgetBytes" }}
+{{- end }}
+{{- if and (kindIs "invalid" .Values.server.cpuBudget) (not (dig "limits" "cpu" "" .Values.resources)) }}
+{{- fail "server.cpuBudget is null (85% of the CPU limit) but resources.limits.cpu is unset, so the server would admit streams for 85% of the node's cores: set the limit, or server.cpuBudget" }}
+{{- end }}
+{{- /* The server refuses to start unless the memory budget leaves 16 MiB beyond gRPC's
+transport share (service/server_options.cc); checked here when the budget is explicit. */}}
+{{- with .Values.server.memoryBudgetBytes }}
+{{- $budget := int64 . }}
+{{- $quota := int64 (default 0 $.Values.server.resourceQuotaBytes) }}
+{{- if not $quota }}{{ $quota = max (div $budget 8) (mul 2 (int64 $.Values.server.maxMessageBytes)) | int64 }}{{ end }}
+{{- if lt (sub $budget $quota) 16777216 }}
+{{- fail (printf "server.memoryBudgetBytes (%d) must leave at least 16 MiB for streams and files beyond gRPC's transport share (%d: server.resourceQuotaBytes, by default max(budget/8, 2 x server.maxMessageBytes)); the server would refuse to start" $budget $quota) }}
+{{- end }}
 {{- end }}
 {{- $pdb := .Values.podDisruptionBudget }}
 {{- if and $pdb.enabled (eq (kindIs "invalid" $pdb.maxUnavailable) (kindIs "invalid" $pdb.minAvailable)) }}
