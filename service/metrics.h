@@ -28,8 +28,7 @@ namespace audioproc {
 inline constexpr const char* kRejectionReasons[] = {
     "draining",       "max_streams",    "max_chunk_bytes", "idle_timeout",
     "invalid_config", "max_file_bytes", "file_queue",      "unauthenticated",
-    "memory_budget",  "cpu_budget",     "update_flood",    "max_file_output_bytes",
-    "config_queue"};
+    "memory_budget",  "cpu_budget",     "update_flood",    "max_file_output_bytes"};
 
 class Metrics {
  public:
