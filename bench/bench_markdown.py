@@ -136,6 +136,17 @@ def _versus(report):
     return lines
 
 
+def _baseline(report):
+    ours = {c["workload"]: c["capacity"] for c in report["capacity"]}
+    lines = [f"The same capacity search, in the same run, against `{report['baseline']['server']}`:",
+             "", "| workload | this build | baseline | ratio |", "| --- | ---: | ---: | ---: |"]
+    for c in report["baseline"]["capacity"]:
+        mine = ours.get(c["workload"], 0)
+        ratio = f"{mine / c['capacity']:.2f}" if c["capacity"] else "-"
+        lines.append(f"| {c['workload']} | {mine} | {c['capacity']} | {ratio} |")
+    return lines
+
+
 def _mixed(mixed):
     lines = [
         f"Offered: {mixed['offered']['voice']} voice streams (1.5 × the voice capacity above) "
@@ -217,6 +228,8 @@ def render(report, micro_markdown):
         "Best unpaced run per workload against processors_bench's chain on one core. Per core: "
         "gRPC audio seconds per server CPU second over the in-process chain's; whole machine: "
         "over the in-process chain times the number of cores.", ""] + _versus(report)
+    if report.get("baseline"):
+        lines += ["", "## Capacity against a baseline build", ""] + _baseline(report)
     if report.get("mixed"):
         lines += ["", "## Mixed load past capacity: admission by cost", ""] + \
             _mixed(report["mixed"])

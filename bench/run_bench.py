@@ -24,6 +24,8 @@ Environment knobs:
   BENCH_CONNECTIONS=4      BENCH_LOADGEN_THREADS=2
   BENCH_SERVER_FLAGS="--workers=2 --cq_threads=2"   extra audioproc-server flags
   BENCH_COMMIT=abc1234     the commit measured, for a source tree without git
+  BENCH_BASELINE_SERVER=/path/to/audioproc-server   a peer build (say, an earlier commit's) whose
+                           capacity is searched in the same run, right after ours
 """
 import argparse
 import datetime
@@ -143,11 +145,12 @@ class Server:
 
 
 class Bench:
-    def __init__(self, build_dir, out_dir, quick):
+    def __init__(self, build_dir, out_dir, quick, server_binary=None):
         self.build_dir = build_dir
         self.out_dir = out_dir
         self.quick = quick
-        self.server_binary = os.path.join(build_dir, "service", "audioproc-server")
+        self.server_binary = server_binary or os.path.join(build_dir, "service",
+                                                           "audioproc-server")
         self.loadgen = os.path.join(build_dir, "bench", "audioproc-loadgen")
         self.server_log = os.path.join(out_dir, "server.log")
         self.server_flags = os.environ.get("BENCH_SERVER_FLAGS", "").split()
@@ -467,6 +470,11 @@ def main():
     report["cost_model"] = micro["cost_model"]
     report["throughput"] = bench.throughput(workloads)
     report["capacity"] = [bench.capacity(w) for w in capacity_workloads]
+    baseline_server = os.environ.get("BENCH_BASELINE_SERVER")
+    if baseline_server:
+        baseline = Bench(args.build_dir, out_dir, quick, server_binary=baseline_server)
+        report["baseline"] = {"server": baseline_server,
+                              "capacity": [baseline.capacity(w) for w in capacity_workloads]}
     report["half_load"] = [bench.half_load(c["workload"], c["capacity"])
                            for c in report["capacity"] if c["capacity"] > 0]
     report["versus_in_process"] = versus_in_process(report["throughput"], micro["chains"])

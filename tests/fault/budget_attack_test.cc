@@ -80,8 +80,13 @@ class BudgetAttackTest : public ::testing::TestWithParam<std::vector<std::string
     EXPECT_GT(record.answered.size(), 10u);
     EXPECT_EQ(record.answered.size(), record.chunks_written()) << "a bystander chunk unanswered";
     EXPECT_TRUE(record.AnsweredInOrder());
+#ifndef AUDIOPROC_SANITIZE
+    // Under ASan, freed memory waits in a 256 MiB quarantine and everything runs several
+    // times slower: resident memory and latency say nothing about the server there, while
+    // every status above still holds (make test-sanitize).
     EXPECT_LE(p99, kBystanderP99);
     EXPECT_LE(peak, budget_ + kSlackBytes);
+#endif
     auto health = grpc::health::v1::Health::NewStub(channel_);
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
