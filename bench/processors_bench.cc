@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/workload_chains.h"
 #include "processors/chain.h"
 #include "processors/codec.h"
 #include "processors/cost_model.h"
@@ -207,26 +208,11 @@ void RegisterAll() {
     }
   }
   // DESIGN §8 workloads, in-process: the ceiling for what gRPC can deliver.
-  const std::vector<ProcessorConfig> voice = {
-      Config("highpass", {{"cutoff_hz", 80.0}}), Config("denoise", {}),
-      Config("compressor", {}), Config("loudness", {{"target_lufs", -16.0}}),
-      Config("limiter", {{"ceiling_db", -1.0}})};
+  const std::vector<ProcessorConfig> voice = bench::VoiceChain();
   benchmark::RegisterBenchmark("chain/voice/16k_mono", [voice](benchmark::State& state) {
     RunChain(state, voice, kFormats[0], Signal::kUniformNoise);
   });
-  std::vector<ParamValues> bands(3);
-  bands[0].Set("type", std::string("LOWSHELF"));
-  bands[0].Set("freq_hz", 120.0);
-  bands[0].Set("gain_db", 3.0);
-  bands[1].Set("type", std::string("PEAKING"));
-  bands[1].Set("freq_hz", 2500.0);
-  bands[1].Set("gain_db", -2.0);
-  bands[2].Set("type", std::string("HIGHSHELF"));
-  bands[2].Set("freq_hz", 9000.0);
-  bands[2].Set("gain_db", 2.0);
-  const std::vector<ProcessorConfig> music = {
-      Config("eq", {{"bands", bands}}), Config("compressor", {}),
-      Config("limiter", {{"ceiling_db", -1.0}}), Config("resample", {{"sample_rate_hz", 44100.0}})};
+  const std::vector<ProcessorConfig> music = bench::MusicChain();
   benchmark::RegisterBenchmark("chain/music/48k_stereo", [music](benchmark::State& state) {
     RunChain(state, music, kFormats[1], Signal::kUniformNoise);
   });

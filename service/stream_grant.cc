@@ -24,16 +24,19 @@ constexpr int64_t kStreamOverheadBytes = 48 << 10;
 
 // What a stream costs the server besides its chain's DSP, and what that DSP costs inside the
 // server relative to the same chain in process (caches shared by hundreds of streams, a
-// thread hand-off per chunk). Fitted to `make bench`'s half-load runs on the reference
-// machine (2 vCPUs of an Intel Xeon under KVM), server CPU per paced stream: null (16 kHz
-// mono s16, 640 bytes each way per chunk) 0.00241 cores, voice 0.00883, music (48 kHz
-// stereo f32, 7680 bytes in, 7056 out) 0.01096; against the in-process chains' 0.00283 and
-// 0.00327 cores. Three figures, three constants: per chunk (a read, a hand-off, a write,
-// metrics), per byte carried (parsing, serializing, the transport's copies), and the DSP
-// factor. Recalibrate from the report's half-load table when the engine changes.
-constexpr double kEngineSecondsPerChunk = 46e-6;
-constexpr double kEngineSecondsPerByte = 1.7e-9;
-constexpr double kServerDspFactor = 2.3;
+// thread hand-off per chunk). Admission binds when the server is full, so these are the
+// costs at full load, where gRPC batches more and a stream costs less than at half load
+// (the report's half-load table shows the model above what it measures there). Fitted to
+// `make bench` on the reference machine (2 vCPUs of an Intel Xeon under KVM): server CPU per
+// paced stream at the capacity of the null workload (16 kHz mono s16, 640 bytes each way per
+// 20 ms chunk) 0.00121 cores and of voice 0.0063, and music (48 kHz stereo f32, 7680 bytes
+// in, 7056 out) near its capacity 0.0086; against the in-process chains' 0.00283 (voice) and
+// 0.00327 (music) cores. Three constants: per chunk (a read, a hand-off, a write, metrics),
+// per byte carried (parsing, serializing, the transport's copies), and the DSP factor.
+// Recalibrate from the report's capacity trials when the engine changes.
+constexpr double kEngineSecondsPerChunk = 24e-6;
+constexpr double kEngineSecondsPerByte = 1.5e-9;
+constexpr double kServerDspFactor = 1.9;
 // Real-time clients send 20 ms chunks (DESIGN §8); smaller chunks cost more per second.
 constexpr double kNominalChunksPerSecond = 50;
 // How much a stream's inbox and outbox may hold beyond one largest message and response.

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "bench/workload_chains.h"
 #include "processors/chain.h"
 #include "processors/parameters.h"
 #include "processors/processor.h"
@@ -142,33 +143,14 @@ inline PipelineConfig Pipeline(StreamFormat input, StreamFormat output,
   return config;
 }
 
-// The music workload's equalizer (DESIGN §8): a low shelf, a peak and a high shelf.
-inline std::vector<ParamValues> ThreeBands() {
-  std::vector<ParamValues> bands(3);
-  bands[0].Set("type", std::string("LOWSHELF"));
-  bands[0].Set("freq_hz", 120.0);
-  bands[0].Set("gain_db", 3.0);
-  bands[1].Set("type", std::string("PEAKING"));
-  bands[1].Set("freq_hz", 2500.0);
-  bands[1].Set("gain_db", -2.0);
-  bands[2].Set("type", std::string("HIGHSHELF"));
-  bands[2].Set("freq_hz", 9000.0);
-  bands[2].Set("gain_db", 2.0);
-  return bands;
-}
-
 // The pipelines of DESIGN §8, ones an output format adds conversions to, and event reporters
 // around a rate change: the pipelines every chain and pipeline estimate is tested on.
 inline std::vector<std::pair<std::string, PipelineConfig>> EstimatePipelines() {
   return {
       {"voice", Pipeline({SampleEncoding::kS16, 16000, 1}, {SampleEncoding::kS16, 16000, 1},
-                         {Proc("highpass", {{"cutoff_hz", 80.0}}), Proc("denoise"),
-                          Proc("compressor"), Proc("loudness", {{"target_lufs", -16.0}}),
-                          Proc("limiter", {{"ceiling_db", -1.0}})})},
+                         bench::VoiceChain())},
       {"music", Pipeline({SampleEncoding::kF32, 48000, 2}, {SampleEncoding::kF32, 44100, 2},
-                         {Proc("eq", {{"bands", ThreeBands()}}), Proc("compressor"),
-                          Proc("limiter", {{"ceiling_db", -1.0}}),
-                          Proc("resample", {{"sample_rate_hz", 44100.0}})})},
+                         bench::MusicChain())},
       {"output format appends mix and resample",
        Pipeline({SampleEncoding::kS16, 48000, 2}, {SampleEncoding::kS24, 16000, 1},
                 {Proc("analyze", {{"interval_ms", 20.0}}), Proc("limiter")})},

@@ -30,23 +30,8 @@ using Reload = TlsCredentials::Reload;
 // the only reloads.
 constexpr unsigned int kNoWatcherReload = 3600;
 
-class TlsCredentialsTest : public ::testing::Test {
+class TlsCredentialsTest : public testing::TwoCertificateSetsTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new std::string(testing::ProcessTempDir("audioproc-tls-credentials"));
-    absl::StatusOr<Certificates> a = testing::MakeCertificates(*dir_, "a");
-    absl::StatusOr<Certificates> b = testing::MakeCertificates(*dir_, "b");
-    ASSERT_TRUE(a.ok() && b.ok());
-    a_ = new Certificates(*a);
-    b_ = new Certificates(*b);
-  }
-  static void TearDownTestSuite() {
-    delete a_;
-    delete b_;
-    std::filesystem::remove_all(*dir_);
-    delete dir_;
-  }
-
   void SetUp() override {
     cert_ = *dir_ + "/live.pem";
     key_ = *dir_ + "/live-key.pem";
@@ -68,16 +53,10 @@ class TlsCredentialsTest : public ::testing::Test {
     return prometheus::BuildCounter().Name("reload_errors").Register(registry_).Add({});
   }
 
-  static std::string* dir_;
-  static Certificates* a_;
-  static Certificates* b_;
   std::string cert_, key_, ca_;
   prometheus::Registry registry_;
 };
 
-std::string* TlsCredentialsTest::dir_ = nullptr;
-Certificates* TlsCredentialsTest::a_ = nullptr;
-Certificates* TlsCredentialsTest::b_ = nullptr;
 
 TEST_F(TlsCredentialsTest, StartRefusesAKeyThatDoesNotMatchItsCertificate) {
   Install(ReadFile(b_->server_key), key_);

@@ -28,23 +28,8 @@ using testing::ReadFile;
 using ::testing::StartsWith;
 using testing::StatusIs;
 
-class TlsMaterialTest : public ::testing::Test {
+class TlsMaterialTest : public testing::TwoCertificateSetsTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new std::string(testing::ProcessTempDir("audioproc-tls-material"));
-    absl::StatusOr<Certificates> a = testing::MakeCertificates(*dir_, "a");
-    absl::StatusOr<Certificates> b = testing::MakeCertificates(*dir_, "b");
-    ASSERT_TRUE(a.ok() && b.ok());
-    a_ = new Certificates(*a);
-    b_ = new Certificates(*b);
-  }
-  static void TearDownTestSuite() {
-    delete a_;
-    delete b_;
-    std::filesystem::remove_all(*dir_);
-    delete dir_;
-  }
-
   // A file in the suite's directory holding `text`; its path.
   static std::string Write(const std::string& name, const std::string& text) {
     const std::string path = *dir_ + "/" + name;
@@ -63,14 +48,8 @@ class TlsMaterialTest : public ::testing::Test {
     return lines;
   }
 
-  static std::string* dir_;
-  static Certificates* a_;
-  static Certificates* b_;
 };
 
-std::string* TlsMaterialTest::dir_ = nullptr;
-Certificates* TlsMaterialTest::a_ = nullptr;
-Certificates* TlsMaterialTest::b_ = nullptr;
 
 TEST_F(TlsMaterialTest, AMatchingPairIsReadAndReencodedWithTheClientCa) {
   absl::StatusOr<TlsMaterial> material =

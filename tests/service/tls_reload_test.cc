@@ -89,23 +89,8 @@ std::string Field(const google::protobuf::Struct& line, const std::string& key) 
   return it == line.fields().end() ? "" : it->second.string_value();
 }
 
-class TlsReloadTest : public ::testing::Test {
+class TlsReloadTest : public testing::TwoCertificateSetsTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new std::string(testing::ProcessTempDir("audioproc-tls-reload"));
-    absl::StatusOr<Certificates> a = testing::MakeCertificates(*dir_, "a");
-    absl::StatusOr<Certificates> b = testing::MakeCertificates(*dir_, "b");
-    ASSERT_TRUE(a.ok() && b.ok());
-    a_ = new Certificates(*a);
-    b_ = new Certificates(*b);
-  }
-  static void TearDownTestSuite() {
-    delete a_;
-    delete b_;
-    std::filesystem::remove_all(*dir_);
-    delete dir_;
-  }
-
   // Replaces `path` with a copy of `source` the way Kubernetes updates a Secret's files: a
   // new file renamed over the old.
   static void Install(const std::string& source, const std::string& path) {
@@ -124,14 +109,8 @@ class TlsReloadTest : public ::testing::Test {
     return false;
   }
 
-  static std::string* dir_;
-  static Certificates* a_;
-  static Certificates* b_;
 };
 
-std::string* TlsReloadTest::dir_ = nullptr;
-Certificates* TlsReloadTest::a_ = nullptr;
-Certificates* TlsReloadTest::b_ = nullptr;
 
 TEST_F(TlsReloadTest, AKeyThatDoesNotMatchItsCertificateIsAStartupErrorInTheJsonLog) {
   absl::StatusOr<ServerProcess::Exit> exit = ServerProcess::ExpectStartupFailure(

@@ -71,4 +71,28 @@ std::shared_ptr<grpc::Channel> TlsChannel(int port, const std::string& ca,
                                    arguments);
 }
 
+std::string* TwoCertificateSetsTest::dir_ = nullptr;
+Certificates* TwoCertificateSetsTest::a_ = nullptr;
+Certificates* TwoCertificateSetsTest::b_ = nullptr;
+
+void TwoCertificateSetsTest::SetUpTestSuite() {
+  dir_ = new std::string(
+      ProcessTempDir(::testing::UnitTest::GetInstance()->current_test_suite()->name()));
+  absl::StatusOr<Certificates> a = MakeCertificates(*dir_, "a");
+  absl::StatusOr<Certificates> b = MakeCertificates(*dir_, "b");
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  a_ = new Certificates(*a);
+  b_ = new Certificates(*b);
+}
+
+void TwoCertificateSetsTest::TearDownTestSuite() {
+  delete a_;
+  delete b_;
+  std::filesystem::remove_all(*dir_);
+  delete dir_;
+  a_ = b_ = nullptr;
+  dir_ = nullptr;
+}
+
 }  // namespace audioproc::testing

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "gtest/gtest.h"
 
 namespace audioproc::testing {
 
@@ -32,6 +33,18 @@ absl::StatusOr<Certificates> MakeCertificates(const std::string& dir, const std:
 std::shared_ptr<grpc::Channel> TlsChannel(int port, const std::string& ca,
                                           const std::string& client_cert = "",
                                           const std::string& client_key = "");
+
+// A fixture whose suite shares two certificate sets, a and b (each from its own CA), made once
+// for the suite in a directory of its own (named after the suite) and removed after it.
+class TwoCertificateSetsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+
+  static std::string* dir_;
+  static Certificates* a_;
+  static Certificates* b_;
+};
 
 }  // namespace audioproc::testing
 
