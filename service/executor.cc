@@ -1,7 +1,5 @@
 #include "service/executor.h"
 
-#include <sys/resource.h>
-#include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>
@@ -38,68 +36,64 @@ bool FlushToZeroEnabled() { return false; }
 #endif
 
 Executor::Executor(int workers, size_t capacity, int bulk_workers)
-    : capacity_(capacity), workers_(workers), bulk_workers_(bulk_workers > 0) {
+    : capacity_(capacity), workers_(workers), has_bulk_workers_(bulk_workers > 0) {
   threads_.reserve(workers + bulk_workers);
-  for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { WorkerLoop(false); });
-  for (int i = 0; i < bulk_workers; ++i) threads_.emplace_back([this] { WorkerLoop(true); });
+  for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { WorkerLoop(queue_); });
+  for (int i = 0; i < bulk_workers; ++i) {
+    threads_.emplace_back([this] { WorkerLoop(bulk_); });
+  }
 }
 
 Executor::~Executor() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
+  Stop(queue_);
+  Stop(bulk_);
   for (std::thread& thread : threads_) thread.join();
 }
 
+void Executor::Stop(Queue& queue) {
+  absl::MutexLock lock(&queue.mu);
+  queue.stopping = true;
+}
+
 bool Executor::Submit(Runnable* task, Priority priority) {
-  size_t depth;
+  Queue& queue = priority == Priority::kBulk && has_bulk_workers_ ? bulk_ : queue_;
   {
-    absl::MutexLock lock(&mu_);
-    if (stopping_ || real_time_.size() + bulk_.size() >= capacity_) return false;
-    (priority == Priority::kRealTime ? real_time_ : bulk_).push_back(task);
-    depth = real_time_.size() + bulk_.size();
+    absl::MutexLock lock(&queue.mu);
+    if (queue.stopping) return false;
+    if (queued_.fetch_add(1, std::memory_order_relaxed) >= capacity_) {
+      queued_.fetch_sub(1, std::memory_order_relaxed);
+      return false;
+    }
+    if (priority == Priority::kRealTime) {
+      queue.tasks.insert(queue.tasks.begin() + static_cast<std::ptrdiff_t>(queue.real_time), task);
+      ++queue.real_time;
+    } else {
+      queue.tasks.push_back(task);
+    }
   }
-  if (depth_observer_) depth_observer_(depth);
+  if (depth_observer_) depth_observer_(queued_.load(std::memory_order_relaxed));
   return true;
 }
 
-size_t Executor::queue_depth() const {
-  absl::MutexLock lock(&mu_);
-  return real_time_.size() + bulk_.size();
-}
+size_t Executor::queue_depth() const { return queued_.load(std::memory_order_relaxed); }
 
-void Executor::WorkerLoop(bool bulk) {
+void Executor::WorkerLoop(Queue& queue) {
   EnableFlushToZero();
-  // Raising one's own nice value needs no privilege; it applies to this thread only.
-  if (bulk) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
-  // Which queues this worker serves: bulk workers the bulk queue; the others the real-time
-  // queue, and the bulk one too when no bulk worker does.
-  const bool takes_real_time = !bulk;
-  const bool takes_bulk = bulk || !bulk_workers_;
-  struct Wait {
-    Executor* self;
-    bool real_time, bulk;
-  };
-  Wait wait{this, takes_real_time, takes_bulk};
   for (;;) {
     Runnable* task;
-    size_t depth;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](Wait* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return w->self->stopping_ || (w->real_time && !w->self->real_time_.empty()) ||
-                   (w->bulk && !w->self->bulk_.empty());
+      absl::MutexLock lock(&queue.mu);
+      queue.mu.Await(absl::Condition(
+          +[](Queue* q) ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu) {
+            return q->stopping || !q->tasks.empty();
           },
-          &wait));
-      std::deque<Runnable*>& queue =
-          takes_real_time && !real_time_.empty() ? real_time_ : bulk_;
-      if (queue.empty() || (&queue == &bulk_ && !takes_bulk)) return;  // stopping, all run
-      task = queue.front();
-      queue.pop_front();
-      depth = real_time_.size() + bulk_.size();
+          &queue));
+      if (queue.tasks.empty()) return;  // stopping, and nothing left to run
+      task = queue.tasks.front();
+      queue.tasks.pop_front();
+      if (queue.real_time > 0) --queue.real_time;
     }
+    const size_t depth = queued_.fetch_sub(1, std::memory_order_relaxed) - 1;
     if (depth_observer_) depth_observer_(depth);
     // Counted before Run, so that whoever sees what a task did also sees it counted.
     tasks_run_.fetch_add(1, std::memory_order_relaxed);

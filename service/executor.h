@@ -5,9 +5,11 @@
 // time are never queued behind streams that send audio faster than it plays: a client
 // flooding the server with long chunks goes as fast as the CPU left over allows, not at its
 // neighbours' expense. Without bulk workers, a worker takes a real-time task before any bulk
-// one. With them, bulk tasks run only on the bulk workers, which run at the lowest CPU
-// priority (nice 19), so that the kernel too gives the CPU to real-time work, the server's
-// completion-queue threads included, before bulk work. The executor does not itself serialize a stream: each stream
+// one. With them, bulk tasks run only on the bulk workers, from a queue with a lock of its
+// own, so that real-time work never waits for a worker or a lock that bulk work holds. (The
+// bulk workers run at the same CPU priority as the rest: at a lower one, the kernel would set
+// them aside while they hold locks real-time work also takes, such as the metrics'
+// histograms' or malloc's, and real-time work would wait behind them.) The executor does not itself serialize a stream: each stream
 // keeps at most one task queued or running at a time (see ProcessCall), which keeps its chunks
 // in order while different streams run in parallel. Each worker sets flush-to-zero and
 // denormals-are-zero on its own thread, as filters decaying to silence otherwise crawl
@@ -39,9 +41,8 @@ class Executor {
  public:
   enum class Priority { kRealTime, kBulk };
 
-  // Starts `workers` threads, and `bulk_workers` more for bulk tasks at the lowest CPU
-  // priority (0: bulk tasks run on the workers, after real-time ones). `capacity` bounds the
-  // queues together.
+  // Starts `workers` threads, and `bulk_workers` more for bulk tasks (0: bulk tasks run on
+  // the workers, after real-time ones). `capacity` bounds the queues together.
   Executor(int workers, size_t capacity, int bulk_workers = 0);
   // Stops accepting work, runs what is queued, joins the workers.
   ~Executor();
@@ -62,17 +63,26 @@ class Executor {
   void set_depth_observer(std::function<void(size_t)> observer) { depth_observer_ = std::move(observer); }
 
  private:
-  // A worker's loop: `bulk` workers take bulk tasks only, the others real-time tasks first,
-  // and bulk ones too when there are no bulk workers.
-  void WorkerLoop(bool bulk);
+  // Tasks waiting for one kind of worker: real-time ones first (the first `real_time` of
+  // `tasks`), then bulk ones.
+  struct Queue {
+    mutable absl::Mutex mu;
+    std::deque<Runnable*> tasks ABSL_GUARDED_BY(mu);
+    size_t real_time ABSL_GUARDED_BY(mu) = 0;
+    bool stopping ABSL_GUARDED_BY(mu) = false;
+  };
+
+  // A worker's loop over its queue.
+  void WorkerLoop(Queue& queue);
+  void Stop(Queue& queue);
 
   const size_t capacity_;
   const int workers_;
-  const bool bulk_workers_;
-  mutable absl::Mutex mu_;
-  std::deque<Runnable*> real_time_ ABSL_GUARDED_BY(mu_);
-  std::deque<Runnable*> bulk_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // The workers' queue; bulk tasks go to bulk_ when there are bulk workers.
+  Queue queue_;
+  Queue bulk_;
+  const bool has_bulk_workers_;
+  std::atomic<size_t> queued_{0};  // in both queues, against capacity_
   std::function<void(size_t)> depth_observer_;
   std::atomic<uint64_t> tasks_run_{0};
   std::vector<std::thread> threads_;

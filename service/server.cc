@@ -94,7 +94,7 @@ absl::Status AudioprocServer::Start() {
   transport_base_ = budget_->ReserveUnchecked({options_.resource_quota_bytes, 0});
   transport_ = std::make_unique<TransportQuota>(options_.resource_quota_bytes);
   // One task per stream at most is queued, so this bound is never what refuses work. As many
-  // bulk workers as workers, at the lowest priority, for streams that run ahead of real time.
+  // bulk workers as workers, for streams that run ahead of real time.
   executor_ = std::make_unique<Executor>(
       options_.workers, static_cast<size_t>(options_.max_streams) + 64, options_.workers);
   executor_->set_depth_observer(
