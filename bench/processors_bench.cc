@@ -22,12 +22,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "bench/workload_chains.h"
-#include "processors/chain.h"
-#include "processors/codec.h"
-#include "processors/cost_model.h"
-#include "processors/registry.h"
-#include "processors/resource_estimate.h"
-#include "processors/stream_pipeline.h"
+#include "chain/chain.h"
+#include "audio_io/codec.h"
+#include "dsp/cost_model.h"
+#include "chain/registry.h"
+#include "chain/resource_estimate.h"
+#include "chain/stream_pipeline.h"
 
 namespace audioproc {
 namespace {

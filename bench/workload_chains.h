@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "processors/parameters.h"
+#include "chain/parameters.h"
 
 namespace audioproc::bench {
 

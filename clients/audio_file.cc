@@ -15,7 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "clients/pcm.h"
-#include "processors/sndfile_memory.h"
+#include "audio_io/sndfile_memory.h"
 
 namespace audioproc::client {
 namespace {

@@ -25,8 +25,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "fuzz/fuzz_input.h"
-#include "processors/audio_block.h"
-#include "processors/codec.h"
+#include "dsp/audio_block.h"
+#include "audio_io/codec.h"
 
 namespace audioproc::fuzz {
 namespace {

@@ -20,9 +20,9 @@
 #include "audioproc/v1/audioproc.pb.h"
 #include "fuzz/fuzz_input.h"
 #include "google/protobuf/text_format.h"
-#include "processors/audio_block.h"
-#include "processors/codec.h"
-#include "processors/sndfile_memory.h"
+#include "dsp/audio_block.h"
+#include "audio_io/codec.h"
+#include "audio_io/sndfile_memory.h"
 
 namespace audioproc::fuzz {
 namespace {

@@ -16,8 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "audioproc/v1/audioproc.pb.h"
 #include "fuzz/fuzz_input.h"
-#include "processors/registry.h"
-#include "service/file_codec.h"
+#include "chain/registry.h"
+#include "audio_io/file_codec.h"
 #include "service/file_job.h"
 
 namespace audioproc::fuzz {

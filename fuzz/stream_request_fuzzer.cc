@@ -18,8 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "audioproc/v1/audioproc.pb.h"
 #include "fuzz/fuzz_input.h"
-#include "processors/registry.h"
-#include "processors/stream_pipeline.h"
+#include "chain/registry.h"
+#include "chain/stream_pipeline.h"
 #include "service/stream_config.h"
 
 namespace audioproc::fuzz {

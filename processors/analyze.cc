@@ -6,8 +6,8 @@
 #include <memory>
 #include <utility>
 
-#include "processors/cost_model.h"
-#include "processors/stream_pipeline.h"  // kSilenceDbfs, the level of silence everywhere
+#include "dsp/cost_model.h"
+#include "chain/stream_pipeline.h"  // kSilenceDbfs, the level of silence everywhere
 
 namespace audioproc {
 namespace {

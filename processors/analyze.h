@@ -28,12 +28,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "processors/audio_block.h"
-#include "processors/events.h"
-#include "processors/fftw_plan.h"
-#include "processors/parameters.h"
-#include "processors/processor.h"
-#include "processors/registry.h"
+#include "dsp/audio_block.h"
+#include "chain/events.h"
+#include "dsp/fftw_plan.h"
+#include "chain/parameters.h"
+#include "chain/processor.h"
+#include "chain/registry.h"
 
 namespace audioproc {
 

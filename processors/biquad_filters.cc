@@ -6,9 +6,9 @@
 #include <variant>
 
 #include "absl/strings/str_format.h"
-#include "processors/biquad.h"
-#include "processors/biquad_design.h"
-#include "processors/cost_model.h"
+#include "dsp/biquad.h"
+#include "dsp/biquad_design.h"
+#include "dsp/cost_model.h"
 
 namespace audioproc {
 namespace {

@@ -15,7 +15,7 @@
 #ifndef AUDIOPROC_PROCESSORS_BIQUAD_FILTERS_H_
 #define AUDIOPROC_PROCESSORS_BIQUAD_FILTERS_H_
 
-#include "processors/registry.h"
+#include "chain/registry.h"
 
 namespace audioproc {
 

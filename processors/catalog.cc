@@ -11,7 +11,7 @@
 #include "processors/loudness.h"
 #include "processors/mix.h"
 #include "processors/noise_gate.h"
-#include "processors/registry.h"
+#include "chain/registry.h"
 #include "processors/resample.h"
 #include "processors/vad.h"
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <variant>
 
-#include "processors/cost_model.h"
+#include "dsp/cost_model.h"
 #include "processors/dynamics.h"
 
 namespace audioproc {

@@ -26,7 +26,7 @@
 #ifndef AUDIOPROC_PROCESSORS_COMPRESSOR_H_
 #define AUDIOPROC_PROCESSORS_COMPRESSOR_H_
 
-#include "processors/registry.h"
+#include "chain/registry.h"
 
 namespace audioproc {
 

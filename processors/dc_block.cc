@@ -2,9 +2,9 @@
 
 #include <memory>
 
-#include "processors/biquad.h"
-#include "processors/biquad_design.h"
-#include "processors/cost_model.h"
+#include "dsp/biquad.h"
+#include "dsp/biquad_design.h"
+#include "dsp/cost_model.h"
 
 namespace audioproc {
 namespace {

@@ -11,7 +11,7 @@
 #ifndef AUDIOPROC_PROCESSORS_DC_BLOCK_H_
 #define AUDIOPROC_PROCESSORS_DC_BLOCK_H_
 
-#include "processors/registry.h"
+#include "chain/registry.h"
 
 namespace audioproc {
 

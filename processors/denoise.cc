@@ -5,8 +5,8 @@
 #include <memory>
 #include <utility>
 
-#include "processors/cost_model.h"
-#include "processors/spectral_gain.h"
+#include "dsp/cost_model.h"
+#include "dsp/spectral_gain.h"
 
 namespace audioproc {
 namespace {

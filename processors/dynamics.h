@@ -18,8 +18,8 @@
 #include <array>
 #include <cstdint>
 
-#include "processors/audio_block.h"
-#include "processors/parameters.h"
+#include "dsp/audio_block.h"
+#include "chain/parameters.h"
 
 namespace audioproc::dynamics {
 

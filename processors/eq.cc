@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "processors/biquad.h"
-#include "processors/biquad_design.h"
-#include "processors/cost_model.h"
+#include "dsp/biquad.h"
+#include "dsp/biquad_design.h"
+#include "dsp/cost_model.h"
 
 namespace audioproc {
 namespace {

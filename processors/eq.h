@@ -20,7 +20,7 @@
 #ifndef AUDIOPROC_PROCESSORS_EQ_H_
 #define AUDIOPROC_PROCESSORS_EQ_H_
 
-#include "processors/registry.h"
+#include "chain/registry.h"
 
 namespace audioproc {
 

@@ -5,7 +5,7 @@
 #include <limits>
 #include <memory>
 
-#include "processors/cost_model.h"
+#include "dsp/cost_model.h"
 
 namespace audioproc {
 namespace {

@@ -16,10 +16,10 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
-#include "processors/audio_block.h"
-#include "processors/parameters.h"
-#include "processors/processor.h"
-#include "processors/registry.h"
+#include "dsp/audio_block.h"
+#include "chain/parameters.h"
+#include "chain/processor.h"
+#include "chain/registry.h"
 
 namespace audioproc {
 

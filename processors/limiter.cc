@@ -5,7 +5,7 @@
 #include <memory>
 #include <utility>
 
-#include "processors/cost_model.h"
+#include "dsp/cost_model.h"
 
 namespace audioproc {
 namespace {

@@ -38,12 +38,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "processors/audio_block.h"
-#include "processors/parameters.h"
-#include "processors/processor.h"
-#include "processors/registry.h"
-#include "processors/sliding_min.h"
-#include "processors/true_peak.h"
+#include "dsp/audio_block.h"
+#include "chain/parameters.h"
+#include "chain/processor.h"
+#include "chain/registry.h"
+#include "dsp/sliding_min.h"
+#include "dsp/true_peak.h"
 
 namespace audioproc {
 

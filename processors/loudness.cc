@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "processors/cost_model.h"
+#include "dsp/cost_model.h"
 
 namespace audioproc {
 namespace {

@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "processors/cost_model.h"
+#include "dsp/cost_model.h"
 
 namespace audioproc {
 namespace {

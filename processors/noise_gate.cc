@@ -8,7 +8,7 @@
 #include <utility>
 #include <variant>
 
-#include "processors/cost_model.h"
+#include "dsp/cost_model.h"
 #include "processors/dynamics.h"
 
 namespace audioproc {

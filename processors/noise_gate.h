@@ -24,7 +24,7 @@
 #ifndef AUDIOPROC_PROCESSORS_NOISE_GATE_H_
 #define AUDIOPROC_PROCESSORS_NOISE_GATE_H_
 
-#include "processors/registry.h"
+#include "chain/registry.h"
 
 namespace audioproc {
 

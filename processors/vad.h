@@ -27,11 +27,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "processors/audio_block.h"
-#include "processors/parameters.h"
-#include "processors/processor.h"
-#include "processors/registry.h"
-#include "processors/vad_features.h"
+#include "dsp/audio_block.h"
+#include "chain/parameters.h"
+#include "chain/processor.h"
+#include "chain/registry.h"
+#include "dsp/vad_features.h"
 
 namespace audioproc {
 

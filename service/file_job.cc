@@ -10,9 +10,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "processors/resource_estimate.h"
-#include "processors/status_macros.h"
+#include "chain/resource_estimate.h"
+#include "common/status_macros.h"
 #include "service/resource_budget.h"
+#include "protos/wire_formats.h"
 #include "service/stream_config.h"
 
 namespace audioproc {
@@ -74,7 +75,7 @@ absl::StatusOr<std::unique_ptr<FileJob>> FileJob::Plan(const v1::ProcessFileRequ
   job->limits_ = limits;
   ASSIGN_OR_RETURN(job->decoder_, FileDecoder::Open(request.file()));
   const FileInfo& info = job->decoder_->info();
-  report->input = DescribeFormat(info.Describe());
+  report->input = DescribeFormat(DescribeFile(info));
   // By the header, so that a long file costs no decoding; Run checks while decoding as well,
   // for files whose header does not say (or lies).
   if (info.frames && info.sample_rate_hz > 0 &&
@@ -85,14 +86,15 @@ absl::StatusOr<std::unique_ptr<FileJob>> FileJob::Plan(const v1::ProcessFileRequ
   }
   RETURN_IF_ERROR(CheckInputFormat(info));
 
-  ASSIGN_OR_RETURN(job->output_, PlanOutput(request.output(), info));
+  ASSIGN_OR_RETURN(const OutputRequest requested, OutputRequestFromProto(request.output()));
+  ASSIGN_OR_RETURN(job->output_, PlanOutput(requested, info));
   const OutputPlan& output = job->output_;
   {
     FileInfo written;
     written.sf_format = output.sf_format;
     written.sample_rate_hz = output.sample_rate_hz;
     written.channels = output.channels;
-    report->output = DescribeFormat(written.Describe());
+    report->output = DescribeFormat(DescribeFile(written));
   }
   const StreamFormat input_format{job->decoder_->encoding(), info.sample_rate_hz, info.channels};
   const StreamFormat output_format{output.encoding, output.sample_rate_hz, output.channels};
@@ -143,7 +145,7 @@ absl::Status FileJob::Run(Clock::time_point received, absl::FunctionRef<absl::St
                           v1::ProcessFileResponse* response, FileJobReport* report) {
   RETURN_IF_ERROR(interrupted());
   const FileInfo& info = decoder_->info();
-  *response->mutable_input() = info.Describe();
+  *response->mutable_input() = DescribeFile(info);
   ASSIGN_OR_RETURN(std::unique_ptr<StreamPipeline> pipeline,
                    StreamPipeline::Create(*registry_, pipeline_config_));
   const Chain& chain = pipeline->chain();

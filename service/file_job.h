@@ -29,9 +29,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "audioproc/v1/audioproc.pb.h"
-#include "processors/registry.h"
-#include "processors/stream_pipeline.h"
-#include "service/file_codec.h"
+#include "chain/registry.h"
+#include "chain/stream_pipeline.h"
+#include "audio_io/file_codec.h"
 
 namespace audioproc {
 

@@ -2,8 +2,8 @@
 
 #include <utility>
 
-#include "processors/chain.h"
-#include "processors/resource_estimate.h"
+#include "chain/chain.h"
+#include "chain/resource_estimate.h"
 #include "service/spec_translation.h"
 #include "service/status_util.h"
 #include "service/stream_grant.h"

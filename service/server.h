@@ -21,7 +21,7 @@
 
 #include "absl/status/status.h"
 #include "audioproc/v1/audioproc.grpc.pb.h"
-#include "processors/registry.h"
+#include "chain/registry.h"
 #include "service/auth_tokens.h"
 #include "service/executor.h"
 #include "service/metrics.h"

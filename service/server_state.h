@@ -17,7 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "audioproc/v1/audioproc.grpc.pb.h"
-#include "processors/registry.h"
+#include "chain/registry.h"
 #include "service/auth_tokens.h"
 #include "service/executor.h"
 #include "service/metrics.h"

@@ -8,8 +8,8 @@
 
 #include "absl/status/statusor.h"
 #include "audioproc/v1/audioproc.pb.h"
-#include "processors/parameters.h"
-#include "processors/registry.h"
+#include "chain/parameters.h"
+#include "chain/registry.h"
 
 namespace audioproc {
 

@@ -10,43 +10,6 @@ constexpr char kEncodings[] = "PCM_S16LE, PCM_S24LE, PCM_S32LE, PCM_F32LE, MULAW
 
 }  // namespace
 
-std::optional<SampleEncoding> FromProtoEncoding(v1::Encoding encoding) {
-  switch (encoding) {
-    case v1::PCM_S16LE:
-      return SampleEncoding::kS16;
-    case v1::PCM_S24LE:
-      return SampleEncoding::kS24;
-    case v1::PCM_S32LE:
-      return SampleEncoding::kS32;
-    case v1::PCM_F32LE:
-      return SampleEncoding::kF32;
-    case v1::MULAW:
-      return SampleEncoding::kMulaw;
-    case v1::ALAW:
-      return SampleEncoding::kAlaw;
-    default:
-      return std::nullopt;
-  }
-}
-
-v1::Encoding ToProtoEncoding(SampleEncoding encoding) {
-  switch (encoding) {
-    case SampleEncoding::kS16:
-      return v1::PCM_S16LE;
-    case SampleEncoding::kS24:
-      return v1::PCM_S24LE;
-    case SampleEncoding::kS32:
-      return v1::PCM_S32LE;
-    case SampleEncoding::kF32:
-      return v1::PCM_F32LE;
-    case SampleEncoding::kMulaw:
-      return v1::MULAW;
-    case SampleEncoding::kAlaw:
-      return v1::ALAW;
-  }
-  return v1::ENCODING_UNSPECIFIED;
-}
-
 bool IsValidStreamId(absl::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {

@@ -13,8 +13,9 @@
 
 #include "absl/status/statusor.h"
 #include "audioproc/v1/audioproc.pb.h"
-#include "processors/codec.h"
-#include "processors/stream_pipeline.h"
+#include "protos/wire_formats.h"
+#include "audio_io/codec.h"
+#include "chain/stream_pipeline.h"
 
 namespace audioproc {
 
@@ -40,10 +41,6 @@ absl::StatusOr<PipelineConfig> ToFilePipelineConfig(const v1::ProcessFileRequest
 absl::StatusOr<std::vector<ProcessorConfig>> ChainFromSpecs(
     const google::protobuf::RepeatedPtrField<v1::ProcessorSpec>& specs, absl::string_view field,
     const StreamLimits& limits);
-
-// Wire encoding <-> sample encoding. nullopt for ENCODING_UNSPECIFIED and unknown values.
-std::optional<SampleEncoding> FromProtoEncoding(v1::Encoding encoding);
-v1::Encoding ToProtoEncoding(SampleEncoding encoding);
 
 // [A-Za-z0-9._:-]{1,128}
 bool IsValidStreamId(absl::string_view id);

@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "audioproc/v1/audioproc.pb.h"
-#include "processors/chain.h"
-#include "processors/codec.h"
+#include "chain/chain.h"
+#include "audio_io/codec.h"
 
 namespace audioproc {
 namespace {

@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "processors/resource_estimate.h"
-#include "processors/stream_pipeline.h"
+#include "chain/resource_estimate.h"
+#include "chain/stream_pipeline.h"
 #include "service/resource_budget.h"
 
 namespace audioproc {

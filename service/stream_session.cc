@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "processors/resource_estimate.h"
+#include "chain/resource_estimate.h"
 #include "service/logging.h"
 #include "service/spec_translation.h"
 #include "service/stream_config.h"

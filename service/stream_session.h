@@ -19,7 +19,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "audioproc/v1/audioproc.pb.h"
-#include "processors/stream_pipeline.h"
+#include "chain/stream_pipeline.h"
 #include "service/resource_budget.h"
 #include "service/server_state.h"
 #include "service/stream_grant.h"

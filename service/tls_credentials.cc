@@ -13,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "processors/status_macros.h"
+#include "common/status_macros.h"
 #include "service/logging.h"
 
 namespace audioproc {

@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
-#include "processors/status_macros.h"
+#include "common/status_macros.h"
 
 namespace audioproc {
 namespace {

@@ -13,8 +13,8 @@
 #include <random>
 
 #include "gtest/gtest.h"
-#include "processors/chain.h"
-#include "processors/registry.h"
+#include "chain/chain.h"
+#include "chain/registry.h"
 #include "tests/processors/counting_allocator.h"
 #include "tests/testing/signals.h"
 

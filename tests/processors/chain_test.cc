@@ -1,12 +1,12 @@
 // Chain: finite output whatever the parameters stack up to, latency compensation, and an
 // exact-length tail.
-#include "processors/chain.h"
+#include "chain/chain.h"
 
 #include <cmath>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "processors/registry.h"
+#include "chain/registry.h"
 #include "tests/testing/signals.h"
 #include "tests/testing/status_matchers.h"
 

@@ -2,7 +2,7 @@
 // 1e-5 of its peak), exact alignment (latency reported = latency added), the dry/wet mix and
 // its ramp, impulse files (first channel, other rates), validation, chunking, finite output.
 #include "processors/convolve.h"
-#include "processors/impulse_file.h"
+#include "audio_io/impulse_file.h"
 
 #include <algorithm>
 #include <cmath>
@@ -16,8 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "processors/chain.h"
-#include "processors/stream_pipeline.h"
+#include "chain/chain.h"
+#include "chain/stream_pipeline.h"
 #include "tests/processors/dsp_core_test_util.h"
 #include "tests/testing/chunking.h"
 #include "tests/testing/signals.h"

@@ -16,10 +16,10 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
-#include "processors/audio_block.h"
-#include "processors/chain.h"
-#include "processors/cost_model.h"
-#include "processors/registry.h"
+#include "dsp/audio_block.h"
+#include "chain/chain.h"
+#include "dsp/cost_model.h"
+#include "chain/registry.h"
 
 namespace audioproc::testing {
 

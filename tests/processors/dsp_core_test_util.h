@@ -14,9 +14,9 @@
 #include "processors/gain.h"
 #include "processors/limiter.h"
 #include "processors/mix.h"
-#include "processors/parameters.h"
-#include "processors/registry.h"
-#include "processors/stream_pipeline.h"
+#include "chain/parameters.h"
+#include "chain/registry.h"
+#include "chain/stream_pipeline.h"
 #include "tests/testing/chunking.h"
 #include "tests/testing/status_matchers.h"
 

@@ -14,9 +14,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
-#include "processors/events.h"
-#include "processors/registry.h"
-#include "processors/stream_pipeline.h"
+#include "chain/events.h"
+#include "chain/registry.h"
+#include "chain/stream_pipeline.h"
 
 namespace audioproc::testing {
 

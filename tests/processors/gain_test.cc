@@ -10,7 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "processors/stream_pipeline.h"
+#include "chain/stream_pipeline.h"
 #include "tests/processors/dsp_core_test_util.h"
 #include "tests/testing/chunking.h"
 #include "tests/testing/signals.h"

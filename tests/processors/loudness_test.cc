@@ -13,8 +13,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "processors/chain.h"
-#include "processors/stream_pipeline.h"
+#include "chain/chain.h"
+#include "chain/stream_pipeline.h"
 #include "tests/processors/dsp_core_test_util.h"
 #include "tests/processors/event_test_util.h"
 #include "tests/testing/chunking.h"

@@ -16,7 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "processors/stream_pipeline.h"
+#include "chain/stream_pipeline.h"
 #include "tests/processors/dsp_core_test_util.h"
 #include "tests/testing/chunking.h"
 #include "tests/testing/reference_filters.h"

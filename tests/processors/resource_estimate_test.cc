@@ -20,7 +20,7 @@
 //   - Separately and more loosely, each unscaled model must lie within 4x of its measurement,
 //     and the speed factor itself within [1/3, 3]: the absolute scale stays honest.
 // Left out of sanitizer builds, where instrumentation changes every cost.
-#include "processors/resource_estimate.h"
+#include "chain/resource_estimate.h"
 
 #include <algorithm>
 #include <array>
@@ -34,10 +34,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
-#include "processors/chain.h"
-#include "processors/events.h"
+#include "chain/chain.h"
+#include "chain/events.h"
 #include "processors/gain.h"
-#include "processors/registry.h"
+#include "chain/registry.h"
 #include "tests/processors/cost_probe.h"
 #include "tests/processors/estimate_cases.h"
 #include "tests/testing/wav.h"

@@ -1,10 +1,13 @@
-// PlanOutput: what a ProcessFile request's unset output fields become, and what is refused.
-#include "service/file_format.h"
+// PlanOutput: what a ProcessFile request's unset output fields become, and what is refused,
+// for requests as the wire carries them (protos/wire_formats.h's conversion, then
+// audio_io/file_format.h's plan).
+#include "audio_io/file_format.h"
 
 #include <sndfile.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "protos/wire_formats.h"
 #include "tests/testing/status_matchers.h"
 
 namespace audioproc {
@@ -19,6 +22,13 @@ FileInfo Input(int sf_format, uint32_t rate = 48000, uint32_t channels = 2) {
   info.sample_rate_hz = rate;
   info.channels = channels;
   return info;
+}
+
+// The request as the wire carries it, through the one conversion the server makes.
+absl::StatusOr<OutputPlan> PlanOutput(const v1::FileFormat& requested, const FileInfo& input) {
+  absl::StatusOr<OutputRequest> request = OutputRequestFromProto(requested);
+  if (!request.ok()) return request.status();
+  return audioproc::PlanOutput(*request, input);
 }
 
 v1::FileFormat Output(v1::Container container, v1::Encoding encoding = v1::ENCODING_UNSPECIFIED) {
@@ -106,15 +116,15 @@ TEST(FileFormatTest, RefusalsNameTheField) {
 }
 
 TEST(FileFormatTest, DescribeNamesWhatTheApiNames) {
-  const v1::FileFormat wav = Input(SF_FORMAT_WAV | SF_FORMAT_PCM_24, 44100, 1).Describe();
+  const v1::FileFormat wav = DescribeFile(Input(SF_FORMAT_WAV | SF_FORMAT_PCM_24, 44100, 1));
   EXPECT_EQ(wav.container(), v1::WAV);
   EXPECT_EQ(wav.encoding(), v1::PCM_S24LE);
   EXPECT_EQ(wav.sample_rate_hz(), 44100u);
   EXPECT_EQ(wav.channels(), 1u);
-  const v1::FileFormat au = Input(SF_FORMAT_AU | SF_FORMAT_PCM_16).Describe();
+  const v1::FileFormat au = DescribeFile(Input(SF_FORMAT_AU | SF_FORMAT_PCM_16));
   EXPECT_EQ(au.container(), v1::CONTAINER_UNSPECIFIED);
   EXPECT_EQ(au.encoding(), v1::PCM_S16LE);
-  const v1::FileFormat vorbis = Input(SF_FORMAT_OGG | SF_FORMAT_VORBIS).Describe();
+  const v1::FileFormat vorbis = DescribeFile(Input(SF_FORMAT_OGG | SF_FORMAT_VORBIS));
   EXPECT_EQ(vorbis.container(), v1::OGG_VORBIS);
   EXPECT_EQ(vorbis.encoding(), v1::ENCODING_UNSPECIFIED);
   EXPECT_EQ(ContainerName(SF_FORMAT_AU | SF_FORMAT_PCM_16), "AU (Sun/NeXT)");

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "processors/registry.h"
+#include "chain/registry.h"
 #include "service/spec_translation.h"
 #include "tests/testing/in_process_server.h"
 

@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "processors/registry.h"
+#include "chain/registry.h"
 #include "tests/testing/file_exchange.h"
 #include "tests/testing/in_process_server.h"
 #include "tests/testing/signals.h"

@@ -9,9 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "processors/registry.h"
-#include "processors/resource_estimate.h"
-#include "processors/stream_pipeline.h"
+#include "chain/registry.h"
+#include "chain/resource_estimate.h"
+#include "chain/stream_pipeline.h"
 #include "service/stream_grant.h"
 
 namespace audioproc {

@@ -6,7 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "processors/registry.h"
+#include "chain/registry.h"
 #include "tests/testing/status_matchers.h"
 
 namespace audioproc {

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "processors/registry.h"
-#include "processors/stream_pipeline.h"
+#include "chain/registry.h"
+#include "chain/stream_pipeline.h"
 
 namespace audioproc::testing {
 

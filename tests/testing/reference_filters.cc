@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "processors/audio_block.h"
+#include "dsp/audio_block.h"
 
 namespace audioproc::testing {
 namespace {

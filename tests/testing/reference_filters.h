@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "processors/parameters.h"
-#include "processors/processor.h"
-#include "processors/registry.h"
+#include "chain/parameters.h"
+#include "chain/processor.h"
+#include "chain/registry.h"
 
 namespace audioproc::testing {
 
