@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "chain/parameters.h"
 #include "chain/processor.h"
 
 namespace audioproc {
@@ -96,6 +97,20 @@ struct PipelineEstimate {
 };
 absl::StatusOr<PipelineEstimate> EstimatePipeline(const ProcessorRegistry& registry,
                                                   const PipelineConfig& config);
+
+namespace cost {
+
+// How a ParamValues was made, which decides its vectors' capacities.
+enum class ParamsMade {
+  kResolved,  // by ProcessorRegistry::Resolve: entries and record lists grown one by one
+  kCopied,    // by copying one: every vector holds exactly its size
+};
+
+// Everything a ParamValues holds on the heap: its entries, their names past 15 characters
+// and their values (lists, bytes, records, recursively).
+uint64_t ParamValuesBytes(const ParamValues& values, ParamsMade made);
+
+}  // namespace cost
 
 }  // namespace audioproc
 

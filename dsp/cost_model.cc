@@ -76,27 +76,6 @@ double RealFftSeconds(uint32_t n) {
          (static_cast<double>(1u << kTabulatedLog2) * kTabulatedLog2);
 }
 
-uint64_t ParamValuesBytes(const ParamValues& values, ParamsMade made) {
-  using Entry = std::pair<std::string, ParamValue>;
-  auto capacity = [made](uint64_t size) {
-    return made == ParamsMade::kResolved ? GrownCapacity(size) : size;
-  };
-  uint64_t bytes = 0;
-  for (const auto& [name, value] : values) {
-    bytes += StringBytes(name.size());
-    // Values are copies in both cases: lists and bytes hold exactly their size.
-    if (const auto* list = std::get_if<std::vector<float>>(&value)) {
-      bytes += VectorBytes<float>(list->size());
-    } else if (const auto* text = std::get_if<std::string>(&value)) {
-      bytes += StringBytes(text->size());
-    } else if (const auto* records = std::get_if<std::vector<ParamValues>>(&value)) {
-      bytes += HeapBlock(capacity(records->size()) * sizeof(ParamValues));
-      for (const ParamValues& record : *records) bytes += ParamValuesBytes(record, made);
-    }
-  }
-  return bytes + HeapBlock(capacity(values.size()) * sizeof(Entry));
-}
-
 void FillCalibrationSignal(const AudioBlock& block, uint64_t first_frame, double sample_rate_hz) {
   const auto segment = static_cast<uint64_t>(0.25 * sample_rate_hz);
   for (uint32_t c = 0; c < block.num_channels(); ++c) {

@@ -30,7 +30,6 @@
 #include <string>
 
 #include "dsp/audio_block.h"
-#include "chain/parameters.h"
 
 namespace audioproc::cost {
 
@@ -60,16 +59,6 @@ template <typename T>
 uint64_t FftwBufferBytes(uint64_t n) {
   return HeapBlock(n * sizeof(T));
 }
-
-// How a ParamValues was made, which decides its vectors' capacities.
-enum class ParamsMade {
-  kResolved,  // by ProcessorRegistry::Resolve: entries and record lists grown one by one
-  kCopied,    // by copying one: every vector holds exactly its size
-};
-
-// Everything a ParamValues holds on the heap: its entries, their names past 15 characters
-// and their values (lists, bytes, records, recursively).
-uint64_t ParamValuesBytes(const ParamValues& values, ParamsMade made);
 
 // What a RealFftPlan of `n` points (n a power of two) keeps: FFTW's forward and inverse plans,
 // with their twiddle factors, as they stand when no other plan of that size is alive. FFTW
