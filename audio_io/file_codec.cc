@@ -26,6 +26,17 @@ void PutBigEndian32(uint32_t value, size_t at, std::string* bytes) {
 
 int Subtype(int sf_format) { return sf_format & SF_FORMAT_SUBMASK; }
 
+SampleEncoding DecodedEncoding(int sf_format, FileDecoder::Output output) {
+  switch (Subtype(sf_format)) {
+    case SF_FORMAT_PCM_16:
+      return SampleEncoding::kS16;
+    case SF_FORMAT_PCM_32:
+      return output == FileDecoder::Output::kExact ? SampleEncoding::kS32 : SampleEncoding::kF32;
+    default:
+      return SampleEncoding::kF32;
+  }
+}
+
 }  // namespace
 
 void UncountAiffPadByte(uint64_t samples, std::string* aiff) {
@@ -55,22 +66,23 @@ void UncountAiffPadByte(uint64_t samples, std::string* aiff) {
 // little-endian.
 static_assert(std::endian::native == std::endian::little, "audioproc assumes a little-endian host");
 
-FileDecoder::FileDecoder(std::unique_ptr<SndfileMemory> reader, sf_private_tag* file, const FileInfo& info)
+FileDecoder::FileDecoder(std::unique_ptr<SndfileMemory> reader, sf_private_tag* file,
+                         const FileInfo& info, Output output)
     : reader_(std::move(reader)),
       file_(file),
       info_(info),
-      encoding_(Subtype(info.sf_format) == SF_FORMAT_PCM_16 ? SampleEncoding::kS16
-                                                            : SampleEncoding::kF32) {}
+      encoding_(DecodedEncoding(info.sf_format, output)) {}
 
 FileDecoder::~FileDecoder() { sf_close(file_); }
 
-absl::StatusOr<std::unique_ptr<FileDecoder>> FileDecoder::Open(absl::string_view bytes) {
+absl::StatusOr<std::unique_ptr<FileDecoder>> FileDecoder::Open(absl::string_view bytes,
+                                                               Output output) {
   auto reader = std::make_unique<SndfileMemory>(bytes);
   SF_INFO sf_info{};
   SNDFILE* file = reader->Open(SFM_READ, &sf_info);
   if (file == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("file is not audio libsndfile can read: ", sf_strerror(nullptr)));
+        absl::StrCat("not an audio file libsndfile reads: ", sf_strerror(nullptr)));
   }
   FileInfo info;
   info.sf_format = sf_info.format;
@@ -80,7 +92,7 @@ absl::StatusOr<std::unique_ptr<FileDecoder>> FileDecoder::Open(absl::string_view
   if (sf_info.frames > 0 && sf_info.frames != SF_COUNT_MAX) {
     info.frames = static_cast<uint64_t>(sf_info.frames);
   }
-  return std::unique_ptr<FileDecoder>(new FileDecoder(std::move(reader), file, info));
+  return std::unique_ptr<FileDecoder>(new FileDecoder(std::move(reader), file, info, output));
 }
 
 absl::StatusOr<absl::string_view> FileDecoder::Read(uint32_t max_frames) {
@@ -93,6 +105,11 @@ absl::StatusOr<absl::string_view> FileDecoder::Read(uint32_t max_frames) {
     frames = sf_readf_short(file_, shorts_.data(), max_frames);
     data = reinterpret_cast<const char*>(shorts_.data());
     sample_bytes = sizeof(int16_t);
+  } else if (encoding_ == SampleEncoding::kS32) {
+    ints_.resize(samples);
+    frames = sf_readf_int(file_, ints_.data(), max_frames);
+    data = reinterpret_cast<const char*>(ints_.data());
+    sample_bytes = sizeof(int32_t);
   } else {
     floats_.resize(samples);
     frames = sf_readf_float(file_, floats_.data(), max_frames);

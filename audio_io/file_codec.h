@@ -10,8 +10,9 @@
 //
 // Both sides work block by block, so a long file is never held whole as PCM: memory is the
 // encoded input plus the encoded output. The PCM is in the service's sample encodings
-// (processors/codec.h): the decoder gives s16 for 16-bit PCM files, so they pass through an
-// empty chain bit-exact, and f32 otherwise (exact for 24-bit, G.711 and float sources); the
+// (audio_io/codec.h): the decoder gives s16 for 16-bit PCM files, so they pass through an
+// empty chain bit-exact, and f32 otherwise (exact for 24-bit, G.711 and float sources; a
+// decoder opened with Output::kExact gives 32-bit PCM as s32, also exact); the
 // encoder takes the integer encoding the output stores, so rounding, clipping and dither are
 // the service's own, and libsndfile only stores the integers.
 // What the output is (PlanOutput) is decided in file_format.h.
@@ -41,15 +42,27 @@ namespace audioproc {
 
 class FileDecoder {
  public:
+  // The sample encodings Read may produce.
+  enum class Output {
+    // kS16 for 16-bit PCM files, kF32 for all others: what a processing pipeline wants, and
+    // exact for every source but 32-bit PCM, of which float keeps the top 24 bits.
+    kS16OrF32,
+    // As kS16OrF32, but kS32 for 32-bit PCM files, so that every stored bit comes back: for
+    // readers that hand samples on as the file holds them (the client tools).
+    kExact,
+  };
+
   // Reads the header of the file in `bytes`, which must outlive the decoder. INVALID_ARGUMENT
   // with libsndfile's reason when it is not audio libsndfile reads.
-  static absl::StatusOr<std::unique_ptr<FileDecoder>> Open(absl::string_view bytes);
+  static absl::StatusOr<std::unique_ptr<FileDecoder>> Open(absl::string_view bytes,
+                                                           Output output = Output::kS16OrF32);
   ~FileDecoder();
   FileDecoder(const FileDecoder&) = delete;
   FileDecoder& operator=(const FileDecoder&) = delete;
 
   const FileInfo& info() const { return info_; }
-  // The sample encoding Read produces: kS16 for 16-bit PCM files, kF32 for all others.
+  // The sample encoding Read produces: kS16 for 16-bit PCM files, kS32 for 32-bit PCM files
+  // opened with Output::kExact, kF32 for all others.
   SampleEncoding encoding() const { return encoding_; }
 
   // Decodes up to `max_frames` frames and returns them interleaved in encoding(); the view is
@@ -58,13 +71,15 @@ class FileDecoder {
   absl::StatusOr<absl::string_view> Read(uint32_t max_frames);
 
  private:
-  FileDecoder(std::unique_ptr<SndfileMemory> reader, sf_private_tag* file, const FileInfo& info);
+  FileDecoder(std::unique_ptr<SndfileMemory> reader, sf_private_tag* file, const FileInfo& info,
+              Output output);
 
   std::unique_ptr<SndfileMemory> reader_;
   sf_private_tag* file_;
   FileInfo info_;
   SampleEncoding encoding_;
   std::vector<int16_t> shorts_;
+  std::vector<int32_t> ints_;
   std::vector<float> floats_;
 };
 

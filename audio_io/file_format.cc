@@ -153,8 +153,14 @@ absl::StatusOr<Container> ContainerForPath(absl::string_view path) {
     if (absl::EndsWith(lower, extension)) return container;
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      "cannot tell the container from '", path,
+      "cannot tell the container of '", path,
       "': use .wav, .aif/.aiff, .flac, .ogg/.oga (Vorbis) or .opus"));
+}
+
+uint64_t MaxFileBytes(int sf_format, uint64_t samples) {
+  constexpr uint64_t kHeaderBytes = 64 << 10;
+  const uint64_t pcm_bytes = samples * StoredBytesPerSample(sf_format);
+  return pcm_bytes + pcm_bytes / 16 + kHeaderBytes;
 }
 
 std::string ContainerName(int sf_format) {
@@ -269,6 +275,20 @@ absl::StatusOr<OutputPlan> PlanOutput(const OutputRequest& requested, const File
   plan.sf_format = major | subtype;
   plan.encoding = PcmFor(subtype);
   return plan;
+}
+
+absl::StatusOr<OutputPlan> PlanOutput(const OutputRequest& requested, const StreamFormat& source) {
+  if (requested.container == Container::kUnspecified) {
+    return absl::InvalidArgumentError(
+        "output.container must be set: PCM has no container of its own to keep");
+  }
+  // Headerless raw PCM stands for a file of the source's samples; the requested container
+  // replaces it, so only its subtype matters.
+  FileInfo input;
+  input.sf_format = SF_FORMAT_RAW | SubtypeOf(source.encoding);
+  input.sample_rate_hz = source.sample_rate_hz;
+  input.channels = source.channels;
+  return PlanOutput(requested, input);
 }
 
 }  // namespace audioproc

@@ -73,9 +73,21 @@ struct OutputPlan {
 // pipeline (resample, mix), not here.
 absl::StatusOr<OutputPlan> PlanOutput(const OutputRequest& requested, const FileInfo& input);
 
+// The same for PCM that no file stands behind (a client saving a stream's output): `source`
+// takes the input file's place, its encoding standing for the samples the file stored, so an
+// unset encoding keeps it where the container holds it (WAV and AIFF hold them all; FLAC
+// stores s16 and G.711 as s16, the rest as s24). `requested.container` must be set:
+// INVALID_ARGUMENT naming output.container otherwise.
+absl::StatusOr<OutputPlan> PlanOutput(const OutputRequest& requested, const StreamFormat& source);
+
 // Bytes one sample takes in a file of `sf_format` at most: its stored width for PCM, float
 // and G.711, 4 for anything else (FLAC, Vorbis and Opus store less than 32-bit PCM would).
 uint32_t StoredBytesPerSample(int sf_format);
+
+// The most bytes a file of `sf_format` holding `samples` samples takes: the samples at their
+// stored width, plus the headers and what FLAC adds when it stores a frame verbatim with a
+// header of its own (1/16 more and 64 KiB bound both).
+uint64_t MaxFileBytes(int sf_format, uint64_t samples);
 
 // "FLAC", "OGG_VORBIS", ..., or libsndfile's name for a container the API does not name
 // ("AU (Sun/NeXT)").

@@ -39,6 +39,15 @@ v1::Encoding ToProtoEncoding(SampleEncoding encoding) {
   return v1::ENCODING_UNSPECIFIED;
 }
 
+uint32_t BytesPerSample(v1::Encoding encoding) {
+  const std::optional<SampleEncoding> sample = FromProtoEncoding(encoding);
+  return sample ? BytesPerSample(*sample) : 0;
+}
+
+uint32_t BytesPerFrame(const v1::AudioFormat& format) {
+  return BytesPerSample(format.encoding()) * format.channels();
+}
+
 v1::Container ToProtoContainer(Container container) {
   switch (container) {
     case Container::kWav:

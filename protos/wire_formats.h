@@ -5,6 +5,7 @@
 #ifndef AUDIOPROC_PROTOS_WIRE_FORMATS_H_
 #define AUDIOPROC_PROTOS_WIRE_FORMATS_H_
 
+#include <cstdint>
 #include <optional>
 
 #include "absl/status/statusor.h"
@@ -17,6 +18,12 @@ namespace audioproc {
 // Wire encoding <-> sample encoding. nullopt for ENCODING_UNSPECIFIED and unknown values.
 std::optional<SampleEncoding> FromProtoEncoding(v1::Encoding encoding);
 v1::Encoding ToProtoEncoding(SampleEncoding encoding);
+
+// Bytes one sample of a wire encoding takes (audio_io's BytesPerSample); 0 for
+// ENCODING_UNSPECIFIED and values this build does not know.
+uint32_t BytesPerSample(v1::Encoding encoding);
+// Bytes of one interleaved frame; 0 when the format lacks an encoding or channels.
+uint32_t BytesPerFrame(const v1::AudioFormat& format);
 
 v1::Container ToProtoContainer(Container container);
 

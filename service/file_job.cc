@@ -25,9 +25,6 @@ using Clock = std::chrono::steady_clock;
 // change): large enough that per-block overhead vanishes, small enough that an interruption
 // is noticed within milliseconds and the buffers stay small (8 channels of f32: 2 MiB).
 constexpr uint32_t kBlockFrames = 65536;
-// Beside the samples, an output file holds its headers, and FLAC may store a frame verbatim
-// with a frame header of its own: 1/16 more and 64 KiB bound both.
-constexpr uint64_t kOutputSlackBytes = 64 << 10;
 // libsndfile's state for the decoder and the encoder (FLAC's and Vorbis's are the largest).
 constexpr int64_t kCodecStateBytes = int64_t{4} << 20;
 
@@ -114,8 +111,7 @@ absl::StatusOr<std::unique_ptr<FileJob>> FileJob::Plan(const v1::ProcessFileRequ
                                        : limits.max_file_seconds * info.sample_rate_hz;
   const uint64_t samples_out =
       static_cast<uint64_t>(std::ceil(frames_in * ratio)) * output.channels;
-  const uint64_t pcm_bytes = samples_out * StoredBytesPerSample(output.sf_format);
-  const uint64_t output_bytes = pcm_bytes + pcm_bytes / 16 + kOutputSlackBytes;
+  const uint64_t output_bytes = MaxFileBytes(output.sf_format, samples_out);
   if (info.frames && output_bytes > limits.max_output_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "the output would be up to ", output_bytes, " bytes (", frames_in / info.sample_rate_hz,

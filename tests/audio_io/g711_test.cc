@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "audio_io/codec.h"
+#include "audio_io/g711.h"
 #include "tests/audio_io/codec_test_util.h"
 
 namespace audioproc {
@@ -101,6 +102,53 @@ TEST(G711Test, EncodingIsMonotonicAndSaturatesAtTheExtremes) {
     const float top = encoding == SampleEncoding::kMulaw ? 32124.0f : 32256.0f;
     EXPECT_THAT(extremes, ::testing::ElementsAre(top / 32768.0f, -top / 32768.0f, top / 32768.0f));
     EXPECT_EQ(clipped, 2u) << "1.0 and 4.0 clip at the 16-bit stage";
+  }
+}
+
+// The conversions themselves, against reference values from Python's audioop (which implements
+// the same Sun reference algorithm independently). These were the client library's tests of
+// its own copy of G.711; they keep their names and now hold the one copy.
+constexpr auto LinearToMulaw = [](int16_t linear) { return g711::LinearToUlaw(linear); };
+constexpr auto MulawToLinear = [](uint8_t code) { return g711::UlawToLinear(code); };
+constexpr auto LinearToAlaw = [](int16_t linear) { return g711::LinearToAlaw(linear); };
+constexpr auto AlawToLinear = [](uint8_t code) { return g711::AlawToLinear(code); };
+
+TEST(PcmTest, G711EncodesReferenceValues) {
+  const struct {
+    int16_t linear;
+    uint8_t mulaw;
+    uint8_t alaw;
+  } cases[] = {
+      {0, 0xFF, 0xD5},      {-1, 0x7E, 0x55},   {32767, 0x80, 0xAA},
+      {-32768, 0x00, 0x2A}, {1000, 0xCE, 0xFA}, {-1000, 0x4E, 0x7A},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(LinearToMulaw(c.linear), c.mulaw) << c.linear;
+    EXPECT_EQ(LinearToAlaw(c.linear), c.alaw) << c.linear;
+  }
+  EXPECT_EQ(MulawToLinear(0x80), 32124);
+  EXPECT_EQ(MulawToLinear(0x00), -32124);
+  EXPECT_EQ(MulawToLinear(0xFF), 0);
+  EXPECT_EQ(AlawToLinear(0xAA), 32256);
+  EXPECT_EQ(AlawToLinear(0x2A), -32256);
+  EXPECT_EQ(AlawToLinear(0xD5), 8);
+}
+
+TEST(PcmTest, G711DecodeThenEncodeGivesBackEveryCode) {
+  for (int code = 0; code < 256; ++code) {
+    const auto c = static_cast<uint8_t>(code);
+    // mu-law's negative zero decodes to 0, whose code is positive zero.
+    EXPECT_EQ(LinearToMulaw(MulawToLinear(c)), code == 0x7F ? 0xFF : c) << code;
+    EXPECT_EQ(LinearToAlaw(AlawToLinear(c)), c) << code;
+  }
+}
+
+TEST(PcmTest, G711IsMonotonic) {
+  for (int v = -32768; v < 32767; ++v) {
+    const auto a = static_cast<int16_t>(v);
+    const auto b = static_cast<int16_t>(v + 1);
+    ASSERT_LE(MulawToLinear(LinearToMulaw(a)), MulawToLinear(LinearToMulaw(b))) << v;
+    ASSERT_LE(AlawToLinear(LinearToAlaw(a)), AlawToLinear(LinearToAlaw(b))) << v;
   }
 }
 

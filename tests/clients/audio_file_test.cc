@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "clients/pcm.h"
+#include "tests/audio_io/codec_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -187,6 +188,25 @@ TEST_F(AudioFileTest, DefaultEncodingIsS16For16BitPcmAndF32Otherwise) {
   read = ReadAudioFile(Path("mulaw.wav"));
   ASSERT_THAT(read, IsOk());
   EXPECT_EQ(read->format.encoding(), v1::PCM_F32LE);
+}
+
+// Asked for another encoding, the client converts with the server's codecs: a 16-bit file
+// read as mu-law is what the server's encoder makes of the same samples, and 16-bit samples
+// read as s24 are exact.
+TEST_F(AudioFileTest, OtherEncodingsAreConvertedByTheServersCodecs) {
+  const PcmAudio s16 = Noise(v1::PCM_S16LE, 16000, 1, 4000);
+  ASSERT_THAT(WriteAudioFile(Path("s16.wav"), s16), IsOk());
+  const std::vector<float> samples = audioproc::testing::Decode(SampleEncoding::kS16, s16.data);
+
+  absl::StatusOr<PcmAudio> mulaw = ReadAudioFile(Path("s16.wav"), v1::MULAW);
+  ASSERT_THAT(mulaw, IsOk());
+  EXPECT_EQ(mulaw->format.encoding(), v1::MULAW);
+  EXPECT_TRUE(mulaw->data == audioproc::testing::Encode(SampleEncoding::kMulaw, samples));
+
+  absl::StatusOr<PcmAudio> s24 = ReadAudioFile(Path("s16.wav"), v1::PCM_S24LE);
+  ASSERT_THAT(s24, IsOk());
+  EXPECT_TRUE(s24->data == audioproc::testing::Encode(SampleEncoding::kS24, samples));
+  EXPECT_EQ(audioproc::testing::Decode(SampleEncoding::kS24, s24->data), samples);
 }
 
 TEST_F(AudioFileTest, DecodeAudioFromMemoryMatchesTheFile) {
