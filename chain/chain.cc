@@ -174,13 +174,23 @@ void Chain::StageEvents::Emit(uint64_t frame, const EventPayload& payload) noexc
 }
 
 absl::Status Chain::Update(size_t index, const ProcessorConfig& update) {
-  if (absl::Status status = ValidateUpdate(index, update); !status.ok()) return status;
-  stages_[index].processor->ApplyUpdate(update.params);
-  resolved_[index].params.Merge(update.params);
+  absl::StatusOr<ResolvedUpdate> resolved = ResolveUpdate(index, update);
+  if (!resolved.ok()) return resolved.status();
+  Apply(*resolved);
   return absl::OkStatus();
 }
 
+void Chain::Apply(const ResolvedUpdate& update) {
+  if (update.settings != nullptr) stages_[update.index].processor->ApplyUpdate(*update.settings);
+  resolved_[update.index].params.Merge(update.changes);
+}
+
 absl::Status Chain::ValidateUpdate(size_t index, const ProcessorConfig& update) const {
+  return ResolveUpdate(index, update).status();
+}
+
+absl::StatusOr<Chain::ResolvedUpdate> Chain::ResolveUpdate(size_t index,
+                                                           const ProcessorConfig& update) const {
   if (index >= stages_.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("update index ", index, " is past the end of a chain of ", stages_.size()));
@@ -190,11 +200,10 @@ absl::Status Chain::ValidateUpdate(size_t index, const ProcessorConfig& update) 
     return absl::InvalidArgumentError(
         absl::StrCat("chain[", index, "] is ", current.name, ", not ", update.name));
   }
-  if (absl::Status status = registry_->ValidateUpdate(update, current.params, stages_[index].input);
-      !status.ok()) {
-    return Prefixed(index, status);
-  }
-  return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<ProcessorUpdate>> settings =
+      registry_->ResolveUpdate(update, current.params, stages_[index].input);
+  if (!settings.ok()) return Prefixed(index, settings.status());
+  return ResolvedUpdate{index, update.params, *std::move(settings)};
 }
 
 }  // namespace audioproc

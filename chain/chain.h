@@ -60,12 +60,29 @@ class Chain {
   // round(frames_in x out_rate / in_rate) frames. Real-time safe.
   void Flush(EmitFn emit) noexcept;
 
-  // Checks `update` against processor `index` without applying it: the processor's name,
-  // runtime-updatability and range of each parameter set. Allocates.
+  // An update of one processor, validated and resolved into its typed settings: what Apply
+  // takes. Build it with ResolveUpdate.
+  struct ResolvedUpdate {
+    size_t index = 0;
+    ParamValues changes;  // as requested, merged into resolved() when applied
+    std::unique_ptr<ProcessorUpdate> settings;  // null when the update sets nothing
+  };
+
+  // Checks `update` against processor `index` (the processor's name, runtime-updatability
+  // and range of each parameter set, the processor's own checks) and resolves it into the
+  // processor's typed settings, without applying it. This is the one validation of an update.
+  // Allocates.
+  absl::StatusOr<ResolvedUpdate> ResolveUpdate(size_t index, const ProcessorConfig& update) const;
+
+  // Applies a resolved update at the next block; the processor ramps to the new values.
+  // Updates resolved for this chain cannot fail. Allocates (the resolved parameters are
+  // merged), so it runs between chunks; the processor's part does not.
+  void Apply(const ResolvedUpdate& update);
+
+  // ResolveUpdate's status, for callers that only check.
   absl::Status ValidateUpdate(size_t index, const ProcessorConfig& update) const;
 
-  // Validates `update` and applies it at the next block; the processor ramps to the new
-  // values. On error nothing changes. Allocates (validation), so it runs between chunks.
+  // ResolveUpdate, then Apply. On error nothing changes.
   absl::Status Update(size_t index, const ProcessorConfig& update);
 
   // How many blocks of silence Flush pushes through at most, for a chain from `input` to

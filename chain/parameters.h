@@ -77,7 +77,8 @@ using ParamValue =
     std::variant<double, bool, std::string, std::vector<float>, std::vector<ParamValues>>;
 
 // A small name -> value map, kept in insertion order. Lookups are linear: processors have a
-// handful of parameters, and a lookup must not allocate (ApplyUpdate runs on the audio path).
+// handful of parameters. Processors read them when they are built; run-time updates reach
+// them already resolved into typed settings (ProcessorDefinition::resolve_update).
 class ParamValues {
  public:
   void Set(absl::string_view name, ParamValue value);

@@ -8,6 +8,9 @@
 #define AUDIOPROC_CHAIN_PROCESSOR_H_
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "dsp/audio_block.h"
@@ -24,6 +27,23 @@ struct ProcessSpec {
   uint32_t channels = 0;
 
   friend bool operator==(const ProcessSpec&, const ProcessSpec&) = default;
+};
+
+// A run-time update resolved, off the audio path, into one processor's typed settings: a
+// TypedUpdate<Settings> of the Settings its UpdatableProcessor takes. Opaque to the chain.
+class ProcessorUpdate {
+ public:
+  virtual ~ProcessorUpdate() = default;
+};
+
+template <typename Settings>
+class TypedUpdate final : public ProcessorUpdate {
+ public:
+  explicit TypedUpdate(Settings settings) : settings_(std::move(settings)) {}
+  const Settings& settings() const { return settings_; }
+
+ private:
+  Settings settings_;
 };
 
 class Processor {
@@ -54,10 +74,12 @@ class Processor {
     return 0;
   }
 
-  // Applies runtime-updatable parameters that the registry has already validated; only the
-  // parameters present change, each ramped to its new value. Called between blocks on the
-  // thread that calls Process; must not allocate.
-  virtual void ApplyUpdate(const ParamValues& changes) noexcept { (void)changes; }
+  // Applies a run-time update that the registry has validated and resolved into this
+  // processor's typed settings (ProcessorDefinition::resolve_update); only the settings present
+  // change, each ramped to its new value. Called between blocks on the thread that calls
+  // Process; must not allocate. Processors with run-time settings derive from
+  // UpdatableProcessor, which unwraps them.
+  virtual void ApplyUpdate(const ProcessorUpdate& update) noexcept { (void)update; }
 
   // Where this processor reports events (vad, analyze, loudness); set by the chain before the
   // first Process. Processors that report nothing ignore it.
@@ -71,6 +93,28 @@ class Processor {
 
  private:
   EventSink* event_sink_ = nullptr;
+};
+
+// A processor with run-time settings `Settings` (a struct of std::optional fields, one per
+// runtime-updatable parameter, set for those the update changes). Its definition's
+// resolve_update builds a TypedUpdate<Settings>; ApplyUpdate hands the settings to
+// ApplySettings, so the processor never looks at parameter names.
+template <typename Settings>
+class UpdatableProcessor : public Processor {
+ public:
+  void ApplyUpdate(const ProcessorUpdate& update) noexcept final {
+    const auto* typed = dynamic_cast<const TypedUpdate<Settings>*>(&update);
+    if (typed == nullptr) {
+      // A definition resolved an update for another processor: a bug, not bad input.
+      std::fprintf(stderr, "audioproc: an update of the wrong type reached a processor\n");
+      std::abort();
+    }
+    ApplySettings(typed->settings());
+  }
+
+  // Takes the settings present in `settings`, each ramped to its new value. Between blocks, on
+  // the thread that calls Process; must not allocate.
+  virtual void ApplySettings(const Settings& settings) noexcept = 0;
 };
 
 }  // namespace audioproc

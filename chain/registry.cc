@@ -228,6 +228,15 @@ ProcessorRegistry::ProcessorRegistry(std::vector<ProcessorDefinition> definition
                    definition.info.name.c_str());
       std::abort();
     }
+    const bool updatable =
+        std::any_of(definition.info.params.begin(), definition.info.params.end(),
+                    [](const ParamInfo& param) { return param.runtime_updatable; });
+    if (updatable != (definition.resolve_update != nullptr)) {
+      std::fprintf(stderr, "audioproc: processor '%s' %s\n", definition.info.name.c_str(),
+                   updatable ? "has runtime-updatable parameters but no resolve_update"
+                             : "has a resolve_update but no runtime-updatable parameter");
+      std::abort();
+    }
     // The service admits streams by their cost before building them (resource_estimate.h).
     if (definition.estimate == nullptr) {
       std::fprintf(stderr, "audioproc: processor '%s' states no resource estimate\n",
@@ -296,6 +305,14 @@ absl::Status ProcessorRegistry::ValidateUpdate(const ProcessorConfig& update,
     return definition->validate(merged, input);
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<ProcessorUpdate>> ProcessorRegistry::ResolveUpdate(
+    const ProcessorConfig& update, const ParamValues& current, const ProcessSpec& input) const {
+  if (absl::Status status = ValidateUpdate(update, current, input); !status.ok()) return status;
+  const ProcessorDefinition& definition = *Find(update.name);
+  if (definition.resolve_update == nullptr) return std::unique_ptr<ProcessorUpdate>();
+  return definition.resolve_update(update.params);
 }
 
 absl::StatusOr<std::unique_ptr<Processor>> ProcessorRegistry::Create(const ProcessorConfig& config,

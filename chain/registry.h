@@ -36,6 +36,12 @@ struct ProcessorDefinition {
   // A typical configuration (at least every required parameter set), for benchmarks, the
   // allocation test and examples. Empty: ExampleConfig derives one from the ranges.
   ParamValues example;
+  // Resolves a run-time update, its parameters already validated (ValidateUpdate), into the
+  // processor's typed settings: a TypedUpdate of the Settings its UpdatableProcessor takes,
+  // with the parameters present in `changes` set. Required when a parameter is
+  // runtime-updatable, null otherwise. Allocates; runs off the audio path, so the processor
+  // receives typed values and never parameter names.
+  std::unique_ptr<ProcessorUpdate> (*resolve_update)(const ParamValues& changes) = nullptr;
 };
 
 // `definition`'s example, or, when it has none, its required numeric parameters set to a
@@ -63,6 +69,13 @@ class ProcessorRegistry {
   // processor's own checks must hold for the merged result.
   absl::Status ValidateUpdate(const ProcessorConfig& update, const ParamValues& current,
                               const ProcessSpec& input) const;
+
+  // ValidateUpdate, then resolves the update into the processor's typed settings: the one
+  // validation of an update, done before any of it reaches the audio path. Null settings for
+  // an update that sets nothing of a processor with no run-time settings. Allocates.
+  absl::StatusOr<std::unique_ptr<ProcessorUpdate>> ResolveUpdate(const ProcessorConfig& update,
+                                                                 const ParamValues& current,
+                                                                 const ProcessSpec& input) const;
 
   // Resolve, then construct. Allocates.
   absl::StatusOr<std::unique_ptr<Processor>> Create(const ProcessorConfig& config,

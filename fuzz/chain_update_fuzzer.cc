@@ -1,15 +1,15 @@
 // Fuzzes mid-stream updates: a StreamConfig builds a pipeline as the server would, a test
 // signal runs through its chain, then a ChainUpdate is validated and applied the way
-// StreamSession::ApplyUpdate does it (ConfigFromSpec, the index check, Chain::ValidateUpdate
-// for every entry, then Chain::Update for each) while the signal goes on, across the ramp to
+// StreamSession::ApplyUpdate does it (ConfigFromSpec, the index check, Chain::ResolveUpdate
+// for every entry, then Chain::Apply for each) while the signal goes on, across the ramp to
 // the new values, to the flush.
 //
 // Input: [n: 2 bytes LE][n bytes: a serialized StreamConfig][the rest: a serialized
 // ChainUpdate].
 //
-// Invariants: an update whose every entry validated applies, each entry in turn (the session
-// relies on it for "whole or not at all", DESIGN.md section 3: "validated just above: cannot
-// fail"); before and after any update the chain emits the output's channel count, and exactly
+// Invariants: an update whose every entry resolved applies, each entry in turn, without a
+// second validation (Chain::Apply cannot fail: the session relies on it for "whole or not at
+// all", DESIGN.md section 3); before and after any update the chain emits the output's channel count, and exactly
 // round(frames_in x out_rate / in_rate) frames in all.
 //
 // Finite samples out of a finite signal are not checked: they are not promised. Parameters in
@@ -112,8 +112,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::SignalRunner runner(chain);
   runner.Run(fuzz::kChunksBefore);
 
-  // StreamSession::ApplyUpdate: every entry is validated before any is applied.
-  std::vector<std::pair<size_t, ProcessorConfig>> changes;
+  // StreamSession::ApplyUpdate: every entry is validated and resolved before any is applied.
+  std::vector<Chain::ResolvedUpdate> changes;
   absl::Status status;
   for (int i = 0; i < update.updates_size() && status.ok(); ++i) {
     const v1::ProcessorUpdate& entry = update.updates(i);
@@ -123,16 +123,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } else if (entry.index() >= (*pipeline)->requested_chain_size()) {
       status = absl::InvalidArgumentError("index past the chain");
     } else {
-      status = chain.ValidateUpdate(entry.index(), *change);
-      changes.emplace_back(entry.index(), *std::move(change));
+      absl::StatusOr<Chain::ResolvedUpdate> resolved = chain.ResolveUpdate(entry.index(), *change);
+      status = resolved.status();
+      if (resolved.ok()) changes.push_back(*std::move(resolved));
     }
   }
   if (status.ok()) {
-    for (const auto& [index, change] : changes) {
-      const absl::Status applied = chain.Update(index, change);
-      AUDIOPROC_FUZZ_CHECK(applied.ok(),
-                           absl::StrCat("validated, then refused: ", applied.ToString()));
-    }
+    for (const Chain::ResolvedUpdate& change : changes) chain.Apply(change);
   }
 
   runner.Run(fuzz::kChunksAfter);

@@ -3,24 +3,23 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
-#include <variant>
 
 #include "absl/strings/str_format.h"
 #include "dsp/biquad.h"
 #include "dsp/biquad_design.h"
 #include "dsp/cost_model.h"
+#include "dsp/smoothed_value.h"
 
 namespace audioproc {
 namespace {
 
-// How long a parameter takes to reach a new value (DESIGN allows up to 20 ms). While it ramps,
-// the filter is redesigned at every sample: redesigning every N samples instead makes small
-// coefficient steps that transposed direct form II turns into zipper noise on low tones
+// Parameters reach a new value over kParameterRampMs (DESIGN allows up to 20 ms). While they
+// ramp, the filter is redesigned at every sample: redesigning every N samples instead makes
+// small coefficient steps that transposed direct form II turns into zipper noise on low tones
 // (measured by UpdateRampsWithoutDiscontinuity: the output's second difference reached 4.5
 // times the steady signal's with N = 16 and 2.4 times with N = 8; it stays within 1.5 times
 // with N = 1). The cost, a few transcendental functions per sample for the 10 ms of a ramp, is
 // small, and per-sample steps make the output trivially independent of block sizes.
-constexpr double kRampSeconds = 0.010;
 
 constexpr double kMaxFrequencyHz = 96000;  // Nyquist of the highest stream rate
 constexpr double kDefaultQ = 0.7071;
@@ -32,48 +31,34 @@ struct FilterKind {
   const char* frequency_param;  // "cutoff_hz" or "center_hz"
 };
 
-// A parameter moving from `start` to `target`; frequency and q move geometrically (equal
-// ratios per step sound even), gain in dB linearly.
-struct Ramped {
-  double start = 0;
-  double target = 0;
-  double current = 0;
-  bool geometric = false;
+// Frequency and q move geometrically (equal ratios per step sound even), gain in dB linearly;
+// in double, from the position, as the filters have always ramped.
+using GeometricParam = SmoothedValue<double, RampLaw::kMultiplicative>;
+using LinearParam = SmoothedValue<double, RampLaw::kLinear>;
 
-  void Retarget(double value) { target = value; }
-  void Begin() { start = current; }
-  // `t` is the ramp's progress in (0, 1]; the end lands exactly on the target.
-  void Step(double t) {
-    if (t >= 1 || start == target) {
-      current = target;
-    } else if (geometric) {
-      current = start * std::exp(t * std::log(target / start));
-    } else {
-      current = start + (target - start) * t;
-    }
-  }
-  void Snap() { current = start = target; }
-};
-
-class BiquadFilterProcessor final : public Processor {
+class BiquadFilterProcessor final : public UpdatableProcessor<BiquadRuntimeSettings> {
  public:
-  BiquadFilterProcessor(const FilterKind& kind, const ParamValues& params) : kind_(kind) {
-    frequency_.geometric = q_.geometric = true;
-    frequency_.target = params.Number(kind.frequency_param);
-    q_.target = params.Number("q");
-    if (params.Has("gain_db")) gain_db_.target = params.Number("gain_db");
+  BiquadFilterProcessor(const FilterKind& kind, const ParamValues& params)
+      : kind_(kind),
+        frequency_(params.Number(kind.frequency_param)),
+        q_(params.Number("q")),
+        gain_db_(params.Has("gain_db") ? params.Number("gain_db") : 0.0) {
     if (params.Has("order")) order_ = params.Int("order");
   }
 
   absl::StatusOr<ProcessSpec> Prepare(const ProcessSpec& input) override {
     const double nyquist = input.sample_rate_hz / 2;
-    if (!(frequency_.target > 0 && frequency_.target < nyquist)) {
+    const double frequency = frequency_.GetTargetValue();
+    if (!(frequency > 0 && frequency < nyquist)) {
       return absl::InvalidArgumentError(absl::StrFormat("%s.%s must be in (0, %g) Hz, got %g",
                                                         kind_.name, kind_.frequency_param, nyquist,
-                                                        frequency_.target));
+                                                        frequency));
     }
     sample_rate_hz_ = input.sample_rate_hz;
-    ramp_samples_ = std::max(1, static_cast<int>(std::lround(kRampSeconds * sample_rate_hz_)));
+    const uint32_t ramp_steps = RampSteps(sample_rate_hz_, kParameterRampMs);
+    frequency_.Reset(ramp_steps);
+    q_.Reset(ramp_steps);
+    gain_db_.Reset(ramp_steps);
     cascade_.Prepare(input.channels);
     Reset();
     return input;
@@ -82,8 +67,11 @@ class BiquadFilterProcessor final : public Processor {
   void Process(AudioBlock& in, AudioBlock& /*out*/) noexcept override {
     const uint32_t frames = in.num_frames();
     uint32_t offset = 0;
-    for (; offset < frames && ramp_sample_ < ramp_samples_; ++offset) {
-      StepRamp();
+    for (; offset < frames && Ramping(); ++offset) {
+      frequency_.GetNextValue();
+      q_.GetNextValue();
+      gain_db_.GetNextValue();
+      Redesign();
       cascade_.Process(in, offset, 1);
     }
     if (offset < frames) cascade_.Process(in, offset, frames - offset);
@@ -92,52 +80,39 @@ class BiquadFilterProcessor final : public Processor {
   // Keeps the latest parameters (those of any update applied since Prepare), without a ramp:
   // the chain's resolved parameters already show them.
   void Reset() noexcept override {
-    frequency_.Snap();
-    q_.Snap();
-    gain_db_.Snap();
-    ramp_sample_ = ramp_samples_;
+    frequency_.SetCurrentAndTargetValue(frequency_.GetTargetValue());
+    q_.SetCurrentAndTargetValue(q_.GetTargetValue());
+    gain_db_.SetCurrentAndTargetValue(gain_db_.GetTargetValue());
     cascade_.Reset();
     Redesign();
   }
 
-  void ApplyUpdate(const ParamValues& changes) noexcept override {
-    frequency_.Begin();
-    q_.Begin();
-    gain_db_.Begin();
-    for (const auto& [name, value] : changes) {
-      const double* number = std::get_if<double>(&value);
-      if (number == nullptr) continue;
-      if (name == kind_.frequency_param) frequency_.Retarget(*number);
-      if (name == "q") q_.Retarget(*number);
-      if (name == "gain_db") gain_db_.Retarget(*number);
-    }
-    // A ramp in flight restarts from where it is, so parameters never jump.
-    ramp_sample_ = 0;
+  void ApplySettings(const BiquadRuntimeSettings& settings) noexcept override {
+    // Every parameter starts a new ramp from where it is, a ramp in flight included, so
+    // parameters never jump and all of them arrive together.
+    frequency_.SetTargetValue(settings.frequency_hz.value_or(frequency_.GetTargetValue()));
+    q_.SetTargetValue(settings.q.value_or(q_.GetTargetValue()));
+    gain_db_.SetTargetValue(settings.gain_db.value_or(gain_db_.GetTargetValue()));
   }
 
  private:
-  void StepRamp() noexcept {
-    ++ramp_sample_;
-    const double t = static_cast<double>(ramp_sample_) / ramp_samples_;
-    frequency_.Step(t);
-    q_.Step(t);
-    gain_db_.Step(t);
-    Redesign();
+  bool Ramping() const noexcept {
+    return frequency_.IsSmoothing() || q_.IsSmoothing() || gain_db_.IsSmoothing();
   }
 
   void Redesign() noexcept {
-    cascade_.SetSections(DesignBiquadFilter(
-        {kind_.type, frequency_.current, q_.current, gain_db_.current, order_}, sample_rate_hz_));
+    cascade_.SetSections(DesignBiquadFilter({kind_.type, frequency_.GetCurrentValue(),
+                                             q_.GetCurrentValue(), gain_db_.GetCurrentValue(),
+                                             order_},
+                                            sample_rate_hz_));
   }
 
   const FilterKind kind_;
   int order_ = 2;
-  Ramped frequency_;
-  Ramped q_;
-  Ramped gain_db_;
+  GeometricParam frequency_;
+  GeometricParam q_;
+  LinearParam gain_db_;
   double sample_rate_hz_ = 48000;
-  int ramp_samples_ = 1;
-  int ramp_sample_ = 1;  // == ramp_samples_ when no ramp is running
   BiquadCascade cascade_;
 };
 
@@ -210,6 +185,17 @@ std::unique_ptr<Processor> Create(const ParamValues& params) {
   return std::make_unique<BiquadFilterProcessor>(kKind, params);
 }
 
+template <const FilterKind& kKind>
+std::unique_ptr<ProcessorUpdate> ResolveUpdate(const ParamValues& changes) {
+  BiquadRuntimeSettings settings;
+  if (changes.Has(kKind.frequency_param)) {
+    settings.frequency_hz = changes.Number(kKind.frequency_param);
+  }
+  if (changes.Has("q")) settings.q = changes.Number("q");
+  if (changes.Has("gain_db")) settings.gain_db = changes.Number("gain_db");
+  return std::make_unique<TypedUpdate<BiquadRuntimeSettings>>(settings);
+}
+
 // What Prepare keeps is the processor itself (its cascade's state is a fixed array). The cost
 // is its cascade's, at the order's number of sections; the per-sample redesign while a
 // runtime update ramps (10 ms) is not counted.
@@ -245,7 +231,8 @@ ProcessorDefinition PassDefinition(const char* summary, const char* cutoff_summa
           &ValidatePass<kKind>,
           &Create<kKind>,
           &Estimate<kKind>,
-          {}};
+          {},
+          &ResolveUpdate<kKind>};
 }
 
 }  // namespace
@@ -268,7 +255,8 @@ ProcessorDefinition BandpassDefinition() {
           nullptr,
           &Create<kBandpass>,
           &Estimate<kBandpass>,
-          {}};
+          {},
+          &ResolveUpdate<kBandpass>};
 }
 
 ProcessorDefinition NotchDefinition() {
@@ -279,7 +267,8 @@ ProcessorDefinition NotchDefinition() {
           nullptr,
           &Create<kNotch>,
           &Estimate<kNotch>,
-          {}};
+          {},
+          &ResolveUpdate<kNotch>};
 }
 
 ProcessorDefinition PeakingDefinition() {
@@ -291,7 +280,8 @@ ProcessorDefinition PeakingDefinition() {
           nullptr,
           &Create<kPeaking>,
           &Estimate<kPeaking>,
-          {}};
+          {},
+          &ResolveUpdate<kPeaking>};
 }
 
 ProcessorDefinition LowshelfDefinition() {
@@ -303,7 +293,8 @@ ProcessorDefinition LowshelfDefinition() {
           nullptr,
           &Create<kLowshelf>,
           &Estimate<kLowshelf>,
-          {}};
+          {},
+          &ResolveUpdate<kLowshelf>};
 }
 
 ProcessorDefinition HighshelfDefinition() {
@@ -315,7 +306,8 @@ ProcessorDefinition HighshelfDefinition() {
           nullptr,
           &Create<kHighshelf>,
           &Estimate<kHighshelf>,
-          {}};
+          {},
+          &ResolveUpdate<kHighshelf>};
 }
 
 }  // namespace audioproc

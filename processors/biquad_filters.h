@@ -15,12 +15,23 @@
 #ifndef AUDIOPROC_PROCESSORS_BIQUAD_FILTERS_H_
 #define AUDIOPROC_PROCESSORS_BIQUAD_FILTERS_H_
 
+#include <optional>
+
 #include "chain/registry.h"
 
 namespace audioproc {
 
 // highpass: cutoff_hz (required, runtime-updatable), q (0.7071, 0.1..40, order 2 only),
 // order (2, 1..8). Butterworth; with order 2, q sets the resonance.
+// The run-time settings of every filter here: what an update changes. frequency_hz is the
+// filter's cutoff_hz or center_hz; q and gain_db only where the filter has them. Each moves to
+// its new value over kParameterRampMs, frequency and q geometrically, gain_db linearly.
+struct BiquadRuntimeSettings {
+  std::optional<double> frequency_hz;
+  std::optional<double> q;
+  std::optional<double> gain_db;
+};
+
 ProcessorDefinition HighpassDefinition();
 
 // lowpass: the same parameters as highpass.

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <limits>
 #include <memory>
-#include <variant>
 
 #include "dsp/cost_model.h"
+#include "dsp/smoothed_value.h"
 #include "processors/dynamics.h"
 
 namespace audioproc {
@@ -19,7 +19,9 @@ namespace {
 constexpr double kCompressorFrameSeconds = 22.2e-9;
 constexpr double kCompressorChannelSeconds = 3.15e-9;
 
-using dynamics::RampedValue;
+// Ramped linearly, in double, from the position: the arithmetic of the compressor's ramps
+// since its first version.
+using RampedValue = SmoothedValue<double>;
 
 // A reduction this close to its target is at it (see the header).
 constexpr double kSnapDb = 1e-6;
@@ -27,7 +29,7 @@ constexpr double kSnapDb = 1e-6;
 // A huge but finite input times up to +48 dB of makeup would overflow to Inf.
 constexpr float kMaxMagnitude = std::numeric_limits<float>::max();
 
-class CompressorProcessor final : public Processor {
+class CompressorProcessor final : public UpdatableProcessor<CompressorRuntimeSettings> {
  public:
   explicit CompressorProcessor(const ParamValues& params)
       : threshold_db_(params.Number("threshold_db")),
@@ -40,42 +42,38 @@ class CompressorProcessor final : public Processor {
   absl::StatusOr<ProcessSpec> Prepare(const ProcessSpec& input) override {
     sample_rate_hz_ = input.sample_rate_hz;
     detector_.Prepare(input.channels, kCompressorRmsMs, sample_rate_hz_);
-    ramp_.Prepare(sample_rate_hz_);
+    for (RampedValue* value : Values()) {
+      value->Reset(RampSteps(sample_rate_hz_, dynamics::kRampMs));
+    }
     Reset();
     return input;
   }
 
   // Keeps the latest parameters (those of any update since Prepare), without a ramp.
   void Reset() noexcept override {
-    for (RampedValue* value : Values()) value->Snap();
-    ramp_.Stop();
+    for (RampedValue* value : Values()) value->SetCurrentAndTargetValue(value->GetTargetValue());
     detector_.Reset();
     reduction_db_ = 0.0;
     UpdateDerived();
   }
 
-  void ApplyUpdate(const ParamValues& changes) noexcept override {
-    for (RampedValue* value : Values()) value->Begin();
-    for (const auto& [name, value] : changes) {
-      const double* number = std::get_if<double>(&value);
-      if (number == nullptr) continue;
-      if (name == "threshold_db") threshold_db_.target = *number;
-      if (name == "ratio") inverse_ratio_.target = 1.0 / *number;
-      if (name == "knee_db") knee_db_.target = *number;
-      if (name == "attack_ms") attack_ms_.target = *number;
-      if (name == "release_ms") release_ms_.target = *number;
-      if (name == "makeup_db") makeup_db_.target = *number;
-    }
-    // A ramp in flight restarts from where it is, so no parameter jumps.
-    ramp_.Restart();
+  void ApplySettings(const CompressorRuntimeSettings& settings) noexcept override {
+    // Every parameter starts a new ramp from where it is, a ramp in flight included, so no
+    // parameter jumps and all of them arrive together.
+    threshold_db_.SetTargetValue(settings.threshold_db.value_or(threshold_db_.GetTargetValue()));
+    inverse_ratio_.SetTargetValue(settings.ratio.has_value() ? 1.0 / *settings.ratio
+                                                             : inverse_ratio_.GetTargetValue());
+    knee_db_.SetTargetValue(settings.knee_db.value_or(knee_db_.GetTargetValue()));
+    attack_ms_.SetTargetValue(settings.attack_ms.value_or(attack_ms_.GetTargetValue()));
+    release_ms_.SetTargetValue(settings.release_ms.value_or(release_ms_.GetTargetValue()));
+    makeup_db_.SetTargetValue(settings.makeup_db.value_or(makeup_db_.GetTargetValue()));
   }
 
   void Process(AudioBlock& in, AudioBlock& /*out*/) noexcept override {
     const uint32_t channels = in.num_channels();
     for (uint32_t i = 0; i < in.num_frames(); ++i) {
-      if (ramp_.running()) {
-        const double progress = ramp_.Advance();
-        for (RampedValue* value : Values()) value->Step(progress);
+      if (Ramping()) {
+        for (RampedValue* value : Values()) value->GetNextValue();
         UpdateDerived();
       }
       const double mean_square = detector_.Push(in, i);
@@ -90,7 +88,8 @@ class CompressorProcessor final : public Processor {
       const float gain =
           reduction_db_ == 0.0
               ? makeup_gain_
-              : static_cast<float>(dynamics::DbToLinear(makeup_db_.current - reduction_db_));
+              : static_cast<float>(
+                    dynamics::DbToLinear(makeup_db_.GetCurrentValue() - reduction_db_));
       for (uint32_t c = 0; c < channels; ++c) {
         float& sample = in.channel(c)[i];
         sample = std::clamp(sample * gain, -kMaxMagnitude, kMaxMagnitude);
@@ -102,20 +101,29 @@ class CompressorProcessor final : public Processor {
   std::array<RampedValue*, 6> Values() {
     return {&threshold_db_, &inverse_ratio_, &knee_db_, &attack_ms_, &release_ms_, &makeup_db_};
   }
+  bool Ramping() {
+    for (RampedValue* value : Values()) {
+      if (value->IsSmoothing()) return true;
+    }
+    return false;
+  }
 
   // What the parameters imply, recomputed whenever they move.
   void UpdateDerived() noexcept {
-    slope_ = 1.0 - inverse_ratio_.current;
-    knee_start_power_ = dynamics::DbToPower(threshold_db_.current - knee_db_.current / 2);
-    attack_coefficient_ = dynamics::OnePoleCoefficient(attack_ms_.current, sample_rate_hz_);
-    release_coefficient_ = dynamics::OnePoleCoefficient(release_ms_.current, sample_rate_hz_);
-    makeup_gain_ = static_cast<float>(dynamics::DbToLinear(makeup_db_.current));
+    slope_ = 1.0 - inverse_ratio_.GetCurrentValue();
+    knee_start_power_ =
+        dynamics::DbToPower(threshold_db_.GetCurrentValue() - knee_db_.GetCurrentValue() / 2);
+    attack_coefficient_ =
+        dynamics::OnePoleCoefficient(attack_ms_.GetCurrentValue(), sample_rate_hz_);
+    release_coefficient_ =
+        dynamics::OnePoleCoefficient(release_ms_.GetCurrentValue(), sample_rate_hz_);
+    makeup_gain_ = static_cast<float>(dynamics::DbToLinear(makeup_db_.GetCurrentValue()));
   }
 
   // The static curve's gain reduction (dB, >= 0) for a steady level of `level_db`.
   double StaticReductionDb(double level_db) const noexcept {
-    const double over = level_db - threshold_db_.current;
-    const double knee = knee_db_.current;
+    const double over = level_db - threshold_db_.GetCurrentValue();
+    const double knee = knee_db_.GetCurrentValue();
     if (2 * over <= -knee) return 0.0;
     if (2 * over < knee) {
       const double into_knee = over + knee / 2;
@@ -130,7 +138,6 @@ class CompressorProcessor final : public Processor {
   RampedValue attack_ms_;
   RampedValue release_ms_;
   RampedValue makeup_db_;
-  dynamics::RampClock ramp_;
 
   double sample_rate_hz_ = 48000;
   double slope_ = 0.0;
@@ -175,6 +182,16 @@ ProcessorDefinition CompressorDefinition() {
   };
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
     return std::make_unique<CompressorProcessor>(params);
+  };
+  definition.resolve_update = [](const ParamValues& changes) -> std::unique_ptr<ProcessorUpdate> {
+    CompressorRuntimeSettings settings;
+    if (changes.Has("threshold_db")) settings.threshold_db = changes.Number("threshold_db");
+    if (changes.Has("ratio")) settings.ratio = changes.Number("ratio");
+    if (changes.Has("knee_db")) settings.knee_db = changes.Number("knee_db");
+    if (changes.Has("attack_ms")) settings.attack_ms = changes.Number("attack_ms");
+    if (changes.Has("release_ms")) settings.release_ms = changes.Number("release_ms");
+    if (changes.Has("makeup_db")) settings.makeup_db = changes.Number("makeup_db");
+    return std::make_unique<TypedUpdate<CompressorRuntimeSettings>>(settings);
   };
   definition.estimate = Estimate;
   return definition;

@@ -26,6 +26,8 @@
 #ifndef AUDIOPROC_PROCESSORS_COMPRESSOR_H_
 #define AUDIOPROC_PROCESSORS_COMPRESSOR_H_
 
+#include <optional>
+
 #include "chain/registry.h"
 
 namespace audioproc {
@@ -39,6 +41,17 @@ inline constexpr double kCompressorRmsMs = 10.0;
 // attack_ms (10, [0.1, 1000] ms), release_ms (100, [1, 5000] ms), makeup_db (0, [-24, 48]
 // dB); all runtime-updatable.
 ProcessorDefinition CompressorDefinition();
+
+// compressor's run-time settings: what an update changes. Every parameter ramps over
+// dynamics::kRampMs, all of them together.
+struct CompressorRuntimeSettings {
+  std::optional<double> threshold_db;
+  std::optional<double> ratio;
+  std::optional<double> knee_db;
+  std::optional<double> attack_ms;
+  std::optional<double> release_ms;
+  std::optional<double> makeup_db;
+};
 
 }  // namespace audioproc
 

@@ -131,6 +131,11 @@ ProcessorDefinition ConvolveDefinition() {
     return std::make_unique<ConvolveProcessor>(std::move(impulse), std::move(file),
                                                params.Number("wet"));
   };
+  definition.resolve_update = [](const ParamValues& changes) -> std::unique_ptr<ProcessorUpdate> {
+    ConvolveRuntimeSettings settings;
+    if (changes.Has("wet")) settings.wet = changes.Number("wet");
+    return std::make_unique<TypedUpdate<ConvolveRuntimeSettings>>(settings);
+  };
   definition.estimate = ConvolveProcessor::Estimate;
   definition.example.Set("impulse", ExampleImpulse());
   return definition;
@@ -140,8 +145,7 @@ ConvolveProcessor::ConvolveProcessor(std::vector<float> impulse, std::string imp
                                      double wet)
     : impulse_(std::move(impulse)),
       impulse_file_(std::move(impulse_file)),
-      wet_target_(static_cast<float>(wet)),
-      ramp_start_(wet_target_) {}
+      wet_(static_cast<float>(wet)) {}
 
 absl::StatusOr<ProcessSpec> ConvolveProcessor::Prepare(const ProcessSpec& input) {
   std::vector<float> decoded;
@@ -159,49 +163,27 @@ absl::StatusOr<ProcessSpec> ConvolveProcessor::Prepare(const ProcessSpec& input)
       !status.ok()) {
     return status;
   }
-  wet_gains_.assign(input.max_block_frames, wet_target_);
-  ramp_frames_ = std::max<uint32_t>(
-      1, static_cast<uint32_t>(std::lround(kWetRampMs * input.sample_rate_hz / 1000.0)));
+  wet_gains_.assign(input.max_block_frames, wet_.GetTargetValue());
+  wet_.Reset(RampSteps(input.sample_rate_hz, kWetRampMs));
   Reset();
   return input;
 }
 
 void ConvolveProcessor::Reset() noexcept {
   convolver_.Reset();
-  ramp_start_ = wet_target_;
-  ramp_position_ = 0;
-  ramping_ = false;
+  wet_.SetCurrentAndTargetValue(wet_.GetTargetValue());
 }
 
-void ConvolveProcessor::ApplyUpdate(const ParamValues& changes) noexcept {
-  if (!changes.Has("wet")) return;
+void ConvolveProcessor::ApplySettings(const ConvolveRuntimeSettings& settings) noexcept {
   // From wherever a ramp in flight has got to, so the mix stays continuous.
-  ramp_start_ =
-      ramping_ ? ramp_start_ + (wet_target_ - ramp_start_) * (static_cast<float>(ramp_position_) /
-                                                              static_cast<float>(ramp_frames_))
-               : wet_target_;
-  wet_target_ = changes.Float("wet");
-  ramp_position_ = 0;
-  ramping_ = ramp_start_ != wet_target_;
+  if (settings.wet.has_value()) wet_.SetTargetValue(static_cast<float>(*settings.wet));
 }
 
 void ConvolveProcessor::Process(AudioBlock& in, AudioBlock& /*out*/) noexcept {
   const uint32_t frames = in.num_frames();
   uint32_t i = 0;
-  if (ramping_) {
-    // Recomputed from the position, not accumulated, so the ramp cannot drift off its end.
-    const float delta = wet_target_ - ramp_start_;
-    const float inverse_length = 1.0f / static_cast<float>(ramp_frames_);
-    for (; i < frames && ramping_; ++i) {
-      ++ramp_position_;
-      wet_gains_[i] = ramp_start_ + delta * (static_cast<float>(ramp_position_) * inverse_length);
-      if (ramp_position_ >= ramp_frames_) {
-        wet_gains_[i] = wet_target_;
-        ramping_ = false;
-      }
-    }
-  }
-  std::fill(wet_gains_.begin() + i, wet_gains_.begin() + frames, wet_target_);
+  for (; i < frames && wet_.IsSmoothing(); ++i) wet_gains_[i] = wet_.GetNextValue();
+  std::fill(wet_gains_.begin() + i, wet_gains_.begin() + frames, wet_.GetTargetValue());
   convolver_.Process(in, wet_gains_.data());
 }
 

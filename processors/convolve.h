@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@
 #include "dsp/partitioned_convolver.h"
 #include "chain/processor.h"
 #include "chain/registry.h"
+#include "dsp/smoothed_value.h"
 
 namespace audioproc {
 
@@ -43,7 +45,12 @@ inline constexpr size_t kMaxImpulseTaps = 262144;
 // A "small encoded audio file": the longest impulse as a 32-bit float stereo WAV is 2 MiB.
 inline constexpr size_t kMaxImpulseFileBytes = 4 << 20;
 // How long a runtime change of `wet` takes: well inside DESIGN's 20 ms bound.
-inline constexpr double kWetRampMs = 10.0;
+inline constexpr double kWetRampMs = kParameterRampMs;
+
+// convolve's run-time settings: what an update changes.
+struct ConvolveRuntimeSettings {
+  std::optional<double> wet;
+};
 
 // convolve: impulse (float_list, 1..262144 taps), impulse_file (bytes, at most 4 MiB), exactly
 // one of them; wet (1, [0, 1], runtime-updatable).
@@ -52,7 +59,7 @@ ProcessorDefinition ConvolveDefinition();
 // The partition size, and so the latency in frames, for an impulse of `taps` taps.
 uint32_t ConvolvePartitionFrames(size_t taps);
 
-class ConvolveProcessor : public Processor {
+class ConvolveProcessor : public UpdatableProcessor<ConvolveRuntimeSettings> {
  public:
   // Exactly one of `impulse` and `impulse_file` is non-empty (the registry's validation).
   ConvolveProcessor(std::vector<float> impulse, std::string impulse_file, double wet);
@@ -64,7 +71,7 @@ class ConvolveProcessor : public Processor {
   void Reset() noexcept override;
   int LatencyFrames() const override { return static_cast<int>(convolver_.latency_frames()); }
   // Ramps to a new `wet`; does not allocate.
-  void ApplyUpdate(const ParamValues& changes) noexcept override;
+  void ApplySettings(const ConvolveRuntimeSettings& settings) noexcept override;
 
   // The taps in use after Prepare (the decoded and resampled file, or `impulse`).
   size_t taps() const { return taps_; }
@@ -82,11 +89,8 @@ class ConvolveProcessor : public Processor {
   size_t taps_ = 0;
   PartitionedConvolver convolver_;
   std::vector<float> wet_gains_;  // one per frame of a block, sized in Prepare
-  float wet_target_ = 1.0f;
-  float ramp_start_ = 1.0f;
-  uint32_t ramp_frames_ = 1;
-  uint32_t ramp_position_ = 0;
-  bool ramping_ = false;
+  // One multiply per sample: the law convolve has always used, so its output is what it was.
+  SmoothedValue<float, RampLaw::kLinearByReciprocal> wet_;
 };
 
 }  // namespace audioproc

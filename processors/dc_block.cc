@@ -59,7 +59,8 @@ ProcessorDefinition DcBlockDefinition() {
           nullptr,
           &Create,
           &Estimate,
-          {}};
+          {},
+          nullptr};
 }
 
 }  // namespace audioproc

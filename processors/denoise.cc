@@ -84,6 +84,11 @@ ProcessorDefinition DenoiseDefinition() {
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
     return std::make_unique<DenoiseProcessor>(params.Number("reduction_db"));
   };
+  definition.resolve_update = [](const ParamValues& changes) -> std::unique_ptr<ProcessorUpdate> {
+    DenoiseRuntimeSettings settings;
+    if (changes.Has("reduction_db")) settings.reduction_db = changes.Number("reduction_db");
+    return std::make_unique<TypedUpdate<DenoiseRuntimeSettings>>(settings);
+  };
   definition.estimate = DenoiseProcessor::Estimate;
   return definition;
 }
@@ -95,7 +100,7 @@ uint32_t DenoiseFrameSize(double sample_rate_hz) {
 }
 
 DenoiseProcessor::DenoiseProcessor(double reduction_db)
-    : target_reduction_db_(reduction_db), reduction_db_(reduction_db) {}
+    : reduction_db_(reduction_db) {}
 
 absl::StatusOr<ProcessSpec> DenoiseProcessor::Prepare(const ProcessSpec& input) {
   frame_size_ = DenoiseFrameSize(input.sample_rate_hz);
@@ -123,8 +128,8 @@ absl::StatusOr<ProcessSpec> DenoiseProcessor::Prepare(const ProcessSpec& input) 
   scratch_.assign(bins_ + 1, 0.0);
 
   const double frame_rate = input.sample_rate_hz / hop_;
-  ramp_frames_ =
-      std::max<uint32_t>(1, static_cast<uint32_t>(std::ceil(kDenoiseRampMs / 1000.0 * frame_rate)));
+  reduction_db_.Reset(std::max<uint32_t>(
+      1, static_cast<uint32_t>(std::ceil(kDenoiseRampMs / 1000.0 * frame_rate))));
   channels_.resize(input.channels);
   for (Channel& channel : channels_) {
     channel.input.assign(frame_size_, 0.0f);
@@ -147,26 +152,17 @@ void DenoiseProcessor::Reset() noexcept {
   }
   position_ = 0;
   frames_run_ = 0;
-  reduction_db_ = target_reduction_db_;
-  ramp_step_db_ = 0;
+  reduction_db_.SetCurrentAndTargetValue(reduction_db_.GetTargetValue());
 }
 
-void DenoiseProcessor::ApplyUpdate(const ParamValues& changes) noexcept {
-  if (!changes.Has("reduction_db")) return;
-  target_reduction_db_ = changes.Number("reduction_db");
+void DenoiseProcessor::ApplySettings(const DenoiseRuntimeSettings& settings) noexcept {
   // From wherever a ramp in flight has got to, so the floor stays continuous.
-  ramp_step_db_ = (target_reduction_db_ - reduction_db_) / ramp_frames_;
+  if (settings.reduction_db.has_value()) reduction_db_.SetTargetValue(*settings.reduction_db);
 }
 
 double DenoiseProcessor::NextFloorGain() noexcept {
-  if (reduction_db_ != target_reduction_db_) {
-    reduction_db_ += ramp_step_db_;
-    const bool passed = ramp_step_db_ > 0 ? reduction_db_ >= target_reduction_db_
-                                          : reduction_db_ <= target_reduction_db_;
-    // Landing exactly on the target is what makes reduction_db = 0 exact again.
-    if (passed || ramp_step_db_ == 0) reduction_db_ = target_reduction_db_;
-  }
-  return std::pow(10.0, -reduction_db_ / 20.0);
+  // Landing exactly on the target is what makes reduction_db = 0 exact again.
+  return std::pow(10.0, -reduction_db_.GetNextValue() / 20.0);
 }
 
 void DenoiseProcessor::Process(AudioBlock& in, AudioBlock& /*out*/) noexcept {

@@ -29,8 +29,9 @@
 // 10 dB input SNR: 8.4, 6.8 and 4.9 dB in white noise, 6.6, 5.3 and 4.4 dB in pink; clean
 // speech comes out 0.18 dB quieter.
 //
-// A runtime reduction_db change ramps the floor, in dB, over kDenoiseRampMs; the overlap-add
-// crossfades each frame's gains into the next, so the change cannot click.
+// A runtime reduction_db change ramps the floor, in dB, over kDenoiseRampMs, one step per STFT
+// frame (a SmoothedValue); the overlap-add crossfades each frame's gains into the next, so the
+// change cannot click.
 //
 //   chain: {"denoise", {{"reduction_db", 24.0}}}
 //
@@ -40,6 +41,7 @@
 #define AUDIOPROC_PROCESSORS_DENOISE_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -49,11 +51,19 @@
 #include "chain/parameters.h"
 #include "chain/processor.h"
 #include "chain/registry.h"
+#include "dsp/smoothed_value.h"
 
 namespace audioproc {
 
-// How long a runtime reduction_db change takes to reach its new value.
-inline constexpr double kDenoiseRampMs = 20.0;
+// How long a runtime reduction_db change takes to reach its new value: twice the other
+// processors' kParameterRampMs, as the floor moves once per STFT hop (8 ms at most), not per
+// sample. Rounded up to whole hops.
+inline constexpr double kDenoiseRampMs = 2 * kParameterRampMs;
+
+// denoise's run-time settings: what an update changes.
+struct DenoiseRuntimeSettings {
+  std::optional<double> reduction_db;
+};
 
 // denoise's metadata (reduction_db: 24, [0, 60] dB, runtime-updatable) and factory.
 ProcessorDefinition DenoiseDefinition();
@@ -62,7 +72,7 @@ ProcessorDefinition DenoiseDefinition();
 // than 32 ms (at least 16).
 uint32_t DenoiseFrameSize(double sample_rate_hz);
 
-class DenoiseProcessor : public Processor {
+class DenoiseProcessor : public UpdatableProcessor<DenoiseRuntimeSettings> {
  public:
   explicit DenoiseProcessor(double reduction_db);
 
@@ -73,7 +83,7 @@ class DenoiseProcessor : public Processor {
   // N - 1: the FIFO holds a frame, less the sample that completes it.
   int LatencyFrames() const override { return static_cast<int>(frame_size_) - 1; }
   // Takes a new reduction_db, reached over kDenoiseRampMs. Does not allocate.
-  void ApplyUpdate(const ParamValues& changes) noexcept override;
+  void ApplySettings(const DenoiseRuntimeSettings& settings) noexcept override;
 
   uint32_t frame_size() const { return frame_size_; }
 
@@ -100,10 +110,9 @@ class DenoiseProcessor : public Processor {
   // Moves the floor one frame's step toward its target; returns the linear floor gain.
   double NextFloorGain() noexcept;
 
-  double target_reduction_db_;
-  double reduction_db_;       // the floor's current value, ramping toward the target
-  double ramp_step_db_ = 0;   // per frame, while ramping
-  uint32_t ramp_frames_ = 1;  // frames a ramp takes, from Prepare
+  // The floor in dB, one step per STFT frame, each adding an equal share of the change: the
+  // arithmetic denoise's ramp has always had.
+  SmoothedValue<double, RampLaw::kLinearBySteps> reduction_db_;
   uint32_t frame_size_ = 0;   // N
   uint32_t hop_ = 0;          // N / 4
   uint32_t bins_ = 0;         // N / 2 + 1

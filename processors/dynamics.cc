@@ -26,10 +26,4 @@ void LinkedRmsDetector::Prepare(uint32_t channels, double time_constant_ms, doub
   Reset();
 }
 
-void RampClock::Prepare(double sample_rate_hz) {
-  length_ =
-      std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(kRampMs * sample_rate_hz / 1000.0)));
-  Stop();
-}
-
 }  // namespace audioproc::dynamics

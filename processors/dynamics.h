@@ -1,6 +1,5 @@
 // Building blocks shared by the dynamics processors (compressor, noise_gate): a linked RMS level
-// detector, one-pole smoothing coefficients, linear parameter ramps counted in samples, and
-// dB conversions.
+// detector, one-pole smoothing coefficients, the parameters' ramp time, and dB conversions.
 //
 // Levels follow DESIGN §4: dBFS RMS, that is 10 log10 of the mean square, so a full-scale sine
 // reads -3.01 dBFS. Everything here works sample by sample, keeps its state between blocks and
@@ -20,12 +19,14 @@
 
 #include "dsp/audio_block.h"
 #include "chain/parameters.h"
+#include "dsp/smoothed_value.h"
 
 namespace audioproc::dynamics {
 
-// How long a runtime parameter change takes to reach its new value: inside DESIGN's 20 ms, and
-// long enough that even a 100 dB step of a gain-setting parameter does not click.
-inline constexpr double kRampMs = 10.0;
+// How long a runtime parameter change takes to reach its new value (a SmoothedValue per
+// parameter): inside DESIGN's 20 ms, and long enough that even a 100 dB step of a
+// gain-setting parameter does not click.
+inline constexpr double kRampMs = kParameterRampMs;
 
 // What PowerToDb reads for silence, so that levels stay finite.
 inline constexpr double kSilenceDb = -200.0;
@@ -74,44 +75,6 @@ class LinkedRmsDetector {
   uint32_t channels_ = 0;
   double coefficient_ = 0.0;
   std::array<double, kMaxChannels> mean_square_{};
-};
-
-// A parameter that moves linearly from its value when a ramp starts to a target. Several
-// parameters of one processor share one RampClock, which says how far the ramp has got.
-struct RampedValue {
-  double start = 0.0;
-  double target = 0.0;
-  double current = 0.0;
-
-  explicit RampedValue(double value = 0.0) : start(value), target(value), current(value) {}
-  // Starts a new ramp from wherever the value is now (mid-ramp included): no jump.
-  void Begin() { start = current; }
-  // `progress` in (0, 1]; 1 lands exactly on the target.
-  void Step(double progress) {
-    current = progress >= 1.0 ? target : start + (target - start) * progress;
-  }
-  void Snap() { start = current = target; }
-};
-
-// The position in a ramp of kRampMs, counted in samples so that its shape does not depend on
-// block sizes.
-class RampClock {
- public:
-  // Sizes the ramp for the stream's rate and stops any ramp in flight.
-  void Prepare(double sample_rate_hz);
-  // Starts a ramp at its first sample.
-  void Restart() { position_ = 0; }
-  void Stop() { position_ = length_; }
-  bool running() const { return position_ < length_; }
-  // Advances by one sample and returns the progress, in (0, 1]. Only while running().
-  double Advance() {
-    ++position_;
-    return static_cast<double>(position_) / static_cast<double>(length_);
-  }
-
- private:
-  uint32_t length_ = 1;
-  uint32_t position_ = 1;  // == length_: no ramp running
 };
 
 }  // namespace audioproc::dynamics

@@ -50,6 +50,11 @@ ProcessorDefinition GainDefinition() {
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
     return std::make_unique<GainProcessor>(params.Number("gain_db"));
   };
+  definition.resolve_update = [](const ParamValues& changes) -> std::unique_ptr<ProcessorUpdate> {
+    GainRuntimeSettings settings;
+    if (changes.Has("gain_db")) settings.gain_db = changes.Number("gain_db");
+    return std::make_unique<TypedUpdate<GainRuntimeSettings>>(settings);
+  };
   definition.estimate = EstimateGain;
   // Not unity, whose Process returns at once: benchmarks and the cost model's test measure
   // the multiply.
@@ -57,57 +62,33 @@ ProcessorDefinition GainDefinition() {
   return definition;
 }
 
-GainProcessor::GainProcessor(double gain_db) : target_(DbToGain(gain_db)), ramp_start_(target_) {}
+GainProcessor::GainProcessor(double gain_db) : gain_(DbToGain(gain_db)) {}
 
 absl::StatusOr<ProcessSpec> GainProcessor::Prepare(const ProcessSpec& input) {
-  ramp_frames_ = std::max<uint32_t>(
-      1, static_cast<uint32_t>(std::lround(kGainRampMs * input.sample_rate_hz / 1000.0)));
-  Reset();
+  gain_.Reset(RampSteps(input.sample_rate_hz, kGainRampMs));
   return input;
 }
 
-void GainProcessor::Reset() noexcept {
-  ramp_start_ = target_;
-  ramp_position_ = 0;
-  ramping_ = false;
-}
+void GainProcessor::Reset() noexcept { gain_.SetCurrentAndTargetValue(gain_.GetTargetValue()); }
 
-float GainProcessor::current_gain() const {
-  if (!ramping_) return target_;
-  return ramp_start_ + (target_ - ramp_start_) *
-                           (static_cast<float>(ramp_position_) / static_cast<float>(ramp_frames_));
-}
+float GainProcessor::current_gain() const { return gain_.GetCurrentValue(); }
 
-void GainProcessor::ApplyUpdate(const ParamValues& changes) noexcept {
-  if (!changes.Has("gain_db")) return;
-  // Starting from wherever a ramp in flight has got to keeps the gain continuous.
-  ramp_start_ = current_gain();
-  target_ = DbToGain(changes.Number("gain_db"));
-  ramp_position_ = 0;
-  ramping_ = ramp_start_ != target_;
+void GainProcessor::ApplySettings(const GainRuntimeSettings& settings) noexcept {
+  // From wherever a ramp in flight has got to, which keeps the gain continuous.
+  if (settings.gain_db.has_value()) gain_.SetTargetValue(DbToGain(*settings.gain_db));
 }
 
 void GainProcessor::Process(AudioBlock& in, AudioBlock& /*out*/) noexcept {
   const uint32_t frames = in.num_frames();
   const uint32_t channels = in.num_channels();
   uint32_t i = 0;
-  if (ramping_) {
-    // Frame-major while ramping so that every channel gets the same factor per frame; the
-    // factor is recomputed from the position (not accumulated) so it cannot drift.
-    const float delta = target_ - ramp_start_;
-    const float inverse_length = 1.0f / static_cast<float>(ramp_frames_);
-    for (; i < frames && ramping_; ++i) {
-      ++ramp_position_;
-      float gain = ramp_start_ + delta * (static_cast<float>(ramp_position_) * inverse_length);
-      if (ramp_position_ >= ramp_frames_) {
-        gain = target_;
-        ramping_ = false;
-      }
-      for (uint32_t c = 0; c < channels; ++c) in.channel(c)[i] = Bounded(in.channel(c)[i] * gain);
-    }
+  // Frame-major while ramping so that every channel gets the same factor per frame.
+  for (; i < frames && gain_.IsSmoothing(); ++i) {
+    const float gain = gain_.GetNextValue();
+    for (uint32_t c = 0; c < channels; ++c) in.channel(c)[i] = Bounded(in.channel(c)[i] * gain);
   }
-  if (i == frames || target_ == 1.0f) return;
-  const float gain = target_;
+  const float gain = gain_.GetTargetValue();
+  if (i == frames || gain == 1.0f) return;
   for (uint32_t c = 0; c < channels; ++c) {
     float* x = in.channel(c);
     for (uint32_t j = i; j < frames; ++j) x[j] = Bounded(x[j] * gain);

@@ -91,6 +91,11 @@ ProcessorDefinition LimiterDefinition() {
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
     return std::make_unique<LimiterProcessor>(SettingsFrom(params));
   };
+  definition.resolve_update = [](const ParamValues& changes) -> std::unique_ptr<ProcessorUpdate> {
+    LimiterRuntimeSettings settings;
+    if (changes.Has("ceiling_db")) settings.ceiling_db = changes.Number("ceiling_db");
+    return std::make_unique<TypedUpdate<LimiterRuntimeSettings>>(settings);
+  };
   definition.estimate = EstimateLimiter;
   return definition;
 }
@@ -130,9 +135,9 @@ void LimiterProcessor::Reset() noexcept {
   delay_position_ = 0;
 }
 
-void LimiterProcessor::ApplyUpdate(const ParamValues& changes) noexcept {
-  if (!changes.Has("ceiling_db")) return;
-  ceiling_ = DbToLinear(changes.Number("ceiling_db"));
+void LimiterProcessor::ApplySettings(const LimiterRuntimeSettings& settings) noexcept {
+  if (!settings.ceiling_db.has_value()) return;
+  ceiling_ = DbToLinear(*settings.ceiling_db);
   next_clamp_ceiling_ = static_cast<float>(ceiling_);
   if (next_clamp_ceiling_ >= clamp_ceiling_) {
     // Everything in the delay line was limited to a lower ceiling already.

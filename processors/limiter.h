@@ -35,6 +35,7 @@
 #define AUDIOPROC_PROCESSORS_LIMITER_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -70,7 +71,12 @@ struct LimiterFrames {
 };
 LimiterFrames LimiterFramesFor(const LimiterSettings& settings, double sample_rate_hz);
 
-class LimiterProcessor : public Processor {
+// limiter's run-time settings: what an update changes.
+struct LimiterRuntimeSettings {
+  std::optional<double> ceiling_db;
+};
+
+class LimiterProcessor : public UpdatableProcessor<LimiterRuntimeSettings> {
  public:
   explicit LimiterProcessor(const LimiterSettings& settings);
 
@@ -81,7 +87,7 @@ class LimiterProcessor : public Processor {
   // The audio delay: lookahead (+ guard and detector delay with true_peak), in frames.
   int LatencyFrames() const override { return static_cast<int>(delay_frames_); }
   // Takes a new ceiling_db; does not allocate.
-  void ApplyUpdate(const ParamValues& changes) noexcept override;
+  void ApplySettings(const LimiterRuntimeSettings& settings) noexcept override;
 
  private:
   // The gain for the audio frame leaving the delay line, given the new frame's peak.

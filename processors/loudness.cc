@@ -122,6 +122,11 @@ ProcessorDefinition LoudnessDefinition() {
     return std::make_unique<LoudnessProcessor>(params.Number("target_lufs"),
                                                params.Number("max_gain_db"));
   };
+  definition.resolve_update = [](const ParamValues& changes) -> std::unique_ptr<ProcessorUpdate> {
+    LoudnessRuntimeSettings settings;
+    if (changes.Has("target_lufs")) settings.target_lufs = changes.Number("target_lufs");
+    return std::make_unique<TypedUpdate<LoudnessRuntimeSettings>>(settings);
+  };
   definition.estimate = EstimateLoudness;
   return definition;
 }
@@ -177,8 +182,8 @@ bool LoudnessProcessor::StartMeter() noexcept {
 
 void LoudnessProcessor::Reset() noexcept { StartMeter(); }
 
-void LoudnessProcessor::ApplyUpdate(const ParamValues& changes) noexcept {
-  if (changes.Has("target_lufs")) target_lufs_ = changes.Number("target_lufs");
+void LoudnessProcessor::ApplySettings(const LoudnessRuntimeSettings& settings) noexcept {
+  if (settings.target_lufs.has_value()) target_lufs_ = *settings.target_lufs;
 }
 
 void LoudnessProcessor::Process(AudioBlock& in, AudioBlock& /*out*/) noexcept {

@@ -38,6 +38,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -63,8 +64,13 @@ inline constexpr float kLoudnessFloorLufs = -200.0f;
 // max_gain_db: 20, [0, 60] dB) and factory.
 ProcessorDefinition LoudnessDefinition();
 
+// loudness's run-time settings: what an update changes.
+struct LoudnessRuntimeSettings {
+  std::optional<double> target_lufs;
+};
+
 // Normalizes toward target_lufs with a slow, gated gain. In place; no latency.
-class LoudnessProcessor : public Processor {
+class LoudnessProcessor : public UpdatableProcessor<LoudnessRuntimeSettings> {
  public:
   LoudnessProcessor(double target_lufs, double max_gain_db);
   ~LoudnessProcessor() override;
@@ -79,7 +85,7 @@ class LoudnessProcessor : public Processor {
   // Re-creates the meter (libebur128 has no reset) and starts again at unity gain. Allocates.
   void Reset() noexcept override;
   // Takes a new target_lufs, which the gain then glides to. Does not allocate.
-  void ApplyUpdate(const ParamValues& changes) noexcept override;
+  void ApplySettings(const LoudnessRuntimeSettings& settings) noexcept override;
 
   // The gain in dB the current hop ramps to.
   double gain_db() const { return gain_db_; }

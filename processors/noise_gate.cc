@@ -6,9 +6,9 @@
 #include <limits>
 #include <memory>
 #include <utility>
-#include <variant>
 
 #include "dsp/cost_model.h"
+#include "dsp/smoothed_value.h"
 #include "processors/dynamics.h"
 
 namespace audioproc {
@@ -21,7 +21,9 @@ namespace {
 constexpr double kNoiseGateFrameSeconds = 5.8e-9;
 constexpr double kNoiseGateChannelSeconds = 0.82e-9;
 
-using dynamics::RampedValue;
+// Ramped linearly, in double, from the position: the arithmetic of the gate's ramps since its
+// first version.
+using RampedValue = SmoothedValue<double>;
 
 // A gain this close to its target is at it: the last step, a change of about -99 dB of the
 // signal, is inaudible, and the open gate then passes the signal exactly.
@@ -30,7 +32,7 @@ constexpr double kSnapDb = 1e-4;
 // Frames below the threshold before any signal reached it: the gate starts closed.
 constexpr uint64_t kNeverOpened = std::numeric_limits<uint64_t>::max();
 
-class NoiseGateProcessor final : public Processor {
+class NoiseGateProcessor final : public UpdatableProcessor<NoiseGateRuntimeSettings> {
  public:
   explicit NoiseGateProcessor(const ParamValues& params)
       : threshold_db_(params.Number("threshold_db")),
@@ -42,7 +44,9 @@ class NoiseGateProcessor final : public Processor {
   absl::StatusOr<ProcessSpec> Prepare(const ProcessSpec& input) override {
     sample_rate_hz_ = input.sample_rate_hz;
     detector_.Prepare(input.channels, kNoiseGateRmsMs, sample_rate_hz_);
-    ramp_.Prepare(sample_rate_hz_);
+    for (RampedValue* value : Values()) {
+      value->Reset(RampSteps(sample_rate_hz_, dynamics::kRampMs));
+    }
     Reset();
     return input;
   }
@@ -50,42 +54,35 @@ class NoiseGateProcessor final : public Processor {
   // Keeps the latest parameters (those of any update since Prepare), without a ramp, and
   // closes the gate.
   void Reset() noexcept override {
-    for (RampedValue* value : Values()) value->Snap();
-    ramp_.Stop();
+    for (RampedValue* value : Values()) value->SetCurrentAndTargetValue(value->GetTargetValue());
     detector_.Reset();
     frames_below_ = kNeverOpened;
     UpdateDerived();
-    gain_db_ = range_db_.current;
+    gain_db_ = range_db_.GetCurrentValue();
   }
 
-  void ApplyUpdate(const ParamValues& changes) noexcept override {
-    for (RampedValue* value : Values()) value->Begin();
-    bool ramped = false;
-    for (const auto& [name, value] : changes) {
-      const double* number = std::get_if<double>(&value);
-      if (number == nullptr) continue;
-      if (name == "hold_ms") {
-        hold_ms_ = *number;
-        hold_frames_ = HoldFrames();
-        continue;
-      }
-      for (auto& [param, ramped_value] : Named()) {
-        if (name == param) {
-          ramped_value->target = *number;
-          ramped = true;
-        }
-      }
+  void ApplySettings(const NoiseGateRuntimeSettings& settings) noexcept override {
+    if (settings.hold_ms.has_value()) {
+      hold_ms_ = *settings.hold_ms;
+      hold_frames_ = HoldFrames();
     }
-    // A ramp in flight restarts from where it is, so no parameter jumps.
-    if (ramped) ramp_.Restart();
+    if (!settings.threshold_db.has_value() && !settings.range_db.has_value() &&
+        !settings.attack_ms.has_value() && !settings.release_ms.has_value()) {
+      return;
+    }
+    // Every ramped parameter starts a new ramp from where it is, a ramp in flight included, so
+    // no parameter jumps and all of them arrive together.
+    threshold_db_.SetTargetValue(settings.threshold_db.value_or(threshold_db_.GetTargetValue()));
+    range_db_.SetTargetValue(settings.range_db.value_or(range_db_.GetTargetValue()));
+    attack_ms_.SetTargetValue(settings.attack_ms.value_or(attack_ms_.GetTargetValue()));
+    release_ms_.SetTargetValue(settings.release_ms.value_or(release_ms_.GetTargetValue()));
   }
 
   void Process(AudioBlock& in, AudioBlock& /*out*/) noexcept override {
     const uint32_t channels = in.num_channels();
     for (uint32_t i = 0; i < in.num_frames(); ++i) {
-      if (ramp_.running()) {
-        const double progress = ramp_.Advance();
-        for (RampedValue* value : Values()) value->Step(progress);
+      if (Ramping()) {
+        for (RampedValue* value : Values()) value->GetNextValue();
         UpdateDerived();
       }
       if (detector_.Push(in, i) >= threshold_power_) {
@@ -93,14 +90,14 @@ class NoiseGateProcessor final : public Processor {
       } else if (frames_below_ != kNeverOpened) {
         ++frames_below_;
       }
-      const double target = frames_below_ <= hold_frames_ ? 0.0 : range_db_.current;
+      const double target = frames_below_ <= hold_frames_ ? 0.0 : range_db_.GetCurrentValue();
       if (gain_db_ != target) {
         const double coefficient = target > gain_db_ ? attack_coefficient_ : release_coefficient_;
         gain_db_ = target + coefficient * (gain_db_ - target);
         if (std::fabs(gain_db_ - target) < kSnapDb) gain_db_ = target;
       }
       if (gain_db_ == 0.0) continue;
-      const float gain = gain_db_ == range_db_.current
+      const float gain = gain_db_ == range_db_.GetCurrentValue()
                              ? range_gain_
                              : static_cast<float>(dynamics::DbToLinear(gain_db_));
       for (uint32_t c = 0; c < channels; ++c) in.channel(c)[i] *= gain;
@@ -111,11 +108,11 @@ class NoiseGateProcessor final : public Processor {
   std::array<RampedValue*, 4> Values() {
     return {&threshold_db_, &range_db_, &attack_ms_, &release_ms_};
   }
-  std::array<std::pair<const char*, RampedValue*>, 4> Named() {
-    return {{{"threshold_db", &threshold_db_},
-             {"range_db", &range_db_},
-             {"attack_ms", &attack_ms_},
-             {"release_ms", &release_ms_}}};
+  bool Ramping() {
+    for (RampedValue* value : Values()) {
+      if (value->IsSmoothing()) return true;
+    }
+    return false;
   }
 
   uint64_t HoldFrames() const {
@@ -124,10 +121,12 @@ class NoiseGateProcessor final : public Processor {
 
   // What the parameters imply, recomputed whenever they move.
   void UpdateDerived() noexcept {
-    threshold_power_ = dynamics::DbToPower(threshold_db_.current);
-    range_gain_ = static_cast<float>(dynamics::DbToLinear(range_db_.current));
-    attack_coefficient_ = dynamics::OnePoleCoefficient(attack_ms_.current, sample_rate_hz_);
-    release_coefficient_ = dynamics::OnePoleCoefficient(release_ms_.current, sample_rate_hz_);
+    threshold_power_ = dynamics::DbToPower(threshold_db_.GetCurrentValue());
+    range_gain_ = static_cast<float>(dynamics::DbToLinear(range_db_.GetCurrentValue()));
+    attack_coefficient_ =
+        dynamics::OnePoleCoefficient(attack_ms_.GetCurrentValue(), sample_rate_hz_);
+    release_coefficient_ =
+        dynamics::OnePoleCoefficient(release_ms_.GetCurrentValue(), sample_rate_hz_);
     hold_frames_ = HoldFrames();
   }
 
@@ -136,7 +135,6 @@ class NoiseGateProcessor final : public Processor {
   RampedValue attack_ms_;
   RampedValue release_ms_;
   double hold_ms_;
-  dynamics::RampClock ramp_;
 
   double sample_rate_hz_ = 48000;
   double threshold_power_ = 0.0;
@@ -181,6 +179,15 @@ ProcessorDefinition NoiseGateDefinition() {
   };
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
     return std::make_unique<NoiseGateProcessor>(params);
+  };
+  definition.resolve_update = [](const ParamValues& changes) -> std::unique_ptr<ProcessorUpdate> {
+    NoiseGateRuntimeSettings settings;
+    if (changes.Has("threshold_db")) settings.threshold_db = changes.Number("threshold_db");
+    if (changes.Has("range_db")) settings.range_db = changes.Number("range_db");
+    if (changes.Has("attack_ms")) settings.attack_ms = changes.Number("attack_ms");
+    if (changes.Has("hold_ms")) settings.hold_ms = changes.Number("hold_ms");
+    if (changes.Has("release_ms")) settings.release_ms = changes.Number("release_ms");
+    return std::make_unique<TypedUpdate<NoiseGateRuntimeSettings>>(settings);
   };
   definition.estimate = Estimate;
   return definition;

@@ -24,6 +24,8 @@
 #ifndef AUDIOPROC_PROCESSORS_NOISE_GATE_H_
 #define AUDIOPROC_PROCESSORS_NOISE_GATE_H_
 
+#include <optional>
+
 #include "chain/registry.h"
 
 namespace audioproc {
@@ -37,6 +39,16 @@ inline constexpr double kNoiseGateRmsMs = 5.0;
 // [0.1, 1000] ms), hold_ms (50, [0, 5000] ms), release_ms (100, [1, 5000] ms); all
 // runtime-updatable.
 ProcessorDefinition NoiseGateDefinition();
+
+// noise_gate's run-time settings: what an update changes. threshold_db, range_db, attack_ms
+// and release_ms ramp over dynamics::kRampMs, together; hold_ms applies at once.
+struct NoiseGateRuntimeSettings {
+  std::optional<double> threshold_db;
+  std::optional<double> range_db;
+  std::optional<double> attack_ms;
+  std::optional<double> hold_ms;
+  std::optional<double> release_ms;
+};
 
 }  // namespace audioproc
 

@@ -83,6 +83,12 @@ ProcessorDefinition VadDefinition() {
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
     return std::make_unique<VadProcessor>(SettingsFrom(params));
   };
+  definition.resolve_update = [](const ParamValues& changes) -> std::unique_ptr<ProcessorUpdate> {
+    VadRuntimeSettings settings;
+    if (changes.Has("threshold")) settings.threshold = changes.Number("threshold");
+    if (changes.Has("mute")) settings.mute = changes.Bool("mute");
+    return std::make_unique<TypedUpdate<VadRuntimeSettings>>(settings);
+  };
   definition.estimate = EstimateVad;
   return definition;
 }
@@ -115,10 +121,10 @@ void VadProcessor::Reset() noexcept {
   gain_ = settings_.mute ? 0.0f : 1.0f;
 }
 
-void VadProcessor::ApplyUpdate(const ParamValues& changes) noexcept {
-  if (changes.Has("threshold")) settings_.threshold = changes.Number("threshold");
+void VadProcessor::ApplySettings(const VadRuntimeSettings& settings) noexcept {
+  if (settings.threshold.has_value()) settings_.threshold = *settings.threshold;
   // The gain slews to the new target from where it is, so toggling mute never clicks.
-  if (changes.Has("mute")) settings_.mute = changes.Bool("mute");
+  if (settings.mute.has_value()) settings_.mute = *settings.mute;
 }
 
 void VadProcessor::Process(AudioBlock& in, AudioBlock& /*out*/) noexcept {

@@ -24,6 +24,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -50,7 +51,13 @@ struct VadSettings {
   bool mute = false;
 };
 
-class VadProcessor : public Processor {
+// vad's run-time settings: what an update changes.
+struct VadRuntimeSettings {
+  std::optional<double> threshold;
+  std::optional<bool> mute;
+};
+
+class VadProcessor : public UpdatableProcessor<VadRuntimeSettings> {
  public:
   explicit VadProcessor(const VadSettings& settings);
 
@@ -63,7 +70,7 @@ class VadProcessor : public Processor {
   }
   void Reset() noexcept override;
   // Takes threshold and mute; does not allocate.
-  void ApplyUpdate(const ParamValues& changes) noexcept override;
+  void ApplySettings(const VadRuntimeSettings& settings) noexcept override;
 
   bool active() const { return active_; }
 

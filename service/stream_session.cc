@@ -234,8 +234,9 @@ absl::Status StreamSession::ApplyUpdate(const v1::ChainUpdate& update) {
         "more than ", kMaxPendingUpdates, " updates since the last chunk: each update's result "
         "rides on the next chunk's response, so send audio between updates"));
   }
-  // All or nothing: every entry is validated before any is applied.
-  std::vector<std::pair<size_t, ProcessorConfig>> changes;
+  // All or nothing: every entry is validated (once, resolved into its processor's typed
+  // settings) before any is applied.
+  std::vector<Chain::ResolvedUpdate> changes;
   absl::Status status;
   uint32_t failed_index = 0;
   for (int i = 0; i < update.updates_size() && status.ok(); ++i) {
@@ -249,19 +250,18 @@ absl::Status StreamSession::ApplyUpdate(const v1::ChainUpdate& update) {
           absl::StrCat("update.updates[", i, "].index is ", entry.index(), ", past the chain of ",
                        pipeline_->requested_chain_size(), " processors"));
     } else {
-      status = pipeline_->chain().ValidateUpdate(entry.index(), *config);
-      changes.emplace_back(entry.index(), *std::move(config));
+      absl::StatusOr<Chain::ResolvedUpdate> resolved =
+          pipeline_->chain().ResolveUpdate(entry.index(), *config);
+      status = resolved.status();
+      if (resolved.ok()) changes.push_back(*std::move(resolved));
     }
   }
   if (status.ok()) {
-    for (const auto& [index, config] : changes) {
-      const absl::Status applied = pipeline_->chain().Update(index, config);
-      if (!applied.ok()) status = applied;  // validated just above: cannot fail
-    }
+    for (const Chain::ResolvedUpdate& change : changes) pipeline_->chain().Apply(change);
   }
   v1::Event event;
   event.set_frame(pipeline_->frames_out());
-  event.set_processor_index(status.ok() ? (changes.empty() ? 0 : changes.front().first)
+  event.set_processor_index(status.ok() ? (changes.empty() ? 0 : changes.front().index)
                                         : failed_index);
   event.mutable_update()->set_applied(status.ok());
   // The message names the field and its range; bounded so that responses stay bounded.

@@ -53,7 +53,10 @@ TEST(AllocationTest, EveryProcessorProcessesAndUpdatesWithoutAllocating) {
     std::copy(noise.begin(), noise.end(), input.Block().channel(0));
     std::copy(noise.rbegin(), noise.rend(), input.Block().channel(1));
     const ProcessorConfig update = SomeUpdate(definition.info, (*chain)->resolved()[0].params);
-    const absl::Status valid = (*chain)->ValidateUpdate(0, update);
+    // Validation allocates by design (it builds messages, and the typed settings, between
+    // chunks); applying the resolved settings, which happens on the audio path, must not.
+    absl::StatusOr<Chain::ResolvedUpdate> resolved = (*chain)->ResolveUpdate(0, update);
+    const absl::Status valid = resolved.status();
     ASSERT_TRUE(update.params.empty() || valid.ok()) << definition.info.name << ": " << valid;
 
     size_t emitted = 0;
@@ -63,10 +66,8 @@ TEST(AllocationTest, EveryProcessorProcessesAndUpdatesWithoutAllocating) {
       const uint32_t frames = round % 8 == 0 ? kDefaultMaxBlockFrames : block(rng);
       AudioBlock in = input.Block(frames);
       if (round == 32 && !update.params.empty()) {
-        // Validation allocates by design (it builds messages, between chunks); applying the
-        // validated values, which happens on the audio path, must not.
         AllocationCounter counter;
-        (*chain)->processor(0).ApplyUpdate(update.params);
+        (*chain)->processor(0).ApplyUpdate(*resolved->settings);
         EXPECT_EQ(counter.calls(), 0u) << definition.info.name << " allocated in ApplyUpdate";
       }
       AllocationCounter counter;

@@ -79,7 +79,7 @@ std::vector<float> RunWithUpdate(const ProcessorConfig& config, double rate,
   if (!processor.ok()) return {};
   size_t offset = 0;
   for (size_t i = 0; offset < input.size(); ++i) {
-    if (offset == update_at) (*processor)->ApplyUpdate(update);
+    if (offset == update_at) testing::ApplyUpdate(Registry(), config.name, **processor, update);
     const size_t limit = offset < update_at ? std::min(update_at, input.size()) : input.size();
     const auto frames =
         static_cast<uint32_t>(std::min<size_t>(sizes[i % sizes.size()], limit - offset));
@@ -252,10 +252,10 @@ TEST(BiquadFiltersTest, SecondUpdateDuringRampContinuesFromWhereTheRampIs) {
   ParamValues up, down;
   up.Set("gain_db", 24.0);
   down.Set("gain_db", 0.0);
-  (*processor)->ApplyUpdate(up);
+  testing::ApplyUpdate(Registry(), "peaking", **processor, up);
   std::vector<float> middle(output.begin() + 8000, output.begin() + 8080);  // 5 ms into the ramp
   testing::RunMono(**processor, middle, 100);
-  (*processor)->ApplyUpdate(down);
+  testing::ApplyUpdate(Registry(), "peaking", **processor, down);
   std::vector<float> tail(output.begin() + 8080, output.end());
   testing::RunMono(**processor, tail, 100);
   std::copy(head.begin(), head.end(), output.begin());
@@ -282,7 +282,7 @@ TEST(BiquadFiltersTest, ResetRestartsFromSilenceWithTheLatestParameters) {
   testing::RunMono(**updated, scratch, kBlockFrames);
   ParamValues update;
   update.Set("cutoff_hz", 2500.0);
-  (*updated)->ApplyUpdate(update);
+  testing::ApplyUpdate(Registry(), "lowpass", **updated, update);
   testing::RunMono(**updated, scratch, 37);  // mid-ramp
   (*updated)->Reset();
   std::vector<float> after_reset = input, expected = input;

@@ -3,6 +3,8 @@
 #include "chain/chain.h"
 
 #include <cmath>
+#include <memory>
+#include <optional>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -115,6 +117,103 @@ TEST(ChainTest, TheEventBufferHoldsEveryEventOfABlockAndOfAFlush) {
   drain();
   // One per 80 frames of input, and those the flush's silence completes.
   EXPECT_GE(first_analyze_events, input.size() / 80);
+}
+
+// A registry whose one processor has a runtime-updatable parameter that counts how often its
+// typed settings arrive, and what they said.
+struct CountingSettings {
+  std::optional<double> level;
+};
+
+struct Received {
+  int updates = 0;
+  std::optional<double> level;
+};
+
+Received& LastReceived() {
+  static Received received;
+  return received;
+}
+
+class CountingProcessor final : public UpdatableProcessor<CountingSettings> {
+ public:
+  absl::StatusOr<ProcessSpec> Prepare(const ProcessSpec& input) override { return input; }
+  void Process(AudioBlock& /*in*/, AudioBlock& /*out*/) noexcept override {}
+  void Reset() noexcept override {}
+  void ApplySettings(const CountingSettings& settings) noexcept override {
+    ++LastReceived().updates;
+    LastReceived().level = settings.level;
+  }
+};
+
+ProcessorDefinition CountingDefinition() {
+  ProcessorDefinition definition;
+  definition.info.name = "counting";
+  definition.info.params = {FloatParam("level", "", 0.0, -1.0, 1.0, true, "a level"),
+                            FloatParam("fixed", "", 0.0, -1.0, 1.0, false, "set at the start")};
+  definition.create = [](const ParamValues&) -> std::unique_ptr<Processor> {
+    return std::make_unique<CountingProcessor>();
+  };
+  definition.estimate = [](const ParamValues&,
+                           const ProcessSpec& input) -> absl::StatusOr<StageEstimate> {
+    StageEstimate estimate;
+    estimate.output = input;
+    return estimate;
+  };
+  definition.resolve_update = [](const ParamValues& changes) -> std::unique_ptr<ProcessorUpdate> {
+    CountingSettings settings;
+    if (changes.Has("level")) settings.level = changes.Number("level");
+    return std::make_unique<TypedUpdate<CountingSettings>>(settings);
+  };
+  return definition;
+}
+
+TEST(ChainTest, AResolvedUpdateReachesTheProcessorAsTypedSettingsWhenApplied) {
+  const ProcessorRegistry registry({CountingDefinition()});
+  absl::StatusOr<std::unique_ptr<Chain>> chain =
+      Chain::Build(registry, {{"counting", {}}}, {16000, kDefaultMaxBlockFrames, 1});
+  ASSERT_TRUE(chain.ok()) << chain.status();
+  LastReceived() = {};
+  ProcessorConfig update{"counting", {}};
+  update.params.Set("level", 0.5);
+  absl::StatusOr<Chain::ResolvedUpdate> resolved = (*chain)->ResolveUpdate(0, update);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  // Resolving validates and types the update; nothing reaches the processor yet.
+  EXPECT_EQ(LastReceived().updates, 0);
+  EXPECT_EQ((*chain)->resolved()[0].params.Number("level"), 0.0);
+  (*chain)->Apply(*resolved);
+  EXPECT_EQ(LastReceived().updates, 1);
+  EXPECT_EQ(LastReceived().level, 0.5);
+  EXPECT_EQ((*chain)->resolved()[0].params.Number("level"), 0.5);
+}
+
+TEST(ChainTest, AnUpdateIsRefusedWhenResolvedAndNothingChanges) {
+  const ProcessorRegistry registry({CountingDefinition()});
+  absl::StatusOr<std::unique_ptr<Chain>> chain =
+      Chain::Build(registry, {{"counting", {}}}, {16000, kDefaultMaxBlockFrames, 1});
+  ASSERT_TRUE(chain.ok()) << chain.status();
+  LastReceived() = {};
+  ProcessorConfig fixed{"counting", {}};
+  fixed.params.Set("fixed", 0.5);
+  EXPECT_THAT((*chain)->ResolveUpdate(0, fixed).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("chain[0].counting.fixed cannot be changed while streaming")));
+  ProcessorConfig out_of_range{"counting", {}};
+  out_of_range.params.Set("level", 2.0);
+  EXPECT_THAT((*chain)->Update(0, out_of_range),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("chain[0].counting.level must be in [-1, 1]")));
+  EXPECT_THAT((*chain)->ResolveUpdate(1, out_of_range).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("past the end")));
+  EXPECT_EQ(LastReceived().updates, 0);
+  EXPECT_EQ((*chain)->resolved()[0].params.Number("level"), 0.0);
+}
+
+TEST(ChainDeathTest, ADefinitionWithUpdatableParametersMustResolveUpdates) {
+  ProcessorDefinition definition = CountingDefinition();
+  definition.resolve_update = nullptr;
+  EXPECT_DEATH(ProcessorRegistry({definition}),
+               "has runtime-updatable parameters but no resolve_update");
 }
 
 }  // namespace

@@ -308,9 +308,7 @@ TEST(DenoiseTest, ReductionUpdatesRampWithoutClicks) {
   padded.resize(tone.size() + latency, 0.0f);
   for (size_t at = 0; at < padded.size(); at += 160) {
     if (at == up || at == down) {
-      ParamValues update;
-      update.Set("reduction_db", at == up ? 40.0 : 0.0);
-      denoise.ApplyUpdate(update);
+      denoise.ApplySettings({.reduction_db = at == up ? 40.0 : 0.0});
     }
     float* channel = padded.data() + at;
     AudioBlock block(&channel, 1, static_cast<uint32_t>(std::min<size_t>(160, padded.size() - at)));

@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include "dsp/audio_block.h"
+#include "gtest/gtest.h"
 
 namespace audioproc::testing {
 namespace {
@@ -235,6 +236,14 @@ absl::StatusOr<std::unique_ptr<Processor>> MakeProcessor(const ProcessorRegistry
   absl::StatusOr<ProcessSpec> prepared = (*processor)->Prepare(spec);
   if (!prepared.ok()) return prepared.status();
   return processor;
+}
+
+void ApplyUpdate(const ProcessorRegistry& registry, absl::string_view name, Processor& processor,
+                 const ParamValues& changes) {
+  const ProcessorDefinition* definition = registry.Find(name);
+  ASSERT_NE(definition, nullptr) << name;
+  ASSERT_NE(definition->resolve_update, nullptr) << name << " has no run-time settings";
+  processor.ApplyUpdate(*definition->resolve_update(changes));
 }
 
 }  // namespace audioproc::testing

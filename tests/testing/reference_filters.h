@@ -89,6 +89,12 @@ absl::StatusOr<std::unique_ptr<Processor>> MakeProcessor(const ProcessorRegistry
                                                          const ProcessorConfig& config,
                                                          const ProcessSpec& spec);
 
+// Resolves `changes` (runtime-updatable parameters of processor `name`, in range) into the
+// processor's typed settings through `registry`'s definition, and applies them to
+// `processor`, as Chain::Update does after its validation.
+void ApplyUpdate(const ProcessorRegistry& registry, absl::string_view name, Processor& processor,
+                 const ParamValues& changes);
+
 }  // namespace audioproc::testing
 
 #endif  // AUDIOPROC_TESTS_TESTING_REFERENCE_FILTERS_H_
