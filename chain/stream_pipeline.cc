@@ -124,6 +124,12 @@ ChunkStats StreamPipeline::EndChunk() {
     in_meter_.Store(&chunk_stats_.in_peak_dbfs, &chunk_stats_.in_rms_dbfs);
     out_meter_.Store(&chunk_stats_.out_peak_dbfs, &chunk_stats_.out_rms_dbfs);
   }
+  if (MeasuresChannelLevels()) {
+    chunk_stats_.in_channels = config_.input.channels;
+    in_meter_.StoreChannels(config_.input.channels, &chunk_stats_.in_channel_levels);
+    chunk_stats_.out_channels = config_.output.channels;
+    out_meter_.StoreChannels(config_.output.channels, &chunk_stats_.out_channel_levels);
+  }
   return chunk_stats_;
 }
 
@@ -135,6 +141,10 @@ ChunkStats StreamPipeline::Finish(std::string* out) {
   chain_->Flush([&](const AudioBlock& block) { Emit(block, &stats, &out_meter, out); });
   DrainChainEvents();
   if (config_.measure_levels) out_meter.Store(&stats.out_peak_dbfs, &stats.out_rms_dbfs);
+  if (MeasuresChannelLevels()) {
+    stats.out_channels = config_.output.channels;
+    out_meter.StoreChannels(config_.output.channels, &stats.out_channel_levels);
+  }
   return stats;
 }
 
@@ -148,7 +158,7 @@ void StreamPipeline::RunFrames(const uint8_t* bytes, uint32_t frames, std::strin
     stats->nonfinite_samples += nonfinite;
     nonfinite_samples_ += nonfinite;
     stats->frames_in += n;
-    if (config_.measure_levels) in_meter_.Add(block);
+    if (config_.measure_levels) in_meter_.Add(block, MeasuresChannelLevels());
     chain_->Process(block, [&](const AudioBlock& output) { Emit(output, stats, &out_meter_, out); });
     DrainChainEvents();
     done += n;
@@ -167,7 +177,7 @@ void StreamPipeline::Emit(const AudioBlock& block, ChunkStats* stats, LevelMeter
   stats->clipped_samples += clipped;
   clipped_samples_ += clipped;
   stats->frames_out += block.num_frames();
-  if (config_.measure_levels) out_meter->Add(block);
+  if (config_.measure_levels) out_meter->Add(block, MeasuresChannelLevels());
 }
 
 void StreamPipeline::DrainChainEvents() {
@@ -176,7 +186,7 @@ void StreamPipeline::DrainChainEvents() {
   chain_->ClearEvents();
 }
 
-void StreamPipeline::LevelMeter::Add(const AudioBlock& block) {
+void StreamPipeline::LevelMeter::Add(const AudioBlock& block, bool per_channel) {
   for (uint32_t c = 0; c < block.num_channels(); ++c) {
     const float* x = block.channel(c);
     for (uint32_t i = 0; i < block.num_frames(); ++i) {
@@ -185,12 +195,37 @@ void StreamPipeline::LevelMeter::Add(const AudioBlock& block) {
     }
   }
   samples += uint64_t{block.num_frames()} * block.num_channels();
+  if (!per_channel) return;
+  // A pass of its own, so that the whole-stream sums above keep their order of addition
+  // (and so their values) whether or not channels are measured.
+  for (uint32_t c = 0; c < block.num_channels(); ++c) {
+    const float* x = block.channel(c);
+    for (uint32_t i = 0; i < block.num_frames(); ++i) {
+      channel_peak[c] = std::max(channel_peak[c], std::fabs(x[i]));
+      channel_sum_squares[c] += double{x[i]} * x[i];
+    }
+  }
+  channel_frames += block.num_frames();
 }
 
 void StreamPipeline::LevelMeter::Store(float* peak_dbfs, float* rms_dbfs) const {
   if (samples == 0) return;
   *peak_dbfs = ToDbfs(peak);
   *rms_dbfs = ToDbfs(std::sqrt(sum_squares / static_cast<double>(samples)));
+}
+
+void StreamPipeline::LevelMeter::StoreChannels(
+    uint32_t channels, std::array<ChannelLevels, kMaxChannels>* levels) const {
+  for (uint32_t c = 0; c < channels; ++c) {
+    ChannelLevels& level = (*levels)[c];
+    if (channel_frames == 0) {
+      level = ChannelLevels();
+      continue;
+    }
+    level.peak_dbfs = ToDbfs(channel_peak[c]);
+    level.rms_dbfs =
+        ToDbfs(std::sqrt(channel_sum_squares[c] / static_cast<double>(channel_frames)));
+  }
 }
 
 }  // namespace audioproc

@@ -10,19 +10,19 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "chain/chain.h"
+#include "absl/strings/string_view.h"
 #include "audio_io/codec.h"
+#include "chain/chain.h"
 #include "chain/parameters.h"
 #include "chain/registry.h"
 
 namespace audioproc {
-
 
 struct PipelineConfig {
   StreamFormat input;
@@ -32,10 +32,18 @@ struct PipelineConfig {
   bool dither = false;    // TPDF when writing integer encodings
   std::string stream_id;  // keys the dither generator
   bool measure_levels = true;
+  // Each channel's levels as well (ChunkStats' channel levels); only with measure_levels.
+  bool measure_channel_levels = false;
 };
 
 // Levels are in dBFS; silence reads as kSilenceDbfs rather than -infinity.
 inline constexpr float kSilenceDbfs = -200.0f;
+
+// One channel's levels over a chunk.
+struct ChannelLevels {
+  float peak_dbfs = kSilenceDbfs;
+  float rms_dbfs = kSilenceDbfs;
+};
 
 // What one call did, for ChunkMetrics.
 struct ChunkStats {
@@ -47,6 +55,14 @@ struct ChunkStats {
   float out_rms_dbfs = kSilenceDbfs;
   uint32_t clipped_samples = 0;
   uint32_t nonfinite_samples = 0;
+  // With PipelineConfig::measure_channel_levels: the levels of each input channel (the first
+  // in_channels entries) and of each output channel (the first out_channels), every channel
+  // of the format whether or not it had frames. Otherwise both counts are 0. Finish measures
+  // output only.
+  uint32_t in_channels = 0;
+  uint32_t out_channels = 0;
+  std::array<ChannelLevels, kMaxChannels> in_channel_levels{};
+  std::array<ChannelLevels, kMaxChannels> out_channel_levels{};
 };
 
 // Checks config.input and config.output: rates in [kMinSampleRateHz, kMaxSampleRateHz], 1 to
@@ -79,6 +95,23 @@ class StreamPipeline {
   // The processors as the client asked for them, excluding the resample/mix the output
   // format appended: chain().size() may be larger.
   size_t requested_chain_size() const { return config_.chain.size(); }
+  // Every processor the pipeline runs (the requested ones, then the appended conversions),
+  // with every default filled in.
+  const std::vector<ProcessorConfig>& resolved_chain() const { return chain_->resolved(); }
+  // The chain's latency in output frames (dropped from the output's start).
+  uint32_t latency_frames() const { return chain_->latency_frames(); }
+  // Time spent in each processor of resolved_chain() so far, in seconds.
+  std::span<const double> processor_seconds() const { return chain_->processor_seconds(); }
+
+  // A run-time update of processor `index` (of resolved_chain()): ValidateUpdate checks it
+  // without applying it, Update applies it at the next block (Chain::ValidateUpdate and
+  // Chain::Update). Both allocate, so they run between chunks.
+  absl::Status ValidateUpdate(size_t index, const ProcessorConfig& update) const {
+    return chain_->ValidateUpdate(index, update);
+  }
+  absl::Status Update(size_t index, const ProcessorConfig& update) {
+    return chain_->Update(index, update);
+  }
 
   // Processes `bytes` (any length) and appends the output frames that became final to `out`.
   ChunkStats ProcessChunk(absl::string_view bytes, std::string* out);
@@ -104,21 +137,32 @@ class StreamPipeline {
   uint64_t clipped_samples() const { return clipped_samples_; }
   uint64_t nonfinite_samples() const { return nonfinite_samples_; }
   uint32_t discarded_bytes() const { return discarded_bytes_; }
+  // Events the chain reported that did not fit its buffer between two drains (a chain that
+  // reports more than its estimate).
+  uint64_t dropped_events() const { return chain_->dropped_events(); }
 
  private:
-  // Accumulates peak and mean square over a run of blocks.
+  // Accumulates peak and mean square over a run of blocks, over all channels and, when
+  // asked, channel by channel.
   struct LevelMeter {
     float peak = 0;
     double sum_squares = 0;
     uint64_t samples = 0;
-    void Add(const AudioBlock& block);
+    std::array<float, kMaxChannels> channel_peak{};
+    std::array<double, kMaxChannels> channel_sum_squares{};
+    uint64_t channel_frames = 0;
+    void Add(const AudioBlock& block, bool per_channel);
     void Store(float* peak_dbfs, float* rms_dbfs) const;
+    void StoreChannels(uint32_t channels, std::array<ChannelLevels, kMaxChannels>* levels) const;
   };
 
   explicit StreamPipeline(PipelineConfig config) : config_(std::move(config)) {}
   void RunFrames(const uint8_t* bytes, uint32_t frames, std::string* out);
   void Emit(const AudioBlock& block, ChunkStats* stats, LevelMeter* out_meter, std::string* out);
   void DrainChainEvents();
+  bool MeasuresChannelLevels() const {
+    return config_.measure_levels && config_.measure_channel_levels;
+  }
 
   PipelineConfig config_;
   std::unique_ptr<Chain> chain_;
