@@ -32,7 +32,8 @@ struct PipelineConfig {
   bool dither = false;    // TPDF when writing integer encodings
   std::string stream_id;  // keys the dither generator
   bool measure_levels = true;
-  // Each channel's levels as well (ChunkStats' channel levels); only with measure_levels.
+  // Each channel's levels as well (StreamPipeline::in_channel_levels() and
+  // out_channel_levels()); only with measure_levels.
   bool measure_channel_levels = false;
 };
 
@@ -55,14 +56,6 @@ struct ChunkStats {
   float out_rms_dbfs = kSilenceDbfs;
   uint32_t clipped_samples = 0;
   uint32_t nonfinite_samples = 0;
-  // With PipelineConfig::measure_channel_levels: the levels of each input channel (the first
-  // in_channels entries) and of each output channel (the first out_channels), every channel
-  // of the format whether or not it had frames. Otherwise both counts are 0. Finish measures
-  // output only.
-  uint32_t in_channels = 0;
-  uint32_t out_channels = 0;
-  std::array<ChannelLevels, kMaxChannels> in_channel_levels{};
-  std::array<ChannelLevels, kMaxChannels> out_channel_levels{};
 };
 
 // Checks config.input and config.output: rates in [kMinSampleRateHz, kMaxSampleRateHz], 1 to
@@ -141,28 +134,48 @@ class StreamPipeline {
   // reports more than its estimate).
   uint64_t dropped_events() const { return chain_->dropped_events(); }
 
+  // With PipelineConfig::measure_channel_levels (and measure_levels): the levels of each
+  // input and each output channel over the chunk of the last EndChunk, or of each output
+  // channel over Finish (no input then); every channel of the format, with or without frames.
+  // Empty otherwise.
+  std::span<const ChannelLevels> in_channel_levels() const;
+  std::span<const ChannelLevels> out_channel_levels() const;
+  // What measuring each channel's levels adds to a pipeline (for EstimatePipeline): it is
+  // allocated only for a config that asks.
+  static uint64_t ChannelLevelsBytes();
+
  private:
-  // Accumulates peak and mean square over a run of blocks, over all channels and, when
-  // asked, channel by channel.
+  // Accumulates peak and mean square over a run of blocks.
   struct LevelMeter {
     float peak = 0;
     double sum_squares = 0;
     uint64_t samples = 0;
-    std::array<float, kMaxChannels> channel_peak{};
-    std::array<double, kMaxChannels> channel_sum_squares{};
-    uint64_t channel_frames = 0;
-    void Add(const AudioBlock& block, bool per_channel);
+    void Add(const AudioBlock& block);
     void Store(float* peak_dbfs, float* rms_dbfs) const;
-    void StoreChannels(uint32_t channels, std::array<ChannelLevels, kMaxChannels>* levels) const;
+  };
+  // The same, channel by channel.
+  struct ChannelMeter {
+    std::array<float, kMaxChannels> peak{};
+    std::array<double, kMaxChannels> sum_squares{};
+    uint64_t frames = 0;
+    void Add(const AudioBlock& block);
+    // Stores the levels of the first `channels` channels; returns `channels`.
+    uint32_t Store(uint32_t channels, std::array<ChannelLevels, kMaxChannels>* levels) const;
+  };
+  // Each channel's meters and levels, made only for a config that asks for them.
+  struct ChannelLevelsState {
+    ChannelMeter in;
+    ChannelMeter out;
+    std::array<ChannelLevels, kMaxChannels> in_levels{};
+    std::array<ChannelLevels, kMaxChannels> out_levels{};
+    uint32_t in_count = 0;
+    uint32_t out_count = 0;
   };
 
   explicit StreamPipeline(PipelineConfig config) : config_(std::move(config)) {}
   void RunFrames(const uint8_t* bytes, uint32_t frames, std::string* out);
   void Emit(const AudioBlock& block, ChunkStats* stats, LevelMeter* out_meter, std::string* out);
   void DrainChainEvents();
-  bool MeasuresChannelLevels() const {
-    return config_.measure_levels && config_.measure_channel_levels;
-  }
 
   PipelineConfig config_;
   std::unique_ptr<Chain> chain_;
@@ -173,14 +186,17 @@ class StreamPipeline {
   // Bytes of a frame the last chunk left incomplete.
   std::array<uint8_t, kMaxChannels * 4> partial_{};
   uint32_t partial_size_ = 0;
+  // Bytes of an incomplete last frame Finish discarded; beside partial_size_, in what would
+  // be padding.
+  uint32_t discarded_bytes_ = 0;
   uint64_t clipped_samples_ = 0;
   uint64_t nonfinite_samples_ = 0;
-  uint32_t discarded_bytes_ = 0;
   std::vector<ProcessorEvent> events_;
   // The chunk being processed (BeginChunk to EndChunk).
   ChunkStats chunk_stats_;
   LevelMeter in_meter_;
   LevelMeter out_meter_;
+  std::unique_ptr<ChannelLevelsState> channel_levels_;  // null unless asked for
 };
 
 }  // namespace audioproc

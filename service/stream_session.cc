@@ -141,16 +141,16 @@ void StreamSession::AttachEvents(v1::ProcessedChunk* chunk) {
   }
 }
 
-void StreamSession::AddChannelLevels(const ChunkStats& stats, v1::ChunkMetrics* metrics) {
-  for (uint32_t c = 0; c < stats.in_channels; ++c) {
+void StreamSession::AddChannelLevels(v1::ChunkMetrics* metrics) const {
+  for (const ChannelLevels& channel : pipeline_->in_channel_levels()) {
     v1::ChannelLevels* levels = metrics->add_in_channel_levels();
-    levels->set_peak_dbfs(stats.in_channel_levels[c].peak_dbfs);
-    levels->set_rms_dbfs(stats.in_channel_levels[c].rms_dbfs);
+    levels->set_peak_dbfs(channel.peak_dbfs);
+    levels->set_rms_dbfs(channel.rms_dbfs);
   }
-  for (uint32_t c = 0; c < stats.out_channels; ++c) {
+  for (const ChannelLevels& channel : pipeline_->out_channel_levels()) {
     v1::ChannelLevels* levels = metrics->add_out_channel_levels();
-    levels->set_peak_dbfs(stats.out_channel_levels[c].peak_dbfs);
-    levels->set_rms_dbfs(stats.out_channel_levels[c].rms_dbfs);
+    levels->set_peak_dbfs(channel.peak_dbfs);
+    levels->set_rms_dbfs(channel.rms_dbfs);
   }
 }
 
@@ -282,7 +282,7 @@ void StreamSession::CompleteChunk(const v1::AudioChunk& chunk, Clock::time_point
   }
   metrics->set_clipped_samples(stats.clipped_samples);
   metrics->set_nonfinite_samples(stats.nonfinite_samples);
-  AddChannelLevels(stats, metrics);
+  AddChannelLevels(metrics);
   AttachEvents(response);
 
   processing_seconds_ += Seconds(end - start);
@@ -367,7 +367,7 @@ absl::Status StreamSession::Finish(std::vector<Response>* out) {
     metrics->set_out_rms_dbfs(stats.out_rms_dbfs);
   }
   metrics->set_clipped_samples(stats.clipped_samples);
-  AddChannelLevels(stats, metrics);
+  AddChannelLevels(metrics);
   AttachEvents(chunk);
   deps_.metrics.TailProcessed(chunk->data().size());
   out->push_back(std::move(tail));

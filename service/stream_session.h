@@ -178,7 +178,7 @@ class StreamSession {
   // Moves pending update results and the pipeline's events onto `chunk`.
   void AttachEvents(v1::ProcessedChunk* chunk);
   // Puts the pipeline's levels of each channel (with MetricsOptions.per_channel) on `metrics`.
-  static void AddChannelLevels(const ChunkStats& stats, v1::ChunkMetrics* metrics);
+  void AddChannelLevels(v1::ChunkMetrics* metrics) const;
   // Fills the metrics and counters of a chunk processed from `start` to now.
   void CompleteChunk(const v1::AudioChunk& chunk, Clock::time_point received,
                      ChunkInProgress& progress, std::vector<Response>* out);
