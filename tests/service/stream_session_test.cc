@@ -498,6 +498,25 @@ TEST_F(StreamSessionTest, PerChannelLevelsChangeNothingElse) {
   }
 }
 
+TEST_F(StreamSessionTest, PerChannelResponsesStayWithinTheGrantedBound) {
+  limits_.grant.max_response_bytes = 64 << 10;
+  v1::ProcessRequest config = ConfigRequest(v1::PCM_F32LE, 48000, 8);
+  config.mutable_config()->mutable_metrics()->set_per_channel(true);
+  ASSERT_THAT(Send(config), IsOk());
+  const StreamGrant& grant = session().grant();
+  ASSERT_GT(grant.max_chunk_bytes, 0u);
+  const size_t frames = grant.max_chunk_bytes / 32;
+  std::vector<std::vector<float>> channels(8, testing::WhiteNoise(frames, 0.9, 3));
+  ASSERT_THAT(Send(ChunkRequest(testing::ToF32Bytes(testing::Interleave(channels)),
+                                UINT64_MAX)),
+              IsOk());
+  ASSERT_THAT(End(), IsOk());
+  for (const v1::ProcessResponse& response : responses_) {
+    EXPECT_LE(response.ByteSizeLong(), grant.max_response_bytes);
+  }
+  EXPECT_THAT(responses_[1].chunk().metrics().in_channel_levels(), SizeIs(8));
+}
+
 TEST_F(StreamSessionTest, LongChunkInSlicesGivesTheSameResponse) {
   const std::string input =
       testing::ToS16Bytes(testing::Sine(440, 16000, 5000, 0.5));
