@@ -99,6 +99,11 @@ absl::StatusOr<bool> StreamSession::Handle(const v1::ProcessRequest& request,
                                            absl::string_view peer, Clock::time_point received,
                                            absl::FunctionRef<bool()> yield,
                                            std::vector<Response>* out) {
+  // The order CheckRequest enforces as requests arrive, kept here too: a chunk or an update
+  // before the config, or a second config, never reaches the pipeline.
+  if (request.has_config() == configured()) {
+    return CheckRequest(request, 0, /*first=*/!configured(), {}, deps_.limits);
+  }
   switch (request.request_case()) {
     case v1::ProcessRequest::kConfig: {
       absl::Status status = Configure(request.config(), peer, out);

@@ -129,7 +129,9 @@ class StreamSession {
   // Handles a request CheckRequest accepted: Configure a config (an INVALID_ARGUMENT is
   // counted as an "invalid_config" rejection), ProcessChunk a chunk, ApplyUpdate an update.
   // Returns false when a chunk stopped between slices (call again with the same request to go
-  // on), true when the request is done. A non-OK status ends the stream.
+  // on), true when the request is done. A non-OK status ends the stream. Requests out of
+  // order (a chunk or update before the config, a second config) are INVALID_ARGUMENT here
+  // as well, as CheckRequest says.
   absl::StatusOr<bool> Handle(const v1::ProcessRequest& request, absl::string_view peer,
                               Clock::time_point received, absl::FunctionRef<bool()> yield,
                               std::vector<Response>* out);

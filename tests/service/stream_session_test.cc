@@ -267,6 +267,21 @@ TEST_F(StreamSessionTest, FirstRequestThatIsNotAConfigIsInvalidArgument) {
   EXPECT_THAT(responses_, IsEmpty());
 }
 
+TEST_F(StreamSessionTest, HandleKeepsTheOrderEvenWhenRequestsWereNotChecked) {
+  std::vector<StreamSession::Response> out;
+  auto handle = [&](const v1::ProcessRequest& request) {
+    return session().Handle(request, "peer", now_, [] { return false; }, &out);
+  };
+  EXPECT_THAT(handle(ChunkRequest(std::string(2, '\0'))),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("must be a config")));
+  EXPECT_THAT(handle(UpdateRequest(0, Gain(0))),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("must be a config")));
+  ASSERT_THAT(handle(ConfigRequest(v1::PCM_S16LE, 16000, 1)), IsOk());
+  EXPECT_THAT(handle(ConfigRequest(v1::PCM_S16LE, 16000, 1)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("only once")));
+  EXPECT_THAT(out, SizeIs(1));  // `ready` only
+}
+
 TEST_F(StreamSessionTest, SecondConfigIsInvalidArgument) {
   ASSERT_THAT(Send(ConfigRequest(v1::PCM_S16LE, 16000, 1)), IsOk());
   EXPECT_THAT(Send(ConfigRequest(v1::PCM_S16LE, 16000, 1)),
