@@ -18,7 +18,7 @@ struct SummaryTotals {
   double wall_seconds = 0;        // from `ready` (a stream) or the call's arrival (a file)
   double processing_seconds = 0;  // time spent processing, for the real-time factor
   // The last integrated loudness a loudness processor reported.
-  std::optional<float> integrated_lufs;
+  std::optional<float> integrated_lufs = std::nullopt;
   // Events the chain reported that no response had room for; those the chain itself lost
   // are the pipeline's to count.
   uint64_t events_not_sent = 0;
