@@ -183,6 +183,9 @@ absl::StatusOr<PipelineEstimate> EstimatePipeline(const ProcessorRegistry& regis
                    cost::HeapBlock(config.chain.size() * sizeof(ProcessorConfig)) +
                    cost::StringBytes(config.stream_id.size()) +
                    cost::AudioBufferBytes(config.input.channels, kDefaultMaxBlockFrames);
+  if (config.measure_levels && config.measure_channel_levels) {
+    bytes += cost::HeapBlock(StreamPipeline::ChannelLevelsBytes());
+  }
   for (const ProcessorConfig& processor : config.chain) {
     bytes += cost::StringBytes(processor.name.size()) +
              cost::ParamValuesBytes(processor.params, cost::ParamsMade::kCopied);

@@ -81,6 +81,9 @@ absl::StatusOr<std::unique_ptr<StreamPipeline>> StreamPipeline::Create(
   pipeline->chain_ = *std::move(chain);
   pipeline->decoded_ = AudioBuffer(config.input.channels, kDefaultMaxBlockFrames);
   if (config.dither) pipeline->dither_.emplace(DitherSeed(config.stream_id));
+  if (config.measure_levels && config.measure_channel_levels) {
+    pipeline->channel_levels_ = std::make_unique<ChannelLevelsState>();
+  }
   pipeline->in_frame_bytes_ = config.input.channels * BytesPerSample(config.input.encoding);
   pipeline->out_frame_bytes_ = config.output.channels * BytesPerSample(config.output.encoding);
   return pipeline;
@@ -96,6 +99,10 @@ void StreamPipeline::BeginChunk() {
   chunk_stats_ = ChunkStats();
   in_meter_ = LevelMeter();
   out_meter_ = LevelMeter();
+  if (channel_levels_) {
+    channel_levels_->in = ChannelMeter();
+    channel_levels_->out = ChannelMeter();
+  }
 }
 
 void StreamPipeline::Feed(absl::string_view bytes, std::string* out) {
@@ -124,17 +131,28 @@ ChunkStats StreamPipeline::EndChunk() {
     in_meter_.Store(&chunk_stats_.in_peak_dbfs, &chunk_stats_.in_rms_dbfs);
     out_meter_.Store(&chunk_stats_.out_peak_dbfs, &chunk_stats_.out_rms_dbfs);
   }
+  if (channel_levels_) {
+    ChannelLevelsState& levels = *channel_levels_;
+    levels.in_count = levels.in.Store(config_.input.channels, &levels.in_levels);
+    levels.out_count = levels.out.Store(config_.output.channels, &levels.out_levels);
+  }
   return chunk_stats_;
 }
 
 ChunkStats StreamPipeline::Finish(std::string* out) {
   ChunkStats stats;
   LevelMeter out_meter;
+  if (channel_levels_) channel_levels_->out = ChannelMeter();
   discarded_bytes_ = partial_size_;
   partial_size_ = 0;
   chain_->Flush([&](const AudioBlock& block) { Emit(block, &stats, &out_meter, out); });
   DrainChainEvents();
   if (config_.measure_levels) out_meter.Store(&stats.out_peak_dbfs, &stats.out_rms_dbfs);
+  if (channel_levels_) {
+    ChannelLevelsState& levels = *channel_levels_;
+    levels.in_count = 0;
+    levels.out_count = levels.out.Store(config_.output.channels, &levels.out_levels);
+  }
   return stats;
 }
 
@@ -149,6 +167,7 @@ void StreamPipeline::RunFrames(const uint8_t* bytes, uint32_t frames, std::strin
     nonfinite_samples_ += nonfinite;
     stats->frames_in += n;
     if (config_.measure_levels) in_meter_.Add(block);
+    if (channel_levels_) channel_levels_->in.Add(block);
     chain_->Process(block, [&](const AudioBlock& output) { Emit(output, stats, &out_meter_, out); });
     DrainChainEvents();
     done += n;
@@ -168,6 +187,7 @@ void StreamPipeline::Emit(const AudioBlock& block, ChunkStats* stats, LevelMeter
   clipped_samples_ += clipped;
   stats->frames_out += block.num_frames();
   if (config_.measure_levels) out_meter->Add(block);
+  if (channel_levels_) channel_levels_->out.Add(block);
 }
 
 void StreamPipeline::DrainChainEvents() {
@@ -192,5 +212,43 @@ void StreamPipeline::LevelMeter::Store(float* peak_dbfs, float* rms_dbfs) const 
   *peak_dbfs = ToDbfs(peak);
   *rms_dbfs = ToDbfs(std::sqrt(sum_squares / static_cast<double>(samples)));
 }
+
+void StreamPipeline::ChannelMeter::Add(const AudioBlock& block) {
+  for (uint32_t c = 0; c < block.num_channels(); ++c) {
+    const float* x = block.channel(c);
+    for (uint32_t i = 0; i < block.num_frames(); ++i) {
+      peak[c] = std::max(peak[c], std::fabs(x[i]));
+      sum_squares[c] += double{x[i]} * x[i];
+    }
+  }
+  frames += block.num_frames();
+}
+
+uint32_t StreamPipeline::ChannelMeter::Store(uint32_t channels,
+                                             std::array<ChannelLevels, kMaxChannels>* levels) const {
+  for (uint32_t c = 0; c < channels; ++c) {
+    ChannelLevels& level = (*levels)[c];
+    if (frames == 0) {
+      level = ChannelLevels();
+      continue;
+    }
+    level.peak_dbfs = ToDbfs(peak[c]);
+    level.rms_dbfs = ToDbfs(std::sqrt(sum_squares[c] / static_cast<double>(frames)));
+  }
+  return channels;
+}
+
+std::span<const ChannelLevels> StreamPipeline::in_channel_levels() const {
+  if (!channel_levels_) return {};
+  return std::span<const ChannelLevels>(channel_levels_->in_levels).first(channel_levels_->in_count);
+}
+
+std::span<const ChannelLevels> StreamPipeline::out_channel_levels() const {
+  if (!channel_levels_) return {};
+  return std::span<const ChannelLevels>(channel_levels_->out_levels)
+      .first(channel_levels_->out_count);
+}
+
+uint64_t StreamPipeline::ChannelLevelsBytes() { return sizeof(ChannelLevelsState); }
 
 }  // namespace audioproc

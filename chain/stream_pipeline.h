@@ -10,19 +10,19 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "chain/chain.h"
+#include "absl/strings/string_view.h"
 #include "audio_io/codec.h"
+#include "chain/chain.h"
 #include "chain/parameters.h"
 #include "chain/registry.h"
 
 namespace audioproc {
-
 
 struct PipelineConfig {
   StreamFormat input;
@@ -32,10 +32,19 @@ struct PipelineConfig {
   bool dither = false;    // TPDF when writing integer encodings
   std::string stream_id;  // keys the dither generator
   bool measure_levels = true;
+  // Each channel's levels as well (StreamPipeline::in_channel_levels() and
+  // out_channel_levels()); only with measure_levels.
+  bool measure_channel_levels = false;
 };
 
 // Levels are in dBFS; silence reads as kSilenceDbfs rather than -infinity.
 inline constexpr float kSilenceDbfs = -200.0f;
+
+// One channel's levels over a chunk.
+struct ChannelLevels {
+  float peak_dbfs = kSilenceDbfs;
+  float rms_dbfs = kSilenceDbfs;
+};
 
 // What one call did, for ChunkMetrics.
 struct ChunkStats {
@@ -79,6 +88,23 @@ class StreamPipeline {
   // The processors as the client asked for them, excluding the resample/mix the output
   // format appended: chain().size() may be larger.
   size_t requested_chain_size() const { return config_.chain.size(); }
+  // Every processor the pipeline runs (the requested ones, then the appended conversions),
+  // with every default filled in.
+  const std::vector<ProcessorConfig>& resolved_chain() const { return chain_->resolved(); }
+  // The chain's latency in output frames (dropped from the output's start).
+  uint32_t latency_frames() const { return chain_->latency_frames(); }
+  // Time spent in each processor of resolved_chain() so far, in seconds.
+  std::span<const double> processor_seconds() const { return chain_->processor_seconds(); }
+
+  // A run-time update of processor `index` (of resolved_chain()): ResolveUpdate validates it,
+  // once, into the processor's typed settings without applying it (Chain::ResolveUpdate; it
+  // allocates, so it runs between chunks); ApplyUpdate hands them to the processor before the
+  // next block (Chain::Apply).
+  absl::StatusOr<Chain::ResolvedUpdate> ResolveUpdate(size_t index,
+                                                      const ProcessorConfig& update) const {
+    return chain_->ResolveUpdate(index, update);
+  }
+  void ApplyUpdate(const Chain::ResolvedUpdate& update) { chain_->Apply(update); }
 
   // Processes `bytes` (any length) and appends the output frames that became final to `out`.
   ChunkStats ProcessChunk(absl::string_view bytes, std::string* out);
@@ -104,6 +130,19 @@ class StreamPipeline {
   uint64_t clipped_samples() const { return clipped_samples_; }
   uint64_t nonfinite_samples() const { return nonfinite_samples_; }
   uint32_t discarded_bytes() const { return discarded_bytes_; }
+  // Events the chain reported that did not fit its buffer between two drains (a chain that
+  // reports more than its estimate).
+  uint64_t dropped_events() const { return chain_->dropped_events(); }
+
+  // With PipelineConfig::measure_channel_levels (and measure_levels): the levels of each
+  // input and each output channel over the chunk of the last EndChunk, or of each output
+  // channel over Finish (no input then); every channel of the format, with or without frames.
+  // Empty otherwise.
+  std::span<const ChannelLevels> in_channel_levels() const;
+  std::span<const ChannelLevels> out_channel_levels() const;
+  // What measuring each channel's levels adds to a pipeline (for EstimatePipeline): it is
+  // allocated only for a config that asks.
+  static uint64_t ChannelLevelsBytes();
 
  private:
   // Accumulates peak and mean square over a run of blocks.
@@ -113,6 +152,24 @@ class StreamPipeline {
     uint64_t samples = 0;
     void Add(const AudioBlock& block);
     void Store(float* peak_dbfs, float* rms_dbfs) const;
+  };
+  // The same, channel by channel.
+  struct ChannelMeter {
+    std::array<float, kMaxChannels> peak{};
+    std::array<double, kMaxChannels> sum_squares{};
+    uint64_t frames = 0;
+    void Add(const AudioBlock& block);
+    // Stores the levels of the first `channels` channels; returns `channels`.
+    uint32_t Store(uint32_t channels, std::array<ChannelLevels, kMaxChannels>* levels) const;
+  };
+  // Each channel's meters and levels, made only for a config that asks for them.
+  struct ChannelLevelsState {
+    ChannelMeter in;
+    ChannelMeter out;
+    std::array<ChannelLevels, kMaxChannels> in_levels{};
+    std::array<ChannelLevels, kMaxChannels> out_levels{};
+    uint32_t in_count = 0;
+    uint32_t out_count = 0;
   };
 
   explicit StreamPipeline(PipelineConfig config) : config_(std::move(config)) {}
@@ -129,14 +186,17 @@ class StreamPipeline {
   // Bytes of a frame the last chunk left incomplete.
   std::array<uint8_t, kMaxChannels * 4> partial_{};
   uint32_t partial_size_ = 0;
+  // Bytes of an incomplete last frame Finish discarded; beside partial_size_, in what would
+  // be padding.
+  uint32_t discarded_bytes_ = 0;
   uint64_t clipped_samples_ = 0;
   uint64_t nonfinite_samples_ = 0;
-  uint32_t discarded_bytes_ = 0;
   std::vector<ProcessorEvent> events_;
   // The chunk being processed (BeginChunk to EndChunk).
   ChunkStats chunk_stats_;
   LevelMeter in_meter_;
   LevelMeter out_meter_;
+  std::unique_ptr<ChannelLevelsState> channel_levels_;  // null unless asked for
 };
 
 }  // namespace audioproc

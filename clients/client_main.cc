@@ -168,6 +168,10 @@ void PrintResult(const StreamResult& result) {
                s.nonfinite_samples());
   if (s.has_integrated_lufs())
     absl::PrintF("integrated loudness: %.1f LUFS\n", s.integrated_lufs());
+  if (s.discarded_bytes() > 0) {
+    absl::PrintF("discarded: %u bytes of an incomplete last frame\n", s.discarded_bytes());
+  }
+  if (s.dropped_events() > 0) absl::PrintF("dropped events: %u\n", s.dropped_events());
   if (!result.chunk_latency.empty()) {
     std::vector<absl::Duration> latency = result.chunk_latency;
     std::sort(latency.begin(), latency.end());

@@ -15,6 +15,7 @@
 #include "service/resource_budget.h"
 #include "protos/wire_formats.h"
 #include "service/stream_config.h"
+#include "service/stream_summary.h"
 
 namespace audioproc {
 namespace {
@@ -144,9 +145,10 @@ absl::Status FileJob::Run(Clock::time_point received, absl::FunctionRef<absl::St
   *response->mutable_input() = DescribeFile(info);
   ASSIGN_OR_RETURN(std::unique_ptr<StreamPipeline> pipeline,
                    StreamPipeline::Create(*registry_, pipeline_config_));
-  const Chain& chain = pipeline->chain();
   std::vector<std::string> names;
-  for (const ProcessorConfig& processor : chain.resolved()) names.push_back(processor.name);
+  for (const ProcessorConfig& processor : pipeline->resolved_chain()) {
+    names.push_back(processor.name);
+  }
   report->chain = absl::StrJoin(names, ",");
   ASSIGN_OR_RETURN(std::unique_ptr<FileEncoder> encoder,
                    FileEncoder::Open(output_, max_output_bytes_));
@@ -185,22 +187,11 @@ absl::Status FileJob::Run(Clock::time_point received, absl::FunctionRef<absl::St
 
   const double audio_seconds = static_cast<double>(pipeline->frames_in()) / info.sample_rate_hz;
   report->audio_seconds = audio_seconds;
-  v1::StreamSummary* summary = response->mutable_summary();
-  summary->set_frames_in(pipeline->frames_in());
-  summary->set_frames_out(pipeline->frames_out());
-  summary->set_chunks(1);  // the file, processed as one chunk
-  summary->set_audio_seconds(audio_seconds);
-  summary->set_wall_seconds(Seconds(Clock::now() - received));
-  summary->set_real_time_factor(audio_seconds > 0 ? processing_seconds / audio_seconds : 0);
-  const auto seconds = chain.processor_seconds();
-  for (size_t i = 0; i < chain.size(); ++i) {
-    v1::ProcessorTiming* timing = summary->add_processors();
-    timing->set_name(chain.resolved()[i].name);
-    timing->set_seconds(seconds[i]);
-  }
-  summary->set_clipped_samples(pipeline->clipped_samples());
-  summary->set_nonfinite_samples(pipeline->nonfinite_samples());
-  if (integrated_lufs) summary->set_integrated_lufs(*integrated_lufs);
+  *response->mutable_summary() = BuildStreamSummary(
+      *pipeline, {.chunks = 1,  // the file, processed as one chunk
+                  .wall_seconds = Seconds(Clock::now() - received),
+                  .processing_seconds = processing_seconds,
+                  .integrated_lufs = integrated_lufs});
   return absl::OkStatus();
 }
 

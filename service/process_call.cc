@@ -22,19 +22,6 @@ double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
-const char* RequestKind(const v1::ProcessRequest& request) {
-  switch (request.request_case()) {
-    case v1::ProcessRequest::kConfig:
-      return "config";
-    case v1::ProcessRequest::kChunk:
-      return "chunk";
-    case v1::ProcessRequest::kUpdate:
-      return "update";
-    default:
-      return "an empty request";
-  }
-}
-
 // What a response holds in memory: its serialized size, and room its audio buffer was given
 // beyond what it filled.
 uint64_t HeldBytes(const v1::ProcessResponse& response) {
@@ -56,7 +43,7 @@ ProcessCall::ProcessCall(ServerState* state, grpc::ServerCompletionQueue* cq)
       cq_(cq),
       stream_(&context_),
       queue_chunks_(static_cast<size_t>(state->options().stream_queue_chunks)),
-      session_(state) {}
+      session_(state->session_deps()) {}
 
 ProcessCall::~ProcessCall() = default;
 
@@ -246,35 +233,15 @@ void ProcessCall::HandleReadLocked(bool ok) {
 }
 
 absl::Status ProcessCall::CheckMessageLocked(const v1::ProcessRequest& request, uint64_t bytes) {
-  if (phase_ == Phase::kAwaitingConfig) {
-    if (!request.has_config()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the first message must be a config (StreamConfig), got ", RequestKind(request)));
-    }
-    return absl::OkStatus();
-  }
-  if (request.has_config()) {
-    return absl::InvalidArgumentError(
-        "config may be sent only once, as the first message; got a second config");
-  }
-  if (request.request_case() == v1::ProcessRequest::REQUEST_NOT_SET) {
-    return absl::InvalidArgumentError("request is empty: set config, chunk or update");
-  }
-  if (request.has_chunk() && request.chunk().data().size() > capacity_.max_chunk_bytes) {
+  absl::Status status = StreamSession::CheckRequest(
+      request, bytes, phase_ == Phase::kAwaitingConfig,
+      {.max_chunk_bytes = capacity_.max_chunk_bytes,
+       .max_message_bytes = capacity_.max_message_bytes},
+      state_->session_limits());
+  if (status.code() == absl::StatusCode::kResourceExhausted) {
     state_->metrics().Rejections("max_chunk_bytes").Increment();
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "chunk.data is ", request.chunk().data().size(), " bytes, more than this stream's "
-        "max_chunk_bytes=", capacity_.max_chunk_bytes, " (StreamReady.max_chunk_bytes: ",
-        "--max_chunk_bytes=", state_->options().max_chunk_bytes, ", and what keeps a response "
-        "within --max_response_bytes=", state_->options().max_response_bytes, ")"));
   }
-  if (bytes > capacity_.max_message_bytes) {
-    state_->metrics().Rejections("max_chunk_bytes").Increment();
-    return absl::ResourceExhaustedError(absl::StrCat(
-        RequestKind(request), " is ", bytes, " bytes, more than this stream's messages may be (",
-        capacity_.max_message_bytes, ")"));
-  }
-  return absl::OkStatus();
+  return status;
 }
 
 void ProcessCall::OnWrite(bool ok) {
@@ -490,42 +457,22 @@ bool ProcessCall::Handle(std::vector<StreamSession::Response>* out,
       status = item.status;
       break;
     case InboxItem::Kind::kEnd:
-      if (!session_.configured()) {
-        status = absl::InvalidArgumentError(
-            "the stream ended before its first message, which must be a config (StreamConfig)");
-      } else {
-        session_.Finish(out);
+      status = session_.Finish(out);
+      if (status.ok()) {
         *final = grpc::Status::OK;
         return true;
       }
       break;
-    case InboxItem::Kind::kMessage:
-      switch (item.request.request_case()) {
-        case v1::ProcessRequest::kConfig:
-          status = session_.Configure(item.request.config(), context_.peer(), out);
-          if (status.code() == absl::StatusCode::kInvalidArgument) {
-            state_->metrics().Rejections("invalid_config").Increment();
-          }
-          break;
-        case v1::ProcessRequest::kChunk: {
-          const Clock::time_point slice_end = Clock::now() + kSlice;
-          absl::StatusOr<bool> finished = session_.ProcessChunk(
-              item.request.chunk(), item.received,
-              [&] {
-                return cancelled_.load(std::memory_order_relaxed) || Clock::now() >= slice_end;
-              },
-              out);
-          if (finished.ok() && !*finished) return false;
-          status = finished.status();
-          break;
-        }
-        case v1::ProcessRequest::kUpdate:
-          status = session_.ApplyUpdate(item.request.update());
-          break;
-        default:
-          break;
-      }
+    case InboxItem::Kind::kMessage: {
+      const Clock::time_point slice_end = Clock::now() + kSlice;
+      absl::StatusOr<bool> handled = session_.Handle(
+          item.request, context_.peer(), item.received,
+          [&] { return cancelled_.load(std::memory_order_relaxed) || Clock::now() >= slice_end; },
+          out);
+      if (handled.ok() && !*handled) return false;
+      status = handled.status();
       break;
+    }
   }
   if (!status.ok()) *final = ToGrpcStatus(status);
   return true;

@@ -129,6 +129,15 @@ void ServerState::AbortAll(const absl::Status& status) {
   for (StreamHandle* file : files_) file->Abort(status);
 }
 
+StreamSession::Deps ServerState::session_deps() {
+  return {.registry = registry_,
+          .limits = session_limits_,
+          .metrics = session_metrics_,
+          .admission = admission_,
+          .new_stream_id = [this] { return NewStreamId(); },
+          .now = [] { return StreamSession::Clock::now(); }};
+}
+
 std::string ServerState::NewStreamId() {
   return absl::StrFormat("s-%x-%d", id_prefix_, next_stream_.fetch_add(1));
 }

@@ -1,6 +1,8 @@
 // ServerState: what every call object of one server shares: options, the processor registry,
 // the executors (streams', configurations' and files'), metrics, the resource budget,
-// admission (--max_streams), the ProcessFile calls in flight, and the drain switch.
+// admission (--max_streams), the ProcessFile calls in flight, and the drain switch; and the
+// server's side of what each stream's StreamSession uses (session_deps()), so that a session
+// sees only that.
 // Thread safety: thread-safe; counters are guarded by mu_ or atomic. Lock order: mu_ before
 // any call object's own lock (AbortAll holds it while it reaches each call), and before the
 // budget's.
@@ -23,6 +25,8 @@
 #include "service/metrics.h"
 #include "service/resource_budget.h"
 #include "service/server_options.h"
+#include "service/session_services.h"
+#include "service/stream_session.h"
 #include "service/transport_quota.h"
 
 namespace audioproc {
@@ -55,7 +59,10 @@ class ServerState {
         budget_(budget),
         transport_(transport),
         metrics_(metrics),
-        service_(service) {}
+        service_(service),
+        session_limits_(SessionLimitsFromOptions(options)),
+        session_metrics_(metrics),
+        admission_(budget, transport, metrics) {}
 
   const ServerOptions& options() const { return options_; }
   const ProcessorRegistry& registry() const { return registry_; }
@@ -71,6 +78,9 @@ class ServerState {
   TransportQuota& transport() { return transport_; }
   Metrics& metrics() { return metrics_; }
   v1::AudioProcessor::AsyncService& service() { return service_; }
+  // What each Process stream's session uses of the server.
+  StreamSession::Deps session_deps();
+  const SessionLimits& session_limits() const { return session_limits_; }
 
   // Admits a new stream unless --max_streams are open; registers it for Abort. The check
   // and the increment are one step, so a burst cannot overshoot the limit.
@@ -128,6 +138,9 @@ class ServerState {
   TransportQuota& transport_;
   Metrics& metrics_;
   v1::AudioProcessor::AsyncService& service_;
+  const SessionLimits session_limits_;
+  PrometheusSessionMetrics session_metrics_;
+  BudgetAdmission admission_;
   const AuthTokens* auth_tokens_ = nullptr;
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> next_stream_{1};

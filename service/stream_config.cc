@@ -106,6 +106,7 @@ absl::StatusOr<PipelineConfig> ToPipelineConfig(const v1::StreamConfig& config,
   }
   pipeline.dither = config.dither() == v1::DITHER_TPDF;
   pipeline.measure_levels = !config.metrics().omit_levels();
+  pipeline.measure_channel_levels = config.metrics().per_channel();
   return pipeline;
 }
 

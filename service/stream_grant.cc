@@ -16,6 +16,9 @@ namespace {
 // A response's bytes besides its audio and events: the oneof's tag and length, the data
 // field's, ChunkMetrics at its largest (eleven fields of up to ten bytes), the tail flag.
 constexpr uint64_t kResponseOverheadBytes = 256;
+// With MetricsOptions.per_channel, ChunkMetrics also carries a ChannelLevels per input and
+// per output channel: two floats (5 bytes each with their tags) and the entry's tag and length.
+constexpr uint64_t kChannelLevelsBytes = 12;
 // A request's bytes besides the chunk's data: tags, lengths and the sequence number.
 constexpr uint32_t kRequestOverheadBytes = 32;
 // What a stream holds besides its pipeline and its queues: the call object, gRPC's call and
@@ -54,7 +57,11 @@ class ResponseBounds {
         ratio_(static_cast<double>(config.output.sample_rate_hz) / config.input.sample_rate_hz),
         latency_(estimate.chain.max_latency_frames),
         events_(estimate.chain.events),
-        event_bytes_(MaxEventBytes()) {}
+        event_bytes_(MaxEventBytes()),
+        overhead_bytes_(kResponseOverheadBytes +
+                        (config.measure_levels && config.measure_channel_levels
+                             ? kChannelLevelsBytes * (config.input.channels + config.output.channels)
+                             : 0)) {}
 
   uint32_t in_frame_bytes() const { return in_frame_bytes_; }
 
@@ -98,11 +105,11 @@ class ResponseBounds {
 
   uint64_t Bytes(uint64_t frames) const {
     return FramesOut(frames) * out_frame_bytes_ + Events(frames) * event_bytes_ +
-           kResponseOverheadBytes;
+           overhead_bytes_;
   }
 
   uint64_t TailBytes() const {
-    return FramesOut(0) * out_frame_bytes_ + TailEvents() * event_bytes_ + kResponseOverheadBytes;
+    return FramesOut(0) * out_frame_bytes_ + TailEvents() * event_bytes_ + overhead_bytes_;
   }
 
  private:
@@ -112,6 +119,7 @@ class ResponseBounds {
   uint64_t latency_;
   EventRate events_;
   uint32_t event_bytes_;
+  uint64_t overhead_bytes_;  // ChunkMetrics and the rest besides audio and events
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "service/stream_session.h"
 
+#include <span>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +9,7 @@
 #include "service/logging.h"
 #include "service/spec_translation.h"
 #include "service/stream_config.h"
+#include "service/stream_summary.h"
 
 namespace audioproc {
 namespace {
@@ -46,7 +48,80 @@ v1::Event ToProto(const ProcessorEvent& event) {
   return out;
 }
 
+const char* RequestKind(const v1::ProcessRequest& request) {
+  switch (request.request_case()) {
+    case v1::ProcessRequest::kConfig:
+      return "config";
+    case v1::ProcessRequest::kChunk:
+      return "chunk";
+    case v1::ProcessRequest::kUpdate:
+      return "update";
+    default:
+      return "an empty request";
+  }
+}
+
 }  // namespace
+
+absl::Status StreamSession::CheckRequest(const v1::ProcessRequest& request, uint64_t bytes,
+                                         bool first, const RequestBounds& bounds,
+                                         const SessionLimits& limits) {
+  if (first) {
+    if (!request.has_config()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the first message must be a config (StreamConfig), got ", RequestKind(request)));
+    }
+    return absl::OkStatus();
+  }
+  if (request.has_config()) {
+    return absl::InvalidArgumentError(
+        "config may be sent only once, as the first message; got a second config");
+  }
+  if (request.request_case() == v1::ProcessRequest::REQUEST_NOT_SET) {
+    return absl::InvalidArgumentError("request is empty: set config, chunk or update");
+  }
+  if (request.has_chunk() && request.chunk().data().size() > bounds.max_chunk_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "chunk.data is ", request.chunk().data().size(), " bytes, more than this stream's "
+        "max_chunk_bytes=", bounds.max_chunk_bytes, " (StreamReady.max_chunk_bytes: ",
+        "--max_chunk_bytes=", limits.grant.max_chunk_bytes, ", and what keeps a response "
+        "within --max_response_bytes=", limits.grant.max_response_bytes, ")"));
+  }
+  if (bytes > bounds.max_message_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        RequestKind(request), " is ", bytes, " bytes, more than this stream's messages may be (",
+        bounds.max_message_bytes, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> StreamSession::Handle(const v1::ProcessRequest& request,
+                                           absl::string_view peer, Clock::time_point received,
+                                           absl::FunctionRef<bool()> yield,
+                                           std::vector<Response>* out) {
+  // The order CheckRequest enforces as requests arrive, kept here too: a chunk or an update
+  // before the config, or a second config, never reaches the pipeline.
+  if (request.has_config() == configured()) {
+    return CheckRequest(request, 0, /*first=*/!configured(), {}, deps_.limits);
+  }
+  switch (request.request_case()) {
+    case v1::ProcessRequest::kConfig: {
+      absl::Status status = Configure(request.config(), peer, out);
+      if (status.code() == absl::StatusCode::kInvalidArgument) {
+        deps_.metrics.Rejected("invalid_config");
+      }
+      if (!status.ok()) return status;
+      return true;
+    }
+    case v1::ProcessRequest::kChunk:
+      return ProcessChunk(request.chunk(), received, yield, out);
+    case v1::ProcessRequest::kUpdate:
+      if (absl::Status status = ApplyUpdate(request.update()); !status.ok()) return status;
+      return true;
+    default:
+      return true;
+  }
+}
 
 void StreamSession::AttachEvents(v1::ProcessedChunk* chunk) {
   for (v1::Event& event : pending_events_) *chunk->add_events() = std::move(event);
@@ -65,52 +140,54 @@ void StreamSession::AttachEvents(v1::ProcessedChunk* chunk) {
     }
     *chunk->add_events() = ToProto(event);
   }
-  if (dropped > 0) state_->metrics().events_dropped().Increment(static_cast<double>(dropped));
+  if (dropped > 0) {
+    events_not_sent_ += dropped;
+    deps_.metrics.EventsDropped(dropped);
+  }
+}
+
+void StreamSession::AddChannelLevels(v1::ChunkMetrics* metrics) const {
+  for (const ChannelLevels& channel : pipeline_->in_channel_levels()) {
+    v1::ChannelLevels* levels = metrics->add_in_channel_levels();
+    levels->set_peak_dbfs(channel.peak_dbfs);
+    levels->set_rms_dbfs(channel.rms_dbfs);
+  }
+  for (const ChannelLevels& channel : pipeline_->out_channel_levels()) {
+    v1::ChannelLevels* levels = metrics->add_out_channel_levels();
+    levels->set_peak_dbfs(channel.peak_dbfs);
+    levels->set_rms_dbfs(channel.rms_dbfs);
+  }
 }
 
 absl::Status StreamSession::Configure(const v1::StreamConfig& config, absl::string_view peer,
                                       std::vector<Response>* out) {
-  const ServerOptions& options = state_->options();
-  const StreamLimits limits{options.max_chain_length};
-  absl::StatusOr<PipelineConfig> pipeline_config =
-      ToPipelineConfig(config, limits, state_->NewStreamId());
+  const SessionLimits& limits = deps_.limits;
+  absl::StatusOr<PipelineConfig> pipeline_config = ToPipelineConfig(
+      config, StreamLimits{limits.max_chain_length}, deps_.new_stream_id());
   if (!pipeline_config.ok()) return pipeline_config.status();
   // Everything the stream will cost is known before anything is built.
-  absl::StatusOr<PipelineEstimate> estimate =
-      EstimatePipeline(state_->registry(), *pipeline_config);
+  absl::StatusOr<PipelineEstimate> estimate = EstimatePipeline(deps_.registry, *pipeline_config);
   if (!estimate.ok()) return Prefixed("config.", estimate.status());
-  const StreamGrantLimits grant_limits{
-      .max_chunk_bytes = options.max_chunk_bytes,
-      .max_response_bytes = options.max_response_bytes,
-      .max_events_per_response = static_cast<uint32_t>(options.max_events_per_response),
-      .max_stream_cost = options.max_stream_cost,
-      .memory_budget_bytes = options.memory_budget_bytes - options.resource_quota_bytes,
-      .queue_chunks = static_cast<uint32_t>(options.stream_queue_chunks)};
   absl::StatusOr<StreamGrant> grant =
-      GrantStream(*pipeline_config, *estimate, config.max_chunk_bytes(), grant_limits);
+      GrantStream(*pipeline_config, *estimate, config.max_chunk_bytes(), limits.grant);
   if (!grant.ok()) return grant.status();
-  std::string exhausted;
-  absl::StatusOr<ResourceBudget::Reservation> held =
-      state_->budget().Reserve(grant->cost, "the stream", &exhausted);
-  if (!held.ok()) {
-    state_->metrics().Rejections(exhausted).Increment();
-    return held.status();
-  }
+  absl::StatusOr<std::unique_ptr<SessionAdmission::Hold>> admitted =
+      deps_.admission.Admit(*grant);
+  if (!admitted.ok()) return admitted.status();
   absl::StatusOr<std::unique_ptr<StreamPipeline>> pipeline =
-      StreamPipeline::Create(state_->registry(), *pipeline_config);
+      StreamPipeline::Create(deps_.registry, *pipeline_config);
   if (!pipeline.ok()) return Prefixed("config.", pipeline.status());
-  held_ = *std::move(held);
-  transport_share_ = state_->transport().Add(static_cast<int64_t>(grant->transport_bytes));
+  admitted_ = *std::move(admitted);
   grant_ = *std::move(grant);
   pipeline_ = *std::move(pipeline);
   stream_id_ = pipeline_config->stream_id;
 
-  const Chain& chain = pipeline_->chain();
+  const std::vector<ProcessorConfig>& chain = pipeline_->resolved_chain();
   Response item;
   v1::StreamReady* ready = item.response.mutable_ready();
   std::vector<std::string> names;
   for (size_t i = 0; i < chain.size(); ++i) {
-    const ProcessorConfig& resolved = chain.resolved()[i];
+    const ProcessorConfig& resolved = chain[i];
     if (i < pipeline_->requested_chain_size()) {
       *ready->add_chain() = EchoSpec(resolved);
       v1::ResourceCost* cost = ready->add_processor_costs();
@@ -118,21 +195,21 @@ absl::Status StreamSession::Configure(const v1::StreamConfig& config, absl::stri
       cost->set_memory_bytes(estimate->chain.stages[i].memory_bytes);
     }
     names.push_back(resolved.name);
-    processor_histograms_.push_back(&state_->metrics().ProcessorSeconds(resolved.name));
+    processor_seconds_observers_.push_back(deps_.metrics.ProcessorSeconds(resolved.name));
   }
   last_processor_seconds_.assign(chain.size(), 0.0);
   const StreamFormat& output = pipeline_config->output;
   ready->mutable_output()->set_encoding(ToProtoEncoding(output.encoding));
   ready->mutable_output()->set_sample_rate_hz(output.sample_rate_hz);
   ready->mutable_output()->set_channels(output.channels);
-  ready->set_latency_frames(chain.latency_frames());
+  ready->set_latency_frames(pipeline_->latency_frames());
   ready->set_stream_id(stream_id_);
   ready->set_max_chunk_bytes(grant_.max_chunk_bytes);
   ready->mutable_cost()->set_cpu_cores(grant_.cost.cpu_cores);
   ready->mutable_cost()->set_memory_bytes(static_cast<uint64_t>(grant_.cost.memory_bytes));
   out->push_back(std::move(item));
   chain_text_ = absl::StrJoin(names, ",");
-  ready_at_ = Clock::now();
+  ready_at_ = deps_.now();
   LogLine(LogLevel::kInfo, "stream_start")
       .Add("stream_id", stream_id_)
       .Add("peer", peer)
@@ -140,7 +217,7 @@ absl::Status StreamSession::Configure(const v1::StreamConfig& config, absl::stri
       .Add("input", absl::StrCat(EncodingName(pipeline_config->input.encoding), "/",
                                  pipeline_config->input.sample_rate_hz, "/",
                                  pipeline_config->input.channels))
-      .Add("latency_frames", chain.latency_frames())
+      .Add("latency_frames", pipeline_->latency_frames())
       .Add("max_chunk_bytes", grant_.max_chunk_bytes)
       .Add("cpu_cores", grant_.cost.cpu_cores)
       .Add("memory_bytes", grant_.cost.memory_bytes);
@@ -157,13 +234,13 @@ absl::StatusOr<bool> StreamSession::ProcessChunk(const v1::AudioChunk& chunk,
     const double seconds_after = (static_cast<double>(pipeline_->frames_in()) +
                                   static_cast<double>(chunk.data().size() / frame_bytes)) /
                                  config.input.sample_rate_hz;
-    if (seconds_after > state_->options().max_stream_seconds) {
+    if (seconds_after > deps_.limits.max_stream_seconds) {
       return absl::OutOfRangeError(absl::StrCat(
-          "the stream passed --max_stream_seconds=", state_->options().max_stream_seconds,
+          "the stream passed --max_stream_seconds=", deps_.limits.max_stream_seconds,
           " of audio; open a new stream to go on"));
     }
     in_progress_.emplace();
-    in_progress_->start = Clock::now();
+    in_progress_->start = deps_.now();
     in_progress_->response.received = received;
     // Sized once for the most this chunk can make, so the buffer never grows past its grant.
     in_progress_->response.response.mutable_chunk()->mutable_data()->reserve(
@@ -189,7 +266,7 @@ absl::StatusOr<bool> StreamSession::ProcessChunk(const v1::AudioChunk& chunk,
 void StreamSession::CompleteChunk(const v1::AudioChunk& chunk, Clock::time_point received,
                                   ChunkInProgress& progress, std::vector<Response>* out) {
   const ChunkStats stats = pipeline_->EndChunk();
-  const Clock::time_point end = Clock::now();
+  const Clock::time_point end = deps_.now();
   const Clock::time_point start = progress.start;
   v1::ProcessedChunk* response = progress.response.response.mutable_chunk();
 
@@ -210,18 +287,16 @@ void StreamSession::CompleteChunk(const v1::AudioChunk& chunk, Clock::time_point
   }
   metrics->set_clipped_samples(stats.clipped_samples);
   metrics->set_nonfinite_samples(stats.nonfinite_samples);
+  AddChannelLevels(metrics);
   AttachEvents(response);
 
   processing_seconds_ += Seconds(end - start);
-  Metrics& m = state_->metrics();
-  m.chunks().Increment();
-  m.audio_seconds().Increment(stats.frames_in / static_cast<double>(
-                                                    pipeline_->config().input.sample_rate_hz));
-  m.bytes_out().Increment(static_cast<double>(response->data().size()));
-  m.queue_wait().Observe(Seconds(start - received));
-  const auto seconds = pipeline_->chain().processor_seconds();
+  deps_.metrics.ChunkProcessed(
+      stats.frames_in / static_cast<double>(pipeline_->config().input.sample_rate_hz),
+      response->data().size(), Seconds(start - received));
+  const std::span<const double> seconds = pipeline_->processor_seconds();
   for (size_t i = 0; i < seconds.size(); ++i) {
-    processor_histograms_[i]->Observe(seconds[i] - last_processor_seconds_[i]);
+    processor_seconds_observers_[i](seconds[i] - last_processor_seconds_[i]);
     last_processor_seconds_[i] = seconds[i];
   }
   out->push_back(std::move(progress.response));
@@ -229,7 +304,7 @@ void StreamSession::CompleteChunk(const v1::AudioChunk& chunk, Clock::time_point
 
 absl::Status StreamSession::ApplyUpdate(const v1::ChainUpdate& update) {
   if (pending_events_.size() >= kMaxPendingUpdates) {
-    state_->metrics().Rejections("update_flood").Increment();
+    deps_.metrics.Rejected("update_flood");
     return absl::ResourceExhaustedError(absl::StrCat(
         "more than ", kMaxPendingUpdates, " updates since the last chunk: each update's result "
         "rides on the next chunk's response, so send audio between updates"));
@@ -251,13 +326,13 @@ absl::Status StreamSession::ApplyUpdate(const v1::ChainUpdate& update) {
                        pipeline_->requested_chain_size(), " processors"));
     } else {
       absl::StatusOr<Chain::ResolvedUpdate> resolved =
-          pipeline_->chain().ResolveUpdate(entry.index(), *config);
+          pipeline_->ResolveUpdate(entry.index(), *config);
       status = resolved.status();
       if (resolved.ok()) changes.push_back(*std::move(resolved));
     }
   }
   if (status.ok()) {
-    for (const Chain::ResolvedUpdate& change : changes) pipeline_->chain().Apply(change);
+    for (const Chain::ResolvedUpdate& change : changes) pipeline_->ApplyUpdate(change);
   }
   v1::Event event;
   event.set_frame(pipeline_->frames_out());
@@ -277,46 +352,40 @@ double StreamSession::audio_seconds() const {
   return static_cast<double>(pipeline_->frames_in()) / pipeline_->config().input.sample_rate_hz;
 }
 
-void StreamSession::Finish(std::vector<Response>* out) {
+absl::Status StreamSession::Finish(std::vector<Response>* out) {
+  if (!configured()) {
+    return absl::InvalidArgumentError(
+        "the stream ended before its first message, which must be a config (StreamConfig)");
+  }
   Response tail;
   v1::ProcessedChunk* chunk = tail.response.mutable_chunk();
-  const Clock::time_point start = Clock::now();
+  const Clock::time_point start = deps_.now();
   const ChunkStats stats = pipeline_->Finish(chunk->mutable_data());
-  processing_seconds_ += Seconds(Clock::now() - start);
+  const Clock::time_point end = deps_.now();
+  processing_seconds_ += Seconds(end - start);
   chunk->set_tail(true);
   v1::ChunkMetrics* metrics = chunk->mutable_metrics();
   metrics->set_frames_out(stats.frames_out);
-  metrics->set_process_us(Micros(Clock::now() - start));
+  metrics->set_process_us(Micros(end - start));
   if (pipeline_->config().measure_levels) {
     metrics->set_out_peak_dbfs(stats.out_peak_dbfs);
     metrics->set_out_rms_dbfs(stats.out_rms_dbfs);
   }
   metrics->set_clipped_samples(stats.clipped_samples);
+  AddChannelLevels(metrics);
   AttachEvents(chunk);
-  state_->metrics().bytes_out().Increment(static_cast<double>(chunk->data().size()));
+  deps_.metrics.TailProcessed(chunk->data().size());
   out->push_back(std::move(tail));
 
-  Response summary_item;
-  v1::StreamSummary* summary = summary_item.response.mutable_summary();
-  const double audio_seconds =
-      static_cast<double>(pipeline_->frames_in()) / pipeline_->config().input.sample_rate_hz;
-  summary->set_frames_in(pipeline_->frames_in());
-  summary->set_frames_out(pipeline_->frames_out());
-  summary->set_chunks(chunks_);
-  summary->set_audio_seconds(audio_seconds);
-  summary->set_wall_seconds(Seconds(Clock::now() - ready_at_));
-  summary->set_real_time_factor(audio_seconds > 0 ? processing_seconds_ / audio_seconds : 0);
-  const Chain& chain = pipeline_->chain();
-  const auto seconds = chain.processor_seconds();
-  for (size_t i = 0; i < chain.size(); ++i) {
-    v1::ProcessorTiming* timing = summary->add_processors();
-    timing->set_name(chain.resolved()[i].name);
-    timing->set_seconds(seconds[i]);
-  }
-  summary->set_clipped_samples(pipeline_->clipped_samples());
-  summary->set_nonfinite_samples(pipeline_->nonfinite_samples());
-  if (last_integrated_lufs_) summary->set_integrated_lufs(*last_integrated_lufs_);
-  out->push_back(std::move(summary_item));
+  Response summary;
+  *summary.response.mutable_summary() =
+      BuildStreamSummary(*pipeline_, {.chunks = chunks_,
+                                      .wall_seconds = Seconds(deps_.now() - ready_at_),
+                                      .processing_seconds = processing_seconds_,
+                                      .integrated_lufs = last_integrated_lufs_,
+                                      .events_not_sent = events_not_sent_});
+  out->push_back(std::move(summary));
+  return absl::OkStatus();
 }
 
 }  // namespace audioproc

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -123,6 +124,32 @@ TEST(ResourceEstimateMemoryTest, ChainsAndPipelinesStateWhatTheyKeepWithinAQuart
         << pipeline;
   }
   std::printf("%s", table.c_str());
+}
+
+// Each channel's levels (MetricsOptions.per_channel) are kept only for a pipeline that asks,
+// and stated: their block, give or take the few bytes by which two builds' net heap differs.
+TEST(ResourceEstimateMemoryTest, PipelinesStateWhatEachChannelsLevelsKeep) {
+  const ProcessorRegistry& registry = ProcessorRegistry::Default();
+  PipelineConfig config = testing::Pipeline({SampleEncoding::kF32, 48000, 8},
+                                             {SampleEncoding::kF32, 48000, 8},
+                                             {testing::Proc("gain")});
+  auto measure = [&](bool per_channel) {
+    config.measure_channel_levels = per_channel;
+    absl::StatusOr<PipelineEstimate> estimate = EstimatePipeline(registry, config);
+    EXPECT_TRUE(estimate.ok()) << estimate.status();
+    const int64_t kept = NetBytes([&] {
+      absl::StatusOr<std::unique_ptr<StreamPipeline>> built =
+          StreamPipeline::Create(registry, config);
+      EXPECT_TRUE(built.ok()) << built.status();
+      return *std::move(built);
+    });
+    return std::make_pair(static_cast<int64_t>(estimate->memory_bytes), kept);
+  };
+  const auto [stated_without, kept_without] = measure(false);
+  const auto [stated_with, kept_with] = measure(true);
+  EXPECT_GT(kept_with - kept_without, 128);
+  EXPECT_NEAR(static_cast<double>(stated_with - stated_without),
+              static_cast<double>(kept_with - kept_without), 64.0);
 }
 
 }  // namespace
