@@ -70,7 +70,7 @@ absl::StatusOr<Workload> MakeWorkload(absl::string_view name, uint32_t chunk_ms,
 
   workload.chunk_frames = input.sample_rate_hz() * chunk_ms / 1000;
   if (workload.chunk_frames == 0) return absl::InvalidArgumentError("chunk_ms is under one frame");
-  workload.chunk_bytes = workload.chunk_frames * client::BytesPerFrame(input);
+  workload.chunk_bytes = workload.chunk_frames * BytesPerFrame(input);
   // As a real-time client does: the server then holds room for chunks of this size, not for
   // the largest it allows (StreamConfig.max_chunk_bytes).
   workload.config.set_max_chunk_bytes(workload.chunk_bytes);
