@@ -1,8 +1,6 @@
 // StreamSession: the Process protocol message by message, without gRPC. Requests go through
 // what ProcessCall does with them (CheckRequest as they arrive, then Handle, and Finish at the
-// half-close), with fakes for the server's side: a registry of the real processors, limits
-// set here, a recording metrics sink, an admission that grants or refuses, a clock that
-// advances one millisecond each time it is read.
+// half-close), with the fakes for the server's side in stream_session_harness.h.
 #include "service/stream_session.h"
 
 #include <chrono>
@@ -16,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/signals.h"
+#include "tests/service/stream_session_harness.h"
 #include "tests/testing/status_matchers.h"
 
 namespace audioproc {
@@ -27,186 +26,19 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using testing::IsOk;
 using testing::StatusIs;
-using Clock = StreamSession::Clock;
-
-constexpr int64_t kMiB = 1 << 20;
+using session_testing::ChunkRequest;
+using session_testing::Clock;
+using session_testing::ConfigRequest;
+using session_testing::FakeAdmission;
+using session_testing::FakeMetrics;
+using session_testing::FullScaleSine;
+using session_testing::Gain;
+using session_testing::kMiB;
+using session_testing::SessionHarness;
+using session_testing::UpdateRequest;
 // A full-scale sine's RMS: 20 log10(1/sqrt(2)).
 constexpr float kFullScaleSineRmsDbfs = -3.0103f;
 
-class FakeMetrics final : public SessionMetrics {
- public:
-  void Rejected(absl::string_view reason) override { rejections.emplace_back(reason); }
-  SecondsObserver ProcessorSeconds(absl::string_view name) override {
-    processors.emplace_back(name);
-    return [this](double) { ++processor_observations; };
-  }
-  void ChunkProcessed(double seconds, uint64_t bytes, double queue_wait_seconds) override {
-    ++chunks;
-    audio_seconds += seconds;
-    bytes_out += bytes;
-    queue_waits.push_back(queue_wait_seconds);
-  }
-  void TailProcessed(uint64_t bytes) override { bytes_out += bytes; }
-  void EventsDropped(uint64_t events) override { events_dropped += events; }
-
-  std::vector<std::string> rejections;
-  std::vector<std::string> processors;
-  int processor_observations = 0;
-  int chunks = 0;
-  double audio_seconds = 0;
-  uint64_t bytes_out = 0;
-  std::vector<double> queue_waits;
-  uint64_t events_dropped = 0;
-};
-
-// Grants everything unless told to refuse; counts the holds alive.
-class FakeAdmission final : public SessionAdmission {
- public:
-  class CountedHold final : public Hold {
-   public:
-    explicit CountedHold(int* alive) : alive_(alive) { ++*alive_; }
-    ~CountedHold() override { --*alive_; }
-
-   private:
-    int* alive_;
-  };
-
-  absl::StatusOr<std::unique_ptr<Hold>> Admit(const StreamGrant& grant) override {
-    admitted_cost = grant.cost;
-    if (!refusal.ok()) return refusal;
-    return std::make_unique<CountedHold>(&holds_alive);
-  }
-
-  absl::Status refusal;
-  int holds_alive = 0;
-  ResourceAmount admitted_cost;
-};
-
-v1::ProcessorSpec Gain(float gain_db) {
-  v1::ProcessorSpec spec;
-  spec.mutable_gain()->set_gain_db(gain_db);
-  return spec;
-}
-
-v1::ProcessRequest ConfigRequest(v1::Encoding encoding, uint32_t rate, uint32_t channels,
-                                 std::vector<v1::ProcessorSpec> chain = {}) {
-  v1::ProcessRequest request;
-  v1::StreamConfig* config = request.mutable_config();
-  config->mutable_input()->set_encoding(encoding);
-  config->mutable_input()->set_sample_rate_hz(rate);
-  config->mutable_input()->set_channels(channels);
-  for (v1::ProcessorSpec& spec : chain) *config->add_chain() = std::move(spec);
-  return request;
-}
-
-v1::ProcessRequest ChunkRequest(std::string data, uint64_t sequence = 0) {
-  v1::ProcessRequest request;
-  request.mutable_chunk()->set_data(std::move(data));
-  request.mutable_chunk()->set_sequence(sequence);
-  return request;
-}
-
-v1::ProcessRequest UpdateRequest(uint32_t index, v1::ProcessorSpec spec) {
-  v1::ProcessRequest request;
-  v1::ProcessorUpdate* update = request.mutable_update()->add_updates();
-  update->set_index(index);
-  *update->mutable_spec() = std::move(spec);
-  return request;
-}
-
-// `frames` of a full-scale 1 kHz sine at 48 kHz (a whole number of periods for multiples of
-// 48 frames), as one planar channel.
-std::vector<float> FullScaleSine(size_t frames) {
-  return testing::Sine(1000.0, 48000.0, frames, 1.0);
-}
-
-// One stream's session and what ProcessCall would do with its requests; a fixture may run
-// several side by side.
-class SessionHarness {
- public:
-  SessionHarness() {
-    limits_.max_chain_length = 4;
-    limits_.max_stream_seconds = 3600;
-    limits_.grant.max_chunk_bytes = kMiB;
-    limits_.grant.max_response_bytes = 4 * kMiB;
-    limits_.grant.max_events_per_response = 1024;
-    limits_.grant.max_stream_cost = 0.5;
-    limits_.grant.memory_budget_bytes = 768 * kMiB;
-    limits_.grant.queue_chunks = 8;
-  }
-
-  StreamSession& session() {
-    if (!session_) {
-      session_ = std::make_unique<StreamSession>(StreamSession::Deps{
-          .registry = ProcessorRegistry::Default(),
-          .limits = limits_,
-          .metrics = metrics_,
-          .admission = admission_,
-          .new_stream_id = [this] { return absl::StrCat("assigned-", ++ids_); },
-          .now = [this] { return now_ += std::chrono::milliseconds(1); }});
-    }
-    return *session_;
-  }
-
-  // What ProcessCall does with a request: checks it as it arrives, then has the session
-  // handle it (again and again while it stops between slices, when `slice` says to stop).
-  absl::Status Send(const v1::ProcessRequest& request, bool slice = false) {
-    if (absl::Status refused = StreamSession::CheckRequest(
-            request, request.ByteSizeLong(), first_, bounds_, limits_);
-        !refused.ok()) {
-      return refused;
-    }
-    first_ = false;
-    const Clock::time_point received = now_ += std::chrono::milliseconds(1);
-    std::vector<StreamSession::Response> out;
-    absl::StatusOr<bool> done;
-    do {
-      done = session().Handle(request, "peer", received, [slice] { return slice; }, &out);
-    } while (done.ok() && !*done);
-    if (session().configured()) {
-      bounds_ = {session().grant().max_chunk_bytes, session().grant().max_message_bytes};
-    }
-    for (StreamSession::Response& response : out) responses_.push_back(response.response);
-    return done.status();
-  }
-
-  // The client's half-close.
-  absl::Status End() {
-    std::vector<StreamSession::Response> out;
-    absl::Status status = session().Finish(&out);
-    for (StreamSession::Response& response : out) responses_.push_back(response.response);
-    return status;
-  }
-
-  const v1::ProcessResponse& last() const { return responses_.back(); }
-
-  // Forgets the session and its responses: the next request is a new stream's first.
-  void Restart() {
-    responses_.clear();
-    first_ = true;
-    bounds_ = {};
-    session_.reset();
-  }
-
-  // The audio of every chunk response so far, in order.
-  std::string Output() const {
-    std::string bytes;
-    for (const v1::ProcessResponse& response : responses_) {
-      if (response.has_chunk()) bytes += response.chunk().data();
-    }
-    return bytes;
-  }
-
-  SessionLimits limits_;
-  FakeMetrics metrics_;
-  FakeAdmission admission_;
-  Clock::time_point now_;
-  int ids_ = 0;
-  std::unique_ptr<StreamSession> session_;
-  bool first_ = true;
-  StreamSession::RequestBounds bounds_;
-  std::vector<v1::ProcessResponse> responses_;
-};
 
 class StreamSessionTest : public ::testing::Test, public SessionHarness {};
 
