@@ -9,7 +9,7 @@ SERVER := $(BUILD_DIR)/service/audioproc-server
 CLIENT := $(BUILD_DIR)/clients/audioproc-client
 ADDR ?= localhost:50051
 
-.PHONY: all deps build run test fuzz test-sanitize demo bench clean
+.PHONY: all deps build run test lint format fuzz test-sanitize demo bench clean
 
 all: build
 
@@ -33,6 +33,21 @@ test:
 	@$(MAKE) --no-print-directory build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 600
 	@$(MAKE) --no-print-directory fuzz
+
+# STYLE.md kept by tools, on every C++ file in git: clang-format (.clang-format) must leave each
+# file unchanged, and clang-tidy (.clang-tidy: bugprone, performance and modernize checks) must
+# find nothing, using the compile commands of the build; any finding fails. `make format`
+# applies the formatting.
+LINT_DIRS := common|dsp|audio_io|chain|processors|protos|service|clients|bench|tests|fuzz
+CXX_SOURCES = $(shell git ls-files '*.cc' '*.h')
+
+lint: build
+	clang-format --dry-run -Werror $(CXX_SOURCES)
+	run-clang-tidy -p $(BUILD_DIR) -j $(JOBS) -quiet \
+	  -header-filter='^$(CURDIR)/($(LINT_DIRS))/' '^$(CURDIR)/($(LINT_DIRS))/'
+
+format:
+	clang-format -i $(CXX_SOURCES)
 
 # The libFuzzer targets of fuzz/, built with clang, ASan and UBSan in a directory of their own
 # (only what they need), each run for 15 s from its corpus as a CTest test. Longer runs:
