@@ -9,8 +9,8 @@
 #define AUDIOPROC_AUDIO_IO_CODEC_H_
 
 #include <cstdint>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "dsp/audio_block.h"
 
 namespace audioproc {
@@ -56,7 +56,8 @@ uint64_t DitherSeed(absl::string_view stream_id);
 // Decodes `out.num_frames()` interleaved frames of `out.num_channels()` channels from `in`
 // (which holds at least that many frames) into `out`. Returns how many non-finite samples
 // were replaced by 0 (only kF32 can carry them).
-uint32_t DecodeInterleaved(SampleEncoding encoding, const uint8_t* in, const AudioBlock& out) noexcept;
+uint32_t DecodeInterleaved(SampleEncoding encoding, const uint8_t* in,
+                           const AudioBlock& out) noexcept;
 
 // Encodes `in` as interleaved samples into `out`, which has room for
 // in.num_frames() x in.num_channels() x BytesPerSample bytes. With `dither`, integer

@@ -157,9 +157,9 @@ absl::StatusOr<std::unique_ptr<FileEncoder>> FileEncoder::Open(const OutputPlan&
 
 absl::Status FileEncoder::WriteError(absl::string_view what) const {
   if (writer_->overflowed()) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the processed file is larger than a response may carry (", writer_->max_bytes(),
-                     " bytes); ask for a more compact output (output.container FLAC or OGG_*)"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the processed file is larger than a response may carry (", writer_->max_bytes(),
+        " bytes); ask for a more compact output (output.container FLAC or OGG_*)"));
   }
   return absl::InternalError(
       absl::StrCat(what, " the output failed: ", file_ != nullptr ? sf_strerror(file_) : "closed"));

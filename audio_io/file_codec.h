@@ -33,8 +33,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "audio_io/codec.h"
-#include "audio_io/sndfile_memory.h"
 #include "audio_io/file_format.h"
+#include "audio_io/sndfile_memory.h"
 
 struct sf_private_tag;  // libsndfile's SNDFILE, kept out of this header
 

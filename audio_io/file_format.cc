@@ -152,9 +152,9 @@ absl::StatusOr<Container> ContainerForPath(absl::string_view path) {
         std::pair{".opus", Container::kOggOpus}}) {
     if (absl::EndsWith(lower, extension)) return container;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "cannot tell the container of '", path,
-      "': use .wav, .aif/.aiff, .flac, .ogg/.oga (Vorbis) or .opus"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("cannot tell the container of '", path,
+                   "': use .wav, .aif/.aiff, .flac, .ogg/.oga (Vorbis) or .opus"));
 }
 
 uint64_t MaxFileBytes(int sf_format, uint64_t samples) {
@@ -221,9 +221,9 @@ absl::StatusOr<OutputPlan> PlanOutput(const OutputRequest& requested, const File
       codec = SF_FORMAT_OPUS;
       break;
   }
-  const std::string container = absl::StrCat(
-      "output.container ", ContainerName(major | codec),
-      requested.container == Container::kUnspecified ? " (unset: the input's)" : "");
+  const std::string container =
+      absl::StrCat("output.container ", ContainerName(major | codec),
+                   requested.container == Container::kUnspecified ? " (unset: the input's)" : "");
 
   int subtype = 0;
   if (codec != 0) {

@@ -36,8 +36,8 @@ sf_count_t SndfileMemory::Seek(sf_count_t offset, int whence, void* user) {
 sf_count_t SndfileMemory::Read(void* out, sf_count_t count, void* user) {
   auto* self = static_cast<SndfileMemory*>(user);
   const absl::string_view contents = self->Contents();
-  const sf_count_t n = std::clamp<sf_count_t>(
-      static_cast<sf_count_t>(contents.size()) - self->position_, 0, count);
+  const sf_count_t n =
+      std::clamp<sf_count_t>(static_cast<sf_count_t>(contents.size()) - self->position_, 0, count);
   std::memcpy(out, contents.data() + self->position_, static_cast<size_t>(n));
   self->position_ += n;
   return n;

@@ -66,8 +66,8 @@ struct WindowUsage {
 };
 
 struct LoadReport {
-  int streams_ok = 0;                 // status OK, every chunk answered, messages in order
-  int streams_failed = 0;             // any other outcome
+  int streams_ok = 0;      // status OK, every chunk answered, messages in order
+  int streams_failed = 0;  // any other outcome
   // Of the failed: refused RESOURCE_EXHAUSTED before `ready` (the server's budgets were full).
   int streams_refused = 0;
   std::map<std::string, int> errors;  // status code name -> streams ending with it (not OK)

@@ -21,13 +21,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "audio_io/codec.h"
 #include "bench/workload_chains.h"
 #include "chain/chain.h"
-#include "audio_io/codec.h"
-#include "dsp/cost_model.h"
 #include "chain/registry.h"
 #include "chain/resource_estimate.h"
 #include "chain/stream_pipeline.h"
+#include "dsp/cost_model.h"
 
 namespace audioproc {
 namespace {

@@ -17,11 +17,11 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
-#include "dsp/audio_block.h"
 #include "chain/events.h"
 #include "chain/parameters.h"
 #include "chain/processor.h"
 #include "chain/registry.h"
+#include "dsp/audio_block.h"
 
 namespace audioproc {
 
@@ -64,7 +64,7 @@ class Chain {
   // takes. Build it with ResolveUpdate.
   struct ResolvedUpdate {
     size_t index = 0;
-    ParamValues changes;  // as requested, merged into resolved() when applied
+    ParamValues changes;                        // as requested, merged into resolved() when applied
     std::unique_ptr<ProcessorUpdate> settings;  // null when the update sets nothing
   };
 

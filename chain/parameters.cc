@@ -81,7 +81,9 @@ const ParamValue* ParamValues::Find(absl::string_view name) const {
   return nullptr;
 }
 
-double ParamValues::Number(absl::string_view name) const { return Get<double>(*this, name, "number"); }
+double ParamValues::Number(absl::string_view name) const {
+  return Get<double>(*this, name, "number");
+}
 bool ParamValues::Bool(absl::string_view name) const { return Get<bool>(*this, name, "bool"); }
 const std::string& ParamValues::Text(absl::string_view name) const {
   return Get<std::string>(*this, name, "string");

@@ -13,9 +13,9 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
-#include "dsp/audio_block.h"
 #include "chain/events.h"
 #include "chain/parameters.h"
+#include "dsp/audio_block.h"
 
 namespace audioproc {
 

@@ -90,9 +90,9 @@ absl::Status CheckValue(const std::string& field, const ParamInfo& info, const P
               absl::StrCat(field, "[", i, "] must be a finite number"));
         }
         if (info.element_limit > 0 && std::fabs(x) > info.element_limit) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              field, "[", i, "] must be in [", FormatNumber(-info.element_limit), ", ",
-              FormatNumber(info.element_limit), "], got ", FormatNumber(x)));
+          return absl::InvalidArgumentError(
+              absl::StrCat(field, "[", i, "] must be in [", FormatNumber(-info.element_limit), ", ",
+                           FormatNumber(info.element_limit), "], got ", FormatNumber(x)));
         }
       }
       return absl::OkStatus();

@@ -10,11 +10,11 @@
 #define AUDIOPROC_CHAIN_REGISTRY_H_
 
 #include <memory>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "chain/parameters.h"
 #include "chain/processor.h"
 #include "chain/resource_estimate.h"

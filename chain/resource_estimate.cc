@@ -5,11 +5,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "chain/chain.h"
 #include "audio_io/codec.h"
-#include "dsp/cost_model.h"
+#include "chain/chain.h"
 #include "chain/registry.h"
 #include "chain/stream_pipeline.h"
+#include "dsp/cost_model.h"
 
 namespace audioproc {
 namespace {

@@ -16,8 +16,8 @@ absl::Status ValidateFormat(absl::string_view field, const StreamFormat& format)
                                                    "] Hz, got ", format.sample_rate_hz));
   }
   if (format.channels < 1 || format.channels > kMaxChannels) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".channels must be in [1, ",
-                                                   kMaxChannels, "], got ", format.channels));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".channels must be in [1, ", kMaxChannels, "], got ", format.channels));
   }
   return absl::OkStatus();
 }
@@ -52,9 +52,9 @@ absl::StatusOr<std::vector<ProcessorConfig>> OutputConversions(const ProcessorRe
   }
   if (chain_output.sample_rate_hz != config.output.sample_rate_hz) {
     if (registry.Find("resample") == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "output.sample_rate_hz must equal input.sample_rate_hz (", config.input.sample_rate_hz,
-          "): this server has no resample processor"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("output.sample_rate_hz must equal input.sample_rate_hz (",
+                       config.input.sample_rate_hz, "): this server has no resample processor"));
     }
     ParamValues resample;
     resample.Set("sample_rate_hz", static_cast<double>(config.output.sample_rate_hz));
@@ -168,7 +168,8 @@ void StreamPipeline::RunFrames(const uint8_t* bytes, uint32_t frames, std::strin
     stats->frames_in += n;
     if (config_.measure_levels) in_meter_.Add(block);
     if (channel_levels_) channel_levels_->in.Add(block);
-    chain_->Process(block, [&](const AudioBlock& output) { Emit(output, stats, &out_meter_, out); });
+    chain_->Process(block,
+                    [&](const AudioBlock& output) { Emit(output, stats, &out_meter_, out); });
     DrainChainEvents();
     done += n;
   }
@@ -224,8 +225,8 @@ void StreamPipeline::ChannelMeter::Add(const AudioBlock& block) {
   frames += block.num_frames();
 }
 
-uint32_t StreamPipeline::ChannelMeter::Store(uint32_t channels,
-                                             std::array<ChannelLevels, kMaxChannels>* levels) const {
+uint32_t StreamPipeline::ChannelMeter::Store(
+    uint32_t channels, std::array<ChannelLevels, kMaxChannels>* levels) const {
   for (uint32_t c = 0; c < channels; ++c) {
     ChannelLevels& level = (*levels)[c];
     if (frames == 0) {
@@ -240,7 +241,8 @@ uint32_t StreamPipeline::ChannelMeter::Store(uint32_t channels,
 
 std::span<const ChannelLevels> StreamPipeline::in_channel_levels() const {
   if (!channel_levels_) return {};
-  return std::span<const ChannelLevels>(channel_levels_->in_levels).first(channel_levels_->in_count);
+  return std::span<const ChannelLevels>(channel_levels_->in_levels)
+      .first(channel_levels_->in_count);
 }
 
 std::span<const ChannelLevels> StreamPipeline::out_channel_levels() const {

@@ -79,7 +79,8 @@ absl::StatusOr<PcmAudio> DecodeAudio(absl::string_view file_bytes, v1::Encoding 
   std::optional<SampleEncoding> wanted;
   if (encoding != v1::ENCODING_UNSPECIFIED) {
     wanted = FromProtoEncoding(encoding);
-    if (!wanted) return absl::InvalidArgumentError(absl::StrCat("cannot decode to encoding ", encoding));
+    if (!wanted)
+      return absl::InvalidArgumentError(absl::StrCat("cannot decode to encoding ", encoding));
   }
   // Unasked, 32-bit PCM comes as float like every other deep source; asked for an encoding,
   // every stored bit is read before it is converted.
@@ -143,16 +144,14 @@ absl::Status WriteAudioFile(const std::string& path, const PcmAudio& audio) {
   request.container = container;
   absl::StatusOr<OutputPlan> plan = PlanOutput(request, source);
   if (!plan.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("'", path, "' cannot hold ",
-                                                   FormatToString(format), ": ",
-                                                   plan.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", path, "' cannot hold ", FormatToString(format), ": ", plan.status().message()));
   }
   const uint64_t frames = audio.frames();
   absl::StatusOr<std::unique_ptr<FileEncoder>> encoder =
       FileEncoder::Open(*plan, MaxFileBytes(plan->sf_format, frames * source.channels));
   if (!encoder.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", path, "': ", encoder.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "': ", encoder.status().message()));
   }
 
   // The file is made in memory, block by block in the encoding its samples are stored in.

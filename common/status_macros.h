@@ -7,8 +7,8 @@
 #define AUDIOPROC_CONCAT_INNER_(a, b) a##b
 #define AUDIOPROC_CONCAT_(a, b) AUDIOPROC_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)                                  \
-  do {                                                         \
+#define RETURN_IF_ERROR(expr)                                           \
+  do {                                                                  \
     if (::absl::Status status_ = (expr); !status_.ok()) return status_; \
   } while (0)
 

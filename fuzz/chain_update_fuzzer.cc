@@ -9,8 +9,8 @@
 //
 // Invariants: an update whose every entry resolved applies, each entry in turn, without a
 // second validation (Chain::Apply cannot fail: the session relies on it for "whole or not at
-// all", DESIGN.md section 3); before and after any update the chain emits the output's channel count, and exactly
-// round(frames_in x out_rate / in_rate) frames in all.
+// all", DESIGN.md section 3); before and after any update the chain emits the output's channel
+// count, and exactly round(frames_in x out_rate / in_rate) frames in all.
 //
 // Finite samples out of a finite signal are not checked: they are not promised. Parameters in
 // range can overflow float (32 gain stages at their maximum; convolve taps and mix weights are
@@ -25,11 +25,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "audioproc/v1/audioproc.pb.h"
-#include "fuzz/fuzz_input.h"
-#include "dsp/audio_block.h"
 #include "chain/chain.h"
 #include "chain/registry.h"
 #include "chain/stream_pipeline.h"
+#include "dsp/audio_block.h"
+#include "fuzz/fuzz_input.h"
 #include "service/spec_translation.h"
 #include "service/stream_config.h"
 

@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "fuzz/fuzz_input.h"
-#include "dsp/audio_block.h"
 #include "audio_io/codec.h"
+#include "dsp/audio_block.h"
+#include "fuzz/fuzz_input.h"
 
 namespace audioproc::fuzz {
 namespace {

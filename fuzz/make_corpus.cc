@@ -17,12 +17,12 @@
 #include <string>
 #include <vector>
 
-#include "audioproc/v1/audioproc.pb.h"
-#include "fuzz/fuzz_input.h"
-#include "google/protobuf/text_format.h"
-#include "dsp/audio_block.h"
 #include "audio_io/codec.h"
 #include "audio_io/sndfile_memory.h"
+#include "audioproc/v1/audioproc.pb.h"
+#include "dsp/audio_block.h"
+#include "fuzz/fuzz_input.h"
+#include "google/protobuf/text_format.h"
 
 namespace audioproc::fuzz {
 namespace {

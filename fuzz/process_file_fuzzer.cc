@@ -14,10 +14,10 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
-#include "audioproc/v1/audioproc.pb.h"
-#include "fuzz/fuzz_input.h"
-#include "chain/registry.h"
 #include "audio_io/file_codec.h"
+#include "audioproc/v1/audioproc.pb.h"
+#include "chain/registry.h"
+#include "fuzz/fuzz_input.h"
 #include "service/file_job.h"
 
 namespace audioproc::fuzz {
@@ -60,12 +60,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<std::unique_ptr<FileJob>> job =
       FileJob::Plan(request, ProcessorRegistry::Default(), fuzz::kLimits, &report);
   if (!job.ok()) return 0;
-  const absl::Status status = (*job)->Run(std::chrono::steady_clock::now(),
-                                          [] { return absl::OkStatus(); }, &response, &report);
+  const absl::Status status = (*job)->Run(
+      std::chrono::steady_clock::now(), [] { return absl::OkStatus(); }, &response, &report);
   if (!status.ok()) return 0;
 
   absl::StatusOr<std::unique_ptr<FileDecoder>> output = FileDecoder::Open(response.file());
-  AUDIOPROC_FUZZ_CHECK(output.ok(), absl::StrCat("the answer's file: ", output.status().ToString()));
+  AUDIOPROC_FUZZ_CHECK(output.ok(),
+                       absl::StrCat("the answer's file: ", output.status().ToString()));
   const absl::StatusOr<uint64_t> frames = fuzz::DecodedFrames(**output);
   AUDIOPROC_FUZZ_CHECK(frames.ok(), frames.status().ToString());
   if (fuzz::Lossless((*output)->info().sf_format)) {

@@ -17,9 +17,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "audioproc/v1/audioproc.pb.h"
-#include "fuzz/fuzz_input.h"
 #include "chain/registry.h"
 #include "chain/stream_pipeline.h"
+#include "fuzz/fuzz_input.h"
 #include "service/stream_config.h"
 
 namespace audioproc::fuzz {

@@ -6,8 +6,8 @@
 #include <memory>
 #include <utility>
 
-#include "dsp/cost_model.h"
 #include "chain/stream_pipeline.h"  // kSilenceDbfs, the level of silence everywhere
+#include "dsp/cost_model.h"
 
 namespace audioproc {
 namespace {

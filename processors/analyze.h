@@ -28,12 +28,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "dsp/audio_block.h"
 #include "chain/events.h"
-#include "dsp/fftw_plan.h"
 #include "chain/parameters.h"
 #include "chain/processor.h"
 #include "chain/registry.h"
+#include "dsp/audio_block.h"
+#include "dsp/fftw_plan.h"
 
 namespace audioproc {
 

@@ -101,10 +101,10 @@ class BiquadFilterProcessor final : public UpdatableProcessor<BiquadRuntimeSetti
   }
 
   void Redesign() noexcept {
-    cascade_.SetSections(DesignBiquadFilter({kind_.type, frequency_.GetCurrentValue(),
-                                             q_.GetCurrentValue(), gain_db_.GetCurrentValue(),
-                                             order_},
-                                            sample_rate_hz_));
+    cascade_.SetSections(
+        DesignBiquadFilter({kind_.type, frequency_.GetCurrentValue(), q_.GetCurrentValue(),
+                            gain_db_.GetCurrentValue(), order_},
+                           sample_rate_hz_));
   }
 
   const FilterKind kind_;

@@ -1,4 +1,5 @@
 // The built-in processors: one ProcessorDefinition per processor, each from its own file.
+#include "chain/registry.h"
 #include "processors/analyze.h"
 #include "processors/biquad_filters.h"
 #include "processors/compressor.h"
@@ -11,7 +12,6 @@
 #include "processors/loudness.h"
 #include "processors/mix.h"
 #include "processors/noise_gate.h"
-#include "chain/registry.h"
 #include "processors/resample.h"
 #include "processors/vad.h"
 
@@ -19,26 +19,11 @@ namespace audioproc {
 
 const ProcessorRegistry& ProcessorRegistry::Default() {
   static const ProcessorRegistry* const registry = new ProcessorRegistry({
-      GainDefinition(),
-      MixDefinition(),
-      HighpassDefinition(),
-      LowpassDefinition(),
-      BandpassDefinition(),
-      NotchDefinition(),
-      PeakingDefinition(),
-      LowshelfDefinition(),
-      HighshelfDefinition(),
-      DcBlockDefinition(),
-      LimiterDefinition(),
-      EqDefinition(),
-      NoiseGateDefinition(),
-      CompressorDefinition(),
-      ConvolveDefinition(),
-      VadDefinition(),
-      AnalyzeDefinition(),
-      DenoiseDefinition(),
-      ResampleDefinition(),
-      LoudnessDefinition(),
+      GainDefinition(),      MixDefinition(),        HighpassDefinition(), LowpassDefinition(),
+      BandpassDefinition(),  NotchDefinition(),      PeakingDefinition(),  LowshelfDefinition(),
+      HighshelfDefinition(), DcBlockDefinition(),    LimiterDefinition(),  EqDefinition(),
+      NoiseGateDefinition(), CompressorDefinition(), ConvolveDefinition(), VadDefinition(),
+      AnalyzeDefinition(),   DenoiseDefinition(),    ResampleDefinition(), LoudnessDefinition(),
   });
   return *registry;
 }

@@ -85,11 +85,9 @@ class CompressorProcessor final : public UpdatableProcessor<CompressorRuntimeSet
           target > reduction_db_ ? attack_coefficient_ : release_coefficient_;
       reduction_db_ = target + coefficient * (reduction_db_ - target);
       if (std::fabs(reduction_db_ - target) < kSnapDb) reduction_db_ = target;
-      const float gain =
-          reduction_db_ == 0.0
-              ? makeup_gain_
-              : static_cast<float>(
-                    dynamics::DbToLinear(makeup_db_.GetCurrentValue() - reduction_db_));
+      const float gain = reduction_db_ == 0.0 ? makeup_gain_
+                                              : static_cast<float>(dynamics::DbToLinear(
+                                                    makeup_db_.GetCurrentValue() - reduction_db_));
       for (uint32_t c = 0; c < channels; ++c) {
         float& sample = in.channel(c)[i];
         sample = std::clamp(sample * gain, -kMaxMagnitude, kMaxMagnitude);
@@ -169,15 +167,15 @@ ProcessorDefinition CompressorDefinition() {
       "Feed-forward compressor: RMS detector, soft knee, attack/release in dB, channels linked.";
   definition.info.params = {
       FloatParam("threshold_db", "dB", -20.0, -80.0, 0.0, true,
-                   "Level (dBFS RMS; a full-scale sine is -3.01) above which gain is reduced."),
+                 "Level (dBFS RMS; a full-scale sine is -3.01) above which gain is reduced."),
       FloatParam("ratio", "", 4.0, 1.0, 100.0, true,
-                   "Input dB over the threshold per output dB over it; 1 compresses nothing."),
+                 "Input dB over the threshold per output dB over it; 1 compresses nothing."),
       FloatParam("knee_db", "dB", 6.0, 0.0, 24.0, true,
-                   "Width of the quadratic soft knee centred on the threshold; 0 is a hard knee."),
+                 "Width of the quadratic soft knee centred on the threshold; 0 is a hard knee."),
       FloatParam("attack_ms", "ms", 10.0, 0.1, 1000.0, true,
-                   "Time constant of the gain falling when the level rises."),
+                 "Time constant of the gain falling when the level rises."),
       FloatParam("release_ms", "ms", 100.0, 1.0, 5000.0, true,
-                   "Time constant of the gain recovering when the level falls."),
+                 "Time constant of the gain recovering when the level falls."),
       FloatParam("makeup_db", "dB", 0.0, -24.0, 48.0, true, "Gain applied after compression."),
   };
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {

@@ -6,8 +6,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "dsp/cost_model.h"
 #include "audio_io/impulse_file.h"
+#include "dsp/cost_model.h"
 
 namespace audioproc {
 namespace {

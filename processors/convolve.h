@@ -31,11 +31,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "dsp/audio_block.h"
 #include "chain/parameters.h"
-#include "dsp/partitioned_convolver.h"
 #include "chain/processor.h"
 #include "chain/registry.h"
+#include "dsp/audio_block.h"
+#include "dsp/partitioned_convolver.h"
 #include "dsp/smoothed_value.h"
 
 namespace audioproc {

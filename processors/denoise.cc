@@ -99,8 +99,7 @@ uint32_t DenoiseFrameSize(double sample_rate_hz) {
   return size;
 }
 
-DenoiseProcessor::DenoiseProcessor(double reduction_db)
-    : reduction_db_(reduction_db) {}
+DenoiseProcessor::DenoiseProcessor(double reduction_db) : reduction_db_(reduction_db) {}
 
 absl::StatusOr<ProcessSpec> DenoiseProcessor::Prepare(const ProcessSpec& input) {
   frame_size_ = DenoiseFrameSize(input.sample_rate_hz);

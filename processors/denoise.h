@@ -45,12 +45,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "dsp/audio_block.h"
-#include "dsp/fftw_plan.h"
-#include "dsp/noise_tracker.h"
 #include "chain/parameters.h"
 #include "chain/processor.h"
 #include "chain/registry.h"
+#include "dsp/audio_block.h"
+#include "dsp/fftw_plan.h"
+#include "dsp/noise_tracker.h"
 #include "dsp/smoothed_value.h"
 
 namespace audioproc {
@@ -113,10 +113,10 @@ class DenoiseProcessor : public UpdatableProcessor<DenoiseRuntimeSettings> {
   // The floor in dB, one step per STFT frame, each adding an equal share of the change: the
   // arithmetic denoise's ramp has always had.
   SmoothedValue<double, RampLaw::kLinearBySteps> reduction_db_;
-  uint32_t frame_size_ = 0;   // N
-  uint32_t hop_ = 0;          // N / 4
-  uint32_t bins_ = 0;         // N / 2 + 1
-  uint32_t position_ = 0;     // samples of the current hop already in the FIFO
+  uint32_t frame_size_ = 0;  // N
+  uint32_t hop_ = 0;         // N / 4
+  uint32_t bins_ = 0;        // N / 2 + 1
+  uint32_t position_ = 0;    // samples of the current hop already in the FIFO
   // Frames run so far, counted up to N / hop - 1: until then a frame is partly silence from
   // before the stream, which must not teach the noise tracker a false floor.
   uint32_t frames_run_ = 0;

@@ -17,8 +17,8 @@
 #include <array>
 #include <cstdint>
 
-#include "dsp/audio_block.h"
 #include "chain/parameters.h"
+#include "dsp/audio_block.h"
 #include "dsp/smoothed_value.h"
 
 namespace audioproc::dynamics {

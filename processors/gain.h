@@ -17,10 +17,10 @@
 #include <optional>
 
 #include "absl/status/statusor.h"
-#include "dsp/audio_block.h"
 #include "chain/parameters.h"
 #include "chain/processor.h"
 #include "chain/registry.h"
+#include "dsp/audio_block.h"
 #include "dsp/smoothed_value.h"
 
 namespace audioproc {

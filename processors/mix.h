@@ -27,10 +27,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "dsp/audio_block.h"
 #include "chain/parameters.h"
 #include "chain/processor.h"
 #include "chain/registry.h"
+#include "dsp/audio_block.h"
 
 namespace audioproc {
 

@@ -168,13 +168,13 @@ ProcessorDefinition NoiseGateDefinition() {
       "below the threshold; channels linked.";
   definition.info.params = {
       FloatParam("threshold_db", "dB", -50.0, -100.0, 0.0, true,
-                   "Level (dBFS RMS; a full-scale sine is -3.01) at or above which the gate "
-                   "opens."),
+                 "Level (dBFS RMS; a full-scale sine is -3.01) at or above which the gate "
+                 "opens."),
       FloatParam("range_db", "dB", -40.0, -100.0, 0.0, true,
-                   "Gain while closed: -100 mutes, a few dB below 0 expands gently."),
+                 "Gain while closed: -100 mutes, a few dB below 0 expands gently."),
       FloatParam("attack_ms", "ms", 1.0, 0.1, 1000.0, true, "Time constant of opening."),
       FloatParam("hold_ms", "ms", 50.0, 0.0, 5000.0, true,
-                   "How long the gate stays open after the level falls below the threshold."),
+                 "How long the gate stays open after the level falls below the threshold."),
       FloatParam("release_ms", "ms", 100.0, 1.0, 5000.0, true, "Time constant of closing."),
   };
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {

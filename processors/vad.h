@@ -28,10 +28,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "dsp/audio_block.h"
 #include "chain/parameters.h"
 #include "chain/processor.h"
 #include "chain/registry.h"
+#include "dsp/audio_block.h"
 #include "dsp/vad_features.h"
 
 namespace audioproc {

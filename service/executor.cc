@@ -1,6 +1,5 @@
 #include "service/executor.h"
 
-
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>
 #endif
@@ -84,9 +83,8 @@ void Executor::WorkerLoop(Queue& queue) {
     {
       absl::MutexLock lock(&queue.mu);
       queue.mu.Await(absl::Condition(
-          +[](Queue* q) ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu) {
-            return q->stopping || !q->tasks.empty();
-          },
+          +[](Queue* q)
+               ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu) { return q->stopping || !q->tasks.empty(); },
           &queue));
       if (queue.tasks.empty()) return;  // stopping, and nothing left to run
       task = queue.tasks.front();

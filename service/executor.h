@@ -9,12 +9,12 @@
 // own, so that real-time work never waits for a worker or a lock that bulk work holds. (The
 // bulk workers run at the same CPU priority as the rest: at a lower one, the kernel would set
 // them aside while they hold locks real-time work also takes, such as the metrics'
-// histograms' or malloc's, and real-time work would wait behind them.) The executor does not itself serialize a stream: each stream
-// keeps at most one task queued or running at a time (see ProcessCall), which keeps its chunks
-// in order while different streams run in parallel. Each worker sets flush-to-zero and
-// denormals-are-zero on its own thread, as filters decaying to silence otherwise crawl
-// through denormal arithmetic.
-// Thread safety: Submit and the observers may be called from any thread.
+// histograms' or malloc's, and real-time work would wait behind them.) The executor does not itself
+// serialize a stream: each stream keeps at most one task queued or running at a time (see
+// ProcessCall), which keeps its chunks in order while different streams run in parallel. Each
+// worker sets flush-to-zero and denormals-are-zero on its own thread, as filters decaying to
+// silence otherwise crawl through denormal arithmetic. Thread safety: Submit and the observers may
+// be called from any thread.
 #ifndef AUDIOPROC_SERVICE_EXECUTOR_H_
 #define AUDIOPROC_SERVICE_EXECUTOR_H_
 
@@ -60,7 +60,9 @@ class Executor {
 
   // Called with the queue depth after each change (the executor_queue_depth gauge). Set it
   // before the first Submit.
-  void set_depth_observer(std::function<void(size_t)> observer) { depth_observer_ = std::move(observer); }
+  void set_depth_observer(std::function<void(size_t)> observer) {
+    depth_observer_ = std::move(observer);
+  }
 
  private:
   // Tasks waiting for one kind of worker: real-time ones first (the first `real_time` of

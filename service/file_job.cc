@@ -12,8 +12,8 @@
 #include "absl/strings/str_join.h"
 #include "chain/resource_estimate.h"
 #include "common/status_macros.h"
-#include "service/resource_budget.h"
 #include "protos/wire_formats.h"
+#include "service/resource_budget.h"
 #include "service/stream_config.h"
 #include "service/stream_summary.h"
 
@@ -116,8 +116,8 @@ absl::StatusOr<std::unique_ptr<FileJob>> FileJob::Plan(const v1::ProcessFileRequ
   if (info.frames && output_bytes > limits.max_output_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "the output would be up to ", output_bytes, " bytes (", frames_in / info.sample_rate_hz,
-        " s as ", report->output, "), more than --max_file_output_bytes=",
-        limits.max_output_bytes, "; ask for a more compact output (output.container FLAC or "
+        " s as ", report->output, "), more than --max_file_output_bytes=", limits.max_output_bytes,
+        "; ask for a more compact output (output.container FLAC or "
         "OGG_*, a lower rate, fewer channels) or send a shorter file"));
   }
   job->max_output_bytes_ = std::min<uint64_t>(output_bytes, limits.max_output_bytes);
@@ -129,8 +129,8 @@ absl::StatusOr<std::unique_ptr<FileJob>> FileJob::Plan(const v1::ProcessFileRequ
   const uint64_t block_in = uint64_t{job->block_frames_} * info.channels * sizeof(float);
   const uint64_t block_out =
       (static_cast<uint64_t>(std::ceil(job->block_frames_ * ratio)) +
-       estimate.chain.max_latency_frames + 2 * static_cast<uint64_t>(std::ceil(
-                                                   kDefaultMaxBlockFrames * ratio))) *
+       estimate.chain.max_latency_frames +
+       2 * static_cast<uint64_t>(std::ceil(kDefaultMaxBlockFrames * ratio))) *
       output.channels * sizeof(float);
   job->memory_bytes_ = static_cast<int64_t>(estimate.memory_bytes + block_in + 3 * block_out +
                                             2 * job->max_output_bytes_) +
@@ -187,11 +187,11 @@ absl::Status FileJob::Run(Clock::time_point received, absl::FunctionRef<absl::St
 
   const double audio_seconds = static_cast<double>(pipeline->frames_in()) / info.sample_rate_hz;
   report->audio_seconds = audio_seconds;
-  *response->mutable_summary() = BuildStreamSummary(
-      *pipeline, {.chunks = 1,  // the file, processed as one chunk
-                  .wall_seconds = Seconds(Clock::now() - received),
-                  .processing_seconds = processing_seconds,
-                  .integrated_lufs = integrated_lufs});
+  *response->mutable_summary() =
+      BuildStreamSummary(*pipeline, {.chunks = 1,  // the file, processed as one chunk
+                                     .wall_seconds = Seconds(Clock::now() - received),
+                                     .processing_seconds = processing_seconds,
+                                     .integrated_lufs = integrated_lufs});
   return absl::OkStatus();
 }
 

@@ -28,10 +28,10 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "audio_io/file_codec.h"
 #include "audioproc/v1/audioproc.pb.h"
 #include "chain/registry.h"
 #include "chain/stream_pipeline.h"
-#include "audio_io/file_codec.h"
 
 namespace audioproc {
 
@@ -58,9 +58,9 @@ class FileJob {
   // --max_file_seconds by the header; RESOURCE_EXHAUSTED when the output would pass
   // limits.max_output_bytes (naming its size). `report` gets what is known even on error.
   static absl::StatusOr<std::unique_ptr<FileJob>> Plan(const v1::ProcessFileRequest& request,
-                                                      const ProcessorRegistry& registry,
-                                                      const FileJobLimits& limits,
-                                                      FileJobReport* report);
+                                                       const ProcessorRegistry& registry,
+                                                       const FileJobLimits& limits,
+                                                       FileJobReport* report);
   ~FileJob();
 
   // The most memory Run holds: the pipeline, the decoding, processing and encoding buffers,

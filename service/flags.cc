@@ -25,7 +25,8 @@ ABSL_FLAG(int64_t, max_message_bytes, 34603008, "Bytes per gRPC message received
 ABSL_FLAG(int64_t, max_file_bytes, 33554432,
           "Bytes of encoded file per ProcessFile call (at most --max_message_bytes); more is "
           "RESOURCE_EXHAUSTED.");
-ABSL_FLAG(double, max_file_seconds, 3600, "Audio seconds per ProcessFile file; more is OUT_OF_RANGE.");
+ABSL_FLAG(double, max_file_seconds, 3600,
+          "Audio seconds per ProcessFile file; more is OUT_OF_RANGE.");
 ABSL_FLAG(int, file_workers, 1,
           "DSP threads for ProcessFile, apart from --workers so that files never delay streams.");
 ABSL_FLAG(int, stream_queue_chunks, 8,
@@ -36,7 +37,8 @@ ABSL_FLAG(double, idle_timeout_seconds, 60,
 ABSL_FLAG(double, drain_seconds, 30,
           "On SIGTERM, seconds running streams may go on before they end UNAVAILABLE.");
 ABSL_FLAG(bool, reflection, true, "Serve gRPC server reflection.");
-ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: TLS on the gRPC port (reloaded on change).");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain: TLS on the gRPC port (reloaded on change).");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert.");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle: clients must present a certificate it signed (mutual TLS).");
@@ -76,7 +78,8 @@ ABSL_FLAG(int64_t, max_file_output_bytes, 0,
           "Bytes of ProcessFile's output file, computed from the input's header before "
           "decoding; more is RESOURCE_EXHAUSTED (0 = --max_message_bytes).");
 ABSL_FLAG(std::string, log_format, "json", "Log line format: json or text.");
-ABSL_FLAG(std::string, log_level, "info", "Least severe level logged: debug, info, warning, error.");
+ABSL_FLAG(std::string, log_level, "info",
+          "Least severe level logged: debug, info, warning, error.");
 
 namespace audioproc {
 namespace {
@@ -148,8 +151,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.keepalive_time_seconds = absl::GetFlag(FLAGS_keepalive_time_seconds);
   options.keepalive_timeout_seconds = absl::GetFlag(FLAGS_keepalive_timeout_seconds);
   options.max_connection_age_seconds = absl::GetFlag(FLAGS_max_connection_age_seconds);
-  options.max_connection_age_grace_seconds =
-      absl::GetFlag(FLAGS_max_connection_age_grace_seconds);
+  options.max_connection_age_grace_seconds = absl::GetFlag(FLAGS_max_connection_age_grace_seconds);
   options.resource_quota_bytes = absl::GetFlag(FLAGS_resource_quota_bytes);
   options.memory_budget_bytes = absl::GetFlag(FLAGS_memory_budget_bytes);
   options.cpu_budget = absl::GetFlag(FLAGS_cpu_budget);
@@ -159,42 +161,44 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.max_events_per_response = absl::GetFlag(FLAGS_max_events_per_response);
   options.max_file_output_bytes = absl::GetFlag(FLAGS_max_file_output_bytes);
 
-  for (auto [flag, port] : {std::pair{"port", options.port},
-                            std::pair{"metrics_port", options.metrics_port},
-                            std::pair{"health_port", options.health_port}}) {
+  for (auto [flag, port] :
+       {std::pair{"port", options.port}, std::pair{"metrics_port", options.metrics_port},
+        std::pair{"health_port", options.health_port}}) {
     if (absl::Status status = CheckPort(flag, port); !status.ok()) return status;
   }
   if (options.workers == 0) options.workers = Cores();
   if (options.cq_threads == 0) options.cq_threads = Cores();
-  for (auto [flag, value, min] : {std::tuple{"workers", double(options.workers), 1.0},
-                                  std::tuple{"cq_threads", double(options.cq_threads), 1.0},
-                                  std::tuple{"max_streams", double(options.max_streams), 1.0},
-                                  std::tuple{"max_chain_length", double(options.max_chain_length), 1.0},
-                                  std::tuple{"max_chunk_bytes", double(options.max_chunk_bytes), 1.0},
-                                  std::tuple{"max_message_bytes", double(options.max_message_bytes), 1024.0},
-                                  std::tuple{"max_file_bytes", double(options.max_file_bytes), 1.0},
-                                  std::tuple{"max_file_seconds", options.max_file_seconds, 0.001},
-                                  std::tuple{"file_workers", double(options.file_workers), 1.0},
-                                  std::tuple{"keepalive_time_seconds", options.keepalive_time_seconds, 1.0},
-                                  std::tuple{"resource_quota_bytes", double(options.resource_quota_bytes), 0.0},
-                                  std::tuple{"memory_budget_bytes", double(options.memory_budget_bytes), 0.0},
-                                  std::tuple{"cpu_budget", options.cpu_budget, 0.0},
-                                  std::tuple{"max_file_output_bytes", double(options.max_file_output_bytes), 0.0},
-                                  std::tuple{"keepalive_timeout_seconds", options.keepalive_timeout_seconds, 1.0},
-                                  std::tuple{"max_connection_age_seconds", options.max_connection_age_seconds, 0.0},
-                                  std::tuple{"max_connection_age_grace_seconds", options.max_connection_age_grace_seconds, 0.0},
-                                  std::tuple{"stream_queue_chunks", double(options.stream_queue_chunks), 1.0},
-                                  std::tuple{"max_stream_seconds", options.max_stream_seconds, 0.001},
-                                  std::tuple{"idle_timeout_seconds", options.idle_timeout_seconds, 0.001},
-                                  std::tuple{"drain_seconds", options.drain_seconds, 0.0}}) {
+  for (auto [flag, value, min] :
+       {std::tuple{"workers", double(options.workers), 1.0},
+        std::tuple{"cq_threads", double(options.cq_threads), 1.0},
+        std::tuple{"max_streams", double(options.max_streams), 1.0},
+        std::tuple{"max_chain_length", double(options.max_chain_length), 1.0},
+        std::tuple{"max_chunk_bytes", double(options.max_chunk_bytes), 1.0},
+        std::tuple{"max_message_bytes", double(options.max_message_bytes), 1024.0},
+        std::tuple{"max_file_bytes", double(options.max_file_bytes), 1.0},
+        std::tuple{"max_file_seconds", options.max_file_seconds, 0.001},
+        std::tuple{"file_workers", double(options.file_workers), 1.0},
+        std::tuple{"keepalive_time_seconds", options.keepalive_time_seconds, 1.0},
+        std::tuple{"resource_quota_bytes", double(options.resource_quota_bytes), 0.0},
+        std::tuple{"memory_budget_bytes", double(options.memory_budget_bytes), 0.0},
+        std::tuple{"cpu_budget", options.cpu_budget, 0.0},
+        std::tuple{"max_file_output_bytes", double(options.max_file_output_bytes), 0.0},
+        std::tuple{"keepalive_timeout_seconds", options.keepalive_timeout_seconds, 1.0},
+        std::tuple{"max_connection_age_seconds", options.max_connection_age_seconds, 0.0},
+        std::tuple{"max_connection_age_grace_seconds", options.max_connection_age_grace_seconds,
+                   0.0},
+        std::tuple{"stream_queue_chunks", double(options.stream_queue_chunks), 1.0},
+        std::tuple{"max_stream_seconds", options.max_stream_seconds, 0.001},
+        std::tuple{"idle_timeout_seconds", options.idle_timeout_seconds, 0.001},
+        std::tuple{"drain_seconds", options.drain_seconds, 0.0}}) {
     if (absl::Status status = CheckAtLeast(flag, value, min); !status.ok()) return status;
   }
   // A file travels in one request message: a larger limit could never be reached, and
   // clients would get gRPC's generic message-size error instead of ours.
   if (options.max_file_bytes > options.max_message_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--max_file_bytes (", options.max_file_bytes,
-                     ") must be at most --max_message_bytes (", options.max_message_bytes, ")"));
+    return absl::InvalidArgumentError(absl::StrCat("--max_file_bytes (", options.max_file_bytes,
+                                                   ") must be at most --max_message_bytes (",
+                                                   options.max_message_bytes, ")"));
   }
   return ResolveServerOptions(std::move(options));
 }

@@ -38,7 +38,10 @@ void GrpcLog(gpr_log_func_args* args) {
   LogLevel level = LogLevel::kInfo;
   if (args->severity == GPR_LOG_SEVERITY_ERROR) level = LogLevel::kError;
   if (args->severity == GPR_LOG_SEVERITY_DEBUG) level = LogLevel::kDebug;
-  LogLine(level, "grpc").Add("file", args->file).Add("line", args->line).Add("message", args->message);
+  LogLine(level, "grpc")
+      .Add("file", args->file)
+      .Add("line", args->line)
+      .Add("message", args->message);
 }
 
 }  // namespace
@@ -58,7 +61,7 @@ void InitLogging(const LogOptions& options) {
   g_level = options.level;
   gpr_set_log_function(GrpcLog);
   // gRPC filters by its own verbosity before calling us; pass everything at our level on.
-  gpr_set_log_verbosity(options.level == LogLevel::kDebug ? GPR_LOG_SEVERITY_DEBUG
+  gpr_set_log_verbosity(options.level == LogLevel::kDebug   ? GPR_LOG_SEVERITY_DEBUG
                         : options.level == LogLevel::kError ? GPR_LOG_SEVERITY_ERROR
                                                             : GPR_LOG_SEVERITY_INFO);
 }
@@ -98,7 +101,8 @@ std::string JsonQuote(absl::string_view text) {
 
 LogLine::LogLine(LogLevel level, absl::string_view event) : enabled_(LogEnabled(level)) {
   if (!enabled_) return;
-  const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone());
+  const std::string time =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone());
   if (g_format == LogFormat::kJson) {
     absl::StrAppend(&line_, "{\"time\":\"", time, "\",\"level\":\"", LevelName(level),
                     "\",\"event\":", JsonQuote(event));

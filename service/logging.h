@@ -40,8 +40,12 @@ class LogLine {
   LogLine& operator=(const LogLine&) = delete;
 
   LogLine& Add(absl::string_view key, absl::string_view value);
-  LogLine& Add(absl::string_view key, const char* value) { return Add(key, absl::string_view(value)); }
-  LogLine& Add(absl::string_view key, const std::string& value) { return Add(key, absl::string_view(value)); }
+  LogLine& Add(absl::string_view key, const char* value) {
+    return Add(key, absl::string_view(value));
+  }
+  LogLine& Add(absl::string_view key, const std::string& value) {
+    return Add(key, absl::string_view(value));
+  }
   LogLine& Add(absl::string_view key, int64_t value);
   LogLine& Add(absl::string_view key, uint64_t value);
   LogLine& Add(absl::string_view key, int value) { return Add(key, int64_t{value}); }

@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   absl::StatusOr<audioproc::LogOptions> log_options = audioproc::LogOptionsFromFlags();
   if (!log_options.ok()) {
-    std::fprintf(stderr, "audioproc-server: %s\n", std::string(log_options.status().message()).c_str());
+    std::fprintf(stderr, "audioproc-server: %s\n",
+                 std::string(log_options.status().message()).c_str());
     return 2;
   }
   audioproc::InitLogging(*log_options);

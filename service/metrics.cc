@@ -75,11 +75,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                .Register(*registry_)
                                .Add({});
   events_dropped_ = &prometheus::BuildCounter()
-                        .Name("audioproc_events_dropped_total")
-                        .Help("Events a response had no room for: a chain reported more than "
-                              "its estimate allowed (--max_events_per_response).")
-                        .Register(*registry_)
-                        .Add({});
+                         .Name("audioproc_events_dropped_total")
+                         .Help(
+                             "Events a response had no room for: a chain reported more than "
+                             "its estimate allowed (--max_events_per_response).")
+                         .Register(*registry_)
+                         .Add({});
   auto gauge = [this](const char* name, const char* help) {
     return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
   };

@@ -26,7 +26,8 @@ double Seconds(std::chrono::steady_clock::duration d) {
 // beyond what it filled.
 uint64_t HeldBytes(const v1::ProcessResponse& response) {
   uint64_t bytes = response.ByteSizeLong();
-  if (response.has_chunk()) bytes += response.chunk().data().capacity() - response.chunk().data().size();
+  if (response.has_chunk())
+    bytes += response.chunk().data().capacity() - response.chunk().data().size();
   return bytes;
 }
 
@@ -213,8 +214,7 @@ void ProcessCall::HandleReadLocked(bool ok) {
     // The config is held until it is built; no read until then (its grant sizes them).
     std::string exhausted;
     absl::StatusOr<ResourceBudget::Reservation> held = state_->budget().Reserve(
-        {.memory_bytes = static_cast<int64_t>(bytes), .cpu_cores = 0}, "the config",
-        &exhausted);
+        {.memory_bytes = static_cast<int64_t>(bytes), .cpu_cores = 0}, "the config", &exhausted);
     if (!held.ok()) {
       state_->metrics().Rejections(exhausted).Increment();
       FailLocked(held.status());
@@ -233,11 +233,11 @@ void ProcessCall::HandleReadLocked(bool ok) {
 }
 
 absl::Status ProcessCall::CheckMessageLocked(const v1::ProcessRequest& request, uint64_t bytes) {
-  absl::Status status = StreamSession::CheckRequest(
-      request, bytes, phase_ == Phase::kAwaitingConfig,
-      {.max_chunk_bytes = capacity_.max_chunk_bytes,
-       .max_message_bytes = capacity_.max_message_bytes},
-      state_->session_limits());
+  absl::Status status =
+      StreamSession::CheckRequest(request, bytes, phase_ == Phase::kAwaitingConfig,
+                                  {.max_chunk_bytes = capacity_.max_chunk_bytes,
+                                   .max_message_bytes = capacity_.max_message_bytes},
+                                  state_->session_limits());
   if (status.code() == absl::StatusCode::kResourceExhausted) {
     state_->metrics().Rejections("max_chunk_bytes").Increment();
   }
@@ -312,8 +312,11 @@ void ProcessCall::Run() {
       config_held_.Release();
       if (session_.configured()) {
         const StreamGrant& grant = session_.grant();
-        capacity_ = {grant.max_chunk_bytes, grant.max_message_bytes, grant.inbox_bytes,
-                     grant.outbox_bytes, grant.max_response_bytes,
+        capacity_ = {grant.max_chunk_bytes,
+                     grant.max_message_bytes,
+                     grant.inbox_bytes,
+                     grant.outbox_bytes,
+                     grant.max_response_bytes,
                      static_cast<double>(grant.in_frame_bytes) * grant.input_rate_hz};
         ready_at_ = Clock::now();
         // Unless a failure was queued meanwhile (the idle clock, a drain's deadline).
@@ -395,10 +398,10 @@ void ProcessCall::ScheduleLocked() {
 Executor::Priority ProcessCall::PriorityLocked(uint64_t next_chunk_bytes) const {
   if (capacity_.input_bytes_per_second <= 0) return Executor::Priority::kRealTime;
   const auto played = Clock::now() - ready_at_;
-  const auto audio = std::chrono::microseconds(
-      audio_micros_.load(std::memory_order_relaxed) +
-      static_cast<int64_t>(1e6 * static_cast<double>(next_chunk_bytes) /
-                           capacity_.input_bytes_per_second));
+  const auto audio =
+      std::chrono::microseconds(audio_micros_.load(std::memory_order_relaxed) +
+                                static_cast<int64_t>(1e6 * static_cast<double>(next_chunk_bytes) /
+                                                     capacity_.input_bytes_per_second));
   return audio - played > kAheadOfRealTime ? Executor::Priority::kBulk
                                            : Executor::Priority::kRealTime;
 }

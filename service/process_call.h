@@ -158,9 +158,7 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   }
   bool Over() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return phase_ >= Phase::kEnding; }
   // True once nothing can reach this object any more; the caller deletes it after unlocking.
-  bool DoneLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return done_ && in_flight_ == 0;
-  }
+  bool DoneLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_ && in_flight_ == 0; }
 
   // Logs the end, releases the stream's admission and deletes this object.
   void Destroy();

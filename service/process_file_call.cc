@@ -101,8 +101,8 @@ void ProcessFileCall::OnRequest(bool ok) {
 }
 
 void ProcessFileCall::Run() {
-  const absl::Status status =
-      job_->Run(received_, [this] { return Interrupted(); }, &response_, &report_);
+  const absl::Status status = job_->Run(
+      received_, [this] { return Interrupted(); }, &response_, &report_);
   Metrics& metrics = state_->metrics();
   metrics.bytes_in().Increment(static_cast<double>(bytes_in_));
   // The job reads the request's copy of the file until it ends; not needed to send the answer.

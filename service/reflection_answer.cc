@@ -60,13 +60,13 @@ void Answer(const std::vector<std::string>& services, const Request& request, Se
         return AddFile(file, /*requested=*/true, sent, response);
       }
       return SetError(grpc::StatusCode::NOT_FOUND,
-                      absl::StrCat("no symbol named ", request.file_containing_symbol()),
-                      response);
+                      absl::StrCat("no symbol named ", request.file_containing_symbol()), response);
     case Request::kFileContainingExtension: {
       const auto& extension = request.file_containing_extension();
       const Descriptor* type = pool->FindMessageTypeByName(extension.containing_type());
       const FieldDescriptor* field =
-          type == nullptr ? nullptr : pool->FindExtensionByNumber(type, extension.extension_number());
+          type == nullptr ? nullptr
+                          : pool->FindExtensionByNumber(type, extension.extension_number());
       if (field != nullptr) return AddFile(field->file(), /*requested=*/true, sent, response);
       return SetError(grpc::StatusCode::NOT_FOUND,
                       absl::StrCat("no extension ", extension.extension_number(), " of ",
@@ -76,16 +76,17 @@ void Answer(const std::vector<std::string>& services, const Request& request, Se
     case Request::kAllExtensionNumbersOfType: {
       const Descriptor* type = pool->FindMessageTypeByName(request.all_extension_numbers_of_type());
       if (type == nullptr) {
-        return SetError(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("no message type named ",
-                                     request.all_extension_numbers_of_type()),
-                        response);
+        return SetError(
+            grpc::StatusCode::NOT_FOUND,
+            absl::StrCat("no message type named ", request.all_extension_numbers_of_type()),
+            response);
       }
       std::vector<const FieldDescriptor*> extensions;
       pool->FindAllExtensions(type, &extensions);
       auto* numbers = response->mutable_all_extension_numbers_response();
       numbers->set_base_type_name(type->full_name());
-      for (const FieldDescriptor* field : extensions) numbers->add_extension_number(field->number());
+      for (const FieldDescriptor* field : extensions)
+        numbers->add_extension_number(field->number());
       return;
     }
     default:

@@ -54,11 +54,11 @@ absl::StatusOr<ResourceBudget::Reservation> ResourceBudget::Reserve(const Resour
                         FormatBytes(total_.memory_bytes), " (--memory_budget_bytes) is left");
       }
       if (!cpu_fits) {
-        absl::StrAppend(&message, memory_fits ? "" : ", and",
-                        absl::StrFormat(" %.3g cores of CPU; %.3g of the server's %.3g "
-                                        "(--cpu_budget) are left",
-                                        amount.cpu_cores, std::max(cpu_left, 0.0),
-                                        total_.cpu_cores));
+        absl::StrAppend(
+            &message, memory_fits ? "" : ", and",
+            absl::StrFormat(" %.3g cores of CPU; %.3g of the server's %.3g "
+                            "(--cpu_budget) are left",
+                            amount.cpu_cores, std::max(cpu_left, 0.0), total_.cpu_cores));
       }
       absl::StrAppend(&message, "; retry later or on another instance");
       if (exhausted != nullptr) *exhausted = memory_fits ? "cpu_budget" : "memory_budget";

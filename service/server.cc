@@ -73,7 +73,8 @@ absl::Status AudioprocServer::Start() {
     credentials = tls_->server_credentials();
   }
   if (!options_.auth_tokens_file.empty()) {
-    absl::StatusOr<std::unique_ptr<AuthTokens>> tokens = AuthTokens::Load(options_.auth_tokens_file);
+    absl::StatusOr<std::unique_ptr<AuthTokens>> tokens =
+        AuthTokens::Load(options_.auth_tokens_file);
     if (!tokens.ok()) return tokens.status();
     auth_tokens_ = *std::move(tokens);
     auth_tokens_->WatchEvery(absl::Seconds(1));
@@ -100,14 +101,13 @@ absl::Status AudioprocServer::Start() {
   executor_->set_depth_observer(
       [metrics](size_t depth) { metrics->executor_queue_depth().Set(static_cast<double>(depth)); });
   // Configurations wait here rather than on a stream worker; one per stream at most.
-  config_executor_ = std::make_unique<Executor>(options_.workers,
-                                                static_cast<size_t>(options_.max_streams) + 64);
+  config_executor_ =
+      std::make_unique<Executor>(options_.workers, static_cast<size_t>(options_.max_streams) + 64);
   file_executor_ = std::make_unique<Executor>(
       options_.file_workers, static_cast<size_t>(options_.file_workers) * kFilesQueuedPerWorker);
   state_ = std::make_unique<ServerState>(
-      options_, registry_,
-      ServerState::Pools{*executor_, *config_executor_, *file_executor_}, *budget_, *transport_,
-      metrics_, service_);
+      options_, registry_, ServerState::Pools{*executor_, *config_executor_, *file_executor_},
+      *budget_, *transport_, metrics_, service_);
   state_->set_auth_tokens(auth_tokens_.get());
 
   grpc::ServerBuilder builder;
@@ -170,7 +170,8 @@ void AudioprocServer::ApplyConnectionOptions(grpc::ServerBuilder& builder) const
   // memory pressure (shrinking every window, then resetting a random stream) falls on
   // everyone. Real-time chunks are small; a large message still gets a window its size.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, Milliseconds(options_.keepalive_time_seconds));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             Milliseconds(options_.keepalive_time_seconds));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
                              Milliseconds(options_.keepalive_timeout_seconds));
   // Clients that ping to keep idle streams alive are welcome as often as we ping them.
@@ -231,7 +232,8 @@ absl::Status AudioprocServer::WritePortFile() const {
     std::ofstream out(temporary, std::ios::trunc);
     out << "{\"grpc\":" << grpc_port_ << ",\"metrics\":" << metrics_port_
         << ",\"health\":" << health_port_ << "}\n";
-    if (!out) return absl::UnavailableError(absl::StrCat("could not write --port_file=", temporary));
+    if (!out)
+      return absl::UnavailableError(absl::StrCat("could not write --port_file=", temporary));
   }
   if (std::rename(temporary.c_str(), options_.port_file.c_str()) != 0) {
     return absl::UnavailableError(absl::StrCat("could not write --port_file=", options_.port_file));

@@ -32,8 +32,8 @@ absl::StatusOr<ServerOptions> ResolveServerOptions(ServerOptions options) {
             : kDefaultMemoryBudgetBytes;
   }
   if (options.cpu_budget == 0) {
-    const double cores = cgroup.cpu_cores ? std::min<double>(*cgroup.cpu_cores, AvailableCpus())
-                                          : AvailableCpus();
+    const double cores =
+        cgroup.cpu_cores ? std::min<double>(*cgroup.cpu_cores, AvailableCpus()) : AvailableCpus();
     options.cpu_budget = cores * kCpuShareOfLimit;
   }
   if (options.resource_quota_bytes == 0) {
@@ -60,16 +60,20 @@ absl::StatusOr<ServerOptions> ResolveServerOptions(ServerOptions options) {
                              std::pair{"max_response_bytes", options.max_response_bytes},
                              std::pair{"max_file_output_bytes", options.max_file_output_bytes}}) {
     if (value > kMaxSerializableBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--", flag, "=", value, " could make a message of 2 GiB or more, which protobuf cannot "
-          "serialize (gRPC would abort); at most ", kMaxSerializableBytes));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, "=", value,
+                       " could make a message of 2 GiB or more, which protobuf cannot "
+                       "serialize (gRPC would abort); at most ",
+                       kMaxSerializableBytes));
     }
   }
   if (options.memory_budget_bytes - options.resource_quota_bytes < kMinClientBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--memory_budget_bytes (", options.memory_budget_bytes,
-        ") must leave at least ", kMinClientBytes, " bytes for streams and files beyond "
-        "--resource_quota_bytes (", options.resource_quota_bytes, "), gRPC's transport share"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--memory_budget_bytes (", options.memory_budget_bytes,
+                     ") must leave at least ", kMinClientBytes,
+                     " bytes for streams and files beyond "
+                     "--resource_quota_bytes (",
+                     options.resource_quota_bytes, "), gRPC's transport share"));
   }
   if (options.max_response_bytes < (int64_t{64} << 10)) {
     return absl::InvalidArgumentError(absl::StrCat(

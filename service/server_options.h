@@ -13,19 +13,19 @@ namespace audioproc {
 
 struct ServerOptions {
   std::string host = "0.0.0.0";
-  int port = 50051;          // 0 = any free port
-  int metrics_port = 9090;   // 0 = any free port; -1 = no metrics listener (tests)
-  int health_port = 0;       // 0 = off
-  std::string port_file;     // JSON of the bound ports, written once all are bound
-  int workers = 0;           // 0 = one per core
-  int cq_threads = 0;        // 0 = one per core
+  int port = 50051;         // 0 = any free port
+  int metrics_port = 9090;  // 0 = any free port; -1 = no metrics listener (tests)
+  int health_port = 0;      // 0 = off
+  std::string port_file;    // JSON of the bound ports, written once all are bound
+  int workers = 0;          // 0 = one per core
+  int cq_threads = 0;       // 0 = one per core
   int max_streams = 1000;
   int max_chain_length = 32;
   int64_t max_chunk_bytes = 1048576;
   int64_t max_message_bytes = 34603008;
-  int64_t max_file_bytes = 33554432;   // ProcessFile: encoded bytes per file
-  double max_file_seconds = 3600;      // ProcessFile: audio seconds per file
-  int file_workers = 1;                // ProcessFile's own DSP pool, apart from the streams'
+  int64_t max_file_bytes = 33554432;  // ProcessFile: encoded bytes per file
+  double max_file_seconds = 3600;     // ProcessFile: audio seconds per file
+  int file_workers = 1;               // ProcessFile's own DSP pool, apart from the streams'
   int stream_queue_chunks = 8;
   double max_stream_seconds = 14400;
   double idle_timeout_seconds = 60;

@@ -98,26 +98,26 @@ int ServerState::live_calls() const {
 bool ServerState::AwaitNoStreams(absl::Time deadline) {
   absl::MutexLock lock(&mu_);
   return mu_.AwaitWithDeadline(
-      absl::Condition(+[](absl::flat_hash_set<StreamHandle*>* streams) { return streams->empty(); },
-                      &streams_),
+      absl::Condition(
+          +[](absl::flat_hash_set<StreamHandle*>* streams) { return streams->empty(); }, &streams_),
       deadline);
 }
 
 bool ServerState::AwaitNoWork(absl::Time deadline) {
   absl::MutexLock lock(&mu_);
-  return mu_.AwaitWithDeadline(
-      absl::Condition(
-          +[](ServerState* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return self->streams_.empty() && self->files_.empty();
-          },
-          this),
-      deadline);
+  return mu_.AwaitWithDeadline(absl::Condition(
+                                   +[](ServerState* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+                                     return self->streams_.empty() && self->files_.empty();
+                                   },
+                                   this),
+                               deadline);
 }
 
 bool ServerState::AwaitNoCalls(absl::Time deadline) {
   absl::MutexLock lock(&mu_);
-  return mu_.AwaitWithDeadline(
-      absl::Condition(+[](int* calls) { return *calls == 0; }, &live_calls_), deadline);
+  return mu_.AwaitWithDeadline(absl::Condition(
+                                   +[](int* calls) { return *calls == 0; }, &live_calls_),
+                               deadline);
 }
 
 void ServerState::AbortAll(const absl::Status& status) {

@@ -19,24 +19,22 @@ class BudgetHold final : public SessionAdmission::Hold {
 }  // namespace
 
 SessionLimits SessionLimitsFromOptions(const ServerOptions& options) {
-  return {.max_chain_length = options.max_chain_length,
-          .max_stream_seconds = options.max_stream_seconds,
-          .grant = {.max_chunk_bytes = options.max_chunk_bytes,
-                    .max_response_bytes = options.max_response_bytes,
-                    .max_events_per_response =
-                        static_cast<uint32_t>(options.max_events_per_response),
-                    .max_stream_cost = options.max_stream_cost,
-                    .memory_budget_bytes =
-                        options.memory_budget_bytes - options.resource_quota_bytes,
-                    .queue_chunks = static_cast<uint32_t>(options.stream_queue_chunks)}};
+  return {
+      .max_chain_length = options.max_chain_length,
+      .max_stream_seconds = options.max_stream_seconds,
+      .grant = {.max_chunk_bytes = options.max_chunk_bytes,
+                .max_response_bytes = options.max_response_bytes,
+                .max_events_per_response = static_cast<uint32_t>(options.max_events_per_response),
+                .max_stream_cost = options.max_stream_cost,
+                .memory_budget_bytes = options.memory_budget_bytes - options.resource_quota_bytes,
+                .queue_chunks = static_cast<uint32_t>(options.stream_queue_chunks)}};
 }
 
 void PrometheusSessionMetrics::Rejected(absl::string_view reason) {
   metrics_.Rejections(reason).Increment();
 }
 
-SessionMetrics::SecondsObserver PrometheusSessionMetrics::ProcessorSeconds(
-    absl::string_view name) {
+SessionMetrics::SecondsObserver PrometheusSessionMetrics::ProcessorSeconds(absl::string_view name) {
   prometheus::Histogram* histogram = &metrics_.ProcessorSeconds(name);
   return [histogram](double seconds) { histogram->Observe(seconds); };
 }
@@ -66,8 +64,8 @@ absl::StatusOr<std::unique_ptr<SessionAdmission::Hold>> BudgetAdmission::Admit(
     metrics_.Rejections(exhausted).Increment();
     return held.status();
   }
-  return std::make_unique<BudgetHold>(
-      *std::move(held), transport_.Add(static_cast<int64_t>(grant.transport_bytes)));
+  return std::make_unique<BudgetHold>(*std::move(held),
+                                      transport_.Add(static_cast<int64_t>(grant.transport_bytes)));
 }
 
 }  // namespace audioproc

@@ -30,8 +30,7 @@ class PrometheusSessionMetrics final : public SessionMetrics {
 
   void Rejected(absl::string_view reason) override;
   SecondsObserver ProcessorSeconds(absl::string_view name) override;
-  void ChunkProcessed(double audio_seconds, uint64_t bytes_out,
-                      double queue_wait_seconds) override;
+  void ChunkProcessed(double audio_seconds, uint64_t bytes_out, double queue_wait_seconds) override;
   void TailProcessed(uint64_t bytes_out) override;
   void EventsDropped(uint64_t events) override;
 

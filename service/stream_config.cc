@@ -28,9 +28,9 @@ absl::StatusOr<std::vector<ProcessorConfig>> ChainFromSpecs(
     const google::protobuf::RepeatedPtrField<v1::ProcessorSpec>& specs, absl::string_view field,
     const StreamLimits& limits) {
   if (specs.size() > limits.max_chain_length) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " has ", specs.size(),
-                                                   " processors, more than --max_chain_length=",
-                                                   limits.max_chain_length));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " has ", specs.size(),
+                     " processors, more than --max_chain_length=", limits.max_chain_length));
   }
   std::vector<ProcessorConfig> chain;
   for (int i = 0; i < specs.size(); ++i) {

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "audioproc/v1/audioproc.pb.h"
-#include "protos/wire_formats.h"
 #include "audio_io/codec.h"
+#include "audioproc/v1/audioproc.pb.h"
 #include "chain/stream_pipeline.h"
+#include "protos/wire_formats.h"
 
 namespace audioproc {
 

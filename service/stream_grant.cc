@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "audio_io/codec.h"
 #include "audioproc/v1/audioproc.pb.h"
 #include "chain/chain.h"
-#include "audio_io/codec.h"
 
 namespace audioproc {
 namespace {
@@ -58,10 +58,11 @@ class ResponseBounds {
         latency_(estimate.chain.max_latency_frames),
         events_(estimate.chain.events),
         event_bytes_(MaxEventBytes()),
-        overhead_bytes_(kResponseOverheadBytes +
-                        (config.measure_levels && config.measure_channel_levels
-                             ? kChannelLevelsBytes * (config.input.channels + config.output.channels)
-                             : 0)) {}
+        overhead_bytes_(
+            kResponseOverheadBytes +
+            (config.measure_levels && config.measure_channel_levels
+                 ? kChannelLevelsBytes * (config.input.channels + config.output.channels)
+                 : 0)) {}
 
   uint32_t in_frame_bytes() const { return in_frame_bytes_; }
 
@@ -104,8 +105,7 @@ class ResponseBounds {
   double ratio() const { return ratio_; }
 
   uint64_t Bytes(uint64_t frames) const {
-    return FramesOut(frames) * out_frame_bytes_ + Events(frames) * event_bytes_ +
-           overhead_bytes_;
+    return FramesOut(frames) * out_frame_bytes_ + Events(frames) * event_bytes_ + overhead_bytes_;
   }
 
   uint64_t TailBytes() const {
@@ -165,8 +165,7 @@ double StreamCpuCores(const PipelineConfig& config, const PipelineEstimate& esti
 }
 
 absl::StatusOr<StreamGrant> GrantStream(const PipelineConfig& config,
-                                        const PipelineEstimate& estimate,
-                                        uint32_t requested_chunk,
+                                        const PipelineEstimate& estimate, uint32_t requested_chunk,
                                         const StreamGrantLimits& limits) {
   StreamGrant grant;
   grant.cost.cpu_cores = StreamCpuCores(config, estimate);
@@ -186,8 +185,8 @@ absl::StatusOr<StreamGrant> GrantStream(const PipelineConfig& config,
   grant.held_back_frames = bounds.HeldBackFrames();
   if (requested_chunk != 0 && requested_chunk < bounds.in_frame_bytes()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("config.max_chunk_bytes must be at least one frame (",
-                     bounds.in_frame_bytes(), " bytes), got ", requested_chunk));
+        absl::StrCat("config.max_chunk_bytes must be at least one frame (", bounds.in_frame_bytes(),
+                     " bytes), got ", requested_chunk));
   }
 
   // The most input frames one chunk may complete so that its response fits both limits.
@@ -243,9 +242,11 @@ absl::StatusOr<StreamGrant> GrantStream(const PipelineConfig& config,
   grant.outbox_bytes =
       grant.max_response_bytes + std::min<uint64_t>(grant.max_response_bytes, kPipelineBytes);
   grant.transport_bytes = grant.max_message_bytes;
-  grant.cost.memory_bytes = static_cast<int64_t>(
-      estimate.memory_bytes + grant.inbox_bytes + grant.outbox_bytes + grant.transport_bytes +
-      uint64_t{grant.max_events_per_response} * sizeof(ProcessorEvent)) + kStreamOverheadBytes;
+  grant.cost.memory_bytes =
+      static_cast<int64_t>(estimate.memory_bytes + grant.inbox_bytes + grant.outbox_bytes +
+                           grant.transport_bytes +
+                           uint64_t{grant.max_events_per_response} * sizeof(ProcessorEvent)) +
+      kStreamOverheadBytes;
   if (grant.cost.memory_bytes > limits.memory_budget_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "this stream needs ", FormatBytes(grant.cost.memory_bytes), " of memory (its chain ",

@@ -10,8 +10,8 @@
 // largest message and response and a little more (to overlap reading, processing and
 // writing small chunks), held in bytes; a stream at its share stops reading
 // (backpressure) instead of growing. A client that says how large its chunks will be
-// (StreamConfig.max_chunk_bytes) is granted, and holds, no more than that. Its CPU is the chain's cost model plus the
-// engine's cost of carrying its chunks.
+// (StreamConfig.max_chunk_bytes) is granted, and holds, no more than that. Its CPU is the chain's
+// cost model plus the engine's cost of carrying its chunks.
 //
 // Refusals: INVALID_ARGUMENT for a stream that could never run (a chain costlier than
 // --max_stream_cost, more memory than the whole budget, a response or its events too large
@@ -45,9 +45,9 @@ struct StreamGrantLimits {
   int64_t max_chunk_bytes = 1048576;     // --max_chunk_bytes
   int64_t max_response_bytes = 4194304;  // --max_response_bytes
   uint32_t max_events_per_response = 1024;
-  double max_stream_cost = 0.5;          // cores
-  int64_t memory_budget_bytes = 0;       // for clients, beyond gRPC's transport quota
-  uint32_t queue_chunks = 8;             // --stream_queue_chunks: items, besides bytes
+  double max_stream_cost = 0.5;     // cores
+  int64_t memory_budget_bytes = 0;  // for clients, beyond gRPC's transport quota
+  uint32_t queue_chunks = 8;        // --stream_queue_chunks: items, besides bytes
 };
 
 struct StreamGrant {
@@ -79,15 +79,15 @@ struct StreamGrant {
   uint32_t in_frame_bytes = 0;
   uint32_t out_frame_bytes = 0;
   uint32_t input_rate_hz = 0;
-  double rate_ratio = 1;        // output rate / input rate
+  double rate_ratio = 1;          // output rate / input rate
   uint64_t held_back_frames = 0;  // what the chain may release late: latency and a block
 };
 
 // Grants a stream of `config` (validated) whose pipeline is `estimate`. `requested_chunk`
 // is StreamConfig.max_chunk_bytes (0: as large as allowed).
 absl::StatusOr<StreamGrant> GrantStream(const PipelineConfig& config,
-                                        const PipelineEstimate& estimate,
-                                        uint32_t requested_chunk, const StreamGrantLimits& limits);
+                                        const PipelineEstimate& estimate, uint32_t requested_chunk,
+                                        const StreamGrantLimits& limits);
 
 // The CPU a stream of `config` whose pipeline is `estimate` commits: its DSP by the cost
 // model, scaled to what it costs inside the server, plus the engine's work per chunk (reads,

@@ -82,10 +82,14 @@ absl::Status StreamSession::CheckRequest(const v1::ProcessRequest& request, uint
   }
   if (request.has_chunk() && request.chunk().data().size() > bounds.max_chunk_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
-        "chunk.data is ", request.chunk().data().size(), " bytes, more than this stream's "
-        "max_chunk_bytes=", bounds.max_chunk_bytes, " (StreamReady.max_chunk_bytes: ",
-        "--max_chunk_bytes=", limits.grant.max_chunk_bytes, ", and what keeps a response "
-        "within --max_response_bytes=", limits.grant.max_response_bytes, ")"));
+        "chunk.data is ", request.chunk().data().size(),
+        " bytes, more than this stream's "
+        "max_chunk_bytes=",
+        bounds.max_chunk_bytes,
+        " (StreamReady.max_chunk_bytes: ", "--max_chunk_bytes=", limits.grant.max_chunk_bytes,
+        ", and what keeps a response "
+        "within --max_response_bytes=",
+        limits.grant.max_response_bytes, ")"));
   }
   if (bytes > bounds.max_message_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -162,8 +166,8 @@ void StreamSession::AddChannelLevels(v1::ChunkMetrics* metrics) const {
 absl::Status StreamSession::Configure(const v1::StreamConfig& config, absl::string_view peer,
                                       std::vector<Response>* out) {
   const SessionLimits& limits = deps_.limits;
-  absl::StatusOr<PipelineConfig> pipeline_config = ToPipelineConfig(
-      config, StreamLimits{limits.max_chain_length}, deps_.new_stream_id());
+  absl::StatusOr<PipelineConfig> pipeline_config =
+      ToPipelineConfig(config, StreamLimits{limits.max_chain_length}, deps_.new_stream_id());
   if (!pipeline_config.ok()) return pipeline_config.status();
   // Everything the stream will cost is known before anything is built.
   absl::StatusOr<PipelineEstimate> estimate = EstimatePipeline(deps_.registry, *pipeline_config);
@@ -171,8 +175,7 @@ absl::Status StreamSession::Configure(const v1::StreamConfig& config, absl::stri
   absl::StatusOr<StreamGrant> grant =
       GrantStream(*pipeline_config, *estimate, config.max_chunk_bytes(), limits.grant);
   if (!grant.ok()) return grant.status();
-  absl::StatusOr<std::unique_ptr<SessionAdmission::Hold>> admitted =
-      deps_.admission.Admit(*grant);
+  absl::StatusOr<std::unique_ptr<SessionAdmission::Hold>> admitted = deps_.admission.Admit(*grant);
   if (!admitted.ok()) return admitted.status();
   absl::StatusOr<std::unique_ptr<StreamPipeline>> pipeline =
       StreamPipeline::Create(deps_.registry, *pipeline_config);
@@ -235,9 +238,9 @@ absl::StatusOr<bool> StreamSession::ProcessChunk(const v1::AudioChunk& chunk,
                                   static_cast<double>(chunk.data().size() / frame_bytes)) /
                                  config.input.sample_rate_hz;
     if (seconds_after > deps_.limits.max_stream_seconds) {
-      return absl::OutOfRangeError(absl::StrCat(
-          "the stream passed --max_stream_seconds=", deps_.limits.max_stream_seconds,
-          " of audio; open a new stream to go on"));
+      return absl::OutOfRangeError(
+          absl::StrCat("the stream passed --max_stream_seconds=", deps_.limits.max_stream_seconds,
+                       " of audio; open a new stream to go on"));
     }
     in_progress_.emplace();
     in_progress_->start = deps_.now();
@@ -305,9 +308,10 @@ void StreamSession::CompleteChunk(const v1::AudioChunk& chunk, Clock::time_point
 absl::Status StreamSession::ApplyUpdate(const v1::ChainUpdate& update) {
   if (pending_events_.size() >= kMaxPendingUpdates) {
     deps_.metrics.Rejected("update_flood");
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "more than ", kMaxPendingUpdates, " updates since the last chunk: each update's result "
-        "rides on the next chunk's response, so send audio between updates"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("more than ", kMaxPendingUpdates,
+                     " updates since the last chunk: each update's result "
+                     "rides on the next chunk's response, so send audio between updates"));
   }
   // All or nothing: every entry is validated (once, resolved into its processor's typed
   // settings) before any is applied.
@@ -341,8 +345,7 @@ absl::Status StreamSession::ApplyUpdate(const v1::ChainUpdate& update) {
   event.mutable_update()->set_applied(status.ok());
   // The message names the field and its range; bounded so that responses stay bounded.
   event.mutable_update()->set_message(
-      status.ok() ? "applied"
-                  : std::string(status.message().substr(0, kMaxUpdateMessageBytes)));
+      status.ok() ? "applied" : std::string(status.message().substr(0, kMaxUpdateMessageBytes)));
   pending_events_.push_back(std::move(event));
   return absl::OkStatus();
 }

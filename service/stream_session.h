@@ -122,9 +122,8 @@ class StreamSession {
   // whole message within bounds.max_message_bytes (RESOURCE_EXHAUSTED naming the limits; the
   // caller counts it as a "max_chunk_bytes" rejection). Static: the transport calls it while
   // the stream's task may be using the session.
-  static absl::Status CheckRequest(const v1::ProcessRequest& request, uint64_t bytes,
-                                   bool first, const RequestBounds& bounds,
-                                   const SessionLimits& limits);
+  static absl::Status CheckRequest(const v1::ProcessRequest& request, uint64_t bytes, bool first,
+                                   const RequestBounds& bounds, const SessionLimits& limits);
 
   // Handles a request CheckRequest accepted: Configure a config (an INVALID_ARGUMENT is
   // counted as an "invalid_config" rejection), ProcessChunk a chunk, ApplyUpdate an update.

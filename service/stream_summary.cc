@@ -13,8 +13,7 @@ v1::StreamSummary BuildStreamSummary(const StreamPipeline& pipeline, const Summa
   summary.set_chunks(totals.chunks);
   summary.set_audio_seconds(audio_seconds);
   summary.set_wall_seconds(totals.wall_seconds);
-  summary.set_real_time_factor(audio_seconds > 0 ? totals.processing_seconds / audio_seconds
-                                                 : 0);
+  summary.set_real_time_factor(audio_seconds > 0 ? totals.processing_seconds / audio_seconds : 0);
   const std::span<const double> seconds = pipeline.processor_seconds();
   const std::vector<ProcessorConfig>& resolved = pipeline.resolved_chain();
   for (size_t i = 0; i < resolved.size(); ++i) {

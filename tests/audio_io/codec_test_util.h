@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "dsp/audio_block.h"
 #include "audio_io/codec.h"
+#include "dsp/audio_block.h"
 
 namespace audioproc::testing {
 

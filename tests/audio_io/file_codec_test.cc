@@ -20,8 +20,9 @@ std::vector<double> RoundTrip(int sf_format, uint32_t channels, uint32_t frames)
   absl::StatusOr<std::unique_ptr<FileEncoder>> encoder = FileEncoder::Open(plan, 1 << 20);
   EXPECT_TRUE(encoder.ok()) << encoder.status();
   if (!encoder.ok()) return {};
-  EXPECT_TRUE((*encoder)->Write(absl::string_view(reinterpret_cast<const char*>(ramp.data()),
-                                                  ramp.size() * sizeof(int16_t)))
+  EXPECT_TRUE((*encoder)
+                  ->Write(absl::string_view(reinterpret_cast<const char*>(ramp.data()),
+                                            ramp.size() * sizeof(int16_t)))
                   .ok());
   absl::StatusOr<std::string> file = (*encoder)->Finish();
   EXPECT_TRUE(file.ok()) << file.status();
@@ -50,8 +51,8 @@ TEST(FileCodecTest, AnOddLengthG711AiffHoldsExactlyTheFramesWritten) {
   // -32124. Every frame written, and nothing after them, must come back.
   for (const int subtype : {SF_FORMAT_ULAW, SF_FORMAT_ALAW}) {
     for (const auto& [channels, frames] : {std::pair{1u, 227u}, {3u, 5u}, {1u, 226u}}) {
-      SCOPED_TRACE(testing::Message() << "subtype " << subtype << ", " << channels
-                                      << " channels, " << frames << " frames");
+      SCOPED_TRACE(testing::Message() << "subtype " << subtype << ", " << channels << " channels, "
+                                      << frames << " frames");
       const std::vector<double> out = RoundTrip(SF_FORMAT_AIFF | subtype, channels, frames);
       ASSERT_EQ(out.size(), size_t{frames} * channels);
       // G.711 keeps these levels within 4% (one step of its 16 per segment).

@@ -1,13 +1,14 @@
 // G.711 mu-law and A-law through the public codec API: decoded levels against values written
 // from the standard's tables, decode/encode round trips of all 256 codes, monotonic encoding.
+#include "audio_io/g711.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "audio_io/codec.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "audio_io/codec.h"
-#include "audio_io/g711.h"
 #include "tests/audio_io/codec_test_util.h"
 
 namespace audioproc {

@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "clients/pcm.h"
-#include "tests/audio_io/codec_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/audio_io/codec_test_util.h"
 #include "tests/testing/status_matchers.h"
 
 namespace audioproc::client {

@@ -8,8 +8,8 @@
 #include <random>
 #include <vector>
 
-#include "gtest/gtest.h"
 #include "dsp/biquad_design.h"
+#include "gtest/gtest.h"
 #include "tests/testing/signals.h"
 
 namespace audioproc {

@@ -129,8 +129,7 @@ TEST(SmoothedValueTest, ReciprocalLawRetargetsFromTheQuotient) {
   for (uint32_t p = 1; p <= 123; ++p) {
     ASSERT_EQ(gain.GetNextValue(), 1.0f + delta * (static_cast<float>(p) * inverse)) << p;
   }
-  EXPECT_EQ(gain.GetCurrentValue(),
-            1.0f + delta * (123.0f / static_cast<float>(kSteps)));
+  EXPECT_EQ(gain.GetCurrentValue(), 1.0f + delta * (123.0f / static_cast<float>(kSteps)));
 }
 
 TEST(SmoothedValueTest, StepsLawAccumulatesItsStep) {

@@ -1,12 +1,11 @@
 // End to end: the real audioproc-server binary on a loopback port, driven by the C++ client
 // library and the audioproc-client command line, as a user would run them.
+#include <google/protobuf/util/json_util.h>
 #include <signal.h>
 #include <sys/wait.h>
 
 #include <cmath>
 #include <cstdlib>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
 #include "clients/audio_file.h"
@@ -122,9 +121,8 @@ TEST_F(ClientServerTest, LimiterThatNeverActsReturnsItsInputSampleForSample) {
   absl::StatusOr<PcmAudio> speech = client::ReadAudioFile(kSpeechFile);
   ASSERT_TRUE(speech.ok());
   // s16 never exceeds 32767/32768 < 0 dBFS, so a 0 dBFS ceiling is never reached.
-  const StreamResult result =
-      Client(0, 20)->Process(Config(*speech, R"([{"limiter":{"ceilingDb":0,"lookaheadMs":10}}])"),
-                             speech->data);
+  const StreamResult result = Client(0, 20)->Process(
+      Config(*speech, R"([{"limiter":{"ceilingDb":0,"lookaheadMs":10}}])"), speech->data);
   ASSERT_TRUE(result.status.ok()) << result.status.error_message();
   ASSERT_TRUE(result.ready.has_value());
   EXPECT_EQ(result.ready->latency_frames(), 160u);
@@ -137,7 +135,8 @@ TEST_F(ClientServerTest, CommandLineClientProcessesAFile) {
       AUDIOPROC_CLIENT_PATH, " --addr=127.0.0.1:", server_->grpc_port(), " --input=", kSpeechFile,
       " --output=", output, " --chunk_ms=20 --chain='highpass:cutoff_hz=80,gain:gain_db=12,",
       "limiter:ceiling_db=-1' > ", ::testing::TempDir(), "/client.log 2>&1");
-  ASSERT_EQ(std::system(command.c_str()), 0) << testing::ReadFile(::testing::TempDir() + "/client.log");
+  ASSERT_EQ(std::system(command.c_str()), 0)
+      << testing::ReadFile(::testing::TempDir() + "/client.log");
   absl::StatusOr<PcmAudio> in = client::ReadAudioFile(kSpeechFile);
   absl::StatusOr<PcmAudio> out = client::ReadAudioFile(output);
   ASSERT_TRUE(in.ok() && out.ok());

@@ -55,10 +55,10 @@ TEST(LoggingTest, EveryLineIsJsonWithStreamRecordsAndNoSecretsOrAudio) {
   ASSERT_TRUE(certs.ok()) << certs.status();
   const std::string tokens = dir + "/tokens";
   std::ofstream(tokens) << "# the only token\n" << kToken << "\n";
-  absl::StatusOr<ServerProcess> server = ServerProcess::Start(
-      testing::ServerBinaryPath(),
-      {"--auth_tokens_file=" + tokens, "--tls_cert=" + certs->server_cert,
-       "--tls_key=" + certs->server_key, "--log_format=json"});
+  absl::StatusOr<ServerProcess> server =
+      ServerProcess::Start(testing::ServerBinaryPath(),
+                           {"--auth_tokens_file=" + tokens, "--tls_cert=" + certs->server_cert,
+                            "--tls_key=" + certs->server_key, "--log_format=json"});
   ASSERT_TRUE(server.ok()) << server.status();
 
   grpc::SslCredentialsOptions ssl;
@@ -106,17 +106,15 @@ TEST(LoggingTest, EveryLineIsJsonWithStreamRecordsAndNoSecretsOrAudio) {
       EXPECT_EQ(Field(line, "chunks"), "1");
     }
   }
-  for (const char* event :
-       {"server_start", "stream_start", "stream_end", "drain_start", "drain_end", "server_stop",
-        "grpc"}) {
+  for (const char* event : {"server_start", "stream_start", "stream_end", "drain_start",
+                            "drain_end", "server_stop", "grpc"}) {
     EXPECT_GT(events[event], 0) << "no " << event << " line in:\n" << log;
   }
   // Two refused streams and one served: three ends (the plaintext attempt fails its TLS
   // handshake and never becomes a call).
   EXPECT_EQ(events["stream_end"], 3) << log;
-  for (const std::string& secret :
-       {std::string(kToken), std::string(kWrongToken), kAudioMarker,
-        absl::Base64Escape(kAudioMarker + kAudioMarker)}) {
+  for (const std::string& secret : {std::string(kToken), std::string(kWrongToken), kAudioMarker,
+                                    absl::Base64Escape(kAudioMarker + kAudioMarker)}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << "the log contains '" << secret << "'";
   }
 }

@@ -70,8 +70,8 @@ TEST_F(LoudnessEndToEndTest, FlacThroughProcessFileComesBackWithinOneLuOfTheTarg
 
 TEST_F(LoudnessEndToEndTest, StreamThroughProcessIsWithinOneLuOfTheTargetAfterThreeSeconds) {
   const std::vector<float> speech = QuietSpeech();
-  std::vector<v1::ProcessRequest> requests = {testing::ConfigRequest(testing::MakeConfig(
-      v1::PCM_S16LE, 16000, 1, R"([{"loudness":{"targetLufs":-23}}])"))};
+  std::vector<v1::ProcessRequest> requests = {testing::ConfigRequest(
+      testing::MakeConfig(v1::PCM_S16LE, 16000, 1, R"([{"loudness":{"targetLufs":-23}}])"))};
   for (auto& chunk : testing::ChunkRequests(testing::ToS16Bytes(speech), 640)) {
     requests.push_back(std::move(chunk));
   }

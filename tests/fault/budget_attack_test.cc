@@ -32,12 +32,12 @@ namespace audioproc {
 namespace {
 
 using ::testing::AllOf;
-using ::testing::HasSubstr;
 using testing::Bystander;
 using testing::ChunkRequest;
 using testing::ConfigRequest;
 using testing::Exchange;
 using testing::ExchangeResult;
+using ::testing::HasSubstr;
 using testing::MakeConfig;
 using testing::MiB;
 using testing::ServerProcess;
@@ -70,12 +70,11 @@ class BudgetAttackTest : public ::testing::TestWithParam<std::vector<std::string
     const int64_t peak = testing::PeakResidentBytes(server_->pid()).value_or(-1);
     uint32_t worst_wait = 0;
     for (uint32_t wait : record.queue_wait_us) worst_wait = std::max(worst_wait, wait);
-    std::printf("[ measured ] budget %.0f MiB; server peak VmHWM %.1f MiB; bystander %zu chunks, "
-                "p99 %s, max %s, longest wait for a worker %u us\n",
-                MiB(budget_), MiB(peak), record.answered.size(),
-                absl::FormatDuration(p99).c_str(),
-                absl::FormatDuration(testing::Percentile(record.RoundTrips(), 1.0)).c_str(),
-                worst_wait);
+    std::printf(
+        "[ measured ] budget %.0f MiB; server peak VmHWM %.1f MiB; bystander %zu chunks, "
+        "p99 %s, max %s, longest wait for a worker %u us\n",
+        MiB(budget_), MiB(peak), record.answered.size(), absl::FormatDuration(p99).c_str(),
+        absl::FormatDuration(testing::Percentile(record.RoundTrips(), 1.0)).c_str(), worst_wait);
     EXPECT_TRUE(record.status.ok()) << record.status.error_message();
     EXPECT_GT(record.answered.size(), 10u);
     EXPECT_EQ(record.answered.size(), record.chunks_written()) << "a bystander chunk unanswered";
@@ -106,10 +105,9 @@ class BudgetAttackTest : public ::testing::TestWithParam<std::vector<std::string
   // Runs budget_attacker (tests/fault/budget_attacker_main.cc) against the server and waits.
   AttackSummary RunAttacker(const std::string& attack, int streams) {
     const std::string out = ::testing::TempDir() + "/attack_" + attack + ".txt";
-    std::vector<std::string> args = {AUDIOPROC_ATTACKER_PATH,
-                                     absl::StrCat("--port=", server_->grpc_port()),
-                                     "--attack=" + attack, absl::StrCat("--streams=", streams),
-                                     "--out=" + out};
+    std::vector<std::string> args = {
+        AUDIOPROC_ATTACKER_PATH, absl::StrCat("--port=", server_->grpc_port()),
+        "--attack=" + attack, absl::StrCat("--streams=", streams), "--out=" + out};
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -194,8 +192,8 @@ TEST_P(BudgetAttackTest, FileWhoseOutputWouldBeHugeIsRefusedFromItsHeader) {
 // 32 convolve stages at 48 kHz, 8 channels, each a 262144-tap impulse_file of a few hundred
 // bytes: refused at config with its cost, before any impulse is decoded.
 TEST_P(BudgetAttackTest, ChainThatCouldNeverRunInRealTimeIsRefusedWithItsCost) {
-  const std::string impulse = testing::MakeSoundFile(
-      SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 48000, 1, std::vector<int16_t>(262144, 0));
+  const std::string impulse = testing::MakeSoundFile(SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 48000, 1,
+                                                     std::vector<int16_t>(262144, 0));
   ASSERT_LT(impulse.size(), size_t{4096});
   UnderAttack([&] {
     v1::StreamConfig config = MakeConfig(v1::PCM_F32LE, 48000, 8, "[]");
@@ -272,13 +270,14 @@ TEST_P(BudgetAttackTest, ManyLargeStreamsAreAdmittedUpToTheBudget) {
   EXPECT_EQ(summary.other, 0) << summary.first_other;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Budgets, BudgetAttackTest,
-    ::testing::Values(std::vector<std::string>{},
-                      std::vector<std::string>{"--memory_budget_bytes=268435456"}),
-    [](const ::testing::TestParamInfo<std::vector<std::string>>& info) {
-      return info.param.empty() ? std::string("DefaultFlags") : std::string("Budget256MiB");
-    });
+INSTANTIATE_TEST_SUITE_P(Budgets, BudgetAttackTest,
+                         ::testing::Values(std::vector<std::string>{},
+                                           std::vector<std::string>{
+                                               "--memory_budget_bytes=268435456"}),
+                         [](const ::testing::TestParamInfo<std::vector<std::string>>& info) {
+                           return info.param.empty() ? std::string("DefaultFlags")
+                                                     : std::string("Budget256MiB");
+                         });
 
 }  // namespace
 }  // namespace audioproc

@@ -94,9 +94,8 @@ int Run() {
   int admitted = 0, refused = 0, other = 0;
   std::string first_other;
   for (const StreamRecord& record : records) {
-    const bool expected_end =
-        record.status.ok() ||
-        (stalled && record.status.error_code() == grpc::StatusCode::CANCELLED);
+    const bool expected_end = record.status.ok() || (stalled && record.status.error_code() ==
+                                                                    grpc::StatusCode::CANCELLED);
     if (record.ready && expected_end) {
       ++admitted;
     } else if (!record.ready &&
@@ -106,8 +105,8 @@ int Run() {
     } else {
       ++other;
       if (first_other.empty()) {
-        first_other = std::to_string(record.status.error_code()) + " " +
-                      record.status.error_message();
+        first_other =
+            std::to_string(record.status.error_code()) + " " + record.status.error_message();
       }
     }
   }

@@ -190,15 +190,13 @@ TEST(RoundRobinDrainTest, StreamsSurviveOneOfThreeServersDrainingAndThenUseTheOt
   int cancelled = 0;  // arrived as its gRPC shut down: CANCELLED before ready
   for (const Outcome& outcome : outcomes) {
     const StreamRecord& r = outcome.record;
-    EXPECT_EQ(Check(outcome, shutdown_began), "") << "stream " << outcome.id << ": status " << r.status.error_code()
-                                  << " '" << r.status.error_message() << "', " << r.chunks_written()
-                                  << " of " << outcome.audio.size() / (kChunkFrames * 2)
-                                  << " chunks written, " << r.answered.size()
-                                  << " answered, started "
-                                  << absl::FormatDuration(r.started - sigterm_at)
-                                  << " and ended " << absl::FormatDuration(r.ended - sigterm_at)
-                                  << " after SIGTERM; what the servers logged of it:"
-                                  << LogLinesOf(servers, outcome.id);
+    EXPECT_EQ(Check(outcome, shutdown_began), "")
+        << "stream " << outcome.id << ": status " << r.status.error_code() << " '"
+        << r.status.error_message() << "', " << r.chunks_written() << " of "
+        << outcome.audio.size() / (kChunkFrames * 2) << " chunks written, " << r.answered.size()
+        << " answered, started " << absl::FormatDuration(r.started - sigterm_at) << " and ended "
+        << absl::FormatDuration(r.ended - sigterm_at)
+        << " after SIGTERM; what the servers logged of it:" << LogLinesOf(servers, outcome.id);
     if (outcome.record.status.ok()) {
       ++ok;
     } else if (outcome.record.status.error_code() == grpc::StatusCode::CANCELLED) {

@@ -8,13 +8,13 @@
 #include <malloc.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <cstddef>
+#include <cstdlib>
 #include <random>
 
-#include "gtest/gtest.h"
 #include "chain/chain.h"
 #include "chain/registry.h"
+#include "gtest/gtest.h"
 #include "tests/processors/counting_allocator.h"
 #include "tests/testing/signals.h"
 
@@ -72,8 +72,8 @@ TEST(AllocationTest, EveryProcessorProcessesAndUpdatesWithoutAllocating) {
       }
       AllocationCounter counter;
       (*chain)->Process(in, emit);
-      EXPECT_EQ(counter.calls(), 0u) << definition.info.name << " allocated on a block of "
-                                     << frames << " frames";
+      EXPECT_EQ(counter.calls(), 0u)
+          << definition.info.name << " allocated on a block of " << frames << " frames";
     }
     {
       AllocationCounter counter;

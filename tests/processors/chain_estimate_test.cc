@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "chain/chain.h"
-#include "processors/gain.h"
 #include "chain/registry.h"
 #include "chain/resource_estimate.h"
 #include "chain/stream_pipeline.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "processors/gain.h"
 #include "tests/processors/dsp_core_test_util.h"
 #include "tests/processors/estimate_cases.h"
 #include "tests/testing/status_matchers.h"

@@ -6,9 +6,9 @@
 #include <memory>
 #include <optional>
 
+#include "chain/registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "chain/registry.h"
 #include "tests/testing/signals.h"
 #include "tests/testing/status_matchers.h"
 
@@ -52,8 +52,8 @@ TEST(ChainTest, StackedGainsNeverOverflowAndFiltersAfterThemStayFinite) {
 }
 
 TEST(ChainTest, SignalsWithinRangePassTheGuardUntouched) {
-  absl::StatusOr<std::unique_ptr<Chain>> chain = Chain::Build(
-      ProcessorRegistry::Default(), {Gain(60)}, {16000, kDefaultMaxBlockFrames, 1});
+  absl::StatusOr<std::unique_ptr<Chain>> chain =
+      Chain::Build(ProcessorRegistry::Default(), {Gain(60)}, {16000, kDefaultMaxBlockFrames, 1});
   ASSERT_TRUE(chain.ok());
   const std::vector<float> in = testing::Sine(440, 16000, 1000, 100.0);  // +40 dBFS
   const std::vector<float> out = RunWhole(**chain, in);
@@ -78,8 +78,8 @@ TEST(ChainTest, LatencyIsDroppedAndTheTailMakesTheOutputExactlyAsLongAsTheInput)
   ProcessorConfig limiter{"limiter", {}};
   limiter.params.Set("ceiling_db", 0.0);
   for (size_t frames : {0u, 1u, 79u, 80u, 81u, 5000u}) {
-    absl::StatusOr<std::unique_ptr<Chain>> chain = Chain::Build(
-        ProcessorRegistry::Default(), {limiter}, {16000, kDefaultMaxBlockFrames, 1});
+    absl::StatusOr<std::unique_ptr<Chain>> chain =
+        Chain::Build(ProcessorRegistry::Default(), {limiter}, {16000, kDefaultMaxBlockFrames, 1});
     ASSERT_TRUE(chain.ok());
     EXPECT_EQ((*chain)->latency_frames(), 80u);
     const std::vector<float> in = testing::Sine(300, 16000, frames, 0.5);
@@ -94,8 +94,8 @@ TEST(ChainTest, TheEventBufferHoldsEveryEventOfABlockAndOfAFlush) {
   analyze.params.Set("interval_ms", 10.0);
   ProcessorConfig resample{"resample", {}};
   resample.params.Set("sample_rate_hz", 48000.0);
-  const std::vector<ProcessorConfig> configs = {analyze, {"vad", {}}, {"loudness", {}}, resample,
-                                                analyze};
+  const std::vector<ProcessorConfig> configs = {
+      analyze, {"vad", {}}, {"loudness", {}}, resample, analyze};
   absl::StatusOr<std::unique_ptr<Chain>> chain =
       Chain::Build(ProcessorRegistry::Default(), configs, {8000, kDefaultMaxBlockFrames, 1});
   ASSERT_TRUE(chain.ok()) << chain.status();

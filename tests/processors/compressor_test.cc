@@ -13,9 +13,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "chain/stream_pipeline.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "chain/stream_pipeline.h"
 #include "tests/processors/dsp_core_test_util.h"
 #include "tests/testing/chunking.h"
 #include "tests/testing/reference_filters.h"
@@ -242,21 +242,24 @@ TEST(CompressorTest, UpdatesRampWithoutAClick) {
 }
 
 TEST(CompressorTest, OutOfRangeValuesAreRefusedNamingTheParameterAndRange) {
-  testing::ExpectRefusals(Registry(), "compressor", Spec(48000, 2), {
-      {"threshold_db", -81.0, "compressor.threshold_db must be in [-80, 0] dB, got -81"},
-      {"threshold_db", 0.5, "compressor.threshold_db must be in [-80, 0] dB"},
-      {"ratio", 0.5, "compressor.ratio must be in [1, 100], got 0.5"},
-      {"ratio", 101.0, "compressor.ratio must be in [1, 100]"},
-      {"knee_db", -1.0, "compressor.knee_db must be in [0, 24] dB"},
-      {"knee_db", 25.0, "compressor.knee_db must be in [0, 24] dB"},
-      {"attack_ms", 0.05, "compressor.attack_ms must be in [0.1, 1000] ms"},
-      {"attack_ms", 1001.0, "compressor.attack_ms must be in [0.1, 1000] ms"},
-      {"release_ms", 0.5, "compressor.release_ms must be in [1, 5000] ms"},
-      {"release_ms", 5001.0, "compressor.release_ms must be in [1, 5000] ms"},
-      {"makeup_db", -25.0, "compressor.makeup_db must be in [-24, 48] dB"},
-      {"makeup_db", 49.0, "compressor.makeup_db must be in [-24, 48] dB"},
-      {"ratio", std::numeric_limits<double>::quiet_NaN(), "compressor.ratio must be in [1, 100]"},
-  });
+  testing::ExpectRefusals(
+      Registry(), "compressor", Spec(48000, 2),
+      {
+          {"threshold_db", -81.0, "compressor.threshold_db must be in [-80, 0] dB, got -81"},
+          {"threshold_db", 0.5, "compressor.threshold_db must be in [-80, 0] dB"},
+          {"ratio", 0.5, "compressor.ratio must be in [1, 100], got 0.5"},
+          {"ratio", 101.0, "compressor.ratio must be in [1, 100]"},
+          {"knee_db", -1.0, "compressor.knee_db must be in [0, 24] dB"},
+          {"knee_db", 25.0, "compressor.knee_db must be in [0, 24] dB"},
+          {"attack_ms", 0.05, "compressor.attack_ms must be in [0.1, 1000] ms"},
+          {"attack_ms", 1001.0, "compressor.attack_ms must be in [0.1, 1000] ms"},
+          {"release_ms", 0.5, "compressor.release_ms must be in [1, 5000] ms"},
+          {"release_ms", 5001.0, "compressor.release_ms must be in [1, 5000] ms"},
+          {"makeup_db", -25.0, "compressor.makeup_db must be in [-24, 48] dB"},
+          {"makeup_db", 49.0, "compressor.makeup_db must be in [-24, 48] dB"},
+          {"ratio", std::numeric_limits<double>::quiet_NaN(),
+           "compressor.ratio must be in [1, 100]"},
+      });
   // Mid-stream: the same check, and the stream keeps its settings.
   ParamValues current = *Registry().Resolve(Proc("compressor"), Spec(48000, 2));
   EXPECT_THAT(

@@ -2,7 +2,6 @@
 // 1e-5 of its peak), exact alignment (latency reported = latency added), the dry/wet mix and
 // its ramp, impulse files (first channel, other rates), validation, chunking, finite output.
 #include "processors/convolve.h"
-#include "audio_io/impulse_file.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,10 +13,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
+#include "audio_io/impulse_file.h"
 #include "chain/chain.h"
 #include "chain/stream_pipeline.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "tests/processors/dsp_core_test_util.h"
 #include "tests/testing/chunking.h"
 #include "tests/testing/signals.h"
@@ -310,8 +310,8 @@ TEST(ConvolveTest, NeverEmitsNanOrInf) {
   for (size_t n = 0; n < input.size(); n += 97) input[n] = n % 2 ? huge : -huge;
   // Taps at their largest allowed magnitude, on samples at float's largest.
   const float tap = kMaxImpulseTap;
-  absl::StatusOr<std::vector<float>> output = RunF32(
-      input, 48000, 1, Proc("convolve", {{"impulse", std::vector<float>{tap, -tap, tap}}}));
+  absl::StatusOr<std::vector<float>> output =
+      RunF32(input, 48000, 1, Proc("convolve", {{"impulse", std::vector<float>{tap, -tap, tap}}}));
   ASSERT_TRUE(output.ok()) << output.status();
   for (size_t n = 0; n < output->size(); ++n) ASSERT_TRUE(std::isfinite((*output)[n])) << n;
   // Larger taps, which could overflow, are refused.

@@ -16,10 +16,10 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
-#include "dsp/audio_block.h"
 #include "chain/chain.h"
-#include "dsp/cost_model.h"
 #include "chain/registry.h"
+#include "dsp/audio_block.h"
+#include "dsp/cost_model.h"
 
 namespace audioproc::testing {
 

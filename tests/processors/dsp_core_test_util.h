@@ -9,14 +9,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "chain/parameters.h"
+#include "chain/registry.h"
+#include "chain/stream_pipeline.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "processors/gain.h"
 #include "processors/limiter.h"
 #include "processors/mix.h"
-#include "chain/parameters.h"
-#include "chain/registry.h"
-#include "chain/stream_pipeline.h"
 #include "tests/testing/chunking.h"
 #include "tests/testing/status_matchers.h"
 

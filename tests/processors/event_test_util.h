@@ -13,10 +13,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_join.h"
-#include "gtest/gtest.h"
 #include "chain/events.h"
 #include "chain/registry.h"
 #include "chain/stream_pipeline.h"
+#include "gtest/gtest.h"
 
 namespace audioproc::testing {
 

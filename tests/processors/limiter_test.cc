@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "chain/stream_pipeline.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "chain/stream_pipeline.h"
 #include "tests/processors/dsp_core_test_util.h"
 #include "tests/processors/limiter_test_signals.h"
 #include "tests/testing/chunking.h"
@@ -255,15 +255,17 @@ TEST(LimiterTest, HugeInputStaysFiniteAndUnderTheCeiling) {
 
 TEST(LimiterTest, InvalidParametersAreRefusedWithFieldAndRange) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  testing::ExpectRefusals(DspCoreRegistry(), "limiter", Spec(16000, 1), {
-      {"ceiling_db", 0.5, "limiter.ceiling_db must be in [-60, 0] dB, got 0.5"},
-      {"ceiling_db", -61.0, "limiter.ceiling_db must be in [-60, 0] dB, got -61"},
-      {"ceiling_db", nan, "limiter.ceiling_db must be in [-60, 0] dB, got nan"},
-      {"lookahead_ms", 0.4, "limiter.lookahead_ms must be in [0.5, 50] ms"},
-      {"lookahead_ms", 51.0, "limiter.lookahead_ms must be in [0.5, 50] ms"},
-      {"release_ms", 0.0, "limiter.release_ms must be in [1, 1000] ms"},
-      {"true_peak", 1.0, "limiter.true_peak must be true or false"},
-  });
+  testing::ExpectRefusals(
+      DspCoreRegistry(), "limiter", Spec(16000, 1),
+      {
+          {"ceiling_db", 0.5, "limiter.ceiling_db must be in [-60, 0] dB, got 0.5"},
+          {"ceiling_db", -61.0, "limiter.ceiling_db must be in [-60, 0] dB, got -61"},
+          {"ceiling_db", nan, "limiter.ceiling_db must be in [-60, 0] dB, got nan"},
+          {"lookahead_ms", 0.4, "limiter.lookahead_ms must be in [0.5, 50] ms"},
+          {"lookahead_ms", 51.0, "limiter.lookahead_ms must be in [0.5, 50] ms"},
+          {"release_ms", 0.0, "limiter.release_ms must be in [1, 1000] ms"},
+          {"true_peak", 1.0, "limiter.true_peak must be true or false"},
+      });
   absl::StatusOr<ParamValues> defaults = DspCoreRegistry().Resolve(Proc("limiter"), Spec(16000, 1));
   ASSERT_TRUE(defaults.ok());
   EXPECT_EQ(defaults->Number("ceiling_db"), -1.0);

@@ -11,10 +11,10 @@
 #include <variant>
 #include <vector>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "chain/chain.h"
 #include "chain/stream_pipeline.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "tests/processors/dsp_core_test_util.h"
 #include "tests/processors/event_test_util.h"
 #include "tests/testing/chunking.h"
@@ -285,8 +285,7 @@ TEST(LoudnessTest, ShortTermLoudnessIsTheLast3SecondsOfTheReferenceMeter) {
       energy += k_left[i] * k_left[i] + k_right[i] * k_right[i];
     }
     const double reference = -0.691 + 10 * std::log10(energy / (3 * kToneRate));
-    EXPECT_NEAR(std::get<LoudnessEvent>(result->events[k].payload).short_term_lufs, reference,
-                0.01)
+    EXPECT_NEAR(std::get<LoudnessEvent>(result->events[k].payload).short_term_lufs, reference, 0.01)
         << "event " << k;
   }
 }

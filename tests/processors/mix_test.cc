@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "chain/stream_pipeline.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "chain/stream_pipeline.h"
 #include "tests/processors/dsp_core_test_util.h"
 #include "tests/testing/chunking.h"
 #include "tests/testing/signals.h"

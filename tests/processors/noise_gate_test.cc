@@ -14,9 +14,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "chain/stream_pipeline.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "chain/stream_pipeline.h"
 #include "tests/processors/dsp_core_test_util.h"
 #include "tests/testing/chunking.h"
 #include "tests/testing/reference_filters.h"
@@ -228,19 +228,21 @@ TEST(NoiseGateTest, HoldUpdateAppliesFromTheNextFrame) {
 }
 
 TEST(NoiseGateTest, OutOfRangeValuesAreRefusedNamingTheParameterAndRange) {
-  testing::ExpectRefusals(Registry(), "noise_gate", Spec(16000, 1), {
-      {"threshold_db", -101.0, "noise_gate.threshold_db must be in [-100, 0] dB, got -101"},
-      {"threshold_db", 1.0, "noise_gate.threshold_db must be in [-100, 0] dB"},
-      {"range_db", -100.5, "noise_gate.range_db must be in [-100, 0] dB"},
-      {"range_db", 3.0, "noise_gate.range_db must be in [-100, 0] dB, got 3"},
-      {"attack_ms", 0.01, "noise_gate.attack_ms must be in [0.1, 1000] ms"},
-      {"attack_ms", 2000.0, "noise_gate.attack_ms must be in [0.1, 1000] ms"},
-      {"hold_ms", -1.0, "noise_gate.hold_ms must be in [0, 5000] ms"},
-      {"hold_ms", 5001.0, "noise_gate.hold_ms must be in [0, 5000] ms"},
-      {"release_ms", 0.0, "noise_gate.release_ms must be in [1, 5000] ms"},
-      {"release_ms", 6000.0, "noise_gate.release_ms must be in [1, 5000] ms"},
-      {"range_db", std::numeric_limits<double>::quiet_NaN(), "noise_gate.range_db must be in"},
-  });
+  testing::ExpectRefusals(
+      Registry(), "noise_gate", Spec(16000, 1),
+      {
+          {"threshold_db", -101.0, "noise_gate.threshold_db must be in [-100, 0] dB, got -101"},
+          {"threshold_db", 1.0, "noise_gate.threshold_db must be in [-100, 0] dB"},
+          {"range_db", -100.5, "noise_gate.range_db must be in [-100, 0] dB"},
+          {"range_db", 3.0, "noise_gate.range_db must be in [-100, 0] dB, got 3"},
+          {"attack_ms", 0.01, "noise_gate.attack_ms must be in [0.1, 1000] ms"},
+          {"attack_ms", 2000.0, "noise_gate.attack_ms must be in [0.1, 1000] ms"},
+          {"hold_ms", -1.0, "noise_gate.hold_ms must be in [0, 5000] ms"},
+          {"hold_ms", 5001.0, "noise_gate.hold_ms must be in [0, 5000] ms"},
+          {"release_ms", 0.0, "noise_gate.release_ms must be in [1, 5000] ms"},
+          {"release_ms", 6000.0, "noise_gate.release_ms must be in [1, 5000] ms"},
+          {"range_db", std::numeric_limits<double>::quiet_NaN(), "noise_gate.range_db must be in"},
+      });
   ParamValues current = *Registry().Resolve(Proc("noise_gate"), Spec(16000, 1));
   EXPECT_THAT(
       Registry().ValidateUpdate(Proc("noise_gate", {{"hold_ms", 9000.0}}), current, Spec(16000, 1)),

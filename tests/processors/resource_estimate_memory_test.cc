@@ -23,11 +23,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "gtest/gtest.h"
 #include "chain/chain.h"
 #include "chain/registry.h"
 #include "chain/resource_estimate.h"
 #include "chain/stream_pipeline.h"
+#include "gtest/gtest.h"
 #include "tests/processors/counting_allocator.h"
 #include "tests/processors/estimate_cases.h"
 
@@ -130,9 +130,8 @@ TEST(ResourceEstimateMemoryTest, ChainsAndPipelinesStateWhatTheyKeepWithinAQuart
 // and stated: their block, give or take the few bytes by which two builds' net heap differs.
 TEST(ResourceEstimateMemoryTest, PipelinesStateWhatEachChannelsLevelsKeep) {
   const ProcessorRegistry& registry = ProcessorRegistry::Default();
-  PipelineConfig config = testing::Pipeline({SampleEncoding::kF32, 48000, 8},
-                                             {SampleEncoding::kF32, 48000, 8},
-                                             {testing::Proc("gain")});
+  PipelineConfig config = testing::Pipeline(
+      {SampleEncoding::kF32, 48000, 8}, {SampleEncoding::kF32, 48000, 8}, {testing::Proc("gain")});
   auto measure = [&](bool per_channel) {
     config.measure_channel_levels = per_channel;
     absl::StatusOr<PipelineEstimate> estimate = EstimatePipeline(registry, config);

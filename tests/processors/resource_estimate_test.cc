@@ -33,11 +33,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "gtest/gtest.h"
 #include "chain/chain.h"
 #include "chain/events.h"
-#include "processors/gain.h"
 #include "chain/registry.h"
+#include "gtest/gtest.h"
+#include "processors/gain.h"
 #include "tests/processors/cost_probe.h"
 #include "tests/processors/estimate_cases.h"
 #include "tests/testing/wav.h"

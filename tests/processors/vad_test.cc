@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "chain/chain.h"
 #include "chain/stream_pipeline.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "tests/processors/dsp_core_test_util.h"
 #include "tests/processors/event_test_util.h"
 #include "tests/testing/chunking.h"

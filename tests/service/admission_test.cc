@@ -3,7 +3,6 @@
 // left, a stream's share comes back when it ends (and within a slice when it is cancelled
 // mid-chunk), and ListProcessors reports every processor's cost.
 #include <grpcpp/grpcpp.h>
-
 #include <sndfile.h>
 
 #include <thread>
@@ -21,16 +20,15 @@ namespace audioproc {
 namespace {
 
 using ::testing::AllOf;
-using ::testing::HasSubstr;
 using testing::ChunkRequest;
 using testing::ConfigRequest;
 using testing::Exchange;
 using testing::ExchangeResult;
+using ::testing::HasSubstr;
 using testing::MakeConfig;
 
-constexpr char kVoiceChain[] =
-    R"([{"highpass":{"cutoffHz":80}},{"denoise":{}},{"compressor":{}},)"
-    R"({"loudness":{"targetLufs":-16}},{"limiter":{"ceilingDb":-1}}])";
+constexpr char kVoiceChain[] = R"([{"highpass":{"cutoffHz":80}},{"denoise":{}},{"compressor":{}},)"
+                               R"({"loudness":{"targetLufs":-16}},{"limiter":{"ceilingDb":-1}}])";
 
 // A stream held open after its `ready`.
 struct OpenStream {
@@ -205,9 +203,8 @@ TEST_F(MemoryBudgetTest, StreamsThatDoNotFitAreRefusedAtOnceAndDeclaredChunksFit
     open.push_back(std::move(stream));
   }
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_THAT(refused.error_message(),
-              AllOf(HasSubstr("the stream needs"), HasSubstr("of memory"),
-                    HasSubstr("(--memory_budget_bytes)")));
+  EXPECT_THAT(refused.error_message(), AllOf(HasSubstr("the stream needs"), HasSubstr("of memory"),
+                                             HasSubstr("(--memory_budget_bytes)")));
   const size_t large_streams = open.size();
   EXPECT_GE(large_streams, 3u);
   EXPECT_LE(Committed().memory_bytes, options_.memory_budget_bytes);

@@ -1,8 +1,6 @@
 // Every server flag is also AUDIOPROC_<NAME>; the command line wins.
 #include "service/flags.h"
 
-#include "service/cgroup_limits.h"
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +13,7 @@
 #include "absl/flags/reflection.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/cgroup_limits.h"
 #include "tests/testing/status_matchers.h"
 
 namespace audioproc {

@@ -3,18 +3,18 @@
 // The values come from the catalogue ListProcessors answers from, so a processor added later
 // is covered with no change here.
 #include "absl/strings/str_cat.h"
+#include "chain/registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "chain/registry.h"
 #include "service/spec_translation.h"
 #include "tests/testing/in_process_server.h"
 
 namespace audioproc {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::ConfigRequest;
 using testing::Exchange;
+using ::testing::HasSubstr;
 using testing::MakeConfig;
 
 constexpr double kRate = 48000;
@@ -41,8 +41,7 @@ TEST_F(ParameterRangesTest, EveryOutOfRangeValueIsRefusedNamingTheParameterAndIt
         const std::string field = absl::StrCat("chain[0].", definition.info.name, ".", param.name);
         EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
             << field << "=" << value;
-        EXPECT_THAT(result.status.error_message(),
-                    HasSubstr(absl::StrCat(field, " must be ")))
+        EXPECT_THAT(result.status.error_message(), HasSubstr(absl::StrCat(field, " must be ")))
             << field << "=" << value;
         EXPECT_THAT(result.status.error_message(), HasSubstr(DescribeRange(param, kRate)))
             << field << "=" << value;
@@ -58,8 +57,8 @@ TEST_F(ParameterRangesTest, EveryExampleConfigIsAccepted) {
     v1::StreamConfig stream = MakeConfig(v1::PCM_F32LE, kRate, 2);
     *stream.add_chain() = SpecFromConfig(ExampleConfig(definition));
     const auto result = Exchange(*stub_, {ConfigRequest(stream)});
-    EXPECT_TRUE(result.status.ok()) << definition.info.name << ": "
-                                    << result.status.error_message();
+    EXPECT_TRUE(result.status.ok())
+        << definition.info.name << ": " << result.status.error_message();
   }
 }
 

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "chain/registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "chain/registry.h"
 #include "tests/testing/file_exchange.h"
 #include "tests/testing/in_process_server.h"
 #include "tests/testing/signals.h"

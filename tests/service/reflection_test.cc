@@ -33,8 +33,7 @@ namespace alpha = grpc::reflection::v1alpha;
 
 // Sends `requests` on one reflection stream; the responses, in order.
 template <typename Stub, typename Request, typename Response>
-std::vector<Response> Ask(Stub& stub, const std::vector<Request>& requests,
-                          grpc::Status* status) {
+std::vector<Response> Ask(Stub& stub, const std::vector<Request>& requests, grpc::Status* status) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   auto stream = stub.ServerReflectionInfo(&context);
@@ -75,13 +74,14 @@ std::vector<std::string> FileNames(const v1r::ServerReflectionResponse& response
 class ReflectionTest : public testing::InProcessServerTest {};
 
 TEST_F(ReflectionTest, ListServicesNamesEveryServiceInBothVersions) {
-  const std::vector<std::string> expected = {
-      "audioproc.v1.AudioProcessor", "grpc.health.v1.Health",
-      "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"};
+  const std::vector<std::string> expected = {"audioproc.v1.AudioProcessor", "grpc.health.v1.Health",
+                                             "grpc.reflection.v1.ServerReflection",
+                                             "grpc.reflection.v1alpha.ServerReflection"};
   auto v1_stub = v1r::ServerReflection::NewStub(channel_);
   grpc::Status status;
-  auto v1 = Ask<v1r::ServerReflection::Stub, v1r::ServerReflectionRequest,
-                v1r::ServerReflectionResponse>(*v1_stub, {ListServices()}, &status);
+  auto v1 =
+      Ask<v1r::ServerReflection::Stub, v1r::ServerReflectionRequest, v1r::ServerReflectionResponse>(
+          *v1_stub, {ListServices()}, &status);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(v1.size(), 1u);
   std::vector<std::string> names;
@@ -105,12 +105,12 @@ TEST_F(ReflectionTest, ListServicesNamesEveryServiceInBothVersions) {
 TEST_F(ReflectionTest, ASymbolsFileAndItsDependenciesRebuildTheApiInAClientsPool) {
   auto stub = v1r::ServerReflection::NewStub(channel_);
   grpc::Status status;
-  auto responses = Ask<v1r::ServerReflection::Stub, v1r::ServerReflectionRequest,
-                       v1r::ServerReflectionResponse>(
-      *stub,
-      {Symbol("audioproc.v1.AudioProcessor"), Symbol("audioproc.v1.StreamConfig"),
-       Symbol("grpc.health.v1.Health.Check")},
-      &status);
+  auto responses =
+      Ask<v1r::ServerReflection::Stub, v1r::ServerReflectionRequest, v1r::ServerReflectionResponse>(
+          *stub,
+          {Symbol("audioproc.v1.AudioProcessor"), Symbol("audioproc.v1.StreamConfig"),
+           Symbol("grpc.health.v1.Health.Check")},
+          &status);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(responses.size(), 3u);
   // The defining file first, then what it imports, each once per stream.
@@ -153,16 +153,17 @@ TEST_F(ReflectionTest, FilesByNameExtensionsAndErrorsAnswerInBandAndTheStreamGoe
   v1r::ServerReflectionRequest no_type;
   no_type.set_all_extension_numbers_of_type("audioproc.v1.NoSuchMessage");
   v1r::ServerReflectionRequest no_extension;
-  no_extension.mutable_file_containing_extension()->set_containing_type("audioproc.v1.StreamConfig");
+  no_extension.mutable_file_containing_extension()->set_containing_type(
+      "audioproc.v1.StreamConfig");
   no_extension.mutable_file_containing_extension()->set_extension_number(1000);
   v1r::ServerReflectionRequest empty;  // sets no request at all
   grpc::Status status;
-  auto responses = Ask<v1r::ServerReflection::Stub, v1r::ServerReflectionRequest,
-                       v1r::ServerReflectionResponse>(
-      *stub,
-      {by_name, missing_file, Symbol("audioproc.v1.Nothing"), extensions, no_type, no_extension,
-       empty, ListServices()},
-      &status);
+  auto responses =
+      Ask<v1r::ServerReflection::Stub, v1r::ServerReflectionRequest, v1r::ServerReflectionResponse>(
+          *stub,
+          {by_name, missing_file, Symbol("audioproc.v1.Nothing"), extensions, no_type, no_extension,
+           empty, ListServices()},
+          &status);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(responses.size(), 8u);
   EXPECT_THAT(FileNames(responses[0]), ElementsAre("grpc/health/v1/health.proto"));

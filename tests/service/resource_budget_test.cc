@@ -65,7 +65,8 @@ TEST(ResourceBudgetTest, UncheckedReservationsMayOvercommit) {
   ResourceBudget budget({10 * kMiB, 1.0});
   ResourceBudget::Reservation transport = budget.ReserveUnchecked({12 * kMiB, 0});
   EXPECT_EQ(budget.committed().memory_bytes, 12 * kMiB);
-  EXPECT_THAT(budget.Reserve({1, 0}, "x"), StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("0 B")));
+  EXPECT_THAT(budget.Reserve({1, 0}, "x"),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("0 B")));
 }
 
 TEST(FormatBytesTest, BytesForPeople) {

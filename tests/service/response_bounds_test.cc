@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "gtest/gtest.h"
 #include "chain/registry.h"
 #include "chain/resource_estimate.h"
 #include "chain/stream_pipeline.h"
+#include "gtest/gtest.h"
 #include "service/stream_grant.h"
 
 namespace audioproc {
@@ -46,9 +46,8 @@ void CheckBounds(const ProcessorConfig& processor, const Formats& formats) {
   config.chain = {processor};
   config.stream_id = "bounds";
   const std::string what =
-      absl::StrCat(processor.name, " ", formats.input.sample_rate_hz, "/",
-                   formats.input.channels, " -> ", formats.output.sample_rate_hz, "/",
-                   formats.output.channels);
+      absl::StrCat(processor.name, " ", formats.input.sample_rate_hz, "/", formats.input.channels,
+                   " -> ", formats.output.sample_rate_hz, "/", formats.output.channels);
   absl::StatusOr<PipelineEstimate> estimate =
       EstimatePipeline(ProcessorRegistry::Default(), config);
   ASSERT_TRUE(estimate.ok()) << what << ": " << estimate.status();
@@ -64,8 +63,8 @@ void CheckBounds(const ProcessorConfig& processor, const Formats& formats) {
   const uint32_t frame = grant->in_frame_bytes;
   // Sizes from one byte (a partial frame) to the grant's largest chunk, in a seeded order,
   // about two seconds of audio in all.
-  const std::vector<uint32_t> sizes = {1, frame, 3 * frame + 1, 160 * frame, 1024 * frame - 1,
-                                       grant->max_chunk_bytes};
+  const std::vector<uint32_t> sizes = {
+      1, frame, 3 * frame + 1, 160 * frame, 1024 * frame - 1, grant->max_chunk_bytes};
   const uint64_t total = 2ull * formats.input.sample_rate_hz * frame;
   uint64_t sent = 0;
   while (sent < total) {

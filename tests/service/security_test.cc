@@ -19,8 +19,8 @@
 namespace audioproc {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::Certificates;
+using ::testing::HasSubstr;
 using testing::TlsChannel;
 
 ServerOptions BaseOptions() {

@@ -4,9 +4,9 @@
 
 #include <set>
 
+#include "chain/registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "chain/registry.h"
 #include "tests/testing/status_matchers.h"
 
 namespace audioproc {

@@ -27,8 +27,8 @@ StreamGrantLimits Limits() {
   return limits;
 }
 
-PipelineConfig Config(SampleEncoding in, uint32_t in_rate, uint32_t in_channels,
-                      SampleEncoding out, uint32_t out_rate, uint32_t out_channels) {
+PipelineConfig Config(SampleEncoding in, uint32_t in_rate, uint32_t in_channels, SampleEncoding out,
+                      uint32_t out_rate, uint32_t out_channels) {
   PipelineConfig config;
   config.input = {in, in_rate, in_channels};
   config.output = {out, out_rate, out_channels};
@@ -48,7 +48,8 @@ PipelineEstimate Estimate(double cores, uint64_t memory, uint32_t latency = 0,
 }
 
 TEST(StreamGrantTest, VoiceStreamGetsTheServersLargestChunk) {
-  const PipelineConfig config = Config(SampleEncoding::kS16, 16000, 1, SampleEncoding::kS16, 16000, 1);
+  const PipelineConfig config =
+      Config(SampleEncoding::kS16, 16000, 1, SampleEncoding::kS16, 16000, 1);
   absl::StatusOr<StreamGrant> grant = GrantStream(config, Estimate(0.01, 100000, 160), 0, Limits());
   ASSERT_TRUE(grant.ok()) << grant.status();
   EXPECT_EQ(grant->max_chunk_bytes, kMiB);
@@ -77,18 +78,20 @@ TEST(StreamGrantTest, ExpansionBoundsTheLargestChunkSoResponsesFit) {
 
 TEST(StreamGrantTest, EventsBoundTheLargestChunk) {
   // 32 analyze stages at 10 ms on 8 kHz: 32 events per 80 frames.
-  const PipelineConfig config = Config(SampleEncoding::kMulaw, 8000, 1, SampleEncoding::kMulaw, 8000, 1);
+  const PipelineConfig config =
+      Config(SampleEncoding::kMulaw, 8000, 1, SampleEncoding::kMulaw, 8000, 1);
   const EventRate events{32.0 / 80, 64};
   absl::StatusOr<StreamGrant> grant =
       GrantStream(config, Estimate(0.05, 100000, 0, events), 0, Limits());
   ASSERT_TRUE(grant.ok()) << grant.status();
   EXPECT_LE(grant->max_events_per_response, 1024u);
   EXPECT_LT(grant->max_chunk_bytes, 2400u);  // about 290 ms of audio, not 1 MiB
-  EXPECT_GE(grant->max_chunk_bytes, 80u);     // at least 10 ms
+  EXPECT_GE(grant->max_chunk_bytes, 80u);    // at least 10 ms
 }
 
 TEST(StreamGrantTest, ChainThatReportsTooManyEventsEvenFor10msIsRefused) {
-  const PipelineConfig config = Config(SampleEncoding::kS16, 48000, 2, SampleEncoding::kS16, 48000, 2);
+  const PipelineConfig config =
+      Config(SampleEncoding::kS16, 48000, 2, SampleEncoding::kS16, 48000, 2);
   const EventRate events{2.0, 600};  // two events per frame
   EXPECT_THAT(GrantStream(config, Estimate(0.05, 100000, 0, events), 0, Limits()),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -96,7 +99,8 @@ TEST(StreamGrantTest, ChainThatReportsTooManyEventsEvenFor10msIsRefused) {
 }
 
 TEST(StreamGrantTest, ChainCostlierThanAStreamMayBeIsRefusedWithItsCost) {
-  const PipelineConfig config = Config(SampleEncoding::kF32, 48000, 8, SampleEncoding::kF32, 48000, 8);
+  const PipelineConfig config =
+      Config(SampleEncoding::kF32, 48000, 8, SampleEncoding::kF32, 48000, 8);
   EXPECT_THAT(GrantStream(config, Estimate(12.0, 600 * kMiB), 0, Limits()),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("config.chain costs "), HasSubstr("--max_stream_cost=0.5"),
@@ -104,16 +108,19 @@ TEST(StreamGrantTest, ChainCostlierThanAStreamMayBeIsRefusedWithItsCost) {
 }
 
 TEST(StreamGrantTest, StreamLargerThanTheWholeBudgetIsRefused) {
-  const PipelineConfig config = Config(SampleEncoding::kF32, 48000, 2, SampleEncoding::kF32, 48000, 2);
+  const PipelineConfig config =
+      Config(SampleEncoding::kF32, 48000, 2, SampleEncoding::kF32, 48000, 2);
   EXPECT_THAT(GrantStream(config, Estimate(0.1, 800 * kMiB), 0, Limits()),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("needs 80"), HasSubstr("whole budget"))));
 }
 
 TEST(StreamGrantTest, DeclaredChunksAreGrantedAndHoldLess) {
-  const PipelineConfig config = Config(SampleEncoding::kS16, 16000, 1, SampleEncoding::kS16, 16000, 1);
+  const PipelineConfig config =
+      Config(SampleEncoding::kS16, 16000, 1, SampleEncoding::kS16, 16000, 1);
   absl::StatusOr<StreamGrant> large = GrantStream(config, Estimate(0.01, 100000, 160), 0, Limits());
-  absl::StatusOr<StreamGrant> small = GrantStream(config, Estimate(0.01, 100000, 160), 640, Limits());
+  absl::StatusOr<StreamGrant> small =
+      GrantStream(config, Estimate(0.01, 100000, 160), 640, Limits());
   ASSERT_TRUE(large.ok() && small.ok());
   EXPECT_EQ(small->max_chunk_bytes, 640u);
   EXPECT_LT(small->cost.memory_bytes, 300 << 10);
@@ -126,7 +133,8 @@ TEST(StreamGrantTest, DeclaredChunksAreGrantedAndHoldLess) {
 }
 
 TEST(StreamGrantTest, DeclaredChunkSmallerThanAFrameIsRefused) {
-  const PipelineConfig config = Config(SampleEncoding::kF32, 48000, 2, SampleEncoding::kF32, 48000, 2);
+  const PipelineConfig config =
+      Config(SampleEncoding::kF32, 48000, 2, SampleEncoding::kF32, 48000, 2);
   EXPECT_THAT(GrantStream(config, Estimate(0.01, 100000), 7, Limits()),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("config.max_chunk_bytes must be at least one frame (8 bytes)")));

@@ -78,7 +78,7 @@ inline v1::ProcessorSpec Gain(float gain_db) {
 }
 
 inline v1::ProcessRequest ConfigRequest(v1::Encoding encoding, uint32_t rate, uint32_t channels,
-                                 std::vector<v1::ProcessorSpec> chain = {}) {
+                                        std::vector<v1::ProcessorSpec> chain = {}) {
   v1::ProcessRequest request;
   v1::StreamConfig* config = request.mutable_config();
   config->mutable_input()->set_encoding(encoding);
@@ -126,13 +126,13 @@ class SessionHarness {
 
   StreamSession& session() {
     if (!session_) {
-      session_ = std::make_unique<StreamSession>(StreamSession::Deps{
-          .registry = ProcessorRegistry::Default(),
-          .limits = limits_,
-          .metrics = metrics_,
-          .admission = admission_,
-          .new_stream_id = [this] { return absl::StrCat("assigned-", ++ids_); },
-          .now = [this] { return now_ += std::chrono::milliseconds(1); }});
+      session_ = std::make_unique<StreamSession>(
+          StreamSession::Deps{.registry = ProcessorRegistry::Default(),
+                              .limits = limits_,
+                              .metrics = metrics_,
+                              .admission = admission_,
+                              .new_stream_id = [this] { return absl::StrCat("assigned-", ++ids_); },
+                              .now = [this] { return now_ += std::chrono::milliseconds(1); }});
     }
     return *session_;
   }
@@ -140,8 +140,8 @@ class SessionHarness {
   // What ProcessCall does with a request: checks it as it arrives, then has the session
   // handle it (again and again while it stops between slices, when `slice` says to stop).
   absl::Status Send(const v1::ProcessRequest& request, bool slice = false) {
-    if (absl::Status refused = StreamSession::CheckRequest(
-            request, request.ByteSizeLong(), first_, bounds_, limits_);
+    if (absl::Status refused =
+            StreamSession::CheckRequest(request, request.ByteSizeLong(), first_, bounds_, limits_);
         !refused.ok()) {
       return refused;
     }
@@ -150,7 +150,8 @@ class SessionHarness {
     std::vector<StreamSession::Response> out;
     absl::StatusOr<bool> done;
     do {
-      done = session().Handle(request, "peer", received, [slice] { return slice; }, &out);
+      done = session().Handle(
+          request, "peer", received, [slice] { return slice; }, &out);
     } while (done.ok() && !*done);
     if (session().configured()) {
       bounds_ = {session().grant().max_chunk_bytes, session().grant().max_message_bytes};

@@ -13,19 +13,13 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/signals.h"
 #include "tests/service/stream_session_harness.h"
+#include "tests/testing/signals.h"
 #include "tests/testing/status_matchers.h"
 
 namespace audioproc {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using ::testing::SizeIs;
-using testing::IsOk;
-using testing::StatusIs;
 using session_testing::ChunkRequest;
 using session_testing::Clock;
 using session_testing::ConfigRequest;
@@ -36,9 +30,14 @@ using session_testing::Gain;
 using session_testing::kMiB;
 using session_testing::SessionHarness;
 using session_testing::UpdateRequest;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using testing::IsOk;
+using ::testing::SizeIs;
+using testing::StatusIs;
 // A full-scale sine's RMS: 20 log10(1/sqrt(2)).
 constexpr float kFullScaleSineRmsDbfs = -3.0103f;
-
 
 class StreamSessionTest : public ::testing::Test, public SessionHarness {};
 
@@ -91,9 +90,9 @@ TEST_F(StreamSessionTest, FirstRequestThatIsNotAConfigIsInvalidArgument) {
   EXPECT_THAT(Send(ChunkRequest(std::string(4, '\0'))),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("the first message must be a config (StreamConfig), got chunk")));
-  EXPECT_THAT(StreamSession::CheckRequest(UpdateRequest(0, Gain(0)), 8, /*first=*/true, {},
-                                          limits_),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("got update")));
+  EXPECT_THAT(
+      StreamSession::CheckRequest(UpdateRequest(0, Gain(0)), 8, /*first=*/true, {}, limits_),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("got update")));
   EXPECT_THAT(StreamSession::CheckRequest(v1::ProcessRequest(), 0, /*first=*/true, {}, limits_),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("got an empty request")));
   EXPECT_THAT(responses_, IsEmpty());
@@ -102,7 +101,8 @@ TEST_F(StreamSessionTest, FirstRequestThatIsNotAConfigIsInvalidArgument) {
 TEST_F(StreamSessionTest, HandleKeepsTheOrderEvenWhenRequestsWereNotChecked) {
   std::vector<StreamSession::Response> out;
   auto handle = [&](const v1::ProcessRequest& request) {
-    return session().Handle(request, "peer", now_, [] { return false; }, &out);
+    return session().Handle(
+        request, "peer", now_, [] { return false; }, &out);
   };
   EXPECT_THAT(handle(ChunkRequest(std::string(2, '\0'))),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("must be a config")));
@@ -116,8 +116,9 @@ TEST_F(StreamSessionTest, HandleKeepsTheOrderEvenWhenRequestsWereNotChecked) {
 
 TEST_F(StreamSessionTest, SecondConfigIsInvalidArgument) {
   ASSERT_THAT(Send(ConfigRequest(v1::PCM_S16LE, 16000, 1)), IsOk());
-  EXPECT_THAT(Send(ConfigRequest(v1::PCM_S16LE, 16000, 1)),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("config may be sent only once")));
+  EXPECT_THAT(
+      Send(ConfigRequest(v1::PCM_S16LE, 16000, 1)),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("config may be sent only once")));
 }
 
 TEST_F(StreamSessionTest, EmptyRequestAfterConfigIsInvalidArgument) {
@@ -154,34 +155,33 @@ TEST_F(StreamSessionTest, BadConfigIsInvalidArgumentNamingTheFieldAndNothingIsHe
   std::vector<BadConfigCase> cases;
   cases.push_back({"empty processor", ConfigRequest(v1::PCM_S16LE, 16000, 1, {v1::ProcessorSpec()}),
                    "chain[0]"});
-  cases.push_back({"gain out of range", ConfigRequest(v1::PCM_S16LE, 16000, 1, {Gain(1000)}),
-                   "gain_db"});
+  cases.push_back(
+      {"gain out of range", ConfigRequest(v1::PCM_S16LE, 16000, 1, {Gain(1000)}), "gain_db"});
   {
     v1::ProcessorSpec highpass;
     highpass.mutable_highpass();
     cases.push_back({"required parameter missing",
                      ConfigRequest(v1::PCM_S16LE, 16000, 1, {highpass}), "cutoff_hz"});
   }
-  cases.push_back({"no encoding", ConfigRequest(v1::ENCODING_UNSPECIFIED, 16000, 1),
-                   "input.encoding"});
-  cases.push_back({"rate too low", ConfigRequest(v1::PCM_S16LE, 1000, 1),
-                   "input.sample_rate_hz"});
-  cases.push_back({"too many channels", ConfigRequest(v1::PCM_S16LE, 16000, 9),
-                   "input.channels"});
+  cases.push_back(
+      {"no encoding", ConfigRequest(v1::ENCODING_UNSPECIFIED, 16000, 1), "input.encoding"});
+  cases.push_back({"rate too low", ConfigRequest(v1::PCM_S16LE, 1000, 1), "input.sample_rate_hz"});
+  cases.push_back({"too many channels", ConfigRequest(v1::PCM_S16LE, 16000, 9), "input.channels"});
   {
     v1::ProcessRequest request = ConfigRequest(v1::PCM_S16LE, 16000, 1);
     request.mutable_config()->set_stream_id("no spaces allowed");
     cases.push_back({"bad stream id", request, "config.stream_id"});
   }
-  cases.push_back({"chain too long",
-                   ConfigRequest(v1::PCM_S16LE, 16000, 1,
-                                 {Gain(0), Gain(0), Gain(0), Gain(0), Gain(0)}),
-                   "chain"});
+  cases.push_back(
+      {"chain too long",
+       ConfigRequest(v1::PCM_S16LE, 16000, 1, {Gain(0), Gain(0), Gain(0), Gain(0), Gain(0)}),
+       "chain"});
   for (const BadConfigCase& c : cases) {
     SCOPED_TRACE(c.name);
     Restart();
     metrics_.rejections.clear();
-    EXPECT_THAT(Send(c.request), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)));
+    EXPECT_THAT(Send(c.request),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)));
     EXPECT_THAT(responses_, IsEmpty());
     EXPECT_FALSE(session().configured());
     EXPECT_THAT(metrics_.rejections, ElementsAre("invalid_config"));
@@ -268,9 +268,9 @@ TEST_F(StreamSessionTest, PerChannelLevelsMeasureEachChannel) {
   config.mutable_config()->mutable_metrics()->set_per_channel(true);
   ASSERT_THAT(Send(config), IsOk());
   const std::vector<float> silence(960, 0.0f);
-  ASSERT_THAT(Send(ChunkRequest(testing::ToF32Bytes(
-                  testing::Interleave({FullScaleSine(960), silence})))),
-              IsOk());
+  ASSERT_THAT(
+      Send(ChunkRequest(testing::ToF32Bytes(testing::Interleave({FullScaleSine(960), silence})))),
+      IsOk());
   const v1::ChunkMetrics& metrics = last().chunk().metrics();
   ASSERT_THAT(metrics.in_channel_levels(), SizeIs(2));
   EXPECT_NEAR(metrics.in_channel_levels(0).peak_dbfs(), 0.0f, 0.01f);
@@ -354,8 +354,7 @@ TEST_F(StreamSessionTest, PerChannelResponsesStayWithinTheGrantedBound) {
   ASSERT_GT(grant.max_chunk_bytes, 0u);
   const size_t frames = grant.max_chunk_bytes / 32;
   std::vector<std::vector<float>> channels(8, testing::WhiteNoise(frames, 0.9, 3));
-  ASSERT_THAT(Send(ChunkRequest(testing::ToF32Bytes(testing::Interleave(channels)),
-                                UINT64_MAX)),
+  ASSERT_THAT(Send(ChunkRequest(testing::ToF32Bytes(testing::Interleave(channels)), UINT64_MAX)),
               IsOk());
   ASSERT_THAT(End(), IsOk());
   for (const v1::ProcessResponse& response : responses_) {
@@ -365,8 +364,7 @@ TEST_F(StreamSessionTest, PerChannelResponsesStayWithinTheGrantedBound) {
 }
 
 TEST_F(StreamSessionTest, LongChunkInSlicesGivesTheSameResponse) {
-  const std::string input =
-      testing::ToS16Bytes(testing::Sine(440, 16000, 5000, 0.5));
+  const std::string input = testing::ToS16Bytes(testing::Sine(440, 16000, 5000, 0.5));
   SessionHarness whole;
   ASSERT_THAT(whole.Send(ConfigRequest(v1::PCM_S16LE, 16000, 1, {Gain(-6)})), IsOk());
   ASSERT_THAT(whole.Send(ChunkRequest(input)), IsOk());
@@ -404,9 +402,9 @@ TEST_F(StreamSessionTest, RefusedUpdatesAreAnsweredInBandAndTheStreamGoesOn) {
   ASSERT_THAT(Send(ConfigRequest(v1::PCM_S16LE, 16000, 1, {Gain(0)})), IsOk());
   v1::ProcessorSpec highpass;
   highpass.mutable_highpass()->set_cutoff_hz(100);
-  ASSERT_THAT(Send(UpdateRequest(0, Gain(1000))), IsOk());      // out of range
-  ASSERT_THAT(Send(UpdateRequest(3, Gain(-6))), IsOk());        // past the chain
-  ASSERT_THAT(Send(UpdateRequest(0, highpass)), IsOk());        // another processor
+  ASSERT_THAT(Send(UpdateRequest(0, Gain(1000))), IsOk());  // out of range
+  ASSERT_THAT(Send(UpdateRequest(3, Gain(-6))), IsOk());    // past the chain
+  ASSERT_THAT(Send(UpdateRequest(0, highpass)), IsOk());    // another processor
   ASSERT_THAT(Send(ChunkRequest(std::string(320, '\0'))), IsOk());
   const v1::ProcessedChunk& chunk = last().chunk();
   ASSERT_THAT(chunk.events(), SizeIs(3));
@@ -416,8 +414,7 @@ TEST_F(StreamSessionTest, RefusedUpdatesAreAnsweredInBandAndTheStreamGoesOn) {
   EXPECT_EQ(chunk.events(1).processor_index(), 3u);
   EXPECT_FALSE(chunk.events(2).update().message().empty());
   // The stream ran on unchanged: 0 dB, bit-exact.
-  ASSERT_THAT(Send(ChunkRequest(testing::ToS16Bytes(testing::Sine(440, 16000, 160, 0.5)))),
-              IsOk());
+  ASSERT_THAT(Send(ChunkRequest(testing::ToS16Bytes(testing::Sine(440, 16000, 160, 0.5)))), IsOk());
   EXPECT_EQ(last().chunk().data(), testing::ToS16Bytes(testing::Sine(440, 16000, 160, 0.5)));
 }
 
@@ -475,7 +472,7 @@ TEST_F(StreamSessionTest, SummaryTimesEveryProcessorIncludingTheAppendedConversi
   EXPECT_EQ(summary.frames_out(), 800u);
   EXPECT_THAT(metrics_.processors, ElementsAre("gain", "resample"));
   EXPECT_EQ(metrics_.processor_observations, 2);  // each processor, once per chunk
-  EXPECT_GT(summary.wall_seconds(), 0);  // from `ready`, on the injected clock
+  EXPECT_GT(summary.wall_seconds(), 0);           // from `ready`, on the injected clock
 }
 
 }  // namespace

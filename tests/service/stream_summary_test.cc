@@ -31,8 +31,8 @@ TEST(StreamSummaryTest, CountsFramesProcessorsAndWhatTheInputLeftIncomplete) {
   std::string out;
   pipeline->ProcessChunk(std::string(4 * 1600 + 3, '\0'), &out);  // 1600 frames and 3 bytes
   pipeline->Finish(&out);
-  const v1::StreamSummary summary = BuildStreamSummary(
-      *pipeline, {.chunks = 1, .wall_seconds = 2.5, .processing_seconds = 0.01});
+  const v1::StreamSummary summary =
+      BuildStreamSummary(*pipeline, {.chunks = 1, .wall_seconds = 2.5, .processing_seconds = 0.01});
   EXPECT_EQ(summary.frames_in(), 1600u);
   EXPECT_EQ(summary.frames_out(), 800u);
   EXPECT_EQ(summary.chunks(), 1u);

@@ -57,7 +57,6 @@ class TlsCredentialsTest : public testing::TwoCertificateSetsTest {
   prometheus::Registry registry_;
 };
 
-
 TEST_F(TlsCredentialsTest, StartRefusesAKeyThatDoesNotMatchItsCertificate) {
   Install(ReadFile(b_->server_key), key_);
   prometheus::Counter& errors = NewCounter();

@@ -47,9 +47,7 @@ class TlsMaterialTest : public testing::TwoCertificateSetsTest {
     }
     return lines;
   }
-
 };
-
 
 TEST_F(TlsMaterialTest, AMatchingPairIsReadAndReencodedWithTheClientCa) {
   absl::StatusOr<TlsMaterial> material =

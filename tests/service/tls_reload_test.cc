@@ -108,9 +108,7 @@ class TlsReloadTest : public testing::TwoCertificateSetsTest {
     }
     return false;
   }
-
 };
-
 
 TEST_F(TlsReloadTest, AKeyThatDoesNotMatchItsCertificateIsAStartupErrorInTheJsonLog) {
   absl::StatusOr<ServerProcess::Exit> exit = ServerProcess::ExpectStartupFailure(

@@ -30,8 +30,8 @@ void ExpectChunkingInvariant(const PipelineConfig& config, const std::string& in
   absl::StatusOr<std::string> whole = RunInChunks(config, input, {input.size() + 1}, registry);
   ASSERT_TRUE(whole.ok()) << whole.status();
   const size_t frame = config.input.channels * BytesPerSample(config.input.encoding);
-  std::vector<std::vector<size_t>> chunkings = {
-      {1}, {frame}, {7 * frame}, {3}, {frame * 320}, {frame * 1500 + 5}};
+  std::vector<std::vector<size_t>> chunkings = {{1}, {frame},       {7 * frame},
+                                                {3}, {frame * 320}, {frame * 1500 + 5}};
   std::mt19937 rng(1234);
   std::uniform_int_distribution<size_t> size(1, frame * 2000);
   for (int r = 0; r < 3; ++r) {

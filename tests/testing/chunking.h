@@ -16,10 +16,9 @@
 
 namespace audioproc::testing {
 
-absl::StatusOr<std::string> RunInChunks(const PipelineConfig& config, const std::string& input,
-                                        const std::vector<size_t>& chunk_bytes,
-                                        const ProcessorRegistry& registry =
-                                            ProcessorRegistry::Default());
+absl::StatusOr<std::string> RunInChunks(
+    const PipelineConfig& config, const std::string& input, const std::vector<size_t>& chunk_bytes,
+    const ProcessorRegistry& registry = ProcessorRegistry::Default());
 
 // Adds a gtest failure naming the chunking when an output differs from the one-chunk output.
 void ExpectChunkingInvariant(const PipelineConfig& config, const std::string& input,

@@ -23,18 +23,17 @@ struct ExchangeResult {
 
   // Convenience views of `responses`.
   bool has_ready() const;
-  const v1::StreamReady& ready() const;  // the first response's ready
+  const v1::StreamReady& ready() const;                   // the first response's ready
   std::vector<const v1::ProcessedChunk*> chunks() const;  // every chunk, tail included
   const v1::ProcessedChunk* tail() const;                 // null if none
   const v1::StreamSummary* summary() const;               // null if none
-  std::string audio() const;  // every chunk's data, concatenated
+  std::string audio() const;                              // every chunk's data, concatenated
 };
 
 std::shared_ptr<grpc::Channel> LoopbackChannel(int port);
 
 ExchangeResult Exchange(v1::AudioProcessor::Stub& stub,
-                        const std::vector<v1::ProcessRequest>& requests,
-                        bool half_close = true);
+                        const std::vector<v1::ProcessRequest>& requests, bool half_close = true);
 
 // Request builders.
 v1::ProcessRequest ConfigRequest(const v1::StreamConfig& config);

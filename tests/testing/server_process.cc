@@ -91,9 +91,8 @@ absl::StatusOr<ServerProcess> ServerProcess::Start(const std::string& binary,
     }
     absl::SleepFor(absl::Milliseconds(10));  // polling a file another process writes
   }
-  return absl::DeadlineExceededError(
-      absl::StrCat("no port file after ", absl::FormatDuration(timeout), ": ",
-                   ReadFile(server->log_path_)));
+  return absl::DeadlineExceededError(absl::StrCat(
+      "no port file after ", absl::FormatDuration(timeout), ": ", ReadFile(server->log_path_)));
 }
 
 absl::StatusOr<ServerProcess::Exit> ServerProcess::ExpectStartupFailure(

@@ -7,13 +7,13 @@
 
 namespace audioproc::testing {
 
-std::vector<float> Sine(double frequency_hz, double sample_rate_hz, size_t frames,
-                        double amplitude, double phase) {
+std::vector<float> Sine(double frequency_hz, double sample_rate_hz, size_t frames, double amplitude,
+                        double phase) {
   std::vector<float> out(frames);
   for (size_t n = 0; n < frames; ++n) {
-    out[n] = static_cast<float>(amplitude *
-                                std::sin(2 * M_PI * frequency_hz * static_cast<double>(n) /
-                                             sample_rate_hz + phase));
+    out[n] = static_cast<float>(
+        amplitude *
+        std::sin(2 * M_PI * frequency_hz * static_cast<double>(n) / sample_rate_hz + phase));
   }
   return out;
 }
