@@ -2,6 +2,8 @@
 //
 //   audioproc-client --input=speech.wav --output=out.wav --realtime
 //       --chain='highpass:cutoff_hz=80,limiter:ceiling_db=-1'   (all on one line)
+//   arecord -f S16_LE -r 16000 -c 1 -t raw |
+//       audioproc-client --input=- --format=s16le:16000:1 --output=- --chain=denoise | aplay ...
 //   audioproc-client --list
 //
 // Exits 0 on success; otherwise prints the status code name and message and exits 1.
@@ -31,11 +33,16 @@ ABSL_FLAG(std::string, addr, "localhost:50051", "Server address, host:port.");
 ABSL_FLAG(std::string, input, "",
           "Audio file to stream: anything libsndfile reads (WAV, FLAC, Ogg Vorbis/Opus, AIFF, "
           "...). 16-bit PCM is sent as PCM_S16LE, everything else as PCM_F32LE, unless a JSON "
-          "--chain StreamConfig sets input.encoding.");
+          "--chain StreamConfig sets input.encoding. '-': headerless PCM from standard input, "
+          "as --format says, streamed as it arrives (a pipe from arecord, say).");
+ABSL_FLAG(std::string, format, "",
+          "The format of headerless input (--input=-): ENCODING:RATE:CHANNELS with ENCODING "
+          "s16le, s24le, s32le, f32le, mulaw or alaw, e.g. s16le:16000:1.");
 ABSL_FLAG(std::string, output, "",
           "Where to write the processed audio, in the format the server reports in StreamReady; "
-          "the extension picks the container (.wav, .flac, .ogg, .opus, .aif, .aiff). Empty: "
-          "do not write.");
+          "the extension picks the container (.wav, .flac, .ogg, .opus, .aif, .aiff). '-': "
+          "headerless PCM to standard output as it arrives (the report goes to standard error). "
+          "Empty: do not write.");
 ABSL_FLAG(std::string, chain, "",
           "The processing chain: one-line 'highpass:cutoff_hz=80,limiter:ceiling_db=-1', or "
           "proto3 JSON: a chain array '[{\"highpass\":{\"cutoffHz\":80}}]' or a whole "
@@ -61,6 +68,10 @@ ABSL_FLAG(std::string, token, "",
 ABSL_FLAG(std::string, tls_ca, "",
           "PEM file of root certificates to verify the server with; setting it turns TLS on.");
 ABSL_FLAG(bool, tls, false, "Use TLS, verifying the server with the system's root certificates.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain this client presents (mutual TLS, with --tls_key); turns TLS "
+          "on.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
 ABSL_FLAG(double, timeout_s, 0, "Give up on the call after this many seconds. 0: never.");
 ABSL_FLAG(bool, list, false,
           "Print the server's processors and their parameters (ListProcessors) and exit.");
@@ -104,6 +115,8 @@ absl::StatusOr<StreamClientOptions> OptionsFromFlags() {
   }
   options.use_tls = absl::GetFlag(FLAGS_tls);
   options.tls_root_cert_path = absl::GetFlag(FLAGS_tls_ca);
+  options.tls_cert_path = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_path = absl::GetFlag(FLAGS_tls_key);
   options.timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout_s));
   return options;
 }
@@ -148,38 +161,39 @@ void PrintProcessors(const v1::ListProcessorsResponse& response) {
   }
 }
 
-void PrintResult(const StreamResult& result) {
+void PrintResult(const StreamResult& result, std::FILE* out) {
   if (result.ready.has_value()) {
     const v1::StreamReady& ready = *result.ready;
-    absl::PrintF("stream %s: output %s, latency %u frames\n", ready.stream_id(),
-                 FormatToString(ready.output()), ready.latency_frames());
-    absl::PrintF("chain: %s\n", ready.chain().empty() ? "(empty)" : FormatChain(ready.chain()));
+    absl::FPrintF(out, "stream %s: output %s, latency %u frames\n", ready.stream_id(),
+                  FormatToString(ready.output()), ready.latency_frames());
+    absl::FPrintF(out, "chain: %s\n",
+                  ready.chain().empty() ? "(empty)" : FormatChain(ready.chain()));
   }
   if (!result.summary.has_value()) return;
   const v1::StreamSummary& s = *result.summary;
-  absl::PrintF("frames in/out: %u / %u (%.3f s of audio), chunks: %u\n", s.frames_in(),
-               s.frames_out(), s.audio_seconds(), s.chunks());
-  absl::PrintF("wall time: %.3f s, real-time factor: %.4f\n", s.wall_seconds(),
-               s.real_time_factor());
+  absl::FPrintF(out, "frames in/out: %u / %u (%.3f s of audio), chunks: %u\n", s.frames_in(),
+                s.frames_out(), s.audio_seconds(), s.chunks());
+  absl::FPrintF(out, "wall time: %.3f s, real-time factor: %.4f\n", s.wall_seconds(),
+                s.real_time_factor());
   for (const v1::ProcessorTiming& timing : s.processors()) {
-    absl::PrintF("  %-12s %10.3f ms\n", timing.name(), timing.seconds() * 1e3);
+    absl::FPrintF(out, "  %-12s %10.3f ms\n", timing.name(), timing.seconds() * 1e3);
   }
-  absl::PrintF("clipped samples: %u, non-finite input samples: %u\n", s.clipped_samples(),
-               s.nonfinite_samples());
+  absl::FPrintF(out, "clipped samples: %u, non-finite input samples: %u\n", s.clipped_samples(),
+                s.nonfinite_samples());
   if (s.has_integrated_lufs())
-    absl::PrintF("integrated loudness: %.1f LUFS\n", s.integrated_lufs());
+    absl::FPrintF(out, "integrated loudness: %.1f LUFS\n", s.integrated_lufs());
   if (s.discarded_bytes() > 0) {
-    absl::PrintF("discarded: %u bytes of an incomplete last frame\n", s.discarded_bytes());
+    absl::FPrintF(out, "discarded: %u bytes of an incomplete last frame\n", s.discarded_bytes());
   }
-  if (s.dropped_events() > 0) absl::PrintF("dropped events: %u\n", s.dropped_events());
+  if (s.dropped_events() > 0) absl::FPrintF(out, "dropped events: %u\n", s.dropped_events());
   if (!result.chunk_latency.empty()) {
     std::vector<absl::Duration> latency = result.chunk_latency;
     std::sort(latency.begin(), latency.end());
     auto at = [&](double q) {
       return absl::ToDoubleMilliseconds(latency[static_cast<size_t>(q * (latency.size() - 1))]);
     };
-    absl::PrintF("chunk round trip: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", at(0.5), at(0.99),
-                 at(1.0));
+    absl::FPrintF(out, "chunk round trip: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", at(0.5),
+                  at(0.99), at(1.0));
   }
 }
 
@@ -194,35 +208,90 @@ absl::Status List(const StreamClient& client) {
   return absl::OkStatus();
 }
 
+// The input of a stream: a whole file decoded up front, or headerless PCM from standard input
+// read chunk by chunk as it arrives.
+struct StreamInput {
+  v1::AudioFormat format;
+  std::string file_data;  // Empty for standard input.
+  bool from_stdin = false;
+};
+
+absl::StatusOr<StreamInput> OpenInput(const std::string& path, v1::Encoding encoding) {
+  StreamInput input;
+  if (path == "-") {
+    const std::string format = absl::GetFlag(FLAGS_format);
+    if (format.empty()) {
+      return absl::InvalidArgumentError("--input=- needs --format, e.g. --format=s16le:16000:1");
+    }
+    absl::StatusOr<v1::AudioFormat> parsed = ParseRawFormat(format);
+    if (!parsed.ok()) return parsed.status();
+    input.format = *parsed;
+    input.from_stdin = true;
+    return input;
+  }
+  absl::StatusOr<PcmAudio> audio = ReadAudioFile(path, encoding);
+  if (!audio.ok()) return audio.status();
+  input.format = audio->format;
+  input.file_data = std::move(audio->data);
+  return input;
+}
+
+// Reads standard input in whole chunks; a short read happens only at the end.
+bool ReadStdinChunk(size_t max_bytes, std::string& chunk) {
+  chunk.resize(max_bytes);
+  const size_t n = std::fread(chunk.data(), 1, max_bytes, stdin);
+  chunk.resize(n);
+  return n > 0;
+}
+
+void WriteStdout(absl::string_view data) {
+  std::fwrite(data.data(), 1, data.size(), stdout);
+  std::fflush(stdout);  // Downstream of a live source: hand each chunk on at once.
+}
+
 absl::Status Stream(const StreamClient& client) {
   const std::string input_path = absl::GetFlag(FLAGS_input);
   if (input_path.empty()) return absl::InvalidArgumentError("--input is required (or --list)");
   const std::string output_path = absl::GetFlag(FLAGS_output);
-  if (!output_path.empty()) {
+  const bool to_stdout = output_path == "-";
+  if (!output_path.empty() && !to_stdout) {
     // Refuse an unwritable container before streaming minutes of audio.
     if (absl::StatusOr<Container> c = ContainerForPath(output_path); !c.ok()) return c.status();
   }
+  // With the audio on standard output, the report goes to standard error.
+  std::FILE* report = to_stdout ? stderr : stdout;
   absl::StatusOr<v1::StreamConfig> config = ParseStreamConfig(absl::GetFlag(FLAGS_chain));
   if (!config.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--chain: ", config.status().message()));
   }
-  absl::StatusOr<PcmAudio> audio = ReadAudioFile(input_path, config->input().encoding());
-  if (!audio.ok()) return audio.status();
-  // The file decides the rate and channels; a JSON config that says otherwise is a mistake.
+  absl::StatusOr<StreamInput> input = OpenInput(input_path, config->input().encoding());
+  if (!input.ok()) return input.status();
+  // The input decides the rate and channels; a JSON config that says otherwise is a mistake.
   const v1::AudioFormat& wanted = config->input();
-  if ((wanted.sample_rate_hz() != 0 && wanted.sample_rate_hz() != audio->format.sample_rate_hz()) ||
-      (wanted.channels() != 0 && wanted.channels() != audio->format.channels())) {
+  if ((wanted.sample_rate_hz() != 0 && wanted.sample_rate_hz() != input->format.sample_rate_hz()) ||
+      (wanted.channels() != 0 && wanted.channels() != input->format.channels())) {
     return absl::InvalidArgumentError(absl::StrCat("--chain's StreamConfig.input says ",
                                                    FormatToString(wanted), " but ", input_path,
-                                                   " is ", FormatToString(audio->format)));
+                                                   " is ", FormatToString(input->format)));
   }
-  *config->mutable_input() = audio->format;
+  *config->mutable_input() = input->format;
 
-  StreamResult result = client.Process(*std::move(config), audio->data);
+  size_t offset = 0;
+  auto read_file = [&input, &offset](size_t max_bytes, std::string& chunk) {
+    if (offset >= input->file_data.size()) return false;
+    chunk.assign(input->file_data, offset, max_bytes);
+    offset += chunk.size();
+    return true;
+  };
+  const StreamResult result = client.ProcessStream(
+      *std::move(config),
+      input->from_stdin ? StreamClient::ChunkSource(ReadStdinChunk)
+                        : StreamClient::ChunkSource(read_file),
+      to_stdout ? StreamClient::OutputSink(WriteStdout) : StreamClient::OutputSink());
   if (absl::GetFlag(FLAGS_json)) {
-    if (result.summary.has_value()) absl::PrintF("%s", ToJson(*result.summary));
+    if (result.summary.has_value()) absl::FPrintF(report, "%s", ToJson(*result.summary));
   } else {
-    PrintResult(result);
+    PrintResult(result, report);
   }
   if (!result.status.ok()) {
     absl::Status status = ToAbslStatus(result.status);
@@ -232,12 +301,12 @@ absl::Status Stream(const StreamClient& client) {
                                      result.chunks_sent, " chunks answered)"));
   }
   if (!result.protocol_error.empty()) return absl::InternalError(result.protocol_error);
-  if (!output_path.empty()) {
+  if (!output_path.empty() && !to_stdout) {
     if (absl::Status s = WriteAudioFile(output_path, {result.output, result.ready->output()});
         !s.ok()) {
       return s;
     }
-    if (!absl::GetFlag(FLAGS_json)) absl::PrintF("wrote %s\n", output_path);
+    if (!absl::GetFlag(FLAGS_json)) absl::FPrintF(report, "wrote %s\n", output_path);
   }
   return absl::OkStatus();
 }
@@ -265,6 +334,8 @@ int main(int argc, char** argv) {
       "Streams an audio file through an audioproc server and writes the result.\n"
       "  audioproc-client --input=in.wav --output=out.wav "
       "--chain='highpass:cutoff_hz=80,limiter:ceiling_db=-1' [--realtime]\n"
+      "  arecord -f S16_LE -r 16000 -c 1 -t raw | audioproc-client --input=- "
+      "--format=s16le:16000:1 --output=- --chain=denoise | aplay -f S16_LE -r 16000 -c 1\n"
       "  audioproc-client --list");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {

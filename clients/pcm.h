@@ -19,8 +19,13 @@
 namespace audioproc::client {
 
 // Parses an encoding name, case-insensitively: the proto name ("PCM_S16LE") or the short one
-// ("s16", "s24", "s32", "f32", "mulaw" or "ulaw", "alaw"). INVALID_ARGUMENT lists the names.
+// ("s16", "s24", "s32", "f32", the same with "le", "mulaw" or "ulaw", "alaw").
+// INVALID_ARGUMENT lists the names.
 absl::StatusOr<v1::Encoding> ParseEncoding(absl::string_view name);
+
+// Parses the format of headerless PCM, "ENCODING:RATE:CHANNELS" ("s16le:16000:1"), as the
+// command lines of every language take it for `--input -`. Ranges are the server's to check.
+absl::StatusOr<v1::AudioFormat> ParseRawFormat(absl::string_view text);
 
 // "16000 Hz, 1 ch, PCM_S16LE", for people to read.
 std::string FormatToString(const v1::AudioFormat& format);

@@ -48,11 +48,13 @@ void ApplyOverrides(const StreamClientOptions& options, v1::StreamConfig& config
 // times they share are guarded. Finish runs after the reader is joined.
 class ResponseCollector {
  public:
-  ResponseCollector(StreamResult& result, size_t chunks) : result_(result), sent_at_(chunks) {}
+  ResponseCollector(StreamResult& result, const StreamClient::OutputSink& sink)
+      : result_(result), sink_(sink) {}
 
-  // Called by the writer just before it writes chunk `sequence` (from 1).
+  // Called by the writer just before it writes chunk `sequence` (from 1, in order).
   void MarkSent(uint64_t sequence) {
     absl::MutexLock lock(&mu_);
+    sent_at_.resize(sequence);
     sent_at_[sequence - 1] = Clock::now();
   }
 
@@ -103,7 +105,11 @@ class ResponseCollector {
   void CollectChunk(v1::ProcessedChunk& chunk) {
     if (!result_.ready.has_value()) Violation("a chunk before ready");
     if (result_.got_tail) Violation("a chunk after the tail");
-    result_.output.append(chunk.data());
+    if (sink_) {
+      sink_(chunk.data());
+    } else {
+      result_.output.append(chunk.data());
+    }
     for (v1::Event& event : *chunk.mutable_events()) result_.events.push_back(std::move(event));
     result_.chunks.push_back(chunk.metrics());
     if (chunk.tail()) {
@@ -132,6 +138,7 @@ class ResponseCollector {
   }
 
   StreamResult& result_;  // Touched by the reader only until it is joined.
+  const StreamClient::OutputSink& sink_;
   uint64_t answered_ = 0;
   absl::Mutex mu_;
   std::vector<Clock::time_point> sent_at_ ABSL_GUARDED_BY(mu_);
@@ -149,12 +156,26 @@ StreamClient::StreamClient(std::shared_ptr<grpc::ChannelInterface> channel,
 
 absl::StatusOr<std::unique_ptr<StreamClient>> StreamClient::Connect(StreamClientOptions options) {
   std::shared_ptr<grpc::ChannelCredentials> credentials;
-  if (options.use_tls || !options.tls_root_cert_path.empty()) {
+  if (options.use_tls || !options.tls_root_cert_path.empty() || !options.tls_cert_path.empty() ||
+      !options.tls_key_path.empty()) {
     grpc::SslCredentialsOptions ssl;
     if (!options.tls_root_cert_path.empty()) {
       absl::StatusOr<std::string> roots = ReadTextFile(options.tls_root_cert_path);
       if (!roots.ok()) return roots.status();
       ssl.pem_root_certs = *std::move(roots);
+    }
+    if (options.tls_cert_path.empty() != options.tls_key_path.empty()) {
+      return absl::InvalidArgumentError(
+          "a client certificate needs its key, and a key its "
+          "certificate (tls_cert_path and tls_key_path)");
+    }
+    if (!options.tls_cert_path.empty()) {
+      absl::StatusOr<std::string> cert = ReadTextFile(options.tls_cert_path);
+      if (!cert.ok()) return cert.status();
+      absl::StatusOr<std::string> key = ReadTextFile(options.tls_key_path);
+      if (!key.ok()) return key.status();
+      ssl.pem_cert_chain = *std::move(cert);
+      ssl.pem_private_key = *std::move(key);
     }
     credentials = grpc::SslCredentials(ssl);
   } else {
@@ -178,6 +199,18 @@ void StreamClient::PrepareContext(grpc::ClientContext& context) const {
 }
 
 StreamResult StreamClient::Process(v1::StreamConfig config, absl::string_view audio) const {
+  size_t offset = 0;
+  return ProcessStream(std::move(config), [&](size_t max_bytes, std::string& chunk) {
+    if (offset >= audio.size()) return false;
+    const absl::string_view piece = audio.substr(offset, max_bytes);
+    chunk.assign(piece.data(), piece.size());
+    offset += chunk.size();
+    return true;
+  });
+}
+
+StreamResult StreamClient::ProcessStream(v1::StreamConfig config, const ChunkSource& source,
+                                         const OutputSink& sink) const {
   StreamResult result;
   ApplyOverrides(options_, config);
   const v1::AudioFormat& input = config.input();
@@ -193,11 +226,11 @@ StreamResult StreamClient::Process(v1::StreamConfig config, absl::string_view au
           ? options_.chunk_frames
           : std::max<uint64_t>(1, uint64_t{input.sample_rate_hz()} * options_.chunk_ms / 1000);
   const uint64_t chunk_bytes = chunk_frames * frame_bytes;
-  const size_t chunk_count = (audio.size() + chunk_bytes - 1) / chunk_bytes;
+  const double seconds_per_frame = 1.0 / input.sample_rate_hz();
 
   grpc::ClientContext context;
   PrepareContext(context);
-  ResponseCollector collector(result, chunk_count);
+  ResponseCollector collector(result, sink);
   std::unique_ptr<grpc::ClientReaderWriter<v1::ProcessRequest, v1::ProcessResponse>> stream =
       stub_->Process(&context);
   std::thread reader([&stream, &collector] {
@@ -211,16 +244,18 @@ StreamResult StreamClient::Process(v1::StreamConfig config, absl::string_view au
   // stop sending; Finish reports why.
   if (stream->Write(request)) {
     const Clock::time_point start = Clock::now();
-    const double seconds_per_frame = 1.0 / input.sample_rate_hz();
-    for (uint64_t offset = 0; offset < audio.size(); offset += chunk_bytes) {
+    uint64_t frames_sent = 0;
+    for (;;) {
+      request.Clear();
+      std::string& data = *request.mutable_chunk()->mutable_data();
+      if (!source(chunk_bytes, data) || data.empty()) break;
       if (options_.realtime) {
-        const double due = static_cast<double>(offset / frame_bytes) * seconds_per_frame;
+        const double due = static_cast<double>(frames_sent) * seconds_per_frame;
         std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
                                                   std::chrono::duration<double>(due)));
       }
+      frames_sent += data.size() / frame_bytes;
       const uint64_t sequence = result.chunks_sent + 1;
-      request.Clear();
-      request.mutable_chunk()->set_data(std::string(audio.substr(offset, chunk_bytes)));
       request.mutable_chunk()->set_sequence(sequence);
       collector.MarkSent(sequence);
       if (!stream->Write(request)) break;

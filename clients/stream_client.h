@@ -19,6 +19,7 @@
 #define AUDIOPROC_CLIENTS_STREAM_CLIENT_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,10 @@ struct StreamClientOptions {
   // roots). Setting tls_root_cert_path turns TLS on.
   bool use_tls = false;
   std::string tls_root_cert_path;
+  // Mutual TLS: the PEM certificate chain and private key this client presents (both or
+  // neither). Setting them turns TLS on.
+  std::string tls_cert_path;
+  std::string tls_key_path;
 
   // Deadline of each call, from its start; zero or infinite: none.
   absl::Duration timeout = absl::ZeroDuration();
@@ -70,7 +75,8 @@ struct StreamResult {
   grpc::Status status;
   // The first response, if it came.
   std::optional<v1::StreamReady> ready;
-  // Every chunk response's data, in order, the tail's included: the whole processed stream.
+  // Every chunk response's data, in order, the tail's included: the whole processed stream
+  // (empty when ProcessStream handed it to an OutputSink instead).
   std::string output;
   // One entry per chunk response, in order; the tail's last.
   std::vector<v1::ChunkMetrics> chunks;
@@ -94,8 +100,9 @@ class StreamClient {
   // options are ignored.
   StreamClient(std::shared_ptr<grpc::ChannelInterface> channel, StreamClientOptions options);
 
-  // Opens a channel as `options` say. NOT_FOUND if the TLS root file cannot be read. The
-  // channel connects lazily: an unreachable server shows as UNAVAILABLE from the first call.
+  // Opens a channel as `options` say. NOT_FOUND if a TLS file cannot be read, INVALID_ARGUMENT
+  // for a client certificate without its key or the reverse. The channel connects lazily: an
+  // unreachable server shows as UNAVAILABLE from the first call.
   static absl::StatusOr<std::unique_ptr<StreamClient>> Connect(StreamClientOptions options);
 
   // Streams `audio` (interleaved bytes in config.input's format) as one Process call: the
@@ -103,6 +110,19 @@ class StreamClient {
   // from 1, then a half-close. Blocks until the call ends (in real time when pacing: about
   // the audio's duration). Starts one thread.
   StreamResult Process(v1::StreamConfig config, absl::string_view audio) const;
+
+  // Supplies input as it comes (a pipe, a microphone): fills `chunk` with at most `max_bytes`
+  // (one chunk's worth; fewer only at the end) and returns true, or returns false at the end
+  // of the input. May block; called on the calling thread.
+  using ChunkSource = std::function<bool(size_t max_bytes, std::string& chunk)>;
+  // Takes each response's audio as it arrives, in order, on the reader thread.
+  using OutputSink = std::function<void(absl::string_view data)>;
+
+  // Process for live input: chunks from `source` until it ends, each processed chunk handed to
+  // `sink` (when set; then StreamResult.output stays empty, so an endless stream keeps no
+  // audio in memory).
+  StreamResult ProcessStream(v1::StreamConfig config, const ChunkSource& source,
+                             const OutputSink& sink = nullptr) const;
 
   // The server's processor catalogue. Blocks.
   absl::StatusOr<v1::ListProcessorsResponse> ListProcessors() const;
