@@ -36,7 +36,6 @@ sys.path.insert(0, PACKAGE_DIR)
 import audioproc as ac  # noqa: E402
 from audioproc import wav  # noqa: E402
 from audioproc.v1 import audioproc_pb2 as pb  # noqa: E402
-from audioproc.v1 import audioproc_pb2_grpc as pb_grpc  # noqa: E402
 
 DEMO_CHAIN = "highpass:cutoff_hz=80,gain:gain_db=12,limiter:ceiling_db=-1"
 # DESIGN.md section 4, limiter: no s16 sample above round(ceiling x 32768).

@@ -27,7 +27,6 @@ import shutil
 import socket
 import struct
 import subprocess
-import sys
 import tempfile
 import textwrap
 import unittest

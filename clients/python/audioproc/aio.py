@@ -35,7 +35,7 @@ from audioproc._common import (
     to_retry,
 )
 from audioproc._result import AudioprocError, StreamResult
-from audioproc.chain import ChainLike, UpdateLike, chain_update, to_chain
+from audioproc.chain import ChainLike, UpdateLike, chain_update
 from audioproc.formats import AudioFormatLike, bytes_per_frame, to_bytes
 from audioproc.v1 import audioproc_pb2 as pb
 from audioproc.v1 import audioproc_pb2_grpc as pb_grpc
