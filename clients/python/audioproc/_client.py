@@ -6,7 +6,7 @@ import collections
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar, Union
 
@@ -196,7 +196,7 @@ class Stream:
         be ready (waits for it). The result comes back as an UpdateResult event. Returns the
         ChainUpdate sent."""
         resolved = None
-        if index is None and not isinstance(update, (pb.ChainUpdate, dict)):
+        if index is None and not isinstance(update, (pb.ChainUpdate, Mapping)):
             resolved = self.wait_ready().chain
         message = chain_update(update, index=index, chain=resolved)
         if not self._outbox.put(pb.ProcessRequest(update=message)):

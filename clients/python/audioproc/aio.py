@@ -16,7 +16,7 @@ import asyncio
 import collections
 import os
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar, Union
 
@@ -194,7 +194,7 @@ class Stream:
     async def update(self, update: UpdateLike, *, index: Optional[int] = None) -> pb.ChainUpdate:
         """Changes parameters mid-stream; see audioproc.Stream.update."""
         resolved = None
-        if index is None and not isinstance(update, (pb.ChainUpdate, dict)):
+        if index is None and not isinstance(update, (pb.ChainUpdate, Mapping)):
             resolved = (await self.wait_ready()).chain
         message = chain_update(update, index=index, chain=resolved)
         if not await self._outbox.put(pb.ProcessRequest(update=message)):
