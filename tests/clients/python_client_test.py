@@ -309,6 +309,54 @@ class ChainParserTest(unittest.TestCase):
         self.assertEqual(ac.format_chain([spec]), "lowshelf:q=0.7071")
 
 
+class UpdateAndFormatTest(unittest.TestCase):
+    """The friendly forms of updates, formats and chunks (no server)."""
+
+    def test_update_forms(self) -> None:
+        chain = ac.parse_chain("highpass:cutoff_hz=80,gain,limiter")
+        by_name = ac.chain_update("gain:gain_db=-6", chain=chain)
+        self.assertEqual([(u.index, u.spec.gain.gain_db) for u in by_name.updates], [(1, -6)])
+        by_index = ac.chain_update("gain:gain_db=-6,limiter:ceiling_db=-3", index=1)
+        self.assertEqual([u.index for u in by_index.updates], [1, 2])
+        self.assertAlmostEqual(by_index.updates[1].spec.limiter.ceiling_db, -3)
+        mapping = ac.chain_update({2: "limiter:ceiling_db=-2", 0: chain[0]})
+        self.assertEqual([u.index for u in mapping.updates], [0, 2])
+        json_form = ac.chain_update('[{"gain":{"gainDb":3}}]', chain=chain)
+        self.assertEqual(json_form.updates[0].index, 1)
+        self.assertEqual(ac.chain_update(by_name), by_name)
+        with self.assertRaisesRegex(ac.ChainError, "'mix' is not in the stream's chain"):
+            ac.chain_update("mix", chain=chain)
+        with self.assertRaisesRegex(ac.ChainError, "give index="):
+            ac.chain_update("gain")
+
+    def test_formats(self) -> None:
+        fmt = ac.parse_format("s24le:48000:2")
+        self.assertEqual((fmt.encoding, fmt.sample_rate_hz, fmt.channels),
+                         (pb.PCM_S24LE, 48000, 2))
+        self.assertEqual(ac.parse_format("MULAW:8000:1").encoding, pb.MULAW)
+        for bad in ("s16le:16000", "s8:16000:1", "s16le:x:1", "s16le:16000:0"):
+            with self.subTest(bad), self.assertRaises(ValueError):
+                ac.parse_format(bad)
+
+    def test_numpy_chunks(self) -> None:
+        try:
+            import numpy as np
+        except ImportError:
+            self.skipTest("numpy is not installed")
+        stereo = np.array([[0.5, -1.0], [1.5, 0.0]], dtype=np.float32)
+        self.assertEqual(ac.to_bytes(stereo, pb.PCM_S16LE),
+                         struct.pack("<4h", 16384, -32768, 32767, 0))
+        self.assertEqual(ac.to_bytes(stereo, pb.PCM_F32LE), stereo.tobytes())
+        ints = np.array([16384, -32768], dtype=np.int16)
+        self.assertEqual(ac.to_bytes(ints, pb.PCM_S16LE), ints.tobytes())
+        self.assertEqual(ac.to_bytes(ints, pb.PCM_F32LE), struct.pack("<2f", 0.5, -1.0))
+        self.assertEqual(ac.to_bytes(b"\x01\x02"), b"\x01\x02")
+        with self.assertRaises(ValueError):
+            ac.to_bytes(ints, pb.PCM_S32LE)
+        back = ac.to_numpy(struct.pack("<4h", 1, 2, 3, 4), ac.parse_format("s16le:8000:2"))
+        self.assertEqual(back.tolist(), [[1, 2], [3, 4]])
+
+
 class WavTest(unittest.TestCase):
     def test_write_then_read_is_exact(self) -> None:
         audio = ac.PcmAudio(bytes(range(256)) * 3, sample_rate_hz=48000, channels=2)

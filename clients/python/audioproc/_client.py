@@ -126,6 +126,10 @@ class Stream:
     Read the responses while sending (iterate on one thread, send on another, or give an
     iterable): the server answers every chunk, and unread answers stop it from reading more.
     A failure raises AudioprocError, with what was answered so far in its ``result``.
+
+    Thread safety: send(), update(), close() and cancel() may be called from any thread,
+    also while another thread iterates; iterate (or finish()) on one thread at a time.
+    send() blocks while ``max_queued`` requests wait to be sent.
     """
 
     def __init__(
@@ -397,8 +401,12 @@ def _file_request(
 
 
 class Client:
-    """A connection to an audioproc server (made by connect). Thread-safe; close() when done,
-    or use it as a context manager."""
+    """A connection to an audioproc server (made by connect); close() when done, or use it as
+    a context manager.
+
+    Thread safety: any number of threads may use one Client and run streams at once (they
+    share one HTTP/2 connection).
+    """
 
     def __init__(
         self,

@@ -119,7 +119,11 @@ class _Outbox:
 
 class Stream:
     """One Process call over asyncio; see audioproc.Stream. Made by Client.stream (which
-    starts it: use ``async with`` or await finish())."""
+    starts it: use ``async with`` or await finish()).
+
+    Thread safety: none; use it from the event loop that made it (tasks of that loop may send
+    and update while another task iterates).
+    """
 
     def __init__(
         self,

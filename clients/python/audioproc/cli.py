@@ -21,6 +21,7 @@ from typing import BinaryIO, Optional, TextIO
 
 import grpc
 from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from audioproc._client import Client, connect
 from audioproc._common import make_config
@@ -93,8 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _to_json(message: object) -> str:
-    return json_format.MessageToJson(message, including_default_value_fields=True)  # type: ignore[arg-type]
+def _to_json(message: Message) -> str:
+    return json_format.MessageToJson(message, including_default_value_fields=True)
 
 
 def _number(value: float) -> str:

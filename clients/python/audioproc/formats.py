@@ -115,9 +115,8 @@ def to_bytes(chunk: Any, encoding: int = pb.ENCODING_UNSPECIFIED) -> bytes:
         raise TypeError(f"a chunk is bytes or a numpy array, not {type(chunk).__name__}")
     dtype = _NUMPY_DTYPES.get(encoding)
     if dtype is None:
-        raise ValueError(
-            f"numpy chunks need an encoding of {', '.join(pb.Encoding.Name(e) for e in _NUMPY_DTYPES)}"
-        )
+        names = ", ".join(pb.Encoding.Name(e) for e in _NUMPY_DTYPES)
+        raise ValueError(f"numpy chunks need an encoding of {names}")
     target = np.dtype(dtype)
     array = np.ascontiguousarray(chunk)
     if array.dtype.kind == "f" and target.kind == "i":
