@@ -1,13 +1,17 @@
 #!/usr/bin/python3
-"""The Python client (clients/python/audioproc_client.py) against the real audioproc-server.
+"""The audioproc package (clients/python/audioproc) from the source tree, against the real
+audioproc-server: the library (streams, errors, ListProcessors), the command line
+(python3 -m audioproc), the chain parser (the shared tests/clients/chain_cases.json) and WAV I/O.
 
 The server binary of $AUDIOPROC_BUILD_DIR (default: build/) is started once for the module on
-free loopback ports (--port=0, read back from --port_file) and stopped with SIGTERM at the end;
-it must exit 0. The generated stubs come from $AUDIOPROC_BUILD_DIR/python (CMake target
-audioproc_python_stubs). Run with Debian's Python, as CTest does:
+free loopback ports and stopped with SIGTERM at the end; it must exit 0. The package is
+imported from clients/python (its stubs are committed). Run with Debian's Python, as CTest
+does:
 
-    AUDIOPROC_BUILD_DIR=build PYTHONPATH=build/python:clients/python \\
-        /usr/bin/python3 tests/clients/python_client_test.py
+    AUDIOPROC_BUILD_DIR=build /usr/bin/python3 tests/clients/python_client_test.py
+
+tests/clients/python_package_test.py installs the package into a virtual environment and
+checks it from there.
 """
 
 from __future__ import annotations
@@ -15,107 +19,40 @@ from __future__ import annotations
 import array
 import json
 import os
-import shutil
-import signal
+import struct
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 from typing import Optional
 
 import grpc
 from google.protobuf import json_format
 
-import audioproc_client as ac
-from audioproc.v1 import audioproc_pb2 as pb
+from python_test_server import PACKAGE_DIR, SPEECH, ServerProcess
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD_DIR = os.path.abspath(os.environ.get("AUDIOPROC_BUILD_DIR", os.path.join(ROOT, "build")))
-SERVER = os.path.join(BUILD_DIR, "service", "audioproc-server")
-CLIENT = os.path.join(ROOT, "clients", "python", "audioproc_client.py")
-SPEECH = os.path.join(ROOT, "clients", "demo", "speech_16k.wav")
+sys.path.insert(0, PACKAGE_DIR)
+
+import audioproc as ac  # noqa: E402
+from audioproc import wav  # noqa: E402
+from audioproc.v1 import audioproc_pb2 as pb  # noqa: E402
+
 DEMO_CHAIN = "highpass:cutoff_hz=80,gain:gain_db=12,limiter:ceiling_db=-1"
 # DESIGN.md section 4, limiter: no s16 sample above round(ceiling x 32768).
 CEILING_S16 = round(10 ** (-1 / 20) * 32768)
 CALL_TIMEOUT_S = 30
-STARTUP_TIMEOUT_S = 30
-
-
-class ServerProcess:
-    """audioproc-server on free loopback ports, its log in a temporary directory."""
-
-    def __init__(self) -> None:
-        self.dir = tempfile.mkdtemp(prefix="audioproc-pytest-")
-        self.log_path = os.path.join(self.dir, "server.log")
-        port_file = os.path.join(self.dir, "ports.json")
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [SERVER, "--host=127.0.0.1", "--port=0", "--metrics_port=0",
-                 f"--port_file={port_file}"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self.grpc_port = self._wait_for_ports(port_file)["grpc"]
-        self.address = f"127.0.0.1:{self.grpc_port}"
-
-    def _wait_for_ports(self, port_file: str) -> dict:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            try:
-                with open(port_file, encoding="utf-8") as f:
-                    ports = json.load(f)
-                if isinstance(ports, dict) and ports.get("grpc"):
-                    return ports
-            except (FileNotFoundError, json.JSONDecodeError):
-                pass  # Not written yet, or caught half-written.
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited before binding:\n{self.log()}")
-            time.sleep(0.01)  # Polling a file another process writes; bounded by the deadline.
-        self.process.kill()
-        self.process.wait()
-        raise RuntimeError(f"no port file after {STARTUP_TIMEOUT_S} s:\n{self.log()}")
-
-    def log(self) -> str:
-        with open(self.log_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def stop(self) -> Optional[int]:
-        """SIGTERM, as an orchestrator stops it; returns the exit code (None if killed)."""
-        code: Optional[int] = None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                code = self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        else:
-            code = self.process.returncode
-        return code
-
-    def cleanup(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
-
 
 server: Optional[ServerProcess] = None
 
 
 def setUpModule() -> None:
     global server
-    if not os.access(SERVER, os.X_OK):
-        raise RuntimeError(f"{SERVER} is not built (set AUDIOPROC_BUILD_DIR)")
     server = ServerProcess()
 
 
 def tearDownModule() -> None:
-    if server is None:
-        return
-    code = server.stop()
-    log = server.log()
-    server.cleanup()
-    if code != 0:
-        raise RuntimeError(f"the server exited {code} on SIGTERM:\n{log}")
+    if server is not None:
+        server.stop_and_check()
 
 
 def samples(data: bytes) -> array.array:
@@ -132,19 +69,16 @@ class ServerTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         assert server is not None
-        cls.channel = grpc.insecure_channel(server.address)
-        cls.stub = ac.AudioProcessorStub(cls.channel)
+        cls.client = ac.connect(server.address, timeout=CALL_TIMEOUT_S)
+        cls.stub = cls.client.stub
         cls.audio = ac.read_wav(SPEECH)
 
     @classmethod
     def tearDownClass(cls) -> None:
-        cls.channel.close()
+        cls.client.close()
 
     def stream(self, chain: str, **chunking: int) -> ac.StreamResult:
-        return ac.process(
-            self.stub, ac.parse_stream_config(chain), self.audio, timeout=CALL_TIMEOUT_S,
-            **chunking
-        )
+        return self.client.process(chain, self.audio, **chunking)
 
 
 class ProcessTest(ServerTestCase):
@@ -229,12 +163,11 @@ class ProcessTest(ServerTestCase):
                                 f"output differs with {frames}-frame chunks")
 
     def test_out_of_range_parameter_is_invalid_argument_naming_it(self) -> None:
-        with self.assertRaises(grpc.RpcError) as caught:
+        with self.assertRaises(ac.AudioprocError) as caught:
             self.stream("gain:gain_db=99", chunk_ms=20)
         error = caught.exception
-        self.assertIsInstance(error, ac.StreamError)
-        self.assertEqual(error.code(), grpc.StatusCode.INVALID_ARGUMENT)
-        self.assertIn("gain.gain_db", error.details())
+        self.assertEqual(error.code, grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("gain.gain_db", error.details)
         self.assertIsNone(error.result.ready)  # A bad config gets no ready.
         self.assertEqual(error.result.chunks, [])
 
@@ -242,18 +175,17 @@ class ProcessTest(ServerTestCase):
         # A chunk over the server's --max_chunk_bytes (1 MiB by default) ends the stream after
         # ready: no tail, no summary, and the status.
         big = ac.PcmAudio(bytes(2 * 600_000), sample_rate_hz=16000, channels=1)
-        with self.assertRaises(ac.StreamError) as caught:
-            ac.process(self.stub, ac.parse_stream_config("gain"), big, chunk_frames=600_000,
-                       timeout=CALL_TIMEOUT_S)
+        with self.assertRaises(ac.AudioprocError) as caught:
+            self.client.process("gain", big, chunk_frames=600_000)
         error = caught.exception
-        self.assertEqual(error.code(), grpc.StatusCode.RESOURCE_EXHAUSTED)
-        self.assertIn("max_chunk_bytes", error.details())
+        self.assertEqual(error.code, grpc.StatusCode.RESOURCE_EXHAUSTED)
+        self.assertIn("max_chunk_bytes", error.details)
         self.assertIsNotNone(error.result.ready)
         self.assertIsNone(error.result.tail)
         self.assertIsNone(error.result.summary)
 
     def test_list_processors_describes_gain_highpass_and_limiter(self) -> None:
-        response = ac.list_processors(self.stub, timeout=CALL_TIMEOUT_S)
+        response = self.client.list_processors()
         processors = {p.name: p for p in response.processors}
         for name in ("gain", "highpass", "limiter"):
             self.assertIn(name, processors)
@@ -271,9 +203,10 @@ class CommandLineTest(ServerTestCase):
     def run_cli(self, *args: str) -> subprocess.CompletedProcess:
         assert server is not None
         return subprocess.run(
-            [sys.executable, CLIENT, f"--addr={server.address}", f"--timeout_s={CALL_TIMEOUT_S}",
-             *args],
-            capture_output=True, text=True, timeout=CALL_TIMEOUT_S + 30, env=os.environ.copy())
+            [sys.executable, "-m", "audioproc", f"--addr={server.address}",
+             f"--timeout_s={CALL_TIMEOUT_S}", *args],
+            capture_output=True, text=True, timeout=CALL_TIMEOUT_S + 30,
+            env={**os.environ, "PYTHONPATH": PACKAGE_DIR})
 
     def test_streams_a_file_writes_the_output_and_prints_the_summary(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
@@ -376,6 +309,54 @@ class ChainParserTest(unittest.TestCase):
         self.assertEqual(ac.format_chain([spec]), "lowshelf:q=0.7071")
 
 
+class UpdateAndFormatTest(unittest.TestCase):
+    """The friendly forms of updates, formats and chunks (no server)."""
+
+    def test_update_forms(self) -> None:
+        chain = ac.parse_chain("highpass:cutoff_hz=80,gain,limiter")
+        by_name = ac.chain_update("gain:gain_db=-6", chain=chain)
+        self.assertEqual([(u.index, u.spec.gain.gain_db) for u in by_name.updates], [(1, -6)])
+        by_index = ac.chain_update("gain:gain_db=-6,limiter:ceiling_db=-3", index=1)
+        self.assertEqual([u.index for u in by_index.updates], [1, 2])
+        self.assertAlmostEqual(by_index.updates[1].spec.limiter.ceiling_db, -3)
+        mapping = ac.chain_update({2: "limiter:ceiling_db=-2", 0: chain[0]})
+        self.assertEqual([u.index for u in mapping.updates], [0, 2])
+        json_form = ac.chain_update('[{"gain":{"gainDb":3}}]', chain=chain)
+        self.assertEqual(json_form.updates[0].index, 1)
+        self.assertEqual(ac.chain_update(by_name), by_name)
+        with self.assertRaisesRegex(ac.ChainError, "'mix' is not in the stream's chain"):
+            ac.chain_update("mix", chain=chain)
+        with self.assertRaisesRegex(ac.ChainError, "give index="):
+            ac.chain_update("gain")
+
+    def test_formats(self) -> None:
+        fmt = ac.parse_format("s24le:48000:2")
+        self.assertEqual((fmt.encoding, fmt.sample_rate_hz, fmt.channels),
+                         (pb.PCM_S24LE, 48000, 2))
+        self.assertEqual(ac.parse_format("MULAW:8000:1").encoding, pb.MULAW)
+        for bad in ("s16le:16000", "s8:16000:1", "s16le:x:1", "s16le:16000:0"):
+            with self.subTest(bad), self.assertRaises(ValueError):
+                ac.parse_format(bad)
+
+    def test_numpy_chunks(self) -> None:
+        try:
+            import numpy as np
+        except ImportError:
+            self.skipTest("numpy is not installed")
+        stereo = np.array([[0.5, -1.0], [1.5, 0.0]], dtype=np.float32)
+        self.assertEqual(ac.to_bytes(stereo, pb.PCM_S16LE),
+                         struct.pack("<4h", 16384, -32768, 32767, 0))
+        self.assertEqual(ac.to_bytes(stereo, pb.PCM_F32LE), stereo.tobytes())
+        ints = np.array([16384, -32768], dtype=np.int16)
+        self.assertEqual(ac.to_bytes(ints, pb.PCM_S16LE), ints.tobytes())
+        self.assertEqual(ac.to_bytes(ints, pb.PCM_F32LE), struct.pack("<2f", 0.5, -1.0))
+        self.assertEqual(ac.to_bytes(b"\x01\x02"), b"\x01\x02")
+        with self.assertRaises(ValueError):
+            ac.to_bytes(ints, pb.PCM_S32LE)
+        back = ac.to_numpy(struct.pack("<4h", 1, 2, 3, 4), ac.parse_format("s16le:8000:2"))
+        self.assertEqual(back.tolist(), [[1, 2], [3, 4]])
+
+
 class WavTest(unittest.TestCase):
     def test_write_then_read_is_exact(self) -> None:
         audio = ac.PcmAudio(bytes(range(256)) * 3, sample_rate_hz=48000, channels=2)
@@ -384,18 +365,48 @@ class WavTest(unittest.TestCase):
             ac.write_wav(path, audio)
             self.assertEqual(ac.read_wav(path), audio)
 
-    def test_refuses_8_bit_wav(self) -> None:
+    def test_8_bit_wav_is_read_as_float(self) -> None:
         import wave
 
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "u8.wav")
-            with wave.open(path, "wb") as wav:
-                wav.setnchannels(1)
-                wav.setsampwidth(1)
-                wav.setframerate(8000)
-                wav.writeframes(bytes(80))
-            with self.assertRaisesRegex(ValueError, "only 16-bit PCM"):
-                ac.read_wav(path)
+            with wave.open(path, "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(1)
+                w.setframerate(8000)
+                w.writeframes(bytes([0, 64, 128, 255]))
+            audio = ac.read_wav(path)
+        self.assertEqual(audio.encoding, pb.PCM_F32LE)
+        self.assertEqual(struct.unpack("<4f", audio.data), (-1.0, -0.5, 0.0, 127 / 128))
+
+    def test_24_and_32_bit_wav_are_read_as_float_as_libsndfile_does(self) -> None:
+        ints24 = [-(2**23), -1, 0, 1, 2**23 - 1]
+        raw24 = b"".join(v.to_bytes(3, "little", signed=True) for v in ints24)
+        ints32 = [-(2**31), 2**31 - 1, 123456789]
+        raw32 = struct.pack("<3i", *ints32)
+        for bits, raw, ints in ((24, raw24, ints24), (32, raw32, ints32)):
+            with self.subTest(bits=bits):
+                data = wav.wav_bytes(ac.PcmAudio(raw, 44100, 1, {24: pb.PCM_S24LE,
+                                                                  32: pb.PCM_S32LE}[bits]))
+                audio = wav.parse_wav(data)
+                self.assertEqual(audio.encoding, pb.PCM_F32LE)
+                want = array.array("f", [v / 2 ** (bits - 1) for v in ints]).tobytes()
+                self.assertEqual(audio.data, want)
+
+    def test_float_wav_round_trips_and_has_peak_chunk(self) -> None:
+        samples_f32 = struct.pack("<6f", 0.25, -0.5, 0.75, -0.125, -0.75, 0.5)
+        audio = ac.PcmAudio(samples_f32, 48000, 2, pb.PCM_F32LE)
+        data = wav.wav_bytes(audio, timestamp=1234)
+        peak = data.index(b"PEAK")
+        # Version 1, the time, then per channel: magnitude and first frame.
+        self.assertEqual(struct.unpack_from("<II", data, peak + 8), (1, 1234))
+        self.assertEqual(struct.unpack_from("<fIfI", data, peak + 16), (0.75, 1, 0.5, 0))
+        self.assertEqual(wav.parse_wav(data), audio)
+
+    def test_odd_sized_data_is_padded(self) -> None:
+        data = wav.wav_bytes(ac.PcmAudio(bytes(3), 8000, 1, pb.PCM_S24LE))
+        self.assertEqual(len(data), 44 + 3 + 1)
+        self.assertEqual(struct.unpack_from("<I", data, 4)[0], len(data) - 8)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,483 @@
+"""The asyncio client: ``audioproc.aio.connect(...)``, the same shape as the sync one over
+grpc.aio. Chunks come from an async iterator (or a plain iterable) or ``await send()``;
+``async for`` over the stream yields processed chunks as they come.
+
+    async with audioproc.aio.connect("localhost:50051") as client:
+        async with client.stream("gain,limiter", mic(), format="s16le:16000:1") as stream:
+            async for chunk in stream:
+                if chunk.metrics.sequence == 100:
+                    await stream.update("gain:gain_db=-6")
+        print(stream.summary)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from types import TracebackType
+from typing import Any, Callable, Optional, TypeVar, Union
+
+import grpc
+import grpc.aio
+
+from audioproc._common import (
+    CHANNEL_OPTIONS,
+    Collector,
+    ConfigLike,
+    Credentials,
+    PemLike,
+    Retry,
+    RetryLike,
+    make_config,
+    to_retry,
+)
+from audioproc._result import AudioprocError, StreamResult
+from audioproc.chain import ChainLike, UpdateLike, chain_update
+from audioproc.formats import AudioFormatLike, bytes_per_frame, to_bytes
+from audioproc.v1 import audioproc_pb2 as pb
+from audioproc.v1 import audioproc_pb2_grpc as pb_grpc
+
+__all__ = ["Client", "Stream", "connect"]
+
+T = TypeVar("T")
+Chunk = Any
+
+
+class _Outbox:
+    """As the sync client's: bounded, replayed until ready, one live attempt at a time."""
+
+    def __init__(self, limit: int) -> None:
+        self._cond = asyncio.Condition()
+        self._queue: collections.deque[pb.ProcessRequest] = collections.deque()
+        self._replay: list[pb.ProcessRequest] = []
+        self._limit = max(1, limit)
+        self._attempt = 0
+        self._ready = False
+        self._closed = False
+        self._dead = False
+        self.chunks_sent = 0
+
+    async def put(self, request: pb.ProcessRequest) -> bool:
+        async with self._cond:
+            await self._cond.wait_for(
+                lambda: len(self._queue) < self._limit or self._dead or self._closed
+            )
+            if self._dead or self._closed:
+                return False
+            self._queue.append(request)
+            self._cond.notify_all()
+            return True
+
+    async def close(self) -> None:
+        async with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    async def kill(self) -> None:
+        async with self._cond:
+            self._dead = True
+            self._queue.clear()
+            self._cond.notify_all()
+
+    def mark_ready(self) -> None:
+        self._ready = True
+        self._replay.clear()
+
+    async def requests(self, config: pb.ProcessRequest) -> AsyncIterator[pb.ProcessRequest]:
+        async with self._cond:
+            self._attempt += 1
+            attempt = self._attempt
+            self._cond.notify_all()
+        yield config
+        replayed = 0
+        while True:
+            async with self._cond:
+                while True:
+                    if self._dead or self._attempt != attempt:
+                        return
+                    if not self._ready and replayed < len(self._replay):
+                        request = self._replay[replayed]
+                        replayed += 1
+                        break
+                    if self._queue:
+                        request = self._queue.popleft()
+                        if request.HasField("chunk"):
+                            self.chunks_sent += 1
+                        if not self._ready:
+                            self._replay.append(request)
+                            replayed += 1
+                        self._cond.notify_all()
+                        break
+                    if self._closed:
+                        return
+                    await self._cond.wait()
+            yield request
+
+
+class Stream:
+    """One Process call over asyncio; see audioproc.Stream. Made by Client.stream (which
+    starts it: use ``async with`` or await finish()).
+
+    Thread safety: none; use it from the event loop that made it (tasks of that loop may send
+    and update while another task iterates).
+    """
+
+    def __init__(
+        self,
+        stub: pb_grpc.AudioProcessorStub,
+        config: pb.StreamConfig,
+        chunks: Optional[Union[AsyncIterable[Chunk], Iterable[Chunk]]],
+        *,
+        timeout: Optional[float],
+        metadata: Optional[tuple[tuple[str, str], ...]],
+        retry: Retry,
+        realtime: bool,
+        max_queued: int,
+    ) -> None:
+        self._stub = stub
+        self._config = config
+        self._metadata = metadata
+        self._retry = retry
+        self._realtime = realtime
+        self._outbox = _Outbox(max_queued)
+        self._collector = Collector()
+        self._sequence = 0
+        self._frames_sent = 0
+        self._started: Optional[float] = None
+        self._frame_bytes = bytes_per_frame(config.input)
+        self._deadline = None if timeout is None else time.monotonic() + timeout
+        self._error: Optional[BaseException] = None
+        self._done = False
+        self._attempt = 1
+        self._pending: collections.deque[pb.ProcessedChunk] = collections.deque()
+        self._ready_event = asyncio.Event()
+        self._reader_active = False
+        self._responses = self._read()
+        self._call = self._start()
+        self._has_feeder = chunks is not None
+        self._feeder: Optional[asyncio.Task[None]] = None
+        if chunks is not None:
+            self._feeder = asyncio.get_running_loop().create_task(self._feed(chunks))
+
+    @property
+    def input_format(self) -> pb.AudioFormat:
+        return self._config.input
+
+    @property
+    def ready(self) -> Optional[pb.StreamReady]:
+        return self._collector.result.ready
+
+    @property
+    def summary(self) -> Optional[pb.StreamSummary]:
+        return self._collector.result.summary
+
+    @property
+    def result(self) -> StreamResult:
+        return self._collector.result
+
+    async def send(self, chunk: Chunk) -> None:
+        """Sends one chunk (bytes or a numpy array); waits while the queue is full."""
+        data = to_bytes(chunk, self._config.input.encoding)
+        if self._realtime:
+            rate = self._config.input.sample_rate_hz
+            if self._started is None:
+                self._started = time.monotonic()
+            delay = self._started + self._frames_sent / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        self._sequence += 1
+        if self._frame_bytes:
+            self._frames_sent += len(data) // self._frame_bytes
+        request = pb.ProcessRequest(chunk=pb.AudioChunk(data=data, sequence=self._sequence))
+        if not await self._outbox.put(request):
+            self._raise_ended()
+
+    async def update(self, update: UpdateLike, *, index: Optional[int] = None) -> pb.ChainUpdate:
+        """Changes parameters mid-stream; see audioproc.Stream.update."""
+        resolved = None
+        if index is None and not isinstance(update, (pb.ChainUpdate, Mapping)):
+            resolved = (await self.wait_ready()).chain
+        message = chain_update(update, index=index, chain=resolved)
+        if not await self._outbox.put(pb.ProcessRequest(update=message)):
+            self._raise_ended()
+        return message
+
+    async def close(self) -> None:
+        """Ends the input (half-close)."""
+        await self._outbox.close()
+
+    async def cancel(self) -> None:
+        await self._outbox.kill()
+        self._call.cancel()
+        if self._feeder is not None and not self._feeder.done():
+            self._feeder.cancel()
+
+    async def _feed(self, chunks: Union[AsyncIterable[Chunk], Iterable[Chunk]]) -> None:
+        try:
+            if isinstance(chunks, AsyncIterable):
+                async for chunk in chunks:
+                    await self.send(chunk)
+            else:
+                for chunk in chunks:
+                    await self.send(chunk)
+        except AudioprocError:
+            return
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:
+            self._error = error
+            await self._outbox.kill()
+            self._call.cancel()
+            return
+        await self.close()
+
+    def _raise_ended(self) -> None:
+        raise AudioprocError(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "the stream's input is closed or the stream has ended",
+            self._collector.result,
+        )
+
+    async def wait_ready(self) -> pb.StreamReady:
+        """Waits for the StreamReady. Raises AudioprocError if the stream fails first."""
+        if self.ready is None and self._reader_active:
+            await self._ready_event.wait()
+        while self.ready is None and not self._done:
+            try:
+                item = await self._responses.__anext__()
+            except StopAsyncIteration:
+                break
+            if item is not None:
+                self._pending.append(item)
+        if self.ready is None:
+            raise AudioprocError(grpc.StatusCode.INTERNAL, "the stream ended without a ready",
+                                 self._collector.result)
+        return self.ready
+
+    async def __aiter__(self) -> AsyncIterator[pb.ProcessedChunk]:
+        while self._pending:
+            yield self._pending.popleft()
+        self._reader_active = True
+        try:
+            async for item in self._responses:
+                if item is not None:
+                    yield item
+        finally:
+            self._reader_active = False
+
+    async def finish(self) -> StreamResult:
+        """Ends the input if no iterable feeds it, reads every response, returns the result."""
+        if not self._has_feeder:
+            await self.close()
+        async for _ in self:
+            pass
+        return self._collector.result
+
+    async def __aenter__(self) -> "Stream":
+        return self
+
+    async def __aexit__(
+        self,
+        kind: Optional[type[BaseException]],
+        value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        if not self._done:
+            await self.cancel()
+
+    def _start(self) -> Any:
+        timeout = None
+        if self._deadline is not None:
+            timeout = max(0.0, self._deadline - time.monotonic())
+        return self._stub.Process(
+            self._outbox.requests(pb.ProcessRequest(config=self._config)),
+            timeout=timeout,
+            metadata=self._metadata,
+        )
+
+    async def _read(self) -> AsyncIterator[Optional[pb.ProcessedChunk]]:
+        collector = self._collector
+        while True:
+            try:
+                async for response in self._call:
+                    chunk = collector.add(response)
+                    if response.HasField("ready"):
+                        self._outbox.mark_ready()
+                        self._ready_event.set()
+                        yield None
+                    elif chunk is not None:
+                        yield chunk
+                break
+            except grpc.RpcError as error:
+                code, details = error.code(), error.details() or ""
+                if self._error is not None:
+                    await self._end(False)
+                    raise self._error from None
+                if (
+                    code == grpc.StatusCode.UNAVAILABLE
+                    and collector.result.ready is None
+                    and self._attempt < self._retry.attempts
+                ):
+                    await asyncio.sleep(self._retry.backoff(self._attempt))
+                    self._attempt += 1
+                    self._call = self._start()
+                    continue
+                await self._end(False)
+                raise AudioprocError(code, details, collector.result) from None
+            except asyncio.CancelledError:
+                if self._error is not None:
+                    await self._end(False)
+                    raise self._error from None
+                raise
+        await self._end(True)
+        if self._error is not None:
+            raise self._error
+
+    async def _end(self, ok: bool) -> None:
+        self._done = True
+        self._ready_event.set()
+        await self._outbox.kill()
+        self._collector.finish(ok, self._outbox.chunks_sent)
+
+
+async def _unary(
+    method: Callable[..., Any],
+    request: Any,
+    *,
+    timeout: Optional[float],
+    metadata: Optional[tuple[tuple[str, str], ...]],
+    retry: Retry,
+) -> Any:
+    attempt = 1
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            return await method(request, timeout=remaining, metadata=metadata)
+        except grpc.RpcError as error:
+            code = error.code()
+            if code == grpc.StatusCode.UNAVAILABLE and attempt < retry.attempts:
+                await asyncio.sleep(retry.backoff(attempt))
+                attempt += 1
+                continue
+            raise AudioprocError(code, error.details() or "") from None
+
+
+class Client:
+    """A connection to an audioproc server over asyncio (made by audioproc.aio.connect)."""
+
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        credentials: Credentials,
+        *,
+        timeout: Optional[float] = None,
+        retry: RetryLike = None,
+    ) -> None:
+        self._channel = channel
+        self._stub = pb_grpc.AudioProcessorStub(channel)
+        self._metadata = credentials.metadata()
+        self._timeout = timeout
+        self._retry = to_retry(retry)
+
+    @property
+    def stub(self) -> pb_grpc.AudioProcessorStub:
+        return self._stub
+
+    def stream(
+        self,
+        config: ConfigLike,
+        chunks: Optional[Union[AsyncIterable[Chunk], Iterable[Chunk]]] = None,
+        *,
+        format: Optional[AudioFormatLike] = None,
+        stream_id: Optional[str] = None,
+        realtime: bool = False,
+        timeout: Optional[float] = None,
+        max_queued: int = 8,
+    ) -> Stream:
+        """Starts a Process stream (call from a running event loop); see
+        audioproc.Client.stream. ``chunks`` may be an async iterator."""
+        return Stream(
+            self._stub,
+            make_config(config, format, stream_id=stream_id),
+            chunks,
+            timeout=self._timeout if timeout is None else timeout,
+            metadata=self._metadata,
+            retry=self._retry,
+            realtime=realtime,
+            max_queued=max_queued,
+        )
+
+    async def process_file(
+        self,
+        file: Union[bytes, str, "os.PathLike[str]"],
+        chain: ChainLike = (),
+        *,
+        output: Optional[pb.FileFormat] = None,
+        dither: bool = False,
+        timeout: Optional[float] = None,
+    ) -> pb.ProcessFileResponse:
+        """One encoded file through ``chain`` (ProcessFile)."""
+        from audioproc._client import _file_request
+
+        result: pb.ProcessFileResponse = await _unary(
+            self._stub.ProcessFile,
+            _file_request(file, chain, output, dither),
+            timeout=self._timeout if timeout is None else timeout,
+            metadata=self._metadata,
+            retry=self._retry,
+        )
+        return result
+
+    async def list_processors(
+        self, *, timeout: Optional[float] = None
+    ) -> pb.ListProcessorsResponse:
+        """Every processor the server offers (ListProcessors)."""
+        result: pb.ListProcessorsResponse = await _unary(
+            self._stub.ListProcessors,
+            pb.ListProcessorsRequest(),
+            timeout=self._timeout if timeout is None else timeout,
+            metadata=self._metadata,
+            retry=self._retry,
+        )
+        return result
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def __aenter__(self) -> "Client":
+        return self
+
+    async def __aexit__(
+        self,
+        kind: Optional[type[BaseException]],
+        value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+
+def connect(
+    addr: str = "localhost:50051",
+    *,
+    tls: bool = False,
+    ca: Optional[PemLike] = None,
+    cert: Optional[PemLike] = None,
+    key: Optional[PemLike] = None,
+    token: Optional[str] = None,
+    timeout: Optional[float] = None,
+    retry: RetryLike = None,
+    options: Iterable[tuple[str, Any]] = (),
+) -> Client:
+    """An asyncio Client for ``addr``; the arguments are audioproc.connect's."""
+    credentials = Credentials.make(tls=tls, ca=ca, cert=cert, key=key, token=token)
+    channel_options = CHANNEL_OPTIONS + list(options)
+    secure = credentials.channel_credentials()
+    if secure is None:
+        channel = grpc.aio.insecure_channel(addr, channel_options)
+    else:
+        channel = grpc.aio.secure_channel(addr, secure, channel_options)
+    return Client(channel, credentials, timeout=timeout, retry=retry)
