@@ -110,8 +110,9 @@ func SetScalarField(m protoreflect.Message, fd protoreflect.FieldDescriptor, tex
 	}
 	switch fd.Kind() {
 	case protoreflect.FloatKind, protoreflect.DoubleKind:
-		// ParseFloat would also take hexadecimal, which JSON and people do not write.
-		if strings.ContainsAny(text, "xX") {
+		// ParseFloat would also take hexadecimal and digits split by underscores, which JSON and
+		// people do not write.
+		if strings.ContainsAny(text, "xX_") {
 			return fmt.Errorf("'%s' is not a number", text)
 		}
 		value, err := strconv.ParseFloat(text, 64)
