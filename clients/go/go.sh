@@ -8,7 +8,7 @@
 #
 # Runs in the module's folder as linked into a GOPATH of its own under AUDIOPROC_GO_WORK
 # (default: $TMPDIR/audioproc-go-<uid>), which also holds the build cache. Relative paths
-# given to it are relative to clients/go.
+# given to it are relative to clients/go. GO names the go binary (default: go on PATH).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="${AUDIOPROC_GO_WORK:-${TMPDIR:-/tmp}/audioproc-go-$(id -u)}"
@@ -20,4 +20,4 @@ fi
 export GO111MODULE=off GOPATH="$work/gopath:/usr/share/gocode" GOFLAGS= GOPROXY=off \
   GOCACHE="$work/cache" GOTOOLCHAIN=local CGO_ENABLED=0
 cd "$link"
-exec go "$@"
+exec "${GO:-go}" "$@"
