@@ -18,6 +18,6 @@ if [[ "$(readlink "$link" 2>/dev/null)" != "$here" ]]; then
   ln -sfn "$here" "$link.tmp.$$" && mv -T "$link.tmp.$$" "$link"
 fi
 export GO111MODULE=off GOPATH="$work/gopath:/usr/share/gocode" GOFLAGS= GOPROXY=off \
-  GOCACHE="$work/cache" GOTOOLCHAIN=local CGO_ENABLED=0
+  GOCACHE="$work/cache" GOTOOLCHAIN=local CGO_ENABLED="${CGO_ENABLED:-0}"
 cd "$link"
 exec "${GO:-go}" "$@"

@@ -413,3 +413,58 @@ func TestIntegrationCommandLineMatchesCppClient(t *testing.T) {
 		t.Fatalf("audioproc-go's WAV differs from audioproc-client's: %s", out)
 	}
 }
+
+// ProcessFile and ListProcessors; and a stream that fails after ready: the *Error carries the
+// status and the partial result (ready, the chunks answered before the failure).
+func TestIntegrationProcessFileAndPartialResult(t *testing.T) {
+	srv := startServer(t)
+	client, err := Dial(srv.addr, WithTimeout(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	processors, err := client.ListProcessors(context.Background())
+	if err != nil || len(processors.GetProcessors()) < 10 {
+		t.Fatalf("ListProcessors: %v", err)
+	}
+	demo, err := os.ReadFile(filepath.Join(sourceDir(t), "clients", "demo", "speech_16k.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	response, err := client.ProcessFile(context.Background(), demo, mustChain(t, demoChain), nil)
+	if err != nil {
+		t.Fatalf("ProcessFile: %v", err)
+	}
+	pcm, err := DecodeWAV(response.GetFile())
+	if err != nil || pcm.Frames() != 86598 || response.GetSummary().GetFramesOut() != 86598 {
+		t.Fatalf("ProcessFile gave %v (%v), summary %v", pcm.Format, err, response.GetSummary())
+	}
+
+	session, err := client.Stream(context.Background(), &pb.StreamConfig{Input: s16Mono16k, MaxChunkBytes: 640})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := session.Send(sine(320*i, 320, 0.1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	session.Send(sine(640, 3200, 0.1)) // 6400 bytes: more than the 640 granted.
+	session.CloseSend()
+	answered := 0
+	for {
+		_, err = session.Recv()
+		if err != nil {
+			break
+		}
+		answered++
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.Code() != codes.ResourceExhausted {
+		t.Fatalf("oversized chunk: %v, want RESOURCE_EXHAUSTED", err)
+	}
+	if e.Partial == nil || e.Partial.Ready == nil || e.Partial.ChunksAnswered != 2 || answered != 2 ||
+		e.Partial.Summary != nil {
+		t.Fatalf("partial result %+v after %d chunks, want ready and 2 chunks answered", e.Partial, answered)
+	}
+}
