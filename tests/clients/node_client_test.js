@@ -304,6 +304,17 @@ describe('Process', { timeout: TEST_TIMEOUT_MS }, () => {
                          });
   });
 
+  it('paces chunks like a live source with realtime', async () => {
+    const session = client.stream({ input: audio.format, chain: 'gain' });
+    const started = performance.now();
+    const sending = session.pipeFrom(sine(0.5), { chunkMs: 20, realtime: true });
+    const result = await session.collect();
+    assert.equal(await sending, 25);
+    // The last chunk is due 480 ms after the first: a lower bound only.
+    assert.ok(performance.now() - started >= 470, `${performance.now() - started} ms`);
+    assert.equal(result.summary.frames_out, 8000);
+  });
+
   it('reads the rest itself when the summary is awaited without iterating', async () => {
     const session = client.stream({ input: audio.format, chain: 'gain' });
     const sent = await session.pipeFrom(audio.data, { chunkMs: 100 });

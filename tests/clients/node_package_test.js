@@ -182,6 +182,8 @@ describe('the installed package', { timeout: TEST_TIMEOUT_MS }, () => {
     const client = audioproc.connect(secure.address, {
       ca: certs.ca, cert: certs.clientCert, key: certs.clientKey, token: TOKEN,
       timeoutMs: 30000,
+      // The certificate's DNS name, rather than the IP address as TLS server name.
+      channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
     });
     try {
       const response = await client.listProcessors();
@@ -199,8 +201,10 @@ describe('the installed package', { timeout: TEST_TIMEOUT_MS }, () => {
       client.close();
     }
     // Without a client certificate the handshake fails: no call gets through.
-    const anonymous = audioproc.connect(secure.address, { ca: certs.ca, token: TOKEN,
-                                                          timeoutMs: 10000 });
+    const anonymous = audioproc.connect(secure.address, {
+      ca: certs.ca, token: TOKEN, timeoutMs: 10000,
+      channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
+    });
     try {
       await assert.rejects(anonymous.listProcessors(), (error) => {
         assert.ok(['UNAVAILABLE', 'DEADLINE_EXCEEDED'].includes(error.codeName), error.message);
