@@ -100,7 +100,8 @@ describe('the installed package', { timeout: TEST_TIMEOUT_MS }, () => {
   it('streams from an async generator with an update mid-stream', async () => {
     const client = audioproc.connect(server.address, { timeoutMs: 60000 });
     try {
-      const session = client.stream({ input: 's16le:16000:1', chain: 'highpass:cutoff_hz=80,gain' });
+      const session = client.stream({ input: 's16le:16000:1',
+                                      chain: 'highpass:cutoff_hz=80,gain' });
       const tone = sine(3);
       const chunkBytes = 640;  // 20 ms
       const updateAt = 75;     // chunks: 1.5 s

@@ -25,7 +25,8 @@ processors. Flags take --flag=value or --flag value.
   --output=FILE|-        where to write the processed audio: a .wav file, in the format the
                          server reports; -: raw PCM to stdout (the summary goes to stderr)
   --chain=CHAIN          one-line 'highpass:cutoff_hz=80,limiter:ceiling_db=-1', or proto3 JSON:
-                         a chain '[{"highpass":{"cutoffHz":80}}]' or a StreamConfig '{"chain":[...]}'
+                         a chain '[{"highpass":{"cutoffHz":80}}]' or a StreamConfig
+                         '{"chain":[...]}'
   --chunk_ms=N           milliseconds of input per chunk (default 20)
   --chunk_frames=N       frames per chunk; non-zero overrides --chunk_ms
   --realtime             send chunks at the pace of the audio, as a live source would
@@ -301,9 +302,9 @@ async function main(argv = process.argv.slice(2), {
     });
     if (args.list) {
       const response = await client.listProcessors();
-      stdout.write(args.json
-        ? `${JSON.stringify(toProto3Json(`${PACKAGE}.ListProcessorsResponse`, response), null, 2)}\n`
-        : formatProcessors(response));
+      const json = () => JSON.stringify(
+        toProto3Json(`${PACKAGE}.ListProcessorsResponse`, response), null, 2);
+      stdout.write(args.json ? `${json()}\n` : formatProcessors(response));
     } else {
       await stream(args, client, stdout, stderr);
     }

@@ -86,14 +86,17 @@ class Session {
     this._queue = [];
     this._paused = false;
     this._wake = null;
-    this._iterated = false;
-    this._draining = false;
+    // Who reads the responses: nobody yet ('none'), the iterator ('iterator': they are queued
+    // for it), or the session itself ('drain': an awaited summary with no iterator, or the
+    // iterator left early; they are counted and dropped).
+    this._reader = 'none';
     this._writeTail = Promise.resolve();
     this._ended = false;
     this._status = null;
     this._readEnded = false;
     this._done = false;
-    this._error = null;
+    this._error = null;      // For the iterator to throw, once.
+    this._doneError = null;  // The stream's failure, for writes after it.
     this._outstanding = [];  // {sequence, sentAt} of chunks not yet answered, in order.
     this._ready = deferred();
     this._summary = deferred();
@@ -129,7 +132,7 @@ class Session {
     const session = this;
     return {
       then(onFulfilled, onRejected) {
-        if (!session._iterated) session._drain();
+        if (session._reader === 'none') session._drain();
         return session._summary.promise.then(onFulfilled, onRejected);
       },
       catch(onRejected) { return this.then(undefined, onRejected); },
@@ -217,7 +220,7 @@ class Session {
     if (realtime && (!frameBytes || !rate)) throw new Error('realtime needs the input format');
     let iterable = source;
     if (isBytes(source)) iterable = [toBuffer(source)];
-    else if (typeof source === 'string') throw new TypeError('pipeFrom() takes bytes, not a string');
+    else if (typeof source === 'string') throw new TypeError('pipeFrom() takes bytes, not text');
     else if (!source?.[Symbol.asyncIterator] && !source?.[Symbol.iterator]) {
       if (typeof source?.read === 'function') iterable = Readable.from(source);
       else throw new TypeError('pipeFrom() takes an iterable, an async iterable or a Readable');
@@ -291,14 +294,14 @@ class Session {
   // Throws AudioprocError after the last response if the stream failed. Leaving the loop
   // early (break) before the summary cancels the call. A session is iterated once.
   [Symbol.asyncIterator]() {
-    if (this._iterated) throw new Error('a session is iterated only once');
-    this._iterated = true;
+    if (this._reader !== 'none') throw new Error('a session is iterated only once');
+    this._reader = 'iterator';
     return {
       next: () => this._next(),
       return: async () => {
         if (this.summaryMessage === null) this.cancel();
         this._queue = [];
-        this._draining = true;
+        this._reader = 'drain';
         this._resume();
         return { done: true, value: undefined };
       },
@@ -348,9 +351,8 @@ class Session {
 
   // Reads the rest without an iterator: awaited `summary` on a session nobody iterates.
   _drain() {
-    if (this._iterated) return;
-    this._iterated = true;
-    this._draining = true;
+    if (this._reader !== 'none') return;
+    this._reader = 'drain';
     this._queue = [];
     this._resume();
   }
@@ -422,7 +424,7 @@ class Session {
     } else {
       this._violation('a response with nothing set');
     }
-    if (this._draining) return;
+    if (this._reader === 'drain') return;
     this._queue.push(response);
     if (this._queue.length >= this._queueLimit && !this._paused) {
       this._paused = true;
@@ -450,7 +452,7 @@ class Session {
             this.protocolErrors.join('; ')}`, metadata: status.metadata },
         this._partial());
       this._doneError = error;
-      if (!this._draining) this._error = error;
+      if (this._reader !== 'drain') this._error = error;
       this._ready.reject(error);
       this._summary.reject(error);
     } else {
