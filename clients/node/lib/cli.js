@@ -246,8 +246,16 @@ async function stream(args, client, stdout, stderr) {
   const latencies = [];
   const pieces = [];
   let failure = null;
+  // A reader that goes away (EPIPE) ends the stream rather than the process.
+  let outputError = null;
+  const onOutputError = (error) => {
+    outputError ??= error;
+    session.cancel();
+  };
+  if (toStdout) stdout.on('error', onOutputError);
   try {
     for await (const response of session) {
+      if (outputError) break;
       if (response.response === 'ready') {
         ready = response.ready;
       } else if (response.response === 'chunk') {
@@ -260,8 +268,11 @@ async function stream(args, client, stdout, stderr) {
     }
   } catch (error) {
     failure = error;
+  } finally {
+    if (toStdout) stdout.off('error', onOutputError);
   }
   await sending.catch((error) => { failure ??= error; });
+  if (outputError) failure = new UsageError(`--output -: ${outputError.message}`, 'CANCELLED');
   if (args.json) {
     if (summary) {
       text.write(`${JSON.stringify(toProto3Json(`${PACKAGE}.StreamSummary`, summary), null, 2)}\n`);
