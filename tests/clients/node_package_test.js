@@ -67,8 +67,14 @@ before(async () => {
   assert.ok(!fs.existsSync(path.join(src, 'clients', 'node', 'proto')), 'postpack left proto/');
   install = path.join(work, 'install');
   fs.mkdirSync(install);
-  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball],
-      install);
+  const installArgs = ['install', '--prefer-offline', '--no-audit', '--no-fund',
+                       '--loglevel=error', tarball];
+  try {
+    npm(installArgs, install);
+  } catch (error) {  // Once more: the registry may be needed, and the network may blink.
+    console.error(`npm install failed, retrying: ${error.message}`);
+    npm(installArgs, install);
+  }
   audioproc = createRequire(path.join(install, 'package.json'))('audioproc');
   assert.ok(audioproc.PROTO_PATH.startsWith(path.join(install, 'node_modules', 'audioproc')),
             audioproc.PROTO_PATH);
