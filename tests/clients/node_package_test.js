@@ -82,11 +82,22 @@ before(async () => {
   certs = makeCertificates(fs.mkdtempSync(path.join(work, 'certs-')));
   const tokens = path.join(work, 'tokens.txt');
   fs.writeFileSync(tokens, `# test\n${TOKEN}\n`);
-  [server, secure] = await Promise.all([
+  const started = await Promise.allSettled([
     ServerProcess.start(),
     ServerProcess.start([`--tls_cert=${certs.serverCert}`, `--tls_key=${certs.serverKey}`,
                          `--tls_client_ca=${certs.ca}`, `--auth_tokens_file=${tokens}`]),
   ]);
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {  // Stop the one that did start.
+    for (const s of started) {
+      if (s.status === 'fulfilled') {
+        await s.value.stop();
+        s.value.cleanup();
+      }
+    }
+    throw failed.reason;
+  }
+  [server, secure] = started.map((s) => s.value);
 });
 
 after(async () => {
