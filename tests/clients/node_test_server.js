@@ -21,9 +21,21 @@ const STARTUP_TIMEOUT_MS = 30000;
 
 // audioproc-server on free loopback ports, its log in a temporary directory.
 class ServerProcess {
-  // Starts the server with `args` added to the port flags; resolves once it has bound.
+  // Starts the server with `args` added to the port flags; resolves once it has bound. On
+  // failure nothing is left behind: the process is killed, its directory removed.
   static async start(args = []) {
     const server = new ServerProcess();
+    try {
+      return await server.launch(args);
+    } catch (error) {
+      server.child?.kill('SIGKILL');
+      server.cleanup();
+      throw error;
+    }
+  }
+
+  async launch(args) {
+    const server = this;
     server.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audioproc-nodetest-'));
     server.logPath = path.join(server.dir, 'server.log');
     const portFile = path.join(server.dir, 'ports.json');
@@ -56,7 +68,6 @@ class ServerProcess {
       }
       await delay(10);  // Polling a file another process writes; bounded by the deadline.
     }
-    server.child.kill('SIGKILL');
     throw new Error(`no port file after ${STARTUP_TIMEOUT_MS} ms:\n${server.log()}`);
   }
 
@@ -74,7 +85,7 @@ class ServerProcess {
     return exit;
   }
 
-  cleanup() { fs.rmSync(this.dir, { recursive: true, force: true }); }
+  cleanup() { if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true }); }
 }
 
 // A CA, a server certificate for 127.0.0.1 and localhost, and a client certificate, all
