@@ -1,103 +1,39 @@
-// The Node client (clients/node/audioproc_client.js) against the real audioproc-server.
+// The Node package (clients/node) against the real audioproc-server, from the source tree.
 //
 // The server binary of $AUDIOPROC_BUILD_DIR (default: build/) is started once for the file on
 // free loopback ports (--port=0, read back from --port_file) and stopped with SIGTERM at the
-// end; it must exit 0. Needs node_modules (`.ci/install-deps --npm`). Run from the repository
+// end; it must exit 0. The C++ client of the same build is the reference for the command
+// line's output bytes. Needs node_modules (`.ci/install-deps --npm`). Run from the repository
 // root, as CTest does:
 //
 //   AUDIOPROC_BUILD_DIR=build node --test tests/clients/node_client_test.js
+//
+// tests/clients/node_package_test.js installs the packed package and runs it the way a user
+// would.
 'use strict';
 
 const assert = require('node:assert/strict');
-const { spawn, execFile } = require('node:child_process');
+const { execFile, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { after, before, describe, it } = require('node:test');
-const { setTimeout: delay } = require('node:timers/promises');
 const { promisify } = require('node:util');
 
 const grpc = require('@grpc/grpc-js');
-const ac = require('../../clients/node/audioproc_client.js');
+const ac = require('../../clients/node');
+const { load, PROTO_PATH } = require('../../clients/node/lib/proto');
+const {
+  CPP_CLIENT, ROOT, SERVER, SPEECH, ServerProcess, peak, rmsDb, samples, sine,
+} = require('./node_test_server');
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const BUILD_DIR = path.resolve(process.env.AUDIOPROC_BUILD_DIR ?? path.join(ROOT, 'build'));
-const SERVER = path.join(BUILD_DIR, 'service', 'audioproc-server');
-const CLIENT = path.join(ROOT, 'clients', 'node', 'audioproc_client.js');
-const SPEECH = path.join(ROOT, 'clients', 'demo', 'speech_16k.wav');
+const CLIENT = path.join(ROOT, 'clients', 'node', 'bin', 'audioproc-node.js');
 const DEMO_CHAIN = 'highpass:cutoff_hz=80,gain:gain_db=12,limiter:ceiling_db=-1';
+const CLI_CHAIN = 'highpass:cutoff_hz=80,compressor,limiter:ceiling_db=-1';
 // DESIGN.md section 4, limiter: no s16 sample above round(ceiling x 32768).
 const CEILING_S16 = Math.round(10 ** (-1 / 20) * 32768);
 const CALL_TIMEOUT_S = 30;
-const STARTUP_TIMEOUT_MS = 30000;
-const TEST_TIMEOUT_MS = 50000;
-
-// audioproc-server on free loopback ports, its log in a temporary directory.
-class ServerProcess {
-  static async start() {
-    const server = new ServerProcess();
-    server.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audioproc-nodetest-'));
-    server.logPath = path.join(server.dir, 'server.log');
-    const portFile = path.join(server.dir, 'ports.json');
-    const log = fs.openSync(server.logPath, 'w');
-    server.child = spawn(SERVER, ['--host=127.0.0.1', '--port=0', '--metrics_port=0',
-                                  `--port_file=${portFile}`], { stdio: ['ignore', log, log] });
-    fs.closeSync(log);
-    server.exited = new Promise((resolve) => {
-      server.child.on('exit', (code, signal) => resolve({ code, signal }));
-      server.child.on('error', (error) => resolve({ code: null, signal: null, error }));
-    });
-    let exit = null;
-    server.exited.then((e) => { exit = e; });
-    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      try {
-        const ports = JSON.parse(fs.readFileSync(portFile, 'utf8'));
-        if (ports.grpc) {
-          server.address = `127.0.0.1:${ports.grpc}`;
-          return server;
-        }
-      } catch {
-        // Not written yet, or caught half-written.
-      }
-      if (exit !== null) {
-        throw new Error(`the server exited before binding (${JSON.stringify(exit)}):\n${
-          server.log()}`);
-      }
-      await delay(10);  // Polling a file another process writes; bounded by the deadline.
-    }
-    server.child.kill('SIGKILL');
-    throw new Error(`no port file after ${STARTUP_TIMEOUT_MS} ms:\n${server.log()}`);
-  }
-
-  log() { return fs.readFileSync(this.logPath, 'utf8'); }
-
-  // SIGTERM, as an orchestrator stops it; resolves to {code, signal}.
-  async stop() {
-    this.child.kill('SIGTERM');
-    const timeout = delay(30000, null, { ref: false });  // Does not hold the process.
-    let exit = await Promise.race([this.exited, timeout]);
-    if (exit === null) {
-      this.child.kill('SIGKILL');
-      exit = await this.exited;
-    }
-    return exit;
-  }
-
-  cleanup() { fs.rmSync(this.dir, { recursive: true, force: true }); }
-}
-
-function samples(buffer) {
-  const out = new Int16Array(buffer.length / 2);
-  for (let i = 0; i < out.length; ++i) out[i] = buffer.readInt16LE(2 * i);
-  return out;
-}
-
-function peak(values) {
-  let max = 0;
-  for (const v of values) max = Math.max(max, Math.abs(v));
-  return max;
-}
+const TEST_TIMEOUT_MS = 60000;
 
 let server;
 let client;
@@ -106,7 +42,7 @@ let audio;
 before(async () => {
   assert.ok(fs.existsSync(SERVER), `${SERVER} is not built (set AUDIOPROC_BUILD_DIR)`);
   server = await ServerProcess.start();
-  client = ac.connect(server.address);
+  client = ac.connect(server.address, { timeoutMs: CALL_TIMEOUT_S * 1000 });
   audio = ac.readWav(SPEECH);
 });
 
@@ -119,17 +55,49 @@ after(async () => {
   assert.deepEqual(exit, { code: 0, signal: null }, `the server on SIGTERM:\n${log}`);
 });
 
-function stream(chain, options) {
-  return ac.processStream(client, ac.parseStreamConfig(chain), audio,
-                          { timeoutS: CALL_TIMEOUT_S, ...options });
+// Streams `data` (default: the demo file) through `chain` and collects what was answered.
+async function stream(chain, { chunkMs = 0, chunkFrames = 0, data = audio.data } = {}) {
+  const session = client.stream({ ...ac.parseStreamConfig(chain), input: audio.format });
+  const sending = session.pipeFrom(data, chunkFrames ? { chunkBytes: 2 * chunkFrames }
+    : { chunkMs: chunkMs || 20 });
+  try {
+    return await session.collect();
+  } finally {
+    await sending;
+  }
 }
 
 const frames = () => audio.data.length / 2;
 
+function tempDir() { return fs.mkdtempSync(path.join(os.tmpdir(), 'audioproc-nodecli-')); }
+
+// Runs `program` (node scripts through node) with `args`; resolves to {code, stdout, stderr}.
+async function run(program, args, { input } = {}) {
+  const [file, argv] = program.endsWith('.js') ? [process.execPath, [program, ...args]]
+    : [program, args];
+  if (input === undefined) {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(
+        file, argv, { cwd: ROOT, timeout: (CALL_TIMEOUT_S + 10) * 1000, encoding: 'buffer' });
+      return { code: 0, stdout, stderr: stderr.toString() };
+    } catch (error) {
+      if (typeof error.code !== 'number') throw error;
+      return { code: error.code, stdout: error.stdout, stderr: error.stderr.toString() };
+    }
+  }
+  const child = spawn(file, argv, { cwd: ROOT });
+  const out = [];
+  const err = [];
+  child.stdout.on('data', (d) => out.push(d));
+  child.stderr.on('data', (d) => err.push(d));
+  child.stdin.end(input);
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() };
+}
+
 describe('Process', { timeout: TEST_TIMEOUT_MS }, () => {
   it('reads the demo file as 16 kHz mono s16', () => {
-    assert.equal(audio.sampleRateHz, 16000);
-    assert.equal(audio.channels, 1);
+    assert.deepEqual(audio.format, { encoding: 'PCM_S16LE', sample_rate_hz: 16000, channels: 1 });
     assert.ok(frames() > 16000);
   });
 
@@ -178,10 +146,10 @@ describe('Process', { timeout: TEST_TIMEOUT_MS }, () => {
   it('answers ready, one chunk per chunk with its sequence, the tail, then the summary',
      async () => {
        // The message order checked on the wire with the bare grpc-js call, independently of
-       // the library's own bookkeeping.
+       // the package's own bookkeeping.
        const config = ac.parseStreamConfig(DEMO_CHAIN);
-       config.input = { encoding: 'PCM_S16LE', sample_rate_hz: 16000, channels: 1 };
-       const call = client.Process({ deadline: Date.now() + CALL_TIMEOUT_S * 1000 });
+       config.input = audio.format;
+       const call = client.grpcClient.Process({ deadline: Date.now() + CALL_TIMEOUT_S * 1000 });
        const responses = [];
        const done = new Promise((resolve, reject) => {
          call.on('data', (r) => responses.push(r));
@@ -209,6 +177,18 @@ describe('Process', { timeout: TEST_TIMEOUT_MS }, () => {
        assert.equal(chunks.reduce((n, c) => n + c.data.length, 0), audio.data.length);
      });
 
+  it('echoes the sequences written with {data, sequence}', async () => {
+    const session = client.stream({ input: audio.format, chain: 'gain' });
+    const sequences = [7, 8, 100];
+    for (const [i, sequence] of sequences.entries()) {
+      await session.write({ data: audio.data.subarray(640 * i, 640 * (i + 1)), sequence });
+    }
+    await session.end();
+    const result = await session.collect();
+    assert.deepEqual(result.protocolErrors, []);
+    assert.deepEqual(result.chunks.map((c) => c.metrics.sequence), sequences);
+  });
+
   it('gives byte-identical output whatever the chunking', async () => {
     const reference = await stream(DEMO_CHAIN, { chunkMs: 20 });
     for (const chunkFrames of [7, 320, frames()]) {
@@ -221,40 +201,81 @@ describe('Process', { timeout: TEST_TIMEOUT_MS }, () => {
   });
 
   it('waits for drain whenever write() returns false', async () => {
-    // A client whose calls record every write: none may come while the last write() returned
+    // The client's calls record every write: none may come while the last write() returned
     // false and no 'drain' has followed. 7-frame chunks are small and many, so the writable
     // buffer does fill.
     let writes = 0;
     let refused = 0;
     let writesWhileFull = 0;
-    const spy = {
-      Process: (...args) => {
-        const call = client.Process(...args);
-        const write = call.write.bind(call);
-        let full = false;
-        call.on('drain', () => { full = false; });
-        call.write = (...writeArgs) => {
-          ++writes;
-          if (full) ++writesWhileFull;
-          const ok = write(...writeArgs);
-          if (!ok) { full = true; ++refused; }
-          return ok;
-        };
-        return call;
-      },
+    const stub = client.grpcClient;
+    const original = stub.Process;
+    stub.Process = (...args) => {
+      const call = original.apply(stub, args);
+      const write = call.write.bind(call);
+      let full = false;
+      call.on('drain', () => { full = false; });
+      call.write = (...writeArgs) => {
+        ++writes;
+        if (full) ++writesWhileFull;
+        const ok = write(...writeArgs);
+        if (!ok) { full = true; ++refused; }
+        return ok;
+      };
+      return call;
     };
-    const result = await ac.processStream(spy, ac.parseStreamConfig(DEMO_CHAIN), audio,
-                                          { chunkFrames: 7, timeoutS: CALL_TIMEOUT_S });
+    let result;
+    try {
+      result = await stream(DEMO_CHAIN, { chunkFrames: 7 });
+    } finally {
+      delete stub.Process;
+    }
     assert.deepEqual(result.protocolErrors, []);
     assert.equal(writes, 1 + Math.ceil(frames() / 7));
     assert.ok(refused > 0, 'write() never returned false: nothing was tested');
     assert.equal(writesWhileFull, 0);
   });
 
+  it('applies an update mid-stream at a chunk boundary and says so in an event', async () => {
+    const tone = sine(2);
+    const chunkBytes = 640;
+    const updateAt = 50;  // chunks, 1 s
+    const session = client.stream({ input: audio.format, chain: 'gain:gain_db=0' });
+    const writing = (async () => {
+      for (let i = 0, offset = 0; offset < tone.length; ++i, offset += chunkBytes) {
+        if (i === updateAt) await session.update(0, 'gain:gain_db=-20');
+        await session.write(tone.subarray(offset, offset + chunkBytes));
+      }
+      await session.end();
+    })();
+    const result = await session.collect();
+    await writing;
+    assert.deepEqual(result.protocolErrors, []);
+    const updates = result.events.filter((e) => e.event === 'update');
+    assert.equal(updates.length, 1);
+    assert.equal(updates[0].update.applied, true, updates[0].update.message);
+    const before = rmsDb(Buffer.concat(result.chunks.slice(10, updateAt).map((c) => c.data)));
+    const later = rmsDb(Buffer.concat(result.chunks.slice(updateAt + 5).map((c) => c.data)));
+    assert.ok(Math.abs(before - later - 20) < 0.5, `${before} dB, then ${later} dB`);
+  });
+
+  it('refuses an update it cannot apply in band and goes on', async () => {
+    const session = client.stream({ input: audio.format, chain: 'highpass:cutoff_hz=80' });
+    await session.write(audio.data.subarray(0, 640));
+    await session.update('highpass:order=4');  // Not runtime-updatable.
+    await session.write(audio.data.subarray(640, 1280));
+    await session.end();
+    const result = await session.collect();
+    const updates = result.events.filter((e) => e.event === 'update');
+    assert.equal(updates.length, 1);
+    assert.equal(updates[0].update.applied, false);
+    assert.ok(result.summary);
+  });
+
   it('refuses an out-of-range parameter with INVALID_ARGUMENT naming it', async () => {
     await assert.rejects(stream('gain:gain_db=99', { chunkMs: 20 }), (error) => {
-      assert.ok(error instanceof ac.StreamError);
+      assert.ok(error instanceof ac.AudioprocError);
       assert.equal(error.code, grpc.status.INVALID_ARGUMENT);
+      assert.equal(error.codeName, 'INVALID_ARGUMENT');
       assert.match(error.details, /gain\.gain_db/);
       assert.equal(error.result.ready, null);  // A bad config gets no ready.
       assert.deepEqual(error.result.chunks, []);
@@ -262,25 +283,57 @@ describe('Process', { timeout: TEST_TIMEOUT_MS }, () => {
     });
   });
 
+  it('rejects ready and summary for a refused config', async () => {
+    const session = client.stream({ input: audio.format, chain: 'gain:gain_db=99' });
+    await assert.rejects(session.ready, { code: grpc.status.INVALID_ARGUMENT });
+    await assert.rejects(session.summary, { code: grpc.status.INVALID_ARGUMENT });
+    await assert.rejects(session.write(Buffer.alloc(2)), ac.AudioprocError);
+  });
+
   it('keeps what was answered when the stream fails after ready', async () => {
     // A chunk over the server's --max_chunk_bytes (1 MiB by default) ends the stream after
     // ready: no tail, no summary, and the status.
-    const big = { data: Buffer.alloc(2 * 600000), sampleRateHz: 16000, channels: 1 };
-    await assert.rejects(
-      ac.processStream(client, ac.parseStreamConfig('gain'), big,
-                       { chunkFrames: 600000, timeoutS: CALL_TIMEOUT_S }),
-      (error) => {
-        assert.equal(error.code, grpc.status.RESOURCE_EXHAUSTED);
-        assert.match(error.details, /max_chunk_bytes/);
-        assert.notEqual(error.result.ready, null);
-        assert.equal(error.result.tail, null);
-        assert.equal(error.result.summary, null);
-        return true;
-      });
+    await assert.rejects(stream('gain', { data: Buffer.alloc(2 * 600000), chunkFrames: 600000 }),
+                         (error) => {
+                           assert.equal(error.code, grpc.status.RESOURCE_EXHAUSTED);
+                           assert.match(error.details, /max_chunk_bytes/);
+                           assert.notEqual(error.result.ready, null);
+                           assert.equal(error.result.tail, null);
+                           assert.equal(error.result.summary, null);
+                           return true;
+                         });
+  });
+
+  it('paces chunks like a live source with realtime', async () => {
+    const session = client.stream({ input: audio.format, chain: 'gain' });
+    const started = performance.now();
+    const sending = session.pipeFrom(sine(0.5), { chunkMs: 20, realtime: true });
+    const result = await session.collect();
+    assert.equal(await sending, 25);
+    // The last chunk is due 480 ms after the first: a lower bound only.
+    assert.ok(performance.now() - started >= 470, `${performance.now() - started} ms`);
+    assert.equal(result.summary.frames_out, 8000);
+  });
+
+  it('reads the rest itself when the summary is awaited without iterating', async () => {
+    const session = client.stream({ input: audio.format, chain: 'gain' });
+    const sent = await session.pipeFrom(audio.data, { chunkMs: 100 });
+    const summary = await session.summary;
+    assert.equal(summary.chunks, sent);
+    assert.equal(summary.frames_out, frames());
+  });
+
+  it('cancels the call when the loop is left before the summary', async () => {
+    const session = client.stream({ input: audio.format, chain: 'gain' });
+    session.pipeFrom(audio.data, { chunkMs: 20 });
+    for await (const response of session) {
+      if (response.response === 'chunk') break;
+    }
+    await assert.rejects(session.summary, { code: grpc.status.CANCELLED });
   });
 
   it('lists gain, highpass and limiter with their parameters', async () => {
-    const response = await ac.listProcessors(client, { timeoutS: CALL_TIMEOUT_S });
+    const response = await client.listProcessors();
     const processors = new Map(response.processors.map((p) => [p.name, p]));
     for (const name of ['gain', 'highpass', 'limiter']) assert.ok(processors.has(name), name);
     const param = (processor, name) =>
@@ -291,35 +344,37 @@ describe('Process', { timeout: TEST_TIMEOUT_MS }, () => {
     assert.equal(param('highpass', 'cutoff_hz').required, true);
     assert.ok(param('limiter', 'ceiling_db'));
   });
+
+  it('processes a whole file with ProcessFile', async () => {
+    const response = await client.processFile(SPEECH, { chain: 'gain:gain_db=-6' });
+    assert.equal(response.summary.frames_out, frames());
+    const out = ac.decodeWav(response.file);
+    assert.deepEqual(out.format, audio.format);
+    const streamed = await stream('gain:gain_db=-6');
+    assert.ok(out.data.equals(streamed.output));
+    await assert.rejects(client.processFile(Buffer.from('not audio')),
+                         { code: grpc.status.INVALID_ARGUMENT });
+  });
 });
 
 describe('command line', { timeout: TEST_TIMEOUT_MS }, () => {
-  const run = async (...args) => {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(
-        process.execPath,
-        [CLIENT, `--addr=${server.address}`, `--timeout_s=${CALL_TIMEOUT_S}`, ...args],
-        { cwd: ROOT, timeout: (CALL_TIMEOUT_S + 10) * 1000 });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      if (typeof error.code !== 'number') throw error;
-      return { code: error.code, stdout: error.stdout, stderr: error.stderr };
-    }
-  };
+  const node = (...args) => run(CLIENT, [`--addr=${server.address}`,
+                                         `--timeout_s=${CALL_TIMEOUT_S}`, ...args]);
+  const cpp = (...args) => run(CPP_CLIENT, [`--addr=${server.address}`, ...args]);
 
   it('streams a file, writes the output and prints the summary', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audioproc-nodecli-'));
+    const dir = tempDir();
     try {
       const out = path.join(dir, 'out.wav');
-      const r = await run(`--input=${SPEECH}`, `--output=${out}`, `--chain=${DEMO_CHAIN}`,
-                          '--chunk_ms=20');
+      const r = await node(`--input=${SPEECH}`, `--output=${out}`, `--chain=${DEMO_CHAIN}`,
+                           '--chunk_ms=20');
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, new RegExp(`frames in/out: ${frames()} / ${frames()}`));
-      assert.match(r.stdout, /chain: highpass:cutoff_hz=80/);
-      assert.ok(r.stdout.includes(`wrote ${out}`));
+      const stdout = r.stdout.toString();
+      assert.match(stdout, new RegExp(`frames in/out: ${frames()} / ${frames()}`));
+      assert.match(stdout, /chain: highpass:cutoff_hz=80/);
+      assert.ok(stdout.includes(`wrote ${out}`));
       const written = ac.readWav(out);
-      assert.equal(written.sampleRateHz, 16000);
-      assert.equal(written.channels, 1);
+      assert.deepEqual(written.format, audio.format);
       const reference = await stream(DEMO_CHAIN, { chunkMs: 20 });
       assert.ok(written.data.equals(reference.output));
     } finally {
@@ -327,32 +382,103 @@ describe('command line', { timeout: TEST_TIMEOUT_MS }, () => {
     }
   });
 
+  it('writes the same WAV bytes as the C++ client for every PCM output encoding', async () => {
+    const dir = tempDir();
+    try {
+      for (const encoding of ['', 's16', 's24', 's32', 'f32', 'mulaw', 'alaw']) {
+        const flags = [`--input=${SPEECH}`, `--chain=${CLI_CHAIN}`,
+                       ...(encoding ? [`--output_encoding=${encoding}`] : [])];
+        const mine = path.join(dir, `node${encoding}.wav`);
+        const theirs = path.join(dir, `cpp${encoding}.wav`);
+        const [a, b] = await Promise.all([node(...flags, `--output=${mine}`),
+                                          cpp(...flags, `--output=${theirs}`)]);
+        assert.equal(a.code, 0, a.stderr);
+        assert.equal(b.code, 0, b.stderr);
+        const [x, y] = [fs.readFileSync(mine), fs.readFileSync(theirs)];
+        if (encoding === 'f32') {
+          // The PEAK chunk's timestamp (bytes 60..63) is the second each was written in.
+          x.fill(0, 60, 64);
+          y.fill(0, 60, 64);
+        }
+        assert.ok(x.equals(y), `${encoding || 'default'}: the WAV files differ`);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sends 24-bit and float WAVs as PCM_F32LE, as the C++ client does', async () => {
+    const dir = tempDir();
+    try {
+      for (const encoding of ['s24', 's32', 'f32']) {
+        const input = path.join(dir, `in-${encoding}.wav`);
+        const made = await cpp(`--input=${SPEECH}`, `--output=${input}`, '--chain=gain',
+                               `--output_encoding=${encoding}`);
+        assert.equal(made.code, 0, made.stderr);
+        assert.equal(ac.readWav(input).format.encoding, 'PCM_F32LE');
+        const flags = [`--input=${input}`, '--chain=gain:gain_db=-3', '--output_encoding=s24'];
+        const [a, b] = await Promise.all([node(...flags, `--output=${dir}/n.wav`),
+                                          cpp(...flags, `--output=${dir}/c.wav`)]);
+        assert.equal(a.code, 0, a.stderr);
+        assert.equal(b.code, 0, b.stderr);
+        assert.ok(fs.readFileSync(`${dir}/n.wav`).equals(fs.readFileSync(`${dir}/c.wav`)),
+                  `${encoding} input: the WAV files differ`);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('streams raw PCM from stdin to stdout, the summary on stderr', async () => {
+    const dir = tempDir();
+    try {
+      const reference = path.join(dir, 'cpp.wav');
+      const made = await cpp(`--input=${SPEECH}`, `--output=${reference}`, `--chain=${CLI_CHAIN}`);
+      assert.equal(made.code, 0, made.stderr);
+      const r = await run(CLIENT, [`--addr=${server.address}`, '--input', '-', '--format',
+                                   's16le:16000:1', '--output', '-', '--chain', CLI_CHAIN],
+                          { input: audio.data });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.equals(ac.readWav(reference).data), 'raw output differs');
+      assert.match(r.stderr, new RegExp(`frames in/out: ${frames()} / ${frames()}`));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('takes a JSON StreamConfig and prints the summary as proto3 JSON', async () => {
-    const r = await run(`--input=${SPEECH}`, '--json',
-                        '--chain={"chain":[{"gain":{"gainDb":-6}}],"streamId":"node-cli.1"}');
+    const r = await node(`--input=${SPEECH}`, '--json',
+                         '--chain={"chain":[{"gain":{"gainDb":-6}}],"streamId":"node-cli.1"}');
     assert.equal(r.code, 0, r.stderr);
-    const summary = JSON.parse(r.stdout);
+    const summary = JSON.parse(r.stdout.toString());
     assert.equal(summary.framesOut, String(frames()));  // uint64: a string in proto3 JSON
   });
 
   it('exits 1 with the status for a refused config', async () => {
-    const r = await run(`--input=${SPEECH}`, '--chain=gain:gain_db=99');
+    const r = await node(`--input=${SPEECH}`, '--chain=gain:gain_db=99');
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /INVALID_ARGUMENT: .*gain\.gain_db/);
+    assert.match(r.stderr, /^audioproc-node: INVALID_ARGUMENT: .*gain\.gain_db/);
   });
 
   it('exits 1 for a bad one-line chain before streaming', async () => {
-    const r = await run(`--input=${SPEECH}`, '--chain=hipass:cutoff_hz=80');
+    const r = await node(`--input=${SPEECH}`, '--chain=hipass:cutoff_hz=80');
     assert.equal(r.code, 1);
     assert.ok(r.stderr.includes("--chain: chain[0]: unknown processor 'hipass'"), r.stderr);
   });
 
-  it('lists the processors', async () => {
-    const r = await run('--list');
+  it('exits 1 for raw input without --format', async () => {
+    const r = await node('--input=-');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /INVALID_ARGUMENT: --input - needs --format/);
+  });
+
+  it('lists the processors as the C++ client does', async () => {
+    const [r, reference] = await Promise.all([node('--list'), cpp('--list')]);
     assert.equal(r.code, 0, r.stderr);
     for (const name of ['gain', 'highpass', 'limiter']) {
-      assert.match(r.stdout, new RegExp(`\n${name}: `));
+      assert.match(r.stdout.toString(), new RegExp(`\n${name}: `));
     }
+    assert.equal(r.stdout.toString(), reference.stdout.toString());
   });
 });
 
@@ -363,8 +489,8 @@ describe('command line', { timeout: TEST_TIMEOUT_MS }, () => {
 describe('chain parser', () => {
   const { cases } = JSON.parse(
     fs.readFileSync(path.join(__dirname, 'chain_cases.json'), 'utf8'));
-  const { protobuf, root } = ac.load();
-  const camelRoot = new protobuf.Root().loadSync(ac.PROTO_PATH);
+  const { protobuf, root } = load();
+  const camelRoot = new protobuf.Root().loadSync(PROTO_PATH);
   const expectedBytes = (chain) => {
     const type = camelRoot.lookupType('audioproc.v1.StreamConfig');
     const message = type.fromObject({ chain });
@@ -406,7 +532,7 @@ describe('chain parser', () => {
     const spec = camelRoot.lookupType('audioproc.v1.ProcessorSpec');
     const names = spec.oneofs.processor.fieldsArray.map((f) => f.name);
     assert.ok(names.length >= 20);
-    for (const field of ac.load().root.lookupType('audioproc.v1.ProcessorSpec').oneofs.processor
+    for (const field of load().root.lookupType('audioproc.v1.ProcessorSpec').oneofs.processor
       .fieldsArray) {
       assert.deepEqual(ac.parseChain(field.name), [{ [field.name]: {} }]);
     }
@@ -414,20 +540,6 @@ describe('chain parser', () => {
 });
 
 describe('WAV files', () => {
-  it('reads back what it writes', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audioproc-nodewav-'));
-    try {
-      const file = path.join(dir, 'x.wav');
-      const pcm = { data: Buffer.from(Array.from({ length: 768 }, (_, i) => i % 256)),
-                    sampleRateHz: 48000, channels: 2 };
-      ac.writeWav(file, pcm);
-      assert.equal(fs.statSync(file).size, 44 + 768);
-      assert.deepEqual(ac.readWav(file), pcm);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
   const wav = (chunks) => {
     const body = Buffer.concat([Buffer.from('WAVE'), ...chunks]);
     const riff = Buffer.alloc(8);
@@ -451,33 +563,75 @@ describe('WAV files', () => {
     b.writeUInt16LE(bits, 14);
     return chunk('fmt ', b);
   };
+  const floats = (buffer) => Array.from({ length: buffer.length / 4 },
+                                        (_, i) => buffer.readFloatLE(4 * i));
+
+  it('reads back what it writes', () => {
+    const pcm = { data: Buffer.from(Array.from({ length: 768 }, (_, i) => i % 256)),
+                  format: { encoding: 'PCM_S16LE', sample_rate_hz: 48000, channels: 2 } };
+    const bytes = ac.encodeWav(pcm);
+    assert.equal(bytes.length, 44 + 768);
+    assert.deepEqual(ac.decodeWav(bytes), pcm);
+  });
 
   it('skips other chunks (odd-sized ones padded) and cuts a partial frame', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audioproc-nodewav-'));
-    try {
-      const file = path.join(dir, 'x.wav');
-      fs.writeFileSync(file, wav([chunk('LIST', Buffer.from('abc')), fmt(1, 1, 8000, 16),
-                                  chunk('data', Buffer.from([1, 0, 2, 0, 3]))]));
-      assert.deepEqual(ac.readWav(file),
-                       { data: Buffer.from([1, 0, 2, 0]), sampleRateHz: 8000, channels: 1 });
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+    const bytes = wav([chunk('LIST', Buffer.from('abc')), fmt(1, 1, 8000, 16),
+                       chunk('data', Buffer.from([1, 0, 2, 0, 3]))]);
+    assert.deepEqual(ac.decodeWav(bytes), {
+      data: Buffer.from([1, 0, 2, 0]),
+      format: { encoding: 'PCM_S16LE', sample_rate_hz: 8000, channels: 1 },
+    });
+  });
+
+  it('reads 8-, 24- and 32-bit PCM and float as PCM_F32LE, scaled as libsndfile does', () => {
+    const cases = [
+      [1, 8, Buffer.from([0, 128, 255]), [-1, 0, 127 / 128]],
+      [1, 24, Buffer.from([0, 0, 0x80, 0, 0, 0x40, 0xff, 0xff, 0xff]), [-1, 0.5, -1 / 8388608]],
+      [1, 32, Buffer.from([0, 0, 0, 0x80, 0, 0, 0, 0x40]), [-1, 0.5]],
+    ];
+    const f32 = Buffer.alloc(8);
+    f32.writeFloatLE(0.25, 0);
+    f32.writeFloatLE(-2, 4);
+    cases.push([3, 32, f32, [0.25, -2]]);
+    const f64 = Buffer.alloc(8);
+    f64.writeDoubleLE(0.1, 0);
+    cases.push([3, 64, f64, [Math.fround(0.1)]]);
+    for (const [tag, bits, data, expected] of cases) {
+      const audio = ac.decodeWav(wav([fmt(tag, 1, 8000, bits), chunk('data', data)]));
+      assert.equal(audio.format.encoding, 'PCM_F32LE', `${tag}/${bits}`);
+      assert.deepEqual(floats(audio.data), expected, `${tag}/${bits}`);
     }
   });
 
-  it('refuses anything but 16-bit PCM', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audioproc-nodewav-'));
-    try {
-      const file = path.join(dir, 'x.wav');
-      for (const [tag, bits] of [[1, 8], [1, 24], [3, 32]]) {
-        fs.writeFileSync(file, wav([fmt(tag, 1, 8000, bits),
-                                   chunk('data', Buffer.alloc(8))]));
-        assert.throws(() => ac.readWav(file), /only 16-bit PCM/);
-      }
-      fs.writeFileSync(file, Buffer.from('not a wav file'));
-      assert.throws(() => ac.readWav(file), /not a RIFF\/WAVE file/);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+  it('refuses compressed WAVs and what is not a WAV', () => {
+    for (const [tag, bits] of [[2, 4], [7, 8], [1, 12]]) {
+      assert.throws(() => ac.decodeWav(wav([fmt(tag, 1, 8000, bits),
+                                            chunk('data', Buffer.alloc(8))])),
+                    /is not supported/);
     }
+    assert.throws(() => ac.decodeWav(Buffer.from('not a wav file')), /not a RIFF\/WAVE file/);
+  });
+
+  it('writes float WAVs with fact and PEAK chunks, as libsndfile does', () => {
+    const data = Buffer.alloc(16);
+    [0.5, -0.25, 0.25, 0.75].forEach((v, i) => data.writeFloatLE(v, 4 * i));
+    const bytes = ac.encodeWav({ data, format: { encoding: 'PCM_F32LE', sample_rate_hz: 8000,
+                                                 channels: 2 } }, { timestamp: 1234 });
+    assert.equal(bytes.toString('latin1', 36, 40), 'fact');
+    assert.equal(bytes.readUInt32LE(44), 2);  // frames
+    assert.equal(bytes.toString('latin1', 48, 52), 'PEAK');
+    assert.equal(bytes.readUInt32LE(60), 1234);
+    assert.deepEqual([bytes.readFloatLE(64), bytes.readUInt32LE(68), bytes.readFloatLE(72),
+                      bytes.readUInt32LE(76)], [0.5, 0, 0.75, 1]);
+    assert.equal(bytes.toString('latin1', 80, 84), 'data');
+    assert.deepEqual(ac.decodeWav(bytes).data, data);
+  });
+
+  it('parses raw formats', () => {
+    assert.deepEqual(ac.parseFormat('s16le:16000:1'),
+                     { encoding: 'PCM_S16LE', sample_rate_hz: 16000, channels: 1 });
+    assert.deepEqual(ac.parseFormat('F32LE:48000:2').encoding, 'PCM_F32LE');
+    assert.throws(() => ac.parseFormat('s16le:16000'), /ENCODING:RATE:CHANNELS/);
+    assert.throws(() => ac.parseFormat('s8:16000:1'), /unknown encoding/);
   });
 });
