@@ -130,9 +130,10 @@ void RunPipeline(benchmark::State& state, SampleEncoding encoding, const Format&
   state.counters["model_cores"] = estimate->cpu_cores;
 }
 
-ProcessorConfig Config(const char* name, std::vector<std::pair<const char*, ParamValue>> params) {
+ProcessorConfig Config(const char* name,
+                       const std::vector<std::pair<const char*, ParamValue>>& params) {
   ProcessorConfig config{name, {}};
-  for (auto& [key, value] : params) config.params.Set(key, std::move(value));
+  for (const auto& [key, value] : params) config.params.Set(key, value);
   return config;
 }
 
@@ -167,14 +168,14 @@ std::vector<std::pair<std::string, ProcessorConfig>> CostVariations() {
       {"analyze_10s_32bands", Config("analyze", {{"interval_ms", 10000.0}, {"bands", 32.0}})},
   };
   for (size_t taps : {64u, 4096u, 65536u}) {
-    variations.push_back(
-        {absl::StrCat("convolve_", taps), Config("convolve", {{"impulse", Impulse(taps)}})});
+    variations.emplace_back(absl::StrCat("convolve_", taps),
+                            Config("convolve", {{"impulse", Impulse(taps)}}));
   }
   for (const char* quality : {"LOW", "MEDIUM", "HIGH", "VERY_HIGH"}) {
     for (double rate : {8000.0, 96000.0}) {
-      variations.push_back(
-          {absl::StrCat("resample_", quality, "_", rate / 1000, "k"),
-           Config("resample", {{"sample_rate_hz", rate}, {"quality", std::string(quality)}})});
+      variations.emplace_back(
+          absl::StrCat("resample_", quality, "_", rate / 1000, "k"),
+          Config("resample", {{"sample_rate_hz", rate}, {"quality", std::string(quality)}}));
     }
   }
   return variations;
@@ -191,9 +192,10 @@ void RegisterAll() {
           });
     }
   }
-  for (const auto& [name, config] : CostVariations()) {
+  for (const auto& variation : CostVariations()) {
+    const ProcessorConfig& config = variation.second;
     for (const Format& format : kFormats) {
-      benchmark::RegisterBenchmark(absl::StrCat("cost/", name, "/", format.name).c_str(),
+      benchmark::RegisterBenchmark(absl::StrCat("cost/", variation.first, "/", format.name).c_str(),
                                    [config, format](benchmark::State& state) {
                                      RunChain(state, {config}, format, Signal::kCalibration);
                                    });

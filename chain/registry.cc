@@ -143,7 +143,7 @@ absl::Status CheckKnownParams(const std::string& prefix, const std::vector<Param
   for (const auto& [name, value] : values) {
     if (FindInfo(infos, name) == nullptr) {
       std::vector<absl::string_view> known;
-      for (const ParamInfo& info : infos) known.push_back(info.name);
+      for (const ParamInfo& info : infos) known.emplace_back(info.name);
       return absl::InvalidArgumentError(absl::StrCat(prefix, " has no parameter '", name,
                                                      "'; it has ", absl::StrJoin(known, ", ")));
     }
@@ -286,7 +286,7 @@ absl::Status ProcessorRegistry::ValidateUpdate(const ProcessorConfig& update,
     if (!info.runtime_updatable) {
       std::vector<absl::string_view> updatable;
       for (const ParamInfo& other : definition->info.params) {
-        if (other.runtime_updatable) updatable.push_back(other.name);
+        if (other.runtime_updatable) updatable.emplace_back(other.name);
       }
       return absl::InvalidArgumentError(absl::StrCat(
           field, " cannot be changed while streaming; ",

@@ -341,7 +341,7 @@ std::string FormatChain(const google::protobuf::RepeatedPtrField<v1::ProcessorSp
     const FieldDescriptor* processor =
         spec.GetReflection()->GetOneofFieldDescriptor(spec, &ProcessorOneof());
     if (processor == nullptr) {
-      segments.push_back("(none)");
+      segments.emplace_back("(none)");
       continue;
     }
     std::string segment = processor->name();

@@ -150,9 +150,9 @@ absl::Status ToAbslStatus(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
-StreamClient::StreamClient(std::shared_ptr<grpc::ChannelInterface> channel,
+StreamClient::StreamClient(const std::shared_ptr<grpc::ChannelInterface>& channel,
                            StreamClientOptions options)
-    : options_(std::move(options)), stub_(v1::AudioProcessor::NewStub(std::move(channel))) {}
+    : options_(std::move(options)), stub_(v1::AudioProcessor::NewStub(channel)) {}
 
 absl::StatusOr<std::unique_ptr<StreamClient>> StreamClient::Connect(StreamClientOptions options) {
   std::shared_ptr<grpc::ChannelCredentials> credentials;

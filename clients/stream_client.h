@@ -98,7 +98,7 @@ class StreamClient {
  public:
   // Uses an existing channel (e.g. an in-process server's); `options.address` and the TLS
   // options are ignored.
-  StreamClient(std::shared_ptr<grpc::ChannelInterface> channel, StreamClientOptions options);
+  StreamClient(const std::shared_ptr<grpc::ChannelInterface>& channel, StreamClientOptions options);
 
   // Opens a channel as `options` say. NOT_FOUND if a TLS file cannot be read, INVALID_ARGUMENT
   // for a client certificate without its key or the reverse. The channel connects lazily: an

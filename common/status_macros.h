@@ -14,9 +14,13 @@
 
 #define ASSIGN_OR_RETURN(lhs, expr) \
   ASSIGN_OR_RETURN_IMPL_(AUDIOPROC_CONCAT_(status_or_, __LINE__), lhs, expr)
+// `status_or` names a variable and `lhs` may be a declaration (`auto x`): neither can be
+// parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define ASSIGN_OR_RETURN_IMPL_(status_or, lhs, expr) \
   auto status_or = (expr);                           \
   if (!status_or.ok()) return status_or.status();    \
   lhs = *std::move(status_or)
+// NOLINTEND(bugprone-macro-parentheses)
 
 #endif  // AUDIOPROC_COMMON_STATUS_MACROS_H_

@@ -82,7 +82,7 @@ class RealFftPlan {
   static absl::StatusOr<RealFftPlan> Create(int n);
 
   // The number of complex bins of a size-n real transform: n / 2 + 1.
-  static constexpr size_t Bins(int n) { return static_cast<size_t>(n / 2 + 1); }
+  static constexpr size_t Bins(int n) { return static_cast<size_t>(n) / 2 + 1; }
 
   RealFftPlan() = default;
   RealFftPlan(RealFftPlan&& other) noexcept;

@@ -117,7 +117,7 @@ ProcessorDefinition EqDefinition() {
   type.name = "type";
   type.type = ParamType::kEnum;
   type.required = true;
-  for (const BandType& band : kBandTypes) type.allowed_values.push_back(band.name);
+  for (const BandType& band : kBandTypes) type.allowed_values.emplace_back(band.name);
   type.summary = "Shape of the band (RBJ cookbook biquad).";
 
   ParamInfo freq_hz = BandField(

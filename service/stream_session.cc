@@ -234,15 +234,17 @@ absl::StatusOr<bool> StreamSession::ProcessChunk(const v1::AudioChunk& chunk,
   const PipelineConfig& config = pipeline_->config();
   if (!in_progress_) {
     const uint32_t frame_bytes = config.input.channels * BytesPerSample(config.input.encoding);
-    const double seconds_after = (static_cast<double>(pipeline_->frames_in()) +
-                                  static_cast<double>(chunk.data().size() / frame_bytes)) /
-                                 config.input.sample_rate_hz;
+    const uint64_t whole_frames = chunk.data().size() / frame_bytes;
+    const double seconds_after =
+        static_cast<double>(pipeline_->frames_in() + whole_frames) / config.input.sample_rate_hz;
     if (seconds_after > deps_.limits.max_stream_seconds) {
       return absl::OutOfRangeError(
           absl::StrCat("the stream passed --max_stream_seconds=", deps_.limits.max_stream_seconds,
                        " of audio; open a new stream to go on"));
     }
-    in_progress_.emplace();
+    // Assigned, not emplace()d: clang 14 (clang-tidy) decides std::optional's is_constructible
+    // for a nested struct with member initializers while the class is incomplete.
+    in_progress_ = ChunkInProgress();
     in_progress_->start = deps_.now();
     in_progress_->response.received = received;
     // Sized once for the most this chunk can make, so the buffer never grows past its grant.

@@ -27,7 +27,7 @@ constexpr unsigned int kProviderRefreshSeconds = 1;
 absl::StatusOr<std::string> MakePrivateDirectory() {
   std::vector<std::string> bases;
   // A tmpfs: the copy of the private key never reaches a disk.
-  if (access("/dev/shm", W_OK | X_OK) == 0) bases.push_back("/dev/shm");
+  if (access("/dev/shm", W_OK | X_OK) == 0) bases.emplace_back("/dev/shm");
   std::error_code error;
   const std::filesystem::path temp = std::filesystem::temp_directory_path(error);
   bases.push_back(error ? "/tmp" : temp.string());

@@ -154,7 +154,10 @@ TEST_F(AudioFileTest, LossyContainersKeepFormatAndLength) {
     PcmAudio audio{"", Format(v1::PCM_F32LE, c.rate, 2)};
     const uint64_t frames = c.rate;  // One second of a 1 kHz tone.
     for (uint64_t i = 0; i < frames * 2; ++i) {
-      const float value = 0.5f * static_cast<float>(std::sin(2 * M_PI * 1000.0 * (i / 2) / c.rate));
+      const uint64_t frame = i / 2;  // Two channels, the same tone.
+      const float value =
+          0.5f *
+          static_cast<float>(std::sin(2 * M_PI * 1000.0 * static_cast<double>(frame) / c.rate));
       audio.data.append(reinterpret_cast<const char*>(&value), sizeof(value));
     }
     ASSERT_THAT(WriteAudioFile(Path(c.name), audio), IsOk());

@@ -31,10 +31,10 @@ using ::testing::HasSubstr;
 constexpr auto Registry = testing::RegistryOf<AnalyzeDefinition>;
 
 // The analysis events of `interleaved` (f32) through analyze with `params`.
-std::vector<AnalysisEvent> Analyze(const std::vector<float>& interleaved, uint32_t rate,
-                                   uint32_t channels,
-                                   std::vector<std::pair<std::string, ParamValue>> params = {},
-                                   std::vector<uint64_t>* frames = nullptr) {
+std::vector<AnalysisEvent> Analyze(
+    const std::vector<float>& interleaved, uint32_t rate, uint32_t channels,
+    const std::vector<std::pair<std::string, ParamValue>>& params = {},
+    std::vector<uint64_t>* frames = nullptr) {
   absl::StatusOr<testing::StreamResult> run = testing::RunCollectingEvents(
       Registry(), SameFormat(SampleEncoding::kF32, rate, channels, {Proc("analyze", params)}),
       testing::ToF32Bytes(interleaved), {interleaved.size() * 4 + 1});

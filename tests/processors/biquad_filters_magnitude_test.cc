@@ -86,7 +86,7 @@ class WorstCase {
         family_.c_str(), worst_.db, count_, worst_.where.c_str(), worst_.at_hz, skipped_);
     ::testing::Test::RecordProperty("worst_deviation_db", absl::StrFormat("%.5f", worst_.db));
   }
-  void Add(Deviation deviation, const std::string& where) {
+  void Add(const Deviation& deviation, const std::string& where) {
     ++count_;
     EXPECT_LE(deviation.db, kBarDb) << where << " at " << deviation.at_hz << " Hz";
     if (deviation.db >= worst_.db) worst_ = {deviation.db, deviation.at_hz, where};

@@ -11,6 +11,9 @@
 #include <cstddef>
 #include <cstdint>
 
+// glibc's own entry points, which the interposed functions forward to: reserved names by
+// definition.
+// NOLINTBEGIN(bugprone-reserved-identifier)
 extern "C" {
 void* __libc_malloc(size_t size);
 void* __libc_calloc(size_t count, size_t size);
@@ -18,6 +21,7 @@ void* __libc_realloc(void* pointer, size_t size);
 void __libc_free(void* pointer);
 void* __libc_memalign(size_t alignment, size_t size);
 }
+// NOLINTEND(bugprone-reserved-identifier)
 
 namespace {
 

@@ -40,10 +40,10 @@ inline const ProcessorRegistry& DspCoreRegistry() {
 
 // Proc("limiter", {{"ceiling_db", -1.0}}).
 inline ProcessorConfig Proc(std::string name,
-                            std::vector<std::pair<std::string, ParamValue>> params = {}) {
+                            const std::vector<std::pair<std::string, ParamValue>>& params = {}) {
   ProcessorConfig config;
   config.name = std::move(name);
-  for (auto& [key, value] : params) config.params.Set(key, std::move(value));
+  for (const auto& [key, value] : params) config.params.Set(key, value);
   return config;
 }
 

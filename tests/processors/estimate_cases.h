@@ -64,13 +64,13 @@ inline std::string TestImpulseFile(size_t frames, int rate) {
 // Every case: the examples at every format, then the variations.
 inline std::vector<EstimateCase> EstimateCases(const ProcessorRegistry& registry) {
   std::vector<EstimateCase> cases;
-  auto add = [&](std::string label, ProcessorConfig config, const ProcessSpec& spec) {
+  auto add = [&](const std::string& label, ProcessorConfig config, const ProcessSpec& spec) {
     cases.push_back(
         {absl::StrCat(config.name, " ", label, " @", FormatName(spec)), std::move(config), spec});
   };
-  auto with = [](const char* name, std::vector<std::pair<const char*, ParamValue>> params) {
+  auto with = [](const char* name, const std::vector<std::pair<const char*, ParamValue>>& params) {
     ProcessorConfig config{name, {}};
-    for (auto& [key, value] : params) config.params.Set(key, std::move(value));
+    for (const auto& [key, value] : params) config.params.Set(key, value);
     return config;
   };
   for (const ProcessSpec& spec : EstimateFormats()) {

@@ -130,10 +130,11 @@ TEST(LimiterTest, OutputIsExactAgainOnceTheGainHasRecovered) {
 }
 
 // A prepared limiter with the given parameters (defaults for the rest) for `rate`.
-std::unique_ptr<Processor> MakeLimiter(std::vector<std::pair<std::string, ParamValue>> params,
-                                       double rate, uint32_t channels, uint32_t block) {
+std::unique_ptr<Processor> MakeLimiter(
+    const std::vector<std::pair<std::string, ParamValue>>& params, double rate, uint32_t channels,
+    uint32_t block) {
   absl::StatusOr<std::unique_ptr<Processor>> limiter =
-      DspCoreRegistry().Create(Proc("limiter", std::move(params)), Spec(rate, channels), nullptr);
+      DspCoreRegistry().Create(Proc("limiter", params), Spec(rate, channels), nullptr);
   EXPECT_TRUE(limiter.ok()) << limiter.status();
   EXPECT_TRUE((*limiter)->Prepare(ProcessSpec{rate, block, channels}).ok());
   return *std::move(limiter);

@@ -107,10 +107,10 @@ inline double TruePeak4x(const std::vector<float>& x) {
   double peak = 0;
   for (int j = 0; j < n; ++j) {
     peak = std::max(peak, std::fabs(double{x[j]}));
-    for (int phase = 0; phase < 3; ++phase) {
+    for (auto& tap : taps) {
       double y = 0;
       for (int k = std::max(-kHalf, -j); k <= kHalf + 1 && j + k < n; ++k) {
-        y += taps[phase][k + kHalf] * x[j + k];
+        y += tap[k + kHalf] * x[j + k];
       }
       peak = std::max(peak, std::fabs(y));
     }

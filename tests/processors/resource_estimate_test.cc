@@ -119,9 +119,9 @@ struct EventCase {
 };
 
 std::vector<EventCase> EventCases() {
-  auto with = [](const char* name, std::vector<std::pair<const char*, ParamValue>> params) {
+  auto with = [](const char* name, const std::vector<std::pair<const char*, ParamValue>>& params) {
     ProcessorConfig config{name, {}};
-    for (auto& [key, value] : params) config.params.Set(key, std::move(value));
+    for (const auto& [key, value] : params) config.params.Set(key, value);
     return config;
   };
   return {
@@ -193,9 +193,9 @@ TEST(ResourceEstimateTest, ProcessorsReportNoMoreEventsThanTheyStateForAnyCallLe
 // The same through chains, whose stated rate (EstimateChain) is in the chain's input frames:
 // stacked reporters and a resample between them, chunks of any size.
 TEST(ResourceEstimateTest, ChainsReportNoMoreEventsThanEstimateChainStates) {
-  auto with = [](const char* name, std::vector<std::pair<const char*, ParamValue>> params) {
+  auto with = [](const char* name, const std::vector<std::pair<const char*, ParamValue>>& params) {
     ProcessorConfig config{name, {}};
-    for (auto& [key, value] : params) config.params.Set(key, std::move(value));
+    for (const auto& [key, value] : params) config.params.Set(key, value);
     return config;
   };
   const std::vector<std::vector<ProcessorConfig>> chains = {

@@ -19,7 +19,7 @@ using testing::StatusIs;
 
 std::string WriteFile(const std::string& name, const std::string& text) {
   // Per process: ctest runs these tests in parallel processes.
-  const std::string path = absl::StrCat(::testing::TempDir(), "/", getpid(), "-", name);
+  std::string path = absl::StrCat(::testing::TempDir(), "/", getpid(), "-", name);
   std::ofstream(path, std::ios::trunc) << text;
   return path;
 }

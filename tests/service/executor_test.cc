@@ -26,14 +26,14 @@ TEST(ExecutorTest, WorkersRunWithFlushToZeroAndDenormalsAreZero) {
   std::vector<std::unique_ptr<FunctionTask>> tasks;
   // Declared after what the tasks use, so that its workers are joined before that goes.
   Executor executor(2, 16);
-  for (int i = 0; i < 4; ++i) {
-    tasks.push_back(std::make_unique<FunctionTask>([&, i] {
+  for (absl::Notification& notification : done) {
+    tasks.push_back(std::make_unique<FunctionTask>([&with_ftz, &notification] {
       if (FlushToZeroEnabled()) ++with_ftz;
       // A denormal product must flush to zero on this thread.
       volatile float tiny = 1e-30f;
       volatile float product = tiny * 1e-10f;
       if (product == 0.0f) ++with_ftz;
-      done[i].Notify();
+      notification.Notify();
     }));
     ASSERT_TRUE(executor.Submit(tasks.back().get()));
   }

@@ -81,7 +81,7 @@ class SecurityTest : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete certs_; }
 
-  std::unique_ptr<AudioprocServer> Start(ServerOptions options) {
+  std::unique_ptr<AudioprocServer> Start(const ServerOptions& options) {
     auto server = std::make_unique<AudioprocServer>(options);
     const absl::Status status = server->Start();
     EXPECT_TRUE(status.ok()) << status;

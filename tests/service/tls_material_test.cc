@@ -32,7 +32,7 @@ class TlsMaterialTest : public testing::TwoCertificateSetsTest {
  protected:
   // A file in the suite's directory holding `text`; its path.
   static std::string Write(const std::string& name, const std::string& text) {
-    const std::string path = *dir_ + "/" + name;
+    std::string path = *dir_ + "/" + name;
     std::ofstream(path, std::ios::trunc) << text;
     return path;
   }

@@ -53,7 +53,7 @@ Zpk ButterworthZpk(int order, double cutoff_hz, bool highpass, double sample_rat
   for (const Complex& z : analog.zeros) digital.zeros.push_back((fs2 + z) / (fs2 - z));
   for (const Complex& p : analog.poles) digital.poles.push_back((fs2 + p) / (fs2 - p));
   const size_t degree = analog.poles.size() - analog.zeros.size();
-  for (size_t i = 0; i < degree; ++i) digital.zeros.push_back(-1);
+  for (size_t i = 0; i < degree; ++i) digital.zeros.emplace_back(-1);
   digital.gain =
       analog.gain * (Product(analog.zeros, fs2, true) / Product(analog.poles, fs2, true)).real();
   return digital;
