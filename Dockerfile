@@ -23,6 +23,7 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
+      -DAUDIOPROC_GO_CLIENT=OFF \
  && cmake --build /build --target audioproc-server audioproc-client \
  && install -D -m 0755 -s /build/service/audioproc-server /out/usr/local/bin/audioproc-server \
  && install -D -m 0755 -s /build/clients/audioproc-client /out/usr/local/bin/audioproc-client
