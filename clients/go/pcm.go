@@ -77,33 +77,3 @@ func ParseFormat(text string) (*pb.AudioFormat, error) {
 func FormatString(f *pb.AudioFormat) string {
 	return fmt.Sprintf("%d Hz, %d ch, %s", f.GetSampleRateHz(), f.GetChannels(), f.GetEncoding())
 }
-
-// ulawToLinear and alawToLinear are ITU-T G.711's expansions to 16-bit linear PCM.
-func ulawToLinear(u byte) int16 {
-	u = ^u
-	t := (int(u&0x0f) << 3) + 0x84
-	t <<= (u & 0x70) >> 4
-	if u&0x80 != 0 {
-		return int16(0x84 - t)
-	}
-	return int16(t - 0x84)
-}
-
-func alawToLinear(a byte) int16 {
-	a ^= 0x55
-	t := int(a&0x0f) << 4
-	seg := (a & 0x70) >> 4
-	switch seg {
-	case 0:
-		t += 8
-	case 1:
-		t += 0x108
-	default:
-		t += 0x108
-		t <<= seg - 1
-	}
-	if a&0x80 != 0 {
-		return int16(t)
-	}
-	return int16(-t)
-}

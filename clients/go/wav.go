@@ -129,13 +129,14 @@ func DecodeWAV(file []byte) (*PCM, error) {
 		return toFloat(func(i int) float32 {
 			return float32(math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:])))
 		}), nil
-	case format == wavFormatMuLaw:
-		return toFloat(func(i int) float32 { return float32(ulawToLinear(data[i])) * (1.0 / 0x8000) }), nil
-	case format == wavFormatALaw:
-		return toFloat(func(i int) float32 { return float32(alawToLinear(data[i])) * (1.0 / 0x8000) }), nil
+	case format == wavFormatMuLaw || format == wavFormatALaw:
+		// G.711 is expanded in one place, the server's audio_io library; the C++ client reads
+		// such files, and headerless G.711 goes as it is with --format mulaw:8000:1.
+		return nil, fmt.Errorf("G.711 WAV input is not read by the Go client: use audioproc-client, " +
+			"or send the samples headerless with --input - --format mulaw:RATE:CHANNELS (or alaw)")
 	}
 	return nil, fmt.Errorf("WAV sample format %d with %d bits is not supported by the Go client "+
-		"(PCM 8/16/24/32-bit, float 32/64-bit, mu-law and A-law are)", format, bits)
+		"(PCM 8/16/24/32-bit and float 32/64-bit are)", format, bits)
 }
 
 // EncodeWAV makes the WAV file that libsndfile (and so the C++ client) writes for p, byte
