@@ -276,18 +276,11 @@ absl::Status Stream(const StreamClient& client) {
   }
   *config->mutable_input() = input->format;
 
-  size_t offset = 0;
-  auto read_file = [&input, &offset](size_t max_bytes, std::string& chunk) {
-    if (offset >= input->file_data.size()) return false;
-    chunk.assign(input->file_data, offset, max_bytes);
-    offset += chunk.size();
-    return true;
-  };
-  const StreamResult result = client.ProcessStream(
-      *std::move(config),
-      input->from_stdin ? StreamClient::ChunkSource(ReadStdinChunk)
-                        : StreamClient::ChunkSource(read_file),
-      to_stdout ? StreamClient::OutputSink(WriteStdout) : StreamClient::OutputSink());
+  const StreamClient::OutputSink sink =
+      to_stdout ? StreamClient::OutputSink(WriteStdout) : StreamClient::OutputSink();
+  const StreamResult result = input->from_stdin
+                                  ? client.ProcessStream(*std::move(config), ReadStdinChunk, sink)
+                                  : client.Process(*std::move(config), input->file_data, sink);
   if (absl::GetFlag(FLAGS_json)) {
     if (result.summary.has_value()) absl::FPrintF(report, "%s", ToJson(*result.summary));
   } else {

@@ -198,15 +198,19 @@ void StreamClient::PrepareContext(grpc::ClientContext& context) const {
   }
 }
 
-StreamResult StreamClient::Process(v1::StreamConfig config, absl::string_view audio) const {
+StreamResult StreamClient::Process(v1::StreamConfig config, absl::string_view audio,
+                                   const OutputSink& sink) const {
   size_t offset = 0;
-  return ProcessStream(std::move(config), [&](size_t max_bytes, std::string& chunk) {
-    if (offset >= audio.size()) return false;
-    const absl::string_view piece = audio.substr(offset, max_bytes);
-    chunk.assign(piece.data(), piece.size());
-    offset += chunk.size();
-    return true;
-  });
+  return ProcessStream(
+      std::move(config),
+      [&](size_t max_bytes, std::string& chunk) {
+        if (offset >= audio.size()) return false;
+        const absl::string_view piece = audio.substr(offset, max_bytes);
+        chunk.assign(piece.data(), piece.size());
+        offset += chunk.size();
+        return true;
+      },
+      sink);
 }
 
 StreamResult StreamClient::ProcessStream(v1::StreamConfig config, const ChunkSource& source,

@@ -105,18 +105,20 @@ class StreamClient {
   // unreachable server shows as UNAVAILABLE from the first call.
   static absl::StatusOr<std::unique_ptr<StreamClient>> Connect(StreamClientOptions options);
 
-  // Streams `audio` (interleaved bytes in config.input's format) as one Process call: the
-  // config with the options' overrides applied, the audio in chunks with sequence numbers
-  // from 1, then a half-close. Blocks until the call ends (in real time when pacing: about
-  // the audio's duration). Starts one thread.
-  StreamResult Process(v1::StreamConfig config, absl::string_view audio) const;
-
   // Supplies input as it comes (a pipe, a microphone): fills `chunk` with at most `max_bytes`
   // (one chunk's worth; fewer only at the end) and returns true, or returns false at the end
   // of the input. May block; called on the calling thread.
   using ChunkSource = std::function<bool(size_t max_bytes, std::string& chunk)>;
   // Takes each response's audio as it arrives, in order, on the reader thread.
   using OutputSink = std::function<void(absl::string_view data)>;
+
+  // Streams `audio` (interleaved bytes in config.input's format) as one Process call: the
+  // config with the options' overrides applied, the audio in chunks with sequence numbers
+  // from 1, then a half-close. Blocks until the call ends (in real time when pacing: about
+  // the audio's duration). Starts one thread. With `sink`, the output goes to it as it
+  // arrives, as ProcessStream's does.
+  StreamResult Process(v1::StreamConfig config, absl::string_view audio,
+                       const OutputSink& sink = nullptr) const;
 
   // Process for live input: chunks from `source` until it ends, each processed chunk handed to
   // `sink` (when set; then StreamResult.output stays empty, so an endless stream keeps no
