@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "bench/load_generator.h"
 #include "bench/workload.h"
+#include "common/command_line.h"
 
 ABSL_FLAG(std::string, addr, "localhost:50051", "Server address, host:port.");
 ABSL_FLAG(std::string, workload, "voice",
@@ -188,7 +189,8 @@ int main(int argc, char** argv) {
   // As the server does: Abseil's deadlock detection (on in Debian's build) costs CPU the
   // measurement would otherwise have.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  absl::SetProgramUsageMessage(
+  audioproc::SetUpCommandLine(
+      "audioproc-loadgen",
       "Load generator for audioproc-server: concurrent Process streams of a workload, "
       "paced or unpaced; prints a JSON report.");
   absl::ParseCommandLine(argc, argv);

@@ -27,6 +27,7 @@
 #include "clients/chain_parser.h"
 #include "clients/pcm.h"
 #include "clients/stream_client.h"
+#include "common/command_line.h"
 #include "google/protobuf/util/json_util.h"
 
 ABSL_FLAG(std::string, addr, "localhost:50051", "Server address, host:port.");
@@ -323,7 +324,8 @@ int Main() {
 }  // namespace audioproc::client
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  audioproc::SetUpCommandLine(
+      "audioproc-client",
       "Streams an audio file through an audioproc server and writes the result.\n"
       "  audioproc-client --input=in.wav --output=out.wav "
       "--chain='highpass:cutoff_hz=80,limiter:ceiling_db=-1' [--realtime]\n"

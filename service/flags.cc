@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <string>
-#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
@@ -16,8 +15,11 @@ ABSL_FLAG(int, metrics_port, 9090, "Prometheus /metrics port (0 = any free port)
 ABSL_FLAG(int, health_port, 0, "Plaintext port serving only grpc.health.v1.Health (0 = off).");
 ABSL_FLAG(std::string, port_file, "",
           "Write {\"grpc\":P,\"metrics\":M,\"health\":H} here once every listener is bound.");
-ABSL_FLAG(int, workers, 0, "DSP worker threads (0 = one per core).");
-ABSL_FLAG(int, cq_threads, 0, "gRPC completion-queue threads (0 = one per core).");
+ABSL_FLAG(int, workers, 0,
+          "DSP worker threads (0 = the cores the container may use: its cgroup CPU quota rounded "
+          "up, at most the usable CPUs).");
+ABSL_FLAG(int, cq_threads, 0,
+          "gRPC completion-queue threads (0 = the cores the container may use, as --workers).");
 ABSL_FLAG(int, max_streams, 1000, "Concurrent Process streams; more are RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, max_chain_length, 32, "Processors per chain.");
 ABSL_FLAG(int64_t, max_chunk_bytes, 1048576, "Bytes of audio per chunk.");
@@ -105,8 +107,6 @@ absl::Status CheckPort(absl::string_view flag, int value) {
   return absl::OkStatus();
 }
 
-int Cores() { return std::max(1u, std::thread::hardware_concurrency()); }
-
 }  // namespace
 
 absl::Status ApplyEnvironmentToFlags() {
@@ -166,11 +166,9 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
         std::pair{"health_port", options.health_port}}) {
     if (absl::Status status = CheckPort(flag, port); !status.ok()) return status;
   }
-  if (options.workers == 0) options.workers = Cores();
-  if (options.cq_threads == 0) options.cq_threads = Cores();
   for (auto [flag, value, min] :
-       {std::tuple{"workers", double(options.workers), 1.0},
-        std::tuple{"cq_threads", double(options.cq_threads), 1.0},
+       {std::tuple{"workers", double(options.workers), 0.0},
+        std::tuple{"cq_threads", double(options.cq_threads), 0.0},
         std::tuple{"max_streams", double(options.max_streams), 1.0},
         std::tuple{"max_chain_length", double(options.max_chain_length), 1.0},
         std::tuple{"max_chunk_bytes", double(options.max_chunk_bytes), 1.0},

@@ -9,6 +9,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/command_line.h"
 #include "service/flags.h"
 #include "service/logging.h"
 #include "service/server.h"
@@ -27,7 +28,8 @@ int main(int argc, char** argv) {
   // maintains a process-wide lock-order graph (deadlock detection) under a global lock: a
   // measurable share of the server's CPU under load. Tests keep the detection on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  absl::SetProgramUsageMessage(
+  audioproc::SetUpCommandLine(
+      "audioproc-server",
       "Real-time audio processing over gRPC. Every flag is also an environment variable "
       "AUDIOPROC_<FLAG> (the command line wins).");
   if (absl::Status status = audioproc::ApplyEnvironmentToFlags(); !status.ok()) {

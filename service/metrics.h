@@ -60,6 +60,8 @@ class Metrics {
 
   // audioproc_streams_total{code}: streams by final gRPC status code.
   prometheus::Counter& StreamsTotal(grpc::StatusCode code);
+  // audioproc_limit{flag="max_streams"}: a configured limit, set once at start.
+  prometheus::Gauge& Limit(absl::string_view flag);
   // audioproc_files_total{code}: ProcessFile calls by final gRPC status code.
   prometheus::Counter& FilesTotal(grpc::StatusCode code);
   // audioproc_rejections_total{reason}: calls refused before any work (max_streams,
@@ -74,6 +76,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* streams_total_;
   prometheus::Family<prometheus::Counter>* files_total_;
   prometheus::Family<prometheus::Counter>* rejections_;
+  prometheus::Family<prometheus::Gauge>* limits_;
   prometheus::Family<prometheus::Histogram>* processor_seconds_;
   prometheus::Gauge* streams_active_;
   prometheus::Counter* chunks_;

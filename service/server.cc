@@ -86,6 +86,14 @@ absl::Status AudioprocServer::Start() {
   Metrics* metrics = &metrics_;
   metrics_.memory_budget_bytes().Set(static_cast<double>(options_.memory_budget_bytes));
   metrics_.cpu_budget_cores().Set(options_.cpu_budget);
+  for (const auto& [flag, value] : {std::pair{"max_streams", double(options_.max_streams)},
+                                    std::pair{"workers", double(options_.workers)},
+                                    std::pair{"cq_threads", double(options_.cq_threads)},
+                                    std::pair{"file_workers", double(options_.file_workers)},
+                                    std::pair{"max_chunk_bytes", double(options_.max_chunk_bytes)},
+                                    std::pair{"max_stream_cost", options_.max_stream_cost}}) {
+    metrics_.Limit(flag).Set(value);
+  }
   budget_ = std::make_unique<ResourceBudget>(
       ResourceAmount{options_.memory_budget_bytes, options_.cpu_budget},
       [metrics](const ResourceAmount& committed) {

@@ -31,11 +31,14 @@ absl::StatusOr<ServerOptions> ResolveServerOptions(ServerOptions options) {
             ? static_cast<int64_t>(static_cast<double>(*cgroup.memory_bytes) * kMemoryShareOfLimit)
             : kDefaultMemoryBudgetBytes;
   }
-  if (options.cpu_budget == 0) {
-    const double cores =
-        cgroup.cpu_cores ? std::min<double>(*cgroup.cpu_cores, AvailableCpus()) : AvailableCpus();
-    options.cpu_budget = cores * kCpuShareOfLimit;
-  }
+  // The cores this container may use: a pod's CPU limit is its cgroup quota, which may be
+  // fractional and below the node's cores that hardware_concurrency() reports.
+  const double cores =
+      cgroup.cpu_cores ? std::min<double>(*cgroup.cpu_cores, AvailableCpus()) : AvailableCpus();
+  const int whole_cores = std::max(1, static_cast<int>(std::ceil(cores)));
+  if (options.workers == 0) options.workers = whole_cores;
+  if (options.cq_threads == 0) options.cq_threads = whole_cores;
+  if (options.cpu_budget == 0) options.cpu_budget = cores * kCpuShareOfLimit;
   if (options.resource_quota_bytes == 0) {
     options.resource_quota_bytes =
         std::max(options.memory_budget_bytes / 8, 2 * options.max_message_bytes);

@@ -17,8 +17,8 @@ struct ServerOptions {
   int metrics_port = 9090;  // 0 = any free port; -1 = no metrics listener (tests)
   int health_port = 0;      // 0 = off
   std::string port_file;    // JSON of the bound ports, written once all are bound
-  int workers = 0;          // 0 = one per core
-  int cq_threads = 0;       // 0 = one per core
+  int workers = 0;          // 0 = the cgroup's CPU quota rounded up (at most the usable CPUs)
+  int cq_threads = 0;       // 0 = as workers
   int max_streams = 1000;
   int max_chain_length = 32;
   int64_t max_chunk_bytes = 1048576;

@@ -111,5 +111,38 @@ TEST(CommandLineTest, ClientCertificateOpensAMutualTlsServer) {
   EXPECT_THAT(testing::ReadFile(dir + "/half.txt"), HasSubstr("needs its key"));
 }
 
+TEST(CommandLineTest, HelpListsEachBinarysFlagsWithTheirDefaults) {
+  const std::string dir = testing::ProcessTempDir("audioproc-cli-help");
+  ASSERT_EQ(Shell("mkdir -p " + dir), 0);
+  // Abseil's --help exits 1 after printing.
+  Shell(absl::StrCat(testing::ServerBinaryPath(), " --help > ", dir, "/server.txt 2>&1"));
+  const std::string server = testing::ReadFile(dir + "/server.txt");
+  EXPECT_THAT(server, HasSubstr("AUDIOPROC_<FLAG>"));
+  EXPECT_THAT(server, HasSubstr("--port (gRPC port"));
+  EXPECT_THAT(server, HasSubstr("default: 50051"));
+  EXPECT_THAT(server, HasSubstr("--max_streams"));
+  EXPECT_THAT(server, HasSubstr("--drain_seconds"));
+  EXPECT_THAT(server, ::testing::Not(HasSubstr("No flags matched")));
+  Shell(absl::StrCat(AUDIOPROC_CLIENT_PATH, " --help > ", dir, "/client.txt 2>&1"));
+  const std::string client = testing::ReadFile(dir + "/client.txt");
+  EXPECT_THAT(client, HasSubstr("--chunk_ms"));
+  EXPECT_THAT(client, HasSubstr("default: 20"));
+  EXPECT_THAT(client, HasSubstr("--tls_cert"));
+  EXPECT_THAT(client, HasSubstr("--format"));
+}
+
+TEST(CommandLineTest, VersionPrintsTheVersionAndTheCommit) {
+  const std::string dir = testing::ProcessTempDir("audioproc-cli-version");
+  ASSERT_EQ(Shell("mkdir -p " + dir), 0);
+  for (const std::string& binary :
+       {testing::ServerBinaryPath(), std::string(AUDIOPROC_CLIENT_PATH)}) {
+    ASSERT_EQ(Shell(absl::StrCat(binary, " --version > ", dir, "/version.txt 2>&1")), 0) << binary;
+    EXPECT_THAT(testing::ReadFile(dir + "/version.txt"),
+                ::testing::MatchesRegex("audioproc-(server|client) [0-9]+\\.[0-9]+\\.[0-9]+ "
+                                        "\\(commit ([0-9a-f]+(-dirty)?|unknown)\\)\n"))
+        << binary;
+  }
+}
+
 }  // namespace
 }  // namespace audioproc

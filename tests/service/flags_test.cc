@@ -187,5 +187,30 @@ TEST_F(FlagsTest, BudgetsAreTakenFromTheCgroup) {
   EXPECT_EQ(options->resource_quota_bytes, 2 * 34603008);  // two ProcessFile requests
 }
 
+TEST_F(FlagsTest, WorkersAndCompletionQueuesFollowTheCgroupsCpuQuota) {
+  const std::string root = ::testing::TempDir() + "/flags_cgroup_cpu";
+  std::filesystem::create_directories(root);
+  std::string error;
+  ASSERT_TRUE(absl::FindCommandLineFlag("cgroup_root")->ParseFrom(root, &error));
+  // A pod limited to 1.5 cores gets 2 threads of each kind (or fewer usable CPUs); one
+  // limited to half a core gets 1; without a quota, every usable CPU.
+  for (const auto& [quota, want] :
+       {std::pair{"150000 100000", std::min(2, AvailableCpus())}, std::pair{"50000 100000", 1},
+        std::pair{"max 100000", AvailableCpus()}}) {
+    std::ofstream(root + "/cpu.max", std::ios::trunc) << quota << "\n";
+    absl::StatusOr<ServerOptions> options = ServerOptionsFromFlags();
+    ASSERT_TRUE(options.ok()) << options.status();
+    EXPECT_EQ(options->workers, want) << quota;
+    EXPECT_EQ(options->cq_threads, want) << quota;
+  }
+  // Flags given win.
+  ASSERT_TRUE(absl::FindCommandLineFlag("workers")->ParseFrom("3", &error));
+  ASSERT_TRUE(absl::FindCommandLineFlag("cq_threads")->ParseFrom("5", &error));
+  absl::StatusOr<ServerOptions> options = ServerOptionsFromFlags();
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->workers, 3);
+  EXPECT_EQ(options->cq_threads, 5);
+}
+
 }  // namespace
 }  // namespace audioproc
