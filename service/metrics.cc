@@ -14,7 +14,7 @@ namespace {
 // (DESIGN §8), so it is a bucket: the share of chunks within it is exact, not interpolated.
 prometheus::Histogram::BucketBoundaries LatencyBuckets() {
   return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-          0.02,    0.025,  0.05,    0.1,    0.25,  0.5,   1.0,    2.5};
+          0.02,    0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   2.5};
 }
 
 }  // namespace

@@ -58,8 +58,8 @@ TEST_F(MetricsTest, ExposesEveryMetricWithHelpAndCountsStreamsChunksAndRejection
   EXPECT_THAT(text, HasSubstr("audioproc_files_total{code=\"OK\"} 0"));
   EXPECT_THAT(text, HasSubstr("audioproc_rejections_total{reason=\"max_streams\"} 0"));
   // The build, the limits the alerts divide by, and a bucket at the 20 ms objective.
-  EXPECT_THAT(text, ::testing::ContainsRegex(
-                        "audioproc_build_info\\{.*version=\"[0-9.]+\".*\\} 1"));
+  EXPECT_THAT(text,
+              ::testing::ContainsRegex("audioproc_build_info\\{.*version=\"[0-9.]+\".*\\} 1"));
   EXPECT_THAT(text, HasSubstr(absl::StrCat("audioproc_limit{flag=\"max_streams\"} ",
                                            options_.max_streams)));
   EXPECT_THAT(text, HasSubstr("audioproc_limit{flag=\"workers\"} "));
