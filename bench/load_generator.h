@@ -27,8 +27,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bench/latency_histogram.h"
-#include "bench/proc_stats.h"
 #include "bench/workload.h"
+#include "procfs/proc_stats.h"
 
 namespace audioproc::bench {
 
