@@ -103,6 +103,7 @@ class ChainEstimator {
     estimate_.cpu_cores += stage->cpu_cores;
     output_ = stage->output;
     estimate_.stages.push_back(*std::move(stage));
+    estimate_.resolved.push_back({config.name, *std::move(resolved)});
     return absl::OkStatus();
   }
 

@@ -69,6 +69,9 @@ struct StageEstimate {
 // own buffers (non-in-place stages' outputs, the event buffer, Flush's silence and padding).
 struct ChainEstimate {
   std::vector<StageEstimate> stages;
+  // Each stage's config with every default filled in, as the built chain will hold it (what
+  // a dry run echoes without building anything).
+  std::vector<ProcessorConfig> resolved;
   ProcessSpec output;
   uint64_t memory_bytes = 0;  // the stages' and the chain's own
   double cpu_cores = 0;       // the stages' sum

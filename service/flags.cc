@@ -9,7 +9,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
-ABSL_FLAG(std::string, host, "0.0.0.0", "Address the gRPC, metrics and health listeners bind.");
+ABSL_FLAG(std::string, host, "[::]",
+          "Address the gRPC, health and metrics listeners bind: [::] (every address, IPv6 and "
+          "IPv4; metrics on IPv4 only), 0.0.0.0 (the same), or one IPv4 or IPv6 address "
+          "(::1, [::1], 10.0.0.7). The metrics listener cannot bind an IPv6 address.");
 ABSL_FLAG(int, port, 50051, "gRPC port (0 = any free port).");
 ABSL_FLAG(int, metrics_port, 9090, "Prometheus /metrics port (0 = any free port).");
 ABSL_FLAG(int, health_port, 0, "Plaintext port serving only grpc.health.v1.Health (0 = off).");
@@ -47,6 +50,9 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 ABSL_FLAG(std::string, auth_tokens_file, "",
           "Bearer tokens, one per line, # comments (reloaded on change); every service but "
           "health then needs 'authorization: Bearer <token>'.");
+ABSL_FLAG(std::string, admin_tokens_file, "",
+          "Bearer tokens for the Admin service (ListStreams, WatchStreams), in the same form; "
+          "empty: Admin takes the --auth_tokens_file tokens, or none.");
 ABSL_FLAG(double, keepalive_time_seconds, 60, "Interval of HTTP/2 keepalive pings.");
 ABSL_FLAG(double, keepalive_timeout_seconds, 20,
           "A connection whose keepalive ping is not answered in this time is closed.");
@@ -148,6 +154,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
                  absl::GetFlag(FLAGS_tls_client_ca)};
   options.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
+  options.admin_tokens_file = absl::GetFlag(FLAGS_admin_tokens_file);
   options.keepalive_time_seconds = absl::GetFlag(FLAGS_keepalive_time_seconds);
   options.keepalive_timeout_seconds = absl::GetFlag(FLAGS_keepalive_timeout_seconds);
   options.max_connection_age_seconds = absl::GetFlag(FLAGS_max_connection_age_seconds);

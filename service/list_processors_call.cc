@@ -40,11 +40,14 @@ void ListProcessorsCall::Listen(ServerState* state, grpc::ServerCompletionQueue*
 
 void ListProcessorsCall::OnCompletion(int op, bool ok) {
   if (op == kFinish || !ok) {
+    if (op == kFinish) state_->metrics().GrpcHandled(kListProcessorsMethod, status_code_);
     delete this;  // answered, or the server is shutting down
     return;
   }
   Listen(state_, cq_);
+  state_->metrics().GrpcStarted(kListProcessorsMethod);
   if (absl::Status auth = state_->Authenticate(context_); !auth.ok()) {
+    status_code_ = static_cast<grpc::StatusCode>(auth.code());
     responder_.FinishWithError(ToGrpcStatus(auth), &finish_tag_);
     return;
   }

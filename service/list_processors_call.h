@@ -28,6 +28,7 @@ class ListProcessorsCall final : public Call {
   v1::ListProcessorsRequest request_;
   v1::ListProcessorsResponse response_;
   grpc::ServerAsyncResponseWriter<v1::ListProcessorsResponse> responder_;
+  grpc::StatusCode status_code_ = grpc::StatusCode::OK;
   CallTag request_tag_{this, kRequest};
   CallTag finish_tag_{this, kFinish};
 };

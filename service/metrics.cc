@@ -5,6 +5,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/version_info.h"
+#include "service/listen_address.h"
+#include "service/process_metrics.h"
 
 namespace audioproc {
 namespace {
@@ -23,7 +25,9 @@ std::string StatusCodeName(grpc::StatusCode code) {
   return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
 }
 
-Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      process_metrics_(std::make_shared<ProcessMetrics>()) {
   streams_active_ = &prometheus::BuildGauge()
                          .Name("audioproc_streams_active")
                          .Help("Process streams currently open.")
@@ -119,6 +123,14 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                 "previous pair stays in service.")
                             .Register(*registry_)
                             .Add({});
+  grpc_started_ = &prometheus::BuildCounter()
+                       .Name("grpc_server_started_total")
+                       .Help("RPCs started on the server, by service, method and type.")
+                       .Register(*registry_);
+  grpc_handled_ = &prometheus::BuildCounter()
+                       .Name("grpc_server_handled_total")
+                       .Help("RPCs completed on the server, by service, method, type and code.")
+                       .Register(*registry_);
   for (int code = 0; code <= static_cast<int>(grpc::StatusCode::UNAUTHENTICATED); ++code) {
     StreamsTotal(static_cast<grpc::StatusCode>(code));
     FilesTotal(static_cast<grpc::StatusCode>(code));
@@ -127,8 +139,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
 }
 
 absl::StatusOr<int> Metrics::Serve(const std::string& host, int port) {
+  absl::StatusOr<std::string> address = MetricsListenAddress(host, port);
+  if (!address.ok()) return address.status();
   try {
-    exposer_ = std::make_unique<prometheus::Exposer>(absl::StrCat(host, ":", port));
+    exposer_ = std::make_unique<prometheus::Exposer>(*address);
   } catch (const std::exception& e) {
     // civetweb reports a port in use by throwing; this is the only exception we catch, at
     // the edge of the library that throws it.
@@ -136,9 +150,27 @@ absl::StatusOr<int> Metrics::Serve(const std::string& host, int port) {
         absl::StrCat("--metrics_port=", port, " could not be bound: ", e.what()));
   }
   exposer_->RegisterCollectable(registry_);
+  exposer_->RegisterCollectable(process_metrics_);
   const std::vector<int> ports = exposer_->GetListeningPorts();
   if (ports.empty()) return absl::UnavailableError("the metrics listener bound no port");
   return ports.front();
+}
+
+void Metrics::GrpcStarted(const GrpcMethod& method) {
+  grpc_started_
+      ->Add({{"grpc_service", method.service},
+             {"grpc_method", method.method},
+             {"grpc_type", method.type}})
+      .Increment();
+}
+
+void Metrics::GrpcHandled(const GrpcMethod& method, grpc::StatusCode code) {
+  grpc_handled_
+      ->Add({{"grpc_service", method.service},
+             {"grpc_method", method.method},
+             {"grpc_type", method.type},
+             {"grpc_code", StatusCodeName(code)}})
+      .Increment();
 }
 
 prometheus::Gauge& Metrics::Limit(absl::string_view flag) {

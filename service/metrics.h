@@ -8,6 +8,7 @@
 #ifndef AUDIOPROC_SERVICE_METRICS_H_
 #define AUDIOPROC_SERVICE_METRICS_H_
 
+#include <prometheus/collectable.h>
 #include <prometheus/counter.h>
 #include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
@@ -29,6 +30,23 @@ inline constexpr const char* kRejectionReasons[] = {
     "draining",       "max_streams",    "max_chunk_bytes", "idle_timeout",
     "invalid_config", "max_file_bytes", "file_queue",      "unauthenticated",
     "memory_budget",  "cpu_budget",     "update_flood",    "max_file_output_bytes"};
+
+// A gRPC method as the grpc_server_* metrics label it (go-grpc-prometheus' names).
+struct GrpcMethod {
+  const char* service;
+  const char* method;
+  const char* type;  // unary, client_stream, server_stream or bidi_stream
+};
+inline constexpr GrpcMethod kProcessMethod{"audioproc.v1.AudioProcessor", "Process", "bidi_stream"};
+inline constexpr GrpcMethod kProcessFileMethod{"audioproc.v1.AudioProcessor", "ProcessFile",
+                                               "unary"};
+inline constexpr GrpcMethod kListProcessorsMethod{"audioproc.v1.AudioProcessor", "ListProcessors",
+                                                  "unary"};
+inline constexpr GrpcMethod kValidateConfigMethod{"audioproc.v1.AudioProcessor", "ValidateConfig",
+                                                  "unary"};
+inline constexpr GrpcMethod kListStreamsMethod{"audioproc.v1.Admin", "ListStreams", "unary"};
+inline constexpr GrpcMethod kWatchStreamsMethod{"audioproc.v1.Admin", "WatchStreams",
+                                                "server_stream"};
 
 class Metrics {
  public:
@@ -62,6 +80,11 @@ class Metrics {
   prometheus::Counter& StreamsTotal(grpc::StatusCode code);
   // audioproc_limit{flag="max_streams"}: a configured limit, set once at start.
   prometheus::Gauge& Limit(absl::string_view flag);
+  // grpc_server_started_total and grpc_server_handled_total{grpc_code}: calls of `method`
+  // that started (past the server's listen) and that ended with `code`. Counted by each call
+  // object when a call starts and when its status is sent (or it is cancelled).
+  void GrpcStarted(const GrpcMethod& method);
+  void GrpcHandled(const GrpcMethod& method, grpc::StatusCode code);
   // audioproc_files_total{code}: ProcessFile calls by final gRPC status code.
   prometheus::Counter& FilesTotal(grpc::StatusCode code);
   // audioproc_rejections_total{reason}: calls refused before any work (max_streams,
@@ -73,10 +96,14 @@ class Metrics {
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;
+  // process_* from /proc at each scrape.
+  std::shared_ptr<prometheus::Collectable> process_metrics_;
   prometheus::Family<prometheus::Counter>* streams_total_;
   prometheus::Family<prometheus::Counter>* files_total_;
   prometheus::Family<prometheus::Counter>* rejections_;
   prometheus::Family<prometheus::Gauge>* limits_;
+  prometheus::Family<prometheus::Counter>* grpc_started_;
+  prometheus::Family<prometheus::Counter>* grpc_handled_;
   prometheus::Family<prometheus::Histogram>* processor_seconds_;
   prometheus::Gauge* streams_active_;
   prometheus::Counter* chunks_;

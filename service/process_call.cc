@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "protos/wire_formats.h"
 #include "service/logging.h"
 #include "service/status_util.h"
 
@@ -117,6 +118,7 @@ void ProcessCall::OnRequest(bool ok) {
   }
   Listen(state_, cq_);  // the next caller gets a fresh call object
   state_->CallStarted();
+  state_->metrics().GrpcStarted(kProcessMethod);
   started_ = Clock::now();
   // Admission happens outside mu_: ServerState::AbortAll locks the state, then each stream.
   std::optional<absl::Status> rejection;
@@ -135,6 +137,8 @@ void ProcessCall::OnRequest(bool ok) {
     return;
   }
   admitted_ = true;
+  info_.set_serial(state_->NextSerial());
+  info_.set_peer(context_.peer());
   if (phase_ != Phase::kListening) {
     // Aborted (a drain's deadline) between admission and now: its failure is queued.
     ScheduleLocked();
@@ -319,6 +323,17 @@ void ProcessCall::Run() {
                      grant.max_response_bytes,
                      static_cast<double>(grant.in_frame_bytes) * grant.input_rate_hz};
         ready_at_ = Clock::now();
+        info_.set_stream_id(session_.stream_id());
+        info_.set_chain(session_.chain_text());
+        const PipelineConfig& config = session_.pipeline_config();
+        for (const auto& [format, to] : {std::pair{&config.input, info_.mutable_input()},
+                                         std::pair{&config.output, info_.mutable_output()}}) {
+          to->set_encoding(ToProtoEncoding(format->encoding));
+          to->set_sample_rate_hz(format->sample_rate_hz);
+          to->set_channels(format->channels);
+        }
+        info_.mutable_cost()->set_cpu_cores(grant.cost.cpu_cores);
+        info_.mutable_cost()->set_memory_bytes(static_cast<uint64_t>(grant.cost.memory_bytes));
         // Unless a failure was queued meanwhile (the idle clock, a drain's deadline).
         if (phase_ == Phase::kConfiguring) phase_ = Phase::kStreaming;
       }
@@ -365,7 +380,10 @@ void ProcessCall::StartWriteLocked() {
   OutboxItem item = std::move(outbox_.front());
   outbox_.pop_front();
   if (item.response.received) {
-    state_->metrics().chunk_latency().Observe(Seconds(Clock::now() - *item.response.received));
+    const double latency = Seconds(Clock::now() - *item.response.received);
+    state_->metrics().chunk_latency().Observe(latency);
+    latency_.Record(latency);
+    ++chunks_answered_;
   }
   writing_bytes_ = item.bytes;
   in_flight_ |= kWriting;
@@ -481,8 +499,20 @@ bool ProcessCall::Handle(std::vector<StreamSession::Response>* out,
   return true;
 }
 
+void ProcessCall::Describe(v1::StreamInfo* info) const {
+  absl::MutexLock lock(&mu_);
+  *info = info_;
+  info->set_age_seconds(Seconds(Clock::now() - started_));
+  info->set_chunks(chunks_answered_);
+  info->set_audio_seconds(static_cast<double>(audio_micros_.load(std::memory_order_relaxed)) / 1e6);
+  info->set_latency_p50_seconds(latency_.Quantile(0.5));
+  info->set_latency_p99_seconds(latency_.Quantile(0.99));
+  info->set_buffered_bytes(inbox_bytes_ + outbox_bytes_);
+}
+
 void ProcessCall::LogEnd(const grpc::Status& status) {
   state_->metrics().StreamsTotal(status.error_code()).Increment();
+  state_->metrics().GrpcHandled(kProcessMethod, status.error_code());
   LogLine(status.ok() || status.error_code() == grpc::StatusCode::CANCELLED ? LogLevel::kInfo
                                                                             : LogLevel::kWarning,
           "stream_end")

@@ -47,6 +47,7 @@
 #include "audioproc/v1/audioproc.grpc.pb.h"
 #include "service/call.h"
 #include "service/executor.h"
+#include "service/latency_summary.h"
 #include "service/resource_budget.h"
 #include "service/server_state.h"
 #include "service/stream_session.h"
@@ -61,6 +62,7 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   void OnCompletion(int op, bool ok) override;
   void Run() override;
   void Abort(const absl::Status& status) override;
+  void Describe(v1::StreamInfo* info) const override;
 
  private:
   enum Op { kRequest, kRead, kWrite, kFinish, kDone, kIdleAlarm };
@@ -181,7 +183,7 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   // Audio processed so far, in microseconds (the task writes it; scheduling reads it).
   std::atomic<int64_t> audio_micros_{0};
 
-  absl::Mutex mu_ ABSL_ACQUIRED_AFTER(state_->mu_);
+  mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(state_->mu_);
   Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kListening;
   uint8_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool done_ ABSL_GUARDED_BY(mu_) = false;  // gRPC's done notification arrived
@@ -204,6 +206,11 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   ResourceBudget::Reservation config_held_ ABSL_GUARDED_BY(mu_);
   Clock::time_point read_posted_at_ ABSL_GUARDED_BY(mu_);
   Clock::time_point ready_at_ ABSL_GUARDED_BY(mu_);
+  // What Admin.ListStreams reports: the stream's identity once it is ready, the chunks
+  // answered and their latencies.
+  v1::StreamInfo info_ ABSL_GUARDED_BY(mu_);
+  uint64_t chunks_answered_ ABSL_GUARDED_BY(mu_) = 0;
+  LatencySummary latency_ ABSL_GUARDED_BY(mu_);
 
   // Touched only by the running task (one at a time; mu_ orders consecutive tasks).
   std::optional<InboxItem> current_;

@@ -45,6 +45,7 @@ void ProcessFileCall::OnRequest(bool ok) {
   }
   Listen(state_, cq_);  // the next caller gets a fresh call object
   state_->CallStarted();
+  state_->metrics().GrpcStarted(kProcessFileMethod);
   received_ = Clock::now();
   bytes_in_ = request_.file().size();
   const ServerOptions& options = state_->options();
@@ -162,6 +163,7 @@ void ProcessFileCall::Destroy() {
   // Outside mu_: ServerState::AbortAll holds the state's lock while it takes ours.
   if (registered) state_->RemoveFile(this);
   state_->metrics().FilesTotal(outcome.error_code()).Increment();
+  state_->metrics().GrpcHandled(kProcessFileMethod, outcome.error_code());
   const bool expected = outcome.ok() || outcome.error_code() == grpc::StatusCode::CANCELLED;
   LogLine(expected ? LogLevel::kInfo : LogLevel::kWarning, "file_end")
       .Add("peer", context_.peer())

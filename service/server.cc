@@ -11,16 +11,20 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.pb.h"
+#include "service/admin_calls.h"
 #include "service/list_processors_call.h"
+#include "service/listen_address.h"
 #include "service/logging.h"
 #include "service/process_call.h"
 #include "service/process_file_call.h"
 #include "service/reflection_service.h"
+#include "service/validate_config_call.h"
 
 namespace audioproc {
 namespace {
 
 constexpr char kServiceName[] = "audioproc.v1.AudioProcessor";
+constexpr char kAdminServiceName[] = "audioproc.v1.Admin";
 // Calls waiting on each completion queue, so a burst of new streams is accepted without
 // waiting for each replacement to be posted.
 constexpr int kListenersPerQueue = 4;
@@ -79,6 +83,13 @@ absl::Status AudioprocServer::Start() {
     auth_tokens_ = *std::move(tokens);
     auth_tokens_->WatchEvery(absl::Seconds(1));
   }
+  if (!options_.admin_tokens_file.empty()) {
+    absl::StatusOr<std::unique_ptr<AuthTokens>> tokens =
+        AuthTokens::Load(options_.admin_tokens_file);
+    if (!tokens.ok()) return tokens.status();
+    admin_tokens_ = *std::move(tokens);
+    admin_tokens_->WatchEvery(absl::Seconds(1));
+  }
 
   // First, so that a port it cannot bind fails the start before anything else runs.
   if (absl::Status status = StartHealthServer(); !status.ok()) return status;
@@ -117,14 +128,16 @@ absl::Status AudioprocServer::Start() {
       options_, registry_, ServerState::Pools{*executor_, *config_executor_, *file_executor_},
       *budget_, *transport_, metrics_, service_);
   state_->set_auth_tokens(auth_tokens_.get());
+  state_->set_admin_tokens(admin_tokens_.get());
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(absl::StrCat(options_.host, ":", options_.port), credentials,
+  builder.AddListeningPort(GrpcListenAddress(options_.host, options_.port), credentials,
                            &grpc_port_);
   builder.RegisterService(&service_);
+  builder.RegisterService(&admin_service_);
   if (options_.reflection) {
     reflection_ = std::make_unique<ReflectionService>(
-        std::vector<std::string>{kServiceName, "grpc.health.v1.Health"});
+        std::vector<std::string>{kServiceName, kAdminServiceName, "grpc.health.v1.Health"});
     reflection_->Register(builder);
   }
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
@@ -139,7 +152,7 @@ absl::Status AudioprocServer::Start() {
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || grpc_port_ == 0) {
     return absl::UnavailableError(
-        absl::StrCat("could not listen on ", options_.host, ":", options_.port));
+        absl::StrCat("could not listen on ", GrpcListenAddress(options_.host, options_.port)));
   }
   if (options_.metrics_port >= 0) {
     absl::StatusOr<int> port = metrics_.Serve(options_.host, options_.metrics_port);
@@ -160,6 +173,9 @@ absl::Status AudioprocServer::Start() {
     for (int i = 0; i < kListenersPerQueue; ++i) ProcessCall::Listen(state_.get(), cq.get());
     ListProcessorsCall::Listen(state_.get(), cq.get());
     ProcessFileCall::Listen(state_.get(), cq.get());
+    ValidateConfigCall::Listen(state_.get(), cq.get());
+    ListStreamsCall::Listen(state_.get(), &admin_service_, cq.get());
+    WatchStreamsCall::Listen(state_.get(), &admin_service_, cq.get());
     if (reflection_ != nullptr) reflection_->Listen(state_.get(), cq.get());
   }
   for (auto& cq : queues_) queue_threads_.emplace_back([this, q = cq.get()] { PollQueue(q); });
@@ -200,7 +216,7 @@ void AudioprocServer::ApplyConnectionOptions(grpc::ServerBuilder& builder) const
 absl::Status AudioprocServer::StartHealthServer() {
   if (options_.health_port == 0) return absl::OkStatus();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(absl::StrCat(options_.host, ":", options_.health_port),
+  builder.AddListeningPort(GrpcListenAddress(options_.host, options_.health_port),
                            grpc::InsecureServerCredentials(), &health_port_);
   ApplyConnectionOptions(builder);
   // The default health service is the only service. gRPC 1.51's builder checks for a polled

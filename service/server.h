@@ -99,6 +99,8 @@ class AudioprocServer {
   std::unique_ptr<grpc::ServerCompletionQueue> health_queue_;
   std::thread health_queue_thread_;
   std::unique_ptr<AuthTokens> auth_tokens_;
+  std::unique_ptr<AuthTokens> admin_tokens_;
+  v1::Admin::AsyncService admin_service_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::vector<std::thread> queue_threads_;
   int grpc_port_ = 0;

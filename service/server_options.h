@@ -12,13 +12,13 @@
 namespace audioproc {
 
 struct ServerOptions {
-  std::string host = "0.0.0.0";
-  int port = 50051;         // 0 = any free port
-  int metrics_port = 9090;  // 0 = any free port; -1 = no metrics listener (tests)
-  int health_port = 0;      // 0 = off
-  std::string port_file;    // JSON of the bound ports, written once all are bound
-  int workers = 0;          // 0 = the cgroup's CPU quota rounded up (at most the usable CPUs)
-  int cq_threads = 0;       // 0 = as workers
+  std::string host = "[::]";  // service/listen_address.h
+  int port = 50051;           // 0 = any free port
+  int metrics_port = 9090;    // 0 = any free port; -1 = no metrics listener (tests)
+  int health_port = 0;        // 0 = off
+  std::string port_file;      // JSON of the bound ports, written once all are bound
+  int workers = 0;            // 0 = the cgroup's CPU quota rounded up (at most the usable CPUs)
+  int cq_threads = 0;         // 0 = as workers
   int max_streams = 1000;
   int max_chain_length = 32;
   int64_t max_chunk_bytes = 1048576;
@@ -37,6 +37,8 @@ struct ServerOptions {
   TlsFiles tls;
   unsigned int tls_refresh_seconds = 10;
   std::string auth_tokens_file;
+  // The Admin service's own tokens; empty: auth_tokens_file's.
+  std::string admin_tokens_file;
 
   // Connections: keepalive pings, and a maximum age after which a connection is closed
   // gracefully (GOAWAY) so that clients reconnect and rebalance; 0 = off / unbounded grace.

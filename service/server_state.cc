@@ -7,11 +7,20 @@
 namespace audioproc {
 
 absl::Status ServerState::Authenticate(const grpc::ServerContext& context) {
-  if (auth_tokens_ == nullptr) return absl::OkStatus();
+  return AuthenticateWith(auth_tokens_, context);
+}
+
+absl::Status ServerState::AuthenticateAdmin(const grpc::ServerContext& context) {
+  return AuthenticateWith(admin_tokens_ != nullptr ? admin_tokens_ : auth_tokens_, context);
+}
+
+absl::Status ServerState::AuthenticateWith(const AuthTokens* tokens,
+                                           const grpc::ServerContext& context) {
+  if (tokens == nullptr) return absl::OkStatus();
   const auto& metadata = context.client_metadata();
   const auto header = metadata.find("authorization");
   if (header != metadata.end() &&
-      auth_tokens_->Accepts(absl::string_view(header->second.data(), header->second.size()))) {
+      tokens->Accepts(absl::string_view(header->second.data(), header->second.size()))) {
     return absl::OkStatus();
   }
   metrics_.Rejections("unauthenticated").Increment();
@@ -118,6 +127,24 @@ bool ServerState::AwaitNoCalls(absl::Time deadline) {
   return mu_.AwaitWithDeadline(absl::Condition(
                                    +[](int* calls) { return *calls == 0; }, &live_calls_),
                                deadline);
+}
+
+bool ServerState::TryStartWatch(int max) {
+  int open = watchers_.load(std::memory_order_relaxed);
+  do {
+    if (open >= max) return false;
+  } while (!watchers_.compare_exchange_weak(open, open + 1, std::memory_order_relaxed));
+  return true;
+}
+
+v1::ListStreamsResponse ServerState::ListStreams() const {
+  v1::ListStreamsResponse response;
+  // Under mu_, a handle cannot be released (see AbortAll); each locks only itself.
+  absl::MutexLock lock(&mu_);
+  response.mutable_streams()->Reserve(static_cast<int>(streams_.size()));
+  for (const StreamHandle* stream : streams_) stream->Describe(response.add_streams());
+  response.set_files_in_flight(static_cast<uint32_t>(files_.size()));
+  return response;
 }
 
 void ServerState::AbortAll(const absl::Status& status) {

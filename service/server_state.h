@@ -38,6 +38,9 @@ class StreamHandle {
   virtual ~StreamHandle() = default;
   // Ends the stream with `status` once the chunks it has accepted are answered.
   virtual void Abort(const absl::Status& status) = 0;
+  // What Admin.ListStreams says of it (Process streams; a file says nothing). Called under
+  // the state's lock, from any thread.
+  virtual void Describe(v1::StreamInfo* /*info*/) const {}
 };
 
 class ServerState {
@@ -127,8 +130,24 @@ class ServerState {
 
   // A fresh id for a stream whose config leaves stream_id empty.
   std::string NewStreamId();
+  // StreamInfo.serial for a newly admitted stream: 1, 2, ...
+  uint64_t NextSerial() { return next_serial_.fetch_add(1, std::memory_order_relaxed); }
+  // Every open Process stream, as each describes itself, and the files in flight.
+  v1::ListStreamsResponse ListStreams() const;
+
+  // A WatchStreams call takes one of `max` places (false when all are taken) and gives it
+  // back.
+  bool TryStartWatch(int max);
+  void EndWatch() { watchers_.fetch_sub(1, std::memory_order_relaxed); }
+
+  // Bearer tokens for the Admin service (--admin_tokens_file); null: the same as the others.
+  void set_admin_tokens(const AuthTokens* tokens) { admin_tokens_ = tokens; }
+  // Authenticate, for Admin calls: against the admin tokens when there are any.
+  absl::Status AuthenticateAdmin(const grpc::ServerContext& context);
 
  private:
+  absl::Status AuthenticateWith(const AuthTokens* tokens, const grpc::ServerContext& context);
+
   const ServerOptions& options_;
   const ProcessorRegistry& registry_;
   Executor& executor_;
@@ -144,6 +163,9 @@ class ServerState {
   const AuthTokens* auth_tokens_ = nullptr;
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> next_stream_{1};
+  std::atomic<uint64_t> next_serial_{1};
+  std::atomic<int> watchers_{0};
+  const AuthTokens* admin_tokens_ = nullptr;
   const uint64_t id_prefix_ = absl::ToUnixMicros(absl::Now());
 
   // Call objects name it in their lock-order annotations.

@@ -9,6 +9,7 @@
 #include "service/logging.h"
 #include "service/spec_translation.h"
 #include "service/stream_config.h"
+#include "service/stream_plan.h"
 #include "service/stream_summary.h"
 
 namespace audioproc {
@@ -165,51 +166,32 @@ void StreamSession::AddChannelLevels(v1::ChunkMetrics* metrics) const {
 
 absl::Status StreamSession::Configure(const v1::StreamConfig& config, absl::string_view peer,
                                       std::vector<Response>* out) {
-  const SessionLimits& limits = deps_.limits;
-  absl::StatusOr<PipelineConfig> pipeline_config =
-      ToPipelineConfig(config, StreamLimits{limits.max_chain_length}, deps_.new_stream_id());
-  if (!pipeline_config.ok()) return pipeline_config.status();
-  // Everything the stream will cost is known before anything is built.
-  absl::StatusOr<PipelineEstimate> estimate = EstimatePipeline(deps_.registry, *pipeline_config);
-  if (!estimate.ok()) return Prefixed("config.", estimate.status());
-  absl::StatusOr<StreamGrant> grant =
-      GrantStream(*pipeline_config, *estimate, config.max_chunk_bytes(), limits.grant);
-  if (!grant.ok()) return grant.status();
-  absl::StatusOr<std::unique_ptr<SessionAdmission::Hold>> admitted = deps_.admission.Admit(*grant);
+  absl::StatusOr<StreamPlan> plan =
+      PlanStream(deps_.registry, deps_.limits, config, deps_.new_stream_id());
+  if (!plan.ok()) return plan.status();
+  absl::StatusOr<std::unique_ptr<SessionAdmission::Hold>> admitted =
+      deps_.admission.Admit(plan->grant);
   if (!admitted.ok()) return admitted.status();
   absl::StatusOr<std::unique_ptr<StreamPipeline>> pipeline =
-      StreamPipeline::Create(deps_.registry, *pipeline_config);
+      StreamPipeline::Create(deps_.registry, plan->pipeline);
   if (!pipeline.ok()) return Prefixed("config.", pipeline.status());
   admitted_ = *std::move(admitted);
-  grant_ = *std::move(grant);
+  grant_ = plan->grant;
   pipeline_ = *std::move(pipeline);
-  stream_id_ = pipeline_config->stream_id;
+  stream_id_ = plan->pipeline.stream_id;
+  const PipelineConfig* pipeline_config = &plan->pipeline;
 
-  const std::vector<ProcessorConfig>& chain = pipeline_->resolved_chain();
   Response item;
   v1::StreamReady* ready = item.response.mutable_ready();
+  *ready = PlannedReady(*plan);
+  // Exact once built: resample measures its own.
+  ready->set_latency_frames(pipeline_->latency_frames());
   std::vector<std::string> names;
-  for (size_t i = 0; i < chain.size(); ++i) {
-    const ProcessorConfig& resolved = chain[i];
-    if (i < pipeline_->requested_chain_size()) {
-      *ready->add_chain() = EchoSpec(resolved);
-      v1::ResourceCost* cost = ready->add_processor_costs();
-      cost->set_cpu_cores(grant_.stage_cpu_cores[i]);
-      cost->set_memory_bytes(estimate->chain.stages[i].memory_bytes);
-    }
+  for (const ProcessorConfig& resolved : pipeline_->resolved_chain()) {
     names.push_back(resolved.name);
     processor_seconds_observers_.push_back(deps_.metrics.ProcessorSeconds(resolved.name));
   }
-  last_processor_seconds_.assign(chain.size(), 0.0);
-  const StreamFormat& output = pipeline_config->output;
-  ready->mutable_output()->set_encoding(ToProtoEncoding(output.encoding));
-  ready->mutable_output()->set_sample_rate_hz(output.sample_rate_hz);
-  ready->mutable_output()->set_channels(output.channels);
-  ready->set_latency_frames(pipeline_->latency_frames());
-  ready->set_stream_id(stream_id_);
-  ready->set_max_chunk_bytes(grant_.max_chunk_bytes);
-  ready->mutable_cost()->set_cpu_cores(grant_.cost.cpu_cores);
-  ready->mutable_cost()->set_memory_bytes(static_cast<uint64_t>(grant_.cost.memory_bytes));
+  last_processor_seconds_.assign(pipeline_->resolved_chain().size(), 0.0);
   out->push_back(std::move(item));
   chain_text_ = absl::StrJoin(names, ",");
   ready_at_ = deps_.now();

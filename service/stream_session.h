@@ -165,6 +165,8 @@ class StreamSession {
   double audio_seconds() const;
 
   const std::string& stream_id() const { return stream_id_; }
+  // The stream's formats and chain as configured (valid once configured).
+  const PipelineConfig& pipeline_config() const { return pipeline_->config(); }
   const std::string& chain_text() const { return chain_text_; }
   uint64_t chunks() const { return chunks_; }
 

@@ -193,6 +193,58 @@ func (Container) EnumDescriptor() ([]byte, []int) {
 	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{2}
 }
 
+type StreamChangeKind int32
+
+const (
+	StreamChangeKind_STREAM_CHANGE_KIND_UNSPECIFIED StreamChangeKind = 0
+	StreamChangeKind_STREAM_CHANGE_KIND_STARTED     StreamChangeKind = 1
+	StreamChangeKind_STREAM_CHANGE_KIND_UPDATED     StreamChangeKind = 2
+	StreamChangeKind_STREAM_CHANGE_KIND_ENDED       StreamChangeKind = 3
+)
+
+// Enum value maps for StreamChangeKind.
+var (
+	StreamChangeKind_name = map[int32]string{
+		0: "STREAM_CHANGE_KIND_UNSPECIFIED",
+		1: "STREAM_CHANGE_KIND_STARTED",
+		2: "STREAM_CHANGE_KIND_UPDATED",
+		3: "STREAM_CHANGE_KIND_ENDED",
+	}
+	StreamChangeKind_value = map[string]int32{
+		"STREAM_CHANGE_KIND_UNSPECIFIED": 0,
+		"STREAM_CHANGE_KIND_STARTED":     1,
+		"STREAM_CHANGE_KIND_UPDATED":     2,
+		"STREAM_CHANGE_KIND_ENDED":       3,
+	}
+)
+
+func (x StreamChangeKind) Enum() *StreamChangeKind {
+	p := new(StreamChangeKind)
+	*p = x
+	return p
+}
+
+func (x StreamChangeKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (StreamChangeKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_audioproc_v1_audioproc_proto_enumTypes[3].Descriptor()
+}
+
+func (StreamChangeKind) Type() protoreflect.EnumType {
+	return &file_audioproc_v1_audioproc_proto_enumTypes[3]
+}
+
+func (x StreamChangeKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use StreamChangeKind.Descriptor instead.
+func (StreamChangeKind) EnumDescriptor() ([]byte, []int) {
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{3}
+}
+
 type EqBandType int32
 
 const (
@@ -241,11 +293,11 @@ func (x EqBandType) String() string {
 }
 
 func (EqBandType) Descriptor() protoreflect.EnumDescriptor {
-	return file_audioproc_v1_audioproc_proto_enumTypes[3].Descriptor()
+	return file_audioproc_v1_audioproc_proto_enumTypes[4].Descriptor()
 }
 
 func (EqBandType) Type() protoreflect.EnumType {
-	return &file_audioproc_v1_audioproc_proto_enumTypes[3]
+	return &file_audioproc_v1_audioproc_proto_enumTypes[4]
 }
 
 func (x EqBandType) Number() protoreflect.EnumNumber {
@@ -254,7 +306,7 @@ func (x EqBandType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use EqBandType.Descriptor instead.
 func (EqBandType) EnumDescriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{3}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{4}
 }
 
 type ResampleQuality int32
@@ -296,11 +348,11 @@ func (x ResampleQuality) String() string {
 }
 
 func (ResampleQuality) Descriptor() protoreflect.EnumDescriptor {
-	return file_audioproc_v1_audioproc_proto_enumTypes[4].Descriptor()
+	return file_audioproc_v1_audioproc_proto_enumTypes[5].Descriptor()
 }
 
 func (ResampleQuality) Type() protoreflect.EnumType {
-	return &file_audioproc_v1_audioproc_proto_enumTypes[4]
+	return &file_audioproc_v1_audioproc_proto_enumTypes[5]
 }
 
 func (x ResampleQuality) Number() protoreflect.EnumNumber {
@@ -309,7 +361,7 @@ func (x ResampleQuality) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ResampleQuality.Descriptor instead.
 func (ResampleQuality) EnumDescriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{4}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{5}
 }
 
 type ProcessRequest struct {
@@ -2105,6 +2157,523 @@ func (x *ProcessFileResponse) GetInput() *FileFormat {
 	return nil
 }
 
+type ValidateConfigRequest struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	Config *StreamConfig `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+}
+
+func (x *ValidateConfigRequest) Reset() {
+	*x = ValidateConfigRequest{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[23]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *ValidateConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateConfigRequest) ProtoMessage() {}
+
+func (x *ValidateConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[23]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateConfigRequest.ProtoReflect.Descriptor instead.
+func (*ValidateConfigRequest) Descriptor() ([]byte, []int) {
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ValidateConfigRequest) GetConfig() *StreamConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+type ValidateConfigResponse struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// What Process would answer in `ready` (stream_id: the config's, or empty when the server
+	// would assign one). latency_frames is an upper bound: exact for every processor but
+	// resample, whose latency the stream measures when it starts.
+	Ready *StreamReady `protobuf:"bytes,1,opt,name=ready,proto3" json:"ready,omitempty"`
+	// Whether the server's budgets have room for the stream's cost now. A stream opened a
+	// moment later may still be refused RESOURCE_EXHAUSTED, or admitted where this said no.
+	FitsNow bool `protobuf:"varint,2,opt,name=fits_now,json=fitsNow,proto3" json:"fits_now,omitempty"`
+}
+
+func (x *ValidateConfigResponse) Reset() {
+	*x = ValidateConfigResponse{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[24]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *ValidateConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateConfigResponse) ProtoMessage() {}
+
+func (x *ValidateConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[24]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateConfigResponse.ProtoReflect.Descriptor instead.
+func (*ValidateConfigResponse) Descriptor() ([]byte, []int) {
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ValidateConfigResponse) GetReady() *StreamReady {
+	if x != nil {
+		return x.Ready
+	}
+	return nil
+}
+
+func (x *ValidateConfigResponse) GetFitsNow() bool {
+	if x != nil {
+		return x.FitsNow
+	}
+	return false
+}
+
+type ListStreamsRequest struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+}
+
+func (x *ListStreamsRequest) Reset() {
+	*x = ListStreamsRequest{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[25]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *ListStreamsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStreamsRequest) ProtoMessage() {}
+
+func (x *ListStreamsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[25]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStreamsRequest.ProtoReflect.Descriptor instead.
+func (*ListStreamsRequest) Descriptor() ([]byte, []int) {
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{25}
+}
+
+type ListStreamsResponse struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	Streams []*StreamInfo `protobuf:"bytes,1,rep,name=streams,proto3" json:"streams,omitempty"`
+	// ProcessFile calls queued or running (not listed one by one).
+	FilesInFlight uint32 `protobuf:"varint,2,opt,name=files_in_flight,json=filesInFlight,proto3" json:"files_in_flight,omitempty"`
+}
+
+func (x *ListStreamsResponse) Reset() {
+	*x = ListStreamsResponse{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[26]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *ListStreamsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStreamsResponse) ProtoMessage() {}
+
+func (x *ListStreamsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[26]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStreamsResponse.ProtoReflect.Descriptor instead.
+func (*ListStreamsResponse) Descriptor() ([]byte, []int) {
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListStreamsResponse) GetStreams() []*StreamInfo {
+	if x != nil {
+		return x.Streams
+	}
+	return nil
+}
+
+func (x *ListStreamsResponse) GetFilesInFlight() uint32 {
+	if x != nil {
+		return x.FilesInFlight
+	}
+	return 0
+}
+
+type StreamInfo struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	StreamId string `protobuf:"bytes,1,opt,name=stream_id,json=streamId,proto3" json:"stream_id,omitempty"`
+	// The client's address, as gRPC reports it (ipv4:10.0.0.7:51234).
+	Peer string `protobuf:"bytes,2,opt,name=peer,proto3" json:"peer,omitempty"`
+	// The resolved chain's processor names, comma-separated ("highpass,denoise,loudness").
+	Chain  string       `protobuf:"bytes,3,opt,name=chain,proto3" json:"chain,omitempty"`
+	Input  *AudioFormat `protobuf:"bytes,4,opt,name=input,proto3" json:"input,omitempty"`
+	Output *AudioFormat `protobuf:"bytes,5,opt,name=output,proto3" json:"output,omitempty"`
+	// Since the stream was admitted.
+	AgeSeconds float64 `protobuf:"fixed64,6,opt,name=age_seconds,json=ageSeconds,proto3" json:"age_seconds,omitempty"`
+	// Chunk responses written so far.
+	Chunks uint64 `protobuf:"varint,7,opt,name=chunks,proto3" json:"chunks,omitempty"`
+	// Seconds of input audio processed so far.
+	AudioSeconds float64 `protobuf:"fixed64,8,opt,name=audio_seconds,json=audioSeconds,proto3" json:"audio_seconds,omitempty"`
+	// Time from receiving a chunk to writing its response, over the whole stream: the upper
+	// bound of the histogram bucket (19% wide) that holds the quantile. 0 before any chunk.
+	LatencyP50Seconds float64 `protobuf:"fixed64,9,opt,name=latency_p50_seconds,json=latencyP50Seconds,proto3" json:"latency_p50_seconds,omitempty"`
+	LatencyP99Seconds float64 `protobuf:"fixed64,10,opt,name=latency_p99_seconds,json=latencyP99Seconds,proto3" json:"latency_p99_seconds,omitempty"`
+	// What the stream holds of the server's budgets (StreamReady.cost).
+	Cost *ResourceCost `protobuf:"bytes,11,opt,name=cost,proto3" json:"cost,omitempty"`
+	// Bytes of requests and responses the stream has queued now (within its cost).
+	BufferedBytes uint64 `protobuf:"varint,12,opt,name=buffered_bytes,json=bufferedBytes,proto3" json:"buffered_bytes,omitempty"`
+	// A server-assigned number, unique among this server's streams (stream_id is the
+	// client's choice and may repeat).
+	Serial uint64 `protobuf:"varint,13,opt,name=serial,proto3" json:"serial,omitempty"`
+}
+
+func (x *StreamInfo) Reset() {
+	*x = StreamInfo{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[27]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *StreamInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamInfo) ProtoMessage() {}
+
+func (x *StreamInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[27]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
+func (*StreamInfo) Descriptor() ([]byte, []int) {
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *StreamInfo) GetStreamId() string {
+	if x != nil {
+		return x.StreamId
+	}
+	return ""
+}
+
+func (x *StreamInfo) GetPeer() string {
+	if x != nil {
+		return x.Peer
+	}
+	return ""
+}
+
+func (x *StreamInfo) GetChain() string {
+	if x != nil {
+		return x.Chain
+	}
+	return ""
+}
+
+func (x *StreamInfo) GetInput() *AudioFormat {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *StreamInfo) GetOutput() *AudioFormat {
+	if x != nil {
+		return x.Output
+	}
+	return nil
+}
+
+func (x *StreamInfo) GetAgeSeconds() float64 {
+	if x != nil {
+		return x.AgeSeconds
+	}
+	return 0
+}
+
+func (x *StreamInfo) GetChunks() uint64 {
+	if x != nil {
+		return x.Chunks
+	}
+	return 0
+}
+
+func (x *StreamInfo) GetAudioSeconds() float64 {
+	if x != nil {
+		return x.AudioSeconds
+	}
+	return 0
+}
+
+func (x *StreamInfo) GetLatencyP50Seconds() float64 {
+	if x != nil {
+		return x.LatencyP50Seconds
+	}
+	return 0
+}
+
+func (x *StreamInfo) GetLatencyP99Seconds() float64 {
+	if x != nil {
+		return x.LatencyP99Seconds
+	}
+	return 0
+}
+
+func (x *StreamInfo) GetCost() *ResourceCost {
+	if x != nil {
+		return x.Cost
+	}
+	return nil
+}
+
+func (x *StreamInfo) GetBufferedBytes() uint64 {
+	if x != nil {
+		return x.BufferedBytes
+	}
+	return 0
+}
+
+func (x *StreamInfo) GetSerial() uint64 {
+	if x != nil {
+		return x.Serial
+	}
+	return 0
+}
+
+type WatchStreamsRequest struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// Seconds between two messages: 0 means 1; at least 0.1.
+	IntervalSeconds float64 `protobuf:"fixed64,1,opt,name=interval_seconds,json=intervalSeconds,proto3" json:"interval_seconds,omitempty"`
+}
+
+func (x *WatchStreamsRequest) Reset() {
+	*x = WatchStreamsRequest{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[28]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *WatchStreamsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchStreamsRequest) ProtoMessage() {}
+
+func (x *WatchStreamsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[28]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchStreamsRequest.ProtoReflect.Descriptor instead.
+func (*WatchStreamsRequest) Descriptor() ([]byte, []int) {
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *WatchStreamsRequest) GetIntervalSeconds() float64 {
+	if x != nil {
+		return x.IntervalSeconds
+	}
+	return 0
+}
+
+type WatchStreamsResponse struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// The first message has every open stream as STREAM_CHANGE_KIND_STARTED; each later one
+	// what changed since the message before (a stream that started and ended in between is
+	// not reported). An interval with no change sends a message with no changes.
+	Changes       []*StreamChange `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
+	ActiveStreams uint32          `protobuf:"varint,2,opt,name=active_streams,json=activeStreams,proto3" json:"active_streams,omitempty"`
+}
+
+func (x *WatchStreamsResponse) Reset() {
+	*x = WatchStreamsResponse{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[29]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *WatchStreamsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchStreamsResponse) ProtoMessage() {}
+
+func (x *WatchStreamsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[29]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchStreamsResponse.ProtoReflect.Descriptor instead.
+func (*WatchStreamsResponse) Descriptor() ([]byte, []int) {
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *WatchStreamsResponse) GetChanges() []*StreamChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+func (x *WatchStreamsResponse) GetActiveStreams() uint32 {
+	if x != nil {
+		return x.ActiveStreams
+	}
+	return 0
+}
+
+type StreamChange struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	Kind StreamChangeKind `protobuf:"varint,1,opt,name=kind,proto3,enum=audioproc.v1.StreamChangeKind" json:"kind,omitempty"`
+	// For ENDED, the stream as it was last seen.
+	Stream *StreamInfo `protobuf:"bytes,2,opt,name=stream,proto3" json:"stream,omitempty"`
+}
+
+func (x *StreamChange) Reset() {
+	*x = StreamChange{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[30]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *StreamChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamChange) ProtoMessage() {}
+
+func (x *StreamChange) ProtoReflect() protoreflect.Message {
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[30]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamChange.ProtoReflect.Descriptor instead.
+func (*StreamChange) Descriptor() ([]byte, []int) {
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *StreamChange) GetKind() StreamChangeKind {
+	if x != nil {
+		return x.Kind
+	}
+	return StreamChangeKind_STREAM_CHANGE_KIND_UNSPECIFIED
+}
+
+func (x *StreamChange) GetStream() *StreamInfo {
+	if x != nil {
+		return x.Stream
+	}
+	return nil
+}
+
 type ListProcessorsRequest struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
@@ -2114,7 +2683,7 @@ type ListProcessorsRequest struct {
 func (x *ListProcessorsRequest) Reset() {
 	*x = ListProcessorsRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[23]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[31]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2127,7 +2696,7 @@ func (x *ListProcessorsRequest) String() string {
 func (*ListProcessorsRequest) ProtoMessage() {}
 
 func (x *ListProcessorsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[23]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[31]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2140,7 +2709,7 @@ func (x *ListProcessorsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProcessorsRequest.ProtoReflect.Descriptor instead.
 func (*ListProcessorsRequest) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{23}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{31}
 }
 
 type ListProcessorsResponse struct {
@@ -2154,7 +2723,7 @@ type ListProcessorsResponse struct {
 func (x *ListProcessorsResponse) Reset() {
 	*x = ListProcessorsResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[24]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[32]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2167,7 +2736,7 @@ func (x *ListProcessorsResponse) String() string {
 func (*ListProcessorsResponse) ProtoMessage() {}
 
 func (x *ListProcessorsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[24]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[32]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2180,7 +2749,7 @@ func (x *ListProcessorsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProcessorsResponse.ProtoReflect.Descriptor instead.
 func (*ListProcessorsResponse) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{24}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListProcessorsResponse) GetProcessors() []*ProcessorInfo {
@@ -2207,7 +2776,7 @@ type ProcessorInfo struct {
 func (x *ProcessorInfo) Reset() {
 	*x = ProcessorInfo{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[25]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[33]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2220,7 +2789,7 @@ func (x *ProcessorInfo) String() string {
 func (*ProcessorInfo) ProtoMessage() {}
 
 func (x *ProcessorInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[25]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[33]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2233,7 +2802,7 @@ func (x *ProcessorInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessorInfo.ProtoReflect.Descriptor instead.
 func (*ProcessorInfo) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{25}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ProcessorInfo) GetName() string {
@@ -2277,7 +2846,7 @@ type FormatCost struct {
 func (x *FormatCost) Reset() {
 	*x = FormatCost{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[26]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[34]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2290,7 +2859,7 @@ func (x *FormatCost) String() string {
 func (*FormatCost) ProtoMessage() {}
 
 func (x *FormatCost) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[26]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[34]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2303,7 +2872,7 @@ func (x *FormatCost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FormatCost.ProtoReflect.Descriptor instead.
 func (*FormatCost) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{26}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *FormatCost) GetSampleRateHz() uint32 {
@@ -2347,7 +2916,7 @@ type ParameterInfo struct {
 func (x *ParameterInfo) Reset() {
 	*x = ParameterInfo{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[27]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[35]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2360,7 +2929,7 @@ func (x *ParameterInfo) String() string {
 func (*ParameterInfo) ProtoMessage() {}
 
 func (x *ParameterInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[27]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[35]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2373,7 +2942,7 @@ func (x *ParameterInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParameterInfo.ProtoReflect.Descriptor instead.
 func (*ParameterInfo) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{27}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ParameterInfo) GetName() string {
@@ -2481,7 +3050,7 @@ type ProcessorSpec struct {
 func (x *ProcessorSpec) Reset() {
 	*x = ProcessorSpec{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[28]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[36]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2494,7 +3063,7 @@ func (x *ProcessorSpec) String() string {
 func (*ProcessorSpec) ProtoMessage() {}
 
 func (x *ProcessorSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[28]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[36]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2507,7 +3076,7 @@ func (x *ProcessorSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessorSpec.ProtoReflect.Descriptor instead.
 func (*ProcessorSpec) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{28}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{36}
 }
 
 func (m *ProcessorSpec) GetProcessor() isProcessorSpec_Processor {
@@ -2792,7 +3361,7 @@ type Gain struct {
 func (x *Gain) Reset() {
 	*x = Gain{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[29]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[37]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2805,7 +3374,7 @@ func (x *Gain) String() string {
 func (*Gain) ProtoMessage() {}
 
 func (x *Gain) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[29]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[37]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2818,7 +3387,7 @@ func (x *Gain) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gain.ProtoReflect.Descriptor instead.
 func (*Gain) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{29}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Gain) GetGainDb() float32 {
@@ -2841,7 +3410,7 @@ type Mix struct {
 func (x *Mix) Reset() {
 	*x = Mix{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[30]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[38]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2854,7 +3423,7 @@ func (x *Mix) String() string {
 func (*Mix) ProtoMessage() {}
 
 func (x *Mix) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[30]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[38]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2867,7 +3436,7 @@ func (x *Mix) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Mix.ProtoReflect.Descriptor instead.
 func (*Mix) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{30}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Mix) GetOutputChannels() uint32 {
@@ -2897,7 +3466,7 @@ type Highpass struct {
 func (x *Highpass) Reset() {
 	*x = Highpass{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[31]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[39]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2910,7 +3479,7 @@ func (x *Highpass) String() string {
 func (*Highpass) ProtoMessage() {}
 
 func (x *Highpass) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[31]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[39]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2923,7 +3492,7 @@ func (x *Highpass) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Highpass.ProtoReflect.Descriptor instead.
 func (*Highpass) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{31}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Highpass) GetCutoffHz() float32 {
@@ -2960,7 +3529,7 @@ type Lowpass struct {
 func (x *Lowpass) Reset() {
 	*x = Lowpass{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[32]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[40]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2973,7 +3542,7 @@ func (x *Lowpass) String() string {
 func (*Lowpass) ProtoMessage() {}
 
 func (x *Lowpass) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[32]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[40]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2986,7 +3555,7 @@ func (x *Lowpass) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Lowpass.ProtoReflect.Descriptor instead.
 func (*Lowpass) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{32}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Lowpass) GetCutoffHz() float32 {
@@ -3022,7 +3591,7 @@ type Bandpass struct {
 func (x *Bandpass) Reset() {
 	*x = Bandpass{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[33]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[41]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3035,7 +3604,7 @@ func (x *Bandpass) String() string {
 func (*Bandpass) ProtoMessage() {}
 
 func (x *Bandpass) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[33]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[41]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3048,7 +3617,7 @@ func (x *Bandpass) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Bandpass.ProtoReflect.Descriptor instead.
 func (*Bandpass) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{33}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Bandpass) GetCenterHz() float32 {
@@ -3077,7 +3646,7 @@ type Notch struct {
 func (x *Notch) Reset() {
 	*x = Notch{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[34]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[42]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3090,7 +3659,7 @@ func (x *Notch) String() string {
 func (*Notch) ProtoMessage() {}
 
 func (x *Notch) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[34]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[42]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3103,7 +3672,7 @@ func (x *Notch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Notch.ProtoReflect.Descriptor instead.
 func (*Notch) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{34}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Notch) GetCenterHz() float32 {
@@ -3133,7 +3702,7 @@ type Peaking struct {
 func (x *Peaking) Reset() {
 	*x = Peaking{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[35]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[43]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3146,7 +3715,7 @@ func (x *Peaking) String() string {
 func (*Peaking) ProtoMessage() {}
 
 func (x *Peaking) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[35]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[43]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3159,7 +3728,7 @@ func (x *Peaking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Peaking.ProtoReflect.Descriptor instead.
 func (*Peaking) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{35}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *Peaking) GetCenterHz() float32 {
@@ -3196,7 +3765,7 @@ type Lowshelf struct {
 func (x *Lowshelf) Reset() {
 	*x = Lowshelf{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[36]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[44]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3209,7 +3778,7 @@ func (x *Lowshelf) String() string {
 func (*Lowshelf) ProtoMessage() {}
 
 func (x *Lowshelf) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[36]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[44]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3222,7 +3791,7 @@ func (x *Lowshelf) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Lowshelf.ProtoReflect.Descriptor instead.
 func (*Lowshelf) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{36}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *Lowshelf) GetCutoffHz() float32 {
@@ -3259,7 +3828,7 @@ type Highshelf struct {
 func (x *Highshelf) Reset() {
 	*x = Highshelf{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[37]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[45]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3272,7 +3841,7 @@ func (x *Highshelf) String() string {
 func (*Highshelf) ProtoMessage() {}
 
 func (x *Highshelf) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[37]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[45]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3285,7 +3854,7 @@ func (x *Highshelf) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Highshelf.ProtoReflect.Descriptor instead.
 func (*Highshelf) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{37}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Highshelf) GetCutoffHz() float32 {
@@ -3321,7 +3890,7 @@ type Eq struct {
 func (x *Eq) Reset() {
 	*x = Eq{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[38]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[46]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3334,7 +3903,7 @@ func (x *Eq) String() string {
 func (*Eq) ProtoMessage() {}
 
 func (x *Eq) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[38]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[46]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3347,7 +3916,7 @@ func (x *Eq) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Eq.ProtoReflect.Descriptor instead.
 func (*Eq) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{38}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *Eq) GetBands() []*EqBand {
@@ -3371,7 +3940,7 @@ type EqBand struct {
 func (x *EqBand) Reset() {
 	*x = EqBand{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[39]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[47]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3384,7 +3953,7 @@ func (x *EqBand) String() string {
 func (*EqBand) ProtoMessage() {}
 
 func (x *EqBand) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[39]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[47]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3397,7 +3966,7 @@ func (x *EqBand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EqBand.ProtoReflect.Descriptor instead.
 func (*EqBand) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{39}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *EqBand) GetType() EqBandType {
@@ -3439,7 +4008,7 @@ type DcBlock struct {
 func (x *DcBlock) Reset() {
 	*x = DcBlock{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[40]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[48]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3452,7 +4021,7 @@ func (x *DcBlock) String() string {
 func (*DcBlock) ProtoMessage() {}
 
 func (x *DcBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[40]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[48]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3465,7 +4034,7 @@ func (x *DcBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DcBlock.ProtoReflect.Descriptor instead.
 func (*DcBlock) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{40}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *DcBlock) GetCutoffHz() float32 {
@@ -3490,7 +4059,7 @@ type NoiseGate struct {
 func (x *NoiseGate) Reset() {
 	*x = NoiseGate{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[41]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[49]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3503,7 +4072,7 @@ func (x *NoiseGate) String() string {
 func (*NoiseGate) ProtoMessage() {}
 
 func (x *NoiseGate) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[41]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[49]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3516,7 +4085,7 @@ func (x *NoiseGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NoiseGate.ProtoReflect.Descriptor instead.
 func (*NoiseGate) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{41}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *NoiseGate) GetThresholdDb() float32 {
@@ -3570,7 +4139,7 @@ type Compressor struct {
 func (x *Compressor) Reset() {
 	*x = Compressor{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[42]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[50]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3583,7 +4152,7 @@ func (x *Compressor) String() string {
 func (*Compressor) ProtoMessage() {}
 
 func (x *Compressor) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[42]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[50]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3596,7 +4165,7 @@ func (x *Compressor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Compressor.ProtoReflect.Descriptor instead.
 func (*Compressor) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{42}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *Compressor) GetThresholdDb() float32 {
@@ -3655,7 +4224,7 @@ type Limiter struct {
 func (x *Limiter) Reset() {
 	*x = Limiter{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[43]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[51]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3668,7 +4237,7 @@ func (x *Limiter) String() string {
 func (*Limiter) ProtoMessage() {}
 
 func (x *Limiter) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[43]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[51]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3681,7 +4250,7 @@ func (x *Limiter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Limiter.ProtoReflect.Descriptor instead.
 func (*Limiter) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{43}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *Limiter) GetCeilingDb() float32 {
@@ -3724,7 +4293,7 @@ type Loudness struct {
 func (x *Loudness) Reset() {
 	*x = Loudness{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[44]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[52]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3737,7 +4306,7 @@ func (x *Loudness) String() string {
 func (*Loudness) ProtoMessage() {}
 
 func (x *Loudness) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[44]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[52]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3750,7 +4319,7 @@ func (x *Loudness) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Loudness.ProtoReflect.Descriptor instead.
 func (*Loudness) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{44}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *Loudness) GetTargetLufs() float32 {
@@ -3779,7 +4348,7 @@ type Resample struct {
 func (x *Resample) Reset() {
 	*x = Resample{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[45]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[53]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3792,7 +4361,7 @@ func (x *Resample) String() string {
 func (*Resample) ProtoMessage() {}
 
 func (x *Resample) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[45]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[53]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3805,7 +4374,7 @@ func (x *Resample) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resample.ProtoReflect.Descriptor instead.
 func (*Resample) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{45}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Resample) GetSampleRateHz() uint32 {
@@ -3833,7 +4402,7 @@ type Denoise struct {
 func (x *Denoise) Reset() {
 	*x = Denoise{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[46]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[54]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3846,7 +4415,7 @@ func (x *Denoise) String() string {
 func (*Denoise) ProtoMessage() {}
 
 func (x *Denoise) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[46]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[54]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3859,7 +4428,7 @@ func (x *Denoise) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Denoise.ProtoReflect.Descriptor instead.
 func (*Denoise) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{46}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *Denoise) GetReductionDb() float32 {
@@ -3884,7 +4453,7 @@ type Convolve struct {
 func (x *Convolve) Reset() {
 	*x = Convolve{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[47]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[55]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3897,7 +4466,7 @@ func (x *Convolve) String() string {
 func (*Convolve) ProtoMessage() {}
 
 func (x *Convolve) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[47]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[55]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3910,7 +4479,7 @@ func (x *Convolve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Convolve.ProtoReflect.Descriptor instead.
 func (*Convolve) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{47}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *Convolve) GetImpulse() []float32 {
@@ -3947,7 +4516,7 @@ type Vad struct {
 func (x *Vad) Reset() {
 	*x = Vad{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[48]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[56]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3960,7 +4529,7 @@ func (x *Vad) String() string {
 func (*Vad) ProtoMessage() {}
 
 func (x *Vad) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[48]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[56]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3973,7 +4542,7 @@ func (x *Vad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vad.ProtoReflect.Descriptor instead.
 func (*Vad) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{48}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *Vad) GetThreshold() float32 {
@@ -4009,7 +4578,7 @@ type Analyze struct {
 func (x *Analyze) Reset() {
 	*x = Analyze{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_audioproc_v1_audioproc_proto_msgTypes[49]
+		mi := &file_audioproc_v1_audioproc_proto_msgTypes[57]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -4022,7 +4591,7 @@ func (x *Analyze) String() string {
 func (*Analyze) ProtoMessage() {}
 
 func (x *Analyze) ProtoReflect() protoreflect.Message {
-	mi := &file_audioproc_v1_audioproc_proto_msgTypes[49]
+	mi := &file_audioproc_v1_audioproc_proto_msgTypes[57]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4035,7 +4604,7 @@ func (x *Analyze) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Analyze.ProtoReflect.Descriptor instead.
 func (*Analyze) Descriptor() ([]byte, []int) {
-	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{49}
+	return file_audioproc_v1_audioproc_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *Analyze) GetBands() uint32 {
@@ -4322,6 +4891,75 @@ var file_audioproc_v1_audioproc_proto_rawDesc = []byte{
 	0x12, 0x2e, 0x0a, 0x05, 0x69, 0x6e, 0x70, 0x75, 0x74, 0x18, 0x03, 0x20, 0x01, 0x28, 0x0b, 0x32,
 	0x18, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x46,
 	0x69, 0x6c, 0x65, 0x46, 0x6f, 0x72, 0x6d, 0x61, 0x74, 0x52, 0x05, 0x69, 0x6e, 0x70, 0x75, 0x74,
+	0x22, 0x4b, 0x0a, 0x15, 0x56, 0x61, 0x6c, 0x69, 0x64, 0x61, 0x74, 0x65, 0x43, 0x6f, 0x6e, 0x66,
+	0x69, 0x67, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x12, 0x32, 0x0a, 0x06, 0x63, 0x6f, 0x6e,
+	0x66, 0x69, 0x67, 0x18, 0x01, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x1a, 0x2e, 0x61, 0x75, 0x64, 0x69,
+	0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x53, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x43,
+	0x6f, 0x6e, 0x66, 0x69, 0x67, 0x52, 0x06, 0x63, 0x6f, 0x6e, 0x66, 0x69, 0x67, 0x22, 0x64, 0x0a,
+	0x16, 0x56, 0x61, 0x6c, 0x69, 0x64, 0x61, 0x74, 0x65, 0x43, 0x6f, 0x6e, 0x66, 0x69, 0x67, 0x52,
+	0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x2f, 0x0a, 0x05, 0x72, 0x65, 0x61, 0x64, 0x79,
+	0x18, 0x01, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x19, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72,
+	0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x53, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x52, 0x65, 0x61, 0x64,
+	0x79, 0x52, 0x05, 0x72, 0x65, 0x61, 0x64, 0x79, 0x12, 0x19, 0x0a, 0x08, 0x66, 0x69, 0x74, 0x73,
+	0x5f, 0x6e, 0x6f, 0x77, 0x18, 0x02, 0x20, 0x01, 0x28, 0x08, 0x52, 0x07, 0x66, 0x69, 0x74, 0x73,
+	0x4e, 0x6f, 0x77, 0x22, 0x14, 0x0a, 0x12, 0x4c, 0x69, 0x73, 0x74, 0x53, 0x74, 0x72, 0x65, 0x61,
+	0x6d, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x22, 0x71, 0x0a, 0x13, 0x4c, 0x69, 0x73,
+	0x74, 0x53, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65,
+	0x12, 0x32, 0x0a, 0x07, 0x73, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x73, 0x18, 0x01, 0x20, 0x03, 0x28,
+	0x0b, 0x32, 0x18, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31,
+	0x2e, 0x53, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x49, 0x6e, 0x66, 0x6f, 0x52, 0x07, 0x73, 0x74, 0x72,
+	0x65, 0x61, 0x6d, 0x73, 0x12, 0x26, 0x0a, 0x0f, 0x66, 0x69, 0x6c, 0x65, 0x73, 0x5f, 0x69, 0x6e,
+	0x5f, 0x66, 0x6c, 0x69, 0x67, 0x68, 0x74, 0x18, 0x02, 0x20, 0x01, 0x28, 0x0d, 0x52, 0x0d, 0x66,
+	0x69, 0x6c, 0x65, 0x73, 0x49, 0x6e, 0x46, 0x6c, 0x69, 0x67, 0x68, 0x74, 0x22, 0xe4, 0x03, 0x0a,
+	0x0a, 0x53, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x49, 0x6e, 0x66, 0x6f, 0x12, 0x1b, 0x0a, 0x09, 0x73,
+	0x74, 0x72, 0x65, 0x61, 0x6d, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x08,
+	0x73, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x49, 0x64, 0x12, 0x12, 0x0a, 0x04, 0x70, 0x65, 0x65, 0x72,
+	0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x04, 0x70, 0x65, 0x65, 0x72, 0x12, 0x14, 0x0a, 0x05,
+	0x63, 0x68, 0x61, 0x69, 0x6e, 0x18, 0x03, 0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x63, 0x68, 0x61,
+	0x69, 0x6e, 0x12, 0x2f, 0x0a, 0x05, 0x69, 0x6e, 0x70, 0x75, 0x74, 0x18, 0x04, 0x20, 0x01, 0x28,
+	0x0b, 0x32, 0x19, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31,
+	0x2e, 0x41, 0x75, 0x64, 0x69, 0x6f, 0x46, 0x6f, 0x72, 0x6d, 0x61, 0x74, 0x52, 0x05, 0x69, 0x6e,
+	0x70, 0x75, 0x74, 0x12, 0x31, 0x0a, 0x06, 0x6f, 0x75, 0x74, 0x70, 0x75, 0x74, 0x18, 0x05, 0x20,
+	0x01, 0x28, 0x0b, 0x32, 0x19, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e,
+	0x76, 0x31, 0x2e, 0x41, 0x75, 0x64, 0x69, 0x6f, 0x46, 0x6f, 0x72, 0x6d, 0x61, 0x74, 0x52, 0x06,
+	0x6f, 0x75, 0x74, 0x70, 0x75, 0x74, 0x12, 0x1f, 0x0a, 0x0b, 0x61, 0x67, 0x65, 0x5f, 0x73, 0x65,
+	0x63, 0x6f, 0x6e, 0x64, 0x73, 0x18, 0x06, 0x20, 0x01, 0x28, 0x01, 0x52, 0x0a, 0x61, 0x67, 0x65,
+	0x53, 0x65, 0x63, 0x6f, 0x6e, 0x64, 0x73, 0x12, 0x16, 0x0a, 0x06, 0x63, 0x68, 0x75, 0x6e, 0x6b,
+	0x73, 0x18, 0x07, 0x20, 0x01, 0x28, 0x04, 0x52, 0x06, 0x63, 0x68, 0x75, 0x6e, 0x6b, 0x73, 0x12,
+	0x23, 0x0a, 0x0d, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x5f, 0x73, 0x65, 0x63, 0x6f, 0x6e, 0x64, 0x73,
+	0x18, 0x08, 0x20, 0x01, 0x28, 0x01, 0x52, 0x0c, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x53, 0x65, 0x63,
+	0x6f, 0x6e, 0x64, 0x73, 0x12, 0x2e, 0x0a, 0x13, 0x6c, 0x61, 0x74, 0x65, 0x6e, 0x63, 0x79, 0x5f,
+	0x70, 0x35, 0x30, 0x5f, 0x73, 0x65, 0x63, 0x6f, 0x6e, 0x64, 0x73, 0x18, 0x09, 0x20, 0x01, 0x28,
+	0x01, 0x52, 0x11, 0x6c, 0x61, 0x74, 0x65, 0x6e, 0x63, 0x79, 0x50, 0x35, 0x30, 0x53, 0x65, 0x63,
+	0x6f, 0x6e, 0x64, 0x73, 0x12, 0x2e, 0x0a, 0x13, 0x6c, 0x61, 0x74, 0x65, 0x6e, 0x63, 0x79, 0x5f,
+	0x70, 0x39, 0x39, 0x5f, 0x73, 0x65, 0x63, 0x6f, 0x6e, 0x64, 0x73, 0x18, 0x0a, 0x20, 0x01, 0x28,
+	0x01, 0x52, 0x11, 0x6c, 0x61, 0x74, 0x65, 0x6e, 0x63, 0x79, 0x50, 0x39, 0x39, 0x53, 0x65, 0x63,
+	0x6f, 0x6e, 0x64, 0x73, 0x12, 0x2e, 0x0a, 0x04, 0x63, 0x6f, 0x73, 0x74, 0x18, 0x0b, 0x20, 0x01,
+	0x28, 0x0b, 0x32, 0x1a, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76,
+	0x31, 0x2e, 0x52, 0x65, 0x73, 0x6f, 0x75, 0x72, 0x63, 0x65, 0x43, 0x6f, 0x73, 0x74, 0x52, 0x04,
+	0x63, 0x6f, 0x73, 0x74, 0x12, 0x25, 0x0a, 0x0e, 0x62, 0x75, 0x66, 0x66, 0x65, 0x72, 0x65, 0x64,
+	0x5f, 0x62, 0x79, 0x74, 0x65, 0x73, 0x18, 0x0c, 0x20, 0x01, 0x28, 0x04, 0x52, 0x0d, 0x62, 0x75,
+	0x66, 0x66, 0x65, 0x72, 0x65, 0x64, 0x42, 0x79, 0x74, 0x65, 0x73, 0x12, 0x16, 0x0a, 0x06, 0x73,
+	0x65, 0x72, 0x69, 0x61, 0x6c, 0x18, 0x0d, 0x20, 0x01, 0x28, 0x04, 0x52, 0x06, 0x73, 0x65, 0x72,
+	0x69, 0x61, 0x6c, 0x22, 0x40, 0x0a, 0x13, 0x57, 0x61, 0x74, 0x63, 0x68, 0x53, 0x74, 0x72, 0x65,
+	0x61, 0x6d, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x12, 0x29, 0x0a, 0x10, 0x69, 0x6e,
+	0x74, 0x65, 0x72, 0x76, 0x61, 0x6c, 0x5f, 0x73, 0x65, 0x63, 0x6f, 0x6e, 0x64, 0x73, 0x18, 0x01,
+	0x20, 0x01, 0x28, 0x01, 0x52, 0x0f, 0x69, 0x6e, 0x74, 0x65, 0x72, 0x76, 0x61, 0x6c, 0x53, 0x65,
+	0x63, 0x6f, 0x6e, 0x64, 0x73, 0x22, 0x73, 0x0a, 0x14, 0x57, 0x61, 0x74, 0x63, 0x68, 0x53, 0x74,
+	0x72, 0x65, 0x61, 0x6d, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x34, 0x0a,
+	0x07, 0x63, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x73, 0x18, 0x01, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x1a,
+	0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x53, 0x74,
+	0x72, 0x65, 0x61, 0x6d, 0x43, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x52, 0x07, 0x63, 0x68, 0x61, 0x6e,
+	0x67, 0x65, 0x73, 0x12, 0x25, 0x0a, 0x0e, 0x61, 0x63, 0x74, 0x69, 0x76, 0x65, 0x5f, 0x73, 0x74,
+	0x72, 0x65, 0x61, 0x6d, 0x73, 0x18, 0x02, 0x20, 0x01, 0x28, 0x0d, 0x52, 0x0d, 0x61, 0x63, 0x74,
+	0x69, 0x76, 0x65, 0x53, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x73, 0x22, 0x74, 0x0a, 0x0c, 0x53, 0x74,
+	0x72, 0x65, 0x61, 0x6d, 0x43, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x12, 0x32, 0x0a, 0x04, 0x6b, 0x69,
+	0x6e, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x0e, 0x32, 0x1e, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f,
+	0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x53, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x43, 0x68,
+	0x61, 0x6e, 0x67, 0x65, 0x4b, 0x69, 0x6e, 0x64, 0x52, 0x04, 0x6b, 0x69, 0x6e, 0x64, 0x12, 0x30,
+	0x0a, 0x06, 0x73, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x18, 0x02, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x18,
+	0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x53, 0x74,
+	0x72, 0x65, 0x61, 0x6d, 0x49, 0x6e, 0x66, 0x6f, 0x52, 0x06, 0x73, 0x74, 0x72, 0x65, 0x61, 0x6d,
 	0x22, 0x17, 0x0a, 0x15, 0x4c, 0x69, 0x73, 0x74, 0x50, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x6f,
 	0x72, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x22, 0x55, 0x0a, 0x16, 0x4c, 0x69, 0x73,
 	0x74, 0x50, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x6f, 0x72, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f,
@@ -4618,49 +5256,75 @@ var file_audioproc_v1_audioproc_proto_rawDesc = []byte{
 	0x04, 0x46, 0x4c, 0x41, 0x43, 0x10, 0x02, 0x12, 0x0e, 0x0a, 0x0a, 0x4f, 0x47, 0x47, 0x5f, 0x56,
 	0x4f, 0x52, 0x42, 0x49, 0x53, 0x10, 0x03, 0x12, 0x0c, 0x0a, 0x08, 0x4f, 0x47, 0x47, 0x5f, 0x4f,
 	0x50, 0x55, 0x53, 0x10, 0x04, 0x12, 0x08, 0x0a, 0x04, 0x41, 0x49, 0x46, 0x46, 0x10, 0x05, 0x2a,
-	0x88, 0x01, 0x0a, 0x0a, 0x45, 0x71, 0x42, 0x61, 0x6e, 0x64, 0x54, 0x79, 0x70, 0x65, 0x12, 0x1c,
-	0x0a, 0x18, 0x45, 0x51, 0x5f, 0x42, 0x41, 0x4e, 0x44, 0x5f, 0x54, 0x59, 0x50, 0x45, 0x5f, 0x55,
-	0x4e, 0x53, 0x50, 0x45, 0x43, 0x49, 0x46, 0x49, 0x45, 0x44, 0x10, 0x00, 0x12, 0x0b, 0x0a, 0x07,
-	0x50, 0x45, 0x41, 0x4b, 0x49, 0x4e, 0x47, 0x10, 0x01, 0x12, 0x0c, 0x0a, 0x08, 0x4c, 0x4f, 0x57,
-	0x53, 0x48, 0x45, 0x4c, 0x46, 0x10, 0x02, 0x12, 0x0d, 0x0a, 0x09, 0x48, 0x49, 0x47, 0x48, 0x53,
-	0x48, 0x45, 0x4c, 0x46, 0x10, 0x03, 0x12, 0x0b, 0x0a, 0x07, 0x4c, 0x4f, 0x57, 0x50, 0x41, 0x53,
-	0x53, 0x10, 0x04, 0x12, 0x0c, 0x0a, 0x08, 0x48, 0x49, 0x47, 0x48, 0x50, 0x41, 0x53, 0x53, 0x10,
-	0x05, 0x12, 0x0c, 0x0a, 0x08, 0x42, 0x41, 0x4e, 0x44, 0x50, 0x41, 0x53, 0x53, 0x10, 0x06, 0x12,
-	0x09, 0x0a, 0x05, 0x4e, 0x4f, 0x54, 0x43, 0x48, 0x10, 0x07, 0x2a, 0x61, 0x0a, 0x0f, 0x52, 0x65,
-	0x73, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x51, 0x75, 0x61, 0x6c, 0x69, 0x74, 0x79, 0x12, 0x20, 0x0a,
-	0x1c, 0x52, 0x45, 0x53, 0x41, 0x4d, 0x50, 0x4c, 0x45, 0x5f, 0x51, 0x55, 0x41, 0x4c, 0x49, 0x54,
-	0x59, 0x5f, 0x55, 0x4e, 0x53, 0x50, 0x45, 0x43, 0x49, 0x46, 0x49, 0x45, 0x44, 0x10, 0x00, 0x12,
-	0x07, 0x0a, 0x03, 0x4c, 0x4f, 0x57, 0x10, 0x01, 0x12, 0x0a, 0x0a, 0x06, 0x4d, 0x45, 0x44, 0x49,
-	0x55, 0x4d, 0x10, 0x02, 0x12, 0x08, 0x0a, 0x04, 0x48, 0x49, 0x47, 0x48, 0x10, 0x03, 0x12, 0x0d,
-	0x0a, 0x09, 0x56, 0x45, 0x52, 0x59, 0x5f, 0x48, 0x49, 0x47, 0x48, 0x10, 0x04, 0x32, 0x8d, 0x02,
-	0x0a, 0x0e, 0x41, 0x75, 0x64, 0x69, 0x6f, 0x50, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x6f, 0x72,
-	0x12, 0x4a, 0x0a, 0x07, 0x50, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x12, 0x1c, 0x2e, 0x61, 0x75,
-	0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x50, 0x72, 0x6f, 0x63, 0x65,
-	0x73, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x1d, 0x2e, 0x61, 0x75, 0x64, 0x69,
-	0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x50, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73,
-	0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x28, 0x01, 0x30, 0x01, 0x12, 0x52, 0x0a, 0x0b,
-	0x50, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x46, 0x69, 0x6c, 0x65, 0x12, 0x20, 0x2e, 0x61, 0x75,
-	0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x50, 0x72, 0x6f, 0x63, 0x65,
-	0x73, 0x73, 0x46, 0x69, 0x6c, 0x65, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x21, 0x2e,
-	0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x50, 0x72, 0x6f,
-	0x63, 0x65, 0x73, 0x73, 0x46, 0x69, 0x6c, 0x65, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65,
-	0x12, 0x5b, 0x0a, 0x0e, 0x4c, 0x69, 0x73, 0x74, 0x50, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x6f,
-	0x72, 0x73, 0x12, 0x23, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76,
-	0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x50, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x6f, 0x72, 0x73,
-	0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x24, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70,
-	0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x50, 0x72, 0x6f, 0x63, 0x65,
-	0x73, 0x73, 0x6f, 0x72, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x42, 0x9b, 0x01,
-	0x0a, 0x10, 0x64, 0x65, 0x76, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e,
-	0x76, 0x31, 0x42, 0x0e, 0x41, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x50, 0x72, 0x6f,
-	0x74, 0x6f, 0x50, 0x01, 0x5a, 0x41, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d,
-	0x2f, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2f, 0x61, 0x75, 0x64, 0x69, 0x6f,
-	0x70, 0x72, 0x6f, 0x63, 0x2f, 0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74, 0x73, 0x2f, 0x67, 0x6f, 0x2f,
-	0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x70, 0x62, 0x3b, 0x61, 0x75, 0x64, 0x69,
-	0x6f, 0x70, 0x72, 0x6f, 0x63, 0x70, 0x62, 0xa2, 0x02, 0x03, 0x41, 0x56, 0x58, 0xaa, 0x02, 0x0c,
-	0x41, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x56, 0x31, 0xca, 0x02, 0x0c, 0x41,
-	0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x5c, 0x56, 0x31, 0xea, 0x02, 0x0d, 0x41, 0x75,
-	0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x3a, 0x3a, 0x56, 0x31, 0x62, 0x06, 0x70, 0x72, 0x6f,
-	0x74, 0x6f, 0x33,
+	0x94, 0x01, 0x0a, 0x10, 0x53, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x43, 0x68, 0x61, 0x6e, 0x67, 0x65,
+	0x4b, 0x69, 0x6e, 0x64, 0x12, 0x22, 0x0a, 0x1e, 0x53, 0x54, 0x52, 0x45, 0x41, 0x4d, 0x5f, 0x43,
+	0x48, 0x41, 0x4e, 0x47, 0x45, 0x5f, 0x4b, 0x49, 0x4e, 0x44, 0x5f, 0x55, 0x4e, 0x53, 0x50, 0x45,
+	0x43, 0x49, 0x46, 0x49, 0x45, 0x44, 0x10, 0x00, 0x12, 0x1e, 0x0a, 0x1a, 0x53, 0x54, 0x52, 0x45,
+	0x41, 0x4d, 0x5f, 0x43, 0x48, 0x41, 0x4e, 0x47, 0x45, 0x5f, 0x4b, 0x49, 0x4e, 0x44, 0x5f, 0x53,
+	0x54, 0x41, 0x52, 0x54, 0x45, 0x44, 0x10, 0x01, 0x12, 0x1e, 0x0a, 0x1a, 0x53, 0x54, 0x52, 0x45,
+	0x41, 0x4d, 0x5f, 0x43, 0x48, 0x41, 0x4e, 0x47, 0x45, 0x5f, 0x4b, 0x49, 0x4e, 0x44, 0x5f, 0x55,
+	0x50, 0x44, 0x41, 0x54, 0x45, 0x44, 0x10, 0x02, 0x12, 0x1c, 0x0a, 0x18, 0x53, 0x54, 0x52, 0x45,
+	0x41, 0x4d, 0x5f, 0x43, 0x48, 0x41, 0x4e, 0x47, 0x45, 0x5f, 0x4b, 0x49, 0x4e, 0x44, 0x5f, 0x45,
+	0x4e, 0x44, 0x45, 0x44, 0x10, 0x03, 0x2a, 0x88, 0x01, 0x0a, 0x0a, 0x45, 0x71, 0x42, 0x61, 0x6e,
+	0x64, 0x54, 0x79, 0x70, 0x65, 0x12, 0x1c, 0x0a, 0x18, 0x45, 0x51, 0x5f, 0x42, 0x41, 0x4e, 0x44,
+	0x5f, 0x54, 0x59, 0x50, 0x45, 0x5f, 0x55, 0x4e, 0x53, 0x50, 0x45, 0x43, 0x49, 0x46, 0x49, 0x45,
+	0x44, 0x10, 0x00, 0x12, 0x0b, 0x0a, 0x07, 0x50, 0x45, 0x41, 0x4b, 0x49, 0x4e, 0x47, 0x10, 0x01,
+	0x12, 0x0c, 0x0a, 0x08, 0x4c, 0x4f, 0x57, 0x53, 0x48, 0x45, 0x4c, 0x46, 0x10, 0x02, 0x12, 0x0d,
+	0x0a, 0x09, 0x48, 0x49, 0x47, 0x48, 0x53, 0x48, 0x45, 0x4c, 0x46, 0x10, 0x03, 0x12, 0x0b, 0x0a,
+	0x07, 0x4c, 0x4f, 0x57, 0x50, 0x41, 0x53, 0x53, 0x10, 0x04, 0x12, 0x0c, 0x0a, 0x08, 0x48, 0x49,
+	0x47, 0x48, 0x50, 0x41, 0x53, 0x53, 0x10, 0x05, 0x12, 0x0c, 0x0a, 0x08, 0x42, 0x41, 0x4e, 0x44,
+	0x50, 0x41, 0x53, 0x53, 0x10, 0x06, 0x12, 0x09, 0x0a, 0x05, 0x4e, 0x4f, 0x54, 0x43, 0x48, 0x10,
+	0x07, 0x2a, 0x61, 0x0a, 0x0f, 0x52, 0x65, 0x73, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x51, 0x75, 0x61,
+	0x6c, 0x69, 0x74, 0x79, 0x12, 0x20, 0x0a, 0x1c, 0x52, 0x45, 0x53, 0x41, 0x4d, 0x50, 0x4c, 0x45,
+	0x5f, 0x51, 0x55, 0x41, 0x4c, 0x49, 0x54, 0x59, 0x5f, 0x55, 0x4e, 0x53, 0x50, 0x45, 0x43, 0x49,
+	0x46, 0x49, 0x45, 0x44, 0x10, 0x00, 0x12, 0x07, 0x0a, 0x03, 0x4c, 0x4f, 0x57, 0x10, 0x01, 0x12,
+	0x0a, 0x0a, 0x06, 0x4d, 0x45, 0x44, 0x49, 0x55, 0x4d, 0x10, 0x02, 0x12, 0x08, 0x0a, 0x04, 0x48,
+	0x49, 0x47, 0x48, 0x10, 0x03, 0x12, 0x0d, 0x0a, 0x09, 0x56, 0x45, 0x52, 0x59, 0x5f, 0x48, 0x49,
+	0x47, 0x48, 0x10, 0x04, 0x32, 0xea, 0x02, 0x0a, 0x0e, 0x41, 0x75, 0x64, 0x69, 0x6f, 0x50, 0x72,
+	0x6f, 0x63, 0x65, 0x73, 0x73, 0x6f, 0x72, 0x12, 0x4a, 0x0a, 0x07, 0x50, 0x72, 0x6f, 0x63, 0x65,
+	0x73, 0x73, 0x12, 0x1c, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76,
+	0x31, 0x2e, 0x50, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74,
+	0x1a, 0x1d, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e,
+	0x50, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x28,
+	0x01, 0x30, 0x01, 0x12, 0x52, 0x0a, 0x0b, 0x50, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x46, 0x69,
+	0x6c, 0x65, 0x12, 0x20, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76,
+	0x31, 0x2e, 0x50, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x46, 0x69, 0x6c, 0x65, 0x52, 0x65, 0x71,
+	0x75, 0x65, 0x73, 0x74, 0x1a, 0x21, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63,
+	0x2e, 0x76, 0x31, 0x2e, 0x50, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x46, 0x69, 0x6c, 0x65, 0x52,
+	0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12, 0x5b, 0x0a, 0x0e, 0x4c, 0x69, 0x73, 0x74, 0x50,
+	0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x6f, 0x72, 0x73, 0x12, 0x23, 0x2e, 0x61, 0x75, 0x64, 0x69,
+	0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x50, 0x72, 0x6f,
+	0x63, 0x65, 0x73, 0x73, 0x6f, 0x72, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x24,
+	0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69,
+	0x73, 0x74, 0x50, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x6f, 0x72, 0x73, 0x52, 0x65, 0x73, 0x70,
+	0x6f, 0x6e, 0x73, 0x65, 0x12, 0x5b, 0x0a, 0x0e, 0x56, 0x61, 0x6c, 0x69, 0x64, 0x61, 0x74, 0x65,
+	0x43, 0x6f, 0x6e, 0x66, 0x69, 0x67, 0x12, 0x23, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72,
+	0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x56, 0x61, 0x6c, 0x69, 0x64, 0x61, 0x74, 0x65, 0x43, 0x6f,
+	0x6e, 0x66, 0x69, 0x67, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x24, 0x2e, 0x61, 0x75,
+	0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x56, 0x61, 0x6c, 0x69, 0x64,
+	0x61, 0x74, 0x65, 0x43, 0x6f, 0x6e, 0x66, 0x69, 0x67, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73,
+	0x65, 0x32, 0xb4, 0x01, 0x0a, 0x05, 0x41, 0x64, 0x6d, 0x69, 0x6e, 0x12, 0x52, 0x0a, 0x0b, 0x4c,
+	0x69, 0x73, 0x74, 0x53, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x73, 0x12, 0x20, 0x2e, 0x61, 0x75, 0x64,
+	0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74, 0x53, 0x74,
+	0x72, 0x65, 0x61, 0x6d, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x1a, 0x21, 0x2e, 0x61,
+	0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x4c, 0x69, 0x73, 0x74,
+	0x53, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x73, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x12,
+	0x57, 0x0a, 0x0c, 0x57, 0x61, 0x74, 0x63, 0x68, 0x53, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x73, 0x12,
+	0x21, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x2e, 0x57,
+	0x61, 0x74, 0x63, 0x68, 0x53, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65,
+	0x73, 0x74, 0x1a, 0x22, 0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76,
+	0x31, 0x2e, 0x57, 0x61, 0x74, 0x63, 0x68, 0x53, 0x74, 0x72, 0x65, 0x61, 0x6d, 0x73, 0x52, 0x65,
+	0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x30, 0x01, 0x42, 0x9b, 0x01, 0x0a, 0x10, 0x64, 0x65, 0x76,
+	0x2e, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2e, 0x76, 0x31, 0x42, 0x0e, 0x41,
+	0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x50, 0x72, 0x6f, 0x74, 0x6f, 0x50, 0x01, 0x5a,
+	0x41, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x61, 0x75, 0x64, 0x69,
+	0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2f, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63, 0x2f,
+	0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74, 0x73, 0x2f, 0x67, 0x6f, 0x2f, 0x61, 0x75, 0x64, 0x69, 0x6f,
+	0x70, 0x72, 0x6f, 0x63, 0x70, 0x62, 0x3b, 0x61, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72, 0x6f, 0x63,
+	0x70, 0x62, 0xa2, 0x02, 0x03, 0x41, 0x56, 0x58, 0xaa, 0x02, 0x0c, 0x41, 0x75, 0x64, 0x69, 0x6f,
+	0x70, 0x72, 0x6f, 0x63, 0x2e, 0x56, 0x31, 0xca, 0x02, 0x0c, 0x41, 0x75, 0x64, 0x69, 0x6f, 0x70,
+	0x72, 0x6f, 0x63, 0x5c, 0x56, 0x31, 0xea, 0x02, 0x0d, 0x41, 0x75, 0x64, 0x69, 0x6f, 0x70, 0x72,
+	0x6f, 0x63, 0x3a, 0x3a, 0x56, 0x31, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
 }
 
 var (
@@ -4675,138 +5339,162 @@ func file_audioproc_v1_audioproc_proto_rawDescGZIP() []byte {
 	return file_audioproc_v1_audioproc_proto_rawDescData
 }
 
-var file_audioproc_v1_audioproc_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_audioproc_v1_audioproc_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_audioproc_v1_audioproc_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_audioproc_v1_audioproc_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_audioproc_v1_audioproc_proto_goTypes = []interface{}{
 	(Encoding)(0),                  // 0: audioproc.v1.Encoding
 	(Dither)(0),                    // 1: audioproc.v1.Dither
 	(Container)(0),                 // 2: audioproc.v1.Container
-	(EqBandType)(0),                // 3: audioproc.v1.EqBandType
-	(ResampleQuality)(0),           // 4: audioproc.v1.ResampleQuality
-	(*ProcessRequest)(nil),         // 5: audioproc.v1.ProcessRequest
-	(*ProcessResponse)(nil),        // 6: audioproc.v1.ProcessResponse
-	(*StreamConfig)(nil),           // 7: audioproc.v1.StreamConfig
-	(*AudioFormat)(nil),            // 8: audioproc.v1.AudioFormat
-	(*MetricsOptions)(nil),         // 9: audioproc.v1.MetricsOptions
-	(*AudioChunk)(nil),             // 10: audioproc.v1.AudioChunk
-	(*ChainUpdate)(nil),            // 11: audioproc.v1.ChainUpdate
-	(*ProcessorUpdate)(nil),        // 12: audioproc.v1.ProcessorUpdate
-	(*StreamReady)(nil),            // 13: audioproc.v1.StreamReady
-	(*ResourceCost)(nil),           // 14: audioproc.v1.ResourceCost
-	(*ProcessedChunk)(nil),         // 15: audioproc.v1.ProcessedChunk
-	(*ChunkMetrics)(nil),           // 16: audioproc.v1.ChunkMetrics
-	(*ChannelLevels)(nil),          // 17: audioproc.v1.ChannelLevels
-	(*Event)(nil),                  // 18: audioproc.v1.Event
-	(*VoiceActivity)(nil),          // 19: audioproc.v1.VoiceActivity
-	(*LoudnessReading)(nil),        // 20: audioproc.v1.LoudnessReading
-	(*Analysis)(nil),               // 21: audioproc.v1.Analysis
-	(*UpdateResult)(nil),           // 22: audioproc.v1.UpdateResult
-	(*StreamSummary)(nil),          // 23: audioproc.v1.StreamSummary
-	(*ProcessorTiming)(nil),        // 24: audioproc.v1.ProcessorTiming
-	(*ProcessFileRequest)(nil),     // 25: audioproc.v1.ProcessFileRequest
-	(*FileFormat)(nil),             // 26: audioproc.v1.FileFormat
-	(*ProcessFileResponse)(nil),    // 27: audioproc.v1.ProcessFileResponse
-	(*ListProcessorsRequest)(nil),  // 28: audioproc.v1.ListProcessorsRequest
-	(*ListProcessorsResponse)(nil), // 29: audioproc.v1.ListProcessorsResponse
-	(*ProcessorInfo)(nil),          // 30: audioproc.v1.ProcessorInfo
-	(*FormatCost)(nil),             // 31: audioproc.v1.FormatCost
-	(*ParameterInfo)(nil),          // 32: audioproc.v1.ParameterInfo
-	(*ProcessorSpec)(nil),          // 33: audioproc.v1.ProcessorSpec
-	(*Gain)(nil),                   // 34: audioproc.v1.Gain
-	(*Mix)(nil),                    // 35: audioproc.v1.Mix
-	(*Highpass)(nil),               // 36: audioproc.v1.Highpass
-	(*Lowpass)(nil),                // 37: audioproc.v1.Lowpass
-	(*Bandpass)(nil),               // 38: audioproc.v1.Bandpass
-	(*Notch)(nil),                  // 39: audioproc.v1.Notch
-	(*Peaking)(nil),                // 40: audioproc.v1.Peaking
-	(*Lowshelf)(nil),               // 41: audioproc.v1.Lowshelf
-	(*Highshelf)(nil),              // 42: audioproc.v1.Highshelf
-	(*Eq)(nil),                     // 43: audioproc.v1.Eq
-	(*EqBand)(nil),                 // 44: audioproc.v1.EqBand
-	(*DcBlock)(nil),                // 45: audioproc.v1.DcBlock
-	(*NoiseGate)(nil),              // 46: audioproc.v1.NoiseGate
-	(*Compressor)(nil),             // 47: audioproc.v1.Compressor
-	(*Limiter)(nil),                // 48: audioproc.v1.Limiter
-	(*Loudness)(nil),               // 49: audioproc.v1.Loudness
-	(*Resample)(nil),               // 50: audioproc.v1.Resample
-	(*Denoise)(nil),                // 51: audioproc.v1.Denoise
-	(*Convolve)(nil),               // 52: audioproc.v1.Convolve
-	(*Vad)(nil),                    // 53: audioproc.v1.Vad
-	(*Analyze)(nil),                // 54: audioproc.v1.Analyze
+	(StreamChangeKind)(0),          // 3: audioproc.v1.StreamChangeKind
+	(EqBandType)(0),                // 4: audioproc.v1.EqBandType
+	(ResampleQuality)(0),           // 5: audioproc.v1.ResampleQuality
+	(*ProcessRequest)(nil),         // 6: audioproc.v1.ProcessRequest
+	(*ProcessResponse)(nil),        // 7: audioproc.v1.ProcessResponse
+	(*StreamConfig)(nil),           // 8: audioproc.v1.StreamConfig
+	(*AudioFormat)(nil),            // 9: audioproc.v1.AudioFormat
+	(*MetricsOptions)(nil),         // 10: audioproc.v1.MetricsOptions
+	(*AudioChunk)(nil),             // 11: audioproc.v1.AudioChunk
+	(*ChainUpdate)(nil),            // 12: audioproc.v1.ChainUpdate
+	(*ProcessorUpdate)(nil),        // 13: audioproc.v1.ProcessorUpdate
+	(*StreamReady)(nil),            // 14: audioproc.v1.StreamReady
+	(*ResourceCost)(nil),           // 15: audioproc.v1.ResourceCost
+	(*ProcessedChunk)(nil),         // 16: audioproc.v1.ProcessedChunk
+	(*ChunkMetrics)(nil),           // 17: audioproc.v1.ChunkMetrics
+	(*ChannelLevels)(nil),          // 18: audioproc.v1.ChannelLevels
+	(*Event)(nil),                  // 19: audioproc.v1.Event
+	(*VoiceActivity)(nil),          // 20: audioproc.v1.VoiceActivity
+	(*LoudnessReading)(nil),        // 21: audioproc.v1.LoudnessReading
+	(*Analysis)(nil),               // 22: audioproc.v1.Analysis
+	(*UpdateResult)(nil),           // 23: audioproc.v1.UpdateResult
+	(*StreamSummary)(nil),          // 24: audioproc.v1.StreamSummary
+	(*ProcessorTiming)(nil),        // 25: audioproc.v1.ProcessorTiming
+	(*ProcessFileRequest)(nil),     // 26: audioproc.v1.ProcessFileRequest
+	(*FileFormat)(nil),             // 27: audioproc.v1.FileFormat
+	(*ProcessFileResponse)(nil),    // 28: audioproc.v1.ProcessFileResponse
+	(*ValidateConfigRequest)(nil),  // 29: audioproc.v1.ValidateConfigRequest
+	(*ValidateConfigResponse)(nil), // 30: audioproc.v1.ValidateConfigResponse
+	(*ListStreamsRequest)(nil),     // 31: audioproc.v1.ListStreamsRequest
+	(*ListStreamsResponse)(nil),    // 32: audioproc.v1.ListStreamsResponse
+	(*StreamInfo)(nil),             // 33: audioproc.v1.StreamInfo
+	(*WatchStreamsRequest)(nil),    // 34: audioproc.v1.WatchStreamsRequest
+	(*WatchStreamsResponse)(nil),   // 35: audioproc.v1.WatchStreamsResponse
+	(*StreamChange)(nil),           // 36: audioproc.v1.StreamChange
+	(*ListProcessorsRequest)(nil),  // 37: audioproc.v1.ListProcessorsRequest
+	(*ListProcessorsResponse)(nil), // 38: audioproc.v1.ListProcessorsResponse
+	(*ProcessorInfo)(nil),          // 39: audioproc.v1.ProcessorInfo
+	(*FormatCost)(nil),             // 40: audioproc.v1.FormatCost
+	(*ParameterInfo)(nil),          // 41: audioproc.v1.ParameterInfo
+	(*ProcessorSpec)(nil),          // 42: audioproc.v1.ProcessorSpec
+	(*Gain)(nil),                   // 43: audioproc.v1.Gain
+	(*Mix)(nil),                    // 44: audioproc.v1.Mix
+	(*Highpass)(nil),               // 45: audioproc.v1.Highpass
+	(*Lowpass)(nil),                // 46: audioproc.v1.Lowpass
+	(*Bandpass)(nil),               // 47: audioproc.v1.Bandpass
+	(*Notch)(nil),                  // 48: audioproc.v1.Notch
+	(*Peaking)(nil),                // 49: audioproc.v1.Peaking
+	(*Lowshelf)(nil),               // 50: audioproc.v1.Lowshelf
+	(*Highshelf)(nil),              // 51: audioproc.v1.Highshelf
+	(*Eq)(nil),                     // 52: audioproc.v1.Eq
+	(*EqBand)(nil),                 // 53: audioproc.v1.EqBand
+	(*DcBlock)(nil),                // 54: audioproc.v1.DcBlock
+	(*NoiseGate)(nil),              // 55: audioproc.v1.NoiseGate
+	(*Compressor)(nil),             // 56: audioproc.v1.Compressor
+	(*Limiter)(nil),                // 57: audioproc.v1.Limiter
+	(*Loudness)(nil),               // 58: audioproc.v1.Loudness
+	(*Resample)(nil),               // 59: audioproc.v1.Resample
+	(*Denoise)(nil),                // 60: audioproc.v1.Denoise
+	(*Convolve)(nil),               // 61: audioproc.v1.Convolve
+	(*Vad)(nil),                    // 62: audioproc.v1.Vad
+	(*Analyze)(nil),                // 63: audioproc.v1.Analyze
 }
 var file_audioproc_v1_audioproc_proto_depIdxs = []int32{
-	7,  // 0: audioproc.v1.ProcessRequest.config:type_name -> audioproc.v1.StreamConfig
-	10, // 1: audioproc.v1.ProcessRequest.chunk:type_name -> audioproc.v1.AudioChunk
-	11, // 2: audioproc.v1.ProcessRequest.update:type_name -> audioproc.v1.ChainUpdate
-	13, // 3: audioproc.v1.ProcessResponse.ready:type_name -> audioproc.v1.StreamReady
-	15, // 4: audioproc.v1.ProcessResponse.chunk:type_name -> audioproc.v1.ProcessedChunk
-	23, // 5: audioproc.v1.ProcessResponse.summary:type_name -> audioproc.v1.StreamSummary
-	8,  // 6: audioproc.v1.StreamConfig.input:type_name -> audioproc.v1.AudioFormat
-	8,  // 7: audioproc.v1.StreamConfig.output:type_name -> audioproc.v1.AudioFormat
-	33, // 8: audioproc.v1.StreamConfig.chain:type_name -> audioproc.v1.ProcessorSpec
-	9,  // 9: audioproc.v1.StreamConfig.metrics:type_name -> audioproc.v1.MetricsOptions
+	8,  // 0: audioproc.v1.ProcessRequest.config:type_name -> audioproc.v1.StreamConfig
+	11, // 1: audioproc.v1.ProcessRequest.chunk:type_name -> audioproc.v1.AudioChunk
+	12, // 2: audioproc.v1.ProcessRequest.update:type_name -> audioproc.v1.ChainUpdate
+	14, // 3: audioproc.v1.ProcessResponse.ready:type_name -> audioproc.v1.StreamReady
+	16, // 4: audioproc.v1.ProcessResponse.chunk:type_name -> audioproc.v1.ProcessedChunk
+	24, // 5: audioproc.v1.ProcessResponse.summary:type_name -> audioproc.v1.StreamSummary
+	9,  // 6: audioproc.v1.StreamConfig.input:type_name -> audioproc.v1.AudioFormat
+	9,  // 7: audioproc.v1.StreamConfig.output:type_name -> audioproc.v1.AudioFormat
+	42, // 8: audioproc.v1.StreamConfig.chain:type_name -> audioproc.v1.ProcessorSpec
+	10, // 9: audioproc.v1.StreamConfig.metrics:type_name -> audioproc.v1.MetricsOptions
 	1,  // 10: audioproc.v1.StreamConfig.dither:type_name -> audioproc.v1.Dither
 	0,  // 11: audioproc.v1.AudioFormat.encoding:type_name -> audioproc.v1.Encoding
-	12, // 12: audioproc.v1.ChainUpdate.updates:type_name -> audioproc.v1.ProcessorUpdate
-	33, // 13: audioproc.v1.ProcessorUpdate.spec:type_name -> audioproc.v1.ProcessorSpec
-	33, // 14: audioproc.v1.StreamReady.chain:type_name -> audioproc.v1.ProcessorSpec
-	8,  // 15: audioproc.v1.StreamReady.output:type_name -> audioproc.v1.AudioFormat
-	14, // 16: audioproc.v1.StreamReady.cost:type_name -> audioproc.v1.ResourceCost
-	14, // 17: audioproc.v1.StreamReady.processor_costs:type_name -> audioproc.v1.ResourceCost
-	16, // 18: audioproc.v1.ProcessedChunk.metrics:type_name -> audioproc.v1.ChunkMetrics
-	18, // 19: audioproc.v1.ProcessedChunk.events:type_name -> audioproc.v1.Event
-	17, // 20: audioproc.v1.ChunkMetrics.in_channel_levels:type_name -> audioproc.v1.ChannelLevels
-	17, // 21: audioproc.v1.ChunkMetrics.out_channel_levels:type_name -> audioproc.v1.ChannelLevels
-	19, // 22: audioproc.v1.Event.voice:type_name -> audioproc.v1.VoiceActivity
-	20, // 23: audioproc.v1.Event.loudness:type_name -> audioproc.v1.LoudnessReading
-	21, // 24: audioproc.v1.Event.analysis:type_name -> audioproc.v1.Analysis
-	22, // 25: audioproc.v1.Event.update:type_name -> audioproc.v1.UpdateResult
-	24, // 26: audioproc.v1.StreamSummary.processors:type_name -> audioproc.v1.ProcessorTiming
-	33, // 27: audioproc.v1.ProcessFileRequest.chain:type_name -> audioproc.v1.ProcessorSpec
-	26, // 28: audioproc.v1.ProcessFileRequest.output:type_name -> audioproc.v1.FileFormat
+	13, // 12: audioproc.v1.ChainUpdate.updates:type_name -> audioproc.v1.ProcessorUpdate
+	42, // 13: audioproc.v1.ProcessorUpdate.spec:type_name -> audioproc.v1.ProcessorSpec
+	42, // 14: audioproc.v1.StreamReady.chain:type_name -> audioproc.v1.ProcessorSpec
+	9,  // 15: audioproc.v1.StreamReady.output:type_name -> audioproc.v1.AudioFormat
+	15, // 16: audioproc.v1.StreamReady.cost:type_name -> audioproc.v1.ResourceCost
+	15, // 17: audioproc.v1.StreamReady.processor_costs:type_name -> audioproc.v1.ResourceCost
+	17, // 18: audioproc.v1.ProcessedChunk.metrics:type_name -> audioproc.v1.ChunkMetrics
+	19, // 19: audioproc.v1.ProcessedChunk.events:type_name -> audioproc.v1.Event
+	18, // 20: audioproc.v1.ChunkMetrics.in_channel_levels:type_name -> audioproc.v1.ChannelLevels
+	18, // 21: audioproc.v1.ChunkMetrics.out_channel_levels:type_name -> audioproc.v1.ChannelLevels
+	20, // 22: audioproc.v1.Event.voice:type_name -> audioproc.v1.VoiceActivity
+	21, // 23: audioproc.v1.Event.loudness:type_name -> audioproc.v1.LoudnessReading
+	22, // 24: audioproc.v1.Event.analysis:type_name -> audioproc.v1.Analysis
+	23, // 25: audioproc.v1.Event.update:type_name -> audioproc.v1.UpdateResult
+	25, // 26: audioproc.v1.StreamSummary.processors:type_name -> audioproc.v1.ProcessorTiming
+	42, // 27: audioproc.v1.ProcessFileRequest.chain:type_name -> audioproc.v1.ProcessorSpec
+	27, // 28: audioproc.v1.ProcessFileRequest.output:type_name -> audioproc.v1.FileFormat
 	1,  // 29: audioproc.v1.ProcessFileRequest.dither:type_name -> audioproc.v1.Dither
 	2,  // 30: audioproc.v1.FileFormat.container:type_name -> audioproc.v1.Container
 	0,  // 31: audioproc.v1.FileFormat.encoding:type_name -> audioproc.v1.Encoding
-	23, // 32: audioproc.v1.ProcessFileResponse.summary:type_name -> audioproc.v1.StreamSummary
-	26, // 33: audioproc.v1.ProcessFileResponse.input:type_name -> audioproc.v1.FileFormat
-	30, // 34: audioproc.v1.ListProcessorsResponse.processors:type_name -> audioproc.v1.ProcessorInfo
-	32, // 35: audioproc.v1.ProcessorInfo.parameters:type_name -> audioproc.v1.ParameterInfo
-	31, // 36: audioproc.v1.ProcessorInfo.costs:type_name -> audioproc.v1.FormatCost
-	14, // 37: audioproc.v1.FormatCost.cost:type_name -> audioproc.v1.ResourceCost
-	34, // 38: audioproc.v1.ProcessorSpec.gain:type_name -> audioproc.v1.Gain
-	35, // 39: audioproc.v1.ProcessorSpec.mix:type_name -> audioproc.v1.Mix
-	36, // 40: audioproc.v1.ProcessorSpec.highpass:type_name -> audioproc.v1.Highpass
-	37, // 41: audioproc.v1.ProcessorSpec.lowpass:type_name -> audioproc.v1.Lowpass
-	38, // 42: audioproc.v1.ProcessorSpec.bandpass:type_name -> audioproc.v1.Bandpass
-	39, // 43: audioproc.v1.ProcessorSpec.notch:type_name -> audioproc.v1.Notch
-	40, // 44: audioproc.v1.ProcessorSpec.peaking:type_name -> audioproc.v1.Peaking
-	41, // 45: audioproc.v1.ProcessorSpec.lowshelf:type_name -> audioproc.v1.Lowshelf
-	42, // 46: audioproc.v1.ProcessorSpec.highshelf:type_name -> audioproc.v1.Highshelf
-	43, // 47: audioproc.v1.ProcessorSpec.eq:type_name -> audioproc.v1.Eq
-	45, // 48: audioproc.v1.ProcessorSpec.dc_block:type_name -> audioproc.v1.DcBlock
-	46, // 49: audioproc.v1.ProcessorSpec.noise_gate:type_name -> audioproc.v1.NoiseGate
-	47, // 50: audioproc.v1.ProcessorSpec.compressor:type_name -> audioproc.v1.Compressor
-	48, // 51: audioproc.v1.ProcessorSpec.limiter:type_name -> audioproc.v1.Limiter
-	49, // 52: audioproc.v1.ProcessorSpec.loudness:type_name -> audioproc.v1.Loudness
-	50, // 53: audioproc.v1.ProcessorSpec.resample:type_name -> audioproc.v1.Resample
-	51, // 54: audioproc.v1.ProcessorSpec.denoise:type_name -> audioproc.v1.Denoise
-	52, // 55: audioproc.v1.ProcessorSpec.convolve:type_name -> audioproc.v1.Convolve
-	53, // 56: audioproc.v1.ProcessorSpec.vad:type_name -> audioproc.v1.Vad
-	54, // 57: audioproc.v1.ProcessorSpec.analyze:type_name -> audioproc.v1.Analyze
-	44, // 58: audioproc.v1.Eq.bands:type_name -> audioproc.v1.EqBand
-	3,  // 59: audioproc.v1.EqBand.type:type_name -> audioproc.v1.EqBandType
-	4,  // 60: audioproc.v1.Resample.quality:type_name -> audioproc.v1.ResampleQuality
-	5,  // 61: audioproc.v1.AudioProcessor.Process:input_type -> audioproc.v1.ProcessRequest
-	25, // 62: audioproc.v1.AudioProcessor.ProcessFile:input_type -> audioproc.v1.ProcessFileRequest
-	28, // 63: audioproc.v1.AudioProcessor.ListProcessors:input_type -> audioproc.v1.ListProcessorsRequest
-	6,  // 64: audioproc.v1.AudioProcessor.Process:output_type -> audioproc.v1.ProcessResponse
-	27, // 65: audioproc.v1.AudioProcessor.ProcessFile:output_type -> audioproc.v1.ProcessFileResponse
-	29, // 66: audioproc.v1.AudioProcessor.ListProcessors:output_type -> audioproc.v1.ListProcessorsResponse
-	64, // [64:67] is the sub-list for method output_type
-	61, // [61:64] is the sub-list for method input_type
-	61, // [61:61] is the sub-list for extension type_name
-	61, // [61:61] is the sub-list for extension extendee
-	0,  // [0:61] is the sub-list for field type_name
+	24, // 32: audioproc.v1.ProcessFileResponse.summary:type_name -> audioproc.v1.StreamSummary
+	27, // 33: audioproc.v1.ProcessFileResponse.input:type_name -> audioproc.v1.FileFormat
+	8,  // 34: audioproc.v1.ValidateConfigRequest.config:type_name -> audioproc.v1.StreamConfig
+	14, // 35: audioproc.v1.ValidateConfigResponse.ready:type_name -> audioproc.v1.StreamReady
+	33, // 36: audioproc.v1.ListStreamsResponse.streams:type_name -> audioproc.v1.StreamInfo
+	9,  // 37: audioproc.v1.StreamInfo.input:type_name -> audioproc.v1.AudioFormat
+	9,  // 38: audioproc.v1.StreamInfo.output:type_name -> audioproc.v1.AudioFormat
+	15, // 39: audioproc.v1.StreamInfo.cost:type_name -> audioproc.v1.ResourceCost
+	36, // 40: audioproc.v1.WatchStreamsResponse.changes:type_name -> audioproc.v1.StreamChange
+	3,  // 41: audioproc.v1.StreamChange.kind:type_name -> audioproc.v1.StreamChangeKind
+	33, // 42: audioproc.v1.StreamChange.stream:type_name -> audioproc.v1.StreamInfo
+	39, // 43: audioproc.v1.ListProcessorsResponse.processors:type_name -> audioproc.v1.ProcessorInfo
+	41, // 44: audioproc.v1.ProcessorInfo.parameters:type_name -> audioproc.v1.ParameterInfo
+	40, // 45: audioproc.v1.ProcessorInfo.costs:type_name -> audioproc.v1.FormatCost
+	15, // 46: audioproc.v1.FormatCost.cost:type_name -> audioproc.v1.ResourceCost
+	43, // 47: audioproc.v1.ProcessorSpec.gain:type_name -> audioproc.v1.Gain
+	44, // 48: audioproc.v1.ProcessorSpec.mix:type_name -> audioproc.v1.Mix
+	45, // 49: audioproc.v1.ProcessorSpec.highpass:type_name -> audioproc.v1.Highpass
+	46, // 50: audioproc.v1.ProcessorSpec.lowpass:type_name -> audioproc.v1.Lowpass
+	47, // 51: audioproc.v1.ProcessorSpec.bandpass:type_name -> audioproc.v1.Bandpass
+	48, // 52: audioproc.v1.ProcessorSpec.notch:type_name -> audioproc.v1.Notch
+	49, // 53: audioproc.v1.ProcessorSpec.peaking:type_name -> audioproc.v1.Peaking
+	50, // 54: audioproc.v1.ProcessorSpec.lowshelf:type_name -> audioproc.v1.Lowshelf
+	51, // 55: audioproc.v1.ProcessorSpec.highshelf:type_name -> audioproc.v1.Highshelf
+	52, // 56: audioproc.v1.ProcessorSpec.eq:type_name -> audioproc.v1.Eq
+	54, // 57: audioproc.v1.ProcessorSpec.dc_block:type_name -> audioproc.v1.DcBlock
+	55, // 58: audioproc.v1.ProcessorSpec.noise_gate:type_name -> audioproc.v1.NoiseGate
+	56, // 59: audioproc.v1.ProcessorSpec.compressor:type_name -> audioproc.v1.Compressor
+	57, // 60: audioproc.v1.ProcessorSpec.limiter:type_name -> audioproc.v1.Limiter
+	58, // 61: audioproc.v1.ProcessorSpec.loudness:type_name -> audioproc.v1.Loudness
+	59, // 62: audioproc.v1.ProcessorSpec.resample:type_name -> audioproc.v1.Resample
+	60, // 63: audioproc.v1.ProcessorSpec.denoise:type_name -> audioproc.v1.Denoise
+	61, // 64: audioproc.v1.ProcessorSpec.convolve:type_name -> audioproc.v1.Convolve
+	62, // 65: audioproc.v1.ProcessorSpec.vad:type_name -> audioproc.v1.Vad
+	63, // 66: audioproc.v1.ProcessorSpec.analyze:type_name -> audioproc.v1.Analyze
+	53, // 67: audioproc.v1.Eq.bands:type_name -> audioproc.v1.EqBand
+	4,  // 68: audioproc.v1.EqBand.type:type_name -> audioproc.v1.EqBandType
+	5,  // 69: audioproc.v1.Resample.quality:type_name -> audioproc.v1.ResampleQuality
+	6,  // 70: audioproc.v1.AudioProcessor.Process:input_type -> audioproc.v1.ProcessRequest
+	26, // 71: audioproc.v1.AudioProcessor.ProcessFile:input_type -> audioproc.v1.ProcessFileRequest
+	37, // 72: audioproc.v1.AudioProcessor.ListProcessors:input_type -> audioproc.v1.ListProcessorsRequest
+	29, // 73: audioproc.v1.AudioProcessor.ValidateConfig:input_type -> audioproc.v1.ValidateConfigRequest
+	31, // 74: audioproc.v1.Admin.ListStreams:input_type -> audioproc.v1.ListStreamsRequest
+	34, // 75: audioproc.v1.Admin.WatchStreams:input_type -> audioproc.v1.WatchStreamsRequest
+	7,  // 76: audioproc.v1.AudioProcessor.Process:output_type -> audioproc.v1.ProcessResponse
+	28, // 77: audioproc.v1.AudioProcessor.ProcessFile:output_type -> audioproc.v1.ProcessFileResponse
+	38, // 78: audioproc.v1.AudioProcessor.ListProcessors:output_type -> audioproc.v1.ListProcessorsResponse
+	30, // 79: audioproc.v1.AudioProcessor.ValidateConfig:output_type -> audioproc.v1.ValidateConfigResponse
+	32, // 80: audioproc.v1.Admin.ListStreams:output_type -> audioproc.v1.ListStreamsResponse
+	35, // 81: audioproc.v1.Admin.WatchStreams:output_type -> audioproc.v1.WatchStreamsResponse
+	76, // [76:82] is the sub-list for method output_type
+	70, // [70:76] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_audioproc_v1_audioproc_proto_init() }
@@ -5092,7 +5780,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[23].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ListProcessorsRequest); i {
+			switch v := v.(*ValidateConfigRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5104,7 +5792,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[24].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ListProcessorsResponse); i {
+			switch v := v.(*ValidateConfigResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5116,7 +5804,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[25].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ProcessorInfo); i {
+			switch v := v.(*ListStreamsRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5128,7 +5816,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[26].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*FormatCost); i {
+			switch v := v.(*ListStreamsResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5140,7 +5828,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[27].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ParameterInfo); i {
+			switch v := v.(*StreamInfo); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5152,7 +5840,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[28].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ProcessorSpec); i {
+			switch v := v.(*WatchStreamsRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5164,7 +5852,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[29].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Gain); i {
+			switch v := v.(*WatchStreamsResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5176,7 +5864,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[30].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Mix); i {
+			switch v := v.(*StreamChange); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5188,7 +5876,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[31].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Highpass); i {
+			switch v := v.(*ListProcessorsRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5200,7 +5888,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[32].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Lowpass); i {
+			switch v := v.(*ListProcessorsResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5212,7 +5900,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[33].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Bandpass); i {
+			switch v := v.(*ProcessorInfo); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5224,7 +5912,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[34].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Notch); i {
+			switch v := v.(*FormatCost); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5236,7 +5924,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[35].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Peaking); i {
+			switch v := v.(*ParameterInfo); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5248,7 +5936,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[36].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Lowshelf); i {
+			switch v := v.(*ProcessorSpec); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5260,7 +5948,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[37].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Highshelf); i {
+			switch v := v.(*Gain); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5272,7 +5960,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[38].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Eq); i {
+			switch v := v.(*Mix); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5284,7 +5972,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[39].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*EqBand); i {
+			switch v := v.(*Highpass); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5296,7 +5984,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[40].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*DcBlock); i {
+			switch v := v.(*Lowpass); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5308,7 +5996,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[41].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*NoiseGate); i {
+			switch v := v.(*Bandpass); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5320,7 +6008,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[42].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Compressor); i {
+			switch v := v.(*Notch); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5332,7 +6020,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[43].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Limiter); i {
+			switch v := v.(*Peaking); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5344,7 +6032,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[44].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Loudness); i {
+			switch v := v.(*Lowshelf); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5356,7 +6044,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[45].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Resample); i {
+			switch v := v.(*Highshelf); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5368,7 +6056,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[46].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Denoise); i {
+			switch v := v.(*Eq); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5380,7 +6068,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[47].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Convolve); i {
+			switch v := v.(*EqBand); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5392,7 +6080,7 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[48].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*Vad); i {
+			switch v := v.(*DcBlock); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -5404,6 +6092,102 @@ func file_audioproc_v1_audioproc_proto_init() {
 			}
 		}
 		file_audioproc_v1_audioproc_proto_msgTypes[49].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*NoiseGate); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_audioproc_v1_audioproc_proto_msgTypes[50].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*Compressor); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_audioproc_v1_audioproc_proto_msgTypes[51].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*Limiter); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_audioproc_v1_audioproc_proto_msgTypes[52].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*Loudness); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_audioproc_v1_audioproc_proto_msgTypes[53].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*Resample); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_audioproc_v1_audioproc_proto_msgTypes[54].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*Denoise); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_audioproc_v1_audioproc_proto_msgTypes[55].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*Convolve); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_audioproc_v1_audioproc_proto_msgTypes[56].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*Vad); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_audioproc_v1_audioproc_proto_msgTypes[57].Exporter = func(v interface{}, i int) interface{} {
 			switch v := v.(*Analyze); i {
 			case 0:
 				return &v.state
@@ -5433,8 +6217,8 @@ func file_audioproc_v1_audioproc_proto_init() {
 		(*Event_Update)(nil),
 	}
 	file_audioproc_v1_audioproc_proto_msgTypes[18].OneofWrappers = []interface{}{}
-	file_audioproc_v1_audioproc_proto_msgTypes[27].OneofWrappers = []interface{}{}
-	file_audioproc_v1_audioproc_proto_msgTypes[28].OneofWrappers = []interface{}{
+	file_audioproc_v1_audioproc_proto_msgTypes[35].OneofWrappers = []interface{}{}
+	file_audioproc_v1_audioproc_proto_msgTypes[36].OneofWrappers = []interface{}{
 		(*ProcessorSpec_Gain)(nil),
 		(*ProcessorSpec_Mix)(nil),
 		(*ProcessorSpec_Highpass)(nil),
@@ -5456,15 +6240,8 @@ func file_audioproc_v1_audioproc_proto_init() {
 		(*ProcessorSpec_Vad)(nil),
 		(*ProcessorSpec_Analyze)(nil),
 	}
-	file_audioproc_v1_audioproc_proto_msgTypes[29].OneofWrappers = []interface{}{}
-	file_audioproc_v1_audioproc_proto_msgTypes[30].OneofWrappers = []interface{}{}
-	file_audioproc_v1_audioproc_proto_msgTypes[31].OneofWrappers = []interface{}{}
-	file_audioproc_v1_audioproc_proto_msgTypes[32].OneofWrappers = []interface{}{}
-	file_audioproc_v1_audioproc_proto_msgTypes[33].OneofWrappers = []interface{}{}
-	file_audioproc_v1_audioproc_proto_msgTypes[34].OneofWrappers = []interface{}{}
-	file_audioproc_v1_audioproc_proto_msgTypes[35].OneofWrappers = []interface{}{}
-	file_audioproc_v1_audioproc_proto_msgTypes[36].OneofWrappers = []interface{}{}
 	file_audioproc_v1_audioproc_proto_msgTypes[37].OneofWrappers = []interface{}{}
+	file_audioproc_v1_audioproc_proto_msgTypes[38].OneofWrappers = []interface{}{}
 	file_audioproc_v1_audioproc_proto_msgTypes[39].OneofWrappers = []interface{}{}
 	file_audioproc_v1_audioproc_proto_msgTypes[40].OneofWrappers = []interface{}{}
 	file_audioproc_v1_audioproc_proto_msgTypes[41].OneofWrappers = []interface{}{}
@@ -5472,19 +6249,26 @@ func file_audioproc_v1_audioproc_proto_init() {
 	file_audioproc_v1_audioproc_proto_msgTypes[43].OneofWrappers = []interface{}{}
 	file_audioproc_v1_audioproc_proto_msgTypes[44].OneofWrappers = []interface{}{}
 	file_audioproc_v1_audioproc_proto_msgTypes[45].OneofWrappers = []interface{}{}
-	file_audioproc_v1_audioproc_proto_msgTypes[46].OneofWrappers = []interface{}{}
 	file_audioproc_v1_audioproc_proto_msgTypes[47].OneofWrappers = []interface{}{}
 	file_audioproc_v1_audioproc_proto_msgTypes[48].OneofWrappers = []interface{}{}
 	file_audioproc_v1_audioproc_proto_msgTypes[49].OneofWrappers = []interface{}{}
+	file_audioproc_v1_audioproc_proto_msgTypes[50].OneofWrappers = []interface{}{}
+	file_audioproc_v1_audioproc_proto_msgTypes[51].OneofWrappers = []interface{}{}
+	file_audioproc_v1_audioproc_proto_msgTypes[52].OneofWrappers = []interface{}{}
+	file_audioproc_v1_audioproc_proto_msgTypes[53].OneofWrappers = []interface{}{}
+	file_audioproc_v1_audioproc_proto_msgTypes[54].OneofWrappers = []interface{}{}
+	file_audioproc_v1_audioproc_proto_msgTypes[55].OneofWrappers = []interface{}{}
+	file_audioproc_v1_audioproc_proto_msgTypes[56].OneofWrappers = []interface{}{}
+	file_audioproc_v1_audioproc_proto_msgTypes[57].OneofWrappers = []interface{}{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: file_audioproc_v1_audioproc_proto_rawDesc,
-			NumEnums:      5,
-			NumMessages:   50,
+			NumEnums:      6,
+			NumMessages:   58,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   2,
 		},
 		GoTypes:           file_audioproc_v1_audioproc_proto_goTypes,
 		DependencyIndexes: file_audioproc_v1_audioproc_proto_depIdxs,

@@ -23,6 +23,12 @@ type AudioProcessorClient interface {
 	ProcessFile(ctx context.Context, in *ProcessFileRequest, opts ...grpc.CallOption) (*ProcessFileResponse, error)
 	// Every processor with every parameter's type, unit, default and range.
 	ListProcessors(ctx context.Context, in *ListProcessorsRequest, opts ...grpc.CallOption) (*ListProcessorsResponse, error)
+	// A dry run of a StreamConfig: the same checks and the same figures as Process's `ready`
+	// (the resolved chain, output format, latency, cost, max_chunk_bytes), without opening a
+	// stream, building a processor or holding anything of the server's budgets; so that
+	// clients can check their configs in their own CI. A config Process would refuse is refused
+	// here with the same status and message.
+	ValidateConfig(ctx context.Context, in *ValidateConfigRequest, opts ...grpc.CallOption) (*ValidateConfigResponse, error)
 }
 
 type audioProcessorClient struct {
@@ -82,6 +88,15 @@ func (c *audioProcessorClient) ListProcessors(ctx context.Context, in *ListProce
 	return out, nil
 }
 
+func (c *audioProcessorClient) ValidateConfig(ctx context.Context, in *ValidateConfigRequest, opts ...grpc.CallOption) (*ValidateConfigResponse, error) {
+	out := new(ValidateConfigResponse)
+	err := c.cc.Invoke(ctx, "/audioproc.v1.AudioProcessor/ValidateConfig", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AudioProcessorServer is the server API for AudioProcessor service.
 // All implementations must embed UnimplementedAudioProcessorServer
 // for forward compatibility
@@ -92,6 +107,12 @@ type AudioProcessorServer interface {
 	ProcessFile(context.Context, *ProcessFileRequest) (*ProcessFileResponse, error)
 	// Every processor with every parameter's type, unit, default and range.
 	ListProcessors(context.Context, *ListProcessorsRequest) (*ListProcessorsResponse, error)
+	// A dry run of a StreamConfig: the same checks and the same figures as Process's `ready`
+	// (the resolved chain, output format, latency, cost, max_chunk_bytes), without opening a
+	// stream, building a processor or holding anything of the server's budgets; so that
+	// clients can check their configs in their own CI. A config Process would refuse is refused
+	// here with the same status and message.
+	ValidateConfig(context.Context, *ValidateConfigRequest) (*ValidateConfigResponse, error)
 	mustEmbedUnimplementedAudioProcessorServer()
 }
 
@@ -107,6 +128,9 @@ func (UnimplementedAudioProcessorServer) ProcessFile(context.Context, *ProcessFi
 }
 func (UnimplementedAudioProcessorServer) ListProcessors(context.Context, *ListProcessorsRequest) (*ListProcessorsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListProcessors not implemented")
+}
+func (UnimplementedAudioProcessorServer) ValidateConfig(context.Context, *ValidateConfigRequest) (*ValidateConfigResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ValidateConfig not implemented")
 }
 func (UnimplementedAudioProcessorServer) mustEmbedUnimplementedAudioProcessorServer() {}
 
@@ -183,6 +207,24 @@ func _AudioProcessor_ListProcessors_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AudioProcessor_ValidateConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ValidateConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AudioProcessorServer).ValidateConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/audioproc.v1.AudioProcessor/ValidateConfig",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AudioProcessorServer).ValidateConfig(ctx, req.(*ValidateConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _AudioProcessor_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "audioproc.v1.AudioProcessor",
 	HandlerType: (*AudioProcessorServer)(nil),
@@ -195,6 +237,10 @@ var _AudioProcessor_serviceDesc = grpc.ServiceDesc{
 			MethodName: "ListProcessors",
 			Handler:    _AudioProcessor_ListProcessors_Handler,
 		},
+		{
+			MethodName: "ValidateConfig",
+			Handler:    _AudioProcessor_ValidateConfig_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -202,6 +248,159 @@ var _AudioProcessor_serviceDesc = grpc.ServiceDesc{
 			Handler:       _AudioProcessor_Process_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
+		},
+	},
+	Metadata: "audioproc/v1/audioproc.proto",
+}
+
+// AdminClient is the client API for Admin service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+type AdminClient interface {
+	// Every open Process stream now.
+	ListStreams(ctx context.Context, in *ListStreamsRequest, opts ...grpc.CallOption) (*ListStreamsResponse, error)
+	// The open streams, then every change (started, updated, ended) once per interval, until
+	// the client cancels or the server shuts down.
+	WatchStreams(ctx context.Context, in *WatchStreamsRequest, opts ...grpc.CallOption) (Admin_WatchStreamsClient, error)
+}
+
+type adminClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewAdminClient(cc grpc.ClientConnInterface) AdminClient {
+	return &adminClient{cc}
+}
+
+func (c *adminClient) ListStreams(ctx context.Context, in *ListStreamsRequest, opts ...grpc.CallOption) (*ListStreamsResponse, error) {
+	out := new(ListStreamsResponse)
+	err := c.cc.Invoke(ctx, "/audioproc.v1.Admin/ListStreams", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) WatchStreams(ctx context.Context, in *WatchStreamsRequest, opts ...grpc.CallOption) (Admin_WatchStreamsClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_Admin_serviceDesc.Streams[0], "/audioproc.v1.Admin/WatchStreams", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &adminWatchStreamsClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type Admin_WatchStreamsClient interface {
+	Recv() (*WatchStreamsResponse, error)
+	grpc.ClientStream
+}
+
+type adminWatchStreamsClient struct {
+	grpc.ClientStream
+}
+
+func (x *adminWatchStreamsClient) Recv() (*WatchStreamsResponse, error) {
+	m := new(WatchStreamsResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// AdminServer is the server API for Admin service.
+// All implementations must embed UnimplementedAdminServer
+// for forward compatibility
+type AdminServer interface {
+	// Every open Process stream now.
+	ListStreams(context.Context, *ListStreamsRequest) (*ListStreamsResponse, error)
+	// The open streams, then every change (started, updated, ended) once per interval, until
+	// the client cancels or the server shuts down.
+	WatchStreams(*WatchStreamsRequest, Admin_WatchStreamsServer) error
+	mustEmbedUnimplementedAdminServer()
+}
+
+// UnimplementedAdminServer must be embedded to have forward compatible implementations.
+type UnimplementedAdminServer struct {
+}
+
+func (UnimplementedAdminServer) ListStreams(context.Context, *ListStreamsRequest) (*ListStreamsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListStreams not implemented")
+}
+func (UnimplementedAdminServer) WatchStreams(*WatchStreamsRequest, Admin_WatchStreamsServer) error {
+	return status.Errorf(codes.Unimplemented, "method WatchStreams not implemented")
+}
+func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
+
+// UnsafeAdminServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to AdminServer will
+// result in compilation errors.
+type UnsafeAdminServer interface {
+	mustEmbedUnimplementedAdminServer()
+}
+
+func RegisterAdminServer(s *grpc.Server, srv AdminServer) {
+	s.RegisterService(&_Admin_serviceDesc, srv)
+}
+
+func _Admin_ListStreams_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListStreamsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListStreams(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/audioproc.v1.Admin/ListStreams",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListStreams(ctx, req.(*ListStreamsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_WatchStreams_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchStreamsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdminServer).WatchStreams(m, &adminWatchStreamsServer{stream})
+}
+
+type Admin_WatchStreamsServer interface {
+	Send(*WatchStreamsResponse) error
+	grpc.ServerStream
+}
+
+type adminWatchStreamsServer struct {
+	grpc.ServerStream
+}
+
+func (x *adminWatchStreamsServer) Send(m *WatchStreamsResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
+var _Admin_serviceDesc = grpc.ServiceDesc{
+	ServiceName: "audioproc.v1.Admin",
+	HandlerType: (*AdminServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "ListStreams",
+			Handler:    _Admin_ListStreams_Handler,
+		},
+	},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchStreams",
+			Handler:       _Admin_WatchStreams_Handler,
+			ServerStreams: true,
 		},
 	},
 	Metadata: "audioproc/v1/audioproc.proto",

@@ -31,6 +31,10 @@ PCM_S24LE: Encoding
 PCM_S32LE: Encoding
 PEAKING: EqBandType
 RESAMPLE_QUALITY_UNSPECIFIED: ResampleQuality
+STREAM_CHANGE_KIND_ENDED: StreamChangeKind
+STREAM_CHANGE_KIND_STARTED: StreamChangeKind
+STREAM_CHANGE_KIND_UNSPECIFIED: StreamChangeKind
+STREAM_CHANGE_KIND_UPDATED: StreamChangeKind
 VERY_HIGH: ResampleQuality
 WAV: Container
 
@@ -265,6 +269,18 @@ class ListProcessorsResponse(_message.Message):
     PROCESSORS_FIELD_NUMBER: _ClassVar[int]
     processors: _containers.RepeatedCompositeFieldContainer[ProcessorInfo]
     def __init__(self, processors: _Optional[_Iterable[_Union[ProcessorInfo, _Mapping]]] = ...) -> None: ...
+
+class ListStreamsRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class ListStreamsResponse(_message.Message):
+    __slots__ = ["files_in_flight", "streams"]
+    FILES_IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    STREAMS_FIELD_NUMBER: _ClassVar[int]
+    files_in_flight: int
+    streams: _containers.RepeatedCompositeFieldContainer[StreamInfo]
+    def __init__(self, streams: _Optional[_Iterable[_Union[StreamInfo, _Mapping]]] = ..., files_in_flight: _Optional[int] = ...) -> None: ...
 
 class Loudness(_message.Message):
     __slots__ = ["max_gain_db", "target_lufs"]
@@ -520,6 +536,14 @@ class ResourceCost(_message.Message):
     memory_bytes: int
     def __init__(self, cpu_cores: _Optional[float] = ..., memory_bytes: _Optional[int] = ...) -> None: ...
 
+class StreamChange(_message.Message):
+    __slots__ = ["kind", "stream"]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    kind: StreamChangeKind
+    stream: StreamInfo
+    def __init__(self, kind: _Optional[_Union[StreamChangeKind, str]] = ..., stream: _Optional[_Union[StreamInfo, _Mapping]] = ...) -> None: ...
+
 class StreamConfig(_message.Message):
     __slots__ = ["chain", "dither", "input", "max_chunk_bytes", "metrics", "output", "stream_id"]
     CHAIN_FIELD_NUMBER: _ClassVar[int]
@@ -537,6 +561,36 @@ class StreamConfig(_message.Message):
     output: AudioFormat
     stream_id: str
     def __init__(self, input: _Optional[_Union[AudioFormat, _Mapping]] = ..., output: _Optional[_Union[AudioFormat, _Mapping]] = ..., chain: _Optional[_Iterable[_Union[ProcessorSpec, _Mapping]]] = ..., metrics: _Optional[_Union[MetricsOptions, _Mapping]] = ..., stream_id: _Optional[str] = ..., dither: _Optional[_Union[Dither, str]] = ..., max_chunk_bytes: _Optional[int] = ...) -> None: ...
+
+class StreamInfo(_message.Message):
+    __slots__ = ["age_seconds", "audio_seconds", "buffered_bytes", "chain", "chunks", "cost", "input", "latency_p50_seconds", "latency_p99_seconds", "output", "peer", "serial", "stream_id"]
+    AGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    BUFFERED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    CHAIN_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    COST_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P50_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P99_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    PEER_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_FIELD_NUMBER: _ClassVar[int]
+    STREAM_ID_FIELD_NUMBER: _ClassVar[int]
+    age_seconds: float
+    audio_seconds: float
+    buffered_bytes: int
+    chain: str
+    chunks: int
+    cost: ResourceCost
+    input: AudioFormat
+    latency_p50_seconds: float
+    latency_p99_seconds: float
+    output: AudioFormat
+    peer: str
+    serial: int
+    stream_id: str
+    def __init__(self, stream_id: _Optional[str] = ..., peer: _Optional[str] = ..., chain: _Optional[str] = ..., input: _Optional[_Union[AudioFormat, _Mapping]] = ..., output: _Optional[_Union[AudioFormat, _Mapping]] = ..., age_seconds: _Optional[float] = ..., chunks: _Optional[int] = ..., audio_seconds: _Optional[float] = ..., latency_p50_seconds: _Optional[float] = ..., latency_p99_seconds: _Optional[float] = ..., cost: _Optional[_Union[ResourceCost, _Mapping]] = ..., buffered_bytes: _Optional[int] = ..., serial: _Optional[int] = ...) -> None: ...
 
 class StreamReady(_message.Message):
     __slots__ = ["chain", "cost", "latency_frames", "max_chunk_bytes", "output", "processor_costs", "stream_id"]
@@ -602,6 +656,20 @@ class Vad(_message.Message):
     threshold: float
     def __init__(self, threshold: _Optional[float] = ..., hangover_ms: _Optional[float] = ..., mute: bool = ...) -> None: ...
 
+class ValidateConfigRequest(_message.Message):
+    __slots__ = ["config"]
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    config: StreamConfig
+    def __init__(self, config: _Optional[_Union[StreamConfig, _Mapping]] = ...) -> None: ...
+
+class ValidateConfigResponse(_message.Message):
+    __slots__ = ["fits_now", "ready"]
+    FITS_NOW_FIELD_NUMBER: _ClassVar[int]
+    READY_FIELD_NUMBER: _ClassVar[int]
+    fits_now: bool
+    ready: StreamReady
+    def __init__(self, ready: _Optional[_Union[StreamReady, _Mapping]] = ..., fits_now: bool = ...) -> None: ...
+
 class VoiceActivity(_message.Message):
     __slots__ = ["active", "probability"]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
@@ -610,6 +678,20 @@ class VoiceActivity(_message.Message):
     probability: float
     def __init__(self, active: bool = ..., probability: _Optional[float] = ...) -> None: ...
 
+class WatchStreamsRequest(_message.Message):
+    __slots__ = ["interval_seconds"]
+    INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    interval_seconds: float
+    def __init__(self, interval_seconds: _Optional[float] = ...) -> None: ...
+
+class WatchStreamsResponse(_message.Message):
+    __slots__ = ["active_streams", "changes"]
+    ACTIVE_STREAMS_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    active_streams: int
+    changes: _containers.RepeatedCompositeFieldContainer[StreamChange]
+    def __init__(self, changes: _Optional[_Iterable[_Union[StreamChange, _Mapping]]] = ..., active_streams: _Optional[int] = ...) -> None: ...
+
 class Encoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
@@ -617,6 +699,9 @@ class Dither(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class Container(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class StreamChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class EqBandType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

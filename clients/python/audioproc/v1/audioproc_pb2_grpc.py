@@ -29,6 +29,11 @@ class AudioProcessorStub(object):
                 request_serializer=audioproc_dot_v1_dot_audioproc__pb2.ListProcessorsRequest.SerializeToString,
                 response_deserializer=audioproc_dot_v1_dot_audioproc__pb2.ListProcessorsResponse.FromString,
                 )
+        self.ValidateConfig = channel.unary_unary(
+                '/audioproc.v1.AudioProcessor/ValidateConfig',
+                request_serializer=audioproc_dot_v1_dot_audioproc__pb2.ValidateConfigRequest.SerializeToString,
+                response_deserializer=audioproc_dot_v1_dot_audioproc__pb2.ValidateConfigResponse.FromString,
+                )
 
 
 class AudioProcessorServicer(object):
@@ -55,6 +60,17 @@ class AudioProcessorServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ValidateConfig(self, request, context):
+        """A dry run of a StreamConfig: the same checks and the same figures as Process's `ready`
+        (the resolved chain, output format, latency, cost, max_chunk_bytes), without opening a
+        stream, building a processor or holding anything of the server's budgets; so that
+        clients can check their configs in their own CI. A config Process would refuse is refused
+        here with the same status and message.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AudioProcessorServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -72,6 +88,11 @@ def add_AudioProcessorServicer_to_server(servicer, server):
                     servicer.ListProcessors,
                     request_deserializer=audioproc_dot_v1_dot_audioproc__pb2.ListProcessorsRequest.FromString,
                     response_serializer=audioproc_dot_v1_dot_audioproc__pb2.ListProcessorsResponse.SerializeToString,
+            ),
+            'ValidateConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.ValidateConfig,
+                    request_deserializer=audioproc_dot_v1_dot_audioproc__pb2.ValidateConfigRequest.FromString,
+                    response_serializer=audioproc_dot_v1_dot_audioproc__pb2.ValidateConfigResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -131,5 +152,128 @@ class AudioProcessor(object):
         return grpc.experimental.unary_unary(request, target, '/audioproc.v1.AudioProcessor/ListProcessors',
             audioproc_dot_v1_dot_audioproc__pb2.ListProcessorsRequest.SerializeToString,
             audioproc_dot_v1_dot_audioproc__pb2.ListProcessorsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ValidateConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/audioproc.v1.AudioProcessor/ValidateConfig',
+            audioproc_dot_v1_dot_audioproc__pb2.ValidateConfigRequest.SerializeToString,
+            audioproc_dot_v1_dot_audioproc__pb2.ValidateConfigResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+
+class AdminStub(object):
+    """Live introspection for operators: what every open stream is doing, as a list or as a
+    stream of changes (a `top` for audio streams). The same bearer-token rules as
+    AudioProcessor, with tokens of its own when the server has --admin_tokens_file.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.ListStreams = channel.unary_unary(
+                '/audioproc.v1.Admin/ListStreams',
+                request_serializer=audioproc_dot_v1_dot_audioproc__pb2.ListStreamsRequest.SerializeToString,
+                response_deserializer=audioproc_dot_v1_dot_audioproc__pb2.ListStreamsResponse.FromString,
+                )
+        self.WatchStreams = channel.unary_stream(
+                '/audioproc.v1.Admin/WatchStreams',
+                request_serializer=audioproc_dot_v1_dot_audioproc__pb2.WatchStreamsRequest.SerializeToString,
+                response_deserializer=audioproc_dot_v1_dot_audioproc__pb2.WatchStreamsResponse.FromString,
+                )
+
+
+class AdminServicer(object):
+    """Live introspection for operators: what every open stream is doing, as a list or as a
+    stream of changes (a `top` for audio streams). The same bearer-token rules as
+    AudioProcessor, with tokens of its own when the server has --admin_tokens_file.
+    """
+
+    def ListStreams(self, request, context):
+        """Every open Process stream now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchStreams(self, request, context):
+        """The open streams, then every change (started, updated, ended) once per interval, until
+        the client cancels or the server shuts down.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_AdminServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'ListStreams': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStreams,
+                    request_deserializer=audioproc_dot_v1_dot_audioproc__pb2.ListStreamsRequest.FromString,
+                    response_serializer=audioproc_dot_v1_dot_audioproc__pb2.ListStreamsResponse.SerializeToString,
+            ),
+            'WatchStreams': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchStreams,
+                    request_deserializer=audioproc_dot_v1_dot_audioproc__pb2.WatchStreamsRequest.FromString,
+                    response_serializer=audioproc_dot_v1_dot_audioproc__pb2.WatchStreamsResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'audioproc.v1.Admin', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+
+
+ # This class is part of an EXPERIMENTAL API.
+class Admin(object):
+    """Live introspection for operators: what every open stream is doing, as a list or as a
+    stream of changes (a `top` for audio streams). The same bearer-token rules as
+    AudioProcessor, with tokens of its own when the server has --admin_tokens_file.
+    """
+
+    @staticmethod
+    def ListStreams(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/audioproc.v1.Admin/ListStreams',
+            audioproc_dot_v1_dot_audioproc__pb2.ListStreamsRequest.SerializeToString,
+            audioproc_dot_v1_dot_audioproc__pb2.ListStreamsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def WatchStreams(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/audioproc.v1.Admin/WatchStreams',
+            audioproc_dot_v1_dot_audioproc__pb2.WatchStreamsRequest.SerializeToString,
+            audioproc_dot_v1_dot_audioproc__pb2.WatchStreamsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
