@@ -107,6 +107,11 @@ class Server:
             fn, kind = helper.group(1), helper.group(2).lower()
             for m in re.finditer(r"\b" + re.escape(fn) + r'\(\s*"([^"]+)"', src[helper.end():]):
                 self.families[m.group(1)] = (kind, set())
+        # Labels of a family built and added in one statement:
+        #   BuildGauge().Name("audioproc_build_info")...Register(*registry_).Add({{"version", ...}, {"commit", ...}})
+        for m in re.finditer(r'\.Name\("([^"]+)"\)((?:(?!\.Name\(|\bBuild\w+\(\)).)*?)\.Add\(\{(\{"\w+",.*?)\}\)', src, re.S):
+            if m.group(1) in self.families:
+                self.families[m.group(1)][1].update(re.findall(r'\{"(\w+)",', m.group(3)))
         for var, name in variables.items():
             for m in re.finditer(r"\b" + re.escape(var) + r'(?:->|\.)Add\(\s*\{\s*\{"(\w+)"', src):
                 self.families[name][1].add(m.group(1))
