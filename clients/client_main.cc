@@ -274,6 +274,9 @@ absl::Status Stream(const StreamClient& client) {
     return absl::InvalidArgumentError(
         "one of --input and --generate_seconds is required (or --list)");
   }
+  if (absl::GetFlag(FLAGS_check) && input_path == "-") {
+    return absl::InvalidArgumentError("--check needs a file --input or --generate_seconds");
+  }
   const std::string output_path = absl::GetFlag(FLAGS_output);
   const bool to_stdout = output_path == "-";
   if (!output_path.empty() && !to_stdout) {
@@ -318,7 +321,7 @@ absl::Status Stream(const StreamClient& client) {
                                      result.chunks_sent, " chunks answered)"));
   }
   if (!result.protocol_error.empty()) return absl::InternalError(result.protocol_error);
-  if (absl::GetFlag(FLAGS_check) && !input->from_stdin) {
+  if (absl::GetFlag(FLAGS_check)) {
     if (absl::Status s = CheckStreamResult(result, {input->file_data, input->format}); !s.ok()) {
       return s;
     }

@@ -129,6 +129,12 @@ TEST(CommandLineTest, GeneratedSignalStreamsAndPassesTheCheckUnderPlaintextTlsAn
                                stream, " --input=", kSpeechFile, " > ", dir, "/both.txt 2>&1")),
             1);
   EXPECT_THAT(testing::ReadFile(dir + "/both.txt"), HasSubstr("one of --input and"));
+  // Standard input's length is not known up front: nothing to check the summary against.
+  EXPECT_EQ(
+      Shell(absl::StrCat("echo | ", AUDIOPROC_CLIENT_PATH, " --addr=127.0.0.1:", plain->grpc_port(),
+                         " --input=- --format=s16le:16000:1 --check 2> ", dir, "/stdin.txt")),
+      1);
+  EXPECT_THAT(testing::ReadFile(dir + "/stdin.txt"), HasSubstr("--check needs a file --input"));
 
   absl::StatusOr<ServerProcess> mutual =
       ServerProcess::Start(testing::ServerBinaryPath(),
