@@ -457,6 +457,23 @@ else
   fail "the prod release's PrometheusRule was not extracted"
 fi
 
+# --- helm test hook without a CA key -----------------------------------------------------------
+# tls.caKey="" (a Secret from `kubectl create secret tls`): the hook verifies the server with
+# the system roots (--tls), mounts nothing of the server's Secret, and may set the server name.
+if "$helm" template audioproc "$chart" -s templates/tests/test-stream.yaml \
+    --set tls.enabled=true --set tls.secretName=audioproc-tls --set tls.caKey= \
+    --set tests.tls.serverName=audio.example.com >"$tmp/hook-noca.yaml" 2>"$tmp/hook-noca.err" &&
+  "$python" - "$tmp/hook-noca.yaml" <<'PY'
+import sys, yaml
+pod = yaml.safe_load(open(sys.argv[1]))
+args = pod["spec"]["containers"][0]["args"]
+assert "--tls" in args and not any(a.startswith("--tls_ca") for a in args), args
+assert "--tls_server_name=audio.example.com" in args, args
+assert not pod["spec"].get("volumes"), pod["spec"].get("volumes")
+PY
+then pass "helm test hook with tls.caKey=\"\": --tls (system roots), --tls_server_name, no Secret mounted"
+else fail "helm test hook with tls.caKey=\"\""; cat "$tmp/hook-noca.err"; fi
+
 # --- HPA options -----------------------------------------------------------------------------
 # hpa 'EXPECTED metrics as JSON' --set ...: the rendered HPA's spec.metrics, exactly.
 hpa() {
