@@ -27,6 +27,7 @@
 #include "clients/chain_parser.h"
 #include "clients/pcm.h"
 #include "clients/stream_client.h"
+#include "clients/test_signal.h"
 #include "common/command_line.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -73,6 +74,16 @@ ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain this client presents (mutual TLS, with --tls_key); turns TLS "
           "on.");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "Check the server's certificate against this name (also sent as SNI) instead of "
+          "--addr's host.");
+ABSL_FLAG(double, generate_seconds, 0,
+          "Instead of --input, stream this many seconds of a generated test signal (16 kHz mono "
+          "s16: a 440 Hz tone and low noise; clients/test_signal.h).");
+ABSL_FLAG(bool, check, false,
+          "Fail (exit 1) unless the stream is complete and consistent: status OK, every chunk "
+          "answered, the tail, and a summary whose frame counts match the input and the output "
+          "rate.");
 ABSL_FLAG(double, timeout_s, 0, "Give up on the call after this many seconds. 0: never.");
 ABSL_FLAG(bool, list, false,
           "Print the server's processors and their parameters (ListProcessors) and exit.");
@@ -118,6 +129,7 @@ absl::StatusOr<StreamClientOptions> OptionsFromFlags() {
   options.tls_root_cert_path = absl::GetFlag(FLAGS_tls_ca);
   options.tls_cert_path = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_path = absl::GetFlag(FLAGS_tls_key);
+  options.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
   options.timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout_s));
   return options;
 }
@@ -237,6 +249,11 @@ absl::StatusOr<StreamInput> OpenInput(const std::string& path, v1::Encoding enco
   return input;
 }
 
+StreamInput GeneratedInput(double seconds) {
+  PcmAudio signal = GenerateTestSignal(seconds);
+  return {.format = signal.format, .file_data = std::move(signal.data)};
+}
+
 // Reads standard input in whole chunks; a short read happens only at the end.
 bool ReadStdinChunk(size_t max_bytes, std::string& chunk) {
   chunk.resize(max_bytes);
@@ -252,7 +269,14 @@ void WriteStdout(absl::string_view data) {
 
 absl::Status Stream(const StreamClient& client) {
   const std::string input_path = absl::GetFlag(FLAGS_input);
-  if (input_path.empty()) return absl::InvalidArgumentError("--input is required (or --list)");
+  const double generate_seconds = absl::GetFlag(FLAGS_generate_seconds);
+  if (input_path.empty() == (generate_seconds <= 0)) {
+    return absl::InvalidArgumentError(
+        "one of --input and --generate_seconds is required (or --list)");
+  }
+  if (absl::GetFlag(FLAGS_check) && input_path == "-") {
+    return absl::InvalidArgumentError("--check needs a file --input or --generate_seconds");
+  }
   const std::string output_path = absl::GetFlag(FLAGS_output);
   const bool to_stdout = output_path == "-";
   if (!output_path.empty() && !to_stdout) {
@@ -265,7 +289,9 @@ absl::Status Stream(const StreamClient& client) {
   if (!config.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--chain: ", config.status().message()));
   }
-  absl::StatusOr<StreamInput> input = OpenInput(input_path, config->input().encoding());
+  absl::StatusOr<StreamInput> input = input_path.empty()
+                                          ? GeneratedInput(generate_seconds)
+                                          : OpenInput(input_path, config->input().encoding());
   if (!input.ok()) return input.status();
   // The input decides the rate and channels; a JSON config that says otherwise is a mistake.
   const v1::AudioFormat& wanted = config->input();
@@ -295,6 +321,11 @@ absl::Status Stream(const StreamClient& client) {
                                      result.chunks_sent, " chunks answered)"));
   }
   if (!result.protocol_error.empty()) return absl::InternalError(result.protocol_error);
+  if (absl::GetFlag(FLAGS_check)) {
+    if (absl::Status s = CheckStreamResult(result, {input->file_data, input->format}); !s.ok()) {
+      return s;
+    }
+  }
   if (!output_path.empty() && !to_stdout) {
     if (absl::Status s = WriteAudioFile(output_path, {result.output, result.ready->output()});
         !s.ok()) {

@@ -185,6 +185,9 @@ absl::StatusOr<std::unique_ptr<StreamClient>> StreamClient::Connect(StreamClient
   // A response is as large as the chunk that caused it, and a whole-stream chunk may exceed
   // gRPC's 4 MiB default; the server enforces its own limits.
   arguments.SetMaxReceiveMessageSize(-1);
+  if (!options.tls_server_name.empty()) {
+    arguments.SetSslTargetNameOverride(options.tls_server_name);
+  }
   auto channel = grpc::CreateCustomChannel(options.address, credentials, arguments);
   return std::make_unique<StreamClient>(std::move(channel), std::move(options));
 }

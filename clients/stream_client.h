@@ -63,6 +63,9 @@ struct StreamClientOptions {
   // neither). Setting them turns TLS on.
   std::string tls_cert_path;
   std::string tls_key_path;
+  // The name the server's certificate is checked against (and sent as SNI) instead of the
+  // address's host, e.g. the Service's DNS name when dialling a pod IP or a port-forward.
+  std::string tls_server_name;
 
   // Deadline of each call, from its start; zero or infinite: none.
   absl::Duration timeout = absl::ZeroDuration();

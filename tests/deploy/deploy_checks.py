@@ -56,8 +56,32 @@ GRPC_CODES = {
 # from the pod.
 TARGET_LABELS = {"job", "instance", "namespace", "pod", "node", "release"}
 # DESIGN §7 metrics the server does not define yet. Panels may show them (empty until then);
-# rules may not use them. Each entry: name -> (type, labels). None today.
-PENDING = {}
+# rules may not use them. Each entry: name -> (type, labels). Issue 11 adds the standard
+# process metrics and per-method gRPC counters.
+PENDING = {
+    "process_resident_memory_bytes": ("gauge", set()),
+    "process_virtual_memory_bytes": ("gauge", set()),
+    "process_cpu_seconds_total": ("counter", set()),
+    "process_open_fds": ("gauge", set()),
+    "process_max_fds": ("gauge", set()),
+    "process_start_time_seconds": ("gauge", set()),
+    "grpc_server_started_total": ("counter", {"grpc_service", "grpc_method", "grpc_type"}),
+    "grpc_server_handled_total": ("counter", {"grpc_service", "grpc_method", "grpc_type", "grpc_code"}),
+}
+# Series of the cluster, not of the server: kube-state-metrics (restarts, OOM kills, limits)
+# and cAdvisor through the kubelet (CPU throttling, working set). Rules and panels may use
+# them, joined to audioproc's pods on (namespace, pod) and selecting container="server" (the
+# chart's container name). Their label values are not the server's to check.
+CLUSTER = {
+    "kube_pod_container_status_restarts_total": {"container", "uid"},
+    "kube_pod_container_status_last_terminated_reason": {"container", "reason", "uid"},
+    "kube_pod_container_resource_limits": {"container", "resource", "unit", "node", "uid"},
+    "kube_pod_container_resource_requests": {"container", "resource", "unit", "node", "uid"},
+    "container_cpu_cfs_throttled_periods_total": {"container", "id", "image", "name"},
+    "container_cpu_cfs_periods_total": {"container", "id", "image", "name"},
+    "container_cpu_usage_seconds_total": {"container", "cpu", "id", "image", "name"},
+    "container_memory_working_set_bytes": {"container", "id", "image", "name"},
+}
 
 
 class Server:
@@ -83,6 +107,11 @@ class Server:
             fn, kind = helper.group(1), helper.group(2).lower()
             for m in re.finditer(r"\b" + re.escape(fn) + r'\(\s*"([^"]+)"', src[helper.end():]):
                 self.families[m.group(1)] = (kind, set())
+        # Labels of a family built and added in one statement:
+        #   BuildGauge().Name("audioproc_build_info")...Register(*registry_).Add({{"version", ...}, {"commit", ...}})
+        for m in re.finditer(r'\.Name\("([^"]+)"\)((?:(?!\.Name\(|\bBuild\w+\(\)).)*?)\.Add\(\{(\{"\w+",.*?)\}\)', src, re.S):
+            if m.group(1) in self.families:
+                self.families[m.group(1)][1].update(re.findall(r'\{"(\w+)",', m.group(3)))
         for var, name in variables.items():
             for m in re.finditer(r"\b" + re.escape(var) + r'(?:->|\.)Add\(\s*\{\s*\{"(\w+)"', src):
                 self.families[name][1].add(m.group(1))
@@ -105,6 +134,7 @@ class Server:
     def series(self, pending=False):
         """Series name -> labels it may carry (besides the target labels)."""
         out = {"up": set()}
+        out.update(CLUSTER)
         families = dict(self.families)
         if pending:
             families.update({k: v for k, v in PENDING.items() if k not in families})
@@ -239,7 +269,7 @@ def check_expr(where, expr, server, allowed_series, recorded=frozenset()):
             labels = allowed_series[metric] | TARGET_LABELS
         for label, op, value in matchers:
             ok &= expect(label in labels, f"{where}: {metric} has label {label}")
-            if label in server.values and not re.search(r"\$", value):
+            if label in server.values and metric not in CLUSTER and not re.search(r"\$", value):
                 alternatives = value.split("|") if op in ("=~", "!~") else [value]
                 bad = [a for a in alternatives if a not in server.values[label] and a != ".*"]
                 ok &= expect(not bad, f"{where}: {label} values {alternatives} exist"
@@ -371,7 +401,8 @@ def manifests(root):
         expect(s["spec"]["selector"] == selector, f"Service {name}: selects the Deployment's pods")
         sp = {p["name"]: p for p in s["spec"]["ports"]}
         expect(all(p["targetPort"] in ports for p in sp.values()), f"Service {name}: target ports exist")
-        expect(sp.get("grpc", {}).get("appProtocol") == "grpc", f"Service {name}: grpc port, appProtocol grpc")
+        expect(sp.get("grpc", {}).get("appProtocol") == "kubernetes.io/h2c",
+               f"Service {name}: grpc port, appProtocol kubernetes.io/h2c (cleartext HTTP/2)")
     if plain:
         expect("metrics" in {p["name"] for p in plain[0]["spec"]["ports"]}, "ClusterIP Service: metrics port")
     if headless:

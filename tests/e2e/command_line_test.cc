@@ -111,6 +111,62 @@ TEST(CommandLineTest, ClientCertificateOpensAMutualTlsServer) {
   EXPECT_THAT(testing::ReadFile(dir + "/half.txt"), HasSubstr("needs its key"));
 }
 
+TEST(CommandLineTest, GeneratedSignalStreamsAndPassesTheCheckUnderPlaintextTlsAndMutualTls) {
+  const std::string dir = testing::ProcessTempDir("audioproc-cli-generate");
+  absl::StatusOr<testing::Certificates> certs = testing::MakeCertificates(dir, "gen");
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  const std::string stream = absl::StrCat(
+      " --generate_seconds=1 --check --chain='highpass:cutoff_hz=80,limiter:ceiling_db=-1'");
+
+  absl::StatusOr<ServerProcess> plain = ServerProcess::Start(testing::ServerBinaryPath());
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(Shell(absl::StrCat(AUDIOPROC_CLIENT_PATH, " --addr=127.0.0.1:", plain->grpc_port(),
+                               stream, " --output_rate=48000 > ", dir, "/plain.txt 2>&1")),
+            0)
+      << testing::ReadFile(dir + "/plain.txt");
+  EXPECT_THAT(testing::ReadFile(dir + "/plain.txt"), HasSubstr("frames in/out: 16000 / 48000"));
+  EXPECT_EQ(Shell(absl::StrCat(AUDIOPROC_CLIENT_PATH, " --addr=127.0.0.1:", plain->grpc_port(),
+                               stream, " --input=", kSpeechFile, " > ", dir, "/both.txt 2>&1")),
+            1);
+  EXPECT_THAT(testing::ReadFile(dir + "/both.txt"), HasSubstr("one of --input and"));
+  // Standard input's length is not known up front: nothing to check the summary against.
+  EXPECT_EQ(
+      Shell(absl::StrCat("echo | ", AUDIOPROC_CLIENT_PATH, " --addr=127.0.0.1:", plain->grpc_port(),
+                         " --input=- --format=s16le:16000:1 --check 2> ", dir, "/stdin.txt")),
+      1);
+  EXPECT_THAT(testing::ReadFile(dir + "/stdin.txt"), HasSubstr("--check needs a file --input"));
+
+  absl::StatusOr<ServerProcess> mutual =
+      ServerProcess::Start(testing::ServerBinaryPath(),
+                           {"--tls_cert=" + certs->server_cert, "--tls_key=" + certs->server_key,
+                            "--tls_client_ca=" + certs->ca_cert});
+  ASSERT_TRUE(mutual.ok()) << mutual.status();
+  // The certificate names localhost: a server name override makes another address pass, and
+  // a name the certificate lacks fail.
+  const std::string base =
+      absl::StrCat(AUDIOPROC_CLIENT_PATH, stream, " --tls_ca=", certs->ca_cert,
+                   " --tls_cert=", certs->client_cert, " --tls_key=", certs->client_key);
+  const std::string addr = absl::StrCat(" --addr=127.0.0.1:", mutual->grpc_port());
+  EXPECT_EQ(
+      Shell(absl::StrCat(base, addr, " --tls_server_name=localhost > ", dir, "/mutual.txt 2>&1")),
+      0)
+      << testing::ReadFile(dir + "/mutual.txt");
+  EXPECT_THAT(testing::ReadFile(dir + "/mutual.txt"), HasSubstr("frames in/out: 16000 / 16000"));
+  EXPECT_EQ(Shell(absl::StrCat(base, addr, " --tls_server_name=other.example > ", dir,
+                               "/wrong_name.txt 2>&1")),
+            1);
+  EXPECT_THAT(testing::ReadFile(dir + "/wrong_name.txt"), HasSubstr("UNAVAILABLE"));
+
+  absl::StatusOr<ServerProcess> tls =
+      ServerProcess::Start(testing::ServerBinaryPath(),
+                           {"--tls_cert=" + certs->server_cert, "--tls_key=" + certs->server_key});
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  EXPECT_EQ(Shell(absl::StrCat(AUDIOPROC_CLIENT_PATH, " --addr=localhost:", tls->grpc_port(),
+                               stream, " --tls_ca=", certs->ca_cert, " > ", dir, "/tls.txt 2>&1")),
+            0)
+      << testing::ReadFile(dir + "/tls.txt");
+}
+
 TEST(CommandLineTest, HelpListsEachBinarysFlagsWithTheirDefaults) {
   const std::string dir = testing::ProcessTempDir("audioproc-cli-help");
   ASSERT_EQ(Shell("mkdir -p " + dir), 0);

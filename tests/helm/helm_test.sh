@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Checks of the Helm chart helm/audioproc, no cluster needed: `helm lint --strict`, then
 # `helm template` with the default values, with every option on (TLS, tokens, ServiceMonitor,
-# headless Service, explicit budgets) and with mutual TLS, asserting properties of the rendered
-# objects (gRPC probes on the right port, grace period longer than the drain, restricted
-# securityContext, the AUDIOPROC_* ConfigMap with the budget flags left to the server's
-# cgroup-derived defaults or set, Guaranteed resources, HPA, PDB, the `helm test` hook), the
-# HPA's two options (CPU utilization; committed / budget per pod from prometheus-adapter) and
-# their targets, and that bad values are refused by values.schema.json or by the chart's own
-# checks.
+# headless Service, explicit budgets), with mutual TLS, and as a release named prod with the
+# optional objects on (NetworkPolicy, GRPCRoute, Ingress, PrometheusRule, dashboard ConfigMap,
+# dual stack, HPA metrics passed through), asserting properties of the rendered objects (gRPC
+# probes on the right port, preStop sleep and a grace period longer than it and the drain,
+# topology spread, restricted securityContext, the AUDIOPROC_* ConfigMap with the budget flags
+# left to the server's cgroup-derived defaults or set, Guaranteed resources, appProtocol
+# kubernetes.io/h2c, HPA, PDB, the streaming `helm test` hook in each TLS mode, the prod
+# ServiceMonitor's job relabelled to what every rule selects, through promtool too), the HPA's
+# options and their targets, and that bad values are refused by values.schema.json or by the
+# chart's own checks.
 #
 # Uses .tools/helm (from `.ci/install-deps --npm`) and /usr/bin/python3 with python3-yaml.
 # Runs from any directory.
@@ -46,7 +49,20 @@ full=(
   --set server.resourceQuotaBytes=100663296 --set server.maxFileOutputBytes=67108864
   --set server.cgroupRoot=/host/cgroup
 )
-mtls=("${full[@]}" --set tls.mutual=true)
+mtls=("${full[@]}" --set tls.mutual=true --set tests.tls.clientSecretName=audioproc-client-tls)
+# The optional objects (NetworkPolicy, GRPCRoute, Ingress, PrometheusRule, dashboard), dual
+# stack and HPA metrics passed through, for a release named prod.
+extras=(
+  --set metrics.serviceMonitor.enabled=true --set metrics.prometheusRule.enabled=true
+  --set metrics.dashboard.enabled=true --set networkPolicy.enabled=true
+  --set-json 'networkPolicy.grpcFrom=[{"namespaceSelector":{"matchLabels":{"team":"voice"}}}]'
+  --set-json 'networkPolicy.metricsFrom=[{"namespaceSelector":{"matchLabels":{"name":"monitoring"}}}]'
+  --set grpcRoute.enabled=true --set-json 'grpcRoute.parentRefs=[{"name":"public","namespace":"gateways"}]'
+  --set 'grpcRoute.hostnames={audio.example.com}'
+  --set ingress.enabled=true --set ingress.className=nginx --set 'ingress.hosts={audio.example.com}'
+  --set service.ipFamilyPolicy=PreferDualStack --set 'service.ipFamilies={IPv6,IPv4}'
+  --set-json 'autoscaling.metrics=[{"type":"Pods","pods":{"metric":{"name":"audioproc_cpu_budget_saturation"},"target":{"type":"AverageValue","averageValue":"700m"}}}]'
+)
 
 # --- lint ------------------------------------------------------------------------------------
 if out="$("$helm" lint --strict "$chart" 2>&1)"; then pass "helm lint --strict (defaults)"
@@ -92,8 +108,8 @@ expect(len(containers) == 1, "one server container")
 c = containers[0]
 ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
 
-cm = one("ConfigMap")
-expect(cm is not None, "exactly one ConfigMap")
+cm = one("ConfigMap", lambda d: d["metadata"]["name"].endswith("-env"))
+expect(cm is not None, "exactly one flags ConfigMap (<fullname>-env)")
 env = cm["data"] if cm else {}
 expect(all(k.startswith("AUDIOPROC_") for k in env), "ConfigMap holds only AUDIOPROC_* keys")
 expect(all(isinstance(v, str) for v in env.values()), "ConfigMap values are strings")
@@ -117,7 +133,7 @@ defaults = {
     "AUDIOPROC_MAX_STREAM_COST": "0.5", "AUDIOPROC_MAX_RESPONSE_BYTES": "4194304",
     "AUDIOPROC_MAX_EVENTS_PER_RESPONSE": "1024",
 }
-if mode == "default":
+if mode in ("default", "extras"):
     defaults["AUDIOPROC_DRAIN_SECONDS"] = "30"
     defaults["AUDIOPROC_HEALTH_PORT"] = "0"
 for k, v in defaults.items():
@@ -125,8 +141,19 @@ for k, v in defaults.items():
 
 drain = int(env.get("AUDIOPROC_DRAIN_SECONDS", "-1"))
 grace = pod.get("terminationGracePeriodSeconds")
-expect(isinstance(grace, int) and grace > drain,
-       f"terminationGracePeriodSeconds ({grace}) > drain seconds ({drain})")
+# preStop: a sleep while the pod leaves every proxy's endpoints, then SIGTERM and the drain,
+# all within the grace period (it counts from the deletion, the preStop hook included).
+pre_stop = ((c.get("lifecycle") or {}).get("preStop") or {}).get("exec", {}).get("command")
+expect(pre_stop == ["/bin/sleep", "5"], f"preStop hook sleeps 5 s (got {pre_stop})")
+sleep = int(pre_stop[-1]) if pre_stop else 0
+expect(isinstance(grace, int) and grace > drain + sleep,
+       f"terminationGracePeriodSeconds ({grace}) > preStop sleep + drain seconds ({sleep} + {drain})")
+# Spread over zones and nodes by default, selecting the Deployment's own pods.
+tsc = pod.get("topologySpreadConstraints") or []
+expect([t.get("topologyKey") for t in tsc] == ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]
+       and all(t.get("labelSelector", {}).get("matchLabels") == dep["spec"]["selector"]["matchLabels"]
+               and t.get("whenUnsatisfiable") == "ScheduleAnyway" for t in tsc),
+       f"topologySpreadConstraints over zones and nodes, selecting the release's pods (got {tsc})")
 
 # Probes: native gRPC, on the health port with TLS, else on the gRPC port.
 tls = mode in ("full", "mtls")
@@ -167,7 +194,7 @@ budget_flags = {
     "AUDIOPROC_RESOURCE_QUOTA_BYTES": "100663296", "AUDIOPROC_MAX_FILE_OUTPUT_BYTES": "67108864",
     "AUDIOPROC_CGROUP_ROOT": "/host/cgroup",
 }
-if mode in ("default", "budget"):
+if mode in ("default", "budget", "extras"):
     expect(not set(budget_flags) & set(env),
            f"budgets, transport quota, file output bound and cgroup root left to the server's defaults "
            f"(got {sorted(set(budget_flags) & set(env))})")
@@ -180,13 +207,23 @@ expect(ann.get("prometheus.io/scrape") == "true" and ann.get("prometheus.io/port
        and ann.get("prometheus.io/path") == "/metrics", "prometheus scrape annotations")
 expect("checksum/config" in ann, "config checksum annotation rolls pods on flag changes")
 
-# Service: grpc (appProtocol grpc) and metrics.
+# Service: grpc (appProtocol kubernetes.io/h2c in plaintext; none under TLS) and metrics.
 svcs = [s for s in objects("Service") if s["spec"].get("clusterIP") != "None"]
 expect(len(svcs) == 1, "one ClusterIP Service")
+want_app = None if tls else "kubernetes.io/h2c"
+for s in objects("Service"):
+    sp = {p["name"]: p for p in s["spec"]["ports"]}
+    expect(sp.get("grpc", {}).get("appProtocol") == want_app,
+           f"Service {s['metadata']['name']}: grpc appProtocol {want_app} (got {sp.get('grpc', {}).get('appProtocol')})")
+    if mode == "extras":
+        expect(s["spec"].get("ipFamilyPolicy") == "PreferDualStack" and s["spec"].get("ipFamilies") == ["IPv6", "IPv4"],
+               f"Service {s['metadata']['name']}: dual stack from service.ipFamilyPolicy/ipFamilies")
+    else:
+        expect("ipFamilyPolicy" not in s["spec"] and "ipFamilies" not in s["spec"],
+               f"Service {s['metadata']['name']}: IP families left to the cluster by default")
 if svcs:
     sp = {p["name"]: p for p in svcs[0]["spec"]["ports"]}
-    expect(sp.get("grpc", {}).get("port") == 50051 and sp.get("grpc", {}).get("appProtocol") == "grpc",
-           "Service port grpc 50051, appProtocol grpc")
+    expect(sp.get("grpc", {}).get("port") == 50051, "Service port grpc 50051")
     expect(sp.get("metrics", {}).get("port") == 9090, "Service port metrics 9090")
     expect(svcs[0]["spec"]["selector"] == dep["spec"]["selector"]["matchLabels"],
            "Service selects the Deployment's pods")
@@ -199,7 +236,11 @@ expect(hpa is not None and hpa["apiVersion"] == "autoscaling/v2", "HorizontalPod
 if hpa:
     expect(hpa["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"], "HPA targets the Deployment")
     metrics = hpa["spec"]["metrics"]
-    if mode == "budget":
+    if mode == "extras":
+        expect(metrics == [{"type": "Pods", "pods": {"metric": {"name": "audioproc_cpu_budget_saturation"},
+                                                     "target": {"type": "AverageValue", "averageValue": "700m"}}}],
+               f"HPA metrics passed through from autoscaling.metrics (got {metrics})")
+    elif mode == "budget":
         # committed / budget per pod from prometheus-adapter, targets as quantities (700m = 0.7).
         want = [{"type": "Pods", "pods": {"metric": {"name": name},
                                           "target": {"type": "AverageValue", "averageValue": value}}}
@@ -217,33 +258,100 @@ if pdb:
     expect(pdb["spec"]["selector"]["matchLabels"] == dep["spec"]["selector"]["matchLabels"],
            "PDB selects the Deployment's pods")
 
-# helm test hook: the audioproc image running audioproc-client --list against the Service.
-# With mutual TLS there is none (the client has no client-certificate flags).
+# helm test hook: the audioproc image streaming a generated signal through a chain to the
+# Service's full DNS name and checking the summary, in every TLS mode
+# (tests/helm/helm_hook_test.sh runs the very command against the real server).
 hooks = [d for d in objects("Pod") if is_hook(d)]
-if mode == "mtls":
-    expect(not hooks, "no helm test hook with mutual TLS")
-else:
-    expect(len(hooks) == 1 and hooks[0]["metadata"]["annotations"]["helm.sh/hook"] == "test",
-           "one helm test hook Pod")
+expect(len(hooks) == 1 and hooks[0]["metadata"]["annotations"]["helm.sh/hook"] == "test",
+       "one helm test hook Pod")
 if hooks:
     hook = hooks[0]
     hc = hook["spec"]["containers"][0]
     command, args = hc.get("command") or [], hc.get("args") or []
     expect(hc["image"] == c["image"], "test hook uses the release's image")
-    expect(any("/usr/local/bin/audioproc-client" in x for x in command) and "--list" in args,
-           "test hook runs audioproc-client --list")
-    expect(f"--addr={svcs[0]['metadata']['name']}:50051" in args if svcs else False,
-           "test hook calls the Service's gRPC port")
+    expect(any("/usr/local/bin/audioproc-client" in x for x in command), "test hook runs audioproc-client")
+    expect("--check" in args and "--generate_seconds=2" in args
+           and "--chain=highpass:cutoff_hz=80,limiter:ceiling_db=-1" in args,
+           f"test hook streams 2 s of generated signal through highpass,limiter and checks the summary (got {args})")
+    svc_name = svcs[0]["metadata"]["name"] if svcs else "?"
+    expect(f"--addr={svc_name}.default.svc:50051" in args,
+           f"test hook dials the Service's full name {svc_name}.default.svc:50051, as NOTES.txt does")
     expect(hc.get("securityContext", {}).get("allowPrivilegeEscalation") is False,
            "test hook is restricted too")
     expect(hook["spec"].get("restartPolicy") == "Never", "test hook restartPolicy Never")
     expect(hook["metadata"]["labels"].get("app.kubernetes.io/component") == "test",
            "test hook is not selected by the Service")
+    hvols = {v["name"]: v["secret"] for v in hook["spec"].get("volumes", [])}
+    hmounts = {m["name"]: m["mountPath"] for m in hc.get("volumeMounts", [])}
     if tls:
         expect("--tls_ca=/etc/audioproc/tls/ca.crt" in args, "test hook verifies the server with the CA")
         expect("AUDIOPROC_TOKEN=" in " ".join(command), "test hook sends a token from the tokens file")
-        hmounts = {m["name"] for m in hc.get("volumeMounts", [])}
-        expect(hmounts == {"tls", "auth"}, "test hook mounts the TLS and tokens Secrets")
+        expect(hvols.get("tls-ca", {}).get("items") == [{"key": "ca.crt", "path": "ca.crt"}],
+               "test hook mounts only the CA of the server's Secret, not its key")
+    else:
+        expect(not any(a.startswith("--tls") for a in args) and not hvols, "plaintext: no TLS flags, no Secrets")
+    if mode == "mtls":
+        expect("--tls_cert=/etc/audioproc/client-tls/tls.crt" in args
+               and "--tls_key=/etc/audioproc/client-tls/tls.key" in args,
+               "mutual TLS: test hook presents the client certificate")
+        expect(hvols.get("client-tls", {}).get("secretName") == "audioproc-client-tls"
+               and hmounts.get("client-tls") == "/etc/audioproc/client-tls",
+               "mutual TLS: the client certificate from tests.tls.clientSecretName")
+    else:
+        expect("client-tls" not in hvols, "no client certificate without mutual TLS")
+
+# Optional objects: only when enabled.
+optional = {"NetworkPolicy": "networking.k8s.io/v1", "GRPCRoute": "gateway.networking.k8s.io/v1",
+            "Ingress": "networking.k8s.io/v1", "PrometheusRule": "monitoring.coreos.com/v1"}
+for kind, api in optional.items():
+    found = objects(kind)
+    if mode == "extras":
+        expect(len(found) == 1 and found[0]["apiVersion"] == api, f"{kind} {api} when enabled")
+    else:
+        expect(not found, f"no {kind} by default")
+dashboards = [d for d in objects("ConfigMap") if "audioproc-dashboard.json" in (d.get("data") or {})]
+expect(len(dashboards) == (1 if mode == "extras" else 0), "dashboard ConfigMap only when enabled")
+if mode == "extras":
+    import json, re
+    board = json.loads(dashboards[0]["data"]["audioproc-dashboard.json"]) if dashboards else {}
+    expect(board.get("uid") and dashboards[0]["metadata"]["labels"].get("grafana_dashboard") == "1",
+           "dashboard ConfigMap: the dashboard JSON, labelled for Grafana's sidecar")
+    np = one("NetworkPolicy") or {"spec": {}}
+    rules = np["spec"].get("ingress", [])
+    grpc_rule = [r for r in rules if r["ports"][0]["port"] == "grpc"]
+    expect(np["spec"].get("podSelector", {}).get("matchLabels") == dep["spec"]["selector"]["matchLabels"]
+           and np["spec"].get("policyTypes") == ["Ingress"], "NetworkPolicy selects the server pods, ingress only")
+    expect(bool(grpc_rule) and {"namespaceSelector": {"matchLabels": {"team": "voice"}}} in grpc_rule[0]["from"]
+           and any(p.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/component") == "test"
+                   for p in grpc_rule[0]["from"]),
+           "NetworkPolicy: gRPC from grpcFrom and from the helm test pod")
+    route = one("GRPCRoute") or {"spec": {}}
+    expect(route["spec"].get("parentRefs") == [{"name": "public", "namespace": "gateways"}]
+           and route["spec"].get("hostnames") == ["audio.example.com"]
+           and route["spec"].get("rules") == [{"backendRefs": [{"name": "prod-audioproc", "port": 50051}]}],
+           f"GRPCRoute: the Gateway, the host name, the Service's gRPC port (got {route['spec']})")
+    ing = one("Ingress") or {"spec": {}, "metadata": {}}
+    expect((ing["metadata"].get("annotations") or {}).get("nginx.ingress.kubernetes.io/backend-protocol") == "GRPC"
+           and ing["spec"].get("ingressClassName") == "nginx"
+           and ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"] == {"name": "prod-audioproc", "port": {"name": "grpc"}},
+           "Ingress: HTTP/2 (GRPC) to the Service's gRPC port")
+    # A release named prod: the ServiceMonitor relabels the job to audioproc, and every job
+    # selector of the PrometheusRule's expressions is that job.
+    sm = one("ServiceMonitor") or {"spec": {"endpoints": [{}]}, "metadata": {}}
+    relabel = sm["spec"]["endpoints"][0].get("relabelings") or []
+    jobs = [r.get("replacement") for r in relabel if r.get("targetLabel") == "job"]
+    expect(jobs == ["audioproc"] and sm["metadata"].get("name") == "prod-audioproc",
+           f"ServiceMonitor of prod-audioproc relabels job to audioproc (got {jobs})")
+    pr = one("PrometheusRule") or {"spec": {"groups": []}}
+    exprs = [r["expr"] for g in pr["spec"]["groups"] for r in g["rules"]]
+    names = {r.get("alert") for g in pr["spec"]["groups"] for r in g["rules"]} - {None}
+    selectors = [m for e in exprs for m in re.findall(r'\bjob\s*(=~|!=|!~|=)\s*"([^"]*)"', e)]
+    expect(len(exprs) > 30 and {"AudioprocTargetsAbsent", "AudioprocLatencyErrorBudgetFastBurn",
+                                 "AudioprocContainerOOMKilled"} <= names,
+           f"PrometheusRule carries the recording and alert rules ({len(exprs)} rules)")
+    expect(bool(selectors) and all(s == ("=", jobs[0] if jobs else None) for s in selectors),
+           f"every job selector of the rules matches the ServiceMonitor's job (got {sorted(set(selectors))})")
+    open(path + ".rules.yml", "w").write(yaml.safe_dump({"groups": pr["spec"]["groups"]}))
 
 sm = objects("ServiceMonitor")
 if tls:
@@ -267,7 +375,7 @@ if tls:
     expect(env.get("AUDIOPROC_WORKERS") == "2" and env.get("AUDIOPROC_CQ_THREADS") == "2",
            "server.workers/cqThreads -> AUDIOPROC_WORKERS/AUDIOPROC_CQ_THREADS")
 else:
-    expect(not sm, "no ServiceMonitor by default")
+    expect(bool(sm) == (mode == "extras"), "no ServiceMonitor by default")
     expect(not any(k.startswith("AUDIOPROC_TLS") or k == "AUDIOPROC_AUTH_TOKENS_FILE" for k in env),
            "no TLS or token paths by default")
     expect("AUDIOPROC_WORKERS" not in env and "AUDIOPROC_CQ_THREADS" not in env,
@@ -277,12 +385,14 @@ sys.exit(1 if failures else 0)
 PY
 }
 
-for mode in default full mtls budget; do
+for mode in default full mtls budget extras; do
   args=()
+  release=audioproc
   [[ $mode == full ]] && args=("${full[@]}")
   [[ $mode == mtls ]] && args=("${mtls[@]}")
   [[ $mode == budget ]] && args=(--set autoscaling.scaleOn=budget)
-  if "$helm" template audioproc "$chart" "${args[@]}" >"$tmp/$mode.yaml" 2>"$tmp/$mode.err"; then
+  [[ $mode == extras ]] && args=("${extras[@]}") && release=prod
+  if "$helm" template "$release" "$chart" "${args[@]}" >"$tmp/$mode.yaml" 2>"$tmp/$mode.err"; then
     pass "helm template ($mode)"
     if check "$mode" "$tmp/$mode.yaml" >"$tmp/$mode.check"; then
       pass "rendered objects ($mode): $(grep -c '^ok:' "$tmp/$mode.check") assertions"
@@ -295,6 +405,74 @@ for mode in default full mtls budget; do
     cat "$tmp/$mode.err"
   fi
 done
+
+# The prod release's PrometheusRule through promtool: its rules load, and with prod's targets
+# scraped under the ServiceMonitor's job, AudioprocTargetsAbsent stays quiet (and fires
+# for targets under the Service's name, which the relabelling replaces).
+promtool="$root/.tools/promtool"
+[[ -x "$promtool" ]] || promtool="$(command -v promtool || true)"
+if [[ -z "$promtool" ]]; then
+  echo "skip: promtool not found: the prod release's PrometheusRule not run through Prometheus"
+elif [[ -f "$tmp/extras.yaml.rules.yml" ]]; then
+  cp "$tmp/extras.yaml.rules.yml" "$tmp/prod-rules.yml"
+  cat >"$tmp/prod-rules-test.yml" <<'EOF'
+rule_files: [prod-rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      # What Prometheus scrapes through the prod release's ServiceMonitor.
+      - series: 'up{job="audioproc",namespace="default",pod="prod-audioproc-abc",service="prod-audioproc",instance="10.0.0.1:9090"}'
+        values: '1x30'
+    alert_rule_test:
+      - eval_time: 30m
+        alertname: AudioprocTargetsAbsent
+        exp_alerts: []
+  - interval: 1m
+    input_series:
+      - series: 'up{job="prod-audioproc",namespace="default",pod="prod-audioproc-abc",instance="10.0.0.1:9090"}'
+        values: '1x30'
+    alert_rule_test:
+      - eval_time: 30m
+        alertname: AudioprocTargetsAbsent
+        exp_alerts:
+          - exp_labels: {severity: critical, job: audioproc}
+EOF
+  if "$promtool" check rules "$tmp/prod-rules.yml" >"$tmp/promtool.out" 2>&1; then
+    pass "promtool check rules: the prod release's PrometheusRule"
+  else fail "promtool check rules: the prod release's PrometheusRule"; cat "$tmp/promtool.out"; fi
+  # Only the alert under test matters: drop the annotations, whose text the deploy tests check.
+  "$python" - "$tmp/prod-rules.yml" <<'PY'
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+for g in doc["groups"]:
+    for r in g["rules"]:
+        r.pop("annotations", None)
+yaml.safe_dump(doc, open(sys.argv[1], "w"))
+PY
+  if "$promtool" test rules "$tmp/prod-rules-test.yml" >"$tmp/promtool.out" 2>&1; then
+    pass "promtool test rules: prod's targets (job audioproc) keep AudioprocTargetsAbsent quiet"
+  else fail "promtool test rules: prod's targets and AudioprocTargetsAbsent"; cat "$tmp/promtool.out"; fi
+else
+  fail "the prod release's PrometheusRule was not extracted"
+fi
+
+# --- helm test hook without a CA key -----------------------------------------------------------
+# tls.caKey="" (a Secret from `kubectl create secret tls`): the hook verifies the server with
+# the system roots (--tls), mounts nothing of the server's Secret, and may set the server name.
+if "$helm" template audioproc "$chart" -s templates/tests/test-stream.yaml \
+    --set tls.enabled=true --set tls.secretName=audioproc-tls --set tls.caKey= \
+    --set tests.tls.serverName=audio.example.com >"$tmp/hook-noca.yaml" 2>"$tmp/hook-noca.err" &&
+  "$python" - "$tmp/hook-noca.yaml" <<'PY'
+import sys, yaml
+pod = yaml.safe_load(open(sys.argv[1]))
+args = pod["spec"]["containers"][0]["args"]
+assert "--tls" in args and not any(a.startswith("--tls_ca") for a in args), args
+assert "--tls_server_name=audio.example.com" in args, args
+assert not pod["spec"].get("volumes"), pod["spec"].get("volumes")
+PY
+then pass "helm test hook with tls.caKey=\"\": --tls (system roots), --tls_server_name, no Secret mounted"
+else fail "helm test hook with tls.caKey=\"\""; cat "$tmp/hook-noca.err"; fi
 
 # --- HPA options -----------------------------------------------------------------------------
 # hpa 'EXPECTED metrics as JSON' --set ...: the rendered HPA's spec.metrics, exactly.
@@ -340,8 +518,10 @@ for mode in default full mtls; do
 import sys, yaml
 mode, notes = sys.argv[1], yaml.safe_load(open(sys.argv[2]))["notes"]
 assert "audioproc.default.svc:50051" in notes, notes
-assert ("helm test audioproc" in notes) == (mode != "mtls"), notes
-assert "45s after SIGTERM" in notes if mode == "default" else "135s after SIGTERM" in notes, notes
+assert "helm test audioproc" in notes, notes
+assert "through highpass:cutoff_hz=80,limiter:ceiling_db=-1" in notes, notes
+assert ("50s from deletion to SIGKILL: a 5s preStop sleep" in notes if mode == "default"
+        else "140s from deletion to SIGKILL" in notes), notes
 if mode == "default":
     assert "memory: 75% of the 1Gi memory limit" in notes and "CPU:    85% of the 2 CPU limit" in notes, notes
 else:
@@ -378,7 +558,13 @@ refuse 'Additional property replicas is not allowed' --set replicas=3
 refuse 'securityContext.allowPrivilegeEscalation' --set securityContext.allowPrivilegeEscalation=true
 refuse 'podSecurityContext.runAsNonRoot' --set podSecurityContext.runAsNonRoot=false
 refuse 'securityContext.capabilities.drop' --set 'securityContext.capabilities.drop={NET_RAW}'
-refuse 'must be more than server.drainSeconds' --set terminationGracePeriodSeconds=30
+refuse 'must be more than lifecycle.preStopSleepSeconds + server.drainSeconds' --set terminationGracePeriodSeconds=35
+refuse 'tls.mutual with tests.enabled needs tests.tls.clientSecretName' "${full[@]}" --set tls.mutual=true
+refuse 'tls.mutual needs tls.caKey' "${mtls[@]}" --set tls.caKey=
+refuse 'grpcRoute.enabled needs grpcRoute.parentRefs' --set grpcRoute.enabled=true
+refuse 'ingress.enabled needs ingress.hosts' --set ingress.enabled=true
+refuse 'service.ipFamilyPolicy must be one of the following' --set service.ipFamilyPolicy=DualStack
+refuse 'lifecycle.preStopSleepSeconds: Must be greater than or equal to 0' --set lifecycle.preStopSleepSeconds=-1
 refuse 'tls.enabled needs tls.secretName' --set tls.enabled=true
 refuse 'auth.enabled needs auth.secretName' --set auth.enabled=true
 refuse 'set exactly one of maxUnavailable and minAvailable' --set podDisruptionBudget.minAvailable=1

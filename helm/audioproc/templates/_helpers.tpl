@@ -76,21 +76,36 @@ app.kubernetes.io/component: server
 The port the kubelet's gRPC probes use: the plaintext health port when TLS is on (probes
 carry no client certificate), otherwise the gRPC port, which serves health too.
 */}}
+{{- define "audioproc.grpcAppProtocol" -}}
+{{- if not (kindIs "invalid" .Values.service.grpcAppProtocol) }}{{ .Values.service.grpcAppProtocol }}
+{{- else if not .Values.tls.enabled }}kubernetes.io/h2c
+{{- end }}
+{{- end }}
+
+{{/*
+The job label of scraped series: what the ServiceMonitor relabels to and the rules select.
+*/}}
+{{- define "audioproc.jobLabel" -}}
+{{- .Values.metrics.serviceMonitor.jobLabel | default "audioproc" }}
+{{- end }}
+
 {{- define "audioproc.probePort" -}}
 {{- if .Values.tls.enabled }}{{ .Values.ports.health }}{{ else }}{{ .Values.ports.grpc }}{{ end }}
 {{- end }}
 
 {{/*
-Seconds the pod gets after SIGTERM: more than the server's drain, always.
+Seconds the pod gets from its deletion to SIGKILL (the preStop sleep counts against it): more
+than the preStop sleep and the server's drain together, always.
 */}}
 {{- define "audioproc.terminationGracePeriodSeconds" -}}
 {{- $drain := int64 .Values.server.drainSeconds }}
+{{- $preStop := int64 .Values.lifecycle.preStopSleepSeconds }}
 {{- if kindIs "invalid" .Values.terminationGracePeriodSeconds }}
-{{- add $drain (int64 .Values.terminationGraceMarginSeconds) }}
+{{- add $preStop $drain (int64 .Values.terminationGraceMarginSeconds) }}
 {{- else }}
 {{- $grace := int64 .Values.terminationGracePeriodSeconds }}
-{{- if le $grace $drain }}
-{{- fail (printf "terminationGracePeriodSeconds (%d) must be more than server.drainSeconds (%d): the kubelet would kill streams that the drain lets finish" $grace $drain) }}
+{{- if le $grace (add $preStop $drain) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be more than lifecycle.preStopSleepSeconds + server.drainSeconds (%d + %d): the kubelet would kill streams that the drain lets finish" $grace $preStop $drain) }}
 {{- end }}
 {{- $grace }}
 {{- end }}
@@ -118,6 +133,15 @@ Checks of combinations the schema cannot express. Included once, from the Deploy
 {{- end }}
 {{- if and .Values.tls.mutual (not .Values.tls.enabled) }}
 {{- fail "tls.mutual needs tls.enabled" }}
+{{- end }}
+{{- if and .Values.tls.mutual (not .Values.tls.caKey) }}
+{{- fail "tls.mutual needs tls.caKey: the key of tls.secretName holding the CA that signs client certificates" }}
+{{- end }}
+{{- if and .Values.grpcRoute.enabled (not .Values.grpcRoute.parentRefs) }}
+{{- fail "grpcRoute.enabled needs grpcRoute.parentRefs: the Gateway to attach to" }}
+{{- end }}
+{{- if and .Values.ingress.enabled (not .Values.ingress.hosts) }}
+{{- fail "ingress.enabled needs ingress.hosts" }}
 {{- end }}
 {{- if and .Values.auth.enabled (not .Values.auth.secretName) }}
 {{- fail "auth.enabled needs auth.secretName: a Secret holding the bearer tokens file" }}
