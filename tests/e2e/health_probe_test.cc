@@ -21,14 +21,14 @@ namespace {
 using ::testing::HasSubstr;
 using testing::ServerProcess;
 
-struct Run {
+struct ClientRun {
   int exit_code;
   std::string out;
   std::string err;
 };
 
 // Runs audioproc-client with `flags`; its exit code (-1 if it did not exit) and output.
-Run Client(const std::string& dir, const std::string& flags) {
+ClientRun Client(const std::string& dir, const std::string& flags) {
   const std::string command =
       absl::StrCat(AUDIOPROC_CLIENT_PATH, " ", flags, " > ", dir, "/out.txt 2> ", dir, "/err.txt");
   const int status = std::system(command.c_str());
@@ -63,7 +63,7 @@ TEST(HealthProbeTest, ServingServerExitsZero) {
   ASSERT_TRUE(server.ok()) << server.status();
   const std::string dir = TempDir("audioproc-health-serving");
   const std::string addr = absl::StrCat("--addr=127.0.0.1:", server->grpc_port());
-  Run run = Client(dir, "--health --timeout_s=5 " + addr);
+  ClientRun run = Client(dir, "--health --timeout_s=5 " + addr);
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "SERVING\n");
   run = Client(dir, "--health --health_service=audioproc.v1.AudioProcessor " + addr);
@@ -78,7 +78,7 @@ TEST(HealthProbeTest, NothingListeningExitsNonZero) {
   const int port = UnusedPort();
   ASSERT_NE(port, 0);
   const std::string dir = TempDir("audioproc-health-nothing");
-  const Run run = Client(dir, absl::StrCat("--health --timeout_s=5 --addr=127.0.0.1:", port));
+  const ClientRun run = Client(dir, absl::StrCat("--health --timeout_s=5 --addr=127.0.0.1:", port));
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_EQ(run.out, "");
   EXPECT_THAT(run.err, HasSubstr("UNAVAILABLE"));
@@ -96,7 +96,7 @@ TEST(HealthProbeTest, PlaintextHealthPortOfATlsServer) {
                             absl::StrCat("--health_port=", health_port)});
   ASSERT_TRUE(server.ok()) << server.status();
   // The gRPC port with TLS, as the client's other calls use it.
-  Run run =
+  ClientRun run =
       Client(dir, absl::StrCat("--health --timeout_s=5 --addr=localhost:", server->grpc_port(),
                                " --tls_ca=", certs->ca_cert));
   EXPECT_EQ(run.exit_code, 0) << run.err;
