@@ -37,7 +37,7 @@ ClientRun Client(const std::string& dir, const std::string& flags) {
 }
 
 std::string TempDir(const std::string& name) {
-  const std::string dir = testing::ProcessTempDir(name);
+  std::string dir = testing::ProcessTempDir(name);
   EXPECT_EQ(std::system(("mkdir -p " + dir).c_str()), 0);
   return dir;
 }
