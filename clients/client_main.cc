@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "clients/audio_file.h"
 #include "clients/chain_parser.h"
+#include "clients/health_probe.h"
 #include "clients/pcm.h"
 #include "clients/stream_client.h"
 #include "clients/test_signal.h"
@@ -87,6 +88,11 @@ ABSL_FLAG(bool, check, false,
 ABSL_FLAG(double, timeout_s, 0, "Give up on the call after this many seconds. 0: never.");
 ABSL_FLAG(bool, list, false,
           "Print the server's processors and their parameters (ListProcessors) and exit.");
+ABSL_FLAG(bool, health, false,
+          "Ask --addr for its health (grpc.health.v1.Health/Check, the gRPC port or the "
+          "server's --health_port), print SERVING or NOT_SERVING and exit 0 only if SERVING.");
+ABSL_FLAG(std::string, health_service, "",
+          "With --health: the service to ask about; empty: the server as a whole.");
 ABSL_FLAG(bool, json, false,
           "Print the StreamSummary (or, with --list, the ListProcessorsResponse) as proto3 JSON "
           "instead of text.");
@@ -339,6 +345,9 @@ absl::Status Stream(const StreamClient& client) {
 int Main() {
   absl::StatusOr<StreamClientOptions> options = OptionsFromFlags();
   absl::Status status = options.status();
+  if (status.ok() && absl::GetFlag(FLAGS_health)) {
+    return RunHealthProbe(*options, absl::GetFlag(FLAGS_health_service));
+  }
   if (status.ok()) {
     absl::StatusOr<std::unique_ptr<StreamClient>> client = StreamClient::Connect(*options);
     status = !client.ok()                ? client.status()
@@ -362,7 +371,8 @@ int main(int argc, char** argv) {
       "--chain='highpass:cutoff_hz=80,limiter:ceiling_db=-1' [--realtime]\n"
       "  arecord -f S16_LE -r 16000 -c 1 -t raw | audioproc-client --input=- "
       "--format=s16le:16000:1 --output=- --chain=denoise | aplay -f S16_LE -r 16000 -c 1\n"
-      "  audioproc-client --list");
+      "  audioproc-client --list\n"
+      "  audioproc-client --health [--addr=localhost:50051]");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {
     absl::FPrintF(stderr, "audioproc-client: unexpected argument '%s' (see --help)\n",

@@ -154,7 +154,7 @@ StreamClient::StreamClient(const std::shared_ptr<grpc::ChannelInterface>& channe
                            StreamClientOptions options)
     : options_(std::move(options)), stub_(v1::AudioProcessor::NewStub(channel)) {}
 
-absl::StatusOr<std::unique_ptr<StreamClient>> StreamClient::Connect(StreamClientOptions options) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const StreamClientOptions& options) {
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (options.use_tls || !options.tls_root_cert_path.empty() || !options.tls_cert_path.empty() ||
       !options.tls_key_path.empty()) {
@@ -188,8 +188,13 @@ absl::StatusOr<std::unique_ptr<StreamClient>> StreamClient::Connect(StreamClient
   if (!options.tls_server_name.empty()) {
     arguments.SetSslTargetNameOverride(options.tls_server_name);
   }
-  auto channel = grpc::CreateCustomChannel(options.address, credentials, arguments);
-  return std::make_unique<StreamClient>(std::move(channel), std::move(options));
+  return grpc::CreateCustomChannel(options.address, credentials, arguments);
+}
+
+absl::StatusOr<std::unique_ptr<StreamClient>> StreamClient::Connect(StreamClientOptions options) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(options);
+  if (!channel.ok()) return channel.status();
+  return std::make_unique<StreamClient>(*std::move(channel), std::move(options));
 }
 
 void StreamClient::PrepareContext(grpc::ClientContext& context) const {

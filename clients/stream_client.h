@@ -141,6 +141,10 @@ class StreamClient {
   std::unique_ptr<v1::AudioProcessor::Stub> stub_;
 };
 
+// The channel StreamClient::Connect opens for `options` (address, TLS files, no receive size
+// limit), for other stubs on the same terms (the health probe's). Errors as Connect's.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const StreamClientOptions& options);
+
 // The same code and message as an absl::Status (the codes match one to one).
 absl::Status ToAbslStatus(const grpc::Status& status);
 

@@ -1,19 +1,26 @@
 # Writes OUT, a header with the project's version and the commit the build was made from, and
 # replaces it only when that changes (so an unchanged commit rebuilds nothing). Run at every
 # build by the audioproc_version_info target:
-#   cmake -DVERSION=0.1.0 -DSOURCE_DIR=... -DOUT=.../version_info.h -P version_info.cmake
-execute_process(
-  COMMAND git -C ${SOURCE_DIR} rev-parse --short=12 HEAD
-  OUTPUT_VARIABLE commit OUTPUT_STRIP_TRAILING_WHITESPACE
-  RESULT_VARIABLE git_result ERROR_QUIET)
-if(NOT git_result EQUAL 0 OR commit STREQUAL "")
-  set(commit "unknown")  # not a git checkout (e.g. the image's build context)
+#   cmake -DVERSION=0.1.0 -DSOURCE_DIR=... -DOUT=.../version_info.h [-DCOMMIT=...] -P version_info.cmake
+# A non-empty COMMIT (the AUDIOPROC_COMMIT cache variable) is taken as it is, for builds
+# without the git checkout: the image's build context has no .git, so `make image` passes the
+# commit as a build argument.
+if(DEFINED COMMIT AND NOT COMMIT STREQUAL "")
+  set(commit "${COMMIT}")
 else()
   execute_process(
-    COMMAND git -C ${SOURCE_DIR} status --porcelain --untracked-files=no
-    OUTPUT_VARIABLE dirty OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
-  if(NOT dirty STREQUAL "")
-    string(APPEND commit "-dirty")
+    COMMAND git -C ${SOURCE_DIR} rev-parse --short=12 HEAD
+    OUTPUT_VARIABLE commit OUTPUT_STRIP_TRAILING_WHITESPACE
+    RESULT_VARIABLE git_result ERROR_QUIET)
+  if(NOT git_result EQUAL 0 OR commit STREQUAL "")
+    set(commit "unknown")  # not a git checkout (e.g. the image's build context)
+  else()
+    execute_process(
+      COMMAND git -C ${SOURCE_DIR} status --porcelain --untracked-files=no
+      OUTPUT_VARIABLE dirty OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+    if(NOT dirty STREQUAL "")
+      string(APPEND commit "-dirty")
+    endif()
   endif()
 endif()
 file(WRITE ${OUT}.tmp
