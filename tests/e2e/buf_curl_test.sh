@@ -63,15 +63,21 @@ server="$build/service/audioproc-server"
   echo "buf_curl_test: $root/node_modules/.bin/buf is missing; run .ci/install-deps --npm" >&2
   exit 1
 }
-# The README shows five examples: services, methods, health, ListProcessors, Process.
-if ((count < 5)); then
-  echo "buf_curl_test: README.md has $count marked buf curl examples, expected at least 5" >&2
+# The README shows eight examples: services, methods, health, ListProcessors, Process,
+# ValidateConfig, ListStreams and WatchStreams.
+if ((count < 8)); then
+  echo "buf_curl_test: README.md has $count marked buf curl examples, expected at least 8" >&2
   exit 1
 fi
 
 tmp="$(mktemp -d)"
 server_pid=""
+stream_pid=""
 cleanup() {
+  if [[ -n "$stream_pid" ]]; then
+    kill -TERM "$stream_pid" 2>/dev/null || true
+    wait "$stream_pid" 2>/dev/null || true
+  fi
   if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
     # The server drains on SIGTERM (no stream is left, so at once); a deadline all the same.
@@ -107,6 +113,11 @@ done
 port="$("$python" -c 'import json, sys; print(int(json.load(open(sys.argv[1]))["grpc"]))' "$tmp/ports.json")"
 echo "server up on gRPC port $port"
 
+# A live stream for the Admin examples to show: a generated signal at its real pace.
+"$build/clients/audioproc-client" --addr="localhost:$port" --generate_seconds=120 --realtime \
+  --chain=highpass:cutoff_hz=80,limiter --stream_id=buf-curl-live >"$tmp/stream.log" 2>&1 &
+stream_pid=$!
+
 passed=0
 failed=0
 # expect FILE TEXT...: every TEXT occurs in FILE.
@@ -128,8 +139,12 @@ for ((n = 0; n < count; n++)); do
   run="${cmd//localhost:50051/localhost:$port}"
   out="$tmp/out.$n"
   status=0
-  (cd "$root" && PATH="$root/node_modules/.bin:$PATH" timeout 60 bash -o pipefail -c "$run") \
+  # WatchStreams runs until the client stops it, as the README says: 3 s of it are enough.
+  limit=60
+  [[ "$cmd" == */audioproc.v1.Admin/WatchStreams* ]] && limit=3
+  (cd "$root" && PATH="$root/node_modules/.bin:$PATH" timeout "$limit" bash -o pipefail -c "$run") \
     >"$out" 2>&1 </dev/null || status=$?
+  ((limit == 3 && status == 124)) && status=0
   ok=1
   if ((status != 0)); then
     echo "  exit status $status"
@@ -137,9 +152,20 @@ for ((n = 0; n < count; n++)); do
   else
     # The key output of each kind of example.
     case "$cmd" in
-      *--list-services*) expect "$out" audioproc.v1.AudioProcessor grpc.health.v1.Health || ok=0 ;;
+      *--list-services*) expect "$out" audioproc.v1.AudioProcessor audioproc.v1.Admin \
+        grpc.health.v1.Health || ok=0 ;;
       *--list-methods*) expect "$out" audioproc.v1.AudioProcessor/Process \
-        audioproc.v1.AudioProcessor/ListProcessors grpc.health.v1.Health/Check || ok=0 ;;
+        audioproc.v1.AudioProcessor/ListProcessors audioproc.v1.AudioProcessor/ValidateConfig \
+        audioproc.v1.Admin/ListStreams audioproc.v1.Admin/WatchStreams \
+        grpc.health.v1.Health/Check || ok=0 ;;
+      */audioproc.v1.AudioProcessor/ValidateConfig*)
+        expect "$out" '"ready"' '"latencyFrames"' '"maxChunkBytes"' '"cost"' '"fitsNow": true' || ok=0 ;;
+      */audioproc.v1.Admin/ListStreams*)
+        expect "$out" '"streamId": "buf-curl-live"' '"chain": "highpass,limiter"' \
+          '"latencyP99Seconds"' || ok=0 ;;
+      */audioproc.v1.Admin/WatchStreams*)
+        expect "$out" '"STREAM_CHANGE_KIND_STARTED"' '"streamId": "buf-curl-live"' \
+          '"activeStreams": 1' || ok=0 ;;
       */grpc.health.v1.Health/Check*) expect "$out" '"SERVING"' || ok=0 ;;
       */audioproc.v1.AudioProcessor/ListProcessors*) expect "$out" '"highpass"' || ok=0 ;;
       */audioproc.v1.AudioProcessor/Process*) expect "$out" '"ready"' '"chunk"' '"summary"' || ok=0 ;;
