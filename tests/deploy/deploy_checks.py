@@ -56,18 +56,8 @@ GRPC_CODES = {
 # from the pod.
 TARGET_LABELS = {"job", "instance", "namespace", "pod", "node", "release"}
 # DESIGN §7 metrics the server does not define yet. Panels may show them (empty until then);
-# rules may not use them. Each entry: name -> (type, labels). Issue 11 adds the standard
-# process metrics and per-method gRPC counters.
-PENDING = {
-    "process_resident_memory_bytes": ("gauge", set()),
-    "process_virtual_memory_bytes": ("gauge", set()),
-    "process_cpu_seconds_total": ("counter", set()),
-    "process_open_fds": ("gauge", set()),
-    "process_max_fds": ("gauge", set()),
-    "process_start_time_seconds": ("gauge", set()),
-    "grpc_server_started_total": ("counter", {"grpc_service", "grpc_method", "grpc_type"}),
-    "grpc_server_handled_total": ("counter", {"grpc_service", "grpc_method", "grpc_type", "grpc_code"}),
-}
+# rules may not use them. Each entry: name -> (type, labels). None today.
+PENDING = {}
 # Series of the cluster, not of the server: kube-state-metrics (restarts, OOM kills, limits)
 # and cAdvisor through the kubelet (CPU throttling, working set). Rules and panels may use
 # them, joined to audioproc's pods on (namespace, pod) and selecting container="server" (the
@@ -113,8 +103,14 @@ class Server:
             if m.group(1) in self.families:
                 self.families[m.group(1)][1].update(re.findall(r'\{"(\w+)",', m.group(3)))
         for var, name in variables.items():
-            for m in re.finditer(r"\b" + re.escape(var) + r'(?:->|\.)Add\(\s*\{\s*\{"(\w+)"', src):
-                self.families[name][1].add(m.group(1))
+            # Every label of each Add({{"a", ...}, {"b", ...}}) on the family's variable.
+            for m in re.finditer(r"\b" + re.escape(var) + r'\s*(?:->|\.)\s*Add\(\s*\{(\s*\{"\w+",.*?)\}\)', src, re.S):
+                self.families[name][1].update(re.findall(r'\{"(\w+)",', m.group(1)))
+        # The standard process_* families, made at each scrape by service/process_metrics.cc:
+        #   Family("process_open_fds", "...", MetricType::Gauge, ...)
+        process = open(os.path.join(root, "service/process_metrics.cc")).read()
+        for m in re.finditer(r'Family\("(\w+)",.*?MetricType::(Counter|Gauge)', process, re.S):
+            self.families[m.group(1)] = (m.group(2).lower(), set())
         # Label values fixed in metrics.cc ({{"direction", "in"}}).
         self.values = {}
         for m in re.finditer(r'\{\{"(\w+)",\s*"([^"]+)"\}\}', src):

@@ -59,7 +59,11 @@ int Run() {
       plan.deadline = absl::Seconds(120);
       if (stalled) {
         plan.config = MakeConfig(v1::PCM_F32LE, 48000, 2, R"([{"gain":{"gainDb":-3}}])");
-        plan.chunks.assign(64, std::string(1 << 20, '\0'));
+        // One chunk written 64 times: 64 copies in each of 64 streams would make the attacker
+        // touch 4 GiB, and on a small VM the host's work behind that stalls every process,
+        // the bystander's client included, which says nothing about the server.
+        plan.chunks.assign(1, std::string(1 << 20, '\0'));
+        plan.repeat = 64;
         plan.written = &written;
         plan.before_chunks = [&] { started.fetch_add(1); };
         plan.on_answer = [&](uint64_t answered, grpc::ClientContext& context) {
@@ -69,7 +73,8 @@ int Run() {
         };
       } else {
         plan.config = MakeConfig(v1::PCM_S16LE, 16000, 1, "[]");
-        plan.chunks.assign(4, std::string(1 << 20, '\0'));
+        plan.chunks.assign(1, std::string(1 << 20, '\0'));
+        plan.repeat = 4;
       }
       records[i] = RunStream(*stub, plan);
       if (!records[i].ready) started.fetch_add(1);

@@ -74,9 +74,9 @@ std::vector<std::string> FileNames(const v1r::ServerReflectionResponse& response
 class ReflectionTest : public testing::InProcessServerTest {};
 
 TEST_F(ReflectionTest, ListServicesNamesEveryServiceInBothVersions) {
-  const std::vector<std::string> expected = {"audioproc.v1.AudioProcessor", "grpc.health.v1.Health",
-                                             "grpc.reflection.v1.ServerReflection",
-                                             "grpc.reflection.v1alpha.ServerReflection"};
+  const std::vector<std::string> expected = {
+      "audioproc.v1.AudioProcessor", "audioproc.v1.Admin", "grpc.health.v1.Health",
+      "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"};
   auto v1_stub = v1r::ServerReflection::NewStub(channel_);
   grpc::Status status;
   auto v1 =
@@ -99,7 +99,7 @@ TEST_F(ReflectionTest, ListServicesNamesEveryServiceInBothVersions) {
                  alpha::ServerReflectionResponse>(*alpha_stub, {request}, &status);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(old.size(), 1u);
-  EXPECT_EQ(old[0].list_services_response().service_size(), 4);
+  EXPECT_EQ(old[0].list_services_response().service_size(), 5);
 }
 
 TEST_F(ReflectionTest, ASymbolsFileAndItsDependenciesRebuildTheApiInAClientsPool) {
@@ -177,7 +177,7 @@ TEST_F(ReflectionTest, FilesByNameExtensionsAndErrorsAnswerInBandAndTheStreamGoe
             "audioproc.v1.StreamConfig");
   EXPECT_EQ(responses[3].all_extension_numbers_response().extension_number_size(), 0);
   EXPECT_EQ(responses[6].error_response().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(responses[7].list_services_response().service_size(), 4);
+  EXPECT_EQ(responses[7].list_services_response().service_size(), 5);
 }
 
 // A reflection stream left open after one exchange, as grpcurl and IDEs leave theirs.
@@ -200,7 +200,7 @@ bool AskListServices(OpenStream& open) {
   alpha::ServerReflectionResponse response;
   if (!open.stream->Write(AlphaListServices()) || !open.stream->Read(&response)) return false;
   open.answered = absl::Now();
-  return response.list_services_response().service_size() == 4;
+  return response.list_services_response().service_size() == 5;
 }
 
 OpenStream Open(alpha::ServerReflection::Stub& stub, const std::string& token = "") {

@@ -94,7 +94,8 @@ uint64_t StreamRecord::WrittenBefore(absl::Time t) const {
 
 StreamRecord RunStream(v1::AudioProcessor::Stub& stub, const StreamPlan& plan) {
   StreamRecord record;
-  record.written_at.reserve(plan.chunks.size());
+  const size_t total = plan.chunks.size() * plan.repeat;
+  record.written_at.reserve(total);
   grpc::ClientContext context;
   record.started = absl::Now();
   context.set_deadline(absl::ToChronoTime(record.started + plan.deadline));
@@ -117,7 +118,7 @@ StreamRecord RunStream(v1::AudioProcessor::Stub& stub, const StreamPlan& plan) {
     if (ready) {
       if (plan.before_chunks) plan.before_chunks();
       const absl::Time start = absl::Now();
-      for (size_t i = 0; i < plan.chunks.size(); ++i) {
+      for (size_t i = 0; i < total; ++i) {
         if (plan.stop != nullptr && plan.stop->load(std::memory_order_acquire)) break;
         // Pacing a live source, not waiting for an event: a sleep is what the source does.
         if (plan.interval > absl::ZeroDuration()) {
@@ -125,7 +126,7 @@ StreamRecord RunStream(v1::AudioProcessor::Stub& stub, const StreamPlan& plan) {
           if (wait > absl::ZeroDuration()) absl::SleepFor(wait);
         }
         request.Clear();
-        request.mutable_chunk()->set_data(plan.chunks[i]);
+        request.mutable_chunk()->set_data(plan.chunks[i % plan.chunks.size()]);
         request.mutable_chunk()->set_sequence(i + 1);
         // A failed write means the call is over; Finish says why.
         if (!stream->Write(request)) break;

@@ -38,6 +38,9 @@ struct StreamPlan {
   v1::StreamConfig config;
   // Written in order with sequences 1..n.
   std::vector<std::string> chunks;
+  // The chunks are written this many times over, the sequences going on (1..n x repeat): a
+  // flood of large chunks without a copy of each in the client's memory.
+  size_t repeat = 1;
   // Zero: as fast as flow control allows. Otherwise chunk i is written at start + i x interval,
   // where start is when the writer is free to send chunks (after ready and before_chunks).
   absl::Duration interval = absl::ZeroDuration();
