@@ -279,8 +279,9 @@ TEST(ReflectionServerTest, TheRealServerAnswersWithATokenAndStopsCleanlyWithAStr
   google::protobuf::FileDescriptorProto file;
   ASSERT_TRUE(file.ParseFromString(response.file_descriptor_response().file_descriptor_proto(0)));
   EXPECT_EQ(file.name(), "audioproc/v1/audioproc.proto");
-  ASSERT_EQ(file.service_size(), 1);
+  ASSERT_EQ(file.service_size(), 2);
   EXPECT_EQ(file.service(0).name(), "AudioProcessor");
+  EXPECT_EQ(file.service(1).name(), "Admin");
 
   // SIGTERM with the stream open: the drain does not wait for it; the server exits 0.
   server->Signal(SIGTERM);
