@@ -38,7 +38,7 @@ test:
 # file unchanged, and clang-tidy (.clang-tidy: bugprone, performance and modernize checks) must
 # find nothing, using the compile commands of the build; any finding fails. `make format`
 # applies the formatting.
-LINT_DIRS := common|dsp|audio_io|chain|processors|protos|service|clients|bench|tests|fuzz
+LINT_DIRS := common|procfs|dsp|audio_io|chain|processors|protos|service|clients|bench|tests|fuzz
 CXX_SOURCES = $(shell git ls-files '*.cc' '*.h')
 
 lint: build

@@ -64,6 +64,42 @@ TEST_F(MetricsTest, ExposesEveryMetricWithHelpAndCountsStreamsChunksAndRejection
                                            options_.max_streams)));
   EXPECT_THAT(text, HasSubstr("audioproc_limit{flag=\"workers\"} "));
   EXPECT_THAT(text, HasSubstr("audioproc_chunk_latency_seconds_bucket{le=\"0.02\"}"));
+  // gRPC's per-method counters as go-grpc-prometheus names them: three Process calls, one OK
+  // and two INVALID_ARGUMENT.
+  EXPECT_THAT(text,
+              ::testing::ContainsRegex(
+                  "grpc_server_started_total\\{grpc_method=\"Process\",grpc_service=\"audioproc."
+                  "v1.AudioProcessor\",grpc_type=\"bidi_stream\"\\} 3"));
+  EXPECT_THAT(text, ::testing::ContainsRegex(
+                        "grpc_server_handled_total\\{grpc_code=\"INVALID_ARGUMENT\",grpc_method=\""
+                        "Process\",grpc_service=\"audioproc.v1.AudioProcessor\",grpc_type=\"bidi_"
+                        "stream\"\\} 2"));
+}
+
+// Prometheus' standard process metrics, read from /proc at the scrape: this process's.
+TEST_F(MetricsTest, ExposesTheProcessMetrics) {
+  const std::string text = ScrapeMetrics(server_->metrics_port());
+  for (const char* name : {"process_resident_memory_bytes", "process_virtual_memory_bytes",
+                           "process_cpu_seconds_total", "process_open_fds", "process_max_fds",
+                           "process_threads", "process_start_time_seconds"}) {
+    EXPECT_THAT(text, HasSubstr(absl::StrCat("# HELP ", name, " "))) << name;
+  }
+  const std::optional<double> resident =
+      testing::MetricValue(text, "process_resident_memory_bytes");
+  ASSERT_TRUE(resident.has_value());
+  EXPECT_GT(*resident, 1 << 20);
+  const std::optional<double> fds = testing::MetricValue(text, "process_open_fds");
+  ASSERT_TRUE(fds.has_value());
+  EXPECT_GE(*fds, 3);  // stdin, stdout, stderr at least, and the server's sockets
+  const std::optional<double> started = testing::MetricValue(text, "process_start_time_seconds");
+  ASSERT_TRUE(started.has_value());
+  // This test process started within the last hour (and not in the future).
+  const double now = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch());
+  EXPECT_LE(*started, now + 1);
+  EXPECT_GT(*started, now - 3600);
+  const std::optional<double> threads = testing::MetricValue(text, "process_threads");
+  ASSERT_TRUE(threads.has_value());
+  EXPECT_GE(*threads, options_.workers + options_.cq_threads);
 }
 
 }  // namespace
