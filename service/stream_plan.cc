@@ -10,9 +10,9 @@ namespace audioproc {
 
 absl::StatusOr<StreamPlan> PlanStream(const ProcessorRegistry& registry,
                                       const SessionLimits& limits, const v1::StreamConfig& config,
-                                      std::string stream_id) {
+                                      absl::string_view stream_id) {
   absl::StatusOr<PipelineConfig> pipeline =
-      ToPipelineConfig(config, StreamLimits{limits.max_chain_length}, std::move(stream_id));
+      ToPipelineConfig(config, StreamLimits{limits.max_chain_length}, stream_id);
   if (!pipeline.ok()) return pipeline.status();
   // Everything the stream will cost is known before anything is built.
   absl::StatusOr<PipelineEstimate> estimate = EstimatePipeline(registry, *pipeline);

@@ -11,9 +11,8 @@
 #ifndef AUDIOPROC_SERVICE_STREAM_PLAN_H_
 #define AUDIOPROC_SERVICE_STREAM_PLAN_H_
 
-#include <string>
-
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "audioproc/v1/audioproc.pb.h"
 #include "chain/registry.h"
 #include "chain/resource_estimate.h"
@@ -34,7 +33,7 @@ struct StreamPlan {
 // budgets are not consulted: whether the stream fits now is the admission's question.
 absl::StatusOr<StreamPlan> PlanStream(const ProcessorRegistry& registry,
                                       const SessionLimits& limits, const v1::StreamConfig& config,
-                                      std::string stream_id);
+                                      absl::string_view stream_id);
 
 // The `ready` of a planned stream: the resolved chain with each processor's cost, the output
 // format, max_chunk_bytes, the cost and the stream id. latency_frames is the estimate's
