@@ -328,7 +328,9 @@ absl::Status Stream(const StreamClient& client) {
   }
   if (!result.protocol_error.empty()) return absl::InternalError(result.protocol_error);
   if (absl::GetFlag(FLAGS_check)) {
-    if (absl::Status s = CheckStreamResult(result, {input->file_data, input->format}); !s.ok()) {
+    if (absl::Status s = CheckStreamResult(result, input->format,
+                                           input->file_data.size() / BytesPerFrame(input->format));
+        !s.ok()) {
       return s;
     }
   }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,49 +18,49 @@
 
 namespace audioproc {
 
-absl::StatusOr<ProcessUsage> ReadProcessUsage(pid_t pid) {
-  const std::string dir = pid == 0 ? "/proc/self" : absl::StrCat("/proc/", pid);
+namespace {
+
+std::string ProcDir(pid_t pid) { return pid == 0 ? "/proc/self" : absl::StrCat("/proc/", pid); }
+
+double Ticks(int64_t ticks) {
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// The fields of /proc/<pid>/stat from field 3 (state) on: fields[i] is field i + 3. NOT_FOUND
+// if the process is gone.
+absl::StatusOr<std::vector<std::string>> StatFields(const std::string& dir) {
   std::ifstream stat_file(dir + "/stat");
   std::string stat;
   if (!std::getline(stat_file, stat)) return absl::NotFoundError(absl::StrCat("no ", dir, "/stat"));
   // The command name (field 2) is in parentheses and may hold spaces: split after the last ')'.
   const size_t paren = stat.rfind(')');
   if (paren == std::string::npos) return absl::InternalError(absl::StrCat(dir, "/stat: no ')'"));
-  const std::vector<std::string> fields =
-      absl::StrSplit(stat.substr(paren + 2), ' ', absl::SkipEmpty());
-  // fields[0] is field 3 (state), so utime (14) and stime (15) are fields[11] and [12].
+  return absl::StrSplit(stat.substr(paren + 2), ' ', absl::SkipEmpty());
+}
+
+// utime (field 14) + stime (field 15), in seconds.
+absl::StatusOr<double> CpuSeconds(const std::vector<std::string>& fields, const std::string& dir) {
   int64_t utime = 0;
   int64_t stime = 0;
   if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
       !absl::SimpleAtoi(fields[12], &stime)) {
     return absl::InternalError(absl::StrCat(dir, "/stat: no utime and stime"));
   }
-  ProcessUsage usage;
-  usage.cpu_seconds =
-      static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-
-  std::ifstream status_file(dir + "/status");
-  for (std::string line; std::getline(status_file, line);) {
-    absl::string_view rest = line;
-    if (!absl::ConsumePrefix(&rest, "VmRSS:")) continue;
-    rest = absl::StripAsciiWhitespace(rest);
-    absl::ConsumeSuffix(&rest, "kB");
-    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(rest), &usage.rss_kib)) {
-      return absl::InternalError(absl::StrCat(dir, "/status: bad VmRSS line '", line, "'"));
-    }
-    return usage;
-  }
-  return absl::InternalError(absl::StrCat(dir, "/status: no VmRSS"));
+  return Ticks(utime + stime);
 }
 
-namespace {
-
-// The value of a "Name:   123 kB" line of /proc/<pid>/status, without its unit.
-bool StatusValue(absl::string_view line, absl::string_view name, int64_t* value) {
-  if (!absl::ConsumePrefix(&line, name)) return false;
-  line = absl::StripAsciiWhitespace(line);
-  absl::ConsumeSuffix(&line, "kB");
-  return absl::SimpleAtoi(absl::StripAsciiWhitespace(line), value);
+// The value of a "Name:   123 kB" line of /proc/<pid>/status, without its unit; nullopt for a
+// line of another name. INTERNAL for a line of that name that does not parse.
+absl::StatusOr<std::optional<int64_t>> StatusValue(absl::string_view line, absl::string_view name) {
+  absl::string_view rest = line;
+  if (!absl::ConsumePrefix(&rest, name)) return std::nullopt;
+  rest = absl::StripAsciiWhitespace(rest);
+  absl::ConsumeSuffix(&rest, "kB");
+  int64_t value;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(rest), &value)) {
+    return absl::InternalError(absl::StrCat("bad status line '", line, "'"));
+  }
+  return value;
 }
 
 // Seconds since the Unix epoch at which the machine booted (btime of /proc/stat).
@@ -76,39 +77,63 @@ absl::StatusOr<int64_t> BootTime() {
   return absl::InternalError("/proc/stat: no btime");
 }
 
+// Reads /proc/<pid>/status once: VmRSS into `usage` and, when `stats` is given, VmSize and
+// Threads into it.
+absl::Status ReadStatus(const std::string& dir, ProcessUsage* usage, ProcessStats* stats) {
+  std::ifstream status_file(dir + "/status");
+  bool rss_seen = false;
+  for (std::string line; std::getline(status_file, line);) {
+    absl::StatusOr<std::optional<int64_t>> rss = StatusValue(line, "VmRSS:");
+    absl::StatusOr<std::optional<int64_t>> size = StatusValue(line, "VmSize:");
+    absl::StatusOr<std::optional<int64_t>> threads = StatusValue(line, "Threads:");
+    for (const auto* value : {&rss, &size, &threads}) {
+      if (!value->ok()) {
+        return absl::InternalError(absl::StrCat(dir, "/status: ", value->status().message()));
+      }
+    }
+    if (rss->has_value()) {
+      usage->rss_kib = **rss;
+      rss_seen = true;
+    }
+    if (stats == nullptr) continue;
+    if (size->has_value()) stats->virtual_bytes = **size * 1024;
+    if (threads->has_value()) stats->threads = **threads;
+  }
+  if (!rss_seen) return absl::InternalError(absl::StrCat(dir, "/status: no VmRSS"));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-absl::StatusOr<ProcessStats> ReadProcessStats(pid_t pid) {
-  absl::StatusOr<ProcessUsage> usage = ReadProcessUsage(pid);
-  if (!usage.ok()) return usage.status();
-  ProcessStats stats;
-  stats.usage = *usage;
-  const std::string dir = pid == 0 ? "/proc/self" : absl::StrCat("/proc/", pid);
+absl::StatusOr<ProcessUsage> ReadProcessUsage(pid_t pid) {
+  const std::string dir = ProcDir(pid);
+  absl::StatusOr<std::vector<std::string>> fields = StatFields(dir);
+  if (!fields.ok()) return fields.status();
+  absl::StatusOr<double> cpu = CpuSeconds(*fields, dir);
+  if (!cpu.ok()) return cpu.status();
+  ProcessUsage usage;
+  usage.cpu_seconds = *cpu;
+  if (absl::Status status = ReadStatus(dir, &usage, nullptr); !status.ok()) return status;
+  return usage;
+}
 
-  std::ifstream stat_file(dir + "/stat");
-  std::string stat;
-  std::getline(stat_file, stat);
-  const size_t paren = stat.rfind(')');
-  const std::vector<std::string> fields =
-      paren == std::string::npos ? std::vector<std::string>()
-                                 : absl::StrSplit(stat.substr(paren + 2), ' ', absl::SkipEmpty());
+absl::StatusOr<ProcessStats> ReadProcessStats(pid_t pid) {
+  const std::string dir = ProcDir(pid);
+  absl::StatusOr<std::vector<std::string>> fields = StatFields(dir);
+  if (!fields.ok()) return fields.status();
+  ProcessStats stats;
+  absl::StatusOr<double> cpu = CpuSeconds(*fields, dir);
+  if (!cpu.ok()) return cpu.status();
+  stats.usage.cpu_seconds = *cpu;
   // starttime (field 22, fields[19]): clock ticks after boot.
   int64_t start_ticks = 0;
-  if (fields.size() < 20 || !absl::SimpleAtoi(fields[19], &start_ticks)) {
+  if (fields->size() < 20 || !absl::SimpleAtoi((*fields)[19], &start_ticks)) {
     return absl::InternalError(absl::StrCat(dir, "/stat: no starttime"));
   }
   absl::StatusOr<int64_t> boot = BootTime();
   if (!boot.ok()) return boot.status();
-  stats.start_time_seconds =
-      static_cast<double>(*boot) +
-      static_cast<double>(start_ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
-
-  std::ifstream status_file(dir + "/status");
-  int64_t vm_kib = 0;
-  for (std::string line; std::getline(status_file, line);) {
-    if (StatusValue(line, "VmSize:", &vm_kib)) stats.virtual_bytes = vm_kib * 1024;
-    StatusValue(line, "Threads:", &stats.threads);
-  }
+  stats.start_time_seconds = static_cast<double>(*boot) + Ticks(start_ticks);
+  if (absl::Status status = ReadStatus(dir, &stats.usage, &stats); !status.ok()) return status;
 
   // Every entry but . and ..: the descriptors, the one this listing holds included.
   if (DIR* fds = opendir((dir + "/fd").c_str()); fds != nullptr) {

@@ -55,24 +55,29 @@ StreamResult Complete(uint64_t frames, uint64_t chunks, uint32_t out_rate) {
 
 TEST(TestSignalTest, CheckPassesACompleteStreamAndNamesWhatIsWrongOtherwise) {
   const PcmAudio input = GenerateTestSignal(0.5);  // 8000 frames
-  EXPECT_TRUE(CheckStreamResult(Complete(8000, 5, 48000), input).ok());
+  EXPECT_TRUE(CheckStreamResult(Complete(8000, 5, 48000), input.format, input.frames()).ok());
 
   StreamResult no_tail = Complete(8000, 5, 16000);
   no_tail.got_tail = false;
-  EXPECT_THAT(CheckStreamResult(no_tail, input).message(), HasSubstr("no tail"));
+  EXPECT_THAT(CheckStreamResult(no_tail, input.format, input.frames()).message(),
+              HasSubstr("no tail"));
 
   StreamResult unanswered = Complete(8000, 5, 16000);
   unanswered.chunks_sent = 6;
-  EXPECT_THAT(CheckStreamResult(unanswered, input).message(), HasSubstr("6 chunks sent"));
+  EXPECT_THAT(CheckStreamResult(unanswered, input.format, input.frames()).message(),
+              HasSubstr("6 chunks sent"));
 
   StreamResult short_output = Complete(8000, 5, 16000);
   short_output.summary->set_frames_out(7999);
-  EXPECT_EQ(CheckStreamResult(short_output, input).code(), absl::StatusCode::kInternal);
-  EXPECT_THAT(CheckStreamResult(short_output, input).message(), HasSubstr("expected 8000"));
+  EXPECT_EQ(CheckStreamResult(short_output, input.format, input.frames()).code(),
+            absl::StatusCode::kInternal);
+  EXPECT_THAT(CheckStreamResult(short_output, input.format, input.frames()).message(),
+              HasSubstr("expected 8000"));
 
   StreamResult failed = Complete(8000, 5, 16000);
   failed.status = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "full");
-  EXPECT_EQ(CheckStreamResult(failed, input).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(CheckStreamResult(failed, input.format, input.frames()).code(),
+            absl::StatusCode::kResourceExhausted);
 }
 
 }  // namespace
