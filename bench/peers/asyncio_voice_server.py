@@ -120,7 +120,8 @@ class Denoise:
             for i in range(hops):
                 self.overlap += frames_out[i]
                 made[i * self.hop:(i + 1) * self.hop] = self.overlap[:self.hop]
-                self.overlap = np.concatenate((self.overlap[self.hop:], np.zeros(self.hop)))
+                self.overlap[:-self.hop] = self.overlap[self.hop:]
+                self.overlap[-self.hop:] = 0
             self.output = np.concatenate((self.output, made))
         y, self.output = self.output[:len(x)], self.output[len(x):]
         return y
