@@ -1,7 +1,6 @@
 #include "service/server.h"
 
 #include <grpc/impl/codegen/grpc_types.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 
 #include <cstdio>
@@ -36,7 +35,7 @@ int Milliseconds(double seconds) {
 }  // namespace
 
 AudioprocServer::AudioprocServer(ServerOptions options, const ProcessorRegistry& registry)
-    : options_(std::move(options)), registry_(registry) {}
+    : options_(std::move(options)), registry_(registry), health_status_({kServiceName}) {}
 
 AudioprocServer::~AudioprocServer() {
   if (running_) {
@@ -66,7 +65,9 @@ absl::Status AudioprocServer::Start() {
   // Reflection describes health only if health.proto's descriptor is in the generated pool;
   // naming it here keeps the linker from dropping it.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
-  grpc::EnableDefaultHealthCheckService(true);
+  // Health is served by our own calls (health_calls.h): gRPC's default service would bring
+  // the callback API's polling threads with it.
+  grpc::EnableDefaultHealthCheckService(false);
 
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (options_.tls.enabled()) {
@@ -135,6 +136,7 @@ absl::Status AudioprocServer::Start() {
                            &grpc_port_);
   builder.RegisterService(&service_);
   builder.RegisterService(&admin_service_);
+  builder.RegisterService(&health_service_);
   if (options_.reflection) {
     reflection_ = std::make_unique<ReflectionService>(
         std::vector<std::string>{kServiceName, kAdminServiceName, "grpc.health.v1.Health"});
@@ -176,6 +178,8 @@ absl::Status AudioprocServer::Start() {
     ValidateConfigCall::Listen(state_.get(), cq.get());
     ListStreamsCall::Listen(state_.get(), &admin_service_, cq.get());
     WatchStreamsCall::Listen(state_.get(), &admin_service_, cq.get());
+    HealthCheckCall::Listen(&health_status_, &health_service_, cq.get());
+    HealthWatchCall::Listen(&health_status_, &health_service_, cq.get());
     if (reflection_ != nullptr) reflection_->Listen(state_.get(), cq.get());
   }
   for (auto& cq : queues_) queue_threads_.emplace_back([this, q = cq.get()] { PollQueue(q); });
@@ -219,15 +223,15 @@ absl::Status AudioprocServer::StartHealthServer() {
   builder.AddListeningPort(GrpcListenAddress(options_.host, options_.health_port),
                            grpc::InsecureServerCredentials(), &health_port_);
   ApplyConnectionOptions(builder);
-  // The default health service is the only service. gRPC 1.51's builder checks for a polled
-  // completion queue before it adds that (callback) service, so the server gets one, which
-  // nothing but its shutdown ever reaches.
+  builder.RegisterService(&health_port_service_);
   health_queue_ = builder.AddCompletionQueue();
   health_server_ = builder.BuildAndStart();
   if (health_server_ == nullptr || health_port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("could not listen on --health_port=", options_.health_port));
   }
+  HealthCheckCall::Listen(&health_status_, &health_port_service_, health_queue_.get());
+  HealthWatchCall::Listen(&health_status_, &health_port_service_, health_queue_.get());
   health_queue_thread_ = std::thread([this] { PollQueue(health_queue_.get()); });
   return absl::OkStatus();
 }
@@ -238,15 +242,7 @@ void AudioprocServer::PollQueue(grpc::ServerCompletionQueue* cq) {
   while (cq->Next(&tag, &ok)) static_cast<CallTag*>(tag)->Complete(ok);
 }
 
-void AudioprocServer::SetServing(bool serving) {
-  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
-    if (server == nullptr) continue;
-    grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-    if (health == nullptr) continue;
-    health->SetServingStatus(serving);  // "" (overall) and every service
-    health->SetServingStatus(kServiceName, serving);
-  }
-}
+void AudioprocServer::SetServing(bool serving) { health_status_.SetServing(serving); }
 
 absl::Status AudioprocServer::WritePortFile() const {
   if (options_.port_file.empty()) return absl::OkStatus();

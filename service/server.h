@@ -24,6 +24,8 @@
 #include "chain/registry.h"
 #include "service/auth_tokens.h"
 #include "service/executor.h"
+#include "service/health_calls.h"
+#include "service/health_status.h"
 #include "service/metrics.h"
 #include "service/reflection_service.h"
 #include "service/server_options.h"
@@ -92,6 +94,10 @@ class AudioprocServer {
   std::unique_ptr<TlsCredentials> tls_;
   // Registered with server_ when --reflection; it outlives it.
   std::unique_ptr<ReflectionService> reflection_;
+  // grpc.health.v1.Health on both servers; before them, so that it outlives their calls.
+  HealthStatus health_status_;
+  HealthService health_service_;
+  HealthService health_port_service_;
   std::unique_ptr<grpc::Server> server_;
   // Serves only grpc.health.v1.Health, in plaintext, on --health_port: kubelet's gRPC probes
   // carry no client certificate.
