@@ -74,6 +74,13 @@ bool Executor::Submit(Runnable* task, Priority priority) {
   return true;
 }
 
+void Executor::RunHere(Runnable* task) {
+  // Cheap (one MXCSR read-modify-write), and the calling thread is not one of ours.
+  EnableFlushToZero();
+  tasks_run_.fetch_add(1, std::memory_order_relaxed);
+  task->Run();
+}
+
 size_t Executor::queue_depth() const { return queued_.load(std::memory_order_relaxed); }
 
 void Executor::WorkerLoop(Queue& queue) {

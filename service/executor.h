@@ -53,6 +53,16 @@ class Executor {
   // executor is stopping.
   bool Submit(Runnable* task, Priority priority = Priority::kRealTime);
 
+  // Whether a real-time task may run on the calling thread instead of being queued: only
+  // while nothing waits in the workers' queue, so a task run here never overtakes queued
+  // ones. The caller (a completion-queue thread that just read a stream's chunk) then runs
+  // it with RunHere, which saves the hand-off to a worker and its wake-up, and keeps the
+  // stream's state warm in the cache of the thread that read it.
+  bool IdleForRunHere() const { return queued_.load(std::memory_order_relaxed) == 0; }
+  // Runs `task` on the calling thread as a worker would (flush-to-zero set, counted in
+  // tasks_run). The executor must outlive the call.
+  void RunHere(Runnable* task);
+
   size_t queue_depth() const;
   int workers() const { return workers_; }
   // Tasks this executor has run so far (tests use it to see which pool ran a call).

@@ -18,6 +18,10 @@ constexpr auto kSlice = std::chrono::milliseconds(2);
 // How far a stream's audio may run ahead of the wall clock (a client catching up after a
 // network stall, a first chunk of buffered audio) and still count as real time.
 constexpr auto kAheadOfRealTime = std::chrono::seconds(2);
+// The most a chunk may cost, by the stream's cost model, to be processed on the
+// completion-queue thread that read it (ScheduleLocked): that thread's other streams wait
+// for it, so only chunks that take a small fraction of a chunk's duration run there.
+constexpr auto kRunHereBudget = std::chrono::microseconds(500);
 
 double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -120,6 +124,7 @@ void ProcessCall::OnRequest(bool ok) {
   state_->CallStarted();
   state_->metrics().GrpcStarted(kProcessMethod);
   started_ = Clock::now();
+  peer_ = context_.peer();
   // Admission happens outside mu_: ServerState::AbortAll locks the state, then each stream.
   std::optional<absl::Status> rejection;
   if (absl::Status accepted = state_->AcceptNewWork(context_); !accepted.ok()) {
@@ -138,7 +143,7 @@ void ProcessCall::OnRequest(bool ok) {
   }
   admitted_ = true;
   info_.set_serial(state_->NextSerial());
-  info_.set_peer(context_.peer());
+  info_.set_peer(peer_);
   if (phase_ != Phase::kListening) {
     // Aborted (a drain's deadline) between admission and now: its failure is queued.
     ScheduleLocked();
@@ -184,14 +189,20 @@ void ProcessCall::OnIdleAlarm(bool ok) {
 
 void ProcessCall::OnRead(bool ok) {
   bool done;
+  bool run_here;
   {
     absl::MutexLock lock(&mu_);
     in_flight_ &= ~kReading;
     inbox_bytes_ -= read_reserved_;
     read_reserved_ = 0;
     HandleReadLocked(ok);
-    ScheduleLocked();
+    run_here = ScheduleLocked(/*may_run_here=*/true);
     done = DoneLocked();
+  }
+  if (run_here) {
+    // The task holds the call (kTaskQueued): Run ends it if this was its last work.
+    state_->executor().RunHere(this);
+    return;
   }
   if (done) Destroy();
 }
@@ -250,6 +261,7 @@ absl::Status ProcessCall::CheckMessageLocked(const v1::ProcessRequest& request, 
 
 void ProcessCall::OnWrite(bool ok) {
   bool done;
+  bool run_here;
   {
     absl::MutexLock lock(&mu_);
     in_flight_ &= ~kWriting;
@@ -257,9 +269,13 @@ void ProcessCall::OnWrite(bool ok) {
     writing_bytes_ = 0;
     if (!ok) BreakLocked();  // the client is gone; gRPC's done notification follows
     StartWriteLocked();
-    ScheduleLocked();
+    run_here = ScheduleLocked(/*may_run_here=*/true);
     MaybeFinishLocked();
     done = DoneLocked();
+  }
+  if (run_here) {
+    state_->executor().RunHere(this);
+    return;
   }
   if (done) Destroy();
 }
@@ -321,7 +337,8 @@ void ProcessCall::Run() {
                      grant.inbox_bytes,
                      grant.outbox_bytes,
                      grant.max_response_bytes,
-                     static_cast<double>(grant.in_frame_bytes) * grant.input_rate_hz};
+                     static_cast<double>(grant.in_frame_bytes) * grant.input_rate_hz,
+                     grant.cost.cpu_cores};
         ready_at_ = Clock::now();
         info_.set_stream_id(session_.stream_id());
         info_.set_chain(session_.chain_text());
@@ -399,18 +416,32 @@ bool ProcessCall::OutboxHasRoomLocked() const {
          outbox_bytes_ + capacity_.max_response_bytes <= capacity_.outbox_bytes;
 }
 
-void ProcessCall::ScheduleLocked() {
+bool ProcessCall::ScheduleLocked(bool may_run_here) {
   if ((in_flight_ & kTaskQueued) || inbox_.empty() || Over() || phase_ == Phase::kBroken ||
       !OutboxHasRoomLocked()) {
-    return;
+    return false;
   }
   const InboxItem& next = inbox_.front();
   if (next.kind == InboxItem::Kind::kMessage && next.request.has_config()) {
     SubmitLocked(state_->config_executor(), Executor::Priority::kRealTime);
-    return;
+    return false;
   }
   const uint64_t chunk_bytes = next.request.has_chunk() ? next.request.chunk().data().size() : 0;
-  SubmitLocked(state_->executor(), PriorityLocked(chunk_bytes));
+  const Executor::Priority priority = PriorityLocked(chunk_bytes);
+  if (may_run_here && priority == Executor::Priority::kRealTime && CheapLocked(chunk_bytes) &&
+      state_->executor().IdleForRunHere()) {
+    in_flight_ |= kTaskQueued;
+    return true;
+  }
+  SubmitLocked(state_->executor(), priority);
+  return false;
+}
+
+bool ProcessCall::CheapLocked(uint64_t chunk_bytes) const {
+  if (capacity_.input_bytes_per_second <= 0) return true;  // the end, or a failure: no DSP
+  const double seconds =
+      capacity_.cpu_cores * static_cast<double>(chunk_bytes) / capacity_.input_bytes_per_second;
+  return seconds <= std::chrono::duration<double>(kRunHereBudget).count();
 }
 
 Executor::Priority ProcessCall::PriorityLocked(uint64_t next_chunk_bytes) const {
@@ -487,7 +518,7 @@ bool ProcessCall::Handle(std::vector<StreamSession::Response>* out,
     case InboxItem::Kind::kMessage: {
       const Clock::time_point slice_end = Clock::now() + kSlice;
       absl::StatusOr<bool> handled = session_.Handle(
-          item.request, context_.peer(), item.received,
+          item.request, peer_, item.received,
           [&] { return cancelled_.load(std::memory_order_relaxed) || Clock::now() >= slice_end; },
           out);
       if (handled.ok() && !*handled) return false;
@@ -517,7 +548,7 @@ void ProcessCall::LogEnd(const grpc::Status& status) {
                                                                             : LogLevel::kWarning,
           "stream_end")
       .Add("stream_id", session_.stream_id())
-      .Add("peer", context_.peer())
+      .Add("peer", peer_)
       .Add("chain", session_.chain_text())
       .Add("outcome", StatusCodeName(status.error_code()))
       .Add("message", status.error_message())

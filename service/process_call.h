@@ -108,6 +108,7 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
     uint64_t outbox_bytes = 0;
     uint64_t max_response_bytes = 0;
     double input_bytes_per_second = 0;
+    double cpu_cores = 0;  // the stream's cost, by the cost model
   };
 
   ProcessCall(ServerState* state, grpc::ServerCompletionQueue* cq);
@@ -137,7 +138,13 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   // The next step each side can take; all called with mu_ held.
   void StartReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ScheduleLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues the stream's task when it has work and room for its response. With
+  // `may_run_here` (a completion handler, on a completion-queue thread), a cheap real-time
+  // chunk is instead claimed to run on the calling thread when the executor has nothing
+  // queued: returns true, and the caller runs it (Executor::RunHere) after unlocking.
+  bool ScheduleLocked(bool may_run_here = false) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether a chunk of `chunk_bytes` costs at most kRunHereBudget by the cost model.
+  bool CheapLocked(uint64_t chunk_bytes) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SubmitLocked(Executor& executor, Executor::Priority priority)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Real time while the stream's audio, with the chunk about to be processed, keeps pace with
@@ -212,6 +219,9 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   uint64_t chunks_answered_ ABSL_GUARDED_BY(mu_) = 0;
   LatencySummary latency_ ABSL_GUARDED_BY(mu_);
 
+  // The client's address, read once when the call arrives (gRPC builds a new string at each
+  // ask), before any task runs.
+  std::string peer_;
   // Touched only by the running task (one at a time; mu_ orders consecutive tasks).
   std::optional<InboxItem> current_;
   StreamSession session_;

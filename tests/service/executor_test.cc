@@ -2,6 +2,7 @@
 #include "service/executor.h"
 
 #include <atomic>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -117,6 +118,36 @@ TEST(ExecutorTest, BulkTasksNeverHoldUpRealTimeOnesWhenThereAreBulkWorkers) {
   // Runs on the real-time worker while the bulk worker is still busy.
   EXPECT_TRUE(real_time_ran.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_EQ(executor.queue_depth(), 1u);  // only the bulk task waits
+  release.Notify();
+}
+
+TEST(ExecutorTest, RunHereRunsOnTheCallingThreadWithFlushToZeroOnlyWhileNothingIsQueued) {
+  Executor executor(1, 16);
+  EXPECT_TRUE(executor.IdleForRunHere());
+  std::thread::id ran_on;
+  bool flushed = false;
+  FunctionTask here([&] {
+    ran_on = std::this_thread::get_id();
+    flushed = FlushToZeroEnabled();
+  });
+  const uint64_t before = executor.tasks_run();
+  executor.RunHere(&here);
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  EXPECT_TRUE(flushed);
+  EXPECT_EQ(executor.tasks_run(), before + 1);
+
+  // A task waiting for the (busy) worker: nothing may overtake it.
+  absl::Notification release;
+  absl::Notification started;
+  FunctionTask blocker([&] {
+    started.Notify();
+    release.WaitForNotification();
+  });
+  FunctionTask queued([] {});
+  ASSERT_TRUE(executor.Submit(&blocker));
+  started.WaitForNotification();
+  ASSERT_TRUE(executor.Submit(&queued));
+  EXPECT_FALSE(executor.IdleForRunHere());
   release.Notify();
 }
 
