@@ -24,8 +24,9 @@
 
 ABSL_FLAG(std::string, addr, "localhost:50051", "Server address, host:port.");
 ABSL_FLAG(std::string, workload, "voice",
-          "null (16 kHz mono s16, empty chain), voice (16 kHz mono s16: highpass, denoise, "
-          "compressor, loudness, limiter) or music (48 kHz stereo f32: eq, compressor, "
+          "null (16 kHz mono s16, empty chain), light (16 kHz mono s16: highpass, gain, "
+          "limiter), voice (16 kHz mono s16: highpass, denoise, compressor, loudness, "
+          "limiter) or music (48 kHz stereo f32: eq, compressor, "
           "limiter, resample to 44.1 kHz).");
 ABSL_FLAG(std::string, chain, "",
           "Replaces the workload's chain (one-line or JSON form, as audioproc-client takes).");

@@ -45,11 +45,12 @@ absl::StatusOr<Workload> MakeWorkload(absl::string_view name, uint32_t chunk_ms,
   workload.name = std::string(name);
   v1::AudioFormat& input = *workload.config.mutable_input();
   absl::string_view chain_text = chain;
-  if (name == "null" || name == "voice") {
+  if (name == "null" || name == "light" || name == "voice") {
     input.set_encoding(v1::PCM_S16LE);
     input.set_sample_rate_hz(16000);
     input.set_channels(1);
     if (chain.empty() && name == "voice") chain_text = kVoiceChainJson;
+    if (chain.empty() && name == "light") chain_text = kLightChainJson;
   } else if (name == "music") {
     input.set_encoding(v1::PCM_F32LE);
     input.set_sample_rate_hz(48000);
@@ -62,7 +63,7 @@ absl::StatusOr<Workload> MakeWorkload(absl::string_view name, uint32_t chunk_ms,
     }
   } else {
     return absl::InvalidArgumentError(
-        absl::StrCat("unknown workload '", name, "': null, voice or music"));
+        absl::StrCat("unknown workload '", name, "': null, light, voice or music"));
   }
   absl::StatusOr<std::vector<v1::ProcessorSpec>> specs = client::ParseChain(chain_text);
   if (!specs.ok()) return specs.status();

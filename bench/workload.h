@@ -27,6 +27,9 @@ namespace audioproc::bench {
 inline constexpr char kVoiceChainJson[] =
     R"([{"highpass":{"cutoffHz":80}},{"denoise":{}},{"compressor":{}},)"
     R"({"loudness":{"targetLufs":-16}},{"limiter":{"ceilingDb":-1}}])";
+// light, 16 kHz mono: what a call centre leg often needs and nothing more (issue 12's "light").
+inline constexpr char kLightChainJson[] =
+    R"([{"highpass":{"cutoffHz":80}},{"gain":{"gainDb":-3}},{"limiter":{"ceilingDb":-1}}])";
 inline constexpr char kMusicChainJson[] =
     R"([{"eq":{"bands":[{"type":"LOWSHELF","freqHz":120,"gainDb":3},)"
     R"({"type":"PEAKING","freqHz":2500,"gainDb":-2},{"type":"HIGHSHELF","freqHz":9000,"gainDb":2}]}},)"

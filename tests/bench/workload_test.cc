@@ -52,6 +52,18 @@ TEST(WorkloadTest, MusicIsStereoFloatEndingAtFortyFourPointOneKilohertz) {
   EXPECT_EQ(w->config.output().sample_rate_hz(), 44100u);
 }
 
+TEST(WorkloadTest, LightIsVoiceFormatThroughHighpassGainAndLimiter) {
+  absl::StatusOr<Workload> w = MakeWorkload("light", 20);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->config.input().encoding(), v1::PCM_S16LE);
+  EXPECT_EQ(w->config.input().sample_rate_hz(), 16000u);
+  EXPECT_EQ(w->chunk_bytes, 640u);
+  ASSERT_EQ(w->config.chain_size(), 3);
+  EXPECT_TRUE(w->config.chain(0).has_highpass());
+  EXPECT_TRUE(w->config.chain(1).has_gain());
+  EXPECT_FLOAT_EQ(w->config.chain(2).limiter().ceiling_db(), -1);
+}
+
 TEST(WorkloadTest, ChainFlagReplacesTheWorkloadsChain) {
   absl::StatusOr<Workload> w = MakeWorkload("voice", 10, "gain:gain_db=6");
   ASSERT_TRUE(w.ok()) << w.status();
@@ -61,8 +73,8 @@ TEST(WorkloadTest, ChainFlagReplacesTheWorkloadsChain) {
 }
 
 TEST(WorkloadTest, RefusesUnknownNamesAndBadChains) {
-  EXPECT_THAT(MakeWorkload("speech", 20),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("null, voice or music")));
+  EXPECT_THAT(MakeWorkload("speech", 20), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                   HasSubstr("null, light, voice or music")));
   EXPECT_THAT(MakeWorkload("null", 0),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("chunk_ms")));
   EXPECT_THAT(MakeWorkload("null", 20, "nosuch:x=1"),
