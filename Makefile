@@ -131,7 +131,8 @@ demo: build
 # $(BUILD_DIR)/bench/report.md and report.json. About 20 minutes; BENCH_SOAK=0 skips the soak,
 # BENCH_QUICK=1 is a 4-minute smoke run (other knobs: bench/run_bench.py).
 bench: build
-	cmake --build $(BUILD_DIR) --target processors_bench audioproc-loadgen audioproc-server
+	cmake --build $(BUILD_DIR) --target processors_bench audioproc-loadgen audioproc-server \
+	  audioproc-echo-peer
 	bench/run_bench.py --build-dir $(BUILD_DIR)
 
 clean:

@@ -11,7 +11,11 @@ path against the in-process chains; (g) a mixed load past capacity (voice stream
 48 kHz stereo heavy chains): admission by cost keeps every admitted stream within the latency
 criteria and refuses the rest; (h) a soak: paced voice streams for 10 minutes, the server's
 VmRSS every 10 s. Every gRPC trial gets a fresh audioproc-server on free loopback
-ports; audioproc-loadgen runs on the same machine.
+ports; audioproc-loadgen runs on the same machine. (i) The peers (bench/peers/) under the same
+load generator: capacity of a C++ callback-API echo server (null) and of a Python asyncio
+numpy/scipy voice server (voice); and the ratios of issue 12 (light and voice capacity over
+null, ours over the peers, CPU per chunk split into the gRPC/engine floor, the chain's DSP and
+the rest, the machine's busy cores in the first failing trial).
 
 Environment knobs:
   BENCH_QUICK=1            smoke version, about 4 minutes (short trials, coarse search, no soak)
@@ -26,6 +30,10 @@ Environment knobs:
   BENCH_COMMIT=abc1234     the commit measured, for a source tree without git
   BENCH_BASELINE_SERVER=/path/to/audioproc-server   a peer build (say, an earlier commit's) whose
                            capacity is searched in the same run, right after ours
+  BENCH_BASELINE_PROCESSORS_BENCH=/path/to/processors_bench   an earlier build's: the voice and
+                           music chains in process, alternated with ours three times
+  BENCH_PEERS=0|1          measure the peers of bench/peers/ (default 1): the callback-API echo
+                           server on null, the Python asyncio numpy/scipy server on voice
 """
 import argparse
 import datetime
@@ -81,20 +89,22 @@ def log(message):
 class Server:
     """audioproc-server on free loopback ports (--port=0 --port_file), stopped on exit."""
 
-    def __init__(self, binary, log_path, extra_flags):
+    def __init__(self, binary, log_path, extra_flags, command=None):
+        """audioproc-server `binary` with `extra_flags`; or, for a peer, `command` (which must
+        take --port_file and write the same JSON)."""
         self.dir = tempfile.mkdtemp(prefix="audioproc-bench-")
         port_file = os.path.join(self.dir, "ports.json")
         self.log = open(log_path, "ab")
-        self.process = subprocess.Popen(
-            [binary, "--host=127.0.0.1", "--port=0", "--metrics_port=0",
-             f"--port_file={port_file}", "--max_streams=4096", *extra_flags],
-            stderr=self.log, stdout=self.log)
+        argv = ([*command, f"--port_file={port_file}"] if command else
+                [binary, "--host=127.0.0.1", "--port=0", "--metrics_port=0",
+                 f"--port_file={port_file}", "--max_streams=4096", *extra_flags])
+        self.process = subprocess.Popen(argv, stderr=self.log, stdout=self.log)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if os.path.exists(port_file):
                 with open(port_file, encoding="ascii") as f:
                     ports = json.load(f)
-                self.port, self.metrics_port = ports["grpc"], ports["metrics"]
+                self.port, self.metrics_port = ports["grpc"], ports.get("metrics", 0)
                 return
             if self.process.poll() is not None:
                 raise RuntimeError(f"audioproc-server exited ({self.process.returncode}); "
@@ -109,6 +119,8 @@ class Server:
 
     def metric(self, name):
         """The value of an unlabelled series on the server's /metrics, or None."""
+        if not self.metrics_port:
+            return None  # a peer: no /metrics
         try:
             with urllib.request.urlopen(
                     f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as response:
@@ -145,8 +157,9 @@ class Server:
 
 
 class Bench:
-    def __init__(self, build_dir, out_dir, quick, server_binary=None):
+    def __init__(self, build_dir, out_dir, quick, server_binary=None, server_command=None):
         self.build_dir = build_dir
+        self.server_command = server_command  # a peer's command line instead of audioproc's
         self.out_dir = out_dir
         self.quick = quick
         self.server_binary = server_binary or os.path.join(build_dir, "service",
@@ -195,7 +208,8 @@ class Bench:
         return result
 
     def fresh_run(self, workload, streams, paced, duration, warmup, ramp):
-        with Server(self.server_binary, self.server_log, self.server_flags) as server:
+        with Server(self.server_binary, self.server_log, self.server_flags,
+                    self.server_command) as server:
             time.sleep(0.5)  # let it settle before the idle sample
             idle = rss_kib(server.pid)
             committed = {}
@@ -257,8 +271,9 @@ class Bench:
                 results.append(self.fresh_run(workload, streams, False, duration, warmup, ramp))
         return results
 
-    def capacity(self, workload):
-        """Doubling, then bisection, over paced stream counts; every trial on a fresh server."""
+    def capacity(self, workload, start=100):
+        """Doubling from `start`, then bisection, over paced stream counts; every trial on a
+        fresh server."""
         duration = env_int("BENCH_TRIAL_S", 5 if self.quick else 12)
         warmup, ramp = (1, 1) if self.quick else (2, 2)
         resolution = 0.25 if self.quick else 0.05
@@ -281,7 +296,7 @@ class Bench:
                 trials.append(result)
             return result["passed"]
 
-        low, high, streams = 0, None, 100
+        low, high, streams = 0, None, start
         while high is None and streams <= 3200:
             if trial(streams):
                 low, streams = streams, streams * 2
@@ -386,6 +401,34 @@ class Bench:
                 "within_capacity": passes(result), "samples": samples, "load": result}
 
 
+def in_process_side_by_side(ours, baseline, quick):
+    """The voice and music chains in process, this build's processors_bench against a
+    baseline build's, alternated three times in one run; medians of each."""
+    names = {"voice": "chain/voice/16k_mono", "music": "chain/music/48k_stereo"}
+    runs = {"ours": {w: [] for w in names}, "baseline": {w: [] for w in names}}
+    for _ in range(3):
+        for who, binary in (("ours", ours), ("baseline", baseline)):
+            run = subprocess.run(
+                [binary, "--benchmark_filter=^chain/", f"--benchmark_min_time={0.1 if quick else 0.5}",
+                 "--benchmark_format=json"], capture_output=True, text=True)
+            if run.returncode != 0:
+                raise RuntimeError(f"{binary} failed: {run.stderr.strip()}")
+            by_name = {b["name"]: b for b in json.loads(run.stdout)["benchmarks"]}
+            for workload, name in names.items():
+                if name in by_name:
+                    runs[who][workload].append(1e9 / by_name[name]["items_per_second"])
+    rows = []
+    for workload in names:
+        mine, theirs = sorted(runs["ours"][workload]), sorted(runs["baseline"][workload])
+        if not mine or not theirs:
+            continue
+        ours_ns, base_ns = mine[len(mine) // 2], theirs[len(theirs) // 2]
+        rows.append({"workload": workload, "ns_per_frame": ours_ns, "baseline_ns_per_frame": base_ns,
+                     "speedup": base_ns / ours_ns, "runs_ns_per_frame": runs["ours"][workload],
+                     "baseline_runs_ns_per_frame": runs["baseline"][workload]})
+    return {"baseline": baseline, "chains": rows}
+
+
 def passes(result):
     latency = result["latency_ms"]
     return (result["all_answered"] and latency["count"] > 0 and latency["p99"] <= P99_LIMIT_MS
@@ -425,6 +468,83 @@ def versus_in_process(throughput, chains):
     return rows
 
 
+# The peers of issue 12, measured by the same load generator in the same run: a plain C++
+# gRPC callback-API echo server on the null workload, and a Python grpc.aio server doing the
+# voice chain with numpy/scipy (the seed's approach) on the voice workload.
+def peer_commands(build_dir):
+    here = os.path.dirname(os.path.abspath(__file__))
+    return {
+        "echo": (["null"], [os.path.join(build_dir, "bench", "peers", "audioproc-echo-peer"),
+                            "--host=127.0.0.1", "--port=0"], 100),
+        "python_asyncio": (["voice"], ["/usr/bin/python3",
+                                       os.path.join(here, "peers", "asyncio_voice_server.py"),
+                                       "--host=127.0.0.1", "--port=0"], 20),
+    }
+
+
+def measure_peers(build_dir, out_dir, quick):
+    results = []
+    for name, (workloads, command, start) in peer_commands(build_dir).items():
+        peer = Bench(build_dir, out_dir, quick, server_command=command)
+        for workload in workloads:
+            log(f"peer {name}: capacity on {workload}")
+            result = peer.capacity(workload, start=start)
+            result["peer"] = name
+            results.append(result)
+    return results
+
+
+def cpu_per_chunk_us(run):
+    """Server CPU microseconds per chunk answered over a run's measurement window."""
+    chunks_per_s = run.get("chunks_per_s") or 0
+    return run["server"]["cpu_cores"] * 1e6 / chunks_per_s if chunks_per_s > 0 else None
+
+
+def issue12(report):
+    """The ratios issue 12 sets, from this run's measurements; None where one is missing."""
+    cpus = report["host"]["cpus"]
+    capacity = {c["workload"]: c for c in report["capacity"]}
+    half = {h["workload"]: h for h in report["half_load"]}
+    peers = {(p["peer"], p["workload"]): p["capacity"] for p in report.get("peers", [])}
+    cap = {w: c["capacity"] for w, c in capacity.items()}
+    out = {}
+    if cap.get("null"):
+        for w in ("light", "voice"):
+            if w in cap:
+                out[f"{w}_over_null"] = cap[w] / cap["null"]
+    if peers.get(("echo", "null")) and "null" in cap:
+        out["null_over_echo"] = cap["null"] / peers[("echo", "null")]
+    if peers.get(("python_asyncio", "voice")) and "voice" in cap:
+        out["voice_over_python_asyncio"] = cap["voice"] / peers[("python_asyncio", "voice")]
+    # CPU per chunk at half capacity: gRPC and the engine's floor (null), the voice chain's
+    # DSP in process (processors_bench, one 20 ms chunk = 320 frames), and what is left.
+    chain = report.get("in_process", {}).get("voice")
+    if "null" in half and "voice" in half and chain:
+        null_us, voice_us = cpu_per_chunk_us(half["null"]), cpu_per_chunk_us(half["voice"])
+        dsp_us = chain["ns_per_frame"] * 320 / 1000
+        if null_us and voice_us:
+            out["cpu_per_chunk_us"] = {
+                "null": null_us, "voice": voice_us, "voice_dsp_in_process": dsp_us,
+                "voice_engine_beyond_null_and_dsp": voice_us - null_us - dsp_us,
+                "bound": null_us + 1.2 * dsp_us}
+    # Bound by CPU: the first failing trial above capacity keeps the machine >= 90% busy.
+    busy = {}
+    for w, c in capacity.items():
+        failing = sorted((t for t in c["trials"] if not t["passed"] and t["streams"] > c["capacity"]),
+                         key=lambda t: t["streams"])
+        if failing:
+            busy[w] = {"streams": failing[0]["streams"],
+                       "busy_cores": failing[0]["machine"]["busy_cores"],
+                       "busy_share": failing[0]["machine"]["busy_cores"] / cpus}
+    out["first_failing_trial"] = busy
+    out["kib_per_stream"] = {w: h["rss_kib_per_stream"] for w, h in half.items()}
+    out["half_load_p99_ms"] = {w: h["latency_ms"]["p99"] for w, h in half.items()}
+    side = report.get("in_process_vs_baseline")
+    if side:
+        out["in_process_speedup"] = {r["workload"]: r["speedup"] for r in side["chains"]}
+    return out
+
+
 def git_commit(source_dir):
     """HEAD of the source tree, marked when the tree has uncommitted changes; BENCH_COMMIT
     names it for a tree without git (e.g. a `git archive` copy)."""
@@ -451,7 +571,8 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     bench = Bench(args.build_dir, out_dir, quick)
     workloads = os.environ.get("BENCH_WORKLOADS", "null,voice,music").split(",")
-    capacity_workloads = os.environ.get("BENCH_CAPACITY_WORKLOADS", "null,voice,music").split(",")
+    capacity_workloads = os.environ.get("BENCH_CAPACITY_WORKLOADS",
+                                        "null,light,voice,music").split(",")
     run_soak = os.environ.get("BENCH_SOAK", "0" if quick else "1") == "1"
 
     started = time.time()
@@ -475,8 +596,15 @@ def main():
         baseline = Bench(args.build_dir, out_dir, quick, server_binary=baseline_server)
         report["baseline"] = {"server": baseline_server,
                               "capacity": [baseline.capacity(w) for w in capacity_workloads]}
+    if os.environ.get("BENCH_PEERS", "1") == "1":
+        report["peers"] = measure_peers(args.build_dir, out_dir, quick)
     report["half_load"] = [bench.half_load(c["workload"], c["capacity"])
                            for c in report["capacity"] if c["capacity"] > 0]
+    baseline_bench = os.environ.get("BENCH_BASELINE_PROCESSORS_BENCH")
+    if baseline_bench:
+        log(f"in process, side by side with {baseline_bench}")
+        report["in_process_vs_baseline"] = in_process_side_by_side(
+            os.path.join(args.build_dir, "bench", "processors_bench"), baseline_bench, quick)
     report["versus_in_process"] = versus_in_process(report["throughput"], micro["chains"])
     voice = next((c for c in report["capacity"] if c["workload"] == "voice"), None)
     voice_capacity = voice["capacity"] if voice else 200
@@ -487,6 +615,7 @@ def main():
     if run_soak:
         report["soak"] = bench.soak(env_int("BENCH_SOAK_MINUTES", 1 if quick else 10),
                                     env_int("BENCH_SOAK_STREAMS", 200))
+    report["issue12"] = issue12(report)
     report["host"]["loadavg_end"] = loadavg()
     report["elapsed_s"] = round(time.time() - started)
 
