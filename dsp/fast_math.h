@@ -18,6 +18,17 @@
 #include <bit>
 #include <cstdint>
 
+// On a function whose loops are vectorized: GCC compiles it twice, for the x86-64 baseline
+// (SSE2, 4 floats) and for x86-64-v3 (AVX2, 8 floats), and picks one at load time by the CPU
+// (an ifunc). The build sets -ffp-contract=off for these files, so the wider clone performs the
+// same IEEE operations per lane, in the same order, with no fused multiply-add: both clones
+// give identical results. Measured on denoise's LSA gains: 22 -> 10 ns per bin.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define AUDIOPROC_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define AUDIOPROC_SIMD_CLONES
+#endif
+
 namespace audioproc::fast_math {
 
 // The domain of Exp: below kExpMin the result would be subnormal and is 0; above kExpMax it

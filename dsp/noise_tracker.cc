@@ -33,7 +33,7 @@ double Coefficient(double seconds, double frame_rate_hz) {
 
 // out[k] = 0.25 x[k - 1] + 0.5 x[k] + 0.25 x[k + 1] (Cohen's b with w = 1), folded at the
 // band edges so it keeps its unit sum; the interior loop vectorizes.
-void AcrossBins(const float* x, size_t bins, float* out) {
+AUDIOPROC_SIMD_CLONES void AcrossBins(const float* x, size_t bins, float* out) {
   if (bins == 1) {
     out[0] = x[0];
     return;
@@ -46,8 +46,8 @@ void AcrossBins(const float* x, size_t bins, float* out) {
 }
 
 // One smoothing step S = a S + (1 - a) value with both minimum trackers, per bin.
-void Smooth(const float* value, float alpha, size_t bins, float* smoothed, float* minimum,
-            float* current_minimum) {
+AUDIOPROC_SIMD_CLONES void Smooth(const float* value, float alpha, size_t bins, float* smoothed,
+                                  float* minimum, float* current_minimum) {
 #pragma omp simd
   for (size_t k = 0; k < bins; ++k) {
     const float s = alpha * smoothed[k] + (1.0f - alpha) * value[k];
@@ -113,7 +113,8 @@ void NoiseTracker::Reset() noexcept {
   std::fill(noise_.begin(), noise_.end(), kNoiseFloor);
 }
 
-void NoiseTracker::Update(const float* power, const float* priori_snr) noexcept {
+AUDIOPROC_SIMD_CLONES void NoiseTracker::Update(const float* power,
+                                                const float* priori_snr) noexcept {
   const size_t bins = bins_;
   float* across = across_.data();
   float* absent = absent_.data();

@@ -107,8 +107,9 @@ void SmoothGainsInNoise(float* gains, const float* power, int bins, double thres
   SmoothGains(gains, power, bins, threshold, max_half_width, scratch);
 }
 
-void LsaGains(const float* power, const float* noise, float alpha, float xi_min, float max_snr,
-              float* previous_snr, float* xi, float* gain_h1, int bins) noexcept {
+AUDIOPROC_SIMD_CLONES void LsaGains(const float* power, const float* noise, float alpha,
+                                    float xi_min, float max_snr, float* previous_snr, float* xi,
+                                    float* gain_h1, int bins) noexcept {
   // The comparisons are written so that a NaN selects the bound, as in the double rules.
 #pragma omp simd
   for (int k = 0; k < bins; ++k) {
@@ -131,8 +132,9 @@ void LsaGains(const float* power, const float* noise, float alpha, float xi_min,
   }
 }
 
-void PresenceWeightedGains(const float* gain_h1, const float* presence, float floor_gain,
-                           float* gains, int bins) noexcept {
+AUDIOPROC_SIMD_CLONES void PresenceWeightedGains(const float* gain_h1, const float* presence,
+                                                 float floor_gain, float* gains,
+                                                 int bins) noexcept {
   const float log_floor = fast_math::Log(floor_gain);
 #pragma omp simd
   for (int k = 0; k < bins; ++k) {
