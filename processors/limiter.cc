@@ -123,6 +123,7 @@ absl::StatusOr<ProcessSpec> LimiterProcessor::Prepare(const ProcessSpec& input) 
 
 void LimiterProcessor::Reset() noexcept {
   hold_.Reset();
+  unity_pushes_ = 0;
   released_gain_ = 1.0;
   std::fill(reductions_.begin(), reductions_.end(), 0.0);
   reduction_position_ = 0;
@@ -152,6 +153,14 @@ void LimiterProcessor::ApplySettings(const LimiterRuntimeSettings& settings) noe
 
 float LimiterProcessor::NextGain(float peak) noexcept {
   const double required = peak > ceiling_ ? ceiling_ / peak : 1.0;
+  // Nothing to limit, none in the window, nothing releasing or averaging: the gain is exactly
+  // 1 and every state would stay as it is. Skipping hold_ is exact: it holds only ones, which
+  // the next smaller value evicts at once, so its minimum is what it would have been.
+  if (required == 1.0 && unity_pushes_ >= hold_.window() && released_gain_ == 1.0 &&
+      nonzero_reductions_ == 0) {
+    return 1.0f;
+  }
+  unity_pushes_ = required == 1.0 ? std::min(unity_pushes_ + 1, hold_.window()) : 0;
   const double held = hold_.Push(required);
   if (held <= released_gain_) {
     released_gain_ = held;
