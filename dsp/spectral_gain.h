@@ -113,6 +113,21 @@ void LsaGains(const float* power, const float* noise, float alpha, float xi_min,
 void PresenceWeightedGains(const float* gain_h1, const float* presence, float floor_gain,
                            float* gains, int bins) noexcept;
 
+// The STFT's per-sample and per-bin steps around the gains, vectorized like the rules above
+// (the processors' own loops are not: -O2 leaves loops of unknown length scalar). All
+// real-time safe; arrays of `n` (or `bins`) values, not overlapping unless stated.
+// out[i] = x[i] * window[i].
+void MultiplyByWindow(const float* x, const float* window, float* out, int n) noexcept;
+// For interleaved complex bins (re, im), power[k] = re^2 + im^2, held at max_power (which a
+// NaN or Inf also becomes).
+void PowerSpectrum(const float* spectrum, float max_power, float* power, int bins) noexcept;
+// Multiplies both parts of each interleaved complex bin by gains[k], in place.
+void ApplyGains(const float* gains, float* spectrum, int bins) noexcept;
+// gains[k] = max(gains[k], floor), a NaN becoming the floor. In place.
+void FloorGains(float floor, float* gains, int bins) noexcept;
+// overlap[i] += frame[i] * window[i], a non-finite result becoming 0. In place.
+void OverlapAdd(const float* frame, const float* window, float* overlap, int n) noexcept;
+
 }  // namespace audioproc
 
 #endif  // AUDIOPROC_DSP_SPECTRAL_GAIN_H_

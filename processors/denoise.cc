@@ -230,27 +230,20 @@ void DenoiseProcessor::ProcessFrame() noexcept {
 
 void DenoiseProcessor::ProcessChannelFrame(Channel& channel, bool tracking,
                                            double floor_gain) noexcept {
+  const auto n = static_cast<int>(frame_size_);
   float* frame = frame_.data();
-  const float* analysis_window = tables_->analysis_window.data();
-  for (uint32_t n = 0; n < frame_size_; ++n) frame[n] = channel.input[n] * analysis_window[n];
+  // fftwf_complex is float[2]: the spectrum as interleaved re, im for the per-bin helpers.
+  auto* spectrum = reinterpret_cast<float*>(spectrum_.data());
+  MultiplyByWindow(channel.input.data(), tables_->analysis_window.data(), frame, n);
   tables_->fft->Forward(frame, spectrum_.data());
   if (tracking) {
     ComputeGains(channel, floor_gain);
-    for (uint32_t k = 0; k < bins_; ++k) {
-      const float g = gain_[k];
-      spectrum_[k][0] *= g;
-      spectrum_[k][1] *= g;
-    }
+    ApplyGains(gain_.data(), spectrum, static_cast<int>(bins_));
   }
   tables_->fft->Inverse(spectrum_.data(), frame);
 
   float* overlap = channel.overlap.data();
-  const float* synthesis_window = tables_->synthesis_window.data();
-  for (uint32_t n = 0; n < frame_size_; ++n) {
-    const float y = overlap[n] + frame[n] * synthesis_window[n];
-    // Only an input beyond float's range (an overflowed FFT) can make this non-finite.
-    overlap[n] = std::isfinite(y) ? y : 0.0f;
-  }
+  OverlapAdd(frame, tables_->synthesis_window.data(), overlap, n);
   std::copy(overlap, overlap + hop_, channel.ready.begin());
   std::copy(overlap + hop_, overlap + frame_size_, overlap);
   std::fill(overlap + (frame_size_ - hop_), overlap + frame_size_, 0.0f);
@@ -259,12 +252,7 @@ void DenoiseProcessor::ProcessChannelFrame(Channel& channel, bool tracking,
 
 void DenoiseProcessor::ComputeGains(Channel& channel, double floor_gain) noexcept {
   const auto bins = static_cast<int>(bins_);
-  for (int k = 0; k < bins; ++k) {
-    const float re = spectrum_[k][0];
-    const float im = spectrum_[k][1];
-    const float power = re * re + im * im;
-    power_[k] = power <= kMaxPower ? power : kMaxPower;  // also catches NaN and Inf
-  }
+  PowerSpectrum(reinterpret_cast<const float*>(spectrum_.data()), kMaxPower, power_.data(), bins);
   // The gain if speech is present (Ephraim & Malah's LSA), against the noise estimated up to
   // the frame before; its |G Y|^2 / noise seeds the next frame's decision-directed estimate.
   LsaGains(power_.data(), channel.noise.noise(), kDecisionDirectedAlpha, kPrioriSnrMin, kMaxSnr,
@@ -278,10 +266,8 @@ void DenoiseProcessor::ComputeGains(Channel& channel, double floor_gain) noexcep
                         bins);
   SmoothGainsInNoise(gain_.data(), power_.data(), bins, kNoiseFrameThreshold, smoothing_half_width_,
                      scratch_.data());
-  for (int k = 0; k < bins; ++k) {
-    // The floor caps the attenuation; at reduction_db = 0 every gain is exactly 1.
-    if (!(gain_[k] > floor)) gain_[k] = floor;  // also catches NaN
-  }
+  // The floor caps the attenuation; at reduction_db = 0 every gain is exactly 1.
+  FloorGains(floor, gain_.data(), bins);
 }
 
 }  // namespace audioproc
