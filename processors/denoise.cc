@@ -38,8 +38,9 @@ constexpr float kMaxSnr = 1e12f;
 // CPU-seconds per bin and channel of a frame (the LSA gain's exponential integral, the
 // two-step SNR, the noise tracker's two minimum searches, the presence-weighted gain, the
 // smoothing), and per sample and channel (FIFO, windows, overlap-add); the frame's two FFTs
-// are cost::RealFftSeconds.
-constexpr double kDenoiseBinSeconds = 55e-9;
+// are cost::RealFftSeconds. Recalibrated when the per-bin work went to vectorized float (55 ->
+// 24 ns per bin; resource_estimate_test's ratios).
+constexpr double kDenoiseBinSeconds = 24e-9;
 constexpr double kDenoiseChannelSeconds = 5e-9;
 
 }  // namespace

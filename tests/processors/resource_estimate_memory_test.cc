@@ -6,11 +6,12 @@
 // count).
 //
 // Each measurement is taken after one identical build was made and destroyed, so that what
-// libraries keep process-wide after first use is not charged to a stream: FFTW's planner and
-// its wisdom for the sizes planned (a few KiB per size, ever). FFTW also shares twiddle tables
-// between live plans of one size; here no other plan of the size is alive while measuring, so
-// the test measures what the estimates state (cost_model.h): a plan's cost with its own
-// twiddles, the most one more processor can add.
+// the process keeps after first use is not charged to a stream: FFTW's planner and its wisdom
+// for the sizes planned, and the plans (and denoise's windows) that RealFftPlan::Shared makes
+// once per size for every stream (a few KiB per size, ever). Processors that still plan for
+// themselves (convolve) are measured with FFTW sharing twiddle tables with those shared plans
+// where sizes meet, so their statements (cost_model.h: a plan with its own twiddles) stay an
+// upper bound.
 // Left out of sanitizer builds, whose runtimes own malloc.
 #ifndef AUDIOPROC_SANITIZE
 
