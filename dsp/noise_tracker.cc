@@ -1,6 +1,7 @@
 #include "dsp/noise_tracker.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "dsp/cost_model.h"
@@ -63,7 +64,7 @@ void NoiseTracker::MinimumSearch::Init(size_t bins) {
   smoothed.assign(bins, 0.0f);
   minimum.assign(bins, 0.0f);
   current_minimum.assign(bins, 0.0f);
-  subwindows.assign(bins * kSubwindows, 0.0f);
+  subwindows.assign(bins * kSubwindows, 0);
 }
 
 void NoiseTracker::MinimumSearch::Start(const float* value, size_t bins) {
@@ -73,18 +74,23 @@ void NoiseTracker::MinimumSearch::Start(const float* value, size_t bins) {
 }
 
 void NoiseTracker::MinimumSearch::EndSubwindow(uint32_t slot, uint32_t stored, size_t bins) {
-  std::copy(current_minimum.begin(), current_minimum.end(), subwindows.begin() + slot * bins);
-  std::copy(subwindows.begin(), subwindows.begin() + bins, minimum.begin());
+  uint16_t* stored_slot = subwindows.data() + slot * bins;
+  for (size_t k = 0; k < bins; ++k) {
+    stored_slot[k] = static_cast<uint16_t>(std::bit_cast<uint32_t>(current_minimum[k]) >> 16);
+  }
+  const auto expand = [](uint16_t upper) { return std::bit_cast<float>(uint32_t{upper} << 16); };
+  for (size_t k = 0; k < bins; ++k) minimum[k] = expand(subwindows[k]);
   for (uint32_t w = 1; w < stored; ++w) {
-    const float* window_minimum = subwindows.data() + w * bins;
-    for (size_t k = 0; k < bins; ++k) minimum[k] = std::min(minimum[k], window_minimum[k]);
+    const uint16_t* window_minimum = subwindows.data() + w * bins;
+    for (size_t k = 0; k < bins; ++k) minimum[k] = std::min(minimum[k], expand(window_minimum[k]));
   }
   std::copy(smoothed.begin(), smoothed.end(), current_minimum.begin());
 }
 
 uint64_t NoiseTracker::InitBytes(size_t bins) {
   // Two minimum searches (three spectra and kSubwindows more each) and five spectra.
-  return 2 * (3 * cost::VectorBytes<float>(bins) + cost::VectorBytes<float>(bins * kSubwindows)) +
+  return 2 * (3 * cost::VectorBytes<float>(bins) +
+              cost::VectorBytes<uint16_t>(bins * kSubwindows)) +
          5 * cost::VectorBytes<float>(bins);
 }
 
