@@ -147,7 +147,7 @@ AUDIOPROC_SIMD_CLONES void NoiseTracker::Update(const float* power,
     for (size_t k = 0; k < bins; ++k) {
       const float floor = kMinimumBias * minimum[k];
       // & rather than &&: both comparisons are cheap, and a branch would stop vectorization.
-      absent[k] = (power[k] < kGamma0 * floor) & (smoothed[k] < kZeta0 * floor) ? 1.0f : 0.0f;
+      absent[k] = ((power[k] < kGamma0 * floor) & (smoothed[k] < kZeta0 * floor)) ? 1.0f : 0.0f;
     }
   }
   // Second pass over the bins where speech is absent; where none of a bin's neighbourhood

@@ -190,7 +190,7 @@ AUDIOPROC_SIMD_CLONES void OverlapAdd(const float* frame, const float* window, f
     const float y = overlap[i] + frame[i] * window[i];
     // Only an input beyond float's range (an overflowed FFT) can make this non-finite. The
     // test (|y| <= FLT_MAX is false for Inf and NaN) is isfinite's, without the call.
-    overlap[i] = (y <= kMax) & (y >= -kMax) ? y : 0.0f;
+    overlap[i] = ((y <= kMax) & (y >= -kMax)) ? y : 0.0f;
   }
 }
 
