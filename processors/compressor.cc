@@ -84,10 +84,14 @@ class CompressorProcessor final : public UpdatableProcessor<CompressorRuntimeSet
       // Below the knee the reduction is 0: no logarithm needed.
       const double target =
           mean_square > knee_start_power_ ? StaticReductionDb(LevelDb(mean_square)) : 0.0;
-      const double coefficient =
-          target > reduction_db_ ? attack_coefficient_ : release_coefficient_;
-      reduction_db_ = target + coefficient * (reduction_db_ - target);
-      if (std::fabs(reduction_db_ - target) < kSnapDb) reduction_db_ = target;
+      // Released and below the knee, the smoothing would compute 0 from 0: skipped, as it is
+      // a chain of dependent operations per sample.
+      if (target != 0.0 || reduction_db_ != 0.0) {
+        const double coefficient =
+            target > reduction_db_ ? attack_coefficient_ : release_coefficient_;
+        reduction_db_ = target + coefficient * (reduction_db_ - target);
+        if (std::fabs(reduction_db_ - target) < kSnapDb) reduction_db_ = target;
+      }
       const float gain = reduction_db_ == 0.0
                              ? makeup_gain_
                              : DbToGain(makeup_db_.GetCurrentValue() - reduction_db_);
