@@ -12,8 +12,9 @@ namespace {
 
 // CPU-seconds per frame (the gain computer: sliding minimum, release, moving average) and per
 // sample (peak, delay line, clamp), and per sample for the true-peak detector (three 32-tap
-// interpolations).
-constexpr double kLimiterFrameSeconds = 6.2e-9;
+// interpolations). The frame cost is an average: while nothing needs limiting the gain
+// computer is skipped (6.2 ns before it was, 3.0 ns on the calibration signal since).
+constexpr double kLimiterFrameSeconds = 3.0e-9;
 constexpr double kLimiterChannelSeconds = 1.24e-9;
 constexpr double kLimiterTruePeakChannelSeconds = 16.5e-9;
 
