@@ -1,5 +1,7 @@
 #include "dsp/fftw_plan.h"
 
+#include <map>
+#include <memory>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -31,6 +33,20 @@ absl::StatusOr<RealFftPlan> RealFftPlan::Create(int n) {
     return absl::InternalError(absl::StrCat("FFTW could not plan a real FFT of size ", n));
   }
   return plan;
+}
+
+absl::StatusOr<const RealFftPlan*> RealFftPlan::Shared(int n) {
+  static absl::Mutex* const mutex = new absl::Mutex();
+  // Never destroyed: plans of a handful of sizes, alive as long as any stream might run.
+  static auto* const plans = new std::map<int, std::unique_ptr<RealFftPlan>>();
+  absl::MutexLock lock(mutex);
+  auto it = plans->find(n);
+  if (it == plans->end()) {
+    absl::StatusOr<RealFftPlan> plan = Create(n);
+    if (!plan.ok()) return plan.status();
+    it = plans->emplace(n, std::make_unique<RealFftPlan>(*std::move(plan))).first;
+  }
+  return it->second.get();
 }
 
 RealFftPlan::RealFftPlan(RealFftPlan&& other) noexcept

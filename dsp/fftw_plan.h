@@ -12,7 +12,8 @@
 //   FftwBuffer<fftwf_complex> spectrum(RealFftPlan::Bins(512));
 //   fft->Forward(frame.data(), spectrum.data());                      // in Process
 //
-// Thread safety: FftwPlannerMutex() is the one lock every FFTW planner call in the process
+// Thread safety: RealFftPlan::Shared's cache has its own mutex, taken before the planner's.
+// FftwPlannerMutex() is the one lock every FFTW planner call in the process
 // must hold; other code that plans with FFTW directly must take it too. A RealFftPlan's
 // Forward and Inverse may be called from any number of threads at once (each with its own
 // arrays); creating, moving and destroying a plan locks the planner mutex. An FftwBuffer is
@@ -80,6 +81,13 @@ class RealFftPlan {
   // never call it on the audio path. INVALID_ARGUMENT for an odd or tiny n; INTERNAL if FFTW
   // cannot plan.
   static absl::StatusOr<RealFftPlan> Create(int n);
+
+  // The process-wide plan of `n` points, made on first use and kept for the life of the
+  // process: every stream of a size executes the one plan on its own arrays (Forward and
+  // Inverse are thread-safe), instead of each keeping its own plans and twiddle tables.
+  // Allocates and locks on first use of a size; a size's later calls only lock a mutex (not
+  // the planner's) to look it up. Never call it on the audio path. Errors as Create.
+  static absl::StatusOr<const RealFftPlan*> Shared(int n);
 
   // The number of complex bins of a size-n real transform: n / 2 + 1.
   static constexpr size_t Bins(int n) { return static_cast<size_t>(n) / 2 + 1; }

@@ -1,6 +1,7 @@
 #include "dsp/noise_tracker.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "dsp/cost_model.h"
@@ -14,82 +15,97 @@ constexpr double kPowerSmoothingSeconds = 0.076;
 constexpr double kNoiseAveragingSeconds = 0.049;
 // The minimum of the smoothed periodogram of noise, over the window, is below its mean by
 // about this factor (Cohen's B_min).
-constexpr double kMinimumBias = 1.66;
+constexpr float kMinimumBias = 1.66f;
 // Speech is surely absent where P / (B_min S_min) < gamma0 and S / (B_min S_min) < zeta0.
-constexpr double kGamma0 = 4.6;
-constexpr double kZeta0 = 1.67;
+constexpr float kGamma0 = 4.6f;
+constexpr float kZeta0 = 1.67f;
 // q falls from 1 at P / (B_min S_min) = 1 to 0 at gamma1.
-constexpr double kGamma1 = 3.0;
+constexpr float kGamma1 = 3.0f;
 // Averaging only while speech is absent picks the lower values of P: this restores the mean.
-constexpr double kNoiseBias = 1.47;
+constexpr float kNoiseBias = 1.47f;
 
 // The estimate never drops below this: digital silence would otherwise make it 0 and every
-// later SNR infinite. Far below one s16 LSB's power in any bin.
-constexpr double kNoiseFloor = 1e-20;
+// later SNR infinite. Far below one s16 LSB's power in any bin, far above float's smallest.
+constexpr float kNoiseFloor = 1e-20f;
 
 double Coefficient(double seconds, double frame_rate_hz) {
   return std::exp(-1.0 / (seconds * frame_rate_hz));
 }
 
-// b = [0.25, 0.5, 0.25] across bins (Cohen's w = 1), folded at the band edges so it keeps its
-// unit sum.
-template <typename Value>
-double AcrossBins(const Value& x, size_t k, size_t last) {
-  const double below = x(k == 0 ? std::min<size_t>(1, last) : k - 1);
-  const double above = x(k == last ? (last == 0 ? 0 : last - 1) : k + 1);
-  return 0.25 * below + 0.5 * x(k) + 0.25 * above;
+// out[k] = 0.25 x[k - 1] + 0.5 x[k] + 0.25 x[k + 1] (Cohen's b with w = 1), folded at the
+// band edges so it keeps its unit sum; the interior loop vectorizes.
+AUDIOPROC_SIMD_CLONES void AcrossBins(const float* x, size_t bins, float* out) {
+  if (bins == 1) {
+    out[0] = x[0];
+    return;
+  }
+  const size_t last = bins - 1;
+  out[0] = 0.25f * x[1] + 0.5f * x[0] + 0.25f * x[1];
+#pragma omp simd
+  for (size_t k = 1; k < last; ++k) out[k] = 0.25f * x[k - 1] + 0.5f * x[k] + 0.25f * x[k + 1];
+  out[last] = 0.25f * x[last - 1] + 0.5f * x[last] + 0.25f * x[last - 1];
+}
+
+// One smoothing step S = a S + (1 - a) value with both minimum trackers, per bin.
+AUDIOPROC_SIMD_CLONES void Smooth(const float* value, float alpha, size_t bins, float* smoothed,
+                                  float* minimum, float* current_minimum) {
+#pragma omp simd
+  for (size_t k = 0; k < bins; ++k) {
+    const float s = alpha * smoothed[k] + (1.0f - alpha) * value[k];
+    smoothed[k] = s;
+    minimum[k] = s < minimum[k] ? s : minimum[k];
+    current_minimum[k] = s < current_minimum[k] ? s : current_minimum[k];
+  }
 }
 
 }  // namespace
 
 void NoiseTracker::MinimumSearch::Init(size_t bins) {
-  smoothed.assign(bins, 0.0);
-  minimum.assign(bins, 0.0);
-  current_minimum.assign(bins, 0.0);
-  subwindows.assign(bins * kSubwindows, 0.0);
+  smoothed.assign(bins, 0.0f);
+  minimum.assign(bins, 0.0f);
+  current_minimum.assign(bins, 0.0f);
+  subwindows.assign(bins * kSubwindows, 0);
 }
 
-void NoiseTracker::MinimumSearch::Start(const double* value, size_t bins) {
+void NoiseTracker::MinimumSearch::Start(const float* value, size_t bins) {
   std::copy(value, value + bins, smoothed.begin());
   std::copy(value, value + bins, minimum.begin());
   std::copy(value, value + bins, current_minimum.begin());
 }
 
-void NoiseTracker::MinimumSearch::Smooth(size_t k, double value, double alpha) {
-  const double s = alpha * smoothed[k] + (1.0 - alpha) * value;
-  smoothed[k] = s;
-  minimum[k] = std::min(minimum[k], s);
-  current_minimum[k] = std::min(current_minimum[k], s);
-}
-
 void NoiseTracker::MinimumSearch::EndSubwindow(uint32_t slot, uint32_t stored, size_t bins) {
-  std::copy(current_minimum.begin(), current_minimum.end(), subwindows.begin() + slot * bins);
-  std::copy(subwindows.begin(), subwindows.begin() + bins, minimum.begin());
+  uint16_t* stored_slot = subwindows.data() + slot * bins;
+  for (size_t k = 0; k < bins; ++k) {
+    stored_slot[k] = static_cast<uint16_t>(std::bit_cast<uint32_t>(current_minimum[k]) >> 16);
+  }
+  const auto expand = [](uint16_t upper) { return std::bit_cast<float>(uint32_t{upper} << 16); };
+  for (size_t k = 0; k < bins; ++k) minimum[k] = expand(subwindows[k]);
   for (uint32_t w = 1; w < stored; ++w) {
-    const double* window_minimum = subwindows.data() + w * bins;
-    for (size_t k = 0; k < bins; ++k) minimum[k] = std::min(minimum[k], window_minimum[k]);
+    const uint16_t* window_minimum = subwindows.data() + w * bins;
+    for (size_t k = 0; k < bins; ++k) minimum[k] = std::min(minimum[k], expand(window_minimum[k]));
   }
   std::copy(smoothed.begin(), smoothed.end(), current_minimum.begin());
 }
 
 uint64_t NoiseTracker::InitBytes(size_t bins) {
   // Two minimum searches (three spectra and kSubwindows more each) and five spectra.
-  return 2 * (3 * cost::VectorBytes<double>(bins) + cost::VectorBytes<double>(bins * kSubwindows)) +
-         5 * cost::VectorBytes<double>(bins);
+  return 2 * (3 * cost::VectorBytes<float>(bins) +
+              cost::VectorBytes<uint16_t>(bins * kSubwindows)) +
+         5 * cost::VectorBytes<float>(bins);
 }
 
 void NoiseTracker::Init(size_t bins, double frame_rate_hz) {
   bins_ = bins;
-  alpha_s_ = Coefficient(kPowerSmoothingSeconds, frame_rate_hz);
-  alpha_d_ = Coefficient(kNoiseAveragingSeconds, frame_rate_hz);
+  alpha_s_ = static_cast<float>(Coefficient(kPowerSmoothingSeconds, frame_rate_hz));
+  alpha_d_ = static_cast<float>(Coefficient(kNoiseAveragingSeconds, frame_rate_hz));
   subwindow_frames_ =
       std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(kSubwindowSeconds * frame_rate_hz)));
   first_.Init(bins);
   second_.Init(bins);
-  across_.assign(bins, 0.0);
-  absent_.assign(bins, 0.0);
-  average_.assign(bins, 0.0);
-  presence_.assign(bins, 0.0);
+  across_.assign(bins, 0.0f);
+  absent_.assign(bins, 0.0f);
+  average_.assign(bins, 0.0f);
+  presence_.assign(bins, 0.0f);
   noise_.assign(bins, kNoiseFloor);
   Reset();
 }
@@ -99,63 +115,98 @@ void NoiseTracker::Reset() noexcept {
   subwindow_position_ = 0;
   oldest_subwindow_ = 0;
   stored_subwindows_ = 0;
-  std::fill(presence_.begin(), presence_.end(), 0.0);
+  std::fill(presence_.begin(), presence_.end(), 0.0f);
   std::fill(noise_.begin(), noise_.end(), kNoiseFloor);
 }
 
-void NoiseTracker::Update(const double* power, const double* priori_snr) noexcept {
-  const size_t last = bins_ - 1;
-  for (size_t k = 0; k < bins_; ++k) {
-    across_[k] = AcrossBins([power](size_t i) { return power[i]; }, k, last);
-  }
+AUDIOPROC_SIMD_CLONES void NoiseTracker::Update(const float* power,
+                                                const float* priori_snr) noexcept {
+  const size_t bins = bins_;
+  float* across = across_.data();
+  float* absent = absent_.data();
+  AcrossBins(power, bins, across);
   if (!initialized_) {
-    first_.Start(across_.data(), bins_);
-    second_.Start(across_.data(), bins_);
-    for (size_t k = 0; k < bins_; ++k) {
+    first_.Start(across, bins);
+    second_.Start(across, bins);
+    for (size_t k = 0; k < bins; ++k) {
       average_[k] = power[k];
       noise_[k] = std::max(power[k], kNoiseFloor);
-      presence_[k] = 0.0;
+      presence_[k] = 0.0f;
     }
     initialized_ = true;
     return;
   }
 
   // First pass, and the rough decision from it.
-  for (size_t k = 0; k < bins_; ++k) {
-    first_.Smooth(k, across_[k], alpha_s_);
-    const double floor = kMinimumBias * first_.minimum[k];
-    absent_[k] = power[k] < kGamma0 * floor && first_.smoothed[k] < kZeta0 * floor ? 1.0 : 0.0;
+  Smooth(across, alpha_s_, bins, first_.smoothed.data(), first_.minimum.data(),
+         first_.current_minimum.data());
+  {
+    const float* smoothed = first_.smoothed.data();
+    const float* minimum = first_.minimum.data();
+#pragma omp simd
+    for (size_t k = 0; k < bins; ++k) {
+      const float floor = kMinimumBias * minimum[k];
+      // & rather than &&: both comparisons are cheap, and a branch would stop vectorization.
+      absent[k] = ((power[k] < kGamma0 * floor) & (smoothed[k] < kZeta0 * floor)) ? 1.0f : 0.0f;
+    }
   }
   // Second pass over the bins where speech is absent; where none of a bin's neighbourhood
-  // is, it keeps its value.
-  for (size_t k = 0; k < bins_; ++k) {
-    const double weight = AcrossBins([this](size_t i) { return absent_[i]; }, k, last);
-    const double value =
-        weight > 0
-            ? AcrossBins([this, power](size_t i) { return absent_[i] * power[i]; }, k, last) /
-                  weight
-            : second_.smoothed[k];
-    second_.Smooth(k, value, alpha_s_);
+  // is, it keeps its value. `across` now holds absent x P, `weights` absent, both smoothed
+  // across bins (the first pass is done with `across`).
+  float* weighted = across;
+  {
+    float* masked = presence_.data();  // scratch until the presence loop below
+#pragma omp simd
+    for (size_t k = 0; k < bins; ++k) masked[k] = absent[k] * power[k];
+    AcrossBins(masked, bins, weighted);
   }
-
-  for (size_t k = 0; k < bins_; ++k) {
-    // Against the second pass's minimum. kNoiseFloor keeps a silent bin's ratios finite.
-    const double floor = std::max(kMinimumBias * second_.minimum[k], kNoiseFloor);
-    const double gamma_min = power[k] / floor;
-    const double zeta = first_.smoothed[k] / floor;
-    double p = 1.0;  // where P or S stands well above the minimum
-    if (zeta < kZeta0) {
-      if (gamma_min <= 1.0) {
-        p = 0.0;  // q = 1
-      } else if (gamma_min < kGamma1) {
-        const double q = (kGamma1 - gamma_min) / (kGamma1 - 1.0);
-        p = SpeechPresenceProbability(priori_snr[k], power[k] / noise_[k], q);
-      }
+  float* weights = presence_.data();
+  AcrossBins(absent, bins, weights);
+  {
+    const float* smoothed = second_.smoothed.data();
+#pragma omp simd
+    for (size_t k = 0; k < bins; ++k) {
+      const float weight = weights[k];
+      const float kept = smoothed[k];
+      const float mean = weighted[k] / (weight > 0.0f ? weight : 1.0f);
+      weighted[k] = weight > 0.0f ? mean : kept;
     }
-    presence_[k] = p;
-    const double alpha = alpha_d_ + (1.0 - alpha_d_) * p;
-    average_[k] = alpha * average_[k] + (1.0 - alpha) * power[k];
-    noise_[k] = std::max(kNoiseBias * average_[k], kNoiseFloor);
+  }
+  Smooth(weighted, alpha_s_, bins, second_.smoothed.data(), second_.minimum.data(),
+         second_.current_minimum.data());
+
+  {
+    const float* first_smoothed = first_.smoothed.data();
+    const float* second_minimum = second_.minimum.data();
+    float* presence = presence_.data();
+    float* average = average_.data();
+    float* noise = noise_.data();
+    const float alpha_d = alpha_d_;
+#pragma omp simd
+    for (size_t k = 0; k < bins; ++k) {
+      // Against the second pass's minimum. kNoiseFloor keeps a silent bin's ratios finite.
+      const float bias_minimum = kMinimumBias * second_minimum[k];
+      const float floor = bias_minimum > kNoiseFloor ? bias_minimum : kNoiseFloor;
+      const float gamma_min = power[k] / floor;
+      const float zeta = first_smoothed[k] / floor;
+      // q = 1 at gamma_min <= 1 (p = 0), falling to 0 at gamma1 (p = 1); p = 1 wherever P
+      // or S stands well above the minimum.
+      // q is in (0, 1) exactly where the conditional probability is used; elsewhere it is
+      // replaced by 0 so that no lane computes an infinite odds ratio.
+      const float q = (kGamma1 - gamma_min) / (kGamma1 - 1.0f);
+      const float q_used = q > 0.0f && q < 1.0f ? q : 0.0f;
+      const float conditional =
+          SpeechPresenceProbabilityF(priori_snr[k], power[k] / noise[k], q_used);
+      const float p = !(zeta < kZeta0)      ? 1.0f
+                      : gamma_min <= 1.0f   ? 0.0f
+                      : gamma_min < kGamma1 ? conditional
+                                            : 1.0f;
+      presence[k] = p;
+      const float alpha = alpha_d + (1.0f - alpha_d) * p;
+      average[k] = alpha * average[k] + (1.0f - alpha) * power[k];
+      const float estimate = kNoiseBias * average[k];
+      noise[k] = estimate > kNoiseFloor ? estimate : kNoiseFloor;
+    }
   }
 
   if (++subwindow_position_ < subwindow_frames_) return;

@@ -53,9 +53,9 @@ uint64_t VoiceFeatureExtractor::InitBytes(double sample_rate_hz) {
   const uint32_t bins = sizes.fft_size / 2 + 1;
   // The noise floor's SlidingMin keeps window + 1 entries of an index and a value.
   const uint64_t floor_entries = static_cast<uint64_t>(std::lround(kFloorSeconds * 100.0)) + 1;
-  return cost::RealFftPlanBytes(sizes.fft_size) + 2 * cost::VectorBytes<float>(sizes.window) +
-         cost::VectorBytes<double>(sizes.max_lag + 1) + cost::VectorBytes<double>(bins) +
-         cost::FftwBufferBytes<float>(sizes.fft_size) + cost::FftwBufferBytes<fftwf_complex>(bins) +
+  return 2 * cost::VectorBytes<float>(sizes.window) + cost::VectorBytes<double>(sizes.max_lag + 1) +
+         cost::VectorBytes<double>(bins) + cost::FftwBufferBytes<float>(sizes.fft_size) +
+         cost::FftwBufferBytes<fftwf_complex>(bins) +
          cost::HeapBlock(floor_entries * (sizeof(uint64_t) + sizeof(double)));
 }
 
@@ -65,9 +65,10 @@ absl::Status VoiceFeatureExtractor::Init(double sample_rate_hz) {
   hop_ = sizes.hop;
   window_ = sizes.window;
   fft_size_ = sizes.fft_size;
-  absl::StatusOr<RealFftPlan> fft = RealFftPlan::Create(static_cast<int>(fft_size_));
+  // The process's plan of this size, shared by every stream (RealFftPlan::Shared).
+  absl::StatusOr<const RealFftPlan*> fft = RealFftPlan::Shared(static_cast<int>(fft_size_));
   if (!fft.ok()) return fft.status();
-  fft_ = *std::move(fft);
+  fft_ = *fft;
   band_low_ = sizes.band_low;
   band_high_ = sizes.band_high;
   min_lag_ = sizes.min_lag;
@@ -84,12 +85,12 @@ absl::Status VoiceFeatureExtractor::Init(double sample_rate_hz) {
 
   // The window's autocorrelation, by the same route as the signal's.
   std::copy(hann_.begin(), hann_.end(), time_.data());
-  fft_.Forward(time_.data(), spectrum_.data());
+  fft_->Forward(time_.data(), spectrum_.data());
   for (uint32_t k = 0; k <= fft_size_ / 2; ++k) {
     spectrum_[k][0] = spectrum_[k][0] * spectrum_[k][0] + spectrum_[k][1] * spectrum_[k][1];
     spectrum_[k][1] = 0.0f;
   }
-  fft_.Inverse(spectrum_.data(), time_.data());
+  fft_->Inverse(spectrum_.data(), time_.data());
   window_acf_.assign(max_lag_ + 1, 0.0);
   for (uint32_t lag = 0; lag <= max_lag_; ++lag) window_acf_[lag] = time_[lag] / time_[0];
 
@@ -112,7 +113,7 @@ double VoiceFeatureExtractor::Periodicity() noexcept {
     spectrum_[k][0] = in_band ? static_cast<float>(power_[k]) : 0.0f;
     spectrum_[k][1] = 0.0f;
   }
-  fft_.Inverse(spectrum_.data(), time_.data());
+  fft_->Inverse(spectrum_.data(), time_.data());
   const double energy = time_[0];
   if (!(energy > kTiny)) return 0.0;
   double best = 0.0;
@@ -139,7 +140,7 @@ const VoiceFeatures& VoiceFeatureExtractor::Analyze(const float* hop) noexcept {
 
   for (uint32_t n = 0; n < window_; ++n) time_[n] = history_[n] * hann_[n];
   std::fill(time_.data() + window_, time_.data() + fft_size_, 0.0f);
-  fft_.Forward(time_.data(), spectrum_.data());
+  fft_->Forward(time_.data(), spectrum_.data());
   double total = 0.0, band = 0.0, log_sum = 0.0;
   for (uint32_t k = 0; k <= fft_size_ / 2; ++k) {
     power_[k] = static_cast<double>(spectrum_[k][0]) * spectrum_[k][0] +

@@ -90,11 +90,11 @@ class VoiceFeatureExtractor {
   uint32_t band_high_ = 0;
   uint32_t min_lag_ = 0;  // pitch lags, in frames
   uint32_t max_lag_ = 0;
-  RealFftPlan fft_;
-  std::vector<float> history_;      // the last window_ samples, oldest first
-  std::vector<float> hann_;         // window_ taps
-  std::vector<double> window_acf_;  // the Hann window's autocorrelation, normalized
-  std::vector<double> power_;       // |X_k|^2
+  const RealFftPlan* fft_ = nullptr;  // shared, RealFftPlan::Shared
+  std::vector<float> history_;        // the last window_ samples, oldest first
+  std::vector<float> hann_;           // window_ taps
+  std::vector<double> window_acf_;    // the Hann window's autocorrelation, normalized
+  std::vector<double> power_;         // |X_k|^2
   FftwBuffer<float> time_;
   FftwBuffer<fftwf_complex> spectrum_;
   SlidingMin floor_;  // of hop energies in dB over the last second

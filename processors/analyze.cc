@@ -46,13 +46,12 @@ absl::StatusOr<StageEstimate> AnalyzeProcessor::Estimate(const ParamValues& para
   const uint32_t bins = n / 2 + 1;
   StageEstimate estimate;
   estimate.output = input;
-  estimate.memory_bytes = cost::HeapBlock(sizeof(AnalyzeProcessor)) + cost::RealFftPlanBytes(n) +
-                          cost::FftwBufferBytes<float>(n) +
-                          cost::FftwBufferBytes<fftwf_complex>(bins) + cost::VectorBytes<float>(n) +
-                          cost::VectorBytes<double>(bands + 1) + cost::VectorBytes<uint32_t>(bins) +
-                          cost::VectorBytes<double>(bins) +
-                          cost::VectorBytes<std::vector<float>>(input.channels) +
-                          input.channels * cost::VectorBytes<float>(n);
+  estimate.memory_bytes =
+      cost::HeapBlock(sizeof(AnalyzeProcessor)) + cost::FftwBufferBytes<float>(n) +
+      cost::FftwBufferBytes<fftwf_complex>(bins) + cost::VectorBytes<float>(n) +
+      cost::VectorBytes<double>(bands + 1) + cost::VectorBytes<uint32_t>(bins) +
+      cost::VectorBytes<double>(bins) + cost::VectorBytes<std::vector<float>>(input.channels) +
+      input.channels * cost::VectorBytes<float>(n);
   // FFT frames lie wholly inside an interval, every n / 2 frames.
   const uint32_t frames_per_interval = (frames.interval - n) / (n / 2) + 1;
   const double intervals_per_second = input.sample_rate_hz / frames.interval;
@@ -105,9 +104,10 @@ absl::StatusOr<ProcessSpec> AnalyzeProcessor::Prepare(const ProcessSpec& input) 
   interval_ = frames.interval;
   fft_size_ = frames.fft_size;
   hop_ = fft_size_ / 2;
-  absl::StatusOr<RealFftPlan> fft = RealFftPlan::Create(static_cast<int>(fft_size_));
+  // The process's plan of this size, shared by every stream (RealFftPlan::Shared).
+  absl::StatusOr<const RealFftPlan*> fft = RealFftPlan::Shared(static_cast<int>(fft_size_));
   if (!fft.ok()) return fft.status();
-  fft_ = *std::move(fft);
+  fft_ = *fft;
   time_ = FftwBuffer<float>(fft_size_);
   spectrum_ = FftwBuffer<fftwf_complex>(fft_size_ / 2 + 1);
 
@@ -197,7 +197,7 @@ void AnalyzeProcessor::AnalyzeFrame() noexcept {
     const uint32_t head = fft_size_ - ring_position_;
     for (uint32_t n = 0; n < head; ++n) time_[n] = ring[ring_position_ + n] * window_[n];
     for (uint32_t n = head; n < fft_size_; ++n) time_[n] = ring[n - head] * window_[n];
-    fft_.Forward(time_.data(), spectrum_.data());
+    fft_->Forward(time_.data(), spectrum_.data());
     for (uint32_t k = 0; k <= fft_size_ / 2; ++k) {
       const double re = spectrum_[k][0], im = spectrum_[k][1];
       const double fold = (k == 0 || k == fft_size_ / 2) ? 1.0 : 2.0;

@@ -90,8 +90,8 @@ class AnalyzeProcessor : public Processor {
   std::vector<double> edges_hz_;       // bands_ + 1 edges
   std::vector<uint32_t> band_of_bin_;  // bands_ for bins below the lowest band
   std::vector<float> window_;
-  double bin_scale_ = 1;  // turns |X_k|^2 into mean square per bin (one-sided)
-  RealFftPlan fft_;
+  double bin_scale_ = 1;              // turns |X_k|^2 into mean square per bin (one-sided)
+  const RealFftPlan* fft_ = nullptr;  // shared, RealFftPlan::Shared
   FftwBuffer<float> time_;
   FftwBuffer<fftwf_complex> spectrum_;
   std::vector<std::vector<float>> recent_;  // per channel, the last fft_size_ frames (a ring)

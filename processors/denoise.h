@@ -35,8 +35,12 @@
 //
 //   chain: {"denoise", {{"reduction_db", 24.0}}}
 //
+// Per stream it keeps only its own signal state, in float (the FIFO, the overlap-add, the
+// noise tracker, one frame of scratch); the FFT plans and the windows of a frame size are made
+// once per process and shared read-only by every stream (RealFftPlan::Shared).
+//
 // Thread safety: a DenoiseProcessor is used by one thread at a time (Processor's contract);
-// its FFT plans are made in Prepare under the process-wide FFTW planner mutex.
+// the shared plans and windows are made in Prepare under a mutex and only read afterwards.
 #ifndef AUDIOPROC_PROCESSORS_DENOISE_H_
 #define AUDIOPROC_PROCESSORS_DENOISE_H_
 
@@ -94,12 +98,14 @@ class DenoiseProcessor : public UpdatableProcessor<DenoiseRuntimeSettings> {
 
  private:
   struct Channel {
-    std::vector<float> input;          // the last N input samples, oldest first
-    std::vector<float> overlap;        // overlap-add accumulator, N samples from the current hop on
-    std::vector<float> ready;          // the hop of output that the last frame completed
-    std::vector<double> previous_snr;  // |G_H1 Y|^2 / noise of the last frame, per bin
+    std::vector<float> input;         // the last N input samples, oldest first
+    std::vector<float> overlap;       // overlap-add accumulator, N samples from the current hop on
+    std::vector<float> ready;         // the hop of output that the last frame completed
+    std::vector<float> previous_snr;  // |G_H1 Y|^2 / noise of the last frame, per bin
     NoiseTracker noise;
   };
+  // What every stream of a frame size shares: the plans and the two windows.
+  struct FrameTables;
 
   // Runs one STFT frame of every channel, refilling each channel's `ready`.
   void ProcessFrame() noexcept;
@@ -121,17 +127,15 @@ class DenoiseProcessor : public UpdatableProcessor<DenoiseRuntimeSettings> {
   // before the stream, which must not teach the noise tracker a false floor.
   uint32_t frames_run_ = 0;
 
-  RealFftPlan fft_;
+  const FrameTables* tables_ = nullptr;  // shared, immutable
   FftwBuffer<float> frame_;
   FftwBuffer<fftwf_complex> spectrum_;
-  std::vector<float> analysis_window_;
-  std::vector<float> synthesis_window_;  // includes 1 / (2 N): the FFT's scale and the overlap
-  double smoothing_half_width_ = 0;      // in bins
+  double smoothing_half_width_ = 0;  // in bins
   // Per-bin scratch for ComputeGains, shared by the channels.
-  std::vector<double> power_;    // |Y|^2
-  std::vector<double> xi_;       // a priori SNR
-  std::vector<double> gain_h1_;  // the LSA gain given speech
-  std::vector<double> gain_;     // the gain applied
+  std::vector<float> power_;     // |Y|^2
+  std::vector<float> xi_;        // a priori SNR
+  std::vector<float> gain_h1_;   // the LSA gain given speech
+  std::vector<float> gain_;      // the gain applied
   std::vector<double> scratch_;  // bins + 1, for SmoothGainsInNoise
   std::vector<Channel> channels_;
 };

@@ -12,8 +12,9 @@ namespace {
 
 // CPU-seconds per frame (the gain computer: sliding minimum, release, moving average) and per
 // sample (peak, delay line, clamp), and per sample for the true-peak detector (three 32-tap
-// interpolations).
-constexpr double kLimiterFrameSeconds = 6.2e-9;
+// interpolations). The frame cost is an average: while nothing needs limiting the gain
+// computer is skipped (6.2 ns before it was, 3.0 ns on the calibration signal since).
+constexpr double kLimiterFrameSeconds = 3.0e-9;
 constexpr double kLimiterChannelSeconds = 1.24e-9;
 constexpr double kLimiterTruePeakChannelSeconds = 16.5e-9;
 
@@ -123,6 +124,7 @@ absl::StatusOr<ProcessSpec> LimiterProcessor::Prepare(const ProcessSpec& input) 
 
 void LimiterProcessor::Reset() noexcept {
   hold_.Reset();
+  unity_pushes_ = 0;
   released_gain_ = 1.0;
   std::fill(reductions_.begin(), reductions_.end(), 0.0);
   reduction_position_ = 0;
@@ -152,6 +154,14 @@ void LimiterProcessor::ApplySettings(const LimiterRuntimeSettings& settings) noe
 
 float LimiterProcessor::NextGain(float peak) noexcept {
   const double required = peak > ceiling_ ? ceiling_ / peak : 1.0;
+  // Nothing to limit, none in the window, nothing releasing or averaging: the gain is exactly
+  // 1 and every state would stay as it is. Skipping hold_ is exact: it holds only ones, which
+  // the next smaller value evicts at once, so its minimum is what it would have been.
+  if (required == 1.0 && unity_pushes_ >= hold_.window() && released_gain_ == 1.0 &&
+      nonzero_reductions_ == 0) {
+    return 1.0f;
+  }
+  unity_pushes_ = required == 1.0 ? std::min(unity_pushes_ + 1, hold_.window()) : 0;
   const double held = hold_.Push(required);
   if (held <= released_gain_) {
     released_gain_ = held;

@@ -102,6 +102,9 @@ class LimiterProcessor : public UpdatableProcessor<LimiterRuntimeSettings> {
   // Gain computer.
   double ceiling_ = 1.0;  // linear ceiling the gain computer limits new audio to
   SlidingMin hold_;
+  // Consecutive required gains of exactly 1 pushed into hold_, counted up to its window: at
+  // the window, hold_ holds only ones, and while nothing needs limiting NextGain skips it.
+  uint32_t unity_pushes_ = 0;
   double released_gain_ = 1.0;
   std::vector<double> reductions_;  // the last L + 1 values of 1 - released gain (a ring)
   uint32_t reduction_position_ = 0;

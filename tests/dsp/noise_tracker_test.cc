@@ -21,13 +21,14 @@ class NoiseTrackerTest : public ::testing::Test {
   // One frame of noise with power `level` x mu(k), mu falling 20 dB across the band, plus
   // `speech` (added power) in bins [speech_from, speech_to).
   void Frame(double level, double speech = 0, size_t speech_from = 0, size_t speech_to = 0) {
-    std::vector<double> power(kBins);
-    std::vector<double> xi(kBins);
+    std::vector<float> power(kBins);
+    std::vector<float> xi(kBins);
     for (size_t k = 0; k < kBins; ++k) {
-      power[k] = level * Mu(k) * exponential_(rng_);
-      if (k >= speech_from && k < speech_to) power[k] += speech * Mu(k) * exponential_(rng_);
+      double p = level * Mu(k) * exponential_(rng_);
+      if (k >= speech_from && k < speech_to) p += speech * Mu(k) * exponential_(rng_);
+      power[k] = static_cast<float>(p);
       // The a priori SNR a gain rule would have estimated.
-      xi[k] = std::max(power[k] / tracker_.noise()[k] - 1.0, 0.003);
+      xi[k] = static_cast<float>(std::max(power[k] / tracker_.noise()[k] - 1.0, 0.003));
     }
     tracker_.Update(power.data(), xi.data());
   }
@@ -102,8 +103,8 @@ TEST_F(NoiseTrackerTest, HoldsTheEstimateThroughSpeechAndDetectsIt) {
 }
 
 TEST_F(NoiseTrackerTest, DigitalSilenceGivesASmallPositiveEstimate) {
-  const std::vector<double> zeros(kBins, 0.0);
-  const std::vector<double> xi(kBins, 0.003);
+  const std::vector<float> zeros(kBins, 0.0f);
+  const std::vector<float> xi(kBins, 0.003f);
   for (int i = 0; i < 300; ++i) tracker_.Update(zeros.data(), xi.data());
   for (size_t k = 0; k < kBins; ++k) {
     EXPECT_GT(tracker_.noise()[k], 0.0);

@@ -3,7 +3,9 @@
 // the LSA gain against its definition, and the limits of the other rules.
 #include "dsp/spectral_gain.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <vector>
 
@@ -113,6 +115,56 @@ TEST(SpectralGainTest, GainsAreSmoothedOnlyInFramesOfNoise) {
   const std::vector<double> before = speech;
   SmoothGainsInNoise(speech.data(), power.data(), kBins, 0.2, 10.0, scratch.data());
   EXPECT_EQ(speech, before);
+}
+
+TEST(SpectralGainTest, FloatExponentialIntegralMatchesTheDoubleOne) {
+  // Over the arguments denoise meets (v = xi / (1 + xi) gamma), from far below 1 to where E1
+  // leaves float's normal range.
+  double worst = 0;
+  for (double log_x = -20; log_x < 4.4; log_x += 0.001) {
+    const auto x = static_cast<float>(std::exp(log_x));
+    const double expected = ExponentialIntegralE1(x);
+    worst = std::max(worst, std::fabs(ExponentialIntegralE1F(x) - expected) / expected);
+  }
+  std::printf("[ measured ] E1 in float: worst relative difference %.2e\n", worst);
+  EXPECT_LT(worst, 1e-6);
+  EXPECT_TRUE(std::isfinite(ExponentialIntegralE1F(0.0f)));
+  EXPECT_GT(ExponentialIntegralE1F(0.0f), 80.0f);
+  EXPECT_EQ(ExponentialIntegralE1F(1e12f), 0.0f);
+}
+
+TEST(SpectralGainTest, BatchGainsMatchTheDoubleRules) {
+  // A frame's worth of bins over the SNRs a frame meets, against the rules one at a time.
+  constexpr int kBins = 257;
+  std::vector<float> power(kBins), noise(kBins), previous(kBins), xi(kBins), gain(kBins);
+  for (int k = 0; k < kBins; ++k) {
+    power[k] = static_cast<float>(std::pow(10.0, -4.0 + 10.0 * k / kBins));
+    noise[k] = 1.0f;
+    previous[k] = static_cast<float>(std::pow(10.0, 3.0 - 6.0 * k / kBins));
+  }
+  const std::vector<float> previous_before = previous;
+  LsaGains(power.data(), noise.data(), 0.92f, 0.00316f, 1e12f, previous.data(), xi.data(),
+           gain.data(), kBins);
+  for (int k = 0; k < kBins; ++k) {
+    SCOPED_TRACE(k);
+    const double gamma = power[k];
+    const double xi_dd = DecisionDirectedPrioriSnr(previous_before[k], gamma, 0.92f, 0.00316f);
+    const double expected_xi = TwoStepPrioriSnr(xi_dd, gamma, 0.00316f);
+    const double expected_gain = std::min(LogSpectralAmplitudeGain(expected_xi, gamma), 1.0);
+    EXPECT_NEAR(xi[k], expected_xi, 1e-6 * expected_xi);
+    EXPECT_NEAR(gain[k], expected_gain, 2e-6 * expected_gain);
+    EXPECT_NEAR(previous[k], expected_gain * expected_gain * gamma,
+                5e-6 * expected_gain * expected_gain * gamma);
+  }
+  // OM-LSA: g^p floor^(1 - p).
+  std::vector<float> presence(kBins), weighted(kBins);
+  for (int k = 0; k < kBins; ++k) presence[k] = static_cast<float>(k) / (kBins - 1);
+  PresenceWeightedGains(gain.data(), presence.data(), 0.063f, weighted.data(), kBins);
+  for (int k = 0; k < kBins; ++k) {
+    const double expected =
+        std::pow(static_cast<double>(gain[k]), presence[k]) * std::pow(0.063, 1.0 - presence[k]);
+    EXPECT_NEAR(weighted[k], expected, 1e-6 * expected) << k;
+  }
 }
 
 }  // namespace
