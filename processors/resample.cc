@@ -32,9 +32,12 @@ constexpr double kWarmUpBlockSeconds = 4.0;
 // soxr's DFT block sizes, as log2 (soxr_runtime_spec: 10 and 17 by default). soxr picks the
 // DFT length from the filter's length within these bounds; the smallest blocks a filter
 // allows cut each channel's convolution buffers and FIFOs and what soxr holds back (48 kHz to
-// 44.1 kHz at HIGH: 175.7 to 141.7 KiB after soxr_create for stereo, 758 to 142 frames held),
-// at the same CPU time per sample (measured 0.24 and 0.21 s for 120 s of stereo) and with the
-// same filters: the DFT length changes how the convolution is blocked, not its taps.
+// 44.1 kHz at HIGH: 205 to 159 KiB kept by soxr for stereo, 758 to 142 frames held back, so
+// about 14 ms less latency), with the same filters: the DFT length changes how the
+// convolution is blocked, not its taps. The price is CPU: shorter blocks convolve less
+// efficiently, 1.3 to 1.9 times the time per sample (processors_bench, 48 kHz stereo to
+// 44.1 kHz at HIGH: 48 against 29 us per 20 ms block); the cost model below includes it. Set
+// 10 and 17 to trade the memory back for the CPU.
 constexpr unsigned kLog2MinDftSize = 8;
 constexpr unsigned kLog2LargeDftSize = 10;
 // The latency probe. What soxr holds back is a sawtooth: it grows by out/in per input frame
@@ -181,8 +184,10 @@ uint32_t LatencyFor(double held_back, double ratio) {
 //   - held back (output frames, before the margin): typical_held x max(1, ratio) is about the
 //     median of what the probe measures (16 to 44.1 and 8 kHz, 48 to 44.1 and 96 kHz, 192 to
 //     48 and 8 kHz, 8 to 192 kHz, 44.1 to 48 kHz), which sizes the ring; 1.25 x max_held x
-//     max(1, ratio) bounds every measurement for LatencyFrames (fitted with soxr's default DFT
-//     sizes, which hold back more, so it is loose);
+//     max(1, ratio) bounds every measurement for LatencyFrames: max_held is the largest held /
+//     max(1, ratio) the probe measured for any ordered pair of 13 rates from 8 to 192 kHz
+//     (8.001, 22.051, 44.099, 47.999 kHz among them), so the bound has 25% to spare. It sizes
+//     what a stream's grant holds back for its chunks' responses;
 //   - bytes soxr keeps, and the ring's error against typical_held, together: fixed[kind] +
 //     channels x (per_channel + per_octave_up or _down x octaves beyond the first + polyphase
 //     unless the ratio is simple), fitted (least squares, relative, non-negative) to what the
@@ -202,10 +207,10 @@ struct SoxrModel {
   double polyphase;
 };
 constexpr SoxrModel kSoxrModels[] = {
-    {230, 730, {13300, 45600, 114000}, 35500, 7600, 15700, 0},    // LOW
-    {440, 1799, {11200, 61500, 154000}, 48000, 4400, 13200, 0},   // MEDIUM
-    {425, 1745, {18000, 77000, 144000}, 42800, 0, 18800, 0},      // HIGH
-    {395, 1762, {25300, 105000, 223000}, 62200, 0, 20400, 5500},  // VERY_HIGH
+    {230, 450, {13300, 45600, 114000}, 35500, 7600, 15700, 0},   // LOW
+    {440, 780, {11200, 61500, 154000}, 48000, 4400, 13200, 0},   // MEDIUM
+    {425, 725, {18000, 77000, 144000}, 42800, 0, 18800, 0},      // HIGH
+    {395, 820, {25300, 105000, 223000}, 62200, 0, 20400, 5500},  // VERY_HIGH
 };
 constexpr double kHeldBoundMargin = 1.25;
 
@@ -241,10 +246,12 @@ uint64_t SoxrBytes(const SoxrModel& model, const Steps& steps, uint32_t channels
 // ratio is a fraction (both terms above 1: soxr's polyphase stage). LOW, MEDIUM and HIGH cost
 // nearly alike here; fitted within 0.64-1.28x of every quality and ratio measured (16 kHz to
 // 8, 44.1, 96 and 192 kHz mono, 48 kHz stereo and 192 kHz 8 channels to the same, 8 kHz mono
-// up to each). Equal rates copy.
-constexpr double kSoxrInputSeconds[] = {1.65e-9, 1.83e-9, 1.92e-9, 3.51e-9};
-constexpr double kSoxrOutputSeconds[] = {1.76e-9, 1.86e-9, 1.86e-9, 3.05e-9};
-constexpr double kSoxrFractionSeconds[] = {1.46e-9, 1.24e-9, 1.47e-9, 2.07e-9};
+// up to each) with soxr's default DFT sizes, then all scaled by 1.45 for the smallest ones
+// (kLog2LargeDftSize; processors_bench's resample and cost/resample benchmarks measured 0.94
+// to 1.9 times as long, 1.4 typical, not refitted per quality and ratio). Equal rates copy.
+constexpr double kSoxrInputSeconds[] = {2.39e-9, 2.65e-9, 2.78e-9, 5.09e-9};
+constexpr double kSoxrOutputSeconds[] = {2.55e-9, 2.70e-9, 2.70e-9, 4.42e-9};
+constexpr double kSoxrFractionSeconds[] = {2.12e-9, 1.80e-9, 2.13e-9, 3.00e-9};
 constexpr double kResampleCopySeconds = 0.16e-9;
 
 }  // namespace
