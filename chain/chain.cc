@@ -43,7 +43,7 @@ absl::StatusOr<std::unique_ptr<Chain>> Chain::Build(const ProcessorRegistry& reg
   for (size_t i = 0; i < configs.size(); ++i) {
     if (absl::Status status = chain->AddStage(configs[i], i); !status.ok()) return status;
   }
-  chain->silence_ = AudioBuffer(input.channels, input.max_block_frames);
+  chain->input_buffer_ = AudioBuffer(input.channels, input.max_block_frames);
   chain->ReserveEvents();
   return chain;
 }
@@ -100,8 +100,7 @@ absl::Status Chain::AddStage(const ProcessorConfig& config, size_t index) {
   output_spec_ = *output;
   latency_frames_ = static_cast<uint32_t>(std::lround(latency_));
   preroll_left_ = latency_frames_;
-  output_pad_ =
-      AudioBuffer(output_spec_.channels, std::max<uint32_t>(output_spec_.max_block_frames, 1));
+  output_pad_ = AudioBuffer(output_spec_.channels, OutputPadFrames(output_spec_));
   return absl::OkStatus();
 }
 
@@ -152,7 +151,7 @@ void Chain::Flush(EmitFn emit) noexcept {
   // swallows input: the output is then padded with silence to keep the length exact.
   const uint64_t max_blocks = FlushBlocks();
   for (uint64_t n = 0; n < max_blocks && frames_emitted_ < expected; ++n) {
-    AudioBlock silence = silence_.Block();
+    AudioBlock silence = input_buffer_.Block();
     silence.Clear();
     ProcessBlock(silence, emit);
   }

@@ -10,6 +10,7 @@
 #ifndef AUDIOPROC_CHAIN_CHAIN_H_
 #define AUDIOPROC_CHAIN_CHAIN_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -28,6 +29,10 @@ namespace audioproc {
 // The longest block the chain hands a processor, in input frames.
 inline constexpr uint32_t kDefaultMaxBlockFrames = 1024;
 
+// The longest run of padding Flush emits at once, in output frames (a chain that fell short
+// is padded in runs of at most this many; the buffer is kept per stream and rarely used).
+inline constexpr uint32_t kOutputPadFrames = 256;
+
 class Chain {
  public:
   using EmitFn = absl::FunctionRef<void(const AudioBlock&)>;
@@ -43,6 +48,10 @@ class Chain {
   absl::Status Append(const ProcessorConfig& config);
 
   const ProcessSpec& input_spec() const { return input_spec_; }
+  // A buffer in the input format, input_spec().max_block_frames long, for a caller to fill and
+  // hand to Process, so that a stream keeps one input block rather than two (StreamPipeline
+  // decodes into it). Flush pushes its silence through it and so overwrites it.
+  AudioBuffer& input_buffer() { return input_buffer_; }
   const ProcessSpec& output_spec() const { return output_spec_; }
   size_t size() const { return stages_.size(); }
   // The processor at `index` (tests and benchmarks drive processors directly through it).
@@ -100,6 +109,10 @@ class Chain {
     size_t stage_events = 0;
   };
   static RecordSizes Records();
+  // The frames of the output pad of a chain that emits `output`.
+  static uint32_t OutputPadFrames(const ProcessSpec& output) {
+    return std::clamp<uint32_t>(output.max_block_frames, 1, kOutputPadFrames);
+  }
 
   // The events processors reported since the last ClearEvents, with output frames. There is
   // room for those of one Process call of at most max_block_frames, or of one Flush; drain
@@ -167,8 +180,8 @@ class Chain {
   uint64_t frames_emitted_ = 0;
   uint64_t emit_limit_ = UINT64_MAX;
   EventBuffer events_;
-  AudioBuffer silence_;     // input format: what Flush pushes through
-  AudioBuffer output_pad_;  // output format: pads a chain that fell short
+  AudioBuffer input_buffer_;  // input format: input_buffer(), and what Flush pushes through
+  AudioBuffer output_pad_;    // output format, kOutputPadFrames: pads a chain that fell short
 };
 
 }  // namespace audioproc

@@ -119,8 +119,7 @@ class ChainEstimator {
                      cost::HeapBlock(cost::GrownCapacity(stages) * sizeof(double)) +
                      cost::AudioBufferBytes(input_.channels, input_.max_block_frames);
     if (stages > 0) {
-      bytes +=
-          cost::AudioBufferBytes(output_.channels, std::max<uint32_t>(output_.max_block_frames, 1));
+      bytes += cost::AudioBufferBytes(output_.channels, Chain::OutputPadFrames(output_));
     }
     // Room for a block's events per stage for every block a Flush runs (Chain::ReserveEvents),
     // sized from the latency bound, which is at least the chain's.
@@ -179,11 +178,10 @@ absl::StatusOr<PipelineEstimate> EstimatePipeline(const ProcessorRegistry& regis
 
   PipelineEstimate estimate;
   estimate.chain = std::move(estimator).Finish();
-  // The pipeline, its copy of the config and its decode buffer.
+  // The pipeline and its copy of the config (it decodes into the chain's input buffer).
   uint64_t bytes = cost::HeapBlock(sizeof(StreamPipeline)) +
                    cost::HeapBlock(config.chain.size() * sizeof(ProcessorConfig)) +
-                   cost::StringBytes(config.stream_id.size()) +
-                   cost::AudioBufferBytes(config.input.channels, kDefaultMaxBlockFrames);
+                   cost::StringBytes(config.stream_id.size());
   if (config.measure_levels && config.measure_channel_levels) {
     bytes += cost::HeapBlock(StreamPipeline::ChannelLevelsBytes());
   }

@@ -79,7 +79,6 @@ absl::StatusOr<std::unique_ptr<StreamPipeline>> StreamPipeline::Create(
 
   std::unique_ptr<StreamPipeline> pipeline(new StreamPipeline(config));
   pipeline->chain_ = *std::move(chain);
-  pipeline->decoded_ = AudioBuffer(config.input.channels, kDefaultMaxBlockFrames);
   if (config.dither) pipeline->dither_.emplace(DitherSeed(config.stream_id));
   if (config.measure_levels && config.measure_channel_levels) {
     pipeline->channel_levels_ = std::make_unique<ChannelLevelsState>();
@@ -159,8 +158,9 @@ ChunkStats StreamPipeline::Finish(std::string* out) {
 void StreamPipeline::RunFrames(const uint8_t* bytes, uint32_t frames, std::string* out) {
   ChunkStats* stats = &chunk_stats_;
   for (uint32_t done = 0; done < frames;) {
-    const uint32_t n = std::min(frames - done, decoded_.capacity_frames());
-    AudioBlock block = decoded_.Block(n);
+    AudioBuffer& decoded = chain_->input_buffer();
+    const uint32_t n = std::min(frames - done, decoded.capacity_frames());
+    AudioBlock block = decoded.Block(n);
     const uint32_t nonfinite =
         DecodeInterleaved(config_.input.encoding, bytes + size_t{done} * in_frame_bytes_, block);
     stats->nonfinite_samples += nonfinite;

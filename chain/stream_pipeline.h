@@ -179,7 +179,6 @@ class StreamPipeline {
 
   PipelineConfig config_;
   std::unique_ptr<Chain> chain_;
-  AudioBuffer decoded_;
   std::optional<TpdfDither> dither_;
   uint32_t in_frame_bytes_ = 0;
   uint32_t out_frame_bytes_ = 0;

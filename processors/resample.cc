@@ -20,12 +20,26 @@ namespace {
 constexpr const char* kQualityNames[] = {"LOW", "MEDIUM", "HIGH", "VERY_HIGH"};
 constexpr unsigned long kSoxrRecipes[] = {SOXR_LQ, SOXR_MQ, SOXR_HQ, SOXR_VHQ};
 
-// The warm-up's single long push: enough to grow soxr's FIFOs past what fixed blocks need
-// (after 32768 frames some still grew later in the five-minute check; after 65536 none did).
-constexpr uint64_t kWarmUpPushFrames = 65536;
-// Then fixed blocks for at least this long, so that the first blocks of the stream find the
-// FIFOs as the fixed pattern leaves them.
-constexpr double kWarmUpBlockSeconds = 0.25;
+// The warm-up: fixed blocks for this long, in the pattern Process feeds. soxr's FIFOs (libsoxr
+// 0.1.3's fifo.h) start at 16 KiB and grow only when data drifting towards that offset meets a
+// reservation that does not fit, which the fixed pattern does now and then, later for some
+// ratios than others: after 2 s some (MEDIUM, 8 kHz up to 44.1 kHz and more) still grew at
+// 2.7 s; after 4 s none grew over the next 30 s for any quality and ordered pair of 13 rates
+// from 8 to 192 kHz (8.001, 22.051, 44.099 and 47.999 kHz among them). A long single push, which
+// grows every FIFO at once, did it too, but left each FIFO as large as the push: 1.3 MiB for
+// 48 kHz stereo to 44.1 kHz at HIGH after 65536 frames, against 0.16 MiB this way.
+constexpr double kWarmUpBlockSeconds = 4.0;
+// soxr's DFT block sizes, as log2 (soxr_runtime_spec: 10 and 17 by default). soxr picks the
+// DFT length from the filter's length within these bounds; the smallest blocks a filter
+// allows cut each channel's convolution buffers and FIFOs and what soxr holds back (48 kHz to
+// 44.1 kHz at HIGH: 205 to 159 KiB kept by soxr for stereo, 758 to 142 frames held back, so
+// about 14 ms less latency), with the same filters: the DFT length changes how the
+// convolution is blocked, not its taps. The price is CPU: shorter blocks convolve less
+// efficiently, 1.3 to 1.9 times the time per sample (processors_bench, 48 kHz stereo to
+// 44.1 kHz at HIGH: 48 against 29 us per 20 ms block); the cost model below includes it. Set
+// 10 and 17 to trade the memory back for the CPU.
+constexpr unsigned kLog2MinDftSize = 8;
+constexpr unsigned kLog2LargeDftSize = 10;
 // The latency probe. What soxr holds back is a sawtooth: it grows by out/in per input frame
 // and drops when an FFT block completes, and the peaks of its stages line up only now and
 // then (at 8 kHz to 44.1 kHz, every 6 s). Fed kProbeFrames at a time for the longer of a
@@ -40,13 +54,24 @@ uint64_t RoundUpTo(uint64_t value, uint64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
 }
 
+// The frames soxr's output is pulled in: a block's worth and some room, so that one pull
+// usually takes everything (more are pulled when it does not). Each frame of room costs a
+// float per channel in the scratch and the ring, and soxr sizes its output FIFO for the pull:
+// 48 kHz stereo to 44.1 kHz at HIGH kept 30 KiB more in soxr with 4096 frames of room than
+// with 256.
+uint32_t PullFrames(double ratio) {
+  return static_cast<uint32_t>(std::ceil(kResampleBlockFrames * ratio)) + 256;
+}
+
 // A soxr converter for planar float32 on the calling thread (soxr would otherwise spread
 // channels over OpenMP workers).
 absl::StatusOr<soxr_t> CreateSoxr(double in_rate, double out_rate, uint32_t channels,
                                   ResampleQuality quality) {
   const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_S, SOXR_FLOAT32_S);
   const soxr_quality_spec_t recipe = soxr_quality_spec(kSoxrRecipes[static_cast<int>(quality)], 0);
-  const soxr_runtime_spec_t runtime = soxr_runtime_spec(1);
+  soxr_runtime_spec_t runtime = soxr_runtime_spec(1);
+  runtime.log2_min_dft_size = kLog2MinDftSize;
+  runtime.log2_large_dft_size = kLog2LargeDftSize;
   soxr_error_t error = nullptr;
   soxr_t converter = soxr_create(in_rate, out_rate, channels, &error, &io, &recipe, &runtime);
   if (error != nullptr || converter == nullptr) {
@@ -78,11 +103,16 @@ absl::StatusOr<double> MeasureHeldBack(double in_rate, double out_rate, Resample
   absl::StatusOr<soxr_t> probe = CreateSoxr(in_rate, out_rate, 1, quality);
   if (!probe.ok()) return probe.status();
   std::unique_ptr<soxr, void (*)(soxr_t)> owner(*probe, soxr_delete);
-  std::vector<float> zeros(start_frames, 0.0f);
-  std::vector<float> sink(65536);
+  // Fed as the warm-up feeds the stream's converter, in fixed blocks: one long push would
+  // leave the probe's FIFOs as large as the push, which the heap keeps after Prepare.
+  std::vector<float> zeros(kResampleBlockFrames, 0.0f);
+  std::vector<float> sink(PullFrames(out_rate / in_rate));
   const float* in = zeros.data();
   float* out = sink.data();
-  FeedAndDrain(*probe, &in, start_frames, &out, sink.size());
+  for (uint64_t fed = 0; fed < start_frames; fed += kResampleBlockFrames) {
+    FeedAndDrain(*probe, &in, std::min<uint64_t>(kResampleBlockFrames, start_frames - fed), &out,
+                 sink.size());
+  }
   const uint64_t probe_frames = std::max(static_cast<uint64_t>(in_rate), kMinProbeFrames);
   double held = 0;
   for (uint64_t i = 0; i < probe_frames; i += kProbeFrames) {
@@ -132,15 +162,13 @@ uint32_t MaxOutFrames(uint32_t max_block_frames, const Steps& steps) {
   return static_cast<uint32_t>((max_block_frames * steps.out + steps.in - 1) / steps.in + 1);
 }
 
-// The frames soxr's output is pulled in.
-uint32_t PullFrames(double ratio) {
-  return static_cast<uint32_t>(std::ceil(kResampleBlockFrames * ratio)) + 4096;
-}
-
-// The ring's capacity for a latency of `latency_frames`.
-uint32_t RingCapacity(uint32_t latency_frames, uint32_t max_block_frames, double ratio) {
+// The ring's capacity for a latency of `latency_frames`. Process releases what is due after
+// every block it feeds soxr, so before a release the ring holds at most the latency plus one
+// block's output, and a pull needs room for pull_frames more; the latency is counted twice
+// for margin.
+uint32_t RingCapacity(uint32_t latency_frames, double ratio) {
   return 2 * latency_frames + PullFrames(ratio) + 64 +
-         static_cast<uint32_t>(std::ceil((max_block_frames + kResampleBlockFrames) * ratio));
+         static_cast<uint32_t>(std::ceil(2 * kResampleBlockFrames * ratio));
 }
 
 // The latency Prepare measures from soxr's held-back frames, as a function of soxr's delay:
@@ -150,22 +178,25 @@ uint32_t LatencyFor(double held_back, double ratio) {
   return static_cast<uint32_t>(std::ceil(bound)) + 8;
 }
 
-// Models of libsoxr 0.1.3 (Debian 12) inside this processor, fitted to what the memory test's
-// counting malloc and Prepare's probe measured for every quality and every ordered pair of 16
-// rates (8, 8.001, 11.025, 12.345, 22.05, 22.051, 32, 44.1, 44.099, 47.999, 48, 64, 96, 100,
-// 191.999, 192 kHz) at 1 and 8 channels; soxr's design (its half-band stages, a rational or
-// interpolated polyphase stage, FIFOs grown by the warm-up) depends on the ratio in ways a
-// few numbers only approximate:
-//   - held back (output frames, before the margin): typical_held x max(1, ratio) is the median
-//     of what the probe measured, which sizes the ring; 1.25 x max_held x max(1, ratio) bounds
-//     every measurement (the latest at max_held) for LatencyFrames;
+// Models of libsoxr 0.1.3 (Debian 12) inside this processor, with the warm-up and DFT sizes
+// above; soxr's design (its half-band stages, a rational or interpolated polyphase stage, FIFOs
+// of at least 16 KiB each) depends on the ratio in ways a few numbers only approximate:
+//   - held back (output frames, before the margin): typical_held x max(1, ratio) is about the
+//     median of what the probe measures (16 to 44.1 and 8 kHz, 48 to 44.1 and 96 kHz, 192 to
+//     48 and 8 kHz, 8 to 192 kHz, 44.1 to 48 kHz), which sizes the ring; 1.25 x max_held x
+//     max(1, ratio) bounds every measurement for LatencyFrames: max_held is the largest held /
+//     max(1, ratio) the probe measured for any ordered pair of 13 rates from 8 to 192 kHz
+//     (8.001, 22.051, 44.099, 47.999 kHz among them), so the bound has 25% to spare. It sizes
+//     what a stream's grant holds back for its chunks' responses;
 //   - bytes soxr keeps, and the ring's error against typical_held, together: fixed[kind] +
 //     channels x (per_channel + per_octave_up or _down x octaves beyond the first + polyphase
-//     unless the ratio is simple), within 17% of the measured total for 8 kHz mono to
-//     192 kHz 8 channels at standard rates, within 40% (LOW), 27% (MEDIUM), 31% (HIGH) and
-//     26% (VERY_HIGH) for odd rates, mono the worst. The kind: simple (out/in in lowest terms
-//     has no term above 4: half-band stages only), rational (no term above 4096), interpolated
-//     (soxr's table of polyphase coefficients).
+//     unless the ratio is simple), fitted (least squares, relative, non-negative) to what the
+//     memory test's counting malloc measures for its cases (those eight conversions at 1, 2
+//     and 8 channels): within 21% (LOW), 7% (MEDIUM), 10% (HIGH) and 22% (VERY_HIGH). No
+//     case there is interpolated: fixed[2] keeps its proportion to fixed[1] from an earlier fit
+//     over 16 rates. The kind: simple (out/in in lowest terms has no term above 4: half-band
+//     stages only), rational (no term above 4096), interpolated (soxr's table of polyphase
+//     coefficients).
 struct SoxrModel {
   double typical_held;
   double max_held;
@@ -176,10 +207,10 @@ struct SoxrModel {
   double polyphase;
 };
 constexpr SoxrModel kSoxrModels[] = {
-    {487, 730, {20000, 59700, 149600}, 312600, 28100, 20300, 29900},     // LOW
-    {951, 1799, {20000, 59700, 149600}, 312600, 28700, 20300, 30500},    // MEDIUM
-    {940, 1745, {20000, 97100, 181200}, 321600, 33100, 14400, 42900},    // HIGH
-    {966, 1762, {40000, 141200, 300000}, 640300, 36000, 40000, 103000},  // VERY_HIGH
+    {230, 450, {13300, 45600, 114000}, 35500, 7600, 15700, 0},   // LOW
+    {440, 780, {11200, 61500, 154000}, 48000, 4400, 13200, 0},   // MEDIUM
+    {425, 725, {18000, 77000, 144000}, 42800, 0, 18800, 0},      // HIGH
+    {395, 820, {25300, 105000, 223000}, 62200, 0, 20400, 5500},  // VERY_HIGH
 };
 constexpr double kHeldBoundMargin = 1.25;
 
@@ -215,10 +246,12 @@ uint64_t SoxrBytes(const SoxrModel& model, const Steps& steps, uint32_t channels
 // ratio is a fraction (both terms above 1: soxr's polyphase stage). LOW, MEDIUM and HIGH cost
 // nearly alike here; fitted within 0.64-1.28x of every quality and ratio measured (16 kHz to
 // 8, 44.1, 96 and 192 kHz mono, 48 kHz stereo and 192 kHz 8 channels to the same, 8 kHz mono
-// up to each). Equal rates copy.
-constexpr double kSoxrInputSeconds[] = {1.65e-9, 1.83e-9, 1.92e-9, 3.51e-9};
-constexpr double kSoxrOutputSeconds[] = {1.76e-9, 1.86e-9, 1.86e-9, 3.05e-9};
-constexpr double kSoxrFractionSeconds[] = {1.46e-9, 1.24e-9, 1.47e-9, 2.07e-9};
+// up to each) with soxr's default DFT sizes, then all scaled by 1.45 for the smallest ones
+// (kLog2LargeDftSize; processors_bench's resample and cost/resample benchmarks measured 0.94
+// to 1.9 times as long, 1.4 typical, not refitted per quality and ratio). Equal rates copy.
+constexpr double kSoxrInputSeconds[] = {2.39e-9, 2.65e-9, 2.78e-9, 5.09e-9};
+constexpr double kSoxrOutputSeconds[] = {2.55e-9, 2.70e-9, 2.70e-9, 4.42e-9};
+constexpr double kSoxrFractionSeconds[] = {2.12e-9, 1.80e-9, 2.13e-9, 3.00e-9};
 constexpr double kResampleCopySeconds = 0.16e-9;
 
 }  // namespace
@@ -247,10 +280,9 @@ absl::StatusOr<StageEstimate> ResampleProcessor::Estimate(const ParamValues& par
   const uint64_t channels = input.channels;
   estimate.memory_bytes +=
       3 * cost::VectorBytes<std::vector<float>>(channels) +
-      channels *
-          (cost::VectorBytes<float>(kResampleBlockFrames) +
-           cost::VectorBytes<float>(PullFrames(ratio)) +
-           cost::VectorBytes<float>(RingCapacity(typical_latency, input.max_block_frames, ratio))) +
+      channels * (cost::VectorBytes<float>(kResampleBlockFrames) +
+                  cost::VectorBytes<float>(PullFrames(ratio)) +
+                  cost::VectorBytes<float>(RingCapacity(typical_latency, ratio))) +
       SoxrBytes(model, steps, input.channels);
   const bool fraction = steps.in > 1 && steps.out > 1;
   estimate.cpu_cores =
@@ -326,7 +358,7 @@ absl::Status ResampleProcessor::Start(bool measure) {
   // of frames and the stream after it starts exactly on an output frame. What does not fill
   // a last fixed block stays staged, as zeros ahead of the stream's first frames.
   const uint64_t warm_frames =
-      RoundUpTo(kWarmUpPushFrames + static_cast<uint64_t>(kWarmUpBlockSeconds * in_rate), in_step_);
+      RoundUpTo(static_cast<uint64_t>(kWarmUpBlockSeconds * in_rate), in_step_);
   if (measure) {
     absl::StatusOr<double> held =
         MeasureHeldBack(input_.sample_rate_hz, output_rate_hz_, quality_, warm_frames);
@@ -337,7 +369,7 @@ absl::Status ResampleProcessor::Start(bool measure) {
     scratch_.assign(channels_, std::vector<float>(pull_frames_, 0.0f));
     // Before a release the ring holds at most the latency plus one Process call's worth;
     // a pull needs room for pull_frames_ more.
-    ring_capacity_ = RingCapacity(latency_frames_, input_.max_block_frames, ratio);
+    ring_capacity_ = RingCapacity(latency_frames_, ratio);
     ring_.assign(channels_, std::vector<float>(ring_capacity_, 0.0f));
     staging_.assign(channels_, std::vector<float>(kResampleBlockFrames, 0.0f));
   }
@@ -346,16 +378,16 @@ absl::Status ResampleProcessor::Start(bool measure) {
   if (!converter.ok()) return converter.status();
   soxr_ = *converter;
 
-  // Warm-up: one long push, then fixed blocks, drained exactly as Pump drains.
-  std::vector<std::vector<float>> zeros(channels_, std::vector<float>(kWarmUpPushFrames, 0.0f));
+  // Warm-up: fixed blocks of silence, drained exactly as Pump drains.
+  std::vector<std::vector<float>> zeros(channels_, std::vector<float>(kResampleBlockFrames, 0.0f));
   std::array<const float*, kMaxChannels> in{};
   std::array<float*, kMaxChannels> sink{};
   for (uint32_t c = 0; c < channels_; ++c) {
     in[c] = zeros[c].data();
     sink[c] = scratch_[c].data();
   }
-  uint64_t produced = FeedAndDrain(soxr_, in.data(), kWarmUpPushFrames, sink.data(), pull_frames_);
-  uint64_t fed = kWarmUpPushFrames;
+  uint64_t produced = 0;
+  uint64_t fed = 0;
   for (; warm_frames - fed >= kResampleBlockFrames; fed += kResampleBlockFrames) {
     produced += FeedAndDrain(soxr_, in.data(), kResampleBlockFrames, sink.data(), pull_frames_);
   }
@@ -437,6 +469,33 @@ uint32_t ResampleProcessor::TakeFromRing(const AudioBlock& out, uint32_t offset,
   return take;
 }
 
+uint32_t ResampleProcessor::Release(const AudioBlock& out, uint32_t written,
+                                    uint32_t frames) noexcept {
+  // The share of the schedule of `frames` more input frames: floor(F x out/in) frames after F
+  // input frames in all.
+  const uint64_t scaled = phase_ + uint64_t{frames} * out_step_;
+  const uint64_t due = scaled / in_step_ + owed_frames_;
+  phase_ = scaled % in_step_;
+  const uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(due, max_out_frames_ - written));
+  uint32_t released = 0;
+  if (silence_left_ > 0) {
+    const uint32_t zeros = static_cast<uint32_t>(std::min<uint64_t>(silence_left_, want));
+    for (uint32_t c = 0; c < channels_; ++c) std::fill_n(out.channel(c) + written, zeros, 0.0f);
+    silence_left_ -= zeros;
+    released = zeros;
+  }
+  if (soxr_ == nullptr) {
+    // soxr could not be re-created on Reset: keep the stream's length with silence.
+    for (uint32_t c = 0; c < channels_; ++c) {
+      std::fill_n(out.channel(c) + written + released, want - released, 0.0f);
+    }
+    released = want;
+  }
+  released += TakeFromRing(out, written + released, want - released);
+  owed_frames_ = due - released;
+  return released;
+}
+
 void ResampleProcessor::Process(AudioBlock& in, AudioBlock& out) noexcept {
   const uint32_t frames = in.num_frames();
   if (passthrough_) {
@@ -444,6 +503,11 @@ void ResampleProcessor::Process(AudioBlock& in, AudioBlock& out) noexcept {
     out.set_num_frames(frames);
     return;
   }
+  // What is due is released after each block soxr is fed rather than once at the end, which
+  // keeps the ring a block's output past the latency instead of a whole Process call's. The
+  // frames released in all, and so the output, are the same either way.
+  uint32_t written = 0;
+  uint32_t unreleased = 0;  // input frames of this call not yet scheduled
   for (uint32_t offset = 0; offset < frames;) {
     const uint32_t take = std::min(kResampleBlockFrames - staged_, frames - offset);
     for (uint32_t c = 0; c < channels_; ++c) {
@@ -451,33 +515,15 @@ void ResampleProcessor::Process(AudioBlock& in, AudioBlock& out) noexcept {
     }
     staged_ += take;
     offset += take;
+    unreleased += take;
     if (staged_ == kResampleBlockFrames) {
       if (soxr_ != nullptr) Pump();
       staged_ = 0;
+      written += Release(out, written, unreleased);
+      unreleased = 0;
     }
   }
-
-  // This block's share of the schedule: floor(F x out/in) frames after F input frames.
-  const uint64_t scaled = phase_ + uint64_t{frames} * out_step_;
-  const uint64_t due = scaled / in_step_ + owed_frames_;
-  phase_ = scaled % in_step_;
-  uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(due, max_out_frames_));
-  uint32_t written = 0;
-  if (silence_left_ > 0) {
-    const uint32_t zeros = static_cast<uint32_t>(std::min<uint64_t>(silence_left_, want));
-    for (uint32_t c = 0; c < channels_; ++c) std::fill_n(out.channel(c), zeros, 0.0f);
-    silence_left_ -= zeros;
-    written = zeros;
-  }
-  if (soxr_ == nullptr) {
-    // soxr could not be re-created on Reset: keep the stream's length with silence.
-    for (uint32_t c = 0; c < channels_; ++c) {
-      std::fill_n(out.channel(c) + written, want - written, 0.0f);
-    }
-    written = want;
-  }
-  written += TakeFromRing(out, written, want - written);
-  owed_frames_ = due - written;
+  written += Release(out, written, unreleased);
   late_frames_ = std::max(late_frames_, owed_frames_);
   out.set_num_frames(written);
 }

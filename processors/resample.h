@@ -20,13 +20,14 @@
 // Allocation. soxr's internal FIFOs grow with realloc whenever they need more room than
 // before, which depends on the sizes of the blocks fed and on where each FIFO's data has
 // drifted to. So soxr is fed only fixed blocks of kResampleBlockFrames frames (the input
-// waits in a staging buffer, which the latency covers), and Prepare first pushes a long run
-// of silence through in one piece, then more in fixed blocks: that grows every FIFO past what
-// the fixed pattern ever needs, and Process allocates nothing (checked with a counting malloc
-// for every quality and every pair of eleven common rates from 8 to 192 kHz, 40 s each in
-// random block sizes; the allocation test covers the registered example). The warm-up's output is
-// discarded; its length is a multiple of in_rate / gcd(in_rate, out_rate) frames, so its output is
-// a whole number of frames and alignment is kept.
+// waits in a staging buffer, which the latency covers), and Prepare first pushes four seconds
+// of silence through in those same blocks: that grows every FIFO to what the fixed pattern
+// ever needs and no further, and Process allocates nothing (checked with a counting malloc
+// for every quality and every ordered pair of 13 rates from 8 to 192 kHz, 30 s each after the
+// warm-up; the allocation test covers the registered example). soxr runs with its smallest
+// DFT blocks (resample.cc), which keeps its per-channel buffers and what it holds back small.
+// The warm-up's output is discarded; its length is a multiple of in_rate / gcd(in_rate,
+// out_rate) frames, so its output is a whole number of frames and alignment is kept.
 //
 // Quality: LOW, MEDIUM, HIGH and VERY_HIGH are soxr's LQ, MQ, HQ (20-bit) and VHQ (28-bit)
 // recipes. HIGH keeps a 1 kHz tone about 130 dB above the conversion error.
@@ -66,8 +67,8 @@ class ResampleProcessor : public Processor {
   ResampleProcessor& operator=(const ResampleProcessor&) = delete;
 
   // Creates and warms up soxr, measures the latency, sizes the ring buffer. Allocates, and
-  // takes milliseconds (the warm-up resamples 65536 frames and a quarter of a second of
-  // silence per channel; the probe, a second in 16-frame pieces). Returns the output
+  // takes milliseconds (the warm-up resamples four seconds of silence per channel; the probe,
+  // as much on one channel, then a second in 16-frame pieces). Returns the output
   // rate, the input's channels and the longest output block:
   // ceil(input.max_block_frames x out_rate / in_rate) + 1. The input rate must be a whole
   // number of hertz.
@@ -99,6 +100,10 @@ class ResampleProcessor : public Processor {
   void Pump() noexcept;
   // Moves `frames` frames from scratch_ into the ring, less what the warm-up left to drop.
   void Store(uint32_t frames) noexcept;
+  // Schedules `frames` more input frames and writes what is due of the output (leading
+  // silence, then the ring) to `out` after the `written` frames already there, at most up to
+  // the longest output block; returns how many it wrote.
+  uint32_t Release(const AudioBlock& out, uint32_t written, uint32_t frames) noexcept;
   // Moves up to `frames` ring frames to `out` at `offset`; returns how many.
   uint32_t TakeFromRing(const AudioBlock& out, uint32_t offset, uint32_t frames) noexcept;
 
