@@ -62,14 +62,14 @@ RUN --mount=type=cache,target=/root/.cache/ccache \
 FROM ${DEBIAN_SLIM_IMAGE} AS runtime
 # Runtime libraries only: gRPC C++ (with reflection and health), Protobuf, Abseil, OpenSSL
 # (libcrypto checks the TLS files), prometheus-cpp (core + pull, which brings civetweb),
-# libsndfile, FFTW (single precision), libsoxr and libebur128. No compiler, no headers, no
+# libsndfile, FFTW (single precision) and libsoxr. No compiler, no headers, no
 # package lists. `make test-image` checks with ldd that every library both binaries link
 # resolves here, and that no compiler is present.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libssl3 \
       libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
-      libsndfile1 libfftw3-single3 libsoxr0 libebur128-1 \
+      libsndfile1 libfftw3-single3 libsoxr0 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 audioproc \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
