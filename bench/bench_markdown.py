@@ -180,8 +180,10 @@ def _cpu_split(report):
     split = report.get("issue12", {}).get("cpu_per_chunk_us")
     if not split:
         return ["(needs the null and voice half-load runs)"]
-    return ["| per 20 ms chunk, server CPU µs | |", "| --- | ---: |",
-            f"| null: gRPC and the engine's floor | {split['null']:.1f} |",
+    return [f"| per 20 ms chunk, server CPU µs, {split.get('streams', '?')} paced streams | |",
+            "| --- | ---: |",
+            f"| null: gRPC and the engine's floor ({split.get('null_streams', '?')} streams) | "
+            f"{split['null']:.1f} |",
             f"| voice chain's DSP, in process (processors_bench) | "
             f"{split['voice_dsp_in_process']:.1f} |",
             f"| voice: the rest (engine work beyond null's, cold caches) | "
@@ -301,7 +303,8 @@ def render(report, micro_markdown):
                   "in numpy/scipy on one event loop, the seed's approach.", ""] + \
             _capacity(report, "peers")
     lines += ["", "## CPU per chunk: gRPC, engine, DSP", "",
-              "At half capacity; the DSP from processors_bench's voice chain in the same run.",
+              "At the voice half load, null with as many streams; the DSP from processors_bench's "
+              "voice chain in the same run.",
               ""] + _cpu_split(report)
     if report.get("in_process_vs_baseline"):
         lines += ["", "## In process against a baseline build", ""] + \
