@@ -66,6 +66,7 @@ bool Executor::Submit(Runnable* task, Priority priority) {
     if (priority == Priority::kRealTime) {
       queue.tasks.insert(queue.tasks.begin() + static_cast<std::ptrdiff_t>(queue.real_time), task);
       ++queue.real_time;
+      real_time_queued_.fetch_add(1, std::memory_order_relaxed);
     } else {
       queue.tasks.push_back(task);
     }
@@ -96,7 +97,10 @@ void Executor::WorkerLoop(Queue& queue) {
       if (queue.tasks.empty()) return;  // stopping, and nothing left to run
       task = queue.tasks.front();
       queue.tasks.pop_front();
-      if (queue.real_time > 0) --queue.real_time;
+      if (queue.real_time > 0) {  // real-time tasks are the front of the queue
+        --queue.real_time;
+        real_time_queued_.fetch_sub(1, std::memory_order_relaxed);
+      }
     }
     const size_t depth = queued_.fetch_sub(1, std::memory_order_relaxed) - 1;
     if (depth_observer_) depth_observer_(depth);

@@ -54,11 +54,12 @@ class Executor {
   bool Submit(Runnable* task, Priority priority = Priority::kRealTime);
 
   // Whether a real-time task may run on the calling thread instead of being queued: only
-  // while nothing waits in the workers' queue, so a task run here never overtakes queued
-  // ones. The caller (a completion-queue thread that just read a stream's chunk) then runs
-  // it with RunHere, which saves the hand-off to a worker and its wake-up, and keeps the
-  // stream's state warm in the cache of the thread that read it.
-  bool IdleForRunHere() const { return queued_.load(std::memory_order_relaxed) == 0; }
+  // while no real-time task waits, so a task run here never overtakes one of its kind (bulk
+  // tasks queued behind busy bulk workers do not count: real-time work goes first anyway). The
+  // caller (a completion-queue thread that just read a stream's chunk) then runs it with RunHere,
+  // which saves the hand-off to a worker and its wake-up, and keeps the stream's state warm in the
+  // cache of the thread that read it.
+  bool IdleForRunHere() const { return real_time_queued_.load(std::memory_order_relaxed) == 0; }
   // Runs `task` on the calling thread as a worker would (flush-to-zero set, counted in
   // tasks_run). The executor must outlive the call.
   void RunHere(Runnable* task);
@@ -94,7 +95,8 @@ class Executor {
   Queue queue_;
   Queue bulk_;
   const bool has_bulk_workers_;
-  std::atomic<size_t> queued_{0};  // in both queues, against capacity_
+  std::atomic<size_t> queued_{0};            // in both queues, against capacity_
+  std::atomic<size_t> real_time_queued_{0};  // real-time tasks waiting (IdleForRunHere)
   std::function<void(size_t)> depth_observer_;
   std::atomic<uint64_t> tasks_run_{0};
   std::vector<std::thread> threads_;

@@ -140,8 +140,8 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   void StartWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues the stream's task when it has work and room for its response. With
   // `may_run_here` (a completion handler, on a completion-queue thread), a cheap real-time
-  // chunk is instead claimed to run on the calling thread when the executor has nothing
-  // queued: returns true, and the caller runs it (Executor::RunHere) after unlocking.
+  // chunk is instead claimed to run on the calling thread when no real-time task is queued:
+  // returns true, and the caller runs it (Executor::RunHere) after unlocking.
   bool ScheduleLocked(bool may_run_here = false) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether a chunk of `chunk_bytes` costs at most kRunHereBudget by the cost model.
   bool CheapLocked(uint64_t chunk_bytes) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -151,5 +151,22 @@ TEST(ExecutorTest, RunHereRunsOnTheCallingThreadWithFlushToZeroOnlyWhileNothingI
   release.Notify();
 }
 
+TEST(ExecutorTest, BulkTasksWaitingForBulkWorkersDoNotStopRunHere) {
+  Executor executor(1, 16, /*bulk_workers=*/1);
+  absl::Notification release;
+  absl::Notification started;
+  FunctionTask blocker([&] {
+    started.Notify();
+    release.WaitForNotification();
+  });
+  FunctionTask queued([] {});
+  ASSERT_TRUE(executor.Submit(&blocker, Executor::Priority::kBulk));
+  started.WaitForNotification();
+  ASSERT_TRUE(executor.Submit(&queued, Executor::Priority::kBulk));
+  EXPECT_EQ(executor.queue_depth(), 1u);
+  EXPECT_TRUE(executor.IdleForRunHere()) << "a real-time chunk need not wait behind bulk work";
+  release.Notify();
+}
+
 }  // namespace
 }  // namespace audioproc
