@@ -122,21 +122,12 @@ TEST(ExecutorTest, BulkTasksNeverHoldUpRealTimeOnesWhenThereAreBulkWorkers) {
 }
 
 TEST(ExecutorTest, RunHereRunsOnTheCallingThreadWithFlushToZeroOnlyWhileNothingIsQueued) {
-  Executor executor(1, 16);
-  EXPECT_TRUE(executor.IdleForRunHere());
   std::thread::id ran_on;
   bool flushed = false;
   FunctionTask here([&] {
     ran_on = std::this_thread::get_id();
     flushed = FlushToZeroEnabled();
   });
-  const uint64_t before = executor.tasks_run();
-  executor.RunHere(&here);
-  EXPECT_EQ(ran_on, std::this_thread::get_id());
-  EXPECT_TRUE(flushed);
-  EXPECT_EQ(executor.tasks_run(), before + 1);
-
-  // A task waiting for the (busy) worker: nothing may overtake it.
   absl::Notification release;
   absl::Notification started;
   FunctionTask blocker([&] {
@@ -144,6 +135,16 @@ TEST(ExecutorTest, RunHereRunsOnTheCallingThreadWithFlushToZeroOnlyWhileNothingI
     release.WaitForNotification();
   });
   FunctionTask queued([] {});
+  // Declared after the tasks, so that its workers are joined before they go.
+  Executor executor(1, 16);
+  EXPECT_TRUE(executor.IdleForRunHere());
+  const uint64_t before = executor.tasks_run();
+  executor.RunHere(&here);
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  EXPECT_TRUE(flushed);
+  EXPECT_EQ(executor.tasks_run(), before + 1);
+
+  // A task waiting for the (busy) worker: nothing may overtake it.
   ASSERT_TRUE(executor.Submit(&blocker));
   started.WaitForNotification();
   ASSERT_TRUE(executor.Submit(&queued));
@@ -152,7 +153,6 @@ TEST(ExecutorTest, RunHereRunsOnTheCallingThreadWithFlushToZeroOnlyWhileNothingI
 }
 
 TEST(ExecutorTest, BulkTasksWaitingForBulkWorkersDoNotStopRunHere) {
-  Executor executor(1, 16, /*bulk_workers=*/1);
   absl::Notification release;
   absl::Notification started;
   FunctionTask blocker([&] {
@@ -160,6 +160,8 @@ TEST(ExecutorTest, BulkTasksWaitingForBulkWorkersDoNotStopRunHere) {
     release.WaitForNotification();
   });
   FunctionTask queued([] {});
+  // Declared after the tasks, so that its workers are joined before they go.
+  Executor executor(1, 16, /*bulk_workers=*/1);
   ASSERT_TRUE(executor.Submit(&blocker, Executor::Priority::kBulk));
   started.WaitForNotification();
   ASSERT_TRUE(executor.Submit(&queued, Executor::Priority::kBulk));
