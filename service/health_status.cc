@@ -17,14 +17,4 @@ std::optional<HealthStatus::ServingStatus> HealthStatus::Get(absl::string_view s
              : grpc::health::v1::HealthCheckResponse::NOT_SERVING;
 }
 
-bool HealthStatus::TryStartWatch(int max) {
-  int open = watchers_.load(std::memory_order_relaxed);
-  while (open < max) {
-    if (watchers_.compare_exchange_weak(open, open + 1, std::memory_order_relaxed)) return true;
-  }
-  return false;
-}
-
-void HealthStatus::EndWatch() { watchers_.fetch_sub(1, std::memory_order_relaxed); }
-
 }  // namespace audioproc

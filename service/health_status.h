@@ -20,6 +20,7 @@
 
 #include "absl/strings/string_view.h"
 #include "grpc/health/v1/health.pb.h"
+#include "service/watch_places.h"
 
 namespace audioproc {
 
@@ -34,13 +35,13 @@ class HealthStatus {
   // The status of `service`, or nothing when it is unknown.
   std::optional<ServingStatus> Get(absl::string_view service) const;
   // Bounds the Watch calls open at once (each costs a timer); false when `max` are open.
-  bool TryStartWatch(int max);
-  void EndWatch();
+  bool TryStartWatch(int max) { return watchers_.TryTake(max); }
+  void EndWatch() { watchers_.GiveBack(); }
 
  private:
   const std::vector<std::string> services_;
   std::atomic<bool> serving_{false};
-  std::atomic<int> watchers_{0};
+  WatchPlaces watchers_;
 };
 
 }  // namespace audioproc

@@ -199,12 +199,7 @@ void ProcessCall::OnRead(bool ok) {
     run_here = ScheduleLocked(/*may_run_here=*/true);
     done = DoneLocked();
   }
-  if (run_here) {
-    // The task holds the call (kTaskQueued): Run ends it if this was its last work.
-    state_->executor().RunHere(this);
-    return;
-  }
-  if (done) Destroy();
+  RunHereOrDestroy(run_here, done);
 }
 
 void ProcessCall::HandleReadLocked(bool ok) {
@@ -273,11 +268,16 @@ void ProcessCall::OnWrite(bool ok) {
     MaybeFinishLocked();
     done = DoneLocked();
   }
+  RunHereOrDestroy(run_here, done);
+}
+
+void ProcessCall::RunHereOrDestroy(bool run_here, bool done) {
   if (run_here) {
+    // The task holds the call (kTaskQueued): Run ends it if this was its last work.
     state_->executor().RunHere(this);
-    return;
+  } else if (done) {
+    Destroy();
   }
-  if (done) Destroy();
 }
 
 void ProcessCall::Abort(const absl::Status& status) {

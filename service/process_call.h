@@ -143,6 +143,9 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   // chunk is instead claimed to run on the calling thread when no real-time task is queued:
   // returns true, and the caller runs it (Executor::RunHere) after unlocking.
   bool ScheduleLocked(bool may_run_here = false) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a completion handler unlocks: runs the task it claimed, or deletes the call when
+  // nothing can reach it any more.
+  void RunHereOrDestroy(bool run_here, bool done);
   // Whether a chunk of `chunk_bytes` costs at most kRunHereBudget by the cost model.
   bool CheapLocked(uint64_t chunk_bytes) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SubmitLocked(Executor& executor, Executor::Priority priority)

@@ -129,14 +129,6 @@ bool ServerState::AwaitNoCalls(absl::Time deadline) {
                                deadline);
 }
 
-bool ServerState::TryStartWatch(int max) {
-  int open = watchers_.load(std::memory_order_relaxed);
-  do {
-    if (open >= max) return false;
-  } while (!watchers_.compare_exchange_weak(open, open + 1, std::memory_order_relaxed));
-  return true;
-}
-
 v1::ListStreamsResponse ServerState::ListStreams() const {
   v1::ListStreamsResponse response;
   // Under mu_, a handle cannot be released (see AbortAll); each locks only itself.

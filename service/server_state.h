@@ -28,6 +28,7 @@
 #include "service/session_services.h"
 #include "service/stream_session.h"
 #include "service/transport_quota.h"
+#include "service/watch_places.h"
 
 namespace audioproc {
 
@@ -137,8 +138,8 @@ class ServerState {
 
   // A WatchStreams call takes one of `max` places (false when all are taken) and gives it
   // back.
-  bool TryStartWatch(int max);
-  void EndWatch() { watchers_.fetch_sub(1, std::memory_order_relaxed); }
+  bool TryStartWatch(int max) { return watchers_.TryTake(max); }
+  void EndWatch() { watchers_.GiveBack(); }
 
   // Bearer tokens for the Admin service (--admin_tokens_file); null: the same as the others.
   void set_admin_tokens(const AuthTokens* tokens) { admin_tokens_ = tokens; }
@@ -164,7 +165,7 @@ class ServerState {
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> next_stream_{1};
   std::atomic<uint64_t> next_serial_{1};
-  std::atomic<int> watchers_{0};
+  WatchPlaces watchers_;
   const AuthTokens* admin_tokens_ = nullptr;
   const uint64_t id_prefix_ = absl::ToUnixMicros(absl::Now());
 
