@@ -1,5 +1,7 @@
 #include "service/executor.h"
 
+#include "service/thread_name.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>
 #endif
@@ -34,12 +36,16 @@ void EnableFlushToZero() {}
 bool FlushToZeroEnabled() { return false; }
 #endif
 
-Executor::Executor(int workers, size_t capacity, int bulk_workers)
+Executor::Executor(int workers, size_t capacity, int bulk_workers, std::string_view name)
     : capacity_(capacity), workers_(workers), has_bulk_workers_(bulk_workers > 0) {
   threads_.reserve(workers + bulk_workers);
-  for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { WorkerLoop(queue_); });
+  for (int i = 0; i < workers; ++i) {
+    threads_.emplace_back([this] { WorkerLoop(queue_); });
+    NameThread(threads_.back(), name);
+  }
   for (int i = 0; i < bulk_workers; ++i) {
     threads_.emplace_back([this] { WorkerLoop(bulk_); });
+    NameThread(threads_.back(), std::string(name) + "-bulk");
   }
 }
 

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -42,8 +43,9 @@ class Executor {
   enum class Priority { kRealTime, kBulk };
 
   // Starts `workers` threads, and `bulk_workers` more for bulk tasks (0: bulk tasks run on
-  // the workers, after real-time ones). `capacity` bounds the queues together.
-  Executor(int workers, size_t capacity, int bulk_workers = 0);
+  // the workers, after real-time ones). `capacity` bounds the queues together. The threads are
+  // named `name` and `name`-bulk (at most 15 characters in all, as `top -H` and perf show them).
+  Executor(int workers, size_t capacity, int bulk_workers = 0, std::string_view name = "worker");
   // Stops accepting work, runs what is queued, joins the workers.
   ~Executor();
   Executor(const Executor&) = delete;

@@ -17,6 +17,7 @@
 #include "service/process_call.h"
 #include "service/process_file_call.h"
 #include "service/reflection_service.h"
+#include "service/thread_name.h"
 #include "service/validate_config_call.h"
 
 namespace audioproc {
@@ -117,14 +118,15 @@ absl::Status AudioprocServer::Start() {
   // One task per stream at most is queued, so this bound is never what refuses work. As many
   // bulk workers as workers, for streams that run ahead of real time.
   executor_ = std::make_unique<Executor>(
-      options_.workers, static_cast<size_t>(options_.max_streams) + 64, options_.workers);
+      options_.workers, static_cast<size_t>(options_.max_streams) + 64, options_.workers, "stream");
   executor_->set_depth_observer(
       [metrics](size_t depth) { metrics->executor_queue_depth().Set(static_cast<double>(depth)); });
   // Configurations wait here rather than on a stream worker; one per stream at most.
-  config_executor_ =
-      std::make_unique<Executor>(options_.workers, static_cast<size_t>(options_.max_streams) + 64);
+  config_executor_ = std::make_unique<Executor>(
+      options_.workers, static_cast<size_t>(options_.max_streams) + 64, 0, "config");
   file_executor_ = std::make_unique<Executor>(
-      options_.file_workers, static_cast<size_t>(options_.file_workers) * kFilesQueuedPerWorker);
+      options_.file_workers, static_cast<size_t>(options_.file_workers) * kFilesQueuedPerWorker, 0,
+      "file");
   state_ = std::make_unique<ServerState>(
       options_, registry_, ServerState::Pools{*executor_, *config_executor_, *file_executor_},
       *budget_, *transport_, metrics_, service_);
@@ -182,7 +184,10 @@ absl::Status AudioprocServer::Start() {
     HealthWatchCall::Listen(&health_status_, &health_service_, cq.get());
     if (reflection_ != nullptr) reflection_->Listen(state_.get(), cq.get());
   }
-  for (auto& cq : queues_) queue_threads_.emplace_back([this, q = cq.get()] { PollQueue(q); });
+  for (auto& cq : queues_) {
+    queue_threads_.emplace_back([this, q = cq.get()] { PollQueue(q); });
+    NameThread(queue_threads_.back(), "cq");
+  }
   running_ = true;
   SetServing(true);
   return WritePortFile();
@@ -233,6 +238,7 @@ absl::Status AudioprocServer::StartHealthServer() {
   HealthCheckCall::Listen(&health_status_, &health_port_service_, health_queue_.get());
   HealthWatchCall::Listen(&health_status_, &health_port_service_, health_queue_.get());
   health_queue_thread_ = std::thread([this] { PollQueue(health_queue_.get()); });
+  NameThread(health_queue_thread_, "health-cq");
   return absl::OkStatus();
 }
 

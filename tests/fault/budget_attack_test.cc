@@ -75,6 +75,7 @@ class BudgetAttackTest : public ::testing::TestWithParam<std::vector<std::string
         "p99 %s, max %s, longest wait for a worker %u us\n",
         MiB(budget_), MiB(peak), record.answered.size(), absl::FormatDuration(p99).c_str(),
         absl::FormatDuration(testing::Percentile(record.RoundTrips(), 1.0)).c_str(), worst_wait);
+    PrintSlowChunks(record);
     EXPECT_TRUE(record.status.ok()) << record.status.error_message();
     EXPECT_GT(record.answered.size(), 10u);
     EXPECT_EQ(record.answered.size(), record.chunks_written()) << "a bystander chunk unanswered";
@@ -92,6 +93,20 @@ class BudgetAttackTest : public ::testing::TestWithParam<std::vector<std::string
     grpc::health::v1::HealthCheckResponse response;
     ASSERT_TRUE(health->Check(&context, {}, &response).ok());
     EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+
+  // The bystander's chunks over 20 ms, when they were written and how long the server said
+  // each waited for a worker: whether a slow p99 was one stall or many, and whose.
+  static void PrintSlowChunks(const StreamRecord& record) {
+    const std::vector<absl::Duration> trips = record.RoundTrips();
+    int printed = 0;
+    for (size_t i = 0; i < trips.size() && printed < 20; ++i) {
+      if (trips[i] <= absl::Milliseconds(20)) continue;
+      std::printf("[ slow     ] chunk %zu written at %.3f s: round trip %s, waited %u us\n", i + 1,
+                  absl::ToDoubleSeconds(record.written_at[i] - record.started),
+                  absl::FormatDuration(trips[i]).c_str(), record.queue_wait_us[i]);
+      ++printed;
+    }
   }
 
   // What budget_attacker reports of its streams.

@@ -1,7 +1,10 @@
 // The executor runs tasks on a fixed pool with flush-to-zero set, and its queue is bounded.
 #include "service/executor.h"
 
+#include <pthread.h>
+
 #include <atomic>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -40,6 +43,34 @@ TEST(ExecutorTest, WorkersRunWithFlushToZeroAndDenormalsAreZero) {
   }
   for (auto& notification : done) notification.WaitForNotification();
   EXPECT_EQ(with_ftz.load(), 8);
+}
+
+// A profile (perf, top -H) tells the pools apart by their threads' names.
+TEST(ExecutorTest, WorkersAreNamedByTheirPool) {
+  std::string real_time_name, bulk_name;
+  absl::Notification real_time_done, bulk_done;
+  auto name_of_this_thread = [](std::string& name, absl::Notification& done) {
+    char buffer[16] = {};
+    pthread_getname_np(pthread_self(), buffer, sizeof buffer);
+    name = buffer;
+    done.Notify();
+  };
+  FunctionTask real_time([&] { name_of_this_thread(real_time_name, real_time_done); });
+  FunctionTask bulk([&] { name_of_this_thread(bulk_name, bulk_done); });
+  Executor executor(1, 4, 1, "stream-with-a-long-name");
+  ASSERT_TRUE(executor.Submit(&real_time));
+  ASSERT_TRUE(executor.Submit(&bulk, Executor::Priority::kBulk));
+  real_time_done.WaitForNotification();
+  bulk_done.WaitForNotification();
+  EXPECT_EQ(real_time_name, "stream-with-a-l");  // the kernel keeps 15 characters
+  EXPECT_EQ(bulk_name, "stream-with-a-l");
+  std::string short_bulk_name;
+  absl::Notification short_bulk_done;
+  FunctionTask short_bulk([&] { name_of_this_thread(short_bulk_name, short_bulk_done); });
+  Executor short_names(1, 4, 1, "stream");  // after its task, as above
+  ASSERT_TRUE(short_names.Submit(&short_bulk, Executor::Priority::kBulk));
+  short_bulk_done.WaitForNotification();
+  EXPECT_EQ(short_bulk_name, "stream-bulk");
 }
 
 TEST(ExecutorTest, SubmitRefusesPastCapacity) {
