@@ -1,5 +1,10 @@
 #include "service/executor.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "service/thread_name.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -92,6 +97,14 @@ size_t Executor::queue_depth() const { return queued_.load(std::memory_order_rel
 
 void Executor::WorkerLoop(Queue& queue) {
   EnableFlushToZero();
+  if (&queue == &bulk_) {
+    // Relative to the process's own niceness; where setpriority is refused the thread keeps
+    // the process's priority.
+    const pid_t tid = gettid();
+    errno = 0;
+    const int nice = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0) setpriority(PRIO_PROCESS, tid, nice + kBulkWorkerNice);
+  }
   for (;;) {
     Runnable* task;
     {

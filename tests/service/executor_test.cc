@@ -2,7 +2,10 @@
 #include "service/executor.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <thread>
@@ -71,6 +74,28 @@ TEST(ExecutorTest, WorkersAreNamedByTheirPool) {
   ASSERT_TRUE(short_names.Submit(&short_bulk, Executor::Priority::kBulk));
   short_bulk_done.WaitForNotification();
   EXPECT_EQ(short_bulk_name, "stream-bulk");
+}
+
+// Under full cores the kernel favours real-time workers over bulk ones.
+TEST(ExecutorTest, BulkWorkersRunNicerThanTheProcess) {
+  const int process_nice = getpriority(PRIO_PROCESS, 0);
+  std::atomic<int> real_time_nice{-100}, bulk_nice{-100};
+  absl::Notification real_time_done, bulk_done;
+  FunctionTask real_time([&] {
+    real_time_nice = getpriority(PRIO_PROCESS, gettid());
+    real_time_done.Notify();
+  });
+  FunctionTask bulk([&] {
+    bulk_nice = getpriority(PRIO_PROCESS, gettid());
+    bulk_done.Notify();
+  });
+  Executor executor(1, 4, 1);  // after the tasks, so joined before they go
+  ASSERT_TRUE(executor.Submit(&real_time));
+  ASSERT_TRUE(executor.Submit(&bulk, Executor::Priority::kBulk));
+  real_time_done.WaitForNotification();
+  bulk_done.WaitForNotification();
+  EXPECT_EQ(real_time_nice, process_nice);
+  EXPECT_EQ(bulk_nice, std::min(19, process_nice + kBulkWorkerNice));
 }
 
 TEST(ExecutorTest, SubmitRefusesPastCapacity) {
