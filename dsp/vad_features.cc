@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "dsp/cost_model.h"
@@ -9,20 +10,18 @@
 namespace audioproc {
 namespace {
 
-constexpr double kBandLowHz = 300.0;
-constexpr double kBandHighHz = 3400.0;
-constexpr double kMaxPitchHz = 400.0;
-constexpr double kMinPitchHz = 70.0;
-constexpr double kFloorSeconds = 1.0;
-constexpr double kTiny = 1e-20;  // keeps logarithms of digital silence finite
+constexpr double kBandLowHz = 200.0;
+constexpr double kBandHighHz = 4000.0;
+// Hops whose smoothed power is a plain running mean (too few for a minimum yet): the noise is
+// taken to be that mean until then.
+constexpr uint32_t kWarmUpHops = 5;
+// The a priori SNR's floor (-25 dB) and the decision-directed rule's weight of the past.
+constexpr float kMinPrioriSnr = 0.00316f;
+constexpr float kDecisionDirected = 0.98f;
+constexpr float kTinyPower = 1e-20f;  // keeps ratios of digital silence finite
+constexpr double kTiny = 1e-20;
 
 double Logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
-
-// 0 below `low`, 1 above `high`, smooth in between.
-double SmoothStep(double x, double low, double high) {
-  const double t = std::clamp((x - low) / (high - low), 0.0, 1.0);
-  return t * t * (3.0 - 2.0 * t);
-}
 
 uint32_t NextPowerOfTwo(uint32_t n) {
   uint32_t p = 1;
@@ -38,29 +37,24 @@ VoiceFeatureExtractor::Sizes VoiceFeatureExtractor::SizesFor(double sample_rate_
   sizes.window = kVadWindowHops * sizes.hop;
   sizes.fft_size = NextPowerOfTwo(2 * sizes.window);
   const double bin_hz = sample_rate_hz / sizes.fft_size;
-  const uint32_t nyquist_bin = sizes.fft_size / 2;
-  sizes.band_low = std::min(nyquist_bin, static_cast<uint32_t>(std::ceil(kBandLowHz / bin_hz)));
-  sizes.band_high = std::min(nyquist_bin, static_cast<uint32_t>(std::floor(kBandHighHz / bin_hz)));
-  sizes.min_lag = static_cast<uint32_t>(std::floor(sample_rate_hz / kMaxPitchHz));
-  // Beyond half the window the autocorrelation rests on too few products to trust.
-  sizes.max_lag =
-      std::min(static_cast<uint32_t>(std::ceil(sample_rate_hz / kMinPitchHz)), sizes.window / 2);
+  // Below Nyquist by a margin: the resampler or codec that made a low-rate stream leaves the
+  // top of its band empty, which would read as a noise floor of zero.
+  const uint32_t top_bin = static_cast<uint32_t>(std::floor(0.45 * sample_rate_hz / bin_hz));
+  sizes.band_low = std::min(top_bin, static_cast<uint32_t>(std::ceil(kBandLowHz / bin_hz)));
+  sizes.band_high = std::min(top_bin, static_cast<uint32_t>(std::floor(kBandHighHz / bin_hz)));
   return sizes;
 }
 
 uint64_t VoiceFeatureExtractor::InitBytes(double sample_rate_hz) {
   const Sizes sizes = SizesFor(sample_rate_hz);
   const uint32_t bins = sizes.fft_size / 2 + 1;
-  // The noise floor's SlidingMin keeps window + 1 entries of an index and a value.
-  const uint64_t floor_entries = static_cast<uint64_t>(std::lround(kFloorSeconds * 100.0)) + 1;
-  return 2 * cost::VectorBytes<float>(sizes.window) + cost::VectorBytes<double>(sizes.max_lag + 1) +
-         cost::VectorBytes<double>(bins) + cost::FftwBufferBytes<float>(sizes.fft_size) +
-         cost::FftwBufferBytes<fftwf_complex>(bins) +
-         cost::HeapBlock(floor_entries * (sizeof(uint64_t) + sizeof(double)));
+  const uint32_t band = sizes.band_bins();
+  return 2 * cost::VectorBytes<float>(sizes.window) + cost::FftwBufferBytes<float>(sizes.fft_size) +
+         cost::FftwBufferBytes<fftwf_complex>(bins) + 4 * cost::VectorBytes<float>(band) +
+         cost::VectorBytes<float>(static_cast<uint64_t>(band) * kVadNoiseSubwindows);
 }
 
 absl::Status VoiceFeatureExtractor::Init(double sample_rate_hz) {
-  rate_ = sample_rate_hz;
   const Sizes sizes = SizesFor(sample_rate_hz);
   hop_ = sizes.hop;
   window_ = sizes.window;
@@ -70,99 +64,107 @@ absl::Status VoiceFeatureExtractor::Init(double sample_rate_hz) {
   if (!fft.ok()) return fft.status();
   fft_ = *fft;
   band_low_ = sizes.band_low;
-  band_high_ = sizes.band_high;
-  min_lag_ = sizes.min_lag;
-  max_lag_ = sizes.max_lag;
+  band_bins_ = sizes.band_bins();
 
   history_.assign(window_, 0.0f);
   hann_.resize(window_);
   for (uint32_t n = 0; n < window_; ++n) {
     hann_[n] = static_cast<float>(0.5 - 0.5 * std::cos(2.0 * M_PI * (n + 0.5) / window_));
   }
-  power_.assign(fft_size_ / 2 + 1, 0.0);
   time_ = FftwBuffer<float>(fft_size_);
   spectrum_ = FftwBuffer<fftwf_complex>(fft_size_ / 2 + 1);
-
-  // The window's autocorrelation, by the same route as the signal's.
-  std::copy(hann_.begin(), hann_.end(), time_.data());
-  fft_->Forward(time_.data(), spectrum_.data());
-  for (uint32_t k = 0; k <= fft_size_ / 2; ++k) {
-    spectrum_[k][0] = spectrum_[k][0] * spectrum_[k][0] + spectrum_[k][1] * spectrum_[k][1];
-    spectrum_[k][1] = 0.0f;
-  }
-  fft_->Inverse(spectrum_.data(), time_.data());
-  window_acf_.assign(max_lag_ + 1, 0.0);
-  for (uint32_t lag = 0; lag <= max_lag_; ++lag) window_acf_[lag] = time_[lag] / time_[0];
-
-  floor_.Init(static_cast<uint32_t>(std::lround(kFloorSeconds * 100.0)));
+  power_.assign(band_bins_, 0.0f);
+  smoothed_.assign(band_bins_, 0.0f);
+  current_min_.assign(band_bins_, 0.0f);
+  subwindow_min_.assign(static_cast<size_t>(band_bins_) * kVadNoiseSubwindows, 0.0f);
+  previous_speech_.assign(band_bins_, 0.0f);
   Reset();
   return absl::OkStatus();
 }
 
 void VoiceFeatureExtractor::Reset() noexcept {
   std::fill(history_.begin(), history_.end(), 0.0f);
-  floor_.Reset();
+  std::fill(current_min_.begin(), current_min_.end(), std::numeric_limits<float>::infinity());
+  std::fill(subwindow_min_.begin(), subwindow_min_.end(), std::numeric_limits<float>::infinity());
+  std::fill(previous_speech_.begin(), previous_speech_.end(), 0.0f);
+  filled_ = 0;
+  hops_ = 0;
+  subwindow_fill_ = 0;
+  subwindow_next_ = 0;
   features_ = VoiceFeatures();
 }
 
-double VoiceFeatureExtractor::Periodicity() noexcept {
-  // Autocorrelation of the band-limited, windowed signal: the inverse transform of its power
-  // spectrum restricted to the band.
-  for (uint32_t k = 0; k <= fft_size_ / 2; ++k) {
-    const bool in_band = k >= band_low_ && k <= band_high_;
-    spectrum_[k][0] = in_band ? static_cast<float>(power_[k]) : 0.0f;
-    spectrum_[k][1] = 0.0f;
+double VoiceFeatureExtractor::Likelihood() noexcept {
+  if (hops_ <= kWarmUpHops) ++hops_;  // saturates: a stream may run for years
+  // A running mean at first, then exponential smoothing.
+  const float weight =
+      std::max(static_cast<float>(1.0 - kVadNoiseSmoothing), 1.0f / static_cast<float>(hops_));
+  for (uint32_t k = 0; k < band_bins_; ++k) smoothed_[k] += weight * (power_[k] - smoothed_[k]);
+  if (hops_ == 1) std::copy(power_.begin(), power_.end(), smoothed_.begin());
+  const bool warm = hops_ > kWarmUpHops;
+  if (warm) {
+    for (uint32_t k = 0; k < band_bins_; ++k) {
+      current_min_[k] = std::min(current_min_[k], smoothed_[k]);
+    }
+    if (++subwindow_fill_ == kVadNoiseSubwindowHops) {
+      std::copy(current_min_.begin(), current_min_.end(),
+                subwindow_min_.begin() + static_cast<size_t>(subwindow_next_) * band_bins_);
+      std::fill(current_min_.begin(), current_min_.end(), std::numeric_limits<float>::infinity());
+      subwindow_fill_ = 0;
+      subwindow_next_ = (subwindow_next_ + 1) % kVadNoiseSubwindows;
+    }
   }
-  fft_->Inverse(spectrum_.data(), time_.data());
-  const double energy = time_[0];
-  if (!(energy > kTiny)) return 0.0;
-  double best = 0.0;
-  for (uint32_t lag = min_lag_; lag <= max_lag_; ++lag) {
-    best = std::max(best, time_[lag] / energy / window_acf_[lag]);
+  double sum = 0.0;
+  for (uint32_t k = 0; k < band_bins_; ++k) {
+    float noise = smoothed_[k];
+    if (warm) {
+      float minimum = current_min_[k];
+      for (uint32_t w = 0; w < kVadNoiseSubwindows; ++w) {
+        minimum = std::min(minimum, subwindow_min_[static_cast<size_t>(w) * band_bins_ + k]);
+      }
+      noise = static_cast<float>(kVadNoiseBias) * minimum;
+    }
+    noise = std::max(noise, kTinyPower);
+    const float posteriori = power_[k] / noise;
+    const float priori =
+        std::max(kDecisionDirected * previous_speech_[k] / noise +
+                     (1.0f - kDecisionDirected) * std::max(posteriori - 1.0f, 0.0f),
+                 kMinPrioriSnr);
+    sum += posteriori * priori / (1.0f + priori) - std::log1p(priori);
+    const float wiener = priori / (1.0f + priori);
+    previous_speech_[k] = wiener * wiener * power_[k];
   }
-  return std::min(best, 1.0);
+  return band_bins_ > 0 ? sum / band_bins_ : 0.0;
 }
 
 const VoiceFeatures& VoiceFeatureExtractor::Analyze(const float* hop) noexcept {
   std::move(history_.begin() + hop_, history_.end(), history_.begin());
   std::copy(hop, hop + hop_, history_.end() - hop_);
+  if (filled_ < kVadWindowHops) ++filled_;
 
   VoiceFeatures& f = features_;
   double sum_squares = 0.0;
-  uint32_t crossings = 0;
-  for (uint32_t n = 0; n < hop_; ++n) {
-    sum_squares += static_cast<double>(hop[n]) * hop[n];
-    if (n > 0 && (hop[n] >= 0.0f) != (hop[n - 1] >= 0.0f)) ++crossings;
-  }
+  for (uint32_t n = 0; n < hop_; ++n) sum_squares += static_cast<double>(hop[n]) * hop[n];
   f.energy_dbfs = 10.0 * std::log10(sum_squares / hop_ + kTiny);
-  f.snr_db = f.energy_dbfs - floor_.Push(f.energy_dbfs);
-  f.zero_crossings = static_cast<double>(crossings) / hop_;
+  if (filled_ < kVadWindowHops) {
+    // The window still holds the zeros before the stream: its spectrum would teach the noise
+    // floor a silence that is not there.
+    f.likelihood = 0.0;
+    f.probability = 0.0;
+    return f;
+  }
 
   for (uint32_t n = 0; n < window_; ++n) time_[n] = history_[n] * hann_[n];
   std::fill(time_.data() + window_, time_.data() + fft_size_, 0.0f);
   fft_->Forward(time_.data(), spectrum_.data());
-  double total = 0.0, band = 0.0, log_sum = 0.0;
-  for (uint32_t k = 0; k <= fft_size_ / 2; ++k) {
-    power_[k] = static_cast<double>(spectrum_[k][0]) * spectrum_[k][0] +
-                static_cast<double>(spectrum_[k][1]) * spectrum_[k][1];
-    if (k > 0) total += power_[k];
-    if (k >= band_low_ && k <= band_high_) {
-      band += power_[k];
-      log_sum += std::log(power_[k] + kTiny);
-    }
+  for (uint32_t k = 0; k < band_bins_; ++k) {
+    const fftwf_complex& x = spectrum_[band_low_ + k];
+    power_[k] = x[0] * x[0] + x[1] * x[1];
   }
-  const double band_bins = band_high_ >= band_low_ ? band_high_ - band_low_ + 1 : 1;
-  f.flatness = std::clamp(std::exp(log_sum / band_bins) / (band / band_bins + kTiny), 0.0, 1.0);
-  f.band_share = band / (total + kTiny);
-  f.periodicity = Periodicity();
-
-  // Voiced speech is periodic and peaky; noise is neither. The band share and zero crossings
-  // tip the balance for what lies between (breathy or noisy voicing).
-  const double evidence = 10.0 * (f.periodicity - 0.45) + 6.0 * (0.3 - f.flatness) +
-                          3.0 * (f.band_share - 0.6) + 4.0 * (0.15 - f.zero_crossings);
-  const double gate = SmoothStep(f.snr_db, 3.0, 9.0) *
-                      SmoothStep(f.energy_dbfs, kVadMinEnergyDbfs, kVadMinEnergyDbfs + 6.0);
-  f.probability = gate * Logistic(evidence);
+  f.likelihood = Likelihood();
+  f.probability = f.energy_dbfs < kVadMinEnergyDbfs
+                      ? 0.0
+                      : Logistic((f.likelihood - kVadLikelihoodMidpoint) / kVadLikelihoodWidth);
   // Samples near the float limit overflow the float FFT; such a hop is not speech.
   if (!std::isfinite(f.probability)) f.probability = 0.0;
   return f;

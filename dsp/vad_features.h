@@ -1,27 +1,25 @@
-// VoiceFeatureExtractor: per 10 ms hop of mono audio, the features vad decides on and the
-// hop's speech probability.
+// VoiceFeatureExtractor: per 10 ms hop of mono audio, how likely the hop holds speech against
+// the noise under it, whatever that noise's colour.
 //
-// Each hop is analysed with the last kVadWindowHops hops (30 ms, enough for two periods of an
-// 70 Hz voice), Hann-windowed and zero-padded to N >= 2 x window so the autocorrelation below
-// is linear, not circular:
-//   - energy: the hop's mean square (dBFS), and its height above a noise floor, the minimum
-//     hop energy of the last second (minimum statistics: speech has pauses and dips between
-//     syllables, stationary noise has none, so the floor finds the noise under the speech
-//     and rises to meet a steady noise within a second);
-//   - periodicity: the largest normalized autocorrelation at a pitch lag (70 to 400 Hz) of the
-//     300-3400 Hz band, computed from the power spectrum (Wiener-Khinchin) and divided by
-//     the window's own autocorrelation (Boersma 1993). Voiced speech reads 0.6 to 0.95;
-//     white and pink noise have no repeating period (~0.3);
-//   - spectral flatness of the 300-3400 Hz band (geometric over arithmetic mean of the power
-//     spectrum): harmonics and formants make speech peaky (low), noise is flat (~0.5);
-//   - the share of energy in 300-3400 Hz (speech: most of it; white noise at 16 kHz: 40%);
-//   - the zero-crossing rate (per sample): high for noise and fricatives, low for vowels.
-// The probability is a logistic combination of the spectral features, gated by the energy
-// being clearly above the floor and above kVadMinEnergyDbfs, so silence and steady noise are
-// non-speech whatever their spectrum. Weights are set by hand from these features' known
-// ranges (not fitted to a test signal).
+// Each hop is analysed with the last kVadWindowHops hops (30 ms), Hann-windowed and
+// zero-padded to N >= 2 x window. In every bin of 200-4000 Hz (the band speech carries):
+//   - the noise's power is tracked by minimum statistics (Martin 2001): the power spectrum
+//     smoothed over ~50 ms, its minimum over the last kVadNoiseSubwindows x
+//     kVadNoiseSubwindowHops hops (1.28 s, kept as sub-window minima so that the minimum
+//     forgets), times the bias of such a minimum (kVadNoiseBias: the minimum of a smoothed
+//     periodogram lies below its mean). Speech has pauses and dips between syllables, a
+//     stationary noise has none, so the minimum finds the noise under the speech in each bin,
+//     and rises to meet a new noise within that window;
+//   - the likelihood ratio of speech over noise (Sohn, Kim and Sung 1999): with the a
+//     posteriori SNR gamma = |X|^2 / noise and the a priori SNR xi by the decision-directed
+//     rule (Ephraim and Malah 1984), log L = gamma xi / (1 + xi) - ln(1 + xi).
+// The hop's evidence is the mean log ratio over the band: each bin is judged against its own
+// noise, so brown noise or a hum that swamps the low bins says nothing about the bins where the
+// voice stands above it, which is what a broadband energy or periodicity measure cannot tell
+// apart. The probability is a logistic of that mean (0.5 at kVadLikelihoodMidpoint), zero for
+// hops quieter than kVadMinEnergyDbfs.
 //
-// Thread safety: one thread at a time. Init plans FFTs under the process-wide planner mutex.
+// Thread safety: one thread at a time. Init allocates and may plan an FFT (RealFftPlan::Shared).
 #ifndef AUDIOPROC_DSP_VAD_FEATURES_H_
 #define AUDIOPROC_DSP_VAD_FEATURES_H_
 
@@ -30,7 +28,6 @@
 
 #include "absl/status/status.h"
 #include "dsp/fftw_plan.h"
-#include "dsp/sliding_min.h"
 
 namespace audioproc {
 
@@ -38,39 +35,46 @@ namespace audioproc {
 inline constexpr uint32_t kVadWindowHops = 3;
 // Quieter hops are never speech: below 16-bit dither, where no microphone's speech lies.
 inline constexpr double kVadMinEnergyDbfs = -70.0;
+// The noise floor: the smoothed spectrum's minimum over kVadNoiseSubwindows sub-windows of
+// kVadNoiseSubwindowHops hops, times kVadNoiseBias (measured on white noise: the mean of the
+// periodogram over that minimum, smoothing 0.8, 1.28 s; tests/processors/vad_features_test.cc
+// holds the estimate within 1.5 dB of the noise's true power).
+inline constexpr uint32_t kVadNoiseSubwindows = 8;
+inline constexpr uint32_t kVadNoiseSubwindowHops = 16;
+inline constexpr double kVadNoiseSmoothing = 0.8;
+inline constexpr double kVadNoiseBias = 2.5;
+// Mean log likelihood ratio at probability 0.5, and the logistic's width. Noise alone averages
+// 0.02 (its 99th percentile 0.05); a voiced hop 10 dB over the noise in its formants, several.
+inline constexpr double kVadLikelihoodMidpoint = 0.25;
+inline constexpr double kVadLikelihoodWidth = 0.05;
 
 struct VoiceFeatures {
-  double energy_dbfs = -200;
-  double snr_db = 0;          // energy above the noise floor
-  double periodicity = 0;     // 0..1
-  double flatness = 1;        // 0..1, in 300-3400 Hz
-  double band_share = 0;      // 0..1, energy in 300-3400 Hz of all but DC
-  double zero_crossings = 0;  // per sample
+  double energy_dbfs = -200;  // the hop's mean square
+  double likelihood = 0;      // mean log likelihood ratio of speech over noise in the band
   double probability = 0;     // of speech, 0..1
 };
 
 class VoiceFeatureExtractor {
  public:
-  // Sizes everything for `sample_rate_hz` and plans the FFTs. Allocates and locks the planner
-  // mutex. INTERNAL if FFTW cannot plan.
+  // Sizes everything for `sample_rate_hz` and finds the FFT plan. Allocates. INTERNAL if FFTW
+  // cannot plan.
   absl::Status Init(double sample_rate_hz);
 
   // Frames per hop: 10 ms.
   uint32_t hop_frames() const { return hop_; }
 
-  // The sizes Init(sample_rate_hz) sets, in frames (fft_size in points, lags inclusive).
+  // The sizes Init(sample_rate_hz) sets, in frames (fft_size in points, bins inclusive).
   struct Sizes {
     uint32_t hop = 1;
     uint32_t window = 3;
     uint32_t fft_size = 8;
-    uint32_t band_low = 0;  // first and last bin of 300-3400 Hz
+    uint32_t band_low = 0;  // first and last bin of 200-4000 Hz
     uint32_t band_high = 0;
-    uint32_t min_lag = 0;
-    uint32_t max_lag = 0;
+    uint32_t band_bins() const { return band_high >= band_low ? band_high - band_low + 1 : 0; }
   };
   static Sizes SizesFor(double sample_rate_hz);
-  // The heap bytes Init(sample_rate_hz) allocates and the extractor keeps, its FFT plan
-  // included.
+  // The heap bytes Init(sample_rate_hz) allocates and the extractor keeps (the FFT plan is
+  // shared, not counted).
   static uint64_t InitBytes(double sample_rate_hz);
 
   // Analyses the next hop (hop_frames() mono samples) with the ones before it. Real-time safe.
@@ -80,24 +84,31 @@ class VoiceFeatureExtractor {
   void Reset() noexcept;
 
  private:
-  double Periodicity() noexcept;
+  // Folds the hop's band power into the noise floor and scores it against the floor.
+  double Likelihood() noexcept;
 
-  double rate_ = 0;
   uint32_t hop_ = 0;
   uint32_t window_ = 0;  // kVadWindowHops hops
   uint32_t fft_size_ = 0;
-  uint32_t band_low_ = 0;  // first and last bin of 300-3400 Hz
-  uint32_t band_high_ = 0;
-  uint32_t min_lag_ = 0;  // pitch lags, in frames
-  uint32_t max_lag_ = 0;
+  uint32_t band_low_ = 0;
+  uint32_t band_bins_ = 0;
   const RealFftPlan* fft_ = nullptr;  // shared, RealFftPlan::Shared
   std::vector<float> history_;        // the last window_ samples, oldest first
   std::vector<float> hann_;           // window_ taps
-  std::vector<double> window_acf_;    // the Hann window's autocorrelation, normalized
-  std::vector<double> power_;         // |X_k|^2
   FftwBuffer<float> time_;
   FftwBuffer<fftwf_complex> spectrum_;
-  SlidingMin floor_;  // of hop energies in dB over the last second
+  // Per band bin: this hop's power, its smoothed power, the minimum of the sub-window being
+  // filled, each finished sub-window's minimum (kVadNoiseSubwindows rows), and the last hop's
+  // estimated speech power (the decision-directed rule's memory).
+  std::vector<float> power_;
+  std::vector<float> smoothed_;
+  std::vector<float> current_min_;
+  std::vector<float> subwindow_min_;
+  std::vector<float> previous_speech_;
+  uint32_t filled_ = 0;          // hops seen since Reset, up to kVadWindowHops
+  uint32_t hops_ = 0;            // hops with a full window since Reset, up to the warm-up's end
+  uint32_t subwindow_fill_ = 0;  // hops in the sub-window being filled
+  uint32_t subwindow_next_ = 0;  // the row it replaces when full
   VoiceFeatures features_;
 };
 

@@ -10,13 +10,13 @@
 namespace audioproc {
 namespace {
 
-// CPU-seconds of a 10 ms hop: per FFT point (window, power spectrum, the history's shift), per
-// bin of the 300-3400 Hz band (a logarithm) and per pitch lag (a division), besides its two
-// FFTs (cost::RealFftSeconds); per frame and per sample and channel, the channels' average and
-// the mute gain (counted whether or not `mute` is on: a runtime update can switch it on).
+// CPU-seconds of a 10 ms hop: per FFT point (window, the history's shift), per bin of the
+// 200-4000 Hz band (noise floor over the sub-window minima, likelihood ratio: a logarithm and
+// two divisions), besides its FFT (cost::RealFftSeconds); per frame and per sample and channel,
+// the channels' average and the mute gain (counted whether or not `mute` is on: a runtime
+// update can switch it on).
 constexpr double kVadPointSeconds = 0.54e-9;
-constexpr double kVadBandBinSeconds = 5.0e-9;
-constexpr double kVadLagSeconds = 5.3e-9;
+constexpr double kVadBandBinSeconds = 12.0e-9;
 constexpr double kVadFrameSeconds = 3.2e-9;
 constexpr double kVadChannelSeconds = 0.66e-9;
 
@@ -36,13 +36,9 @@ absl::StatusOr<StageEstimate> EstimateVad(const ParamValues& /*params*/, const P
                           VoiceFeatureExtractor::InitBytes(input.sample_rate_hz) +
                           2 * cost::VectorBytes<float>(sizes.hop);
   const double hops_per_second = input.sample_rate_hz / sizes.hop;
-  const uint32_t band_bins =
-      sizes.band_high >= sizes.band_low ? sizes.band_high - sizes.band_low + 1 : 0;
-  const uint32_t lags = sizes.max_lag >= sizes.min_lag ? sizes.max_lag - sizes.min_lag + 1 : 0;
   estimate.cpu_cores =
-      hops_per_second *
-          (2 * cost::RealFftSeconds(sizes.fft_size) + sizes.fft_size * kVadPointSeconds +
-           band_bins * kVadBandBinSeconds + lags * kVadLagSeconds) +
+      hops_per_second * (cost::RealFftSeconds(sizes.fft_size) + sizes.fft_size * kVadPointSeconds +
+                         sizes.band_bins() * kVadBandBinSeconds) +
       input.sample_rate_hz * (kVadFrameSeconds + input.channels * kVadChannelSeconds);
   // At most one start or stop per hop ended.
   estimate.events = {1.0 / sizes.hop, 0};
@@ -98,7 +94,8 @@ VadProcessor::VadProcessor(const VadSettings& settings) : settings_(settings) {}
 absl::StatusOr<ProcessSpec> VadProcessor::Prepare(const ProcessSpec& input) {
   if (absl::Status status = features_.Init(input.sample_rate_hz); !status.ok()) return status;
   channels_ = input.channels;
-  hangover_hops_ = static_cast<uint32_t>(std::lround(settings_.hangover_ms / 10.0));
+  hangover_frames_ =
+      static_cast<uint64_t>(std::llround(settings_.hangover_ms / 10.0)) * features_.hop_frames();
   hop_.assign(features_.hop_frames(), 0.0f);
   gains_.assign(features_.hop_frames(), 1.0f);
   attack_step_ = static_cast<float>(1000.0 / (kVadMuteAttackMs * input.sample_rate_hz));
@@ -115,8 +112,10 @@ void VadProcessor::Reset() noexcept {
   recent_.fill(0.0);
   recent_position_ = 0;
   speechlike_run_ = 0;
+  speech_level_db_ = -200.0;
   active_ = false;
-  hangover_left_ = 0;
+  start_ = 0;
+  last_speechlike_ = 0;
   last_stop_ = 0;
   gain_ = settings_.mute ? 0.0f : 1.0f;
 }
@@ -165,37 +164,49 @@ void VadProcessor::ApplyMute(AudioBlock& block, uint32_t offset, uint32_t frames
 }
 
 void VadProcessor::EndHop(uint64_t hop_start) noexcept {
-  const double probability = features_.Analyze(hop_.data()).probability;
+  const VoiceFeatures& features = features_.Analyze(hop_.data());
+  const double threshold = settings_.threshold;
+  double probability = features.probability;
+  // The speech level: held at each speech-like hop's energy, falling kVadLevelDecayDbPerHop a
+  // hop. A hop far below it is a word dying away into the room (or a quiet breath), not the
+  // next word, and it must not hold the hangover on for as long as it stays over the noise.
+  speech_level_db_ = probability >= threshold
+                         ? std::max(speech_level_db_ - kVadLevelDecayDbPerHop, features.energy_dbfs)
+                         : speech_level_db_ - kVadLevelDecayDbPerHop;
+  if (features.energy_dbfs < speech_level_db_ - kVadLevelSpanDb) probability = 0.0;
+
   recent_[recent_position_] = probability;
   recent_position_ = (recent_position_ + 1) % kVadSmoothingHops;
   double mean = 0.0;
   for (double p : recent_) mean += p;
   mean /= kVadSmoothingHops;
-  const double threshold = settings_.threshold;
   speechlike_run_ = probability >= threshold ? speechlike_run_ + 1 : 0;
 
   const uint64_t hop = hop_.size();
   if (!active_) {
     if (mean < threshold) return;
     active_ = true;
-    hangover_left_ = hangover_hops_;
-    // Back to the run of speech-like hops that raised the mean, but not before the last stop.
+    last_speechlike_ = hop_start;
+    // Back to the run of speech-like hops that raised the mean, and kVadOnsetHops before it,
+    // but not before the last stop.
     const uint64_t back =
-        std::min<uint32_t>(speechlike_run_ > 0 ? speechlike_run_ - 1 : 0, kVadSmoothingHops - 1) *
+        (std::min<uint32_t>(speechlike_run_ > 0 ? speechlike_run_ - 1 : 0, kVadSmoothingHops - 1) +
+         kVadOnsetHops) *
         hop;
-    const uint64_t start = std::max(hop_start >= back ? hop_start - back : 0, last_stop_);
-    Emit(start, VoiceActivityEvent{true, static_cast<float>(mean)});
+    start_ = std::max(hop_start >= back ? hop_start - back : 0, last_stop_);
+    Emit(start_, VoiceActivityEvent{true, static_cast<float>(mean)});
     return;
   }
-  if (mean >= threshold - kVadHysteresis) {
-    hangover_left_ = hangover_hops_;
-  } else if (hangover_left_ > 0) {
-    --hangover_left_;
-  } else {
-    active_ = false;
-    last_stop_ = hop_start;
-    Emit(hop_start, VoiceActivityEvent{false, static_cast<float>(mean)});
-  }
+  if (probability >= threshold - kVadHysteresis) last_speechlike_ = hop_start;
+  // Speech lasts hangover_ms past the last speech-like audio: the start of the window of the
+  // last speech-like hop, kVadWindowHops - 1 hops before that hop.
+  const uint64_t lag = (kVadWindowHops - 1) * hop;
+  const uint64_t held = last_speechlike_ + hangover_frames_;
+  const uint64_t stop = std::max(held >= lag ? held - lag : 0, start_);
+  if (stop > hop_start + hop) return;
+  active_ = false;
+  last_stop_ = stop + 1;  // a later start lies after this stop
+  Emit(stop, VoiceActivityEvent{false, static_cast<float>(mean)});
 }
 
 }  // namespace audioproc

@@ -1,17 +1,22 @@
 // vad: voice activity detection, reported as events, with optional muting of non-speech.
 //
-// Every 10 ms hop of the channels' average gets a speech probability from spectral and energy
-// features (VoiceFeatureExtractor: periodicity, flatness and share of the 300-3400 Hz band,
-// zero crossings, energy above an adaptive noise floor). The decision uses the mean of the
-// last kVadSmoothingHops probabilities, with hysteresis and hangover:
+// Every 10 ms hop of the channels' average gets a speech probability from the likelihood ratio
+// of speech over the noise tracked in each bin of 200-4000 Hz (VoiceFeatureExtractor), so
+// that white, pink, brown noise and hum are judged alike. A hop more than kVadLevelSpanDb
+// below the recent speech level (held at each speech-like hop, falling kVadLevelDecayDbPerHop
+// a hop) counts as not speech: a word dying away into the room. The decision uses the mean of
+// the last kVadSmoothingHops probabilities, with hysteresis and hangover:
 //   - speech starts when the mean reaches `threshold`;
-//   - while speaking, a hop whose mean is at least threshold - kVadHysteresis is speech;
-//   - speech stops after `hangover_ms` without such a hop (bridging the short pauses and
-//     unvoiced consonants inside an utterance).
-// Each start and stop is Emitted as a VoiceActivityEvent (active, the mean probability) at the
-// frame it refers to: a stop at the first frame after the hangover, a start at the first
-// frame of the run of speech-like hops that set it off (up to kVadSmoothingHops back), so the
-// smoothing's decision delay does not shift the reported onset.
+//   - while speaking, a hop whose probability is at least threshold - kVadHysteresis is
+//     speech-like;
+//   - speech stops `hangover_ms` after the start of the last speech-like hop's analysis window
+//     (bridging the short pauses and unvoiced consonants inside an utterance, and no longer:
+//     the hangover is counted from the speech, not from the decision).
+// Each start and stop is Emitted as a VoiceActivityEvent (active, the mean speech probability)
+// at the frame it refers to: a stop where the hangover ends, a start kVadOnsetHops before the
+// run of speech-like hops that set it off (up to kVadSmoothingHops back), since a word's first
+// consonant lies under the noise before its vowel stands out, and the smoothing's decision
+// delay must not shift the reported onset.
 //
 // Audio passes through unchanged (no latency) unless `mute`: then the gain falls to zero over
 // kVadMuteReleaseMs once speech stops and rises over kVadMuteAttackMs when it starts (the
@@ -37,7 +42,10 @@
 namespace audioproc {
 
 inline constexpr uint32_t kVadSmoothingHops = 4;
+inline constexpr uint32_t kVadOnsetHops = 10;
 inline constexpr double kVadHysteresis = 0.15;
+inline constexpr double kVadLevelSpanDb = 30.0;
+inline constexpr double kVadLevelDecayDbPerHop = 0.05;  // 5 dB a second
 inline constexpr double kVadMuteAttackMs = 5.0;
 inline constexpr double kVadMuteReleaseMs = 50.0;
 
@@ -83,7 +91,7 @@ class VadProcessor : public UpdatableProcessor<VadRuntimeSettings> {
   VadSettings settings_;
   VoiceFeatureExtractor features_;
   uint32_t channels_ = 0;
-  uint32_t hangover_hops_ = 0;
+  uint64_t hangover_frames_ = 0;
   std::vector<float> hop_;  // the channels' average over the current hop
   uint32_t hop_fill_ = 0;
   uint64_t frame_ = 0;  // frames seen since Prepare or Reset
@@ -91,9 +99,11 @@ class VadProcessor : public UpdatableProcessor<VadRuntimeSettings> {
   std::array<double, kVadSmoothingHops> recent_{};  // the last hops' probabilities, a ring
   uint32_t recent_position_ = 0;
   uint32_t speechlike_run_ = 0;  // consecutive hops, up to this one, at or over the threshold
+  double speech_level_db_ = -200.0;
   bool active_ = false;
-  uint32_t hangover_left_ = 0;
-  uint64_t last_stop_ = 0;
+  uint64_t start_ = 0;            // frame of the current speech's start
+  uint64_t last_speechlike_ = 0;  // first frame of the last speech-like hop
+  uint64_t last_stop_ = 0;        // the first frame a new start may take
 
   float gain_ = 1.0f;  // mute gain, slewing toward 1 or 0
   float attack_step_ = 1.0f;
