@@ -12,6 +12,30 @@
 
 namespace audioproc::testing {
 
+namespace {
+
+// A microphone's AC coupling (a first-order high-pass's -3 dB point).
+constexpr double kMicrophoneCouplingHz = 20.0;
+
+// `samples` at `rate_hz` through the processors of `chain`, converted to `output_rate_hz`.
+absl::StatusOr<std::vector<float>> ThroughPipeline(const std::vector<float>& samples,
+                                                   double rate_hz, double output_rate_hz,
+                                                   std::vector<ProcessorConfig> chain) {
+  PipelineConfig config;
+  config.input = {SampleEncoding::kF32, static_cast<uint32_t>(rate_hz), 1};
+  config.output = {SampleEncoding::kF32, static_cast<uint32_t>(output_rate_hz), 1};
+  config.chain = std::move(chain);
+  absl::StatusOr<std::unique_ptr<StreamPipeline>> pipeline =
+      StreamPipeline::Create(ProcessorRegistry::Default(), config);
+  if (!pipeline.ok()) return pipeline.status();
+  std::string out;
+  (*pipeline)->ProcessChunk(ToF32Bytes(samples), &out);
+  (*pipeline)->Finish(&out);
+  return FromF32Bytes(out);
+}
+
+}  // namespace
+
 uint32_t FrameSamples(double sample_rate_hz) {
   return static_cast<uint32_t>(std::lround(sample_rate_hz / 100.0));
 }
@@ -57,6 +81,14 @@ absl::StatusOr<Talk> MakeTalk(int voice, uint32_t seed, double floor_dbfs) {
     for (auto it = first; it < last; ++it) talk.samples.push_back(0.5f * *it);
     pause();
   }
+  // A microphone's coupling: espeak-ng's utterances carry a DC offset (-27 dB of their
+  // energy), which no microphone delivers and which would count as speech in every SNR.
+  ProcessorConfig coupling{"dc_block", {}};
+  coupling.params.Set("cutoff_hz", kMicrophoneCouplingHz);
+  absl::StatusOr<std::vector<float>> coupled =
+      ThroughPipeline(talk.samples, kSpeechRateHz, kSpeechRateHz, {coupling});
+  if (!coupled.ok()) return coupled.status();
+  talk.samples = *std::move(coupled);
   // The clean speech labels the frames; the floor is what a microphone adds.
   const uint32_t hop = FrameSamples(kSpeechRateHz);
   talk.samples.resize(talk.samples.size() / hop * hop);
@@ -71,18 +103,12 @@ absl::StatusOr<Talk> MakeTalk(int voice, uint32_t seed, double floor_dbfs) {
 }
 
 absl::StatusOr<Talk> Resampled(const Talk& talk, uint32_t sample_rate_hz) {
-  PipelineConfig config;
-  config.input = {SampleEncoding::kF32, static_cast<uint32_t>(talk.sample_rate_hz), 1};
-  config.output = {SampleEncoding::kF32, sample_rate_hz, 1};
-  absl::StatusOr<std::unique_ptr<StreamPipeline>> pipeline =
-      StreamPipeline::Create(ProcessorRegistry::Default(), config);
-  if (!pipeline.ok()) return pipeline.status();
-  std::string out;
-  (*pipeline)->ProcessChunk(ToF32Bytes(talk.samples), &out);
-  (*pipeline)->Finish(&out);
+  absl::StatusOr<std::vector<float>> samples =
+      ThroughPipeline(talk.samples, talk.sample_rate_hz, sample_rate_hz, {});
+  if (!samples.ok()) return samples.status();
   Talk resampled;
   resampled.sample_rate_hz = sample_rate_hz;
-  resampled.samples = FromF32Bytes(out);
+  resampled.samples = *std::move(samples);
   const uint32_t hop = FrameSamples(sample_rate_hz);
   resampled.samples.resize(resampled.samples.size() / hop * hop);
   Label(resampled);
