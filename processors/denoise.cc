@@ -147,6 +147,9 @@ absl::StatusOr<ProcessSpec> DenoiseProcessor::Prepare(const ProcessSpec& input) 
   tables_ = *tables;
   frame_ = FftwBuffer<float>(frame_size_);
   spectrum_ = FftwBuffer<fftwf_complex>(bins_);
+  below_speech_bins_ = std::min<uint32_t>(
+      bins_,
+      static_cast<uint32_t>(std::ceil(kDenoiseSpeechLowHz * frame_size_ / input.sample_rate_hz)));
   smoothing_half_width_ = kSmoothingHalfWidthHz * frame_size_ / input.sample_rate_hz;
   power_.assign(bins_, 0.0f);
   xi_.assign(bins_, 0.0f);
@@ -267,6 +270,9 @@ void DenoiseProcessor::ComputeGains(Channel& channel, double floor_gain) noexcep
                         bins);
   SmoothGainsInNoise(gain_.data(), power_.data(), bins, kNoiseFrameThreshold, smoothing_half_width_,
                      scratch_.data());
+  // Below the lowest voice there is only noise (and these bins' minimum-statistics estimate
+  // fails there: see kDenoiseSpeechLowHz).
+  std::fill(gain_.begin(), gain_.begin() + below_speech_bins_, floor);
   // The floor caps the attenuation; at reduction_db = 0 every gain is exactly 1.
   FloorGains(floor, gain_.data(), bins);
 }
