@@ -31,6 +31,11 @@ uint32_t NextPowerOfTwo(uint32_t n) {
 
 }  // namespace
 
+double SpeechProbability(double likelihood, double evidence) {
+  return Logistic((likelihood - kVadLikelihoodMidpoint * evidence) /
+                  (kVadLikelihoodWidth * evidence));
+}
+
 VoiceFeatureExtractor::Sizes VoiceFeatureExtractor::SizesFor(double sample_rate_hz) {
   Sizes sizes;
   sizes.hop = std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(sample_rate_hz / 100.0)));
@@ -162,9 +167,7 @@ const VoiceFeatures& VoiceFeatureExtractor::Analyze(const float* hop) noexcept {
     power_[k] = x[0] * x[0] + x[1] * x[1];
   }
   f.likelihood = Likelihood();
-  f.probability = f.energy_dbfs < kVadMinEnergyDbfs
-                      ? 0.0
-                      : Logistic((f.likelihood - kVadLikelihoodMidpoint) / kVadLikelihoodWidth);
+  f.probability = f.energy_dbfs < kVadMinEnergyDbfs ? 0.0 : SpeechProbability(f.likelihood);
   // Samples near the float limit overflow the float FFT; such a hop is not speech.
   if (!std::isfinite(f.probability)) f.probability = 0.0;
   return f;

@@ -49,6 +49,11 @@ inline constexpr double kVadNoiseBias = 2.5;
 inline constexpr double kVadLikelihoodMidpoint = 0.25;
 inline constexpr double kVadLikelihoodWidth = 0.05;
 
+// The speech probability of a mean log likelihood ratio `likelihood` when `evidence` times the
+// usual evidence is asked for: a logistic of width kVadLikelihoodWidth x evidence centred on
+// kVadLikelihoodMidpoint x evidence.
+double SpeechProbability(double likelihood, double evidence = 1.0);
+
 struct VoiceFeatures {
   double energy_dbfs = -200;  // the hop's mean square
   double likelihood = 0;      // mean log likelihood ratio of speech over noise in the band

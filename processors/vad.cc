@@ -113,6 +113,7 @@ void VadProcessor::Reset() noexcept {
   recent_position_ = 0;
   speechlike_run_ = 0;
   speech_level_db_ = -200.0;
+  talker_level_db_ = -200.0;
   active_ = false;
   start_ = 0;
   last_speechlike_ = 0;
@@ -167,6 +168,16 @@ void VadProcessor::EndHop(uint64_t hop_start) noexcept {
   const VoiceFeatures& features = features_.Analyze(hop_.data());
   const double threshold = settings_.threshold;
   double probability = features.probability;
+  // Far below the talker, ask for far more evidence (kVadFarBelowDb's comment).
+  if (features.energy_dbfs >= kVadMinEnergyDbfs &&
+      features.energy_dbfs < talker_level_db_ - kVadFarBelowDb) {
+    probability = SpeechProbability(features.likelihood, kVadFarBelowEvidence);
+    if (!std::isfinite(probability)) probability = 0.0;
+  }
+  talker_level_db_ =
+      probability >= threshold
+          ? std::max(talker_level_db_ - kVadTalkerLevelDecayDbPerHop, features.energy_dbfs)
+          : talker_level_db_ - kVadTalkerLevelDecayDbPerHop;
   // The speech level: held at each speech-like hop's energy, falling kVadLevelDecayDbPerHop a
   // hop. A hop far below it is a word dying away into the room (or a quiet breath), not the
   // next word, and it must not hold the hangover on for as long as it stays over the noise.

@@ -10,6 +10,7 @@
 // condition: clean, misses <= 3% and false alarms <= 2%; in noise, <= 5% and <= 5%.
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -120,27 +121,44 @@ std::vector<Talk> Talks(uint32_t rate) {
   return talks;
 }
 
+struct Measured {
+  double mean_misses = 0, mean_alarms = 0, worst_misses = 0, worst_alarms = 0;
+};
+
+// The rates of every voice when `mixed(talk, voice)` is what `chain` hears; with `per_voice`
+// bars, each voice must hold them.
+template <typename Mix>
+Measured MeasureRates(const std::string& condition, uint32_t rate,
+                      const std::vector<ProcessorConfig>& chain,
+                      std::optional<Rates> per_voice_bars, Mix mixed) {
+  const std::vector<Talk> talks = Talks(rate);
+  EXPECT_EQ(talks.size(), static_cast<size_t>(kVoices));
+  Measured m;
+  for (size_t v = 0; v < talks.size(); ++v) {
+    const Rates rates = Score(RunVad(mixed(talks[v], v), rate, chain), talks[v].speech);
+    if (per_voice_bars.has_value()) {
+      EXPECT_LE(rates.misses, per_voice_bars->misses) << condition << ", " << kSpeechVoices[v];
+      EXPECT_LE(rates.false_alarms, per_voice_bars->false_alarms)
+          << condition << ", " << kSpeechVoices[v];
+    }
+    m.worst_misses = std::max(m.worst_misses, rates.misses);
+    m.worst_alarms = std::max(m.worst_alarms, rates.false_alarms);
+    m.mean_misses += rates.misses / kVoices;
+    m.mean_alarms += rates.false_alarms / kVoices;
+  }
+  std::printf(
+      "[ measured ] vad %s at %u Hz: misses %.1f%% (worst voice %.1f%%), false alarms %.1f%% "
+      "(worst %.1f%%)\n",
+      condition.c_str(), rate, 100 * m.mean_misses, 100 * m.worst_misses, 100 * m.mean_alarms,
+      100 * m.worst_alarms);
+  return m;
+}
+
 // Holds the bars for every voice: `mixed(talk, voice)` is what the VAD hears.
 template <typename Mix>
 void ExpectBars(const std::string& condition, uint32_t rate, std::vector<ProcessorConfig> chain,
                 double max_misses, double max_false_alarms, Mix mixed) {
-  const std::vector<Talk> talks = Talks(rate);
-  ASSERT_EQ(talks.size(), static_cast<size_t>(kVoices));
-  double worst_misses = 0, worst_alarms = 0, sum_misses = 0, sum_alarms = 0;
-  for (int v = 0; v < kVoices; ++v) {
-    const Rates rates = Score(RunVad(mixed(talks[v], v), rate, chain), talks[v].speech);
-    EXPECT_LE(rates.misses, max_misses) << condition << ", " << kSpeechVoices[v];
-    EXPECT_LE(rates.false_alarms, max_false_alarms) << condition << ", " << kSpeechVoices[v];
-    worst_misses = std::max(worst_misses, rates.misses);
-    worst_alarms = std::max(worst_alarms, rates.false_alarms);
-    sum_misses += rates.misses;
-    sum_alarms += rates.false_alarms;
-  }
-  std::printf(
-      "[ measured ] vad %s at %u Hz: misses %.1f%% (worst voice %.1f%%, bar %.0f%%), false "
-      "alarms %.1f%% (worst %.1f%%, bar %.0f%%)\n",
-      condition.c_str(), rate, 100 * sum_misses / kVoices, 100 * worst_misses, 100 * max_misses,
-      100 * sum_alarms / kVoices, 100 * worst_alarms, 100 * max_false_alarms);
+  MeasureRates(condition, rate, chain, Rates{max_misses, max_false_alarms}, mixed);
 }
 
 std::vector<float> Noisy(const Talk& talk, NoiseKind kind, double snr_db, uint32_t seed) {
@@ -162,6 +180,31 @@ TEST_P(VadNoiseTest, StationaryNoiseAtFiveAndTenDbMissesAndFalseAlarmsAtMostFive
       ExpectBars(absl::StrCat(testing::NoiseName(kind), " noise at ", snr, " dB"), GetParam(),
                  {Proc("vad")}, 0.05, 0.05,
                  [&](const Talk& talk, int voice) { return Noisy(talk, kind, snr, 77 + voice); });
+    }
+  }
+}
+
+// In a chain after denoise (issue 13: "usable after denoise"): what the VAD hears in the pauses
+// is the suppressor's residue, 20 dB under the noise, with bursts 10 dB over that where its gain
+// opens, which a noise floor measured on steady noise takes for speech. Clean speech holds the
+// per-voice bars; in noise the rates over all voices: white and fan hold issue 13's 5%; pink and
+// brown do not yet (about 8-13% false alarms, half of them in the first second, while the
+// suppressor converges; issue 13's note), and are held where they are against regressions
+// (before kVadFarBelowDb's rule: 20-90%).
+TEST_P(VadNoiseTest, AfterDenoise) {
+  const std::vector<ProcessorConfig> chain = {Proc("denoise"), Proc("vad")};
+  ExpectBars("clean after denoise", GetParam(), chain, 0.03, 0.02,
+             [](const Talk& talk, int) { return talk.samples; });
+  for (NoiseKind kind : testing::kStationaryNoises) {
+    const bool low = kind == NoiseKind::kPink || kind == NoiseKind::kBrown;
+    for (double snr : {5.0, 10.0}) {
+      const std::string condition =
+          absl::StrCat(testing::NoiseName(kind), " noise at ", snr, " dB after denoise");
+      const Measured m = MeasureRates(
+          condition, GetParam(), chain, std::nullopt,
+          [&](const Talk& talk, int voice) { return Noisy(talk, kind, snr, 77 + voice); });
+      EXPECT_LE(m.worst_misses, 0.05) << condition;
+      EXPECT_LE(m.mean_alarms, low ? 0.15 : 0.05) << condition;
     }
   }
 }
