@@ -55,7 +55,7 @@ uint64_t VoiceFeatureExtractor::InitBytes(double sample_rate_hz) {
   const uint32_t bins = sizes.fft_size / 2 + 1;
   const uint32_t band = sizes.band_bins();
   return 2 * cost::VectorBytes<float>(sizes.window) + cost::FftwBufferBytes<float>(sizes.fft_size) +
-         cost::FftwBufferBytes<fftwf_complex>(bins) + 4 * cost::VectorBytes<float>(band) +
+         cost::FftwBufferBytes<fftwf_complex>(bins) + 5 * cost::VectorBytes<float>(band) +
          cost::VectorBytes<float>(static_cast<uint64_t>(band) * kVadNoiseSubwindows);
 }
 
@@ -82,6 +82,7 @@ absl::Status VoiceFeatureExtractor::Init(double sample_rate_hz) {
   smoothed_.assign(band_bins_, 0.0f);
   current_min_.assign(band_bins_, 0.0f);
   subwindow_min_.assign(static_cast<size_t>(band_bins_) * kVadNoiseSubwindows, 0.0f);
+  finished_min_.assign(band_bins_, 0.0f);
   previous_speech_.assign(band_bins_, 0.0f);
   Reset();
   return absl::OkStatus();
@@ -91,6 +92,7 @@ void VoiceFeatureExtractor::Reset() noexcept {
   std::fill(history_.begin(), history_.end(), 0.0f);
   std::fill(current_min_.begin(), current_min_.end(), std::numeric_limits<float>::infinity());
   std::fill(subwindow_min_.begin(), subwindow_min_.end(), std::numeric_limits<float>::infinity());
+  std::fill(finished_min_.begin(), finished_min_.end(), std::numeric_limits<float>::infinity());
   std::fill(previous_speech_.begin(), previous_speech_.end(), 0.0f);
   filled_ = 0;
   hops_ = 0;
@@ -117,17 +119,20 @@ double VoiceFeatureExtractor::Likelihood() noexcept {
       std::fill(current_min_.begin(), current_min_.end(), std::numeric_limits<float>::infinity());
       subwindow_fill_ = 0;
       subwindow_next_ = (subwindow_next_ + 1) % kVadNoiseSubwindows;
+      // The finished sub-windows' minimum changes only here: once per sub-window, not per hop.
+      std::fill(finished_min_.begin(), finished_min_.end(), std::numeric_limits<float>::infinity());
+      for (uint32_t w = 0; w < kVadNoiseSubwindows; ++w) {
+        const float* row = subwindow_min_.data() + static_cast<size_t>(w) * band_bins_;
+        for (uint32_t k = 0; k < band_bins_; ++k)
+          finished_min_[k] = std::min(finished_min_[k], row[k]);
+      }
     }
   }
   double sum = 0.0;
   for (uint32_t k = 0; k < band_bins_; ++k) {
     float noise = smoothed_[k];
     if (warm) {
-      float minimum = current_min_[k];
-      for (uint32_t w = 0; w < kVadNoiseSubwindows; ++w) {
-        minimum = std::min(minimum, subwindow_min_[static_cast<size_t>(w) * band_bins_ + k]);
-      }
-      noise = static_cast<float>(kVadNoiseBias) * minimum;
+      noise = static_cast<float>(kVadNoiseBias) * std::min(current_min_[k], finished_min_[k]);
     }
     noise = std::max(noise, kTinyPower);
     const float posteriori = power_[k] / noise;

@@ -104,12 +104,13 @@ class VoiceFeatureExtractor {
   FftwBuffer<float> time_;
   FftwBuffer<fftwf_complex> spectrum_;
   // Per band bin: this hop's power, its smoothed power, the minimum of the sub-window being
-  // filled, each finished sub-window's minimum (kVadNoiseSubwindows rows), and the last hop's
-  // estimated speech power (the decision-directed rule's memory).
+  // filled, each finished sub-window's minimum (kVadNoiseSubwindows rows) and their minimum,
+  // and the last hop's estimated speech power (the decision-directed rule's memory).
   std::vector<float> power_;
   std::vector<float> smoothed_;
   std::vector<float> current_min_;
   std::vector<float> subwindow_min_;
+  std::vector<float> finished_min_;
   std::vector<float> previous_speech_;
   uint32_t filled_ = 0;          // hops seen since Reset, up to kVadWindowHops
   uint32_t hops_ = 0;            // hops with a full window since Reset, up to the warm-up's end
