@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -45,11 +44,10 @@ struct Labelled {
   std::vector<Label> labels;
 };
 
-std::vector<float> Gaussian(size_t n, double rms, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> dist(0.0, rms);
-  std::vector<float> out(n);
-  for (float& x : out) x = static_cast<float>(dist(rng));
+// White Gaussian noise at `rms`.
+std::vector<float> White(size_t n, double rms, uint32_t seed) {
+  std::vector<float> out = testing::MakeNoise(testing::NoiseKind::kWhite, n, kRate, seed);
+  for (float& x : out) x *= static_cast<float>(rms);
   return out;
 }
 
@@ -118,10 +116,10 @@ Labelled LabelledSignal() {
 TEST(VadTest, EventsMarkEachStartAndStopAndDoNotDependOnChunking) {
   // A quiet room (-80 dBFS of noise), an utterance, the room again.
   const Utterance speech = LoadUtterance();
-  std::vector<float> audio = Gaussian(kRate / 2, 1e-4, 5);
+  std::vector<float> audio = White(kRate / 2, 1e-4, 5);
   const size_t speech_start = audio.size();
   audio.insert(audio.end(), speech.samples.begin(), speech.samples.end());
-  const std::vector<float> room = Gaussian(kRate, 1e-4, 6);
+  const std::vector<float> room = White(kRate, 1e-4, 6);
   audio.insert(audio.end(), room.begin(), room.end());
   const PipelineConfig config =
       SameFormat(SampleEncoding::kS16, kRate, 2, {Proc("vad", {{"mute", true}})});
@@ -236,7 +234,7 @@ TEST(VadTest, ValidationNamesTheParameterAndItsRange) {
 
 TEST(VadTest, ExtremeInputGivesFiniteOutputAndProbabilities) {
   const float huge = std::numeric_limits<float>::max();
-  std::vector<float> input = Gaussian(kRate, 0.3, 7);
+  std::vector<float> input = White(kRate, 0.3, 7);
   for (size_t n = 0; n < input.size(); n += 50) input[n] = n % 100 ? huge : -huge;
   absl::StatusOr<testing::StreamResult> run = testing::RunCollectingEvents(
       Registry(), SameFormat(SampleEncoding::kF32, kRate, 1, {Proc("vad", {{"mute", true}})}),
