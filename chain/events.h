@@ -1,5 +1,5 @@
-// Events: what processors report besides audio (voice activity, loudness readings,
-// analysis), in plain structs the service turns into proto Events.
+// Events: what processors report besides audio (voice activity and speech probability,
+// loudness readings, analysis), in plain structs the service turns into proto Events.
 //
 // A processor reports from inside Process through the EventSink its chain gave it; the sink
 // never allocates (a fixed capacity between drains, overflow counted), so Process stays
@@ -20,6 +20,13 @@ struct VoiceActivityEvent {
   float probability = 0;
 };
 
+// vad's periodic report (report_interval_ms): the mean speech probability of the interval's
+// 10 ms hops, and whether speech was active at its end as decided by then.
+struct SpeechProbabilityEvent {
+  float probability = 0;
+  bool active = false;
+};
+
 struct LoudnessEvent {
   float momentary_lufs = 0;
   float short_term_lufs = 0;
@@ -37,7 +44,8 @@ struct AnalysisEvent {
   std::array<float, kMaxAnalysisBands> band_energy_db{};
 };
 
-using EventPayload = std::variant<VoiceActivityEvent, LoudnessEvent, AnalysisEvent>;
+using EventPayload =
+    std::variant<VoiceActivityEvent, LoudnessEvent, AnalysisEvent, SpeechProbabilityEvent>;
 
 struct ProcessorEvent {
   uint64_t frame = 0;  // the output frame it refers to

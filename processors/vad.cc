@@ -25,10 +25,17 @@ VadSettings SettingsFrom(const ParamValues& params) {
   settings.threshold = params.Number("threshold");
   settings.hangover_ms = params.Number("hangover_ms");
   settings.mute = params.Bool("mute");
+  settings.report_interval_ms = params.Number("report_interval_ms");
   return settings;
 }
 
-absl::StatusOr<StageEstimate> EstimateVad(const ParamValues& /*params*/, const ProcessSpec& input) {
+// Hops per report for `report_interval_ms` (0: none): whole hops, at least one.
+uint32_t ReportHops(double report_interval_ms) {
+  if (report_interval_ms <= 0.0) return 0;
+  return std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(report_interval_ms / 10.0)));
+}
+
+absl::StatusOr<StageEstimate> EstimateVad(const ParamValues& params, const ProcessSpec& input) {
   const VoiceFeatureExtractor::Sizes sizes = VoiceFeatureExtractor::SizesFor(input.sample_rate_hz);
   StageEstimate estimate;
   estimate.output = input;
@@ -40,8 +47,10 @@ absl::StatusOr<StageEstimate> EstimateVad(const ParamValues& /*params*/, const P
       hops_per_second * (cost::RealFftSeconds(sizes.fft_size) + sizes.fft_size * kVadPointSeconds +
                          sizes.band_bins() * kVadBandBinSeconds) +
       input.sample_rate_hz * (kVadFrameSeconds + input.channels * kVadChannelSeconds);
-  // At most one start or stop per hop ended.
+  // At most one start or stop per hop ended, and a report per interval ended.
+  const uint32_t report_hops = ReportHops(params.Number("report_interval_ms"));
   estimate.events = {1.0 / sizes.hop, 0};
+  if (report_hops > 0) estimate.events = {1.0 / sizes.hop + 1.0 / (report_hops * sizes.hop), 1};
   return estimate;
 }
 
@@ -75,7 +84,17 @@ ProcessorDefinition VadDefinition() {
   mute.default_value = 0.0;
   mute.runtime_updatable = true;
   mute.summary = "Fade to silence while there is no speech.";
-  definition.info.params = {std::move(threshold), std::move(hangover), std::move(mute)};
+  ParamInfo report;
+  report.name = "report_interval_ms";
+  report.type = ParamType::kFloat;
+  report.unit = "ms";
+  report.default_value = 0.0;
+  report.min = 0.0;
+  report.max = 10000.0;
+  report.summary =
+      "Report the mean speech probability every this many ms (whole 10 ms hops); 0: never.";
+  definition.info.params = {std::move(threshold), std::move(hangover), std::move(mute),
+                            std::move(report)};
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
     return std::make_unique<VadProcessor>(SettingsFrom(params));
   };
@@ -96,6 +115,7 @@ absl::StatusOr<ProcessSpec> VadProcessor::Prepare(const ProcessSpec& input) {
   channels_ = input.channels;
   hangover_frames_ =
       static_cast<uint64_t>(std::llround(settings_.hangover_ms / 10.0)) * features_.hop_frames();
+  report_hops_ = ReportHops(settings_.report_interval_ms);
   hop_.assign(features_.hop_frames(), 0.0f);
   gains_.assign(features_.hop_frames(), 1.0f);
   attack_step_ = static_cast<float>(1000.0 / (kVadMuteAttackMs * input.sample_rate_hz));
@@ -118,6 +138,8 @@ void VadProcessor::Reset() noexcept {
   start_ = 0;
   last_speechlike_ = 0;
   last_stop_ = 0;
+  report_fill_ = 0;
+  report_sum_ = 0.0;
   gain_ = settings_.mute ? 0.0f : 1.0f;
 }
 
@@ -192,7 +214,20 @@ void VadProcessor::EndHop(uint64_t hop_start) noexcept {
   for (double p : recent_) mean += p;
   mean /= kVadSmoothingHops;
   speechlike_run_ = probability >= threshold ? speechlike_run_ + 1 : 0;
+  Decide(hop_start, probability, mean);
 
+  if (report_hops_ == 0) return;
+  report_sum_ += probability;
+  if (++report_fill_ < report_hops_) return;
+  const uint64_t interval_start = hop_start + hop_.size() - uint64_t{report_hops_} * hop_.size();
+  Emit(interval_start,
+       SpeechProbabilityEvent{static_cast<float>(report_sum_ / report_hops_), active_});
+  report_fill_ = 0;
+  report_sum_ = 0.0;
+}
+
+void VadProcessor::Decide(uint64_t hop_start, double probability, double mean) noexcept {
+  const double threshold = settings_.threshold;
   const uint64_t hop = hop_.size();
   if (!active_) {
     if (mean < threshold) return;

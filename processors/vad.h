@@ -20,6 +20,10 @@
 // consonant lies under the noise before its vowel stands out, and the smoothing's decision
 // delay must not shift the reported onset.
 //
+// With report_interval_ms, every that many milliseconds (whole hops) a SpeechProbabilityEvent
+// reports the mean of the interval's hop probabilities (as the decision saw them, after the
+// level rules) and the decision at its end, at the interval's first frame.
+//
 // Audio passes through unchanged (no latency) unless `mute`: then the gain falls to zero over
 // kVadMuteReleaseMs once speech stops and rises over kVadMuteAttackMs when it starts (the
 // decision's delay, 20-40 ms, softens an onset's first syllable rather than cutting it hard).
@@ -61,13 +65,14 @@ inline constexpr double kVadMuteAttackMs = 5.0;
 inline constexpr double kVadMuteReleaseMs = 50.0;
 
 // vad: threshold (0.5, [0, 1], runtime-updatable), hangover_ms (300, [0, 5000] ms), mute
-// (false, runtime-updatable).
+// (false, runtime-updatable), report_interval_ms (0: no reports, [0, 10000] ms).
 ProcessorDefinition VadDefinition();
 
 struct VadSettings {
   double threshold = 0.5;
   double hangover_ms = 300.0;
   bool mute = false;
+  double report_interval_ms = 0.0;
 };
 
 // vad's run-time settings: what an update changes.
@@ -83,9 +88,10 @@ class VadProcessor : public UpdatableProcessor<VadRuntimeSettings> {
   // Sizes the hop buffers and plans the feature extractor's FFTs. Allocates.
   absl::StatusOr<ProcessSpec> Prepare(const ProcessSpec& input) override;
   void Process(AudioBlock& in, AudioBlock& out) noexcept override;
-  // At most one start or stop per 10 ms hop ended.
+  // At most one start or stop per 10 ms hop ended, and one report per interval ended.
   uint32_t MaxEventsPerBlock(uint32_t frames) const override {
-    return frames / static_cast<uint32_t>(hop_.size()) + 1;
+    const uint32_t hops = frames / static_cast<uint32_t>(hop_.size()) + 1;
+    return hops + (report_hops_ > 0 ? hops / report_hops_ + 1 : 0);
   }
   void Reset() noexcept override;
   // Takes threshold and mute; does not allocate.
@@ -94,8 +100,12 @@ class VadProcessor : public UpdatableProcessor<VadRuntimeSettings> {
   bool active() const { return active_; }
 
  private:
-  // Decides on the hop that starts at frame `hop_start`; emits on a change.
+  // Decides on the hop that starts at frame `hop_start`; emits on a change, and a report when
+  // the hop ends a report interval.
   void EndHop(uint64_t hop_start) noexcept;
+  // The decision on a hop of speech probability `probability` (after the level rules) whose
+  // smoothed probability is `mean`; emits a start or stop.
+  void Decide(uint64_t hop_start, double probability, double mean) noexcept;
   // Applies the mute gain to frames [offset, offset + frames) of `block`.
   void ApplyMute(AudioBlock& block, uint32_t offset, uint32_t frames) noexcept;
 
@@ -116,6 +126,9 @@ class VadProcessor : public UpdatableProcessor<VadRuntimeSettings> {
   uint64_t start_ = 0;            // frame of the current speech's start
   uint64_t last_speechlike_ = 0;  // first frame of the last speech-like hop
   uint64_t last_stop_ = 0;        // the first frame a new start may take
+  uint32_t report_hops_ = 0;      // hops per report; 0: no reports
+  uint32_t report_fill_ = 0;      // hops of the current report interval so far
+  double report_sum_ = 0.0;       // their probabilities' sum
 
   float gain_ = 1.0f;  // mute gain, slewing toward 1 or 0
   float attack_step_ = 1.0f;

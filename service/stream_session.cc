@@ -37,6 +37,9 @@ v1::Event ToProto(const ProcessorEvent& event) {
     reading->set_short_term_lufs(loudness->short_term_lufs);
     reading->set_integrated_lufs(loudness->integrated_lufs);
     reading->set_gain_db(loudness->gain_db);
+  } else if (const auto* speech = std::get_if<SpeechProbabilityEvent>(&event.payload)) {
+    out.mutable_speech_probability()->set_probability(speech->probability);
+    out.mutable_speech_probability()->set_active(speech->active);
   } else if (const auto* analysis = std::get_if<AnalysisEvent>(&event.payload)) {
     v1::Analysis* result = out.mutable_analysis();
     result->set_peak_dbfs(analysis->peak_dbfs);

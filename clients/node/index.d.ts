@@ -85,8 +85,9 @@ export interface ChunkMetrics {
 export interface Event {
   frame: number;
   processor_index: number;
-  event: 'voice' | 'loudness' | 'analysis' | 'update';
+  event: 'voice' | 'loudness' | 'analysis' | 'update' | 'speech_probability';
   voice?: { active: boolean; probability: number } | null;
+  speech_probability?: { probability: number; active: boolean } | null;
   loudness?: {
     momentary_lufs: number; short_term_lufs: number; integrated_lufs: number; gain_db: number;
   } | null;

@@ -59,6 +59,10 @@ inline bool SameEvent(const ProcessorEvent& a, const ProcessorEvent& b) {
     const auto& y = std::get<VoiceActivityEvent>(b.payload);
     return x->active == y.active && x->probability == y.probability;
   }
+  if (const auto* x = std::get_if<SpeechProbabilityEvent>(&a.payload)) {
+    const auto& y = std::get<SpeechProbabilityEvent>(b.payload);
+    return x->probability == y.probability && x->active == y.active;
+  }
   if (const auto* x = std::get_if<AnalysisEvent>(&a.payload)) {
     const auto& y = std::get<AnalysisEvent>(b.payload);
     return x->peak_dbfs == y.peak_dbfs && x->rms_dbfs == y.rms_dbfs &&

@@ -216,6 +216,72 @@ TEST(VadTest, MuteFadesNonSpeechOutSmoothlyAndKeepsSpeech) {
   }
 }
 
+// report_interval_ms: one SpeechProbabilityEvent per interval, at its first frame, whatever the
+// chunking; high in the utterance, low in the pink noise around it, and its `active` the state
+// the start and stop events give at the interval's end (a start placed before a report that did
+// not know of it yet is the one exception: at most kVadSmoothingHops + kVadOnsetHops hops).
+TEST(VadTest, ReportsTheMeanSpeechProbabilityOfEveryInterval) {
+  const Labelled signal = LabelledSignal();
+  const PipelineConfig config =
+      SameFormat(SampleEncoding::kF32, kRate, 1, {Proc("vad", {{"report_interval_ms", 100.0}})});
+  const testing::StreamResult whole =
+      testing::ExpectEventsChunkingInvariant(Registry(), config, testing::ToF32Bytes(signal.audio));
+  constexpr size_t kInterval = 10 * kHop;
+  std::vector<ProcessorEvent> transitions;
+  std::vector<ProcessorEvent> reports;
+  for (const ProcessorEvent& event : whole.events) {
+    (std::holds_alternative<SpeechProbabilityEvent>(event.payload) ? reports : transitions)
+        .push_back(event);
+  }
+  ASSERT_EQ(reports.size(), signal.audio.size() / kInterval);
+  ASSERT_GE(transitions.size(), 2u);
+  double speech_sum = 0, noise_sum = 0;
+  size_t speech_reports = 0, noise_reports = 0, disagreements = 0;
+  for (size_t r = 0; r < reports.size(); ++r) {
+    EXPECT_EQ(reports[r].frame, r * kInterval);
+    const auto& report = std::get<SpeechProbabilityEvent>(reports[r].payload);
+    EXPECT_GE(report.probability, 0.0f);
+    EXPECT_LE(report.probability, 1.0f);
+    // Labels of the interval's hops: all speech, or all noise.
+    size_t speech = 0;
+    for (size_t f = r * 10; f < (r + 1) * 10; ++f) speech += signal.labels[f] == kSpeech;
+    if (speech == 10) {
+      speech_sum += report.probability;
+      ++speech_reports;
+    } else if (speech == 0) {
+      noise_sum += report.probability;
+      ++noise_reports;
+    }
+    // The state the transitions give at the interval's last frame.
+    const uint64_t end = (r + 1) * kInterval - 1;
+    bool active = false;
+    for (const ProcessorEvent& t : transitions) {
+      if (t.frame <= end) active = std::get<VoiceActivityEvent>(t.payload).active;
+    }
+    disagreements += active != report.active;
+  }
+  ASSERT_GT(speech_reports, 10u);
+  ASSERT_GT(noise_reports, 30u);
+  std::printf("[ measured ] vad reports: mean speech probability %.2f in speech, %.3f in noise\n",
+              speech_sum / speech_reports, noise_sum / noise_reports);
+  // The utterance's labels hold its pauses and unvoiced consonants too.
+  EXPECT_GT(speech_sum / speech_reports, 0.5);
+  EXPECT_LT(noise_sum / noise_reports, 0.05);
+  // Each start can be placed up to 130 ms, two intervals, before the report that decided it.
+  EXPECT_LE(disagreements, 2 * (transitions.size() / 2));
+}
+
+TEST(VadTest, ReportsNothingByDefault) {
+  const Labelled signal = LabelledSignal();
+  absl::StatusOr<testing::StreamResult> run = testing::RunCollectingEvents(
+      Registry(), SameFormat(SampleEncoding::kF32, kRate, 1, {Proc("vad")}),
+      testing::ToF32Bytes(signal.audio), {3200});
+  ASSERT_TRUE(run.ok()) << run.status();
+  for (const ProcessorEvent& event : run->events) {
+    EXPECT_TRUE(std::holds_alternative<VoiceActivityEvent>(event.payload));
+  }
+}
+
 TEST(VadTest, ValidationNamesTheParameterAndItsRange) {
   const ProcessSpec spec{kRate, 1024, 1};
   EXPECT_THAT(Chain::Build(Registry(), {Proc("vad", {{"threshold", 1.5}})}, spec),
@@ -224,6 +290,9 @@ TEST(VadTest, ValidationNamesTheParameterAndItsRange) {
   EXPECT_THAT(Chain::Build(Registry(), {Proc("vad", {{"hangover_ms", -1.0}})}, spec),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("vad.hangover_ms must be in [0, 5000] ms")));
+  EXPECT_THAT(Chain::Build(Registry(), {Proc("vad", {{"report_interval_ms", 20000.0}})}, spec),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("vad.report_interval_ms must be in [0, 10000] ms")));
   absl::StatusOr<std::unique_ptr<Chain>> chain = Chain::Build(Registry(), {Proc("vad")}, spec);
   ASSERT_TRUE(chain.ok()) << chain.status();
   EXPECT_TRUE((*chain)->Update(0, Proc("vad", {{"threshold", 0.7}, {"mute", true}})).ok());

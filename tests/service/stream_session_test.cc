@@ -386,6 +386,23 @@ TEST_F(StreamSessionTest, StreamPastMaxStreamSecondsIsOutOfRange) {
 
 // --- Updates ---
 
+TEST_F(StreamSessionTest, VadReportsReachTheWireAsSpeechProbabilityEvents) {
+  v1::ProcessorSpec vad;
+  vad.mutable_vad()->set_report_interval_ms(10);
+  ASSERT_THAT(Send(ConfigRequest(v1::PCM_S16LE, 16000, 1, {vad})), IsOk());
+  // 100 ms of digital silence: ten 10 ms reports, each at its hop's first frame, no speech.
+  ASSERT_THAT(Send(ChunkRequest(std::string(3200, '\0'))), IsOk());
+  const v1::ProcessedChunk& chunk = last().chunk();
+  ASSERT_THAT(chunk.events(), SizeIs(10));
+  for (int i = 0; i < chunk.events_size(); ++i) {
+    const v1::Event& event = chunk.events(i);
+    ASSERT_TRUE(event.has_speech_probability()) << i;
+    EXPECT_EQ(event.frame(), 160u * i);
+    EXPECT_EQ(event.speech_probability().probability(), 0.0f);
+    EXPECT_FALSE(event.speech_probability().active());
+  }
+}
+
 TEST_F(StreamSessionTest, AppliedUpdateRidesOnTheNextChunk) {
   ASSERT_THAT(Send(ConfigRequest(v1::PCM_S16LE, 16000, 1, {Gain(0), Gain(0)})), IsOk());
   ASSERT_THAT(Send(UpdateRequest(1, Gain(-6))), IsOk());

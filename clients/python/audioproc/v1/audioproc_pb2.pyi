@@ -185,20 +185,22 @@ class EqBand(_message.Message):
     def __init__(self, type: _Optional[_Union[EqBandType, str]] = ..., freq_hz: _Optional[float] = ..., q: _Optional[float] = ..., gain_db: _Optional[float] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ["analysis", "frame", "loudness", "processor_index", "update", "voice"]
+    __slots__ = ["analysis", "frame", "loudness", "processor_index", "speech_probability", "update", "voice"]
     ANALYSIS_FIELD_NUMBER: _ClassVar[int]
     FRAME_FIELD_NUMBER: _ClassVar[int]
     LOUDNESS_FIELD_NUMBER: _ClassVar[int]
     PROCESSOR_INDEX_FIELD_NUMBER: _ClassVar[int]
+    SPEECH_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
     UPDATE_FIELD_NUMBER: _ClassVar[int]
     VOICE_FIELD_NUMBER: _ClassVar[int]
     analysis: Analysis
     frame: int
     loudness: LoudnessReading
     processor_index: int
+    speech_probability: SpeechProbability
     update: UpdateResult
     voice: VoiceActivity
-    def __init__(self, frame: _Optional[int] = ..., processor_index: _Optional[int] = ..., voice: _Optional[_Union[VoiceActivity, _Mapping]] = ..., loudness: _Optional[_Union[LoudnessReading, _Mapping]] = ..., analysis: _Optional[_Union[Analysis, _Mapping]] = ..., update: _Optional[_Union[UpdateResult, _Mapping]] = ...) -> None: ...
+    def __init__(self, frame: _Optional[int] = ..., processor_index: _Optional[int] = ..., voice: _Optional[_Union[VoiceActivity, _Mapping]] = ..., loudness: _Optional[_Union[LoudnessReading, _Mapping]] = ..., analysis: _Optional[_Union[Analysis, _Mapping]] = ..., update: _Optional[_Union[UpdateResult, _Mapping]] = ..., speech_probability: _Optional[_Union[SpeechProbability, _Mapping]] = ...) -> None: ...
 
 class FileFormat(_message.Message):
     __slots__ = ["channels", "container", "encoding", "sample_rate_hz"]
@@ -536,6 +538,14 @@ class ResourceCost(_message.Message):
     memory_bytes: int
     def __init__(self, cpu_cores: _Optional[float] = ..., memory_bytes: _Optional[int] = ...) -> None: ...
 
+class SpeechProbability(_message.Message):
+    __slots__ = ["active", "probability"]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    active: bool
+    probability: float
+    def __init__(self, probability: _Optional[float] = ..., active: bool = ...) -> None: ...
+
 class StreamChange(_message.Message):
     __slots__ = ["kind", "stream"]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -647,14 +657,16 @@ class UpdateResult(_message.Message):
     def __init__(self, applied: bool = ..., message: _Optional[str] = ...) -> None: ...
 
 class Vad(_message.Message):
-    __slots__ = ["hangover_ms", "mute", "threshold"]
+    __slots__ = ["hangover_ms", "mute", "report_interval_ms", "threshold"]
     HANGOVER_MS_FIELD_NUMBER: _ClassVar[int]
     MUTE_FIELD_NUMBER: _ClassVar[int]
+    REPORT_INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     hangover_ms: float
     mute: bool
+    report_interval_ms: float
     threshold: float
-    def __init__(self, threshold: _Optional[float] = ..., hangover_ms: _Optional[float] = ..., mute: bool = ...) -> None: ...
+    def __init__(self, threshold: _Optional[float] = ..., hangover_ms: _Optional[float] = ..., mute: bool = ..., report_interval_ms: _Optional[float] = ...) -> None: ...
 
 class ValidateConfigRequest(_message.Message):
     __slots__ = ["config"]
