@@ -140,7 +140,7 @@ bench: build
 # voices in white, pink, brown, fan and babble noise at -5..15 dB made by the build: SNR and
 # segmental SNR gains, speech damage, VAD accuracy, false alarms and misses, into
 # $(BUILD_DIR)/bench-dsp/report.md and report.json. Builds only its two tools (and what they
-# link). A few minutes; run_dsp_bench.py --quick is the smoke run of ctest's bench_dsp.
+# link). A few minutes; run_dsp_bench.py --quick --no-wasm is the smoke run of ctest's bench_dsp.
 bench-dsp: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target dsp-material dsp-peers
 	bench/dsp/run_dsp_bench.py --build-dir $(BUILD_DIR)

@@ -99,7 +99,7 @@ class VadEvents : public EventSink {
  public:
   void Emit(uint64_t frame, const EventPayload& payload) noexcept override {
     if (const auto* voice = std::get_if<VoiceActivityEvent>(&payload)) {
-      changes_.push_back({frame, voice->active});
+      changes_.emplace_back(frame, voice->active);
     }
   }
   // The state in each 10 ms frame: the last change at or before the frame's first sample

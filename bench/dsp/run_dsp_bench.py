@@ -22,7 +22,8 @@ Scores (DESIGN section 4, the denoise and vad rows):
   VAD            per 10 ms frame against the labels: accuracy; misses (speech frames called
                  non-speech); false alarms (frames at least 300 ms from any speech called
                  speech). Probabilities are decided at 0.5.
---quick: two voices, SNRs 0 and 10 dB, no babble (a smoke test of well under a minute).
+--quick: two voices, SNRs 0 and 10 dB, no babble (with --no-wasm, a smoke test of well under a
+minute).
 Needs Debian's python3-numpy and python3-scipy (.ci/install-deps).
 """
 import argparse
@@ -42,7 +43,8 @@ import scipy.fft
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
-WASM_SCRIPT = os.path.join(HERE, "wasm_peers.mjs")
+# BENCH_DSP_WASM_SCRIPT points at another tree's script, to try the WASM peers before a merge.
+WASM_SCRIPT = os.environ.get("BENCH_DSP_WASM_SCRIPT", os.path.join(HERE, "wasm_peers.mjs"))
 
 RATE = 48000
 HOP = RATE // 100  # 10 ms: the labels' frame and every VAD's
@@ -231,6 +233,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="2 voices, 0 and 10 dB, no babble")
     parser.add_argument("--jobs", type=int, default=2, help="processes at a time")
     parser.add_argument("--out-dir", help="default BUILD/bench-dsp (BUILD/bench-dsp-quick with --quick)")
+    parser.add_argument("--no-wasm", action="store_true",
+                        help="leave the WASM peers out (ctest's smoke run: they have their own test)")
     parser.add_argument("--keep-outputs", action="store_true",
                         help="keep the contenders' audio (several GB in a full run)")
     args = parser.parse_args()
@@ -263,7 +267,9 @@ def main():
             contenders[name] = {"audio": "denoise" in kind, "vad": "vad" in kind, "runner": "dsp-peers"}
     notes = []
     node = shutil.which("node")
-    if os.path.exists(WASM_SCRIPT) and node:
+    if args.no_wasm:
+        notes.append("The WASM peers (RNNoise, libfvad) are left out of this run (--no-wasm).")
+    elif os.path.exists(WASM_SCRIPT) and node:
         for name, kind in WASM_PEERS.items():
             contenders[name] = dict(kind, runner="wasm")
     else:
@@ -297,6 +303,8 @@ def main():
             if proc.returncode != 0:
                 log(f"{name} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
                 failed.add(name)
+            elif proc.stderr.strip():
+                log(f"{name}: {proc.stderr.strip()[-500:]}")
     peer_seconds = time.monotonic() - peer_started
     for name in sorted(failed):
         if contenders[name]["runner"] == "wasm":
