@@ -1,8 +1,8 @@
 #include "tests/testing/babble.h"
 
 #include <cmath>
+#include <iterator>
 #include <random>
-#include <utility>
 
 #include "absl/status/status.h"
 #include "tests/testing/speech_material.h"
