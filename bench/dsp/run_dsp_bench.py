@@ -294,6 +294,7 @@ def main():
             else:
                 commands.append((name, [node, WASM_SCRIPT, "--peer", name, "--jobs", tsv]))
     failed = set()
+    printed = {}
     peer_started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {pool.submit(subprocess.run, cmd, capture_output=True, text=True): name
@@ -303,8 +304,16 @@ def main():
             if proc.returncode != 0:
                 log(f"{name} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
                 failed.add(name)
-            elif proc.stderr.strip():
-                log(f"{name}: {proc.stderr.strip()[-500:]}")
+            else:
+                printed.setdefault(name, set()).update(
+                    line.strip() for line in proc.stderr.split("\n") if line.strip())
+    # What the contenders said, once per distinct line: speexdsp warns that its VAD "has been
+    # replaced by a hack", which belongs beside its VAD row; the WASM peers print their times.
+    for name, said in sorted(printed.items()):
+        for line in sorted(said):
+            log(f"{name}: {line}")
+            if "warning" in line.lower():
+                notes.append(f"{name} printed: \"{line}\"")
     peer_seconds = time.monotonic() - peer_started
     for name in sorted(failed):
         if contenders[name]["runner"] == "wasm":
