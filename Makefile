@@ -9,7 +9,7 @@ SERVER := $(BUILD_DIR)/service/audioproc-server
 CLIENT := $(BUILD_DIR)/clients/audioproc-client
 ADDR ?= localhost:50051
 
-.PHONY: all deps build run test lint format fuzz test-sanitize image test-image demo bench clean
+.PHONY: all deps build run test lint format fuzz test-sanitize image test-image demo bench bench-dsp clean
 
 all: build
 
@@ -134,6 +134,16 @@ bench: build
 	cmake --build $(BUILD_DIR) --target processors_bench audioproc-loadgen audioproc-server \
 	  audioproc-echo-peer
 	bench/run_bench.py --build-dir $(BUILD_DIR)
+
+# The DSP comparison of issue 13 from one run: denoise and vad against speexdsp and WebRTC's APM
+# (Debian's), and the WASM peers of bench/dsp/wasm_peers.mjs when it is there, on six espeak-ng
+# voices in white, pink, brown, fan and babble noise at -5..15 dB made by the build: SNR and
+# segmental SNR gains, speech damage, VAD accuracy, false alarms and misses, into
+# $(BUILD_DIR)/bench-dsp/report.md and report.json. Builds only its two tools (and what they
+# link). A few minutes; run_dsp_bench.py --quick --no-wasm is the smoke run of ctest's bench_dsp.
+bench-dsp: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target dsp-material dsp-peers
+	bench/dsp/run_dsp_bench.py --build-dir $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(FUZZ_DIR) $(ASAN_DIR)
