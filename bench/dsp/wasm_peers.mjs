@@ -10,7 +10,8 @@
 // and out_vad.txt (one voice probability per 10 ms input frame); fvad writes out_vad.txt only
 // (one 0/1 per 10 ms frame, mode 3 unless --mode) and takes `-` for out.f32. Both write
 // ceil(samples / 480) VAD lines. At the end it prints to stderr the audio seconds processed
-// and the wall seconds it took. Any error: a message on stderr and exit status 1 (2 for usage).
+// and the wall seconds it took (and the CPU seconds: the bench machine is shared). Any error:
+// a message on stderr and exit status 1 (2 for usage).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createFvadPeer } from './fvad_peer.mjs';
 import { createRnnoisePeer } from './rnnoise_peer.mjs';
@@ -89,6 +90,7 @@ async function main() {
   const peer = args.peer === 'rnnoise' ? await createRnnoisePeer() : await createFvadPeer(args.mode);
 
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   let samples = 0;
   for (const job of jobs) {
     const input = readF32(job.input);
@@ -102,10 +104,12 @@ async function main() {
     }
   }
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpuUsage = process.cpuUsage(cpu0);
+  const cpu = (cpuUsage.user + cpuUsage.system) / 1e6;
   const audio = samples / kSampleRateHz;
   const speed = wall > 0 ? (audio / wall).toFixed(1) : 'inf';
   process.stderr.write(`wasm_peers ${args.peer}: ${jobs.length} jobs, ${audio.toFixed(3)} s of audio ` +
-                       `in ${wall.toFixed(3)} s wall (${speed}x real time)\n`);
+                       `in ${wall.toFixed(3)} s wall (${speed}x real time), ${cpu.toFixed(3)} s CPU\n`);
 }
 
 main().catch((e) => {
