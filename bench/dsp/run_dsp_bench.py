@@ -445,7 +445,7 @@ def render(report):
         f"input by its known delay and checked by cross-correlation (±20 ms).",
         "",
         "Contenders: `audioproc-denoise` and `audioproc-vad` (the processors at their defaults, in "
-        "process), `audioproc-vad-100` (hangover_ms 100 instead of 300); `speexdsp` (speex_preprocess, denoise at its default -15 dB suppression, "
+        "process), `audioproc-vad-100` (hangover_ms 100 instead of 300), `audioproc-denoise-vad` (vad after denoise in one chain); `speexdsp` (speex_preprocess, denoise at its default -15 dB suppression, "
         "10 ms int16 frames; its VAD), `speexdsp-30` (-30 dB suppression); `webrtc-ns-high`, "
         "`webrtc-ns-veryhigh` (WebRTC APM 0.3, noise suppression only); `webrtc-vad` (APM 0.3 "
         "voice detection only, likelihood kLowLikelihood, the APM's default, 10 ms frames)"
