@@ -41,6 +41,10 @@ import time
 import numpy as np
 import scipy.fft
 
+# bench/bench_markdown.py, the load bench's report helpers, one folder up.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import bench_markdown  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
 # BENCH_DSP_WASM_SCRIPT points at another tree's script, to try the WASM peers before a merge.
@@ -216,17 +220,6 @@ def commit():
         return os.environ.get("BENCH_COMMIT", "unknown")
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build-dir", default="build")
@@ -363,7 +356,7 @@ def main():
     report.update({
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": commit(),
-        "host": {"cpus": os.cpu_count(), "cpu_model": cpu_model(), "kernel": platform.release()},
+        "host": {"cpus": os.cpu_count(), "cpu_model": bench_markdown.cpu_model(), "kernel": platform.release()},
         "quick": args.quick,
         "voices": sorted({e["voice"] for e in entries}),
         "files": len(entries),

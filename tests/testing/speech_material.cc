@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -113,6 +114,17 @@ absl::StatusOr<Talk> Resampled(const Talk& talk, uint32_t sample_rate_hz) {
   resampled.samples.resize(resampled.samples.size() / hop * hop);
   Label(resampled);
   return resampled;
+}
+
+absl::StatusOr<std::vector<Talk>> MakeTalks(uint32_t first_seed, uint32_t sample_rate_hz) {
+  std::vector<Talk> talks;
+  for (int v = 0; v < static_cast<int>(std::size(kSpeechVoices)); ++v) {
+    absl::StatusOr<Talk> talk = MakeTalk(v, first_seed + v);
+    if (talk.ok() && sample_rate_hz != kSpeechRateHz) talk = Resampled(*talk, sample_rate_hz);
+    if (!talk.ok()) return talk.status();
+    talks.push_back(*std::move(talk));
+  }
+  return talks;
 }
 
 }  // namespace audioproc::testing

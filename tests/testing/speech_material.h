@@ -35,6 +35,9 @@ absl::StatusOr<Talk> MakeTalk(int voice, uint32_t seed, double floor_dbfs = -70.
 // The same talk at another rate (libsoxr through the resample processor), relabelled.
 absl::StatusOr<Talk> Resampled(const Talk& talk, uint32_t sample_rate_hz);
 
+// One talk per kSpeechVoices voice, voice v's from seed `first_seed + v`, at `sample_rate_hz`.
+absl::StatusOr<std::vector<Talk>> MakeTalks(uint32_t first_seed, uint32_t sample_rate_hz);
+
 // 10 ms frames of `samples` at `sample_rate_hz` labelled as Talk::speech says, and the active
 // level they are measured from.
 void Label(Talk& talk);
