@@ -58,11 +58,13 @@ namespace {
 // The contenders' output delays behind the microphone, in samples at the job's rate.
 // speex_echo_cancellation returns the frame it is given (no delay); speex_preprocess hands back
 // the frame the previous call completed: one 10 ms frame. WebRTC APM 0.3 does not state its
-// delays; these are where the cross-correlation of the output with the near end peaks on
-// near-end speech alone (run_aec_bench.py measures every output's lag and reports any other).
-constexpr size_t kWebrtcAecLatency16k = 0;
-constexpr size_t kWebrtcAecLatency48k = 47;  // the three-band filter bank
-constexpr size_t kWebrtcAecmLatency16k = 0;
+// delays; these are where the cross-correlation of the output with the clean near end peaks in
+// double talk (run_aec_bench.py measures every double-talk output's lag and reports any other):
+// 7 ms at 16 kHz for both, the AEC cores' 80-sample frames cut into 64-sample blocks; at
+// 48 kHz the same 112 samples of the low band (336) and the three-band filter bank's 47.
+constexpr size_t kWebrtcAecLatency16k = 112;
+constexpr size_t kWebrtcAecLatency48k = 383;
+constexpr size_t kWebrtcAecmLatency16k = 112;
 constexpr double kSpeexFilterSeconds = 0.5;
 
 struct Job {
