@@ -165,7 +165,7 @@ def score_job(job):
             result["level_db"] = 10 * math.log10(max(np.sum(y**2), 1e-30) / np.sum(n**2))
             gain = np.sum(y * n) / np.sum(n**2)
             result["gain_db"] = 20 * math.log10(gain) if gain > 0 else None
-    if scene["kind"] in ("path", "delay"):
+    if scene["kind"] in ("path", "delay") and scene["change_sample"] > 0:
         change_frame = int(scene["change_sample"]) // hop
         before = settle & (np.arange(len(far_only)) < change_frame)
         result["erle_before_db"] = erle_db(mic, out, far_only & before, hop)
