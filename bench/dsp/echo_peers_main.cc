@@ -16,8 +16,10 @@
 //                    noise on), set_stream_delay_ms(0); 16 kHz only (APM refuses it above);
 //   speexdsp-aec     speex_echo_cancellation with a 0.5 s filter (it has no delay estimator:
 //                    the filter must span the delay and the room's tail), 10 ms int16 frames,
-//                    then speex_preprocess with the echo state (residual echo suppression, its
-//                    denoiser off so only the echo is judged);
+//                    then speex_preprocess with the echo state (residual echo suppression at
+//                    its defaults, -40 dB, -15 dB while the near end talks). Its denoiser stays
+//                    on (default -15 dB): speex_preprocess applies the residual echo
+//                    suppressor's gain only with it, so off the preprocessor changes nothing;
 //   audioproc-aec         the chain "aec" through StreamPipeline, 2-channel interleaved input
 //                         (channel 0 microphone, channel 1 reference), 1 channel out;
 //   audioproc-aec-denoise the chain "aec,denoise" the same way.
@@ -136,8 +138,8 @@ absl::StatusOr<std::vector<float>> Speex(const Job& job) {
   int rate = job.rate;
   speex_echo_ctl(echo, SPEEX_ECHO_SET_SAMPLING_RATE, &rate);
   SpeexPreprocessState* pre = speex_preprocess_state_init(hop, job.rate);
-  int off = 0;
-  speex_preprocess_ctl(pre, SPEEX_PREPROCESS_SET_DENOISE, &off);
+  int on = 1;
+  speex_preprocess_ctl(pre, SPEEX_PREPROCESS_SET_DENOISE, &on);
   speex_preprocess_ctl(pre, SPEEX_PREPROCESS_SET_ECHO_STATE, echo);
   std::vector<int16_t> mic16(static_cast<size_t>(hop)), ref16(mic16.size()), out16(mic16.size());
   std::vector<float> out = Aligned(job, Hop(job.rate), [&](float* mic, float* ref, size_t n) {

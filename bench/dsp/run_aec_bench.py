@@ -254,7 +254,8 @@ def render(report):
         "stream delay 0: the caller does not know it); `webrtc-aecm` (APM 0.3 "
         "`echo_control_mobile()`, kSpeakerphone, comfort noise; 16 kHz only); `speexdsp-aec` "
         "(speex_echo_cancellation, 0.5 s filter, then speex_preprocess with the echo state for "
-        "residual suppression, its denoiser off). 10 ms frames for all.",
+        "residual suppression at its defaults; its denoiser on at -15 dB, without which "
+        "speex_preprocess applies no residual suppression). 10 ms frames for all.",
         "",
         "Columns: ERLE = 10·log10 Σmic²/Σout² over the far-end-only 10 ms frames from 2 s after "
         "the start (single talk, and the far-only stretches of double talk). Near SDR = "
