@@ -139,11 +139,18 @@ bench: build
 # (Debian's), and the WASM peers of bench/dsp/wasm_peers.mjs when it is there, on six espeak-ng
 # voices in white, pink, brown, fan and babble noise at -5..15 dB made by the build: SNR and
 # segmental SNR gains, speech damage, VAD accuracy, false alarms and misses, into
-# $(BUILD_DIR)/bench-dsp/report.md and report.json. Builds only its two tools (and what they
-# link). A few minutes; run_dsp_bench.py --quick --no-wasm is the smoke run of ctest's bench_dsp.
+# $(BUILD_DIR)/bench-dsp/report.md and report.json. Then the echo cancellers of issue 15:
+# audioproc's aec (and aec,denoise) against WebRTC's AEC and AECM and speexdsp's, on echo scenes
+# made by the build (single talk, double talk, path change, 50 ms delay jump at 16 and 48 kHz):
+# ERLE, the near end's SDR and level in double talk, recovery time and CPU, into
+# $(BUILD_DIR)/bench-dsp/echo/report.md and report.json. Builds only its four tools (and what
+# they link). A few minutes; run_dsp_bench.py --quick --no-wasm and run_aec_bench.py --quick are
+# the smoke runs of ctest's bench_dsp.
 bench-dsp: deps $(BUILD_DIR)/build.ninja
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target dsp-material dsp-peers
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target dsp-material dsp-peers dsp-echo-material \
+	  dsp-echo-peers
 	bench/dsp/run_dsp_bench.py --build-dir $(BUILD_DIR)
+	bench/dsp/run_aec_bench.py --build-dir $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(FUZZ_DIR) $(ASAN_DIR)

@@ -75,7 +75,9 @@ absl::Status WriteLabels(const std::string& path, const testing::EchoScene& scen
   return absl::OkStatus();
 }
 
-std::string VoiceName(int v) { return absl::StrReplaceAll(testing::kSpeechVoices[v], {{"+", "_"}}); }
+std::string VoiceName(int v) {
+  return absl::StrReplaceAll(testing::kSpeechVoices[v], {{"+", "_"}});
+}
 
 absl::Status Run() {
   const std::string dir = absl::GetFlag(FLAGS_out_dir);
@@ -123,10 +125,9 @@ absl::Status Run() {
           const std::string mic = name + "_mic.f32", ref = name + "_ref.f32",
                             near = name + "_near.f32", echo = name + "_echo.f32",
                             labels = name + "_labels.tsv";
-          for (const auto& [file, samples] : {std::pair{mic, &scene->mic},
-                                              std::pair{ref, &scene->reference},
-                                              std::pair{near, &scene->near},
-                                              std::pair{echo, &scene->echo}}) {
+          for (const auto& [file, samples] :
+               {std::pair{mic, &scene->mic}, std::pair{ref, &scene->reference},
+                std::pair{near, &scene->near}, std::pair{echo, &scene->echo}}) {
             if (absl::Status s = WriteF32(absl::StrCat(dir, "/", file), *samples, n); !s.ok()) {
               return s;
             }
@@ -139,15 +140,15 @@ absl::Status Run() {
           entries.push_back(absl::StrCat(
               "{\"name\": \"", name, "\", \"kind\": \"", kind.name, "\", \"rate\": ", rate,
               ", \"far_voice\": \"", VoiceName(spec.far_voice), "\", \"near_voice\": \"",
-              kind.double_talk ? VoiceName(spec.near_voice) : "", "\", \"delay_ms\": ",
-              spec.delay_ms, ", \"rt60_s\": ", spec.rt60_s, ", \"echo_level_db\": ",
-              spec.echo_level_db, ", \"floor_dbfs\": ", spec.floor_dbfs, ", \"change_at_s\": ",
-              changed ? spec.change_at_s : 0, ", \"delay_jump_ms\": ",
+              kind.double_talk ? VoiceName(spec.near_voice) : "",
+              "\", \"delay_ms\": ", spec.delay_ms, ", \"rt60_s\": ", spec.rt60_s,
+              ", \"echo_level_db\": ", spec.echo_level_db, ", \"floor_dbfs\": ", spec.floor_dbfs,
+              ", \"change_at_s\": ", changed ? spec.change_at_s : 0, ", \"delay_jump_ms\": ",
               kind.change == EchoChange::kDelayJump ? spec.delay_jump_ms : 0,
-              ", \"change_sample\": ", changed ? scene->change_sample : 0, ", \"seed\": ",
-              spec.seed, ", \"samples\": ", n, ", \"mic\": \"", mic, "\", \"ref\": \"", ref,
-              "\", \"near\": \"", near, "\", \"echo\": \"", echo, "\", \"labels\": \"", labels,
-              "\"}"));
+              ", \"change_sample\": ", changed ? scene->change_sample : 0,
+              ", \"seed\": ", spec.seed, ", \"samples\": ", n, ", \"mic\": \"", mic,
+              "\", \"ref\": \"", ref, "\", \"near\": \"", near, "\", \"echo\": \"", echo,
+              "\", \"labels\": \"", labels, "\"}"));
           std::printf("dsp-echo-material: %s, %.1f s\n", name.c_str(),
                       static_cast<double>(n) / rate);
         }

@@ -115,9 +115,8 @@ absl::StatusOr<std::vector<float>> Webrtc(const Job& job, bool mobile) {
   }
   const webrtc::StreamConfig stream(job.rate, 1);
   int error = 0;
-  const size_t latency =
-      mobile ? kWebrtcAecmLatency16k
-             : (job.rate == 16000 ? kWebrtcAecLatency16k : kWebrtcAecLatency48k);
+  const size_t latency = mobile ? kWebrtcAecmLatency16k
+                                : (job.rate == 16000 ? kWebrtcAecLatency16k : kWebrtcAecLatency48k);
   std::vector<float> out = Aligned(job, latency, [&](float* mic, float* ref, size_t) {
     if (int e = apm->ProcessReverseStream(&ref, stream, stream, &ref); e != 0) error = e;
     apm->set_stream_delay_ms(0);
@@ -199,7 +198,9 @@ struct Contender {
 const Contender kContenders[] = {
     {"audioproc-aec", "16000,48000", [](const Job& job) { return Audioproc(job, {"aec"}); }},
     {"audioproc-aec-denoise", "16000,48000",
-     [](const Job& job) { return Audioproc(job, {"aec", "denoise"}); }},
+     [](const Job& job) {
+       return Audioproc(job, {"aec", "denoise"});
+     }},
     {"webrtc-aec", "16000,48000", [](const Job& job) { return Webrtc(job, false); }},
     {"webrtc-aecm", "16000", [](const Job& job) { return Webrtc(job, true); }},
     {"speexdsp-aec", "16000,48000", Speex},
