@@ -135,6 +135,11 @@ def recovery_s(mic, out, far_only, change_frame, hop):
     return None
 
 
+def room_name(scene):
+    return (f"{scene['delay_ms']:g} ms, RT60 {scene['rt60_s']:g} s, "
+            f"echo {scene['echo_level_db']:g} dB")
+
+
 def score_job(job):
     """Scores one contender's output of one scene (run in a worker process)."""
     scene, out_path, material = job
@@ -142,7 +147,7 @@ def score_job(job):
     hop = rate // 100
     mic = read_f32(os.path.join(material, scene["mic"]))
     out = read_f32(out_path)
-    result = {"scene": scene["name"], "kind": scene["kind"], "rate": rate}
+    result = {"scene": scene["name"], "kind": scene["kind"], "rate": rate, "room": room_name(scene)}
     if len(out) != len(mic):
         result["error"] = f"output has {len(out)} samples, microphone {len(mic)}"
         return result
@@ -184,7 +189,10 @@ def mean(values):
 
 
 def fmt(value, digits=1):
-    return "–" if value is None else f"{value:.{digits}f}"
+    if value is None:
+        return "–"
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.0"
 
 
 def commit():
@@ -222,6 +230,10 @@ def summarise(contenders, scores, cpu, rates):
                 row[f"{kind}_never"] = sum(1 for v in rec if v is None)
                 row[f"{kind}_scenes"] = len(rec)
                 row[f"{kind}_erle_before_db"] = mean(pick(kind, "erle_before_db"))
+            rooms = sorted({r["room"] for r in results if r["kind"] == "single"})
+            row["single_erle_db_by_room"] = {
+                room: mean([r.get("erle_db") for r in results
+                            if r["kind"] == "single" and r["room"] == room]) for room in rooms}
             seconds = cpu.get(name, {}).get(rate)
             row["cpu_us_per_10ms"] = (seconds["cpu"] / (seconds["audio"] * 100) * 1e6
                                       if seconds and seconds["audio"] > 0 else None)
@@ -290,6 +302,16 @@ def render(report):
                      recovery(row, "path"), recovery(row, "delay"), fmt(row["cpu_us_per_10ms"], 0)]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines.append("")
+        rooms = sorted({room for row in rows.values() for room in row["single_erle_db_by_room"]},
+                       key=lambda room: float(room.split()[0]))  # by delay
+        if len(rooms) > 1:
+            lines += ["Single-talk ERLE (dB) by room (delay, RT60, echo level against the far end):",
+                      "", "| contender | " + " | ".join(rooms) + " |",
+                      "| --- | " + " | ".join("---:" for _ in rooms) + " |"]
+            for name, row in rows.items():
+                lines.append(f"| {name} | " + " | ".join(
+                    fmt(row["single_erle_db_by_room"].get(room)) for room in rooms) + " |")
+            lines.append("")
     if report["warnings"]:
         lines += ["## Warnings", ""] + [f"- {w}" for w in report["warnings"][:50]]
         if len(report["warnings"]) > 50:
