@@ -5,13 +5,17 @@
 //
 //   dsp-echo-peers --contender=<name> --jobs=<tsv>
 //
-// Each line of the TSV is `mic.f32<TAB>ref.f32<TAB>rate<TAB>out.f32`. For each job one line
+// Each line of the TSV is `mic.f32<TAB>ref.f32<TAB>rate<TAB>out.f32<TAB>delay_ms`, the last the
+// echo's true delay, which only webrtc-aec-known-delay reads. For each job one line
 // goes to stdout: `out.f32<TAB>cpu seconds<TAB>audio seconds`, the CPU time of the contender's
 // processing alone (no file I/O). Contenders (--list prints them with their rates):
 //   webrtc-aec       WebRTC APM 0.3, echo_cancellation() alone at kHighSuppression, with
 //                    ExtendedFilter and DelayAgnostic on (the caller does not know the delay,
 //                    so set_stream_delay_ms(0)); ProcessReverseStream on the reference, then
 //                    ProcessStream on the microphone, per 10 ms;
+//   webrtc-aec-known-delay  the same told the echo's true delay (set_stream_delay_ms), with
+//                    DelayAgnostic off: an oracle, not a contender, showing what WebRTC's
+//                    canceller does when its delay estimation is not in the way;
 //   webrtc-aecm      APM 0.3's echo_control_mobile() alone (kSpeakerphone, its default, comfort
 //                    noise on), set_stream_delay_ms(0); 16 kHz only (APM refuses it above);
 //   speexdsp-aec     speex_echo_cancellation with a 0.5 s filter (it has no delay estimator:
@@ -73,6 +77,7 @@ struct Job {
   std::vector<float> mic;
   std::vector<float> ref;
   int rate = 0;
+  int delay_ms = 0;  // the echo's true delay, for the oracle
 };
 
 size_t Hop(int rate) { return static_cast<size_t>(rate / 100); }
@@ -92,13 +97,15 @@ std::vector<float> Aligned(const Job& job, size_t latency, FrameFn frame_fn) {
                             mic.begin() + static_cast<std::ptrdiff_t>(latency + job.mic.size()));
 }
 
-absl::StatusOr<std::vector<float>> Webrtc(const Job& job, bool mobile) {
+// WebRTC's AEC (or with `mobile` its AECM). `known_delay`: set_stream_delay_ms(job.delay_ms)
+// without DelayAgnostic, instead of delay 0 with it.
+absl::StatusOr<std::vector<float>> Webrtc(const Job& job, bool mobile, bool known_delay) {
   if (mobile && job.rate != 16000) {
     return absl::InvalidArgumentError("webrtc-aecm runs at 16 kHz only");
   }
   webrtc::Config config;
   config.Set<webrtc::ExtendedFilter>(new webrtc::ExtendedFilter(true));
-  config.Set<webrtc::DelayAgnostic>(new webrtc::DelayAgnostic(true));
+  config.Set<webrtc::DelayAgnostic>(new webrtc::DelayAgnostic(!known_delay));
   std::unique_ptr<webrtc::AudioProcessing> apm(webrtc::AudioProcessing::Create(config));
   if (apm == nullptr) return absl::InternalError("webrtc::AudioProcessing::Create failed");
   if (mobile) {
@@ -119,7 +126,7 @@ absl::StatusOr<std::vector<float>> Webrtc(const Job& job, bool mobile) {
                                 : (job.rate == 16000 ? kWebrtcAecLatency16k : kWebrtcAecLatency48k);
   std::vector<float> out = Aligned(job, latency, [&](float* mic, float* ref, size_t) {
     if (int e = apm->ProcessReverseStream(&ref, stream, stream, &ref); e != 0) error = e;
-    apm->set_stream_delay_ms(0);
+    apm->set_stream_delay_ms(known_delay ? job.delay_ms : 0);
     if (int e = apm->ProcessStream(&mic, stream, stream, &mic); e != 0) error = e;
   });
   if (error != 0) return absl::InternalError(absl::StrCat("APM returned ", error));
@@ -201,8 +208,10 @@ const Contender kContenders[] = {
      [](const Job& job) {
        return Audioproc(job, {"aec", "denoise"});
      }},
-    {"webrtc-aec", "16000,48000", [](const Job& job) { return Webrtc(job, false); }},
-    {"webrtc-aecm", "16000", [](const Job& job) { return Webrtc(job, true); }},
+    {"webrtc-aec", "16000,48000", [](const Job& job) { return Webrtc(job, false, false); }},
+    {"webrtc-aec-known-delay", "16000,48000",
+     [](const Job& job) { return Webrtc(job, false, true); }},
+    {"webrtc-aecm", "16000", [](const Job& job) { return Webrtc(job, true, false); }},
     {"speexdsp-aec", "16000,48000", Speex},
 };
 
@@ -228,6 +237,9 @@ absl::Status RunJob(const Contender& contender, const std::vector<std::string>& 
   Job job;
   if (!absl::SimpleAtoi(fields[2], &job.rate) || (job.rate != 16000 && job.rate != 48000)) {
     return absl::InvalidArgumentError(absl::StrCat("rate ", fields[2], " is not 16000 or 48000"));
+  }
+  if (!absl::SimpleAtoi(fields[4], &job.delay_ms) || job.delay_ms < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("delay_ms ", fields[4]));
   }
   absl::StatusOr<std::vector<float>> mic = ReadF32(fields[0]);
   if (!mic.ok()) return mic.status();
@@ -267,7 +279,7 @@ absl::Status Run() {
   while (std::getline(jobs, line)) {
     if (line.empty()) continue;
     const std::vector<std::string> fields = absl::StrSplit(line, '\t');
-    if (fields.size() != 4) return absl::InvalidArgumentError(absl::StrCat("bad job: ", line));
+    if (fields.size() != 5) return absl::InvalidArgumentError(absl::StrCat("bad job: ", line));
     if (absl::Status s = RunJob(*contender, fields); !s.ok()) {
       return absl::Status(s.code(), absl::StrCat(name, " on ", fields[0], ": ", s.message()));
     }

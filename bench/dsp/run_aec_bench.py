@@ -263,7 +263,10 @@ def render(report):
         "Contenders: `audioproc-aec` (the chain `aec` through StreamPipeline, input 2 channels: "
         "microphone, reference), `audioproc-aec-denoise` (`aec,denoise`); `webrtc-aec` (WebRTC "
         "APM 0.3 `echo_cancellation()`, kHighSuppression, ExtendedFilter and DelayAgnostic on, "
-        "stream delay 0: the caller does not know it); `webrtc-aecm` (APM 0.3 "
+        "stream delay 0: the caller does not know it); `webrtc-aec-known-delay` (the same told each "
+        "scene's true delay, DelayAgnostic off: an oracle beside the contenders, showing what "
+        "WebRTC's canceller does without its delay estimation in the way; the delay jump is not "
+        "told to it); `webrtc-aecm` (APM 0.3 "
         "`echo_control_mobile()`, kSpeakerphone, comfort noise; 16 kHz only); `speexdsp-aec` "
         "(speex_echo_cancellation, 0.5 s filter, then speex_preprocess with the echo state for "
         "residual suppression at its defaults; its denoiser on at -15 dB, without which "
@@ -364,7 +367,7 @@ def main():
     for name, c in contenders.items():
         os.makedirs(os.path.join(outputs, name))
         lines = [(os.path.join(material, s["mic"]), os.path.join(material, s["ref"]), str(s["rate"]),
-                  os.path.join(outputs, name, s["name"] + ".f32"))
+                  os.path.join(outputs, name, s["name"] + ".f32"), str(round(s["delay_ms"])))
                  for s in scenes if s["rate"] in c["rates"]]
         shares = max(1, min(args.jobs, len(lines)))
         for k in range(shares):
