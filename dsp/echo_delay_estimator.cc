@@ -87,6 +87,7 @@ void EchoDelayEstimator::Reset() noexcept {
   in_hop_ = 0;
   hops_ = 0;
   active_hops_ = 0;
+  peak_ratio_ = 0;
   delay_ = -1;
   candidate_ = -1;
   confirmations_ = 0;
@@ -182,7 +183,8 @@ bool EchoDelayEstimator::Evaluate() noexcept {
     }
   }
   const double mean = sum / (max_lag_ + 1);
-  if (!(best > kMinPeakRatio * mean)) {
+  peak_ratio_ = static_cast<float>(best / (mean + 1e-30));
+  if (!(best > kMinPeakRatio * mean) || active_hops_ < kMinActiveHops) {
     candidate_ = -1;
     confirmations_ = 0;
     return false;

@@ -44,7 +44,9 @@ class EchoDelayEstimator {
   // The correlation is evaluated every this many hops.
   static constexpr uint32_t kHopsPerEvaluation = 2;
   // A peak counts only if it is this many times the mean magnitude of the correlation.
-  static constexpr float kMinPeakRatio = 6.0f;
+  static constexpr float kMinPeakRatio = 8.0f;
+  // No estimate before this many active hops have been averaged (a quarter second).
+  static constexpr uint32_t kMinActiveHops = 16;
   // A new lag must be this many times as strong as the current lag's peak ...
   static constexpr float kSwitchMargin = 1.2f;
   // ... on this many evaluations in a row ...
@@ -77,6 +79,8 @@ class EchoDelayEstimator {
   int64_t delay_samples() const { return delay_ < 0 ? 0 : int64_t{delay_} * decimation_; }
   double delay_ms() const { return 1000.0 * static_cast<double>(delay_samples()) / rate_; }
   uint32_t decimation() const { return decimation_; }
+  // The last evaluation's peak over the correlation's mean magnitude (for tests).
+  float peak_ratio() const { return peak_ratio_; }
 
  private:
   // Runs one hop: spectra, averages, and every kHopsPerEvaluation hops the peak search.
@@ -109,6 +113,7 @@ class EchoDelayEstimator {
   uint32_t hops_ = 0;
   uint32_t active_hops_ = 0;
 
+  float peak_ratio_ = 0;
   int delay_ = -1;      // decimated samples, -1 for none
   int candidate_ = -1;  // the lag being confirmed
   uint32_t confirmations_ = 0;

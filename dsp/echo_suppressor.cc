@@ -15,9 +15,12 @@ constexpr double kMeanSeconds = 0.1;
 constexpr double kLeakSeconds = 0.25;
 constexpr float kMaxLeak = 2.0f;
 // The minimum of the smoothed power is below the noise's mean; this puts it back (measured on
-// white noise: the tracked floor sits about 3 dB under).
-constexpr float kNoiseBias = 2.0f;
+// white noise, tests/dsp/echo_suppressor_test.cc: the minimum sits 6.3 dB under).
+constexpr float kNoiseBias = 4.3f;
 constexpr float kPowerSmoothing = 0.7f;
+// A bin is free of echo, for the noise floor, when the residual estimate is under this share of
+// its power.
+constexpr float kEchoFreeShare = 0.1f;
 constexpr uint32_t kSeed = 0x2545F491u;
 // CPU-seconds per bin of a frame and per sample.
 constexpr double kBinSeconds = 20e-9;
@@ -156,8 +159,12 @@ void EchoSuppressor::Process(const float* error, const float* echo, float streng
     const float power = error_power_[k];
     smoothed_power_[k] =
         first ? power : kPowerSmoothing * smoothed_power_[k] + (1 - kPowerSmoothing) * power;
-    noise_[k] = first ? smoothed_power_[k] : std::min(smoothed_power_[k], noise_[k] * noise_rise_);
     residual_[k] = std::max(leak_ * echo_power_[k], tail_decay_ * residual_[k]);
+    // The floor follows the power's minimum down at once, but rises only where the echo does
+    // not dominate: a residual that never pauses must not be taken for the room's noise.
+    const bool echo_free = residual_[k] < kEchoFreeShare * smoothed_power_[k];
+    noise_[k] = first ? smoothed_power_[k]
+                      : std::min(smoothed_power_[k], echo_free ? noise_[k] * noise_rise_ : noise_[k]);
     const float echo_to_remove = over * residual_[k];
     float gain = 1.0f;
     if (echo_to_remove > 1e-6f * power + 1e-30f) {
