@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "chain/stream_pipeline.h"
 #include "protos/wire_formats.h"
 #include "service/spec_translation.h"
 #include "service/stream_config.h"
@@ -14,6 +15,14 @@ absl::StatusOr<StreamPlan> PlanStream(const ProcessorRegistry& registry,
   absl::StatusOr<PipelineConfig> pipeline =
       ToPipelineConfig(config, StreamLimits{limits.max_chain_length}, stream_id);
   if (!pipeline.ok()) return pipeline.status();
+  // Unset output channels are the chain's: a chain that drops channels which are not program
+  // audio (aec's far-end reference) or mixes on purpose is not mixed back to the input's.
+  if (config.output().channels() == 0) {
+    absl::StatusOr<ChainEstimate> chain =
+        EstimateChain(registry, pipeline->chain, PipelineChainInput(*pipeline));
+    if (!chain.ok()) return Prefixed("config.", chain.status());
+    pipeline->output.channels = chain->output.channels;
+  }
   // Everything the stream will cost is known before anything is built.
   absl::StatusOr<PipelineEstimate> estimate = EstimatePipeline(registry, *pipeline);
   if (!estimate.ok()) return Prefixed("config.", estimate.status());

@@ -126,6 +126,30 @@ TEST_F(ProcessStreamTest, DownmixToMonoFromOutputChannels) {
   for (size_t i = 0; i < mono.size(); ++i) ASSERT_FLOAT_EQ(mono[i], (left[i] + right[i]) / 2);
 }
 
+TEST_F(ProcessStreamTest, UnsetOutputChannelsAreTheChainsNotMixedBackToTheInputs) {
+  std::vector<float> left = testing::Sine(300, 16000, 1600, 0.5);
+  std::vector<float> right(1600, 0.25f);
+  // The chain mixes to mono on purpose; the output does not upmix it back to stereo.
+  std::vector<v1::ProcessRequest> requests = {
+      ConfigRequest(MakeConfig(v1::PCM_F32LE, 16000, 2, R"([{"mix":{"outputChannels":1}}])"))};
+  requests.push_back(ChunkRequest(testing::ToF32Bytes(testing::Interleave({left, right}))));
+  const ExchangeResult result = Exchange(*stub_, requests);
+  ASSERT_TRUE(result.status.ok()) << result.status.error_message();
+  EXPECT_EQ(result.ready().output().channels(), 1u);
+  const std::vector<float> mono = testing::FromF32Bytes(result.audio());
+  ASSERT_EQ(mono.size(), 1600u);
+  for (size_t i = 0; i < mono.size(); ++i) ASSERT_FLOAT_EQ(mono[i], (left[i] + right[i]) / 2);
+  // Unless the output asks for stereo again.
+  v1::StreamConfig stereo =
+      MakeConfig(v1::PCM_F32LE, 16000, 2, R"([{"mix":{"outputChannels":1}}])");
+  stereo.mutable_output()->set_channels(2);
+  requests[0] = ConfigRequest(stereo);
+  const ExchangeResult upmixed = Exchange(*stub_, requests);
+  ASSERT_TRUE(upmixed.status.ok()) << upmixed.status.error_message();
+  EXPECT_EQ(upmixed.ready().output().channels(), 2u);
+  EXPECT_EQ(testing::FromF32Bytes(upmixed.audio()).size(), 3200u);
+}
+
 TEST_F(ProcessStreamTest, NonFiniteFloatInputIsZeroedAndCounted) {
   std::vector<float> x = {0.5f, NAN, INFINITY, -INFINITY, 0.25f};
   std::vector<v1::ProcessRequest> requests = {ConfigRequest(MakeConfig(v1::PCM_F32LE, 16000, 1)),

@@ -560,7 +560,8 @@ type StreamConfig struct {
 	unknownFields protoimpl.UnknownFields
 
 	Input *AudioFormat `protobuf:"bytes,1,opt,name=input,proto3" json:"input,omitempty"`
-	// Unset fields are the input's.
+	// Unset encoding and rate are the input's; unset channels are what the chain emits (the
+	// input's, unless a stage such as mix or aec changes them).
 	Output  *AudioFormat     `protobuf:"bytes,2,opt,name=output,proto3" json:"output,omitempty"`
 	Chain   []*ProcessorSpec `protobuf:"bytes,3,rep,name=chain,proto3" json:"chain,omitempty"`
 	Metrics *MetricsOptions  `protobuf:"bytes,4,opt,name=metrics,proto3" json:"metrics,omitempty"`
