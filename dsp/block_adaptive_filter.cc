@@ -57,7 +57,10 @@ absl::Status BlockAdaptiveFilter::Init(uint32_t block, uint32_t partitions, uint
   const size_t weights = size_t{partitions} * references * 2 * bins_;
   spectra_.assign(weights, 0.0f);
   power_.assign(bins_, 0.0f);
+  slot_power_.assign(size_t{partitions} * bins_, 0.0f);
+  share_.assign(partitions, 0.0f);
   step_.assign(2 * bins_, 0.0f);
+  scaled_step_.assign(2 * bins_, 0.0f);
   background_error_.assign(block, 0.0f);
   background_echo_.assign(block, 0.0f);
   channels_.resize(channels);
@@ -75,7 +78,8 @@ uint64_t BlockAdaptiveFilter::InitBytes(uint32_t block, uint32_t partitions, uin
   const uint64_t weights = uint64_t{partitions} * references * 2 * bins;
   return cost::FftwBufferBytes<float>(2 * block) + cost::FftwBufferBytes<fftwf_complex>(bins) +
          cost::VectorBytes<float>(weights) + cost::VectorBytes<float>(bins) +
-         cost::VectorBytes<float>(2 * bins) + 2 * cost::VectorBytes<float>(block) +
+         cost::VectorBytes<float>(uint64_t{partitions} * bins) + cost::VectorBytes<float>(partitions) +
+         2 * cost::VectorBytes<float>(2 * bins) + 2 * cost::VectorBytes<float>(block) +
          cost::VectorBytes<Channel>(channels) + channels * 2 * cost::VectorBytes<float>(weights);
 }
 
@@ -94,15 +98,14 @@ void BlockAdaptiveFilter::Reset() noexcept {
   for (Channel& channel : channels_) {
     std::fill(channel.background.begin(), channel.background.end(), 0.0f);
     std::fill(channel.foreground.begin(), channel.foreground.end(), 0.0f);
-    channel.background_energy = 0;
-    channel.foreground_energy = 0;
+    channel.background_energy = channel.foreground_energy = 0;
     channel.next_constrained = 0;
   }
 }
 
 void BlockAdaptiveFilter::ClearReference() noexcept {
   std::fill(spectra_.begin(), spectra_.end(), 0.0f);
-  std::fill(power_.begin(), power_.end(), 0.0f);
+  std::fill(slot_power_.begin(), slot_power_.end(), 0.0f);
   newest_ = 0;
 }
 
@@ -114,14 +117,13 @@ void BlockAdaptiveFilter::PushReference(const float* const* windows) noexcept {
     const auto* x = reinterpret_cast<const float*>(spectrum_.data());
     std::copy(x, x + 2 * bins_, spectra_.data() + Offset(newest_, r));
   }
-  // The NLMS denominator, summed afresh (a running sum would drift in float).
-  std::fill(power_.begin(), power_.end(), 0.0f);
-  for (uint32_t s = 0; s < partitions_; ++s) {
-    for (uint32_t r = 0; r < references_; ++r) {
-      const float* x = spectra_.data() + Offset(s, r);
-      for (uint32_t k = 0; k < bins_; ++k) {
-        power_[k] += x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1];
-      }
+  // The slot's power per bin, summed over the references, for the NLMS denominator.
+  float* power = slot_power_.data() + size_t{newest_} * bins_;
+  std::fill(power, power + bins_, 0.0f);
+  for (uint32_t r = 0; r < references_; ++r) {
+    const float* x = spectra_.data() + Offset(newest_, r);
+    for (uint32_t k = 0; k < bins_; ++k) {
+      power[k] += x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1];
     }
   }
 }
@@ -178,8 +180,7 @@ void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, floa
     // Only overflowing input gets here; start again rather than emit Inf.
     std::fill(channel.background.begin(), channel.background.end(), 0.0f);
     std::fill(channel.foreground.begin(), channel.foreground.end(), 0.0f);
-    channel.background_energy = 0;
-    channel.foreground_energy = 0;
+    channel.background_energy = channel.foreground_energy = 0;
     std::fill(echo, echo + block_, 0.0f);
     for (uint32_t i = 0; i < block_; ++i) error[i] = std::isfinite(mic[i]) ? mic[i] : 0.0f;
     return;
@@ -204,11 +205,34 @@ void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error) noexcept {
   std::copy(error, error + block_, frame + block_);
   fft_->Forward(frame, spectrum_.data());
   const auto* e = reinterpret_cast<const float*>(spectrum_.data());
+  // IPNLMS (Benesty & Gay 2002) over partitions: each partition's share of the step mixes a
+  // uniform part and one proportional to the partition's weight norm, so a room's early,
+  // strong partitions converge first and fast, and its quiet tail is not flooded with the
+  // gradient noise that a uniform step spreads over every partition.
+  double total = 0;
+  for (uint32_t p = 0; p < partitions_; ++p) {
+    const float* w = channel.background.data() + Offset(p, 0);
+    double norm = 0;
+    for (uint32_t k = 0; k < 2 * bins_ * references_; ++k) norm += double{w[k]} * w[k];
+    share_[p] = static_cast<float>(std::sqrt(norm));
+    total += share_[p];
+  }
+  const double uniform = (1 - kProportionality) / (2.0 * partitions_);
+  const double proportional = (1 + kProportionality) / (2 * total + 1e-30);
+  for (uint32_t p = 0; p < partitions_; ++p) {
+    share_[p] = static_cast<float>(total > 0 ? uniform + proportional * share_[p] : 1.0 / partitions_);
+  }
+  std::fill(power_.begin(), power_.end(), 0.0f);
+  for (uint32_t p = 0; p < partitions_; ++p) {
+    const float* power = slot_power_.data() + size_t{Slot(p)} * bins_;
+    const float g = share_[p];
+    for (uint32_t k = 0; k < bins_; ++k) power_[k] += g * power[k];
+  }
   double mean_power = 0;
   for (uint32_t k = 0; k < bins_; ++k) mean_power += power_[k];
   mean_power /= bins_;
   const float delta = kRelativeRegularization * static_cast<float>(mean_power) +
-                      kAbsoluteRegularization * static_cast<float>(fft_size_ * partitions_);
+                      kAbsoluteRegularization * static_cast<float>(fft_size_);
   for (uint32_t k = 0; k < bins_; ++k) {
     const float step = kBackgroundStep / (power_[k] + delta);
     step_[2 * k] = step * e[2 * k];
@@ -216,8 +240,10 @@ void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error) noexcept {
   }
   for (uint32_t p = 0; p < partitions_; ++p) {
     const uint32_t slot = Slot(p);
+    const float g = share_[p];
+    for (uint32_t k = 0; k < 2 * bins_; ++k) scaled_step_[k] = g * step_[k];
     for (uint32_t r = 0; r < references_; ++r) {
-      ConjugateMultiplyAccumulate(spectra_.data() + Offset(slot, r), step_.data(),
+      ConjugateMultiplyAccumulate(spectra_.data() + Offset(slot, r), scaled_step_.data(),
                                   channel.background.data() + Offset(p, r), bins_);
     }
   }

@@ -42,12 +42,14 @@ class BlockAdaptiveFilter {
  public:
   // The background filter's NLMS step (of 1, which would zero the block's error at once).
   static constexpr float kBackgroundStep = 0.5f;
-  // Partitions whose gradient constraint is applied per block, in turn.
-  static constexpr uint32_t kConstrainedPerBlock = 4;
+  // IPNLMS's alpha: -1 is NLMS (every partition the same step), 1 fully proportionate.
+  static constexpr float kProportionality = 0.5f;
   // The background replaces the foreground when its smoothed error energy is below this share
   // of the foreground's, and is reset to the foreground when above this multiple.
   static constexpr float kCopyRatio = 0.8f;
   static constexpr float kResetRatio = 4.0f;
+  // Partitions whose gradient constraint is applied per block, in turn.
+  static constexpr uint32_t kConstrainedPerBlock = 4;
 
   // Sizes `channels` microphone channels' filters of `partitions` x `block` taps on each of
   // `references` references. Allocates and plans FFTs of 2 x block points.
@@ -109,8 +111,11 @@ class BlockAdaptiveFilter {
   FftwBuffer<float> frame_;
   FftwBuffer<fftwf_complex> spectrum_;
   std::vector<float> spectra_;  // ring of partitions x references x bins, interleaved
-  std::vector<float> power_;    // per bin, sum over the ring of |X|^2
-  std::vector<float> step_;     // per bin scratch: mu E / (power + delta)
+  std::vector<float> slot_power_;  // per ring slot and bin: |X|^2 summed over references
+  std::vector<float> power_;       // per bin scratch: the NLMS denominator
+  std::vector<float> share_;       // per partition scratch: its share of the step
+  std::vector<float> step_;        // per bin scratch: mu E / (power + delta)
+  std::vector<float> scaled_step_;  // step_ times a partition's share
   std::vector<float> background_error_;
   std::vector<float> background_echo_;
   std::vector<Channel> channels_;

@@ -47,7 +47,7 @@ namespace audioproc {
 // The longest delay of the echo behind the reference that aec finds.
 inline constexpr double kAecMaxDelaySeconds = 0.5;
 // How much room the adaptive filter models after the alignment.
-inline constexpr double kAecFilterSeconds = 0.45;
+inline constexpr double kAecFilterSeconds = 0.4;
 // The alignment stays this far ahead of the estimated delay, so the filter holds the echo's
 // onset even if the estimate lands on an early reflection, and a delay that shrinks by up to
 // this much stays inside the filter while the estimator confirms it.

@@ -148,6 +148,11 @@ TEST(AecEchoTest, SingleTalkErleAndDelayReports) {
     }
     std::printf("%s: ERLE %.1f dB (linear only %.1f), delays%s\n", Name(c).c_str(), erle,
                 erle_linear, delays.c_str());
+    for (double t0 : {0.0, 2.0, 5.0, 10.0, 15.0}) {
+      const auto a = static_cast<size_t>(t0 * c.rate);
+      const size_t b = std::min(run.out.size(), static_cast<size_t>((t0 + 5) * c.rate));
+      if (a < b) std::printf("  from %.0f s: linear %.1f, full %.1f\n", t0, testing::Erle(*scene, linear.out, a, b), testing::Erle(*scene, run.out, a, b));
+    }
     EXPECT_GE(erle, 30.0) << Name(c);
     ASSERT_FALSE(run.events.empty()) << Name(c);
     const float last = std::get<EchoDelayEvent>(run.events.back().payload).delay_ms;
