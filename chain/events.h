@@ -1,5 +1,5 @@
 // Events: what processors report besides audio (voice activity and speech probability,
-// loudness readings, analysis), in plain structs the service turns into proto Events.
+// loudness readings, analysis, echo delay), in plain structs the service turns into proto Events.
 //
 // A processor reports from inside Process through the EventSink its chain gave it; the sink
 // never allocates (a fixed capacity between drains, overflow counted), so Process stays
@@ -44,8 +44,13 @@ struct AnalysisEvent {
   std::array<float, kMaxAnalysisBands> band_energy_db{};
 };
 
-using EventPayload =
-    std::variant<VoiceActivityEvent, LoudnessEvent, AnalysisEvent, SpeechProbabilityEvent>;
+// aec's report when its estimate of the echo's delay behind the far-end reference changes.
+struct EchoDelayEvent {
+  float delay_ms = 0;
+};
+
+using EventPayload = std::variant<VoiceActivityEvent, LoudnessEvent, AnalysisEvent,
+                                  SpeechProbabilityEvent, EchoDelayEvent>;
 
 struct ProcessorEvent {
   uint64_t frame = 0;  // the output frame it refers to

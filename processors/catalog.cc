@@ -1,5 +1,6 @@
 // The built-in processors: one ProcessorDefinition per processor, each from its own file.
 #include "chain/registry.h"
+#include "processors/aec.h"
 #include "processors/analyze.h"
 #include "processors/biquad_filters.h"
 #include "processors/compressor.h"
@@ -23,7 +24,7 @@ const ProcessorRegistry& ProcessorRegistry::Default() {
       BandpassDefinition(),  NotchDefinition(),      PeakingDefinition(),  LowshelfDefinition(),
       HighshelfDefinition(), DcBlockDefinition(),    LimiterDefinition(),  EqDefinition(),
       NoiseGateDefinition(), CompressorDefinition(), ConvolveDefinition(), VadDefinition(),
-      AnalyzeDefinition(),   DenoiseDefinition(),    ResampleDefinition(), LoudnessDefinition(),
+      AnalyzeDefinition(),   DenoiseDefinition(),    ResampleDefinition(), LoudnessDefinition(), AecDefinition(),
   });
   return *registry;
 }

@@ -40,6 +40,8 @@ v1::Event ToProto(const ProcessorEvent& event) {
   } else if (const auto* speech = std::get_if<SpeechProbabilityEvent>(&event.payload)) {
     out.mutable_speech_probability()->set_probability(speech->probability);
     out.mutable_speech_probability()->set_active(speech->active);
+  } else if (const auto* delay = std::get_if<EchoDelayEvent>(&event.payload)) {
+    out.mutable_echo_delay()->set_delay_ms(delay->delay_ms);
   } else if (const auto* analysis = std::get_if<AnalysisEvent>(&event.payload)) {
     v1::Analysis* result = out.mutable_analysis();
     result->set_peak_dbfs(analysis->peak_dbfs);

@@ -40,6 +40,13 @@ inline std::vector<ProcessSpec> EstimateFormats() {
           {192000, kDefaultMaxBlockFrames, 8}};
 }
 
+// `spec` for processor `name`: aec needs a reference channel beside the microphone, so its
+// mono formats become a microphone and a reference.
+inline ProcessSpec FormatFor(const std::string& name, ProcessSpec spec) {
+  if (name == "aec" && spec.channels < 2) spec.channels = 2;
+  return spec;
+}
+
 inline std::string FormatName(const ProcessSpec& spec) {
   return absl::StrCat(spec.sample_rate_hz, "x", spec.channels);
 }
@@ -75,7 +82,7 @@ inline std::vector<EstimateCase> EstimateCases(const ProcessorRegistry& registry
   };
   for (const ProcessSpec& spec : EstimateFormats()) {
     for (const ProcessorDefinition& definition : registry.definitions()) {
-      add("example", ExampleConfig(definition), spec);
+      add("example", ExampleConfig(definition), FormatFor(definition.info.name, spec));
     }
   }
   const std::string short_file = TestImpulseFile(512, 48000);

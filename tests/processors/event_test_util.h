@@ -63,6 +63,9 @@ inline bool SameEvent(const ProcessorEvent& a, const ProcessorEvent& b) {
     const auto& y = std::get<SpeechProbabilityEvent>(b.payload);
     return x->probability == y.probability && x->active == y.active;
   }
+  if (const auto* x = std::get_if<EchoDelayEvent>(&a.payload)) {
+    return x->delay_ms == std::get<EchoDelayEvent>(b.payload).delay_ms;
+  }
   if (const auto* x = std::get_if<AnalysisEvent>(&a.payload)) {
     const auto& y = std::get<AnalysisEvent>(b.payload);
     return x->peak_dbfs == y.peak_dbfs && x->rms_dbfs == y.rms_dbfs &&

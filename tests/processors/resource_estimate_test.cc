@@ -243,9 +243,10 @@ TEST(ResourceEstimateTest, CostModelIsWithinTwiceTheMeasuredCostOfEveryProcessor
     double measured = 0;
   };
   std::vector<Case> cases;
-  for (const ProcessSpec& format :
+  for (const ProcessSpec& probe :
        {testing::ProbeFormat(16000, 1), testing::ProbeFormat(48000, 2)}) {
     for (const ProcessorDefinition& definition : Registry().definitions()) {
+      const ProcessSpec format = testing::FormatFor(definition.info.name, probe);
       const ProcessorConfig config = ExampleConfig(definition);
       const std::string name =
           absl::StrCat(definition.info.name, " @", testing::FormatName(format));

@@ -1,0 +1,271 @@
+#include "dsp/block_adaptive_filter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "dsp/cost_model.h"
+
+namespace audioproc {
+namespace {
+
+// The NLMS denominator's regularization: a share of the mean per-bin reference power, so
+// bins the reference leaves empty (above its band) do not take huge steps on noise, and an
+// absolute floor for silence.
+constexpr float kRelativeRegularization = 1e-4f;
+constexpr float kAbsoluteRegularization = 1e-9f;
+// Smoothing of the per-block error energies the two filters are compared by (about 4 blocks).
+constexpr double kEnergySmoothing = 0.75;
+// CPU-seconds per complex multiply-add of a partition's bin (three passes: the two estimates
+// and the gradient), and per sample and channel (block copies, energies).
+constexpr double kMacSeconds = 0.9e-9;
+constexpr double kSampleSeconds = 6e-9;
+
+// out += a * b (complex, interleaved re, im), n bins.
+void MultiplyAccumulate(const float* a, const float* b, float* out, uint32_t n) noexcept {
+  for (uint32_t k = 0; k < 2 * n; k += 2) {
+    out[k] += a[k] * b[k] - a[k + 1] * b[k + 1];
+    out[k + 1] += a[k] * b[k + 1] + a[k + 1] * b[k];
+  }
+}
+
+// w += conj(x) g (complex, interleaved), n bins.
+void ConjugateMultiplyAccumulate(const float* x, const float* g, float* w, uint32_t n) noexcept {
+  for (uint32_t k = 0; k < 2 * n; k += 2) {
+    w[k] += x[k] * g[k] + x[k + 1] * g[k + 1];
+    w[k + 1] += x[k] * g[k + 1] - x[k + 1] * g[k];
+  }
+}
+
+}  // namespace
+
+absl::Status BlockAdaptiveFilter::Init(uint32_t block, uint32_t partitions, uint32_t channels,
+                                       uint32_t references) {
+  if (block < 2 || partitions == 0 || channels == 0 || references == 0) {
+    return absl::InvalidArgumentError("BlockAdaptiveFilter needs a block, partitions, channels");
+  }
+  block_ = block;
+  fft_size_ = 2 * block;
+  bins_ = block + 1;
+  partitions_ = partitions;
+  references_ = references;
+  absl::StatusOr<const RealFftPlan*> fft = RealFftPlan::Shared(static_cast<int>(fft_size_));
+  if (!fft.ok()) return fft.status();
+  fft_ = *fft;
+  frame_ = FftwBuffer<float>(fft_size_);
+  spectrum_ = FftwBuffer<fftwf_complex>(bins_);
+  const size_t weights = size_t{partitions} * references * 2 * bins_;
+  spectra_.assign(weights, 0.0f);
+  power_.assign(bins_, 0.0f);
+  slot_power_.assign(size_t{partitions} * bins_, 0.0f);
+  share_.assign(partitions, 0.0f);
+  step_.assign(2 * bins_, 0.0f);
+  scaled_step_.assign(2 * bins_, 0.0f);
+  background_error_.assign(block, 0.0f);
+  background_echo_.assign(block, 0.0f);
+  channels_.resize(channels);
+  for (Channel& channel : channels_) {
+    channel.background.assign(weights, 0.0f);
+    channel.foreground.assign(weights, 0.0f);
+  }
+  Reset();
+  return absl::OkStatus();
+}
+
+uint64_t BlockAdaptiveFilter::InitBytes(uint32_t block, uint32_t partitions, uint32_t channels,
+                                        uint32_t references) {
+  const uint64_t bins = block + 1;
+  const uint64_t weights = uint64_t{partitions} * references * 2 * bins;
+  return cost::FftwBufferBytes<float>(2 * block) + cost::FftwBufferBytes<fftwf_complex>(bins) +
+         cost::VectorBytes<float>(weights) + cost::VectorBytes<float>(bins) +
+         cost::VectorBytes<float>(uint64_t{partitions} * bins) + cost::VectorBytes<float>(partitions) +
+         2 * cost::VectorBytes<float>(2 * bins) + 2 * cost::VectorBytes<float>(block) +
+         cost::VectorBytes<Channel>(channels) + channels * 2 * cost::VectorBytes<float>(weights);
+}
+
+double BlockAdaptiveFilter::CpuCores(double sample_rate_hz, uint32_t block, uint32_t partitions,
+                                     uint32_t channels, uint32_t references) {
+  const double blocks = sample_rate_hz / block;
+  const double macs = 3.0 * partitions * references * (block + 1);
+  const double ffts =
+      references + channels * (3.0 + 2.0 * references * std::min(kConstrainedPerBlock, partitions));
+  return blocks * (channels * macs * kMacSeconds + ffts * cost::RealFftSeconds(2 * block)) +
+         sample_rate_hz * channels * kSampleSeconds;
+}
+
+void BlockAdaptiveFilter::Reset() noexcept {
+  ClearReference();
+  for (Channel& channel : channels_) {
+    std::fill(channel.background.begin(), channel.background.end(), 0.0f);
+    std::fill(channel.foreground.begin(), channel.foreground.end(), 0.0f);
+    channel.background_energy = channel.foreground_energy = 0;
+    channel.next_constrained = 0;
+  }
+}
+
+void BlockAdaptiveFilter::ClearReference() noexcept {
+  std::fill(spectra_.begin(), spectra_.end(), 0.0f);
+  std::fill(slot_power_.begin(), slot_power_.end(), 0.0f);
+  newest_ = 0;
+}
+
+void BlockAdaptiveFilter::PushReference(const float* const* windows) noexcept {
+  newest_ = (newest_ + 1) % partitions_;
+  for (uint32_t r = 0; r < references_; ++r) {
+    std::copy(windows[r], windows[r] + fft_size_, frame_.data());
+    fft_->Forward(frame_.data(), spectrum_.data());
+    const auto* x = reinterpret_cast<const float*>(spectrum_.data());
+    std::copy(x, x + 2 * bins_, spectra_.data() + Offset(newest_, r));
+  }
+  // The slot's power per bin, summed over the references, for the NLMS denominator.
+  float* power = slot_power_.data() + size_t{newest_} * bins_;
+  std::fill(power, power + bins_, 0.0f);
+  for (uint32_t r = 0; r < references_; ++r) {
+    const float* x = spectra_.data() + Offset(newest_, r);
+    for (uint32_t k = 0; k < bins_; ++k) {
+      power[k] += x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1];
+    }
+  }
+}
+
+void BlockAdaptiveFilter::ShiftTaps(int blocks) noexcept {
+  if (blocks == 0) return;
+  const auto p = static_cast<int>(partitions_);
+  const size_t stride = size_t{references_} * 2 * bins_;
+  for (Channel& channel : channels_) {
+    for (std::vector<float>* weights : {&channel.background, &channel.foreground}) {
+      float* w = weights->data();
+      if (blocks >= p || blocks <= -p) {
+        std::fill(weights->begin(), weights->end(), 0.0f);
+      } else if (blocks > 0) {
+        std::copy(w + blocks * stride, w + p * stride, w);
+        std::fill(w + (p - blocks) * stride, w + p * stride, 0.0f);
+      } else {
+        std::copy_backward(w, w + (p + blocks) * stride, w + p * stride);
+        std::fill(w, w + (-blocks) * stride, 0.0f);
+      }
+    }
+  }
+}
+
+void BlockAdaptiveFilter::Estimate(const std::vector<float>& weights, float* out) noexcept {
+  auto* spectrum = reinterpret_cast<float*>(spectrum_.data());
+  std::fill(spectrum, spectrum + 2 * bins_, 0.0f);
+  for (uint32_t p = 0; p < partitions_; ++p) {
+    const uint32_t slot = Slot(p);
+    for (uint32_t r = 0; r < references_; ++r) {
+      MultiplyAccumulate(weights.data() + Offset(p, r), spectra_.data() + Offset(slot, r),
+                         spectrum, bins_);
+    }
+  }
+  fft_->Inverse(spectrum_.data(), frame_.data());
+  const float scale = 1.0f / static_cast<float>(fft_size_);
+  for (uint32_t i = 0; i < block_; ++i) out[i] = frame_[block_ + i] * scale;
+}
+
+void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, float* error,
+                                  float* echo) noexcept {
+  Channel& channel = channels_[channel_index];
+  Estimate(channel.background, background_echo_.data());
+  Estimate(channel.foreground, echo);
+  double background_energy = 0;
+  double foreground_energy = 0;
+  for (uint32_t i = 0; i < block_; ++i) {
+    background_error_[i] = mic[i] - background_echo_[i];
+    error[i] = mic[i] - echo[i];
+    background_energy += double{background_error_[i]} * background_error_[i];
+    foreground_energy += double{error[i]} * error[i];
+  }
+  if (!std::isfinite(background_energy) || !std::isfinite(foreground_energy)) {
+    // Only overflowing input gets here; start again rather than emit Inf.
+    std::fill(channel.background.begin(), channel.background.end(), 0.0f);
+    std::fill(channel.foreground.begin(), channel.foreground.end(), 0.0f);
+    channel.background_energy = channel.foreground_energy = 0;
+    std::fill(echo, echo + block_, 0.0f);
+    for (uint32_t i = 0; i < block_; ++i) error[i] = std::isfinite(mic[i]) ? mic[i] : 0.0f;
+    return;
+  }
+  channel.background_energy = kEnergySmoothing * channel.background_energy +
+                              (1 - kEnergySmoothing) * background_energy;
+  channel.foreground_energy = kEnergySmoothing * channel.foreground_energy +
+                              (1 - kEnergySmoothing) * foreground_energy;
+  Adapt(channel, background_error_.data());
+  if (channel.background_energy < kCopyRatio * channel.foreground_energy) {
+    channel.foreground = channel.background;  // same size: copies, never allocates
+    channel.foreground_energy = channel.background_energy;
+  } else if (channel.background_energy > kResetRatio * channel.foreground_energy) {
+    channel.background = channel.foreground;
+    channel.background_energy = channel.foreground_energy;
+  }
+}
+
+void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error) noexcept {
+  float* frame = frame_.data();
+  std::fill(frame, frame + block_, 0.0f);
+  std::copy(error, error + block_, frame + block_);
+  fft_->Forward(frame, spectrum_.data());
+  const auto* e = reinterpret_cast<const float*>(spectrum_.data());
+  // IPNLMS (Benesty & Gay 2002) over partitions: each partition's share of the step mixes a
+  // uniform part and one proportional to the partition's weight norm, so a room's early,
+  // strong partitions converge first and fast, and its quiet tail is not flooded with the
+  // gradient noise that a uniform step spreads over every partition.
+  double total = 0;
+  for (uint32_t p = 0; p < partitions_; ++p) {
+    const float* w = channel.background.data() + Offset(p, 0);
+    double norm = 0;
+    for (uint32_t k = 0; k < 2 * bins_ * references_; ++k) norm += double{w[k]} * w[k];
+    share_[p] = static_cast<float>(std::sqrt(norm));
+    total += share_[p];
+  }
+  const double uniform = (1 - kProportionality) / (2.0 * partitions_);
+  const double proportional = (1 + kProportionality) / (2 * total + 1e-30);
+  for (uint32_t p = 0; p < partitions_; ++p) {
+    share_[p] = static_cast<float>(total > 0 ? uniform + proportional * share_[p] : 1.0 / partitions_);
+  }
+  std::fill(power_.begin(), power_.end(), 0.0f);
+  for (uint32_t p = 0; p < partitions_; ++p) {
+    const float* power = slot_power_.data() + size_t{Slot(p)} * bins_;
+    const float g = share_[p];
+    for (uint32_t k = 0; k < bins_; ++k) power_[k] += g * power[k];
+  }
+  double mean_power = 0;
+  for (uint32_t k = 0; k < bins_; ++k) mean_power += power_[k];
+  mean_power /= bins_;
+  const float delta = kRelativeRegularization * static_cast<float>(mean_power) +
+                      kAbsoluteRegularization * static_cast<float>(fft_size_);
+  for (uint32_t k = 0; k < bins_; ++k) {
+    const float step = kBackgroundStep / (power_[k] + delta);
+    step_[2 * k] = step * e[2 * k];
+    step_[2 * k + 1] = step * e[2 * k + 1];
+  }
+  for (uint32_t p = 0; p < partitions_; ++p) {
+    const uint32_t slot = Slot(p);
+    const float g = share_[p];
+    for (uint32_t k = 0; k < 2 * bins_; ++k) scaled_step_[k] = g * step_[k];
+    for (uint32_t r = 0; r < references_; ++r) {
+      ConjugateMultiplyAccumulate(spectra_.data() + Offset(slot, r), scaled_step_.data(),
+                                  channel.background.data() + Offset(p, r), bins_);
+    }
+  }
+  const uint32_t constrained = std::min(kConstrainedPerBlock, partitions_);
+  for (uint32_t i = 0; i < constrained; ++i) {
+    for (uint32_t r = 0; r < references_; ++r) {
+      Constrain(channel.background.data() + Offset(channel.next_constrained, r));
+    }
+    channel.next_constrained = (channel.next_constrained + 1) % partitions_;
+  }
+}
+
+void BlockAdaptiveFilter::Constrain(float* weights) noexcept {
+  auto* spectrum = reinterpret_cast<float*>(spectrum_.data());
+  std::copy(weights, weights + 2 * bins_, spectrum);
+  float* frame = frame_.data();
+  fft_->Inverse(spectrum_.data(), frame);
+  const float scale = 1.0f / static_cast<float>(fft_size_);
+  for (uint32_t i = 0; i < block_; ++i) frame[i] *= scale;
+  std::fill(frame + block_, frame + fft_size_, 0.0f);
+  fft_->Forward(frame, spectrum_.data());
+  std::copy(spectrum, spectrum + 2 * bins_, weights);
+}
+
+}  // namespace audioproc

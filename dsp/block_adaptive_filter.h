@@ -1,0 +1,126 @@
+// BlockAdaptiveFilter: the linear part of an echo canceller. For each microphone channel it
+// models the echo as the references filtered by a long FIR (the room), identified on line,
+// and subtracts it.
+//
+// The FIR is a partitioned-block frequency-domain adaptive filter (PBFDAF, also called MDF:
+// Soo & Pang 1990; the layout of speexdsp's mdf.c): the filter is cut into P partitions of B
+// taps, each held as a spectrum of N = 2B bins, so a block of B samples costs one FFT of the
+// references and P complex multiply-adds per bin rather than P B multiply-adds per sample.
+// The echo estimate is the last B samples of IFFT(sum_p W_p X_p), X_p being the spectrum of
+// the reference's 2B samples p blocks ago (overlap-save). Adaptation is NLMS per bin: W_p +=
+// mu conj(X_p) E / (sum_p |X_p|^2 + delta), with E the spectrum of the block's error padded
+// by B zeros in front. The gradient constraint (taps past B zeroed in the time domain) costs
+// two FFTs per partition; it is applied to kConstrainedPerBlock partitions per block in turn
+// (speexdsp's "AUMDF"), which keeps the filter linear-convolution-correct at a fraction of
+// the cost.
+//
+// Double talk: the near end's speech in the error would drive an adapting filter away from
+// the room. So every channel has two filters (Ochiai et al. 1977; speexdsp): a background
+// filter that adapts all the time, and the foreground filter whose error is the output. The
+// background is copied into the foreground when its error has been smaller (a better model
+// of the echo: near speech is in both errors alike), and the foreground into the background
+// when the background has diverged (its error far larger).
+//
+//   BlockAdaptiveFilter filter;
+//   filter.Init(128, 57, /*channels=*/1, /*references=*/1);   // allocates
+//   filter.PushReference(windows);  // each reference's last 2B samples, once per block
+//   filter.Process(0, mic, error, echo);
+//
+// Thread safety: one thread at a time.
+#ifndef AUDIOPROC_DSP_BLOCK_ADAPTIVE_FILTER_H_
+#define AUDIOPROC_DSP_BLOCK_ADAPTIVE_FILTER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "dsp/fftw_plan.h"
+
+namespace audioproc {
+
+class BlockAdaptiveFilter {
+ public:
+  // The background filter's NLMS step (of 1, which would zero the block's error at once).
+  static constexpr float kBackgroundStep = 0.5f;
+  // IPNLMS's alpha: -1 is NLMS (every partition the same step), 1 fully proportionate.
+  static constexpr float kProportionality = 0.5f;
+  // The background replaces the foreground when its smoothed error energy is below this share
+  // of the foreground's, and is reset to the foreground when above this multiple.
+  static constexpr float kCopyRatio = 0.8f;
+  static constexpr float kResetRatio = 4.0f;
+  // Partitions whose gradient constraint is applied per block, in turn.
+  static constexpr uint32_t kConstrainedPerBlock = 4;
+
+  // Sizes `channels` microphone channels' filters of `partitions` x `block` taps on each of
+  // `references` references. Allocates and plans FFTs of 2 x block points.
+  absl::Status Init(uint32_t block, uint32_t partitions, uint32_t channels, uint32_t references);
+
+  static uint64_t InitBytes(uint32_t block, uint32_t partitions, uint32_t channels,
+                            uint32_t references);
+  // CPU-seconds per second at `sample_rate_hz`, on the reference machine (cost_model.h).
+  static double CpuCores(double sample_rate_hz, uint32_t block, uint32_t partitions,
+                         uint32_t channels, uint32_t references);
+
+  // Every filter to zero, the reference history to silence. Real-time safe.
+  void Reset() noexcept;
+
+  // Takes the references' newest block: windows[r] points to reference r's last 2B samples
+  // (the previous block, then this one). Call once per block, before Process. Real-time safe.
+  void PushReference(const float* const* windows) noexcept;
+  // Forgets the reference history (silence), for a caller that pushes it again after moving
+  // its alignment. Real-time safe.
+  void ClearReference() noexcept;
+  // Moves every filter's taps by `blocks` partitions toward the start (positive: the
+  // reference's alignment moved `blocks` blocks later, so what partition p + blocks modelled
+  // is now partition p's), zeroing the partitions that have nothing to take. Real-time safe.
+  void ShiftTaps(int blocks) noexcept;
+
+  // Filters channel `channel`'s block of B microphone samples: writes the foreground's error
+  // (the echo removed) and its echo estimate, B samples each, and adapts. Real-time safe.
+  void Process(uint32_t channel, const float* mic, float* error, float* echo) noexcept;
+
+  uint32_t block() const { return block_; }
+  uint32_t partitions() const { return partitions_; }
+
+ private:
+  struct Channel {
+    std::vector<float> background;  // partitions x references x bins, interleaved re, im
+    std::vector<float> foreground;
+    double background_energy = 0;  // smoothed error energies
+    double foreground_energy = 0;
+    uint32_t next_constrained = 0;
+  };
+
+  // Writes sum_p W_p X_p of `weights` into spectrum_, its last B samples / N into `out`.
+  void Estimate(const std::vector<float>& weights, float* out) noexcept;
+  void Adapt(Channel& channel, const float* error) noexcept;
+  void Constrain(float* weights) noexcept;
+  // Weights of partition p, reference r.
+  size_t Offset(uint32_t p, uint32_t r) const { return (size_t{p} * references_ + r) * 2 * bins_; }
+  // The slot of the reference spectra p blocks old.
+  uint32_t Slot(uint32_t p) const { return (newest_ + partitions_ - p) % partitions_; }
+
+  uint32_t block_ = 0;
+  uint32_t fft_size_ = 0;
+  uint32_t bins_ = 0;
+  uint32_t partitions_ = 0;
+  uint32_t references_ = 0;
+  uint32_t newest_ = 0;
+
+  const RealFftPlan* fft_ = nullptr;  // shared, immutable
+  FftwBuffer<float> frame_;
+  FftwBuffer<fftwf_complex> spectrum_;
+  std::vector<float> spectra_;  // ring of partitions x references x bins, interleaved
+  std::vector<float> slot_power_;  // per ring slot and bin: |X|^2 summed over references
+  std::vector<float> power_;       // per bin scratch: the NLMS denominator
+  std::vector<float> share_;       // per partition scratch: its share of the step
+  std::vector<float> step_;        // per bin scratch: mu E / (power + delta)
+  std::vector<float> scaled_step_;  // step_ times a partition's share
+  std::vector<float> background_error_;
+  std::vector<float> background_echo_;
+  std::vector<Channel> channels_;
+};
+
+}  // namespace audioproc
+
+#endif  // AUDIOPROC_DSP_BLOCK_ADAPTIVE_FILTER_H_

@@ -1,0 +1,195 @@
+#include "dsp/echo_suppressor.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "dsp/cost_model.h"
+
+namespace audioproc {
+namespace {
+
+// Time constant of the per-bin running means the leak's fluctuations are taken about.
+constexpr double kMeanSeconds = 0.1;
+// The leak's smoothing: its time constant where the echo estimate dominates the error (far
+// end alone); slower, down to a tenth, as the error grows past the echo (double talk).
+constexpr double kLeakSeconds = 0.25;
+constexpr float kMaxLeak = 2.0f;
+// The minimum of the smoothed power is below the noise's mean; this puts it back (measured on
+// white noise, tests/dsp/echo_suppressor_test.cc: the minimum sits 6.3 dB under).
+constexpr float kNoiseBias = 4.3f;
+constexpr float kPowerSmoothing = 0.7f;
+// A bin is free of echo, for the noise floor, when the residual estimate is under this share of
+// its power.
+constexpr float kEchoFreeShare = 0.1f;
+constexpr uint32_t kSeed = 0x2545F491u;
+// CPU-seconds per bin of a frame and per sample.
+constexpr double kBinSeconds = 20e-9;
+constexpr double kSampleSeconds = 3e-9;
+
+uint32_t NextRandom(uint32_t& state) noexcept {
+  state ^= state << 13;
+  state ^= state >> 17;
+  state ^= state << 5;
+  return state;
+}
+
+// Uniform in [-1, 1).
+float Uniform(uint32_t& state) noexcept {
+  return static_cast<float>(NextRandom(state) >> 8) * (2.0f / 16777216.0f) - 1.0f;
+}
+
+}  // namespace
+
+absl::Status EchoSuppressor::Init(uint32_t hop, double sample_rate_hz) {
+  if (hop < 2 || !(sample_rate_hz > 0)) {
+    return absl::InvalidArgumentError("EchoSuppressor needs a hop and a rate");
+  }
+  hop_ = hop;
+  fft_size_ = 2 * hop;
+  bins_ = hop + 1;
+  const double hop_seconds = hop / sample_rate_hz;
+  gain_floor_ = static_cast<float>(std::pow(10.0, kGainFloorDb / 20.0));
+  tail_decay_ = static_cast<float>(std::pow(10.0, -6.0 * hop_seconds / kTailSeconds));
+  noise_rise_ = static_cast<float>(std::pow(10.0, kNoiseRiseDbPerSecond * hop_seconds / 10.0));
+  beta_ = static_cast<float>(std::min(1.0, hop_seconds / kLeakSeconds));
+  mean_weight_ = static_cast<float>(std::min(1.0, hop_seconds / kMeanSeconds));
+  absl::StatusOr<const RealFftPlan*> fft = RealFftPlan::Shared(static_cast<int>(fft_size_));
+  if (!fft.ok()) return fft.status();
+  fft_ = *fft;
+  analysis_window_.resize(fft_size_);
+  synthesis_window_.resize(fft_size_);
+  for (uint32_t i = 0; i < fft_size_; ++i) {
+    const double w = std::sin(M_PI * i / fft_size_);
+    analysis_window_[i] = static_cast<float>(w);
+    synthesis_window_[i] = static_cast<float>(w / fft_size_);
+  }
+  frame_ = FftwBuffer<float>(fft_size_);
+  error_spectrum_ = FftwBuffer<fftwf_complex>(bins_);
+  echo_spectrum_ = FftwBuffer<fftwf_complex>(bins_);
+  error_history_.assign(fft_size_, 0.0f);
+  echo_history_.assign(fft_size_, 0.0f);
+  overlap_.assign(hop, 0.0f);
+  for (auto* v : {&error_power_, &echo_power_, &error_mean_, &echo_mean_, &residual_,
+                  &previous_clean_, &smoothed_power_, &noise_}) {
+    v->assign(bins_, 0.0f);
+  }
+  Reset();
+  return absl::OkStatus();
+}
+
+uint64_t EchoSuppressor::InitBytes(uint32_t hop) {
+  const uint32_t n = 2 * hop;
+  const uint32_t bins = hop + 1;
+  return 2 * cost::VectorBytes<float>(n) + cost::FftwBufferBytes<float>(n) +
+         2 * cost::FftwBufferBytes<fftwf_complex>(bins) + 2 * cost::VectorBytes<float>(n) +
+         cost::VectorBytes<float>(hop) + 8 * cost::VectorBytes<float>(bins);
+}
+
+double EchoSuppressor::CpuCores(double sample_rate_hz, uint32_t hop) {
+  const double frames = sample_rate_hz / hop;
+  return frames * (3 * cost::RealFftSeconds(2 * hop) + (hop + 1) * kBinSeconds) +
+         sample_rate_hz * kSampleSeconds;
+}
+
+void EchoSuppressor::Reset() noexcept {
+  for (auto* v : {&error_history_, &echo_history_, &overlap_, &error_power_, &echo_power_,
+                  &error_mean_, &echo_mean_, &residual_, &previous_clean_, &smoothed_power_,
+                  &noise_}) {
+    std::fill(v->begin(), v->end(), 0.0f);
+  }
+  covariance_ = 0;
+  variance_ = 0;
+  leak_ = 0;
+  frames_ = 0;
+  random_ = kSeed;
+}
+
+void EchoSuppressor::UpdateLeak() noexcept {
+  const float mean_weight = mean_weight_;
+  double covariance = 0;
+  double variance = 0;
+  double error_total = 0;
+  double echo_total = 0;
+  for (uint32_t k = 0; k < bins_; ++k) {
+    error_mean_[k] += mean_weight * (error_power_[k] - error_mean_[k]);
+    echo_mean_[k] += mean_weight * (echo_power_[k] - echo_mean_[k]);
+    const double de = error_power_[k] - error_mean_[k];
+    const double dy = echo_power_[k] - echo_mean_[k];
+    covariance += de * dy;
+    variance += dy * dy;
+    error_total += error_power_[k];
+    echo_total += echo_power_[k];
+  }
+  // Adapt at full speed while the echo estimate dominates the error; slower as the near end
+  // (in the error only) takes over.
+  const double share = echo_total / (error_total + echo_total + 1e-30);
+  const double beta = beta_ * std::clamp(2 * share, 0.1, 1.0);
+  covariance_ += beta * (covariance - covariance_);
+  variance_ += beta * (variance - variance_);
+  if (variance_ > 1e-30) {
+    leak_ = static_cast<float>(std::clamp(covariance_ / variance_, 0.0, double{kMaxLeak}));
+  }
+}
+
+void EchoSuppressor::Process(const float* error, const float* echo, float strength,
+                             float* out) noexcept {
+  std::copy(error_history_.begin() + hop_, error_history_.end(), error_history_.begin());
+  std::copy(error, error + hop_, error_history_.begin() + hop_);
+  std::copy(echo_history_.begin() + hop_, echo_history_.end(), echo_history_.begin());
+  std::copy(echo, echo + hop_, echo_history_.begin() + hop_);
+
+  float* frame = frame_.data();
+  for (uint32_t i = 0; i < fft_size_; ++i) frame[i] = echo_history_[i] * analysis_window_[i];
+  fft_->Forward(frame, echo_spectrum_.data());
+  for (uint32_t i = 0; i < fft_size_; ++i) frame[i] = error_history_[i] * analysis_window_[i];
+  fft_->Forward(frame, error_spectrum_.data());
+  auto* e = reinterpret_cast<float*>(error_spectrum_.data());
+  const auto* y = reinterpret_cast<const float*>(echo_spectrum_.data());
+  for (uint32_t k = 0; k < bins_; ++k) {
+    error_power_[k] = std::min(e[2 * k] * e[2 * k] + e[2 * k + 1] * e[2 * k + 1], 1e30f);
+    echo_power_[k] = std::min(y[2 * k] * y[2 * k] + y[2 * k + 1] * y[2 * k + 1], 1e30f);
+  }
+  UpdateLeak();
+
+  const bool first = frames_ == 0;
+  if (frames_ < 2) ++frames_;
+  const float over = std::max(0.0f, strength) * kOverSubtraction;
+  const float alpha = kDecisionDirectedAlpha;
+  for (uint32_t k = 0; k < bins_; ++k) {
+    const float power = error_power_[k];
+    smoothed_power_[k] =
+        first ? power : kPowerSmoothing * smoothed_power_[k] + (1 - kPowerSmoothing) * power;
+    residual_[k] = std::max(leak_ * echo_power_[k], tail_decay_ * residual_[k]);
+    // The floor follows the power's minimum down at once, but rises only where the echo does
+    // not dominate: a residual that never pauses must not be taken for the room's noise.
+    const bool echo_free = residual_[k] < kEchoFreeShare * smoothed_power_[k];
+    noise_[k] = first ? smoothed_power_[k]
+                      : std::min(smoothed_power_[k], echo_free ? noise_[k] * noise_rise_ : noise_[k]);
+    const float echo_to_remove = over * residual_[k];
+    float gain = 1.0f;
+    if (echo_to_remove > 1e-6f * power + 1e-30f) {
+      const float posterior = power / echo_to_remove;
+      const float priori = alpha * previous_clean_[k] / echo_to_remove +
+                           (1 - alpha) * std::max(posterior - 1.0f, 0.0f);
+      gain = std::max(priori / (1.0f + priori), gain_floor_);
+    }
+    previous_clean_[k] = gain * gain * power;
+    float noise_re = 0;
+    float noise_im = 0;
+    if (gain < 1.0f) {
+      // sqrt(1.5): a uniform pair's mean square is 2/3.
+      const float level = std::sqrt((1.0f - gain * gain) * kNoiseBias * 1.5f * noise_[k]);
+      noise_re = level * Uniform(random_);
+      noise_im = level * Uniform(random_);
+    }
+    e[2 * k] = gain * e[2 * k] + noise_re;
+    e[2 * k + 1] = gain * e[2 * k + 1] + noise_im;
+  }
+  fft_->Inverse(error_spectrum_.data(), frame);
+  for (uint32_t i = 0; i < hop_; ++i) {
+    out[i] = overlap_[i] + frame[i] * synthesis_window_[i];
+    overlap_[i] = frame[hop_ + i] * synthesis_window_[hop_ + i];
+  }
+}
+
+}  // namespace audioproc

@@ -1,0 +1,107 @@
+// EchoSuppressor: what an echo canceller does after its linear filter. The filter leaves a
+// residual (its misadjustment, nonlinearity, the tail past its length, the time it takes to
+// re-converge after the room changes); this removes it frame by frame in the frequency domain
+// where the near end is not speaking over it, and fills what it removes with comfort noise.
+//
+// Frames of N = 2 hop samples every hop, under a periodic sqrt-Hann window for analysis and
+// synthesis (their product, a Hann window, sums to 1 at 50% overlap: with every gain at 1 the
+// output is the input delayed by one hop, to float rounding). Per frame and bin k, with E the
+// filter's error and Y its echo estimate:
+//   1. residual echo: R = leak |Y|^2, the leak being speexdsp's (mdf.c) estimate: the
+//      regression of |E|^2 on |Y|^2 over the bins' fluctuations about their running means,
+//      which near speech, uncorrelated with Y, does not bias; held against its own decay
+//      (kTailSeconds) for the reverberation the filter's length or its lag leaves;
+//   2. gain: Wiener, G = xi / (1 + xi), xi the decision-directed (Ephraim & Malah 1984) ratio
+//      of near-end power to strength x kOverSubtraction x R, floored at kGainFloorDb;
+//      strength 0 passes everything (the linear filter alone);
+//   3. comfort noise: the near end's noise floor N (minimum of the smoothed |E|^2, rising at
+//      most kNoiseRiseDbPerSecond) is put back where the gain removed it, with random phase:
+//      out = G E + sqrt((1 - G^2) N) e^(j phi), so a suppressed frame sounds like the room,
+//      not like digital silence. The noise is a seeded generator's: the output is a function
+//      of the input alone.
+//
+//   EchoSuppressor suppressor;
+//   suppressor.Init(128, 16000);                   // allocates
+//   suppressor.Process(error, echo, 1.0f, out);    // one hop; out lags by one hop
+//
+// Thread safety: one thread at a time.
+#ifndef AUDIOPROC_DSP_ECHO_SUPPRESSOR_H_
+#define AUDIOPROC_DSP_ECHO_SUPPRESSOR_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "dsp/fftw_plan.h"
+
+namespace audioproc {
+
+class EchoSuppressor {
+ public:
+  // The gain never falls below this.
+  static constexpr double kGainFloorDb = -60;
+  // The residual estimate is scaled by this at strength 1: the leak is a mean, and the
+  // residual's fluctuation about it would leave audible echo at 1.
+  static constexpr float kOverSubtraction = 2.0f;
+  // The decision-directed smoothing of xi.
+  static constexpr float kDecisionDirectedAlpha = 0.7f;
+  // The residual's decay: an RT60 of this long.
+  static constexpr double kTailSeconds = 0.25;
+  static constexpr double kNoiseRiseDbPerSecond = 3;
+
+  // Sizes frames of 2 `hop` samples at `sample_rate_hz`. Allocates and plans FFTs.
+  absl::Status Init(uint32_t hop, double sample_rate_hz);
+  static uint64_t InitBytes(uint32_t hop);
+  // CPU-seconds per second at `sample_rate_hz`, on the reference machine (cost_model.h).
+  static double CpuCores(double sample_rate_hz, uint32_t hop);
+
+  // Back to the state after Init (the noise generator reseeded). Real-time safe.
+  void Reset() noexcept;
+
+  // Takes the next hop of the filter's error and echo estimate (hop samples each) and the
+  // strength (>= 0), and writes the hop of output the frame completes: the error one hop
+  // earlier, its echo removed. Real-time safe.
+  void Process(const float* error, const float* echo, float strength, float* out) noexcept;
+
+  // The last frame's leak estimate (for tests).
+  float leak() const { return leak_; }
+
+ private:
+  void UpdateLeak() noexcept;
+
+  uint32_t hop_ = 0;
+  uint32_t fft_size_ = 0;
+  uint32_t bins_ = 0;
+  float gain_floor_ = 0;
+  float tail_decay_ = 0;
+  float noise_rise_ = 0;
+  float beta_ = 0;         // the leak's smoothing
+  float mean_weight_ = 0;  // the running means' smoothing
+
+  const RealFftPlan* fft_ = nullptr;  // shared, immutable
+  std::vector<float> analysis_window_;
+  std::vector<float> synthesis_window_;  // includes 1 / N
+  FftwBuffer<float> frame_;
+  FftwBuffer<fftwf_complex> error_spectrum_;
+  FftwBuffer<fftwf_complex> echo_spectrum_;
+  std::vector<float> error_history_;  // the last 2 hop samples of each input
+  std::vector<float> echo_history_;
+  std::vector<float> overlap_;  // hop samples of the previous frame's second half
+  std::vector<float> error_power_;
+  std::vector<float> echo_power_;
+  std::vector<float> error_mean_;  // running means of the powers, for the leak
+  std::vector<float> echo_mean_;
+  std::vector<float> residual_;
+  std::vector<float> previous_clean_;  // G^2 |E|^2 of the previous frame
+  std::vector<float> smoothed_power_;
+  std::vector<float> noise_;
+  double covariance_ = 0;  // smoothed sum of (|E|^2 - mean)(|Y|^2 - mean)
+  double variance_ = 0;    // smoothed sum of (|Y|^2 - mean)^2
+  float leak_ = 0;
+  uint32_t frames_ = 0;
+  uint32_t random_ = 1;
+};
+
+}  // namespace audioproc
+
+#endif  // AUDIOPROC_DSP_ECHO_SUPPRESSOR_H_

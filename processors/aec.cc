@@ -1,0 +1,293 @@
+#include "processors/aec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "dsp/cost_model.h"
+
+namespace audioproc {
+namespace {
+
+constexpr double kMaxBlockSeconds = 0.008;
+// CPU-seconds per input sample and channel (FIFOs, history, the output's finiteness check).
+constexpr double kAecSampleSeconds = 3e-9;
+
+struct AecSizes {
+  uint32_t mics;
+  uint32_t block;
+  uint32_t partitions;
+  uint64_t max_alignment;
+  uint32_t history;
+};
+
+AecSizes SizesFor(double rate, uint32_t channels, uint32_t references) {
+  AecSizes sizes;
+  sizes.mics = channels - references;
+  sizes.block = AecBlockSize(rate);
+  sizes.partitions = static_cast<uint32_t>(std::ceil(kAecFilterSeconds * rate / sizes.block));
+  sizes.max_alignment =
+      static_cast<uint64_t>(std::floor(kAecMaxDelaySeconds * rate / sizes.block)) * sizes.block;
+  // The oldest window a rebuild of the filter's reference needs ends max_alignment +
+  // (partitions - 1) blocks back and is two blocks long.
+  sizes.history =
+      static_cast<uint32_t>(sizes.max_alignment) + (sizes.partitions + 2) * sizes.block;
+  return sizes;
+}
+
+absl::Status ValidateChannels(uint32_t references, const ProcessSpec& input) {
+  if (input.channels <= references) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "aec.reference_channels is ", references, " but the input has ", input.channels,
+        " channel(s): aec needs the microphone channels first and then the ", references,
+        " reference channel(s), so more than ", references, " channels"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateAec(const ParamValues& resolved, const ProcessSpec& input) {
+  return ValidateChannels(static_cast<uint32_t>(resolved.Int("reference_channels")), input);
+}
+
+}  // namespace
+
+uint32_t AecBlockSize(double sample_rate_hz) {
+  uint32_t size = 16;
+  while (2.0 * size <= kMaxBlockSeconds * sample_rate_hz) size *= 2;
+  return size;
+}
+
+absl::StatusOr<StageEstimate> AecProcessor::Estimate(const ParamValues& params,
+                                                     const ProcessSpec& input) {
+  const auto references = static_cast<uint32_t>(params.Int("reference_channels"));
+  if (absl::Status valid = ValidateAec(params, input); !valid.ok()) return valid;
+  const AecSizes sizes = SizesFor(input.sample_rate_hz, input.channels, references);
+  StageEstimate estimate;
+  estimate.output = input;
+  estimate.output.channels = sizes.mics;
+  estimate.in_place = false;
+  estimate.memory_bytes =
+      cost::HeapBlock(sizeof(AecProcessor)) +
+      EchoDelayEstimator::InitBytes(input.sample_rate_hz, kAecMaxDelaySeconds) +
+      BlockAdaptiveFilter::InitBytes(sizes.block, sizes.partitions, sizes.mics, references) +
+      cost::VectorBytes<EchoSuppressor>(sizes.mics) +
+      sizes.mics * EchoSuppressor::InitBytes(sizes.block) +
+      cost::VectorBytes<std::vector<float>>(references) +
+      references * cost::VectorBytes<float>(2 * uint64_t{sizes.history}) +
+      cost::VectorBytes<std::vector<float>>(input.channels) +
+      input.channels * cost::VectorBytes<float>(sizes.block) +
+      cost::VectorBytes<std::vector<float>>(sizes.mics) +
+      sizes.mics * cost::VectorBytes<float>(sizes.block) +
+      3 * cost::VectorBytes<float>(sizes.block) + cost::VectorBytes<const float*>(references);
+  estimate.cpu_cores =
+      EchoDelayEstimator::CpuCores(input.sample_rate_hz, kAecMaxDelaySeconds) +
+      BlockAdaptiveFilter::CpuCores(input.sample_rate_hz, sizes.block, sizes.partitions,
+                                    sizes.mics, references) +
+      sizes.mics * EchoSuppressor::CpuCores(input.sample_rate_hz, sizes.block) +
+      input.sample_rate_hz * input.channels * kAecSampleSeconds;
+  // One report per block at most.
+  estimate.events = {1.0 / sizes.block, 1};
+  estimate.max_latency_frames = 2 * sizes.block - 1;
+  return estimate;
+}
+
+ProcessorDefinition AecDefinition() {
+  ProcessorDefinition definition;
+  definition.info.name = "aec";
+  definition.info.summary =
+      "Acoustic echo cancellation: the last reference_channels channels are the far-end "
+      "reference, the others microphones, which come out with its echo removed (delay "
+      "estimation, partitioned-block adaptive filter, residual echo suppression, comfort "
+      "noise). Reports the echo's estimated delay as events.";
+  ParamInfo references;
+  references.name = "reference_channels";
+  references.type = ParamType::kInt;
+  references.default_value = 1;
+  references.min = 1;
+  references.max = kMaxChannels - 1;
+  references.summary =
+      "How many of the input's last channels are the far-end reference (what the loudspeaker "
+      "played); the rest are microphones, and only they are output.";
+  ParamInfo suppression;
+  suppression.name = "suppression";
+  suppression.type = ParamType::kFloat;
+  suppression.default_value = 1.0;
+  suppression.min = 0.0;
+  suppression.max = 4.0;
+  suppression.runtime_updatable = true;
+  suppression.summary =
+      "Strength of the residual echo suppressor after the adaptive filter; 0 leaves the "
+      "linear filter alone.";
+  definition.info.params = {std::move(references), std::move(suppression)};
+  definition.validate = ValidateAec;
+  definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
+    return std::make_unique<AecProcessor>(static_cast<uint32_t>(params.Int("reference_channels")),
+                                          params.Number("suppression"));
+  };
+  definition.resolve_update = [](const ParamValues& changes) -> std::unique_ptr<ProcessorUpdate> {
+    AecRuntimeSettings settings;
+    if (changes.Has("suppression")) settings.suppression = changes.Number("suppression");
+    return std::make_unique<TypedUpdate<AecRuntimeSettings>>(settings);
+  };
+  definition.estimate = AecProcessor::Estimate;
+  return definition;
+}
+
+AecProcessor::AecProcessor(uint32_t reference_channels, double suppression)
+    : reference_channels_(reference_channels), suppression_(static_cast<float>(suppression)) {}
+
+absl::StatusOr<ProcessSpec> AecProcessor::Prepare(const ProcessSpec& input) {
+  if (absl::Status valid = ValidateChannels(reference_channels_, input); !valid.ok()) {
+    return valid;
+  }
+  rate_ = input.sample_rate_hz;
+  const AecSizes sizes = SizesFor(rate_, input.channels, reference_channels_);
+  mics_ = sizes.mics;
+  block_ = sizes.block;
+  partitions_ = sizes.partitions;
+  max_alignment_ = sizes.max_alignment;
+  history_size_ = sizes.history;
+  if (absl::Status status = delay_.Init(rate_, kAecMaxDelaySeconds); !status.ok()) return status;
+  if (absl::Status status = filter_.Init(block_, partitions_, mics_, reference_channels_);
+      !status.ok()) {
+    return status;
+  }
+  suppressors_.resize(mics_);
+  for (EchoSuppressor& suppressor : suppressors_) {
+    if (absl::Status status = suppressor.Init(block_, rate_); !status.ok()) return status;
+  }
+  history_.assign(reference_channels_, std::vector<float>(2 * size_t{history_size_}, 0.0f));
+  input_.assign(input.channels, std::vector<float>(block_, 0.0f));
+  ready_.assign(mics_, std::vector<float>(block_, 0.0f));
+  reference_sum_.assign(block_, 0.0f);
+  error_.assign(block_, 0.0f);
+  echo_.assign(block_, 0.0f);
+  windows_.assign(reference_channels_, nullptr);
+  // One ramp step per block.
+  suppression_.Reset(RampSteps(rate_ / block_, kParameterRampMs));
+  Reset();
+  ProcessSpec output = input;
+  output.channels = mics_;
+  return output;
+}
+
+void AecProcessor::Reset() noexcept {
+  delay_.Reset();
+  filter_.Reset();
+  for (EchoSuppressor& suppressor : suppressors_) suppressor.Reset();
+  for (auto& h : history_) std::fill(h.begin(), h.end(), 0.0f);
+  for (auto& x : input_) std::fill(x.begin(), x.end(), 0.0f);
+  for (auto& x : ready_) std::fill(x.begin(), x.end(), 0.0f);
+  position_ = 0;
+  blocks_run_ = 0;
+  alignment_ = 0;
+  written_ = 0;
+  suppression_.SetCurrentAndTargetValue(suppression_.GetTargetValue());
+}
+
+uint32_t AecProcessor::MaxEventsPerBlock(uint32_t frames) const {
+  return block_ == 0 ? 1 : frames / block_ + 1;
+}
+
+void AecProcessor::ApplySettings(const AecRuntimeSettings& settings) noexcept {
+  if (settings.suppression.has_value()) {
+    suppression_.SetTargetValue(static_cast<float>(*settings.suppression));
+  }
+}
+
+void AecProcessor::Process(AudioBlock& in, AudioBlock& out) noexcept {
+  const uint32_t frames = in.num_frames();
+  out.set_num_frames(frames);
+  const auto channels = static_cast<uint32_t>(input_.size());
+  uint32_t done = 0;
+  while (done < frames) {
+    const uint32_t run = std::min(frames - done, block_ - position_);
+    const bool completes_block = position_ + run == block_;
+    for (uint32_t c = 0; c < channels; ++c) {
+      const float* x = in.channel(c) + done;
+      std::copy(x, x + run, input_[c].data() + position_);
+    }
+    // As denoise's FIFO: the sample at position p leaves as ready[p + 1]; the one that
+    // completes the block leaves as the next block's ready[0].
+    const uint32_t from_ready = completes_block ? run - 1 : run;
+    for (uint32_t m = 0; m < mics_; ++m) {
+      const float* ready = ready_[m].data() + position_ + 1;
+      std::copy(ready, ready + from_ready, out.channel(m) + done);
+    }
+    position_ += run;
+    done += run;
+    if (completes_block) {
+      RunBlock();
+      position_ = 0;
+      for (uint32_t m = 0; m < mics_; ++m) out.channel(m)[done - 1] = ready_[m][0];
+    }
+  }
+}
+
+const float* AecProcessor::Window(uint32_t r, uint64_t age) const noexcept {
+  // Samples [written_ - age - 2B, written_ - age); before the stream's start the ring holds
+  // zeros, which it has not yet overwritten (history_size_ covers the oldest window).
+  const uint64_t size = history_size_;
+  const uint64_t start = (written_ + 2 * size - (age % size) - 2 * block_) % size;
+  return history_[r].data() + start;
+}
+
+void AecProcessor::Align(uint64_t alignment) noexcept {
+  const auto shift =
+      static_cast<int>((static_cast<int64_t>(alignment) - static_cast<int64_t>(alignment_)) /
+                       static_cast<int64_t>(block_));
+  alignment_ = alignment;
+  filter_.ShiftTaps(shift);
+  filter_.ClearReference();
+  // The reference spectra again at the new alignment, oldest first; the newest is pushed by
+  // RunBlock.
+  for (uint32_t p = partitions_ - 1; p >= 1; --p) {
+    for (uint32_t r = 0; r < reference_channels_; ++r) {
+      windows_[r] = Window(r, alignment_ + uint64_t{p} * block_);
+    }
+    filter_.PushReference(windows_.data());
+  }
+}
+
+void AecProcessor::RunBlock() noexcept {
+  // The reference's new block into its history, and the sum of the references.
+  std::fill(reference_sum_.begin(), reference_sum_.end(), 0.0f);
+  const uint64_t size = history_size_;
+  for (uint32_t r = 0; r < reference_channels_; ++r) {
+    const std::vector<float>& x = input_[mics_ + r];
+    float* h = history_[r].data();
+    for (uint32_t i = 0; i < block_; ++i) {
+      const uint64_t at = (written_ + i) % size;
+      h[at] = x[i];
+      h[at + size] = x[i];
+      reference_sum_[i] += x[i];
+    }
+  }
+  written_ += block_;
+
+  if (delay_.Update(reference_sum_.data(), input_[0].data(), block_)) {
+    const auto delay = static_cast<uint64_t>(delay_.delay_samples());
+    const auto margin = static_cast<uint64_t>(kAecAlignmentMarginSeconds * rate_);
+    const uint64_t wanted = delay > margin ? (delay - margin) / block_ * block_ : 0;
+    const uint64_t alignment = std::min(wanted, max_alignment_);
+    if (alignment != alignment_) Align(alignment);
+    Emit(blocks_run_ * block_, EchoDelayEvent{static_cast<float>(delay_.delay_ms())});
+  }
+  for (uint32_t r = 0; r < reference_channels_; ++r) windows_[r] = Window(r, alignment_);
+  filter_.PushReference(windows_.data());
+
+  const float strength = suppression_.GetNextValue();
+  for (uint32_t m = 0; m < mics_; ++m) {
+    filter_.Process(m, input_[m].data(), error_.data(), echo_.data());
+    float* out = ready_[m].data();
+    suppressors_[m].Process(error_.data(), echo_.data(), strength, out);
+    for (uint32_t i = 0; i < block_; ++i) {
+      if (!std::isfinite(out[i])) out[i] = 0.0f;
+    }
+  }
+  ++blocks_run_;
+}
+
+}  // namespace audioproc

@@ -1,0 +1,129 @@
+// aec: acoustic echo cancellation for teleconferencing. The stream carries the far end's
+// signal beside the microphone: the last `reference_channels` channels of the input are the
+// reference (what the loudspeaker played), the others are microphones. The output is the
+// microphone channels only, with the reference's echo removed, so a chain
+// `aec,denoise,loudness` on a 2-channel input (mic, reference) gives 1 channel.
+//
+// Everything runs in blocks of B samples (the largest power of two up to 8 ms: 128 at
+// 16 kHz, 256 at 48 kHz), whatever the chunking:
+//   1. delay: an EchoDelayEstimator (dsp/echo_delay_estimator.h) finds how far the echo lags
+//      the reference (the sum of the reference channels), 0 to kMaxDelaySeconds; the
+//      reference is aligned to that lag less kAlignmentMarginSeconds, in whole blocks, and an
+//      EchoDelayEvent reports each new estimate;
+//   2. linear filter: a BlockAdaptiveFilter (dsp/block_adaptive_filter.h) per microphone,
+//      partitioned frequency-domain NLMS covering kFilterSeconds after the alignment, with a
+//      foreground and a background filter so double talk cannot diverge the output. When the
+//      alignment moves, the filters' partitions move with it, so a delay jump costs only the
+//      sub-block remainder of re-adaptation;
+//   3. residual echo suppression and comfort noise: an EchoSuppressor per microphone
+//      (dsp/echo_suppressor.h), its strength `suppression` (0 = the linear filter alone).
+// The output lags the input by 2B - 1 samples (LatencyFrames): B - 1 for the block FIFO and
+// B for the suppressor's overlap-add.
+//
+//   chain: {"aec", {{"reference_channels", 1}, {"suppression", 1.0}}}
+//
+// Thread safety: an AecProcessor is used by one thread at a time (Processor's contract); the
+// FFT plans it shares are made in Prepare under the planner mutex and only read afterwards.
+#ifndef AUDIOPROC_PROCESSORS_AEC_H_
+#define AUDIOPROC_PROCESSORS_AEC_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "chain/parameters.h"
+#include "chain/processor.h"
+#include "chain/registry.h"
+#include "dsp/audio_block.h"
+#include "dsp/block_adaptive_filter.h"
+#include "dsp/echo_delay_estimator.h"
+#include "dsp/echo_suppressor.h"
+#include "dsp/smoothed_value.h"
+
+namespace audioproc {
+
+// The longest delay of the echo behind the reference that aec finds.
+inline constexpr double kAecMaxDelaySeconds = 0.5;
+// How much room the adaptive filter models after the alignment.
+inline constexpr double kAecFilterSeconds = 0.4;
+// The alignment stays this far ahead of the estimated delay, so the filter holds the echo's
+// onset even if the estimate lands on an early reflection, and a delay that shrinks by up to
+// this much stays inside the filter while the estimator confirms it.
+inline constexpr double kAecAlignmentMarginSeconds = 0.06;
+
+// aec's run-time settings: what an update changes.
+struct AecRuntimeSettings {
+  std::optional<double> suppression;
+};
+
+// aec's metadata (reference_channels: 1, [1, 7]; suppression: 1, [0, 4], runtime-updatable)
+// and factory.
+ProcessorDefinition AecDefinition();
+
+// The block aec runs at `sample_rate_hz`: the largest power of two up to 8 ms (at least 16).
+uint32_t AecBlockSize(double sample_rate_hz);
+
+class AecProcessor : public UpdatableProcessor<AecRuntimeSettings> {
+ public:
+  AecProcessor(uint32_t reference_channels, double suppression);
+
+  // INVALID_ARGUMENT unless the input has more channels than reference_channels. Plans the
+  // FFTs, sizes every buffer (allocates). Returns the input's format with the microphone
+  // channels only.
+  absl::StatusOr<ProcessSpec> Prepare(const ProcessSpec& input) override;
+  // Writes in.num_frames() frames of the microphone channels into `out`.
+  void Process(AudioBlock& in, AudioBlock& out) noexcept override;
+  void Reset() noexcept override;
+  int LatencyFrames() const override { return 2 * static_cast<int>(block_) - 1; }
+  bool ProcessesInPlace() const override { return false; }
+  // At most one delay report per block.
+  uint32_t MaxEventsPerBlock(uint32_t frames) const override;
+  // Takes a new suppression, ramped over kParameterRampMs in whole blocks. Does not allocate.
+  void ApplySettings(const AecRuntimeSettings& settings) noexcept override;
+
+  // The current alignment of the reference, in samples (for tests).
+  uint64_t alignment_samples() const { return alignment_; }
+
+  static absl::StatusOr<StageEstimate> Estimate(const ParamValues& params,
+                                                const ProcessSpec& input);
+
+ private:
+  // Runs one block of every channel from the FIFOs, refilling ready_.
+  void RunBlock() noexcept;
+  // Moves the reference's alignment to `alignment` samples (a multiple of the block).
+  void Align(uint64_t alignment) noexcept;
+  // Reference r's 2B samples ending `age` samples before the newest.
+  const float* Window(uint32_t r, uint64_t age) const noexcept;
+
+  uint32_t reference_channels_;
+  SmoothedValue<float, RampLaw::kLinearBySteps> suppression_;
+  double rate_ = 0;
+  uint32_t mics_ = 0;
+  uint32_t block_ = 0;
+  uint32_t partitions_ = 0;
+  uint32_t position_ = 0;  // samples of the current block already in the FIFOs
+  uint64_t blocks_run_ = 0;
+  uint64_t alignment_ = 0;      // samples, a multiple of block_
+  uint64_t max_alignment_ = 0;  // samples
+  uint64_t written_ = 0;        // reference samples written into the history
+
+  EchoDelayEstimator delay_;
+  BlockAdaptiveFilter filter_;
+  std::vector<EchoSuppressor> suppressors_;
+  // Per reference: a ring of history_size_ samples written twice (at i and i + size), so any
+  // window of up to history_size_ samples is contiguous.
+  uint32_t history_size_ = 0;
+  std::vector<std::vector<float>> history_;
+  std::vector<std::vector<float>> input_;  // per input channel: the block being filled
+  std::vector<std::vector<float>> ready_;  // per microphone: the block of output made last
+  std::vector<float> reference_sum_;
+  std::vector<float> error_;
+  std::vector<float> echo_;
+  std::vector<const float*> windows_;
+};
+
+}  // namespace audioproc
+
+#endif  // AUDIOPROC_PROCESSORS_AEC_H_

@@ -1,0 +1,127 @@
+// BlockAdaptiveFilter identifying a known FIR from white noise, holding its foreground model
+// through loud double talk, and following a shift of its partitions.
+#include "dsp/block_adaptive_filter.h"
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/testing/signals.h"
+
+namespace audioproc {
+namespace {
+
+constexpr uint32_t kBlock = 128;
+constexpr uint32_t kPartitions = 8;
+
+// A room-like FIR of `taps` taps: decaying noise, deterministic.
+std::vector<float> Room(size_t taps, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> gauss(0.0f, 1.0f);
+  std::vector<float> h(taps);
+  for (size_t i = 0; i < taps; ++i) {
+    h[i] = 0.2f * gauss(rng) * std::exp(-5.0f * static_cast<float>(i) / static_cast<float>(taps));
+  }
+  return h;
+}
+
+std::vector<float> Convolve(const std::vector<float>& x, const std::vector<float>& h) {
+  std::vector<float> y(x.size(), 0.0f);
+  for (size_t i = 0; i < x.size(); ++i) {
+    double sum = 0;
+    for (size_t j = 0; j < h.size() && j <= i; ++j) sum += h[j] * x[i - j];
+    y[i] = static_cast<float>(sum);
+  }
+  return y;
+}
+
+double Energy(const std::vector<float>& x, size_t from, size_t to) {
+  double sum = 0;
+  for (size_t i = from; i < to; ++i) sum += double{x[i]} * x[i];
+  return sum;
+}
+
+// Runs the filter on (reference, mic), block by block; returns the error.
+std::vector<float> Filter(BlockAdaptiveFilter& filter, const std::vector<float>& reference,
+                          const std::vector<float>& mic) {
+  std::vector<float> window(2 * kBlock, 0.0f);
+  std::vector<float> error(mic.size(), 0.0f);
+  std::vector<float> echo(kBlock);
+  for (size_t at = 0; at + kBlock <= mic.size(); at += kBlock) {
+    std::copy(window.begin() + kBlock, window.end(), window.begin());
+    std::copy(reference.begin() + at, reference.begin() + at + kBlock, window.begin() + kBlock);
+    const float* windows[] = {window.data()};
+    filter.PushReference(windows);
+    filter.Process(0, mic.data() + at, error.data() + at, echo.data());
+  }
+  return error;
+}
+
+TEST(BlockAdaptiveFilterTest, ConvergesOnAKnownFirInWhiteNoise) {
+  // 900 taps of the 1024 the filter holds, noise 60 dB under the echo.
+  const std::vector<float> reference = testing::WhiteNoise(16000 * 4, 0.5, 1);
+  const std::vector<float> echo = Convolve(reference, Room(900, 2));
+  std::vector<float> mic = testing::WhiteNoise(reference.size(), 1e-3 * testing::Rms(echo) * std::sqrt(3.0), 3);
+  for (size_t i = 0; i < mic.size(); ++i) mic[i] += echo[i];
+  BlockAdaptiveFilter filter;
+  ASSERT_TRUE(filter.Init(kBlock, kPartitions, 1, 1).ok());
+  const std::vector<float> error = Filter(filter, reference, mic);
+  // Echo return loss enhancement after 1 s and in the last second.
+  const size_t second = 16000;
+  const double after_one = 10 * std::log10(Energy(echo, second, 2 * second) /
+                                            Energy(error, second, 2 * second));
+  const double last = 10 * std::log10(Energy(echo, 3 * second, 4 * second) /
+                                       Energy(error, 3 * second, 4 * second));
+  std::printf("ERLE: second 2 %.1f dB, second 4 %.1f dB\n", after_one, last);
+  EXPECT_GT(after_one, 36.0);  // measured 38.6 dB
+  // The misadjustment: the error within 3 dB of the noise floor 60 dB down (measured 58.0).
+  EXPECT_GT(last, 57.0);
+}
+
+TEST(BlockAdaptiveFilterTest, DoubleTalkDoesNotUndoTheForegroundModel) {
+  const std::vector<float> reference = testing::WhiteNoise(16000 * 5, 0.5, 4);
+  const std::vector<float> echo = Convolve(reference, Room(900, 5));
+  // Near-end "speech" 10 dB over the echo from 3 s to 5 s.
+  std::vector<float> near = testing::WhiteNoise(reference.size(), 3.0 * testing::Rms(echo) * std::sqrt(3.0), 6);
+  std::fill(near.begin(), near.begin() + 3 * 16000, 0.0f);
+  std::vector<float> mic(reference.size());
+  for (size_t i = 0; i < mic.size(); ++i) mic[i] = echo[i] + near[i];
+  BlockAdaptiveFilter filter;
+  ASSERT_TRUE(filter.Init(kBlock, kPartitions, 1, 1).ok());
+  const std::vector<float> error = Filter(filter, reference, mic);
+  std::vector<float> residual(mic.size());
+  for (size_t i = 0; i < mic.size(); ++i) residual[i] = error[i] - near[i];
+  const double during = 10 * std::log10(Energy(echo, 3 * 16000, 5 * 16000) /
+                                         Energy(residual, 3 * 16000, 5 * 16000));
+  std::printf("echo removed during double talk: %.1f dB\n", during);
+  EXPECT_GT(during, 40.0);
+}
+
+TEST(BlockAdaptiveFilterTest, ShiftedTapsFollowAReferenceRealignedByWholeBlocks) {
+  // The echo is the reference 3 blocks late through a short FIR; after convergence the caller
+  // aligns its reference 2 blocks later and shifts the taps: the model holds at once.
+  const std::vector<float> reference = testing::WhiteNoise(16000 * 3, 0.5, 7);
+  std::vector<float> h(3 * kBlock + 200, 0.0f);
+  const std::vector<float> room = Room(200, 8);
+  std::copy(room.begin(), room.end(), h.begin() + 3 * kBlock);
+  const std::vector<float> mic = Convolve(reference, h);
+  BlockAdaptiveFilter filter;
+  ASSERT_TRUE(filter.Init(kBlock, kPartitions, 1, 1).ok());
+  Filter(filter, reference, mic);
+  filter.ShiftTaps(2);
+  filter.ClearReference();
+  // The reference 2 blocks later: the mic's echo is now 1 block behind it.
+  std::vector<float> late(reference.size(), 0.0f);
+  std::copy(reference.begin(), reference.end() - 2 * kBlock, late.begin() + 2 * kBlock);
+  const std::vector<float> error = Filter(filter, late, mic);
+  // After the first partitions' worth of history refills (8 blocks), the error is still small.
+  const size_t from = 16 * kBlock;
+  const size_t to = from + 16000;
+  const double erle = 10 * std::log10(Energy(mic, from, to) / Energy(error, from, to));
+  EXPECT_GT(erle, 40.0);
+}
+
+}  // namespace
+}  // namespace audioproc

@@ -1,0 +1,114 @@
+// EchoDelayEstimator against echoes of known delay: white noise through a pure delay, speech
+// through a reverberant room impulse response, a delay that jumps, and a silent reference.
+#include "dsp/echo_delay_estimator.h"
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/testing/signals.h"
+#include "tests/testing/speech_material.h"
+
+namespace audioproc {
+namespace {
+
+// `x` delayed by `delay` samples, scaled, plus white noise of `noise` RMS.
+std::vector<float> Delayed(const std::vector<float>& x, size_t delay, float scale, double noise,
+                           uint32_t seed) {
+  std::vector<float> y = testing::WhiteNoise(x.size(), noise * std::sqrt(3.0), seed);
+  for (size_t i = delay; i < x.size(); ++i) y[i] += scale * x[i - delay];
+  return y;
+}
+
+// Feeds both signals in blocks of 128 and returns the estimate (in ms) after each block.
+std::vector<double> Feed(EchoDelayEstimator& estimator, const std::vector<float>& reference,
+                        const std::vector<float>& mic) {
+  std::vector<double> estimates;
+  for (size_t at = 0; at + 128 <= reference.size(); at += 128) {
+    estimator.Update(reference.data() + at, mic.data() + at, 128);
+    estimates.push_back(estimator.has_estimate() ? estimator.delay_ms() : -1);
+  }
+  return estimates;
+}
+
+TEST(EchoDelayEstimatorTest, FindsAPureDelayInWhiteNoise) {
+  for (const auto& [rate, delay_ms] : {std::pair{16000, 125.0}, std::pair{48000, 300.0},
+                                       std::pair{16000, 0.0}, std::pair{48000, 480.0}}) {
+    EchoDelayEstimator estimator;
+    ASSERT_TRUE(estimator.Init(rate, 0.5).ok());
+    const std::vector<float> reference = testing::WhiteNoise(3 * rate, 0.3, 1);
+    const auto delay = static_cast<size_t>(delay_ms * rate / 1000);
+    const std::vector<float> mic = Delayed(reference, delay, 0.3f, 0.01, 2);
+    Feed(estimator, reference, mic);
+    ASSERT_TRUE(estimator.has_estimate()) << rate << " " << delay_ms;
+    EXPECT_NEAR(estimator.delay_ms(), delay_ms, 0.5) << rate;
+  }
+}
+
+TEST(EchoDelayEstimatorTest, FindsTheDelayOfSpeechThroughARoom) {
+  absl::StatusOr<testing::Talk> talk = testing::MakeTalk(0, 3);
+  ASSERT_TRUE(talk.ok()) << talk.status();
+  absl::StatusOr<testing::Talk> at16k = testing::Resampled(*talk, 16000);
+  ASSERT_TRUE(at16k.ok()) << at16k.status();
+  const std::vector<float>& reference = at16k->samples;
+  // A room: a direct path, then exponentially decaying noise (RT60 0.3 s).
+  const size_t delay = 3200;  // 200 ms
+  std::vector<float> room(4800);
+  std::mt19937 rng(4);
+  std::normal_distribution<float> gauss(0.0f, 1.0f);
+  room[0] = 1.0f;
+  for (size_t i = 1; i < room.size(); ++i) {
+    room[i] = 0.3f * gauss(rng) * std::exp(-6.9f * static_cast<float>(i) / (0.3f * 16000));
+  }
+  std::vector<float> mic = testing::WhiteNoise(reference.size(), 1e-4, 5);
+  for (size_t i = delay; i < reference.size(); ++i) {
+    double sum = 0;
+    for (size_t j = 0; j < room.size() && j + delay <= i; ++j) {
+      sum += room[j] * reference[i - delay - j];
+    }
+    mic[i] += static_cast<float>(0.3 * sum);
+  }
+  EchoDelayEstimator estimator;
+  ASSERT_TRUE(estimator.Init(16000, 0.5).ok());
+  Feed(estimator, reference, mic);
+  ASSERT_TRUE(estimator.has_estimate());
+  EXPECT_NEAR(estimator.delay_ms(), 200.0, 3.0);
+}
+
+TEST(EchoDelayEstimatorTest, FollowsADelayJumpWithinASecondAndHoldsOtherwise) {
+  const int rate = 16000;
+  const std::vector<float> reference = testing::WhiteNoise(8 * rate, 0.3, 6);
+  // 100 ms for 4 s, then 150 ms.
+  std::vector<float> mic = testing::WhiteNoise(reference.size(), 0.01, 7);
+  for (size_t i = 0; i < reference.size(); ++i) {
+    const size_t delay = i < 4u * rate ? 1600 : 2400;
+    if (i >= delay) mic[i] += 0.3f * reference[i - delay];
+  }
+  EchoDelayEstimator estimator;
+  ASSERT_TRUE(estimator.Init(rate, 0.5).ok());
+  const std::vector<double> estimates = Feed(estimator, reference, mic);
+  const size_t blocks_per_second = rate / 128;
+  int changes = 0;
+  for (size_t b = 1; b < estimates.size(); ++b) changes += estimates[b] != estimates[b - 1];
+  EXPECT_EQ(changes, 2);  // the first estimate, and the jump
+  EXPECT_NEAR(estimates[4 * blocks_per_second - 1], 100.0, 0.5);
+  EXPECT_NEAR(estimates[5 * blocks_per_second], 150.0, 0.5);
+}
+
+TEST(EchoDelayEstimatorTest, MakesNoEstimateWithoutAReferenceOrAnEcho) {
+  const int rate = 16000;
+  EchoDelayEstimator silent;
+  ASSERT_TRUE(silent.Init(rate, 0.5).ok());
+  const std::vector<float> zeros(3 * rate, 0.0f);
+  Feed(silent, zeros, testing::WhiteNoise(3 * rate, 0.3, 8));
+  EXPECT_FALSE(silent.has_estimate());
+  EchoDelayEstimator unrelated;
+  ASSERT_TRUE(unrelated.Init(rate, 0.5).ok());
+  Feed(unrelated, testing::WhiteNoise(3 * rate, 0.3, 9), testing::WhiteNoise(3 * rate, 0.3, 10));
+  EXPECT_FALSE(unrelated.has_estimate());
+}
+
+}  // namespace
+}  // namespace audioproc

@@ -1,0 +1,99 @@
+// EchoSuppressor: transparent without echo, removing a residual that follows the echo
+// estimate, comfort noise at the near end's floor, and strength 0 as a pass-through.
+#include "dsp/echo_suppressor.h"
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/testing/signals.h"
+
+namespace audioproc {
+namespace {
+
+constexpr uint32_t kHop = 128;
+constexpr double kRate = 16000;
+
+std::vector<float> Suppress(EchoSuppressor& suppressor, const std::vector<float>& error,
+                            const std::vector<float>& echo, float strength) {
+  std::vector<float> out(error.size(), 0.0f);
+  for (size_t at = 0; at + kHop <= error.size(); at += kHop) {
+    suppressor.Process(error.data() + at, echo.data() + at, strength, out.data() + at);
+  }
+  return out;
+}
+
+double Energy(const std::vector<float>& x, size_t from, size_t to) {
+  double sum = 0;
+  for (size_t i = from; i < to; ++i) sum += double{x[i]} * x[i];
+  return sum;
+}
+
+TEST(EchoSuppressorTest, WithoutEchoTheOutputIsTheInputOneHopLate) {
+  const std::vector<float> input = testing::WhiteNoise(16000, 0.3, 1);
+  const std::vector<float> silence(input.size(), 0.0f);
+  for (float strength : {1.0f, 4.0f}) {
+    EchoSuppressor suppressor;
+    ASSERT_TRUE(suppressor.Init(kHop, kRate).ok());
+    const std::vector<float> out = Suppress(suppressor, input, silence, strength);
+    double max_error = 0;
+    for (size_t i = kHop; i < out.size(); ++i) {
+      max_error = std::max(max_error, std::fabs(double{out[i]} - input[i - kHop]));
+    }
+    EXPECT_LT(max_error, 1e-5) << strength;
+    const double level_db = 10 * std::log10(Energy(out, kHop, out.size()) /
+                                            Energy(input, 0, input.size() - kHop));
+    EXPECT_NEAR(level_db, 0.0, 0.1) << strength;
+  }
+}
+
+TEST(EchoSuppressorTest, RemovesAResidualThatFollowsTheEchoEstimateDownToTheNoiseFloor) {
+  // The filter's residual is 10% of its echo estimate (a -20 dB leak), the echo on for 0.6 s and
+  // off for 0.4 s, over a floor 60 dB under the echo; the residual must go, and what is left
+  // must sound like the floor, not silence.
+  const size_t n = 6 * 16000;
+  std::vector<float> echo = testing::WhiteNoise(n, 0.3, 2);
+  std::vector<bool> on(n);
+  for (size_t i = 0; i < n; ++i) {
+    on[i] = i % 16000 < 9600;
+    if (!on[i]) echo[i] = 0;
+  }
+  const std::vector<float> floor = testing::WhiteNoise(n, 3e-4, 3);
+  std::vector<float> error(n);
+  for (size_t i = 0; i < n; ++i) error[i] = 0.1f * echo[i] + floor[i];
+  EchoSuppressor suppressor;
+  ASSERT_TRUE(suppressor.Init(kHop, kRate).ok());
+  const std::vector<float> out = Suppress(suppressor, error, echo, 1.0f);
+  // Over the bursts from 2 s on, less a frame at each edge, the output one hop late.
+  double error_energy = 0;
+  double out_energy = 0;
+  double floor_energy = 0;
+  for (size_t i = 2 * 16000; i + kHop < n; ++i) {
+    if (i % 16000 < 2 * kHop || i % 16000 >= 9600 - 2 * kHop) continue;
+    error_energy += double{error[i]} * error[i];
+    out_energy += double{out[i + kHop]} * out[i + kHop];
+    floor_energy += double{floor[i]} * floor[i];
+  }
+  const double removed = 10 * std::log10(error_energy / out_energy);
+  const double above_floor = 10 * std::log10(out_energy / floor_energy);
+  std::printf("leak %.4f, removed %.1f dB, output %.1f dB from the floor\n", suppressor.leak(),
+              removed, above_floor);
+  EXPECT_NEAR(suppressor.leak(), 0.01, 0.003);
+  EXPECT_GT(removed, 35.0);
+  EXPECT_NEAR(above_floor, 0.0, 3.0);
+}
+
+TEST(EchoSuppressorTest, StrengthZeroLeavesTheResidual) {
+  const size_t n = 16000;
+  const std::vector<float> echo = testing::WhiteNoise(n, 0.3, 4);
+  std::vector<float> error(n);
+  for (size_t i = 0; i < n; ++i) error[i] = 0.1f * echo[i];
+  EchoSuppressor suppressor;
+  ASSERT_TRUE(suppressor.Init(kHop, kRate).ok());
+  const std::vector<float> out = Suppress(suppressor, error, echo, 0.0f);
+  for (size_t i = kHop; i < n; ++i) ASSERT_NEAR(out[i], error[i - kHop], 1e-5) << i;
+}
+
+}  // namespace
+}  // namespace audioproc
