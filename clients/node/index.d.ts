@@ -85,7 +85,7 @@ export interface ChunkMetrics {
 export interface Event {
   frame: number;
   processor_index: number;
-  event: 'voice' | 'loudness' | 'analysis' | 'update' | 'speech_probability';
+  event: 'voice' | 'loudness' | 'analysis' | 'update' | 'speech_probability' | 'echo_delay';
   voice?: { active: boolean; probability: number } | null;
   speech_probability?: { probability: number; active: boolean } | null;
   loudness?: {
@@ -95,6 +95,7 @@ export interface Event {
     peak_dbfs: number; rms_dbfs: number; spectral_centroid_hz: number; band_energy_db: number[];
   } | null;
   update?: { applied: boolean; message: string } | null;
+  echo_delay?: { delay_ms: number } | null;
 }
 
 export interface ProcessedChunk {

@@ -38,6 +38,14 @@ STREAM_CHANGE_KIND_UPDATED: StreamChangeKind
 VERY_HIGH: ResampleQuality
 WAV: Container
 
+class Aec(_message.Message):
+    __slots__ = ["reference_channels", "suppression"]
+    REFERENCE_CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESSION_FIELD_NUMBER: _ClassVar[int]
+    reference_channels: int
+    suppression: float
+    def __init__(self, reference_channels: _Optional[int] = ..., suppression: _Optional[float] = ...) -> None: ...
+
 class Analysis(_message.Message):
     __slots__ = ["band_energy_db", "peak_dbfs", "rms_dbfs", "spectral_centroid_hz"]
     BAND_ENERGY_DB_FIELD_NUMBER: _ClassVar[int]
@@ -166,6 +174,12 @@ class Denoise(_message.Message):
     reduction_db: float
     def __init__(self, reduction_db: _Optional[float] = ...) -> None: ...
 
+class EchoDelay(_message.Message):
+    __slots__ = ["delay_ms"]
+    DELAY_MS_FIELD_NUMBER: _ClassVar[int]
+    delay_ms: float
+    def __init__(self, delay_ms: _Optional[float] = ...) -> None: ...
+
 class Eq(_message.Message):
     __slots__ = ["bands"]
     BANDS_FIELD_NUMBER: _ClassVar[int]
@@ -185,8 +199,9 @@ class EqBand(_message.Message):
     def __init__(self, type: _Optional[_Union[EqBandType, str]] = ..., freq_hz: _Optional[float] = ..., q: _Optional[float] = ..., gain_db: _Optional[float] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ["analysis", "frame", "loudness", "processor_index", "speech_probability", "update", "voice"]
+    __slots__ = ["analysis", "echo_delay", "frame", "loudness", "processor_index", "speech_probability", "update", "voice"]
     ANALYSIS_FIELD_NUMBER: _ClassVar[int]
+    ECHO_DELAY_FIELD_NUMBER: _ClassVar[int]
     FRAME_FIELD_NUMBER: _ClassVar[int]
     LOUDNESS_FIELD_NUMBER: _ClassVar[int]
     PROCESSOR_INDEX_FIELD_NUMBER: _ClassVar[int]
@@ -194,13 +209,14 @@ class Event(_message.Message):
     UPDATE_FIELD_NUMBER: _ClassVar[int]
     VOICE_FIELD_NUMBER: _ClassVar[int]
     analysis: Analysis
+    echo_delay: EchoDelay
     frame: int
     loudness: LoudnessReading
     processor_index: int
     speech_probability: SpeechProbability
     update: UpdateResult
     voice: VoiceActivity
-    def __init__(self, frame: _Optional[int] = ..., processor_index: _Optional[int] = ..., voice: _Optional[_Union[VoiceActivity, _Mapping]] = ..., loudness: _Optional[_Union[LoudnessReading, _Mapping]] = ..., analysis: _Optional[_Union[Analysis, _Mapping]] = ..., update: _Optional[_Union[UpdateResult, _Mapping]] = ..., speech_probability: _Optional[_Union[SpeechProbability, _Mapping]] = ...) -> None: ...
+    def __init__(self, frame: _Optional[int] = ..., processor_index: _Optional[int] = ..., voice: _Optional[_Union[VoiceActivity, _Mapping]] = ..., loudness: _Optional[_Union[LoudnessReading, _Mapping]] = ..., analysis: _Optional[_Union[Analysis, _Mapping]] = ..., update: _Optional[_Union[UpdateResult, _Mapping]] = ..., speech_probability: _Optional[_Union[SpeechProbability, _Mapping]] = ..., echo_delay: _Optional[_Union[EchoDelay, _Mapping]] = ...) -> None: ...
 
 class FileFormat(_message.Message):
     __slots__ = ["channels", "container", "encoding", "sample_rate_hz"]
@@ -463,7 +479,8 @@ class ProcessorInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., summary: _Optional[str] = ..., parameters: _Optional[_Iterable[_Union[ParameterInfo, _Mapping]]] = ..., costs: _Optional[_Iterable[_Union[FormatCost, _Mapping]]] = ...) -> None: ...
 
 class ProcessorSpec(_message.Message):
-    __slots__ = ["analyze", "bandpass", "compressor", "convolve", "dc_block", "denoise", "eq", "gain", "highpass", "highshelf", "limiter", "loudness", "lowpass", "lowshelf", "mix", "noise_gate", "notch", "peaking", "resample", "vad"]
+    __slots__ = ["aec", "analyze", "bandpass", "compressor", "convolve", "dc_block", "denoise", "eq", "gain", "highpass", "highshelf", "limiter", "loudness", "lowpass", "lowshelf", "mix", "noise_gate", "notch", "peaking", "resample", "vad"]
+    AEC_FIELD_NUMBER: _ClassVar[int]
     ANALYZE_FIELD_NUMBER: _ClassVar[int]
     BANDPASS_FIELD_NUMBER: _ClassVar[int]
     COMPRESSOR_FIELD_NUMBER: _ClassVar[int]
@@ -484,6 +501,7 @@ class ProcessorSpec(_message.Message):
     PEAKING_FIELD_NUMBER: _ClassVar[int]
     RESAMPLE_FIELD_NUMBER: _ClassVar[int]
     VAD_FIELD_NUMBER: _ClassVar[int]
+    aec: Aec
     analyze: Analyze
     bandpass: Bandpass
     compressor: Compressor
@@ -504,7 +522,7 @@ class ProcessorSpec(_message.Message):
     peaking: Peaking
     resample: Resample
     vad: Vad
-    def __init__(self, gain: _Optional[_Union[Gain, _Mapping]] = ..., mix: _Optional[_Union[Mix, _Mapping]] = ..., highpass: _Optional[_Union[Highpass, _Mapping]] = ..., lowpass: _Optional[_Union[Lowpass, _Mapping]] = ..., bandpass: _Optional[_Union[Bandpass, _Mapping]] = ..., notch: _Optional[_Union[Notch, _Mapping]] = ..., peaking: _Optional[_Union[Peaking, _Mapping]] = ..., lowshelf: _Optional[_Union[Lowshelf, _Mapping]] = ..., highshelf: _Optional[_Union[Highshelf, _Mapping]] = ..., eq: _Optional[_Union[Eq, _Mapping]] = ..., dc_block: _Optional[_Union[DcBlock, _Mapping]] = ..., noise_gate: _Optional[_Union[NoiseGate, _Mapping]] = ..., compressor: _Optional[_Union[Compressor, _Mapping]] = ..., limiter: _Optional[_Union[Limiter, _Mapping]] = ..., loudness: _Optional[_Union[Loudness, _Mapping]] = ..., resample: _Optional[_Union[Resample, _Mapping]] = ..., denoise: _Optional[_Union[Denoise, _Mapping]] = ..., convolve: _Optional[_Union[Convolve, _Mapping]] = ..., vad: _Optional[_Union[Vad, _Mapping]] = ..., analyze: _Optional[_Union[Analyze, _Mapping]] = ...) -> None: ...
+    def __init__(self, gain: _Optional[_Union[Gain, _Mapping]] = ..., mix: _Optional[_Union[Mix, _Mapping]] = ..., highpass: _Optional[_Union[Highpass, _Mapping]] = ..., lowpass: _Optional[_Union[Lowpass, _Mapping]] = ..., bandpass: _Optional[_Union[Bandpass, _Mapping]] = ..., notch: _Optional[_Union[Notch, _Mapping]] = ..., peaking: _Optional[_Union[Peaking, _Mapping]] = ..., lowshelf: _Optional[_Union[Lowshelf, _Mapping]] = ..., highshelf: _Optional[_Union[Highshelf, _Mapping]] = ..., eq: _Optional[_Union[Eq, _Mapping]] = ..., dc_block: _Optional[_Union[DcBlock, _Mapping]] = ..., noise_gate: _Optional[_Union[NoiseGate, _Mapping]] = ..., compressor: _Optional[_Union[Compressor, _Mapping]] = ..., limiter: _Optional[_Union[Limiter, _Mapping]] = ..., loudness: _Optional[_Union[Loudness, _Mapping]] = ..., resample: _Optional[_Union[Resample, _Mapping]] = ..., denoise: _Optional[_Union[Denoise, _Mapping]] = ..., convolve: _Optional[_Union[Convolve, _Mapping]] = ..., vad: _Optional[_Union[Vad, _Mapping]] = ..., analyze: _Optional[_Union[Analyze, _Mapping]] = ..., aec: _Optional[_Union[Aec, _Mapping]] = ...) -> None: ...
 
 class ProcessorTiming(_message.Message):
     __slots__ = ["name", "seconds"]
