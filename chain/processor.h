@@ -103,8 +103,9 @@ class Processor {
 
   // Reads what SaveState wrote, validating every size and value against the prepared spec:
   // another tag or version is FAILED_PRECONDITION, anything malformed INVALID_ARGUMENT. On
-  // failure the processor is Reset (usable, as right after Prepare). Allocates nothing on
-  // success; a failure builds a status message.
+  // failure the processor is Reset: usable, its memories cleared, though a run-time parameter
+  // read before the failure may keep that value (always within the parameter's range).
+  // Allocates nothing on success; a failure builds a status message.
   virtual absl::Status RestoreState(StateReader& reader) {
     (void)reader;
     return Unsupported();
