@@ -40,10 +40,8 @@ std::string EventBytes(uint64_t frame, const EventPayload& payload) {
   std::visit(
       [&](const auto& event) {
         using T = std::decay_t<decltype(event)>;
-        if constexpr (std::is_same_v<T, VoiceActivityEvent>) {
-          Append(out, event.active);
-          Append(out, event.probability);
-        } else if constexpr (std::is_same_v<T, SpeechProbabilityEvent>) {
+        if constexpr (std::is_same_v<T, VoiceActivityEvent> ||
+                      std::is_same_v<T, SpeechProbabilityEvent>) {
           Append(out, event.active);
           Append(out, event.probability);
         } else if constexpr (std::is_same_v<T, LoudnessEvent>) {
