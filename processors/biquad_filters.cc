@@ -110,7 +110,8 @@ class BiquadFilterProcessor final : public UpdatableProcessor<BiquadRuntimeSetti
 
   absl::Status RestoreState(StateReader& reader) override {
     reader.ExpectTag(kBiquadStateTag, kBiquadStateVersion);
-    frequency_.RestoreState(reader, kMinRestoredHz, sample_rate_hz_ / 2);
+    // In (0, Nyquist), as Prepare and updates require.
+    frequency_.RestoreState(reader, kMinRestoredHz, std::nextafter(sample_rate_hz_ / 2, 0.0));
     q_.RestoreState(reader, 0.1, 40);
     gain_db_.RestoreState(reader, -48, 48);
     if (reader.ok()) Redesign();
