@@ -365,5 +365,34 @@ TEST(PipelineStateTest, ARestoredPipelineContinuesByteIdenticallyWithDitherAndPa
   }
 }
 
+TEST(PipelineStateTest, AnotherInputFormatOrAChainWithResampleIsRefused) {
+  PipelineConfig config;
+  config.input = {SampleEncoding::kS16, 48000, 2};
+  config.output = config.input;
+  config.chain = {{"compressor", {}}};
+  auto pipeline = StreamPipeline::Create(ProcessorRegistry::Default(), config);
+  ASSERT_TRUE(pipeline.ok());
+  std::string out;
+  (*pipeline)->ProcessChunk(std::string(4001, '\x11'), &out);  // ends inside a frame
+  StateWriter writer;
+  ASSERT_THAT((*pipeline)->SaveState(writer), testing::IsOk());
+  PipelineConfig f32 = config;
+  f32.input.encoding = SampleEncoding::kF32;
+  auto other = StreamPipeline::Create(ProcessorRegistry::Default(), f32);
+  ASSERT_TRUE(other.ok());
+  StateReader reader(writer.bytes());
+  EXPECT_THAT((*other)->RestoreState(reader),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("input format")));
+  // An output at another rate appends a resample, which has no state to save.
+  PipelineConfig resampled = config;
+  resampled.output.sample_rate_hz = 44100;
+  auto converting = StreamPipeline::Create(ProcessorRegistry::Default(), resampled);
+  ASSERT_TRUE(converting.ok());
+  EXPECT_FALSE((*converting)->SupportsState());
+  StateWriter unused;
+  EXPECT_THAT((*converting)->SaveState(unused),
+              StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("resample")));
+}
+
 }  // namespace
 }  // namespace audioproc
