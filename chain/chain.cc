@@ -205,4 +205,121 @@ absl::StatusOr<Chain::ResolvedUpdate> Chain::ResolveUpdate(size_t index,
   return ResolvedUpdate{index, update.params, *std::move(settings)};
 }
 
+namespace {
+
+constexpr StateTag kChainStateTag = MakeStateTag("chan");
+constexpr uint16_t kChainStateVersion = 1;
+// A processor name is short; a longer one in a blob is corrupt.
+constexpr size_t kMaxNameBytes = 64;
+
+void PutSpec(StateWriter& writer, const ProcessSpec& spec) {
+  writer.PutDouble(spec.sample_rate_hz);
+  writer.PutU32(spec.max_block_frames);
+  writer.PutU32(spec.channels);
+}
+
+ProcessSpec GetSpec(StateReader& reader) {
+  ProcessSpec spec;
+  spec.sample_rate_hz = reader.GetDouble();
+  spec.max_block_frames = reader.GetU32();
+  spec.channels = reader.GetU32();
+  return spec;
+}
+
+absl::Status ShapeMismatch(std::string_view what) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "state: the state of another chain (", absl::string_view(what.data(), what.size()), ")"));
+}
+
+}  // namespace
+
+bool Chain::SupportsState() const {
+  for (const Stage& stage : stages_) {
+    if (!stage.processor->SupportsState()) return false;
+  }
+  return true;
+}
+
+absl::Status Chain::SaveState(StateWriter& writer) const {
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    if (!stages_[i].processor->SupportsState()) {
+      return absl::UnimplementedError(
+          absl::StrCat("chain[", i, "].", resolved_[i].name, " cannot save its state"));
+    }
+  }
+  writer.PutTag(kChainStateTag, kChainStateVersion);
+  PutSpec(writer, input_spec_);
+  writer.PutU32(static_cast<uint32_t>(stages_.size()));
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    writer.PutString(resolved_[i].name);
+    PutSpec(writer, stages_[i].input);
+  }
+  writer.PutU64(preroll_left_);
+  writer.PutU64(frames_in_);
+  writer.PutU64(frames_emitted_);
+  writer.PutU64(emit_limit_);
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    // Each stage's state is a sized section, so a reader can hold a stage to its own bytes.
+    const size_t size_at = writer.position();
+    writer.PutU64(0);
+    const size_t start = writer.position();
+    if (absl::Status status = stages_[i].processor->SaveState(writer); !status.ok()) {
+      return Prefixed(i, status);
+    }
+    writer.PatchU64(size_at, writer.position() - start);
+  }
+  return writer.status();
+}
+
+absl::Status Chain::RestoreState(StateReader& reader) {
+  absl::Status status = [&]() -> absl::Status {
+    reader.ExpectTag(kChainStateTag, kChainStateVersion);
+    const ProcessSpec input = GetSpec(reader);
+    const uint32_t stages = reader.GetU32();
+    if (!reader.ok()) return reader.status();
+    if (input != input_spec_) return ShapeMismatch("another input format or block size");
+    if (stages != stages_.size()) return ShapeMismatch("another number of processors");
+    for (size_t i = 0; i < stages_.size(); ++i) {
+      const std::string_view name = reader.GetString(kMaxNameBytes);
+      const ProcessSpec spec = GetSpec(reader);
+      if (!reader.ok()) return reader.status();
+      if (name != resolved_[i].name)
+        return ShapeMismatch(absl::StrCat("chain[", i, "] is ", resolved_[i].name));
+      if (spec != stages_[i].input)
+        return ShapeMismatch(absl::StrCat("chain[", i, "] sees another format"));
+    }
+    const uint64_t preroll_left = reader.GetU64AtMost(latency_frames_);
+    const uint64_t frames_in = reader.GetU64();
+    const uint64_t frames_emitted = reader.GetU64();
+    const uint64_t emit_limit = reader.GetU64();
+    if (!reader.ok()) return reader.status();
+    for (size_t i = 0; i < stages_.size(); ++i) {
+      const uint64_t size = reader.GetU64AtMost(reader.remaining());
+      StateReader stage = reader.Sub(size);
+      if (!reader.ok()) return reader.status();
+      if (absl::Status restored = stages_[i].processor->RestoreState(stage); !restored.ok()) {
+        return Prefixed(i, restored);
+      }
+    }
+    reader.ExpectEnd();
+    if (!reader.ok()) return reader.status();
+    preroll_left_ = preroll_left;
+    frames_in_ = frames_in;
+    frames_emitted_ = frames_emitted;
+    emit_limit_ = emit_limit;
+    return absl::OkStatus();
+  }();
+  if (!status.ok()) ResetState();
+  return status;
+}
+
+void Chain::ResetState() noexcept {
+  for (Stage& stage : stages_) stage.processor->Reset();
+  preroll_left_ = latency_frames_;
+  frames_in_ = 0;
+  frames_emitted_ = 0;
+  emit_limit_ = UINT64_MAX;
+  events_.Clear();
+}
+
 }  // namespace audioproc

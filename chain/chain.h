@@ -122,6 +122,25 @@ class Chain {
   // Events that did not fit between two drains.
   uint64_t dropped_events() const { return events_.dropped(); }
 
+  // State (issue 14's checkpoints): every stage's processor state and the chain's own counters
+  // (pre-roll left, frames in and out), so that a chain built from the same configs for the
+  // same input, restored, continues byte-identically, events at the same frames. Between
+  // Process calls (not after Flush), on the thread that calls Process.
+  //
+  // Whether every stage supports state (Processor::SupportsState).
+  bool SupportsState() const;
+  // Appends the chain's state to `writer`: UNIMPLEMENTED naming the first stage that cannot
+  // save its state, RESOURCE_EXHAUSTED past the writer's capacity. Allocates nothing beyond
+  // the writer's buffer.
+  absl::Status SaveState(StateWriter& writer) const;
+  // Reads what SaveState wrote. A blob of another chain shape (other processors, formats or
+  // block size) is FAILED_PRECONDITION, and leaves the chain as built; a malformed one
+  // INVALID_ARGUMENT "chain[i]. ...", after which every processor is Reset and the counters are
+  // at zero (usable, though a run-time parameter a stage read before a later one failed may
+  // keep that value, within its range: a refused stream discards its chain anyway). Allocates
+  // nothing on success.
+  absl::Status RestoreState(StateReader& reader);
+
   uint64_t frames_in() const { return frames_in_; }
   uint64_t frames_out() const { return frames_emitted_; }
   // Time spent in each processor's Process so far, in seconds.
@@ -161,6 +180,8 @@ class Chain {
   void ReserveEvents();
   // How many blocks of silence Flush pushes through at most.
   uint64_t FlushBlocks() const;
+  // Back to the state right after Build: every processor Reset, the counters at zero.
+  void ResetState() noexcept;
   // Runs one block of at most input_spec_.max_block_frames frames through every stage.
   void ProcessBlock(const AudioBlock& block, EmitFn emit) noexcept;
   // Emits `block` after dropping what is left of the pre-roll and cutting past `limit` frames.

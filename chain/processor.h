@@ -12,10 +12,12 @@
 #include <cstdlib>
 #include <utility>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "chain/events.h"
 #include "chain/parameters.h"
 #include "dsp/audio_block.h"
+#include "dsp/state_codec.h"
 
 namespace audioproc {
 
@@ -81,17 +83,57 @@ class Processor {
   // UpdatableProcessor, which unwraps them.
   virtual void ApplyUpdate(const ProcessorUpdate& update) noexcept { (void)update; }
 
+  // State (issue 14's checkpoints). A processor that supports state saves everything that
+  // shapes its later output and events (filter memories, envelopes, delay lines, ramps in
+  // flight), so that a fresh instance built from the same config and prepared for the same spec,
+  // restored from it, continues byte-identically. Both are called between blocks, after
+  // Prepare, on the thread that calls Process.
+  //
+  // Whether SaveState and RestoreState work; false (the default) means both return
+  // UNIMPLEMENTED, and a chain holding such a processor cannot be checkpointed.
+  virtual bool SupportsState() const { return false; }
+
+  // Appends the state to `writer`: a tag and version (dsp/state_codec.h), then the fields.
+  // Allocates nothing beyond the writer's reserved capacity (a state that does not fit fails
+  // RESOURCE_EXHAUSTED), so it may run on the audio thread.
+  virtual absl::Status SaveState(StateWriter& writer) const {
+    (void)writer;
+    return Unsupported();
+  }
+
+  // Reads what SaveState wrote, validating every size and value against the prepared spec:
+  // another tag or version is FAILED_PRECONDITION, anything malformed INVALID_ARGUMENT. On
+  // failure the processor is Reset: usable, its memories cleared, though a run-time parameter
+  // read before the failure may keep that value (always within the parameter's range).
+  // Allocates nothing on success; a failure builds a status message.
+  virtual absl::Status RestoreState(StateReader& reader) {
+    (void)reader;
+    return Unsupported();
+  }
+
   // Where this processor reports events (vad, analyze, loudness); set by the chain before the
   // first Process. Processors that report nothing ignore it.
   void set_event_sink(EventSink* sink) { event_sink_ = sink; }
 
  protected:
+  // The end of a RestoreState: fails unless every byte was read, and Resets on failure.
+  absl::Status FinishRestore(StateReader& reader) noexcept {
+    reader.ExpectEnd();
+    if (reader.ok()) return absl::OkStatus();
+    Reset();
+    return reader.status();
+  }
+
   // Reports an event about frame `frame` of this processor's input. Real-time safe.
   void Emit(uint64_t frame, const EventPayload& payload) noexcept {
     if (event_sink_ != nullptr) event_sink_->Emit(frame, payload);
   }
 
  private:
+  static absl::Status Unsupported() {
+    return absl::UnimplementedError("this processor cannot save or restore its state");
+  }
+
   EventSink* event_sink_ = nullptr;
 };
 

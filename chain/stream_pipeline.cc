@@ -253,4 +253,38 @@ std::span<const ChannelLevels> StreamPipeline::out_channel_levels() const {
 
 uint64_t StreamPipeline::ChannelLevelsBytes() { return sizeof(ChannelLevelsState); }
 
+namespace {
+constexpr StateTag kPipelineStateTag = MakeStateTag("pipe");
+constexpr uint16_t kPipelineStateVersion = 1;
+}  // namespace
+
+absl::Status StreamPipeline::SaveState(StateWriter& writer) const {
+  if (!chain_->SupportsState()) return chain_->SaveState(writer);  // names the stage
+  writer.PutTag(kPipelineStateTag, kPipelineStateVersion);
+  writer.PutU32(in_frame_bytes_);
+  writer.PutBytes({partial_.data(), partial_size_});
+  writer.PutU64(clipped_samples_);
+  writer.PutU64(nonfinite_samples_);
+  if (!writer.ok()) return writer.status();
+  return chain_->SaveState(writer);
+}
+
+absl::Status StreamPipeline::RestoreState(StateReader& reader) {
+  reader.ExpectTag(kPipelineStateTag, kPipelineStateVersion);
+  const uint32_t frame_bytes = reader.GetU32();
+  if (reader.ok() && frame_bytes != in_frame_bytes_) {
+    return absl::FailedPreconditionError("state: the state of a stream of another input format");
+  }
+  const std::span<const uint8_t> partial = reader.GetBytes(in_frame_bytes_ - 1);
+  const uint64_t clipped = reader.GetU64();
+  const uint64_t nonfinite = reader.GetU64();
+  if (!reader.ok()) return reader.status();
+  if (absl::Status status = chain_->RestoreState(reader); !status.ok()) return status;
+  std::copy(partial.begin(), partial.end(), partial_.begin());
+  partial_size_ = static_cast<uint32_t>(partial.size());
+  clipped_samples_ = clipped;
+  nonfinite_samples_ = nonfinite;
+  return absl::OkStatus();
+}
+
 }  // namespace audioproc

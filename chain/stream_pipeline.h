@@ -125,6 +125,15 @@ class StreamPipeline {
   // a long chunk cannot overflow the chain's fixed buffer).
   std::vector<ProcessorEvent> TakeEvents() { return std::exchange(events_, {}); }
 
+  // State (issue 14's checkpoints), between chunks (not between BeginChunk and EndChunk, not
+  // after Finish): the bytes of an incomplete input frame, the sample counters and the chain's
+  // state (Chain::SaveState). Dither needs nothing: it is keyed by the stream id and the output
+  // frame, which the chain's state holds. A pipeline created from the same config, restored,
+  // continues byte-identically. Errors as Chain's; on failure the pipeline is as created.
+  bool SupportsState() const { return chain_->SupportsState(); }
+  absl::Status SaveState(StateWriter& writer) const;
+  absl::Status RestoreState(StateReader& reader);
+
   uint64_t frames_in() const { return chain_->frames_in(); }
   uint64_t frames_out() const { return chain_->frames_out(); }
   uint64_t clipped_samples() const { return clipped_samples_; }

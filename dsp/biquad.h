@@ -25,6 +25,7 @@
 #include <span>
 
 #include "dsp/audio_block.h"
+#include "dsp/state_codec.h"
 
 namespace audioproc {
 
@@ -124,6 +125,38 @@ class BiquadCascadeOf {
         samples[n] = static_cast<float>(std::clamp(x, -kMax, kMax));
       }
       state_[c] = state;
+    }
+  }
+
+  // Writes the delay registers of every channel and section (not the sections: their owner
+  // designs them from its own state). Real-time safe.
+  void SaveState(StateWriter& writer) const noexcept {
+    writer.PutU32(channels_);
+    writer.PutU32(static_cast<uint32_t>(num_sections_));
+    for (uint32_t c = 0; c < channels_; ++c) {
+      for (int s = 0; s < num_sections_; ++s) {
+        writer.PutDouble(state_[c][s].z1);
+        writer.PutDouble(state_[c][s].z2);
+      }
+    }
+  }
+
+  // Reads what SaveState wrote into a cascade prepared for the same channels and holding the
+  // same number of sections (set them first); the registers must be finite. On failure the
+  // reader fails; the caller Resets. Real-time safe.
+  void RestoreState(StateReader& reader) noexcept {
+    const uint32_t channels = reader.GetU32();
+    const uint32_t sections = reader.GetU32();
+    if (!reader.ok()) return;
+    if (channels != channels_) return reader.Fail("a biquad cascade of another channel count");
+    if (sections != static_cast<uint32_t>(num_sections_)) {
+      return reader.Fail("a biquad cascade of another number of sections");
+    }
+    for (uint32_t c = 0; c < channels_; ++c) {
+      for (int s = 0; s < num_sections_; ++s) {
+        state_[c][s].z1 = reader.GetFiniteDouble();
+        state_[c][s].z2 = reader.GetFiniteDouble();
+      }
     }
   }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 #include "dsp/cost_model.h"
 #include "dsp/spectral_gain.h"
@@ -215,6 +216,63 @@ AUDIOPROC_SIMD_CLONES void NoiseTracker::Update(const float* power,
   first_.EndSubwindow(oldest_subwindow_, stored_subwindows_, bins_);
   second_.EndSubwindow(oldest_subwindow_, stored_subwindows_, bins_);
   oldest_subwindow_ = (oldest_subwindow_ + 1) % kSubwindows;
+}
+
+namespace {
+
+void PutPowers(StateWriter& writer, const std::vector<float>& values) { writer.PutFloats(values); }
+
+// Powers, probabilities and minima: finite and not negative.
+void GetPowers(StateReader& reader, std::vector<float>& values) {
+  reader.GetFiniteFloats(values);
+  if (!reader.ok()) return;
+  for (const float x : values) {
+    if (x < 0) return reader.Fail("a negative power in the noise tracker");
+  }
+}
+
+}  // namespace
+
+void NoiseTracker::SaveState(StateWriter& writer) const noexcept {
+  writer.PutU32(subwindow_position_);
+  writer.PutU32(oldest_subwindow_);
+  writer.PutU32(stored_subwindows_);
+  writer.PutBool(initialized_);
+  for (const MinimumSearch* search : {&first_, &second_}) {
+    PutPowers(writer, search->smoothed);
+    PutPowers(writer, search->minimum);
+    PutPowers(writer, search->current_minimum);
+    writer.PutBytes({reinterpret_cast<const uint8_t*>(search->subwindows.data()),
+                     search->subwindows.size() * sizeof(uint16_t)});
+  }
+  PutPowers(writer, average_);
+  PutPowers(writer, presence_);
+  PutPowers(writer, noise_);
+}
+
+void NoiseTracker::RestoreState(StateReader& reader) noexcept {
+  subwindow_position_ = reader.GetU32AtMost(subwindow_frames_ - 1);
+  oldest_subwindow_ = reader.GetU32AtMost(kSubwindows - 1);
+  stored_subwindows_ = reader.GetU32AtMost(kSubwindows);
+  initialized_ = reader.GetBool();
+  for (MinimumSearch* search : {&first_, &second_}) {
+    GetPowers(reader, search->smoothed);
+    GetPowers(reader, search->minimum);
+    GetPowers(reader, search->current_minimum);
+    const size_t bytes = search->subwindows.size() * sizeof(uint16_t);
+    const std::span<const uint8_t> ring = reader.GetBytes(bytes);
+    if (!reader.ok()) return;
+    if (ring.size() != bytes) return reader.Fail("a noise tracker of another size");
+    std::memcpy(search->subwindows.data(), ring.data(), bytes);
+  }
+  GetPowers(reader, average_);
+  GetPowers(reader, presence_);
+  GetPowers(reader, noise_);
+  if (!reader.ok()) return;
+  for (size_t k = 0; k < bins_; ++k) {
+    if (presence_[k] > 1) return reader.Fail("a speech presence above 1");
+    if (!(noise_[k] > 0)) return reader.Fail("a noise estimate that is not positive");
+  }
 }
 
 }  // namespace audioproc

@@ -37,6 +37,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "dsp/state_codec.h"
+
 namespace audioproc {
 
 class NoiseTracker {
@@ -53,6 +55,13 @@ class NoiseTracker {
 
   // Forgets everything; the next Update initializes the estimate again. Real-time safe.
   void Reset() noexcept;
+
+  // The minimum searches, the averages, the speech presence and the estimate, for a
+  // checkpoint. Does not allocate.
+  void SaveState(StateWriter& writer) const noexcept;
+  // Reads what SaveState wrote into a tracker Init'ed for the same bins and frame rate. On
+  // failure the reader fails; the caller Resets. Does not allocate.
+  void RestoreState(StateReader& reader) noexcept;
 
   // Takes one frame's periodogram `power` and the gain rule's a priori SNR `priori_snr` for
   // it (computed against noise() before this call), `bins` values each, finite and >= 0.

@@ -186,4 +186,31 @@ void PartitionedConvolver::RunPartition(Channel& channel) noexcept {
   std::memcpy(channel.input.data(), channel.input.data() + partition_, sizeof(float) * partition_);
 }
 
+void PartitionedConvolver::SaveState(StateWriter& writer) const noexcept {
+  writer.PutU32(static_cast<uint32_t>(channels_.size()));
+  writer.PutU32(position_);
+  writer.PutU32(slot_);
+  for (const Channel& channel : channels_) {
+    writer.PutFloats({channel.input.data(), channel.input.size()});
+    writer.PutFloats(channel.output);
+    writer.PutFloats(channel.history_re);
+    writer.PutFloats(channel.history_im);
+  }
+}
+
+void PartitionedConvolver::RestoreState(StateReader& reader) noexcept {
+  const uint32_t channels = reader.GetU32();
+  if (reader.ok() && channels != channels_.size()) {
+    return reader.Fail("a convolver of another channel count");
+  }
+  position_ = reader.GetU32AtMost(partition_ - 1);
+  slot_ = reader.GetU32AtMost(partitions_ == 0 ? 0 : partitions_ - 1);
+  for (Channel& channel : channels_) {
+    reader.GetFiniteFloats({channel.input.data(), channel.input.size()});
+    reader.GetFiniteFloats(channel.output);
+    reader.GetFiniteFloats(channel.history_re);
+    reader.GetFiniteFloats(channel.history_im);
+  }
+}
+
 }  // namespace audioproc

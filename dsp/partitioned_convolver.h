@@ -32,6 +32,7 @@
 #include "absl/status/status.h"
 #include "dsp/audio_block.h"
 #include "dsp/fftw_plan.h"
+#include "dsp/state_codec.h"
 
 namespace audioproc {
 
@@ -62,6 +63,13 @@ class PartitionedConvolver {
 
   // Silence in the delay line: back to the state right after Init. Real-time safe.
   void Reset() noexcept;
+
+  // Each channel's input partition, pending output and spectral delay line, for a checkpoint.
+  // Does not allocate.
+  void SaveState(StateWriter& writer) const noexcept;
+  // Reads what SaveState wrote into a convolver Init'ed with the same impulse size and
+  // channels. On failure the reader fails; the caller Resets. Does not allocate.
+  void RestoreState(StateReader& reader) noexcept;
 
  private:
   struct Channel {

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "dsp/state_codec.h"
+
 namespace audioproc {
 
 class SlidingMin {
@@ -45,6 +47,37 @@ class SlidingMin {
   }
 
   uint32_t window() const { return window_; }
+
+  // The window's entries, for a checkpoint. Does not allocate.
+  void SaveState(StateWriter& writer) const noexcept {
+    writer.PutU32(window_);
+    writer.PutU32(head_);
+    writer.PutU32(size_);
+    writer.PutU64(next_index_);
+    for (uint32_t i = 0; i < size_; ++i) {
+      const Entry& entry = ring_[Wrap(head_ + i)];
+      writer.PutU64(entry.index);
+      writer.PutDouble(entry.value);
+    }
+  }
+  // Reads what SaveState wrote into a SlidingMin Init'ed with the same window. On failure
+  // the reader fails; the caller Resets. Does not allocate.
+  void RestoreState(StateReader& reader) noexcept {
+    const uint32_t window = reader.GetU32();
+    if (reader.ok() && window != window_) return reader.Fail("a sliding window of another length");
+    const uint32_t head = reader.GetU32AtMost(window_);
+    const uint32_t size = reader.GetU32AtMost(window_);
+    const uint64_t next_index = reader.GetU64();
+    if (!reader.ok()) return;
+    head_ = head;
+    size_ = size;
+    next_index_ = next_index;
+    for (uint32_t i = 0; i < size_; ++i) {
+      Entry& entry = ring_[Wrap(head_ + i)];
+      entry.index = reader.GetU64();
+      entry.value = reader.GetFiniteDouble();
+    }
+  }
 
  private:
   struct Entry {

@@ -25,6 +25,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "dsp/state_codec.h"
+
 namespace audioproc {
 
 // How long a run-time parameter change takes to reach its new value when a processor does
@@ -137,12 +139,70 @@ class SmoothedValue {
     return current_;
   }
 
+  // Writes the ramp (values, position and whether it is in flight) for a checkpoint.
+  void SaveState(StateWriter& writer) const noexcept {
+    PutValue(writer, start_);
+    PutValue(writer, target_);
+    PutValue(writer, current_);
+    PutValue(writer, step_);
+    PutValue(writer, log_ratio_);
+    writer.PutU32(steps_);
+    writer.PutU32(position_);
+    writer.PutBool(smoothing_);
+  }
+
+  // Reads what SaveState wrote into a value Reset for the same ramp length. Every value must
+  // be finite and start, target and current within [min, max] (the parameter's range; for
+  // kMultiplicative, positive); the ramp length must be this one's. On failure the reader
+  // fails and this value is unchanged.
+  void RestoreState(StateReader& reader, T min, T max) noexcept {
+    const T start = GetValue(reader);
+    const T target = GetValue(reader);
+    const T current = GetValue(reader);
+    const T step = GetValue(reader);
+    const T log_ratio = GetValue(reader);
+    const uint32_t steps = reader.GetU32();
+    const uint32_t position = reader.GetU32();
+    const bool smoothing = reader.GetBool();
+    if (!reader.ok()) return;
+    if (steps != steps_) return reader.Fail("a ramp of another length");
+    if (position > steps) return reader.Fail("a ramp position past its end");
+    for (const T value : {start, target, current}) {
+      if (!(value >= min && value <= max)) return reader.Fail("a ramped value out of range");
+      if (kLaw == RampLaw::kMultiplicative && !(value > 0)) {
+        return reader.Fail("a geometric ramp through zero");
+      }
+    }
+    start_ = start;
+    target_ = target;
+    current_ = current;
+    step_ = step;
+    log_ratio_ = log_ratio;
+    position_ = position;
+    smoothing_ = smoothing;
+  }
+
   T GetTargetValue() const noexcept { return target_; }
   // Whether a ramp is in flight: GetNextValue will return something other than the target.
   bool IsSmoothing() const noexcept { return smoothing_; }
   uint32_t ramp_steps() const noexcept { return steps_; }
 
  private:
+  static void PutValue(StateWriter& writer, T value) noexcept {
+    if constexpr (std::is_same_v<T, float>) {
+      writer.PutFloat(value);
+    } else {
+      writer.PutDouble(static_cast<double>(value));
+    }
+  }
+  static T GetValue(StateReader& reader) noexcept {
+    if constexpr (std::is_same_v<T, float>) {
+      return reader.GetFiniteFloat();
+    } else {
+      return static_cast<T>(reader.GetFiniteDouble());
+    }
+  }
+
   T start_;
   T target_;
   T current_;

@@ -82,4 +82,15 @@ float TruePeakDetector::Push(const AudioBlock& in, uint32_t frame) noexcept {
   return peak;
 }
 
+void TruePeakDetector::SaveState(StateWriter& writer) const noexcept {
+  writer.PutU32(position_);
+  writer.PutFloats(history_);
+}
+
+void TruePeakDetector::RestoreState(StateReader& reader) noexcept {
+  const uint32_t position = reader.GetU32AtMost(kTruePeakTaps - 1);
+  reader.GetFiniteFloats(history_);
+  if (reader.ok()) position_ = position;
+}
+
 }  // namespace audioproc

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dsp/audio_block.h"
+#include "dsp/state_codec.h"
 
 namespace audioproc {
 
@@ -40,6 +41,12 @@ class TruePeakDetector {
   // Pushes frame `frame` of `in` and returns the true-peak estimate (max over channels) of
   // the frame pushed DelayFrames() frames earlier.
   float Push(const AudioBlock& in, uint32_t frame) noexcept;
+
+  // The history, for a checkpoint. Does not allocate.
+  void SaveState(StateWriter& writer) const noexcept;
+  // Reads what SaveState wrote into a detector Init'ed for the same channels. On failure the
+  // reader fails; the caller Resets. Does not allocate.
+  void RestoreState(StateReader& reader) noexcept;
 
  private:
   // phases_[p] interpolates at fraction (p + 1) / 4 between the two middle history samples.

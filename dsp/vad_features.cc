@@ -178,4 +178,40 @@ const VoiceFeatures& VoiceFeatureExtractor::Analyze(const float* hop) noexcept {
   return f;
 }
 
+void VoiceFeatureExtractor::SaveState(StateWriter& writer) const noexcept {
+  writer.PutFloats(history_);
+  writer.PutFloats(power_);
+  writer.PutFloats(smoothed_);
+  writer.PutFloats(current_min_);
+  writer.PutFloats(subwindow_min_);
+  writer.PutFloats(finished_min_);
+  writer.PutFloats(previous_speech_);
+  writer.PutU32(filled_);
+  writer.PutU32(hops_);
+  writer.PutU32(subwindow_fill_);
+  writer.PutU32(subwindow_next_);
+  writer.PutDouble(features_.energy_dbfs);
+  writer.PutDouble(features_.likelihood);
+  writer.PutDouble(features_.probability);
+}
+
+void VoiceFeatureExtractor::RestoreState(StateReader& reader) noexcept {
+  reader.GetFiniteFloats(history_);
+  // Powers and their minima: not negative, and not NaN; the minima start at +Inf.
+  for (std::vector<float>* powers :
+       {&power_, &smoothed_, &current_min_, &subwindow_min_, &finished_min_, &previous_speech_}) {
+    reader.GetFloats(*powers);
+    for (const float x : *powers) {
+      if (!(x >= 0)) return reader.Fail("a negative or NaN power in the voice features");
+    }
+  }
+  filled_ = reader.GetU32AtMost(kVadWindowHops);
+  hops_ = reader.GetU32();
+  subwindow_fill_ = reader.GetU32AtMost(kVadNoiseSubwindowHops);
+  subwindow_next_ = reader.GetU32AtMost(kVadNoiseSubwindows - 1);
+  features_.energy_dbfs = reader.GetFiniteDouble();
+  features_.likelihood = reader.GetFiniteDouble();
+  features_.probability = reader.GetFiniteDouble();
+}
+
 }  // namespace audioproc

@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "dsp/fftw_plan.h"
+#include "dsp/state_codec.h"
 
 namespace audioproc {
 
@@ -88,6 +89,13 @@ class VoiceFeatureExtractor {
 
   // Forgets the past (window and noise floor). Real-time safe.
   void Reset() noexcept;
+
+  // The sample history, noise floor tracking and decision memory, for a checkpoint. Does not
+  // allocate.
+  void SaveState(StateWriter& writer) const noexcept;
+  // Reads what SaveState wrote into an extractor Init'ed for the same rate. On failure the
+  // reader fails; the caller Resets. Does not allocate.
+  void RestoreState(StateReader& reader) noexcept;
 
  private:
   // Folds the hop's band power into the noise floor and scores it against the floor.

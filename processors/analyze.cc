@@ -158,6 +158,48 @@ void AnalyzeProcessor::Reset() noexcept {
   spectra_ = 0;
 }
 
+namespace {
+constexpr StateTag kAnalyzeStateTag = MakeStateTag("anlz");
+constexpr uint16_t kAnalyzeStateVersion = 1;
+}  // namespace
+
+absl::Status AnalyzeProcessor::SaveState(StateWriter& writer) const {
+  writer.PutTag(kAnalyzeStateTag, kAnalyzeStateVersion);
+  writer.PutU32(channels_);
+  for (const std::vector<float>& ring : recent_) writer.PutFloats(ring);
+  writer.PutU32(ring_position_);
+  writer.PutU64(interval_start_);
+  writer.PutU32(position_);
+  writer.PutU32(next_frame_end_);
+  writer.PutFloat(peak_);
+  writer.PutDouble(sum_squares_);
+  writer.PutDoubles(power_);
+  writer.PutU32(spectra_);
+  return writer.status();
+}
+
+absl::Status AnalyzeProcessor::RestoreState(StateReader& reader) {
+  reader.ExpectTag(kAnalyzeStateTag, kAnalyzeStateVersion);
+  const uint32_t channels = reader.GetU32();
+  if (reader.ok() && channels != channels_) reader.Fail("analyze of another channel count");
+  for (std::vector<float>& ring : recent_) reader.GetFiniteFloats(ring);
+  ring_position_ = reader.GetU32AtMost(fft_size_ - 1);
+  interval_start_ = reader.GetU64();
+  position_ = reader.GetU32AtMost(interval_ - 1);
+  next_frame_end_ = reader.GetU32();
+  // The next FFT frame ends a whole number of hops after the first, past the position.
+  if (reader.ok() &&
+      (next_frame_end_ < fft_size_ || next_frame_end_ < position_ ||
+       next_frame_end_ > interval_ + fft_size_ || (next_frame_end_ - fft_size_) % hop_ != 0)) {
+    reader.Fail("analyze frame position out of place");
+  }
+  peak_ = reader.GetFiniteFloat();
+  sum_squares_ = reader.GetFiniteDouble();
+  reader.GetFiniteDoubles(power_);
+  spectra_ = reader.GetU32();
+  return FinishRestore(reader);
+}
+
 void AnalyzeProcessor::Process(AudioBlock& in, AudioBlock& /*out*/) noexcept {
   const uint32_t frames = in.num_frames();
   uint32_t done = 0;

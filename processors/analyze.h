@@ -63,6 +63,11 @@ class AnalyzeProcessor : public Processor {
   // One event per interval_ms ended.
   uint32_t MaxEventsPerBlock(uint32_t frames) const override { return frames / interval_ + 1; }
   void Reset() noexcept override;
+  // The rings of recent frames and the interval so far (its start frame included: events
+  // carry frames).
+  bool SupportsState() const override { return true; }
+  absl::Status SaveState(StateWriter& writer) const override;
+  absl::Status RestoreState(StateReader& reader) override;
 
   uint32_t interval_frames() const { return interval_; }
   uint32_t fft_size() const { return fft_size_; }

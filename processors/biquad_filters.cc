@@ -95,7 +95,36 @@ class BiquadFilterProcessor final : public UpdatableProcessor<BiquadRuntimeSetti
     gain_db_.SetTargetValue(settings.gain_db.value_or(gain_db_.GetTargetValue()));
   }
 
+  // The parameters' ramps and the cascade's registers; the sections are redesigned from the
+  // ramps, as Process last designed them.
+  bool SupportsState() const override { return true; }
+
+  absl::Status SaveState(StateWriter& writer) const override {
+    writer.PutTag(kBiquadStateTag, kBiquadStateVersion);
+    frequency_.SaveState(writer);
+    q_.SaveState(writer);
+    gain_db_.SaveState(writer);
+    cascade_.SaveState(writer);
+    return writer.status();
+  }
+
+  absl::Status RestoreState(StateReader& reader) override {
+    reader.ExpectTag(kBiquadStateTag, kBiquadStateVersion);
+    // In (0, Nyquist), as Prepare and updates require.
+    frequency_.RestoreState(reader, kMinRestoredHz, std::nextafter(sample_rate_hz_ / 2, 0.0));
+    q_.RestoreState(reader, 0.1, 40);
+    gain_db_.RestoreState(reader, -48, 48);
+    if (reader.ok()) Redesign();
+    cascade_.RestoreState(reader);
+    return FinishRestore(reader);
+  }
+
  private:
+  static constexpr StateTag kBiquadStateTag = MakeStateTag("bqdf");
+  static constexpr uint16_t kBiquadStateVersion = 1;
+  // A frequency the designs take; parameters are validated to (0, Nyquist).
+  static constexpr double kMinRestoredHz = 1e-3;
+
   bool Ramping() const noexcept {
     return frequency_.IsSmoothing() || q_.IsSmoothing() || gain_db_.IsSmoothing();
   }

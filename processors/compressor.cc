@@ -102,7 +102,46 @@ class CompressorProcessor final : public UpdatableProcessor<CompressorRuntimeSet
     }
   }
 
+  // The ramps, detector and gain reduction; what the ramps imply is recomputed.
+  bool SupportsState() const override { return true; }
+
+  absl::Status SaveState(StateWriter& writer) const override {
+    writer.PutTag(kStateTag, kStateVersion);
+    threshold_db_.SaveState(writer);
+    inverse_ratio_.SaveState(writer);
+    knee_db_.SaveState(writer);
+    attack_ms_.SaveState(writer);
+    release_ms_.SaveState(writer);
+    makeup_db_.SaveState(writer);
+    detector_.SaveState(writer);
+    writer.PutDouble(reduction_db_);
+    return writer.status();
+  }
+
+  absl::Status RestoreState(StateReader& reader) override {
+    reader.ExpectTag(kStateTag, kStateVersion);
+    threshold_db_.RestoreState(reader, -80, 0);
+    inverse_ratio_.RestoreState(reader, 1.0 / 100, 1);
+    knee_db_.RestoreState(reader, 0, 24);
+    attack_ms_.RestoreState(reader, 0.1, 1000);
+    release_ms_.RestoreState(reader, 1, 5000);
+    makeup_db_.RestoreState(reader, -24, 48);
+    detector_.RestoreState(reader);
+    const double reduction_db = reader.GetFiniteDouble();
+    // A reduction past what any level can ask for (the mean square is bounded) is corrupt.
+    if (!(reduction_db >= 0 && reduction_db <= 1000))
+      reader.Fail("compressor reduction out of range");
+    if (reader.ok()) {
+      reduction_db_ = reduction_db;
+      UpdateDerived();
+    }
+    return FinishRestore(reader);
+  }
+
  private:
+  static constexpr StateTag kStateTag = MakeStateTag("comp");
+  static constexpr uint16_t kStateVersion = 1;
+
   std::array<RampedValue*, 6> Values() {
     return {&threshold_db_, &inverse_ratio_, &knee_db_, &attack_ms_, &release_ms_, &makeup_db_};
   }

@@ -179,6 +179,25 @@ void ConvolveProcessor::ApplySettings(const ConvolveRuntimeSettings& settings) n
   if (settings.wet.has_value()) wet_.SetTargetValue(static_cast<float>(*settings.wet));
 }
 
+namespace {
+constexpr StateTag kConvolveStateTag = MakeStateTag("conv");
+constexpr uint16_t kConvolveStateVersion = 1;
+}  // namespace
+
+absl::Status ConvolveProcessor::SaveState(StateWriter& writer) const {
+  writer.PutTag(kConvolveStateTag, kConvolveStateVersion);
+  wet_.SaveState(writer);
+  convolver_.SaveState(writer);
+  return writer.status();
+}
+
+absl::Status ConvolveProcessor::RestoreState(StateReader& reader) {
+  reader.ExpectTag(kConvolveStateTag, kConvolveStateVersion);
+  wet_.RestoreState(reader, 0.0f, 1.0f);
+  convolver_.RestoreState(reader);
+  return FinishRestore(reader);
+}
+
 void ConvolveProcessor::Process(AudioBlock& in, AudioBlock& /*out*/) noexcept {
   const uint32_t frames = in.num_frames();
   uint32_t i = 0;

@@ -72,6 +72,11 @@ class ConvolveProcessor : public UpdatableProcessor<ConvolveRuntimeSettings> {
   int LatencyFrames() const override { return static_cast<int>(convolver_.latency_frames()); }
   // Ramps to a new `wet`; does not allocate.
   void ApplySettings(const ConvolveRuntimeSettings& settings) noexcept override;
+  // The convolver's history (input partition, pending output, spectral delay line) and the
+  // wet ramp.
+  bool SupportsState() const override { return true; }
+  absl::Status SaveState(StateWriter& writer) const override;
+  absl::Status RestoreState(StateReader& reader) override;
 
   // The taps in use after Prepare (the decoded and resampled file, or `impulse`).
   size_t taps() const { return taps_; }

@@ -27,7 +27,23 @@ class DcBlockProcessor final : public Processor {
 
   void Reset() noexcept override { cascade_.Reset(); }
 
+  // The section's registers (its coefficients are the config's).
+  bool SupportsState() const override { return true; }
+  absl::Status SaveState(StateWriter& writer) const override {
+    writer.PutTag(kStateTag, kStateVersion);
+    cascade_.SaveState(writer);
+    return writer.status();
+  }
+  absl::Status RestoreState(StateReader& reader) override {
+    reader.ExpectTag(kStateTag, kStateVersion);
+    cascade_.RestoreState(reader);
+    return FinishRestore(reader);
+  }
+
  private:
+  static constexpr StateTag kStateTag = MakeStateTag("dcbk");
+  static constexpr uint16_t kStateVersion = 1;
+
   const double cutoff_hz_;
   BiquadCascade cascade_;
 };

@@ -190,6 +190,48 @@ void DenoiseProcessor::ApplySettings(const DenoiseRuntimeSettings& settings) noe
   if (settings.reduction_db.has_value()) reduction_db_.SetTargetValue(*settings.reduction_db);
 }
 
+namespace {
+constexpr StateTag kDenoiseStateTag = MakeStateTag("dnoi");
+constexpr uint16_t kDenoiseStateVersion = 1;
+}  // namespace
+
+absl::Status DenoiseProcessor::SaveState(StateWriter& writer) const {
+  writer.PutTag(kDenoiseStateTag, kDenoiseStateVersion);
+  reduction_db_.SaveState(writer);
+  writer.PutU32(frame_size_);
+  writer.PutU32(static_cast<uint32_t>(channels_.size()));
+  writer.PutU32(position_);
+  writer.PutU32(frames_run_);
+  for (const Channel& channel : channels_) {
+    writer.PutFloats(channel.input);
+    writer.PutFloats(channel.overlap);
+    writer.PutFloats(channel.ready);
+    writer.PutFloats(channel.previous_snr);
+    channel.noise.SaveState(writer);
+  }
+  return writer.status();
+}
+
+absl::Status DenoiseProcessor::RestoreState(StateReader& reader) {
+  reader.ExpectTag(kDenoiseStateTag, kDenoiseStateVersion);
+  reduction_db_.RestoreState(reader, 0.0, 60.0);
+  const uint32_t frame_size = reader.GetU32();
+  const uint32_t channels = reader.GetU32();
+  if (reader.ok() && (frame_size != frame_size_ || channels != channels_.size())) {
+    reader.Fail("denoise of another frame size or channel count");
+  }
+  position_ = reader.GetU32AtMost(hop_ - 1);
+  frames_run_ = reader.GetU32AtMost(frame_size_ / hop_);
+  for (Channel& channel : channels_) {
+    reader.GetFiniteFloats(channel.input);
+    reader.GetFiniteFloats(channel.overlap);
+    reader.GetFiniteFloats(channel.ready);
+    reader.GetFiniteFloats(channel.previous_snr);
+    channel.noise.RestoreState(reader);
+  }
+  return FinishRestore(reader);
+}
+
 double DenoiseProcessor::NextFloorGain() noexcept {
   // Landing exactly on the target is what makes reduction_db = 0 exact again.
   return std::pow(10.0, -reduction_db_.GetNextValue() / 20.0);

@@ -100,6 +100,12 @@ class DenoiseProcessor : public UpdatableProcessor<DenoiseRuntimeSettings> {
   int LatencyFrames() const override { return static_cast<int>(frame_size_) - 1; }
   // Takes a new reduction_db, reached over kDenoiseRampMs. Does not allocate.
   void ApplySettings(const DenoiseRuntimeSettings& settings) noexcept override;
+  // Per channel the input FIFO, the overlap-add accumulator, the hop ready to leave, the last
+  // frame's SNR and the noise tracker (noise and speech-presence estimates); the hop position,
+  // the warm-up count and the floor's ramp.
+  bool SupportsState() const override { return true; }
+  absl::Status SaveState(StateWriter& writer) const override;
+  absl::Status RestoreState(StateReader& reader) override;
 
   uint32_t frame_size() const { return frame_size_; }
 

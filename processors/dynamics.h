@@ -20,6 +20,7 @@
 #include "chain/parameters.h"
 #include "dsp/audio_block.h"
 #include "dsp/smoothed_value.h"
+#include "dsp/state_codec.h"
 
 namespace audioproc::dynamics {
 
@@ -54,6 +55,19 @@ class LinkedRmsDetector {
 
   // Back to silence.
   void Reset() noexcept { mean_square_.fill(0.0); }
+
+  // Each channel's mean square, for a checkpoint. Real-time safe.
+  void SaveState(StateWriter& writer) const noexcept {
+    writer.PutDoubles({mean_square_.data(), channels_});
+  }
+  // Reads what SaveState wrote for the same channel count: finite and not negative. On failure
+  // the reader fails; the caller Resets.
+  void RestoreState(StateReader& reader) noexcept {
+    reader.GetFiniteDoubles({mean_square_.data(), channels_});
+    for (uint32_t c = 0; c < channels_; ++c) {
+      if (mean_square_[c] < 0) return reader.Fail("a negative mean square");
+    }
+  }
 
   // Takes frame `frame` of `block` and returns the largest channel's mean square. Real-time
   // safe.

@@ -79,7 +79,23 @@ class EqProcessor final : public Processor {
 
   void Reset() noexcept override { cascade_.Reset(); }
 
+  // The bands' registers (their coefficients are the config's).
+  bool SupportsState() const override { return true; }
+  absl::Status SaveState(StateWriter& writer) const override {
+    writer.PutTag(kStateTag, kStateVersion);
+    cascade_.SaveState(writer);
+    return writer.status();
+  }
+  absl::Status RestoreState(StateReader& reader) override {
+    reader.ExpectTag(kStateTag, kStateVersion);
+    cascade_.RestoreState(reader);
+    return FinishRestore(reader);
+  }
+
  private:
+  static constexpr StateTag kStateTag = MakeStateTag("eq  ");
+  static constexpr uint16_t kStateVersion = 1;
+
   std::vector<FilterDesign> bands_;
   BiquadCascadeOf<kMaxEqBands> cascade_;
 };

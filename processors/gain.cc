@@ -78,6 +78,21 @@ void GainProcessor::ApplySettings(const GainRuntimeSettings& settings) noexcept 
   if (settings.gain_db.has_value()) gain_.SetTargetValue(DbToGain(*settings.gain_db));
 }
 
+constexpr StateTag kGainStateTag = MakeStateTag("gain");
+constexpr uint16_t kGainStateVersion = 1;
+
+absl::Status GainProcessor::SaveState(StateWriter& writer) const {
+  writer.PutTag(kGainStateTag, kGainStateVersion);
+  gain_.SaveState(writer);
+  return writer.status();
+}
+
+absl::Status GainProcessor::RestoreState(StateReader& reader) {
+  reader.ExpectTag(kGainStateTag, kGainStateVersion);
+  gain_.RestoreState(reader, 0.0f, DbToGain(60.0));
+  return FinishRestore(reader);
+}
+
 void GainProcessor::Process(AudioBlock& in, AudioBlock& /*out*/) noexcept {
   const uint32_t frames = in.num_frames();
   const uint32_t channels = in.num_channels();

@@ -50,6 +50,10 @@ class GainProcessor : public UpdatableProcessor<GainRuntimeSettings> {
   void Reset() noexcept override;
   // Ramps to a new gain_db. Does not allocate.
   void ApplySettings(const GainRuntimeSettings& settings) noexcept override;
+  // The ramp (a runtime update in flight included).
+  bool SupportsState() const override { return true; }
+  absl::Status SaveState(StateWriter& writer) const override;
+  absl::Status RestoreState(StateReader& reader) override;
 
   // The factor applied to the next sample (mid-ramp: the ramp's current value).
   float current_gain() const;

@@ -152,6 +152,52 @@ void LimiterProcessor::ApplySettings(const LimiterRuntimeSettings& settings) noe
   }
 }
 
+namespace {
+constexpr StateTag kLimiterStateTag = MakeStateTag("lmtr");
+constexpr uint16_t kLimiterStateVersion = 1;
+}  // namespace
+
+absl::Status LimiterProcessor::SaveState(StateWriter& writer) const {
+  writer.PutTag(kLimiterStateTag, kLimiterStateVersion);
+  writer.PutDouble(ceiling_);
+  hold_.SaveState(writer);
+  writer.PutU32(unity_pushes_);
+  writer.PutDouble(released_gain_);
+  writer.PutDoubles(reductions_);
+  writer.PutU32(reduction_position_);
+  writer.PutDouble(reduction_sum_);
+  writer.PutU32(nonzero_reductions_);
+  if (settings_.true_peak) true_peak_.SaveState(writer);
+  writer.PutFloat(clamp_ceiling_);
+  writer.PutFloat(next_clamp_ceiling_);
+  writer.PutU32(clamp_countdown_);
+  writer.PutFloats(delay_);
+  writer.PutU32(delay_position_);
+  return writer.status();
+}
+
+absl::Status LimiterProcessor::RestoreState(StateReader& reader) {
+  reader.ExpectTag(kLimiterStateTag, kLimiterStateVersion);
+  const double ceiling = reader.GetFiniteDouble();
+  // ceiling_db's range, [-60, 0] dB, with room for rounding.
+  if (!(ceiling > 0 && ceiling <= 1.01)) reader.Fail("limiter ceiling out of range");
+  ceiling_ = ceiling;
+  hold_.RestoreState(reader);
+  unity_pushes_ = reader.GetU32AtMost(hold_.window());
+  released_gain_ = reader.GetFiniteDouble();
+  reader.GetFiniteDoubles(reductions_);
+  reduction_position_ = reader.GetU32AtMost(static_cast<uint32_t>(reductions_.size()) - 1);
+  reduction_sum_ = reader.GetFiniteDouble();
+  nonzero_reductions_ = reader.GetU32AtMost(static_cast<uint32_t>(reductions_.size()));
+  if (settings_.true_peak) true_peak_.RestoreState(reader);
+  clamp_ceiling_ = reader.GetFiniteFloat();
+  next_clamp_ceiling_ = reader.GetFiniteFloat();
+  clamp_countdown_ = reader.GetU32AtMost(delay_frames_ + 1);
+  reader.GetFiniteFloats(delay_);
+  delay_position_ = reader.GetU32AtMost(delay_frames_ - 1);
+  return FinishRestore(reader);
+}
+
 float LimiterProcessor::NextGain(float peak) noexcept {
   const double required = peak > ceiling_ ? ceiling_ / peak : 1.0;
   // Nothing to limit, none in the window, nothing releasing or averaging: the gain is exactly

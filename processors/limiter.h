@@ -88,6 +88,11 @@ class LimiterProcessor : public UpdatableProcessor<LimiterRuntimeSettings> {
   int LatencyFrames() const override { return static_cast<int>(delay_frames_); }
   // Takes a new ceiling_db; does not allocate.
   void ApplySettings(const LimiterRuntimeSettings& settings) noexcept override;
+  // The gain computer (its hold window, release, true-peak history), the output clamp and the
+  // lookahead delay line.
+  bool SupportsState() const override { return true; }
+  absl::Status SaveState(StateWriter& writer) const override;
+  absl::Status RestoreState(StateReader& reader) override;
 
  private:
   // The gain for the audio frame leaving the delay line, given the new frame's peak.

@@ -193,6 +193,78 @@ void LoudnessProcessor::ApplySettings(const LoudnessRuntimeSettings& settings) n
   if (settings.target_lufs.has_value()) target_lufs_ = *settings.target_lufs;
 }
 
+namespace {
+constexpr StateTag kLoudnessStateTag = MakeStateTag("loud");
+constexpr uint16_t kLoudnessStateVersion = 1;
+}  // namespace
+
+absl::Status LoudnessProcessor::SaveState(StateWriter& writer) const {
+  writer.PutTag(kLoudnessStateTag, kLoudnessStateVersion);
+  writer.PutDouble(target_lufs_);
+  writer.PutU32(channels_);
+  for (uint32_t c = 0; c < channels_; ++c) {
+    for (const FilterState& state : filter_state_[c]) {
+      writer.PutDouble(state.z1);
+      writer.PutDouble(state.z2);
+    }
+    writer.PutDouble(hop_squares_[c]);
+  }
+  for (const uint32_t count : histogram_) writer.PutU32(count);
+  writer.PutDouble(histogram_sum_);
+  writer.PutU64(histogram_count_);
+  writer.PutU64(frames_);
+  writer.PutU32(hop_position_);
+  writer.PutDoubles(hop_energy_);
+  writer.PutU32(hop_energy_next_);
+  writer.PutDouble(absolute_sum_);
+  writer.PutDouble(absolute_weight_);
+  writer.PutDouble(gated_sum_);
+  writer.PutDouble(gated_weight_);
+  writer.PutDouble(gain_db_);
+  writer.PutFloat(ramp_from_);
+  writer.PutFloat(ramp_to_);
+  return writer.status();
+}
+
+absl::Status LoudnessProcessor::RestoreState(StateReader& reader) {
+  reader.ExpectTag(kLoudnessStateTag, kLoudnessStateVersion);
+  const double target = reader.GetFiniteDouble();
+  if (!(target >= -60 && target <= -5)) reader.Fail("loudness target out of range");
+  target_lufs_ = target;
+  const uint32_t channels = reader.GetU32();
+  if (reader.ok() && channels != channels_) reader.Fail("loudness of another channel count");
+  for (uint32_t c = 0; c < channels_; ++c) {
+    for (FilterState& state : filter_state_[c]) {
+      state.z1 = reader.GetFiniteDouble();
+      state.z2 = reader.GetFiniteDouble();
+    }
+    hop_squares_[c] = reader.GetFiniteDouble();
+  }
+  for (uint32_t& count : histogram_) count = reader.GetU32();
+  histogram_sum_ = reader.GetFiniteDouble();
+  histogram_count_ = reader.GetU64();
+  frames_ = reader.GetU64();
+  hop_position_ = reader.GetU32AtMost(hop_frames_ - 1);
+  reader.GetFiniteDoubles(hop_energy_);
+  hop_energy_next_ = reader.GetU32AtMost(kShortTermHops - 1);
+  absolute_sum_ = reader.GetFiniteDouble();
+  absolute_weight_ = reader.GetFiniteDouble();
+  gated_sum_ = reader.GetFiniteDouble();
+  gated_weight_ = reader.GetFiniteDouble();
+  const double gain_db = reader.GetFiniteDouble();
+  // The gain never leaves [kMinGainDb, max_gain_db].
+  if (!(gain_db >= kMinGainDb && gain_db <= max_gain_db_))
+    reader.Fail("loudness gain out of range");
+  gain_db_ = gain_db;
+  ramp_from_ = reader.GetFiniteFloat();
+  ramp_to_ = reader.GetFiniteFloat();
+  if (reader.ok() &&
+      !(ramp_from_ >= 0 && ramp_from_ <= 1001 && ramp_to_ >= 0 && ramp_to_ <= 1001)) {
+    reader.Fail("loudness gain ramp out of range");
+  }
+  return FinishRestore(reader);
+}
+
 void LoudnessProcessor::Measure(uint32_t c, const float* x, uint32_t frames) noexcept {
   const BiquadCoefficients& shelf = k_weighting_[0];
   const BiquadCoefficients& high_pass = k_weighting_[1];

@@ -86,6 +86,11 @@ class LoudnessProcessor : public UpdatableProcessor<LoudnessRuntimeSettings> {
   void Reset() noexcept override;
   // Takes a new target_lufs, which the gain then glides to. Does not allocate.
   void ApplySettings(const LoudnessRuntimeSettings& settings) noexcept override;
+  // The target, the K-weighting registers, the gating histogram, the forgetting estimate, the
+  // short-term ring, the frame count and the gain ramp.
+  bool SupportsState() const override { return true; }
+  absl::Status SaveState(StateWriter& writer) const override;
+  absl::Status RestoreState(StateReader& reader) override;
 
   // The gain in dB the current hop ramps to.
   double gain_db() const { return gain_db_; }

@@ -58,6 +58,17 @@ class MixProcessor : public Processor {
   // Writes in.num_frames() frames into `out` and sets its frame count.
   void Process(AudioBlock& in, AudioBlock& out) noexcept override;
   void Reset() noexcept override {}
+  // Nothing carries from one block to the next (the matrix is the config's): the state is its
+  // tag alone, so a chain holding mix can be checkpointed.
+  bool SupportsState() const override { return true; }
+  absl::Status SaveState(StateWriter& writer) const override {
+    writer.PutTag(kStateTag, kStateVersion);
+    return writer.status();
+  }
+  absl::Status RestoreState(StateReader& reader) override {
+    reader.ExpectTag(kStateTag, kStateVersion);
+    return FinishRestore(reader);
+  }
   bool ProcessesInPlace() const override { return false; }
 
   // What Create and Prepare of `params` (resolved) for `input` allocate and cost, for
@@ -66,6 +77,9 @@ class MixProcessor : public Processor {
                                                 const ProcessSpec& input);
 
  private:
+  static constexpr StateTag kStateTag = MakeStateTag("mix ");
+  static constexpr uint16_t kStateVersion = 1;
+
   // One non-zero weight of an output row.
   struct Term {
     uint32_t input;

@@ -104,7 +104,46 @@ class NoiseGateProcessor final : public UpdatableProcessor<NoiseGateRuntimeSetti
     }
   }
 
+  // The ramps, hold time, detector, hold counter and gain; what they imply is recomputed.
+  bool SupportsState() const override { return true; }
+
+  absl::Status SaveState(StateWriter& writer) const override {
+    writer.PutTag(kStateTag, kStateVersion);
+    threshold_db_.SaveState(writer);
+    range_db_.SaveState(writer);
+    attack_ms_.SaveState(writer);
+    release_ms_.SaveState(writer);
+    writer.PutDouble(hold_ms_);
+    detector_.SaveState(writer);
+    writer.PutU64(frames_below_);
+    writer.PutDouble(gain_db_);
+    return writer.status();
+  }
+
+  absl::Status RestoreState(StateReader& reader) override {
+    reader.ExpectTag(kStateTag, kStateVersion);
+    threshold_db_.RestoreState(reader, -100, 0);
+    range_db_.RestoreState(reader, -100, 0);
+    attack_ms_.RestoreState(reader, 0.1, 1000);
+    release_ms_.RestoreState(reader, 1, 5000);
+    const double hold_ms = reader.GetFiniteDouble();
+    if (!(hold_ms >= 0 && hold_ms <= 5000)) reader.Fail("noise_gate hold_ms out of range");
+    detector_.RestoreState(reader);
+    frames_below_ = reader.GetU64();
+    const double gain_db = reader.GetFiniteDouble();
+    if (!(gain_db >= -100 && gain_db <= 0)) reader.Fail("noise_gate gain out of range");
+    if (reader.ok()) {
+      hold_ms_ = hold_ms;
+      gain_db_ = gain_db;
+      UpdateDerived();
+    }
+    return FinishRestore(reader);
+  }
+
  private:
+  static constexpr StateTag kStateTag = MakeStateTag("gate");
+  static constexpr uint16_t kStateVersion = 1;
+
   std::array<RampedValue*, 4> Values() {
     return {&threshold_db_, &range_db_, &attack_ms_, &release_ms_};
   }

@@ -32,6 +32,15 @@
 // Quality: LOW, MEDIUM, HIGH and VERY_HIGH are soxr's LQ, MQ, HQ (20-bit) and VHQ (28-bit)
 // recipes. HIGH keeps a 1 kHz tone about 130 dB above the conversion error.
 //
+// State (issue 14's checkpoints): not supported (SupportsState() is false, so a chain holding
+// resample cannot be checkpointed). libsoxr exports no state, and its state is more than a
+// bounded tail of input: the phase of its polyphase stage and the fill of each DFT stage's
+// FIFO depend on every frame since the warm-up. Replaying a tail into a fresh converter would
+// be byte-identical only if those phases were proved to match (a silence prefix bringing the
+// frame count to the same residue modulo every stage's period, the tail covering every
+// filter's memory), which rests on libsoxr's internals; until that is proved and tested, a
+// restore that is not byte-identical is worse than none.
+//
 // Thread safety: a ResampleProcessor is used by one thread at a time (Processor's contract).
 #ifndef AUDIOPROC_PROCESSORS_RESAMPLE_H_
 #define AUDIOPROC_PROCESSORS_RESAMPLE_H_

@@ -149,6 +149,61 @@ void VadProcessor::ApplySettings(const VadRuntimeSettings& settings) noexcept {
   if (settings.mute.has_value()) settings_.mute = *settings.mute;
 }
 
+namespace {
+constexpr StateTag kVadStateTag = MakeStateTag("vad ");
+constexpr uint16_t kVadStateVersion = 1;
+}  // namespace
+
+absl::Status VadProcessor::SaveState(StateWriter& writer) const {
+  writer.PutTag(kVadStateTag, kVadStateVersion);
+  writer.PutDouble(settings_.threshold);
+  writer.PutBool(settings_.mute);
+  features_.SaveState(writer);
+  writer.PutFloats(hop_);
+  writer.PutU32(hop_fill_);
+  writer.PutU64(frame_);
+  writer.PutDoubles(recent_);
+  writer.PutU32(recent_position_);
+  writer.PutU32(speechlike_run_);
+  writer.PutDouble(speech_level_db_);
+  writer.PutDouble(talker_level_db_);
+  writer.PutBool(active_);
+  writer.PutU64(start_);
+  writer.PutU64(last_speechlike_);
+  writer.PutU64(last_stop_);
+  writer.PutU32(report_fill_);
+  writer.PutDouble(report_sum_);
+  writer.PutFloat(gain_);
+  return writer.status();
+}
+
+absl::Status VadProcessor::RestoreState(StateReader& reader) {
+  reader.ExpectTag(kVadStateTag, kVadStateVersion);
+  const double threshold = reader.GetFiniteDouble();
+  if (!(threshold >= 0 && threshold <= 1)) reader.Fail("vad threshold out of range");
+  settings_.threshold = threshold;
+  settings_.mute = reader.GetBool();
+  features_.RestoreState(reader);
+  reader.GetFiniteFloats(hop_);
+  hop_fill_ = reader.GetU32AtMost(static_cast<uint32_t>(hop_.size()) - 1);
+  frame_ = reader.GetU64();
+  reader.GetFiniteDoubles(recent_);
+  recent_position_ = reader.GetU32AtMost(kVadSmoothingHops - 1);
+  speechlike_run_ = reader.GetU32();
+  speech_level_db_ = reader.GetFiniteDouble();
+  talker_level_db_ = reader.GetFiniteDouble();
+  active_ = reader.GetBool();
+  start_ = reader.GetU64();
+  last_speechlike_ = reader.GetU64();
+  last_stop_ = reader.GetU64();
+  report_fill_ = reader.GetU32AtMost(report_hops_);
+  report_sum_ = reader.GetFiniteDouble();
+  const float gain = reader.GetFiniteFloat();
+  if (!(gain >= 0 && gain <= 1)) reader.Fail("vad mute gain out of range");
+  gain_ = gain;
+  return FinishRestore(reader);
+}
+
 void VadProcessor::Process(AudioBlock& in, AudioBlock& /*out*/) noexcept {
   const uint32_t frames = in.num_frames();
   const uint32_t hop = static_cast<uint32_t>(hop_.size());

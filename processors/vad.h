@@ -96,6 +96,11 @@ class VadProcessor : public UpdatableProcessor<VadRuntimeSettings> {
   void Reset() noexcept override;
   // Takes threshold and mute; does not allocate.
   void ApplySettings(const VadRuntimeSettings& settings) noexcept override;
+  // The features' history and noise floor, the hop being filled, the decision's memory (its
+  // frame counter included: events carry frames), the report interval and the mute gain.
+  bool SupportsState() const override { return true; }
+  absl::Status SaveState(StateWriter& writer) const override;
+  absl::Status RestoreState(StateReader& reader) override;
 
   bool active() const { return active_; }
 

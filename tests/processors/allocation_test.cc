@@ -14,6 +14,7 @@
 
 #include "chain/chain.h"
 #include "chain/registry.h"
+#include "dsp/state_codec.h"
 #include "gtest/gtest.h"
 #include "tests/processors/counting_allocator.h"
 #include "tests/testing/signals.h"
@@ -81,6 +82,40 @@ TEST(AllocationTest, EveryProcessorProcessesAndUpdatesWithoutAllocating) {
       EXPECT_EQ(counter.calls(), 0u) << definition.info.name << " allocated while flushing";
     }
     EXPECT_GT(emitted, 0u) << definition.info.name;
+  }
+}
+
+// Issue 14's checkpoints: saving a state may run on the audio thread, so it writes into the
+// writer's reserved buffer and allocates nothing; a successful restore allocates nothing either.
+TEST(AllocationTest, EveryProcessorSavesAndRestoresItsStateWithoutAllocating) {
+  const ProcessorRegistry& registry = ProcessorRegistry::Default();
+  for (const ProcessorDefinition& definition : registry.definitions()) {
+    const ProcessSpec spec{48000, kDefaultMaxBlockFrames, 2};
+    absl::StatusOr<std::unique_ptr<Chain>> chain =
+        Chain::Build(registry, {ExampleConfig(definition)}, spec);
+    ASSERT_TRUE(chain.ok()) << definition.info.name << ": " << chain.status();
+    if (!(*chain)->SupportsState()) continue;
+    absl::StatusOr<std::unique_ptr<Chain>> restored =
+        Chain::Build(registry, {ExampleConfig(definition)}, spec);
+    ASSERT_TRUE(restored.ok());
+    AudioBuffer input(2, kDefaultMaxBlockFrames);
+    const std::vector<float> noise = testing::WhiteNoise(kDefaultMaxBlockFrames, 0.5, 4);
+    std::copy(noise.begin(), noise.end(), input.Block().channel(0));
+    std::copy(noise.rbegin(), noise.rend(), input.Block().channel(1));
+    auto emit = [](const AudioBlock&) {};
+    for (int round = 0; round < 5; ++round) (*chain)->Process(input.Block(700), emit);
+    StateWriter writer;
+    {
+      AllocationCounter counter;
+      ASSERT_TRUE((*chain)->SaveState(writer).ok()) << definition.info.name;
+      EXPECT_EQ(counter.calls(), 0u) << definition.info.name << " allocated saving its state";
+    }
+    StateReader reader(writer.bytes());
+    {
+      AllocationCounter counter;
+      ASSERT_TRUE((*restored)->RestoreState(reader).ok()) << definition.info.name;
+      EXPECT_EQ(counter.calls(), 0u) << definition.info.name << " allocated restoring its state";
+    }
   }
 }
 
