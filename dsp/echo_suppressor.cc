@@ -92,9 +92,9 @@ double EchoSuppressor::CpuCores(double sample_rate_hz, uint32_t hop) {
 }
 
 void EchoSuppressor::Reset() noexcept {
-  for (auto* v : {&error_history_, &echo_history_, &overlap_, &error_power_, &echo_power_,
-                  &error_mean_, &echo_mean_, &residual_, &previous_clean_, &smoothed_power_,
-                  &noise_}) {
+  for (auto* v :
+       {&error_history_, &echo_history_, &overlap_, &error_power_, &echo_power_, &error_mean_,
+        &echo_mean_, &residual_, &previous_clean_, &smoothed_power_, &noise_}) {
     std::fill(v->begin(), v->end(), 0.0f);
   }
   covariance_ = 0;
@@ -163,8 +163,9 @@ void EchoSuppressor::Process(const float* error, const float* echo, float streng
     // The floor follows the power's minimum down at once, but rises only where the echo does
     // not dominate: a residual that never pauses must not be taken for the room's noise.
     const bool echo_free = residual_[k] < kEchoFreeShare * smoothed_power_[k];
-    noise_[k] = first ? smoothed_power_[k]
-                      : std::min(smoothed_power_[k], echo_free ? noise_[k] * noise_rise_ : noise_[k]);
+    noise_[k] = first
+                    ? smoothed_power_[k]
+                    : std::min(smoothed_power_[k], echo_free ? noise_[k] * noise_rise_ : noise_[k]);
     const float echo_to_remove = over * residual_[k];
     float gain = 1.0f;
     if (echo_to_remove > 1e-6f * power + 1e-30f) {

@@ -62,8 +62,7 @@ AecRun RunScene(const EchoScene& scene, double suppression = 1.0,
     }
     AudioBlock in = (*chain)->input_buffer().Block(static_cast<uint32_t>(frames));
     std::copy(scene.mic.begin() + at, scene.mic.begin() + at + frames, in.channel(0));
-    std::copy(scene.reference.begin() + at, scene.reference.begin() + at + frames,
-              in.channel(1));
+    std::copy(scene.reference.begin() + at, scene.reference.begin() + at + frames, in.channel(1));
     (*chain)->Process(in, emit);
     drain();
     at += frames;
@@ -212,10 +211,11 @@ TEST(AecEchoTest, RecoversWithinASecondOfAPathChangeOrADelayJump) {
         const double before = testing::Erle(*scene, run.out, at - 2 * second, at);
         const double first = testing::Erle(*scene, run.out, at, at + second);
         const double after = testing::Erle(*scene, run.out, at + second, at + 3 * second);
-        std::printf("%s, %s%s: ERLE before %.1f, first second %.1f, after %.1f dB\n",
-                    Name(c).c_str(), change == EchoChange::kPathChange ? "path change" : "delay jump",
-                    change == EchoChange::kPathChange ? "" : absl::StrFormat(" %+.0f ms", jump).c_str(),
-                    before, first, after);
+        std::printf(
+            "%s, %s%s: ERLE before %.1f, first second %.1f, after %.1f dB\n", Name(c).c_str(),
+            change == EchoChange::kPathChange ? "path change" : "delay jump",
+            change == EchoChange::kPathChange ? "" : absl::StrFormat(" %+.0f ms", jump).c_str(),
+            before, first, after);
         // Measured 7.4 to 9.3 dB: short of the bar, held at 6.
         if (after < kRecoveredErleBarDb) {
           std::printf("  short of the %.0f dB bar by %.1f dB\n", kRecoveredErleBarDb,
