@@ -73,7 +73,7 @@ double EchoDelayEstimator::CpuCores(double sample_rate_hz, double max_delay_seco
   const double hops = sample_rate_hz / Decimation(sample_rate_hz) / kHop;
   const double ffts = 2.0 + 1.0 / kHopsPerEvaluation;
   return sample_rate_hz * kSampleSeconds +
-         hops * (ffts * cost::RealFftSeconds(n) + (n / 2 + 1.0) * kBinSeconds);
+         hops * (ffts * cost::RealFftSeconds(n) + (0.5 * n + 1) * kBinSeconds);
 }
 
 void EchoDelayEstimator::Reset() noexcept {
