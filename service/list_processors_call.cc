@@ -16,10 +16,16 @@ namespace {
 void AddCosts(const ProcessorRegistry& registry, v1::ListProcessorsResponse* response) {
   for (v1::ProcessorInfo& info : *response->mutable_processors()) {
     const ProcessorDefinition* definition = registry.Find(info.name());
-    for (const auto& [rate, channels] : {std::pair{16000u, 1u}, std::pair{48000u, 2u}}) {
-      const ProcessSpec spec{static_cast<double>(rate), kDefaultMaxBlockFrames, channels};
+    for (auto [rate, channels] : {std::pair{16000u, 1u}, std::pair{48000u, 2u}}) {
+      ProcessSpec spec{static_cast<double>(rate), kDefaultMaxBlockFrames, channels};
       absl::StatusOr<ChainEstimate> estimate =
           EstimateChain(registry, {ExampleConfig(*definition)}, spec);
+      if (!estimate.ok() && channels == 1) {
+        // A processor that needs a channel besides the signal (aec's reference): its mono
+        // figure is for the signal and one reference.
+        channels = spec.channels = 2;
+        estimate = EstimateChain(registry, {ExampleConfig(*definition)}, spec);
+      }
       if (!estimate.ok() || estimate->stages.empty()) continue;
       v1::FormatCost* cost = info.add_costs();
       cost->set_sample_rate_hz(rate);
