@@ -16,9 +16,12 @@ constexpr float kRelativeRegularization = 1e-4f;
 constexpr float kAbsoluteRegularization = 1e-9f;
 // Smoothing of the per-block error energies the two filters are compared by (about 4 blocks).
 constexpr double kEnergySmoothing = 0.75;
-// CPU-seconds per complex multiply-add of a partition's bin (three passes: the two estimates
-// and the gradient), and per sample and channel (block copies, energies).
-constexpr double kMacSeconds = 0.9e-9;
+// CPU-seconds per complex multiply-add of a partition's bin, counted as 4.5 per partition, bin
+// and reference (the two estimates, the gradient, and the IPNLMS shares' norm, denominator and
+// scaled step), and per sample and channel (block copies, energies). Fitted to
+// resource_estimate_test's measurements at 16 and 48 kHz.
+constexpr double kMacsPerPartitionBin = 4.5;
+constexpr double kMacSeconds = 1.2e-9;
 constexpr double kSampleSeconds = 6e-9;
 
 // out += a * b (complex, interleaved re, im), n bins.
@@ -78,15 +81,16 @@ uint64_t BlockAdaptiveFilter::InitBytes(uint32_t block, uint32_t partitions, uin
   const uint64_t weights = uint64_t{partitions} * references * 2 * bins;
   return cost::FftwBufferBytes<float>(2 * block) + cost::FftwBufferBytes<fftwf_complex>(bins) +
          cost::VectorBytes<float>(weights) + cost::VectorBytes<float>(bins) +
-         cost::VectorBytes<float>(uint64_t{partitions} * bins) + cost::VectorBytes<float>(partitions) +
-         2 * cost::VectorBytes<float>(2 * bins) + 2 * cost::VectorBytes<float>(block) +
-         cost::VectorBytes<Channel>(channels) + channels * 2 * cost::VectorBytes<float>(weights);
+         cost::VectorBytes<float>(uint64_t{partitions} * bins) +
+         cost::VectorBytes<float>(partitions) + 2 * cost::VectorBytes<float>(2 * bins) +
+         2 * cost::VectorBytes<float>(block) + cost::VectorBytes<Channel>(channels) +
+         channels * 2 * cost::VectorBytes<float>(weights);
 }
 
 double BlockAdaptiveFilter::CpuCores(double sample_rate_hz, uint32_t block, uint32_t partitions,
                                      uint32_t channels, uint32_t references) {
   const double blocks = sample_rate_hz / block;
-  const double macs = 3.0 * partitions * references * (block + 1);
+  const double macs = kMacsPerPartitionBin * partitions * references * (block + 1);
   const double ffts =
       references + channels * (3.0 + 2.0 * references * std::min(kConstrainedPerBlock, partitions));
   return blocks * (channels * macs * kMacSeconds + ffts * cost::RealFftSeconds(2 * block)) +
@@ -154,8 +158,8 @@ void BlockAdaptiveFilter::Estimate(const std::vector<float>& weights, float* out
   for (uint32_t p = 0; p < partitions_; ++p) {
     const uint32_t slot = Slot(p);
     for (uint32_t r = 0; r < references_; ++r) {
-      MultiplyAccumulate(weights.data() + Offset(p, r), spectra_.data() + Offset(slot, r),
-                         spectrum, bins_);
+      MultiplyAccumulate(weights.data() + Offset(p, r), spectra_.data() + Offset(slot, r), spectrum,
+                         bins_);
     }
   }
   fft_->Inverse(spectrum_.data(), frame_.data());
@@ -185,10 +189,10 @@ void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, floa
     for (uint32_t i = 0; i < block_; ++i) error[i] = std::isfinite(mic[i]) ? mic[i] : 0.0f;
     return;
   }
-  channel.background_energy = kEnergySmoothing * channel.background_energy +
-                              (1 - kEnergySmoothing) * background_energy;
-  channel.foreground_energy = kEnergySmoothing * channel.foreground_energy +
-                              (1 - kEnergySmoothing) * foreground_energy;
+  channel.background_energy =
+      kEnergySmoothing * channel.background_energy + (1 - kEnergySmoothing) * background_energy;
+  channel.foreground_energy =
+      kEnergySmoothing * channel.foreground_energy + (1 - kEnergySmoothing) * foreground_energy;
   Adapt(channel, background_error_.data());
   if (channel.background_energy < kCopyRatio * channel.foreground_energy) {
     channel.foreground = channel.background;  // same size: copies, never allocates
@@ -220,7 +224,8 @@ void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error) noexcept {
   const double uniform = (1 - kProportionality) / (2.0 * partitions_);
   const double proportional = (1 + kProportionality) / (2 * total + 1e-30);
   for (uint32_t p = 0; p < partitions_; ++p) {
-    share_[p] = static_cast<float>(total > 0 ? uniform + proportional * share_[p] : 1.0 / partitions_);
+    share_[p] =
+        static_cast<float>(total > 0 ? uniform + proportional * share_[p] : 1.0 / partitions_);
   }
   std::fill(power_.begin(), power_.end(), 0.0f);
   for (uint32_t p = 0; p < partitions_; ++p) {

@@ -110,11 +110,11 @@ class BlockAdaptiveFilter {
   const RealFftPlan* fft_ = nullptr;  // shared, immutable
   FftwBuffer<float> frame_;
   FftwBuffer<fftwf_complex> spectrum_;
-  std::vector<float> spectra_;  // ring of partitions x references x bins, interleaved
-  std::vector<float> slot_power_;  // per ring slot and bin: |X|^2 summed over references
-  std::vector<float> power_;       // per bin scratch: the NLMS denominator
-  std::vector<float> share_;       // per partition scratch: its share of the step
-  std::vector<float> step_;        // per bin scratch: mu E / (power + delta)
+  std::vector<float> spectra_;      // ring of partitions x references x bins, interleaved
+  std::vector<float> slot_power_;   // per ring slot and bin: |X|^2 summed over references
+  std::vector<float> power_;        // per bin scratch: the NLMS denominator
+  std::vector<float> share_;        // per partition scratch: its share of the step
+  std::vector<float> step_;         // per bin scratch: mu E / (power + delta)
   std::vector<float> scaled_step_;  // step_ times a partition's share
   std::vector<float> background_error_;
   std::vector<float> background_echo_;

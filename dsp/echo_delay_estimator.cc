@@ -16,7 +16,8 @@ constexpr double kSampleSeconds = 1.5e-9;
 constexpr double kBinSeconds = 4e-9;
 
 uint32_t Decimation(double sample_rate_hz) {
-  return std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(sample_rate_hz / kDecimatedRateHz)));
+  return std::max<uint32_t>(1,
+                            static_cast<uint32_t>(std::lround(sample_rate_hz / kDecimatedRateHz)));
 }
 
 uint32_t MaxLag(double sample_rate_hz, double max_delay_seconds) {
@@ -72,7 +73,7 @@ double EchoDelayEstimator::CpuCores(double sample_rate_hz, double max_delay_seco
   const double hops = sample_rate_hz / Decimation(sample_rate_hz) / kHop;
   const double ffts = 2.0 + 1.0 / kHopsPerEvaluation;
   return sample_rate_hz * kSampleSeconds +
-         hops * (ffts * cost::RealFftSeconds(n) + (n / 2 + 1) * kBinSeconds);
+         hops * (ffts * cost::RealFftSeconds(n) + (0.5 * n + 1) * kBinSeconds);
 }
 
 void EchoDelayEstimator::Reset() noexcept {

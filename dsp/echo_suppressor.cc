@@ -14,6 +14,7 @@ constexpr double kMeanSeconds = 0.1;
 // end alone); slower, down to a tenth, as the error grows past the echo (double talk).
 constexpr double kLeakSeconds = 0.25;
 constexpr float kMaxLeak = 2.0f;
+constexpr float kRatioTrust = 8.0f;
 // The minimum of the smoothed power is below the noise's mean; this puts it back (measured on
 // white noise, tests/dsp/echo_suppressor_test.cc: the minimum sits 6.3 dB under).
 constexpr float kNoiseBias = 4.3f;
@@ -92,14 +93,16 @@ double EchoSuppressor::CpuCores(double sample_rate_hz, uint32_t hop) {
 }
 
 void EchoSuppressor::Reset() noexcept {
-  for (auto* v : {&error_history_, &echo_history_, &overlap_, &error_power_, &echo_power_,
-                  &error_mean_, &echo_mean_, &residual_, &previous_clean_, &smoothed_power_,
-                  &noise_}) {
+  for (auto* v :
+       {&error_history_, &echo_history_, &overlap_, &error_power_, &echo_power_, &error_mean_,
+        &echo_mean_, &residual_, &previous_clean_, &smoothed_power_, &noise_}) {
     std::fill(v->begin(), v->end(), 0.0f);
   }
   covariance_ = 0;
   variance_ = 0;
   leak_ = 0;
+  regression_leak_ = 0;
+  ratio_leak_ = 0;
   frames_ = 0;
   random_ = kSeed;
 }
@@ -127,8 +130,21 @@ void EchoSuppressor::UpdateLeak() noexcept {
   covariance_ += beta * (covariance - covariance_);
   variance_ += beta * (variance - variance_);
   if (variance_ > 1e-30) {
-    leak_ = static_cast<float>(std::clamp(covariance_ / variance_, 0.0, double{kMaxLeak}));
+    regression_leak_ =
+        static_cast<float>(std::clamp(covariance_ / variance_, 0.0, double{kMaxLeak}));
   }
+  // The regression is safe in double talk but reads low: the residual's envelope follows the
+  // echo estimate's only loosely. The plain ratio of the powers is the leak while the far end
+  // talks alone, so it is followed too, but only in frames whose ratio the regression can
+  // vouch for (within kRatioTrust of it): near speech, which the regression ignores, lifts the
+  // ratio far past it.
+  if (echo_total > 1e-12 * bins_) {
+    const double ratio = error_total / echo_total;
+    if (ratio < kRatioTrust * regression_leak_) {
+      ratio_leak_ += static_cast<float>(beta_ * (std::min(ratio, double{kMaxLeak}) - ratio_leak_));
+    }
+  }
+  leak_ = std::max(regression_leak_, std::min(ratio_leak_, kRatioTrust * regression_leak_));
 }
 
 void EchoSuppressor::Process(const float* error, const float* echo, float strength,
@@ -163,8 +179,9 @@ void EchoSuppressor::Process(const float* error, const float* echo, float streng
     // The floor follows the power's minimum down at once, but rises only where the echo does
     // not dominate: a residual that never pauses must not be taken for the room's noise.
     const bool echo_free = residual_[k] < kEchoFreeShare * smoothed_power_[k];
-    noise_[k] = first ? smoothed_power_[k]
-                      : std::min(smoothed_power_[k], echo_free ? noise_[k] * noise_rise_ : noise_[k]);
+    noise_[k] = first
+                    ? smoothed_power_[k]
+                    : std::min(smoothed_power_[k], echo_free ? noise_[k] * noise_rise_ : noise_[k]);
     const float echo_to_remove = over * residual_[k];
     float gain = 1.0f;
     if (echo_to_remove > 1e-6f * power + 1e-30f) {

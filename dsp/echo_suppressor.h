@@ -98,6 +98,8 @@ class EchoSuppressor {
   double covariance_ = 0;  // smoothed sum of (|E|^2 - mean)(|Y|^2 - mean)
   double variance_ = 0;    // smoothed sum of (|Y|^2 - mean)^2
   float leak_ = 0;
+  float regression_leak_ = 0;
+  float ratio_leak_ = 0;
   uint32_t frames_ = 0;
   uint32_t random_ = 1;
 };

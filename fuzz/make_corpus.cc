@@ -130,6 +130,10 @@ void StreamRequestSeeds(const fs::path& dir) {
           output { encoding: PCM_S16LE } dither: DITHER_TPDF stream_id: "seed-1"
           chain { loudness { target_lufs: -16 } } chain { analyze { bands: 8 } })",
        SampleEncoding::kS24, 2, 44100, 700, 101},
+      {"s16_16k_mic_reference_aec_denoise",
+       R"(input { encoding: PCM_S16LE sample_rate_hz: 16000 channels: 2 }
+          chain { aec { reference_channels: 1 suppression: 1 } } chain { denoise {} })",
+       SampleEncoding::kS16, 2, 16000, 1200, 64},
       {"s32_96k_6ch_to_stereo_gate_dc_block",
        R"(input { encoding: PCM_S32LE sample_rate_hz: 96000 channels: 6 }
           output { channels: 2 }

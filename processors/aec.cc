@@ -32,8 +32,7 @@ AecSizes SizesFor(double rate, uint32_t channels, uint32_t references) {
       static_cast<uint64_t>(std::floor(kAecMaxDelaySeconds * rate / sizes.block)) * sizes.block;
   // The oldest window a rebuild of the filter's reference needs ends max_alignment +
   // (partitions - 1) blocks back and is two blocks long.
-  sizes.history =
-      static_cast<uint32_t>(sizes.max_alignment) + (sizes.partitions + 2) * sizes.block;
+  sizes.history = static_cast<uint32_t>(sizes.max_alignment) + (sizes.partitions + 2) * sizes.block;
   return sizes;
 }
 
@@ -81,12 +80,11 @@ absl::StatusOr<StageEstimate> AecProcessor::Estimate(const ParamValues& params,
       cost::VectorBytes<std::vector<float>>(sizes.mics) +
       sizes.mics * cost::VectorBytes<float>(sizes.block) +
       3 * cost::VectorBytes<float>(sizes.block) + cost::VectorBytes<const float*>(references);
-  estimate.cpu_cores =
-      EchoDelayEstimator::CpuCores(input.sample_rate_hz, kAecMaxDelaySeconds) +
-      BlockAdaptiveFilter::CpuCores(input.sample_rate_hz, sizes.block, sizes.partitions,
-                                    sizes.mics, references) +
-      sizes.mics * EchoSuppressor::CpuCores(input.sample_rate_hz, sizes.block) +
-      input.sample_rate_hz * input.channels * kAecSampleSeconds;
+  estimate.cpu_cores = EchoDelayEstimator::CpuCores(input.sample_rate_hz, kAecMaxDelaySeconds) +
+                       BlockAdaptiveFilter::CpuCores(input.sample_rate_hz, sizes.block,
+                                                     sizes.partitions, sizes.mics, references) +
+                       sizes.mics * EchoSuppressor::CpuCores(input.sample_rate_hz, sizes.block) +
+                       input.sample_rate_hz * input.channels * kAecSampleSeconds;
   // One report per block at most.
   estimate.events = {1.0 / sizes.block, 1};
   estimate.max_latency_frames = 2 * sizes.block - 1;

@@ -24,7 +24,8 @@ const ProcessorRegistry& ProcessorRegistry::Default() {
       BandpassDefinition(),  NotchDefinition(),      PeakingDefinition(),  LowshelfDefinition(),
       HighshelfDefinition(), DcBlockDefinition(),    LimiterDefinition(),  EqDefinition(),
       NoiseGateDefinition(), CompressorDefinition(), ConvolveDefinition(), VadDefinition(),
-      AnalyzeDefinition(),   DenoiseDefinition(),    ResampleDefinition(), LoudnessDefinition(), AecDefinition(),
+      AnalyzeDefinition(),   DenoiseDefinition(),    ResampleDefinition(), LoudnessDefinition(),
+      AecDefinition(),
   });
   return *registry;
 }

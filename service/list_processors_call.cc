@@ -16,19 +16,20 @@ namespace {
 void AddCosts(const ProcessorRegistry& registry, v1::ListProcessorsResponse* response) {
   for (v1::ProcessorInfo& info : *response->mutable_processors()) {
     const ProcessorDefinition* definition = registry.Find(info.name());
-    for (const auto& [rate, channels] : {std::pair{16000u, 1u}, std::pair{48000u, 2u}}) {
+    for (auto [rate, channels] : {std::pair{16000u, 1u}, std::pair{48000u, 2u}}) {
       ProcessSpec spec{static_cast<double>(rate), kDefaultMaxBlockFrames, channels};
       absl::StatusOr<ChainEstimate> estimate =
           EstimateChain(registry, {ExampleConfig(*definition)}, spec);
       if (!estimate.ok() && channels == 1) {
-        // A processor that takes a reference channel beside the signal (aec): mono with it.
-        spec.channels = 2;
+        // A processor that needs a channel besides the signal (aec's reference): its mono
+        // figure is for the signal and one reference.
+        channels = spec.channels = 2;
         estimate = EstimateChain(registry, {ExampleConfig(*definition)}, spec);
       }
       if (!estimate.ok() || estimate->stages.empty()) continue;
       v1::FormatCost* cost = info.add_costs();
       cost->set_sample_rate_hz(rate);
-      cost->set_channels(spec.channels);
+      cost->set_channels(channels);
       cost->mutable_cost()->set_cpu_cores(StageCpuCores(estimate->stages.front()));
       cost->mutable_cost()->set_memory_bytes(estimate->stages.front().memory_bytes);
     }

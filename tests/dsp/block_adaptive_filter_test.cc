@@ -63,17 +63,18 @@ TEST(BlockAdaptiveFilterTest, ConvergesOnAKnownFirInWhiteNoise) {
   // 900 taps of the 1024 the filter holds, noise 60 dB under the echo.
   const std::vector<float> reference = testing::WhiteNoise(16000 * 4, 0.5, 1);
   const std::vector<float> echo = Convolve(reference, Room(900, 2));
-  std::vector<float> mic = testing::WhiteNoise(reference.size(), 1e-3 * testing::Rms(echo) * std::sqrt(3.0), 3);
+  std::vector<float> mic =
+      testing::WhiteNoise(reference.size(), 1e-3 * testing::Rms(echo) * std::sqrt(3.0), 3);
   for (size_t i = 0; i < mic.size(); ++i) mic[i] += echo[i];
   BlockAdaptiveFilter filter;
   ASSERT_TRUE(filter.Init(kBlock, kPartitions, 1, 1).ok());
   const std::vector<float> error = Filter(filter, reference, mic);
   // Echo return loss enhancement after 1 s and in the last second.
   const size_t second = 16000;
-  const double after_one = 10 * std::log10(Energy(echo, second, 2 * second) /
-                                            Energy(error, second, 2 * second));
-  const double last = 10 * std::log10(Energy(echo, 3 * second, 4 * second) /
-                                       Energy(error, 3 * second, 4 * second));
+  const double after_one =
+      10 * std::log10(Energy(echo, second, 2 * second) / Energy(error, second, 2 * second));
+  const double last =
+      10 * std::log10(Energy(echo, 3 * second, 4 * second) / Energy(error, 3 * second, 4 * second));
   std::printf("ERLE: second 2 %.1f dB, second 4 %.1f dB\n", after_one, last);
   EXPECT_GT(after_one, 36.0);  // measured 38.6 dB
   // The misadjustment: the error within 3 dB of the noise floor 60 dB down (measured 58.0).
@@ -84,7 +85,8 @@ TEST(BlockAdaptiveFilterTest, DoubleTalkDoesNotUndoTheForegroundModel) {
   const std::vector<float> reference = testing::WhiteNoise(16000 * 5, 0.5, 4);
   const std::vector<float> echo = Convolve(reference, Room(900, 5));
   // Near-end "speech" 10 dB over the echo from 3 s to 5 s.
-  std::vector<float> near = testing::WhiteNoise(reference.size(), 3.0 * testing::Rms(echo) * std::sqrt(3.0), 6);
+  std::vector<float> near =
+      testing::WhiteNoise(reference.size(), 3.0 * testing::Rms(echo) * std::sqrt(3.0), 6);
   std::fill(near.begin(), near.begin() + 3 * 16000, 0.0f);
   std::vector<float> mic(reference.size());
   for (size_t i = 0; i < mic.size(); ++i) mic[i] = echo[i] + near[i];
@@ -93,8 +95,8 @@ TEST(BlockAdaptiveFilterTest, DoubleTalkDoesNotUndoTheForegroundModel) {
   const std::vector<float> error = Filter(filter, reference, mic);
   std::vector<float> residual(mic.size());
   for (size_t i = 0; i < mic.size(); ++i) residual[i] = error[i] - near[i];
-  const double during = 10 * std::log10(Energy(echo, 3 * 16000, 5 * 16000) /
-                                         Energy(residual, 3 * 16000, 5 * 16000));
+  const double during =
+      10 * std::log10(Energy(echo, 3 * 16000, 5 * 16000) / Energy(residual, 3 * 16000, 5 * 16000));
   std::printf("echo removed during double talk: %.1f dB\n", during);
   EXPECT_GT(during, 40.0);
 }

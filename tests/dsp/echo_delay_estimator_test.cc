@@ -24,7 +24,7 @@ std::vector<float> Delayed(const std::vector<float>& x, size_t delay, float scal
 
 // Feeds both signals in blocks of 128 and returns the estimate (in ms) after each block.
 std::vector<double> Feed(EchoDelayEstimator& estimator, const std::vector<float>& reference,
-                        const std::vector<float>& mic) {
+                         const std::vector<float>& mic) {
   std::vector<double> estimates;
   for (size_t at = 0; at + 128 <= reference.size(); at += 128) {
     estimator.Update(reference.data() + at, mic.data() + at, 128);

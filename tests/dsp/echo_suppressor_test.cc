@@ -42,8 +42,8 @@ TEST(EchoSuppressorTest, WithoutEchoTheOutputIsTheInputOneHopLate) {
       max_error = std::max(max_error, std::fabs(double{out[i]} - input[i - kHop]));
     }
     EXPECT_LT(max_error, 1e-5) << strength;
-    const double level_db = 10 * std::log10(Energy(out, kHop, out.size()) /
-                                            Energy(input, 0, input.size() - kHop));
+    const double level_db =
+        10 * std::log10(Energy(out, kHop, out.size()) / Energy(input, 0, input.size() - kHop));
     EXPECT_NEAR(level_db, 0.0, 0.1) << strength;
   }
 }

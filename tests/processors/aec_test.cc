@@ -22,9 +22,9 @@
 namespace audioproc {
 namespace {
 
+using ::testing::HasSubstr;
 using testing::Proc;
 using testing::StatusIs;
-using ::testing::HasSubstr;
 
 constexpr auto Registry = testing::RegistryOf<AecDefinition>;
 
@@ -37,7 +37,7 @@ std::vector<float> Delayed(const std::vector<float>& x, size_t delay, float scal
 
 // The chain's output (latency dropped, as long as the input) for planar `channels`.
 std::vector<std::vector<float>> RunAec(const std::vector<std::vector<float>>& channels, double rate,
-                                   const ProcessorConfig& config) {
+                                       const ProcessorConfig& config) {
   absl::StatusOr<std::unique_ptr<Chain>> chain = Chain::Build(
       Registry(), {config},
       ProcessSpec{rate, kDefaultMaxBlockFrames, static_cast<uint32_t>(channels.size())});

@@ -94,7 +94,10 @@ TEST(ResponseBoundsTest, EveryProcessorsResponsesStayWithinItsGrant) {
   for (const ProcessorDefinition& definition : ProcessorRegistry::Default().definitions()) {
     for (const Formats& f : formats) {
       if (definition.info.name == "mix" && f.input.channels == 8) continue;  // example is stereo
-      CheckBounds(ExampleConfig(definition), f);
+      Formats with = f;
+      // aec needs a reference channel beside the microphone.
+      if (definition.info.name == "aec" && with.input.channels == 1) with.input.channels = 2;
+      CheckBounds(ExampleConfig(definition), with);
       if (::testing::Test::HasFatalFailure()) return;
     }
   }

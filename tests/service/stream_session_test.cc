@@ -403,6 +403,29 @@ TEST_F(StreamSessionTest, VadReportsReachTheWireAsSpeechProbabilityEvents) {
   }
 }
 
+TEST_F(StreamSessionTest, AecTakesMicAndReferenceAndReportsTheEchoDelayOnTheWire) {
+  // A microphone that hears the reference 40 ms late: one channel comes out, and the delay
+  // estimate arrives as an EchoDelay event.
+  v1::ProcessorSpec aec;
+  aec.mutable_aec()->set_reference_channels(1);
+  ASSERT_THAT(Send(ConfigRequest(v1::PCM_F32LE, 16000, 2, {aec})), IsOk());
+  const std::vector<float> far = testing::WhiteNoise(32000, 0.3, 1);
+  std::vector<float> mic(far.size(), 0.0f);
+  for (size_t i = 640; i < far.size(); ++i) mic[i] = 0.5f * far[i - 640];
+  ASSERT_THAT(Send(ChunkRequest(testing::ToF32Bytes(testing::Interleave({mic, far})))), IsOk());
+  const v1::ProcessedChunk& chunk = last().chunk();
+  // One channel: four bytes a frame out for the frames out.
+  EXPECT_EQ(chunk.data().size(), 4u * chunk.metrics().frames_out());
+  EXPECT_GT(chunk.metrics().frames_out(), 0u);
+  bool reported = false;
+  for (const v1::Event& event : chunk.events()) {
+    if (!event.has_echo_delay()) continue;
+    reported = true;
+    EXPECT_NEAR(event.echo_delay().delay_ms(), 40.0f, 0.5f);
+  }
+  EXPECT_TRUE(reported);
+}
+
 TEST_F(StreamSessionTest, AppliedUpdateRidesOnTheNextChunk) {
   ASSERT_THAT(Send(ConfigRequest(v1::PCM_S16LE, 16000, 1, {Gain(0), Gain(0)})), IsOk());
   ASSERT_THAT(Send(UpdateRequest(1, Gain(-6))), IsOk());
