@@ -21,6 +21,7 @@
 #include "chain/stream_pipeline.h"
 #include "dsp/state_codec.h"
 #include "gtest/gtest.h"
+#include "tests/processors/event_test_util.h"
 #include "tests/testing/signals.h"
 #include "tests/testing/status_matchers.h"
 
@@ -38,38 +39,13 @@ std::unique_ptr<Chain> Build(const std::vector<ProcessorConfig>& configs, const 
   return chain.ok() ? *std::move(chain) : nullptr;
 }
 
-// An event with every field, printed exactly (floats as hex), so that equal means bit-equal.
-std::string EventText(const ProcessorEvent& event) {
-  std::string text =
-      absl::StrFormat("%d/%d/%d", event.frame, event.processor_index, event.payload.index());
-  std::visit(
-      [&](const auto& payload) {
-        using T = std::decay_t<decltype(payload)>;
-        if constexpr (std::is_same_v<T, VoiceActivityEvent> ||
-                      std::is_same_v<T, SpeechProbabilityEvent>) {
-          absl::StrAppendFormat(&text, " %d %a", payload.active, payload.probability);
-        } else if constexpr (std::is_same_v<T, LoudnessEvent>) {
-          absl::StrAppendFormat(&text, " %a %a %a %a", payload.momentary_lufs,
-                                payload.short_term_lufs, payload.integrated_lufs, payload.gain_db);
-        } else {
-          absl::StrAppendFormat(&text, " %a %a %a %d", payload.peak_dbfs, payload.rms_dbfs,
-                                payload.spectral_centroid_hz, payload.num_bands);
-          for (uint32_t b = 0; b < payload.num_bands && b < kMaxAnalysisBands; ++b) {
-            absl::StrAppendFormat(&text, " %a", payload.band_energy_db[b]);
-          }
-        }
-      },
-      event.payload);
-  return text;
-}
-
 // What a chain emitted: the samples, planar per channel, and the events as text.
 struct Output {
   std::vector<std::vector<float>> samples;
   std::vector<std::string> events;
   void Take(Chain& chain) {
     for (const ProcessorEvent& event : chain.events()) {
-      events.push_back(EventText(event));
+      events.push_back(testing::EventText(event));
     }
     chain.ClearEvents();
   }

@@ -8,10 +8,12 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "chain/events.h"
 #include "chain/registry.h"
@@ -50,29 +52,37 @@ inline absl::StatusOr<StreamResult> RunCollectingEvents(const ProcessorRegistry&
   return result;
 }
 
+// An event with every field, floats printed exactly (as hex), so that equal text means
+// bit-equal events.
+inline std::string EventText(const ProcessorEvent& event) {
+  std::string text =
+      absl::StrFormat("%d/%d/%d", event.frame, event.processor_index, event.payload.index());
+  std::visit(
+      [&](const auto& payload) {
+        using T = std::decay_t<decltype(payload)>;
+        if constexpr (std::is_same_v<T, VoiceActivityEvent> ||
+                      std::is_same_v<T, SpeechProbabilityEvent>) {
+          absl::StrAppendFormat(&text, " %d %a", payload.active, payload.probability);
+        } else if constexpr (std::is_same_v<T, LoudnessEvent>) {
+          absl::StrAppendFormat(&text, " %a %a %a %a", payload.momentary_lufs,
+                                payload.short_term_lufs, payload.integrated_lufs, payload.gain_db);
+        } else if constexpr (std::is_same_v<T, EchoDelayEvent>) {
+          absl::StrAppendFormat(&text, " %a", payload.delay_ms);
+        } else {
+          static_assert(std::is_same_v<T, AnalysisEvent>, "an event kind EventText misses");
+          absl::StrAppendFormat(&text, " %a %a %a %d", payload.peak_dbfs, payload.rms_dbfs,
+                                payload.spectral_centroid_hz, payload.num_bands);
+          for (uint32_t b = 0; b < payload.num_bands && b < kMaxAnalysisBands; ++b) {
+            absl::StrAppendFormat(&text, " %a", payload.band_energy_db[b]);
+          }
+        }
+      },
+      event.payload);
+  return text;
+}
+
 inline bool SameEvent(const ProcessorEvent& a, const ProcessorEvent& b) {
-  if (a.frame != b.frame || a.processor_index != b.processor_index ||
-      a.payload.index() != b.payload.index()) {
-    return false;
-  }
-  if (const auto* x = std::get_if<VoiceActivityEvent>(&a.payload)) {
-    const auto& y = std::get<VoiceActivityEvent>(b.payload);
-    return x->active == y.active && x->probability == y.probability;
-  }
-  if (const auto* x = std::get_if<SpeechProbabilityEvent>(&a.payload)) {
-    const auto& y = std::get<SpeechProbabilityEvent>(b.payload);
-    return x->probability == y.probability && x->active == y.active;
-  }
-  if (const auto* x = std::get_if<EchoDelayEvent>(&a.payload)) {
-    return x->delay_ms == std::get<EchoDelayEvent>(b.payload).delay_ms;
-  }
-  if (const auto* x = std::get_if<AnalysisEvent>(&a.payload)) {
-    const auto& y = std::get<AnalysisEvent>(b.payload);
-    return x->peak_dbfs == y.peak_dbfs && x->rms_dbfs == y.rms_dbfs &&
-           x->spectral_centroid_hz == y.spectral_centroid_hz && x->num_bands == y.num_bands &&
-           x->band_energy_db == y.band_energy_db;
-  }
-  return false;
+  return EventText(a) == EventText(b);
 }
 
 // The whole-stream events and output against one-byte, one-frame, 7-frame, odd-byte, 20 ms

@@ -18,6 +18,8 @@
 #include "chain/registry.h"
 #include "dsp/state_codec.h"
 #include "gtest/gtest.h"
+#include "tests/processors/estimate_cases.h"
+#include "tests/processors/event_test_util.h"
 #include "tests/testing/signals.h"
 #include "tests/testing/status_matchers.h"
 
@@ -27,46 +29,10 @@ namespace {
 using ::audioproc::testing::StatusIs;
 using ::testing::_;
 
-// Events as bytes: every field, so that "identical" means identical to the bit.
-template <typename T>
-void Append(std::string& out, const T& value) {
-  out.append(reinterpret_cast<const char*>(&value), sizeof(value));
-}
-
-std::string EventBytes(uint64_t frame, const EventPayload& payload) {
-  std::string out;
-  Append(out, frame);
-  Append(out, payload.index());
-  std::visit(
-      [&](const auto& event) {
-        using T = std::decay_t<decltype(event)>;
-        if constexpr (std::is_same_v<T, VoiceActivityEvent> ||
-                      std::is_same_v<T, SpeechProbabilityEvent>) {
-          Append(out, event.active);
-          Append(out, event.probability);
-        } else if constexpr (std::is_same_v<T, LoudnessEvent>) {
-          Append(out, event.momentary_lufs);
-          Append(out, event.short_term_lufs);
-          Append(out, event.integrated_lufs);
-          Append(out, event.gain_db);
-        } else {
-          Append(out, event.peak_dbfs);
-          Append(out, event.rms_dbfs);
-          Append(out, event.spectral_centroid_hz);
-          Append(out, event.num_bands);
-          for (uint32_t b = 0; b < event.num_bands && b < kMaxAnalysisBands; ++b) {
-            Append(out, event.band_energy_db[b]);
-          }
-        }
-      },
-      payload);
-  return out;
-}
-
 class RecordingSink final : public EventSink {
  public:
   void Emit(uint64_t frame, const EventPayload& payload) noexcept override {
-    events.push_back(EventBytes(frame, payload));
+    events.push_back(testing::EventText({frame, 0, payload}));
   }
   std::vector<std::string> events;
 };
@@ -129,7 +95,10 @@ struct Instance {
   AudioBuffer out;
   RecordingSink sink;
 
-  static std::unique_ptr<Instance> Make(const ProcessorConfig& config, const ProcessSpec& spec) {
+  // At `requested`, or with a reference channel beside it for aec (testing::FormatFor).
+  static std::unique_ptr<Instance> Make(const ProcessorConfig& config,
+                                        const ProcessSpec& requested) {
+    const ProcessSpec spec = testing::FormatFor(config.name, requested);
     auto instance = std::make_unique<Instance>();
     absl::StatusOr<std::unique_ptr<Chain>> chain =
         Chain::Build(ProcessorRegistry::Default(), {config}, spec);
