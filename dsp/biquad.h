@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -141,6 +142,9 @@ class BiquadCascadeOf {
     }
   }
 
+  // The largest delay register RestoreState takes.
+  static constexpr double kMaxRegister = 1e9;
+
   // Reads what SaveState wrote into a cascade prepared for the same channels and holding the
   // same number of sections (set them first); the registers must be finite. On failure the
   // reader fails; the caller Resets. Real-time safe.
@@ -156,6 +160,12 @@ class BiquadCascadeOf {
       for (int s = 0; s < num_sections_; ++s) {
         state_[c][s].z1 = reader.GetFiniteDouble();
         state_[c][s].z2 = reader.GetFiniteDouble();
+        // A register far past any float signal's (a flipped exponent bit) would overflow the
+        // float output to Inf.
+        if (!(std::fabs(state_[c][s].z1) <= kMaxRegister) ||
+            !(std::fabs(state_[c][s].z2) <= kMaxRegister)) {
+          return reader.Fail("a biquad register out of range");
+        }
       }
     }
   }

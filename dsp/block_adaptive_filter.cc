@@ -111,10 +111,12 @@ void BlockAdaptiveFilter::ClearReference() noexcept {
   std::fill(spectra_.begin(), spectra_.end(), 0.0f);
   std::fill(slot_power_.begin(), slot_power_.end(), 0.0f);
   newest_ = 0;
+  filled_ = 0;
 }
 
 void BlockAdaptiveFilter::PushReference(const float* const* windows) noexcept {
   newest_ = (newest_ + 1) % partitions_;
+  filled_ = std::min(filled_ + 1, partitions_);
   for (uint32_t r = 0; r < references_; ++r) {
     std::copy(windows[r], windows[r] + fft_size_, frame_.data());
     fft_->Forward(frame_.data(), spectrum_.data());
@@ -271,6 +273,52 @@ void BlockAdaptiveFilter::Constrain(float* weights) noexcept {
   std::fill(frame + block_, frame + fft_size_, 0.0f);
   fft_->Forward(frame, spectrum_.data());
   std::copy(spectrum, spectrum + 2 * bins_, weights);
+}
+
+void BlockAdaptiveFilter::SaveState(StateWriter& writer) const noexcept {
+  writer.PutU32(block_);
+  writer.PutU32(partitions_);
+  writer.PutU32(references_);
+  writer.PutU32(static_cast<uint32_t>(channels_.size()));
+  writer.PutU32(newest_);
+  writer.PutU32(filled_);
+  for (const Channel& channel : channels_) {
+    writer.PutFloats(channel.background);
+    writer.PutFloats(channel.foreground);
+    writer.PutDouble(channel.background_energy);
+    writer.PutDouble(channel.foreground_energy);
+    writer.PutU32(channel.next_constrained);
+  }
+}
+
+void BlockAdaptiveFilter::RestoreState(StateReader& reader, uint32_t* pushes) noexcept {
+  *pushes = 0;
+  const uint32_t block = reader.GetU32();
+  const uint32_t partitions = reader.GetU32();
+  const uint32_t references = reader.GetU32();
+  const uint32_t channels = reader.GetU32();
+  if (reader.ok() && (block != block_ || partitions != partitions_ || references != references_ ||
+                      channels != channels_.size())) {
+    return reader.Fail("an adaptive filter of another size");
+  }
+  const uint32_t newest = reader.GetU32AtMost(partitions_ - 1);
+  const uint32_t filled = reader.GetU32AtMost(partitions_);
+  for (Channel& channel : channels_) {
+    reader.GetFiniteFloats(channel.background);
+    reader.GetFiniteFloats(channel.foreground);
+    channel.background_energy = reader.GetFiniteDouble();
+    channel.foreground_energy = reader.GetFiniteDouble();
+    channel.next_constrained = reader.GetU32AtMost(partitions_ - 1);
+    if (!reader.ok()) return;
+    if (channel.background_energy < 0 || channel.foreground_energy < 0) {
+      return reader.Fail("a negative error energy in the adaptive filter");
+    }
+  }
+  if (!reader.ok()) return;
+  // Pushing `filled` blocks advances newest_ by as many slots, back to the saved one.
+  ClearReference();
+  newest_ = (newest + partitions_ - filled % partitions_) % partitions_;
+  *pushes = filled;
 }
 
 }  // namespace audioproc

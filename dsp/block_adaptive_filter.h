@@ -35,6 +35,7 @@
 
 #include "absl/status/status.h"
 #include "dsp/fftw_plan.h"
+#include "dsp/state_codec.h"
 
 namespace audioproc {
 
@@ -79,6 +80,18 @@ class BlockAdaptiveFilter {
   // (the echo removed) and its echo estimate, B samples each, and adapts. Real-time safe.
   void Process(uint32_t channel, const float* mic, float* error, float* echo) noexcept;
 
+  // Writes both filters of every channel, their error energies and the reference ring's
+  // position (a checkpoint; dsp/state_codec.h). The reference spectra are not written: they are
+  // the FFTs of the caller's reference history, which the caller pushes again after a restore.
+  // Allocates nothing.
+  void SaveState(StateWriter& writer) const noexcept;
+  // Reads what SaveState wrote into a filter Init'ed for the same sizes (every size checked).
+  // Clears the reference ring; the caller then pushes `*pushes` blocks of reference again,
+  // oldest first (the windows the last *pushes PushReference calls took, at the current
+  // alignment), which leaves the ring as it was saved. On failure the reader fails (the caller
+  // Resets). Allocates nothing.
+  void RestoreState(StateReader& reader, uint32_t* pushes) noexcept;
+
   uint32_t block() const { return block_; }
   uint32_t partitions() const { return partitions_; }
 
@@ -106,6 +119,7 @@ class BlockAdaptiveFilter {
   uint32_t partitions_ = 0;
   uint32_t references_ = 0;
   uint32_t newest_ = 0;
+  uint32_t filled_ = 0;  // ring slots pushed since the last ClearReference, at most partitions_
 
   const RealFftPlan* fft_ = nullptr;  // shared, immutable
   FftwBuffer<float> frame_;

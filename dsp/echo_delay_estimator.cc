@@ -221,4 +221,50 @@ bool EchoDelayEstimator::Evaluate() noexcept {
   return changed;
 }
 
+void EchoDelayEstimator::SaveState(StateWriter& writer) const noexcept {
+  writer.PutFloats(reference_history_);
+  writer.PutFloats(mic_hop_);
+  writer.PutFloats(cross_);
+  writer.PutFloats(reference_power_);
+  writer.PutFloats(mic_power_);
+  writer.PutDouble(reference_sum_);
+  writer.PutDouble(mic_sum_);
+  writer.PutU32(in_sum_);
+  writer.PutU32(in_hop_);
+  writer.PutU32(hops_);
+  writer.PutU32(active_hops_);
+  writer.PutFloat(peak_ratio_);
+  writer.PutI32(delay_);
+  writer.PutI32(candidate_);
+  writer.PutU32(confirmations_);
+}
+
+void EchoDelayEstimator::RestoreState(StateReader& reader) noexcept {
+  reader.GetFiniteFloats(reference_history_);
+  reader.GetFiniteFloats(mic_hop_);
+  reader.GetFiniteFloats(cross_);
+  reader.GetFiniteFloats(reference_power_);
+  reader.GetFiniteFloats(mic_power_);
+  reference_sum_ = reader.GetFiniteDouble();
+  mic_sum_ = reader.GetFiniteDouble();
+  in_sum_ = reader.GetU32AtMost(decimation_ - 1);
+  in_hop_ = reader.GetU32AtMost(kHop - 1);
+  hops_ = reader.GetU32();
+  active_hops_ = reader.GetU32();
+  peak_ratio_ = reader.GetFiniteFloat();
+  delay_ = reader.GetI32();
+  candidate_ = reader.GetI32();
+  confirmations_ = reader.GetU32AtMost(kConfirmations - 1);
+  if (!reader.ok()) return;
+  const auto max_lag = static_cast<int64_t>(max_lag_);
+  if (delay_ < -1 || delay_ > max_lag || candidate_ < -1 || candidate_ > max_lag) {
+    return reader.Fail("an echo delay out of range");
+  }
+  for (size_t k = 0; k < bins_; ++k) {
+    if (reference_power_[k] < 0 || mic_power_[k] < 0) {
+      return reader.Fail("a negative power in the echo delay estimator");
+    }
+  }
+}
+
 }  // namespace audioproc

@@ -32,6 +32,7 @@
 
 #include "absl/status/status.h"
 #include "dsp/fftw_plan.h"
+#include "dsp/state_codec.h"
 
 namespace audioproc {
 
@@ -71,6 +72,14 @@ class EchoDelayEstimator {
   // Takes the next `frames` samples of the reference and of the microphone (full rate).
   // Returns true if the estimate changed during them. Real-time safe.
   bool Update(const float* reference, const float* mic, uint32_t frames) noexcept;
+
+  // Writes the averages, the decimation and hop positions and the estimate's state (a
+  // checkpoint; dsp/state_codec.h). Allocates nothing.
+  void SaveState(StateWriter& writer) const noexcept;
+  // Reads what SaveState wrote into an estimator Init'ed for the same rate and delay; every
+  // size and position is checked against this one. On failure the reader fails (the caller
+  // Resets). Allocates nothing.
+  void RestoreState(StateReader& reader) noexcept;
 
   // Whether there is an estimate yet.
   bool has_estimate() const { return delay_ >= 0; }

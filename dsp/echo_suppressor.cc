@@ -209,4 +209,40 @@ void EchoSuppressor::Process(const float* error, const float* echo, float streng
   }
 }
 
+void EchoSuppressor::SaveState(StateWriter& writer) const noexcept {
+  for (const auto* v : {&error_history_, &echo_history_, &overlap_, &error_mean_, &echo_mean_,
+                        &residual_, &previous_clean_, &smoothed_power_, &noise_}) {
+    writer.PutFloats(*v);
+  }
+  writer.PutDouble(covariance_);
+  writer.PutDouble(variance_);
+  writer.PutFloat(leak_);
+  writer.PutFloat(regression_leak_);
+  writer.PutFloat(ratio_leak_);
+  writer.PutU32(frames_);
+  writer.PutU32(random_);
+}
+
+void EchoSuppressor::RestoreState(StateReader& reader) noexcept {
+  for (auto* v : {&error_history_, &echo_history_, &overlap_, &error_mean_, &echo_mean_, &residual_,
+                  &previous_clean_, &smoothed_power_, &noise_}) {
+    reader.GetFiniteFloats(*v);
+  }
+  covariance_ = reader.GetFiniteDouble();
+  variance_ = reader.GetFiniteDouble();
+  leak_ = reader.GetFiniteFloat();
+  regression_leak_ = reader.GetFiniteFloat();
+  ratio_leak_ = reader.GetFiniteFloat();
+  frames_ = reader.GetU32AtMost(2);
+  random_ = reader.GetU32();
+  if (!reader.ok()) return;
+  // xorshift never leaves zero, and Reset never seeds it.
+  if (random_ == 0) return reader.Fail("a comfort noise generator at zero");
+  for (const auto* v : {&residual_, &previous_clean_, &smoothed_power_, &noise_}) {
+    for (const float x : *v) {
+      if (x < 0) return reader.Fail("a negative power in the echo suppressor");
+    }
+  }
+}
+
 }  // namespace audioproc

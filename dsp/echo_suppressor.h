@@ -33,6 +33,7 @@
 
 #include "absl/status/status.h"
 #include "dsp/fftw_plan.h"
+#include "dsp/state_codec.h"
 
 namespace audioproc {
 
@@ -62,6 +63,13 @@ class EchoSuppressor {
   // strength (>= 0), and writes the hop of output the frame completes: the error one hop
   // earlier, its echo removed. Real-time safe.
   void Process(const float* error, const float* echo, float strength, float* out) noexcept;
+
+  // Writes the frames' histories, the overlap, the leak's and noise floor's averages and the
+  // comfort noise generator (a checkpoint; dsp/state_codec.h). Allocates nothing.
+  void SaveState(StateWriter& writer) const noexcept;
+  // Reads what SaveState wrote into a suppressor Init'ed for the same hop (every size checked).
+  // On failure the reader fails (the caller Resets). Allocates nothing.
+  void RestoreState(StateReader& reader) noexcept;
 
   // The last frame's leak estimate (for tests).
   float leak() const { return leak_; }

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <span>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "dsp/cost_model.h"
@@ -183,6 +185,75 @@ void AecProcessor::Reset() noexcept {
   alignment_ = 0;
   written_ = 0;
   suppression_.SetCurrentAndTargetValue(suppression_.GetTargetValue());
+}
+
+namespace {
+constexpr StateTag kAecStateTag = MakeStateTag("aec_");
+constexpr uint16_t kAecStateVersion = 1;
+}  // namespace
+
+absl::Status AecProcessor::SaveState(StateWriter& writer) const {
+  writer.PutTag(kAecStateTag, kAecStateVersion);
+  suppression_.SaveState(writer);
+  writer.PutU32(block_);
+  writer.PutU32(mics_);
+  writer.PutU32(reference_channels_);
+  writer.PutU32(history_size_);
+  writer.PutU32(position_);
+  writer.PutU64(blocks_run_);
+  writer.PutU64(alignment_);
+  writer.PutU64(written_);
+  delay_.SaveState(writer);
+  filter_.SaveState(writer);
+  for (const EchoSuppressor& suppressor : suppressors_) suppressor.SaveState(writer);
+  // One copy of each ring (it is written twice, at i and i + size).
+  for (const std::vector<float>& h : history_) {
+    writer.PutFloats(std::span<const float>(h.data(), history_size_));
+  }
+  for (const std::vector<float>& x : input_) writer.PutFloats(x);
+  for (const std::vector<float>& x : ready_) writer.PutFloats(x);
+  return writer.status();
+}
+
+absl::Status AecProcessor::RestoreState(StateReader& reader) {
+  reader.ExpectTag(kAecStateTag, kAecStateVersion);
+  suppression_.RestoreState(reader, 0.0f, 4.0f);
+  const uint32_t block = reader.GetU32();
+  const uint32_t mics = reader.GetU32();
+  const uint32_t references = reader.GetU32();
+  const uint32_t history = reader.GetU32();
+  if (reader.ok() && (block != block_ || mics != mics_ || references != reference_channels_ ||
+                      history != history_size_)) {
+    reader.Fail("aec of another block, channel count or history");
+  }
+  position_ = reader.GetU32AtMost(block_ - 1);
+  blocks_run_ = reader.GetU64();
+  alignment_ = reader.GetU64AtMost(max_alignment_);
+  written_ = reader.GetU64();
+  if (reader.ok() && (alignment_ % block_ != 0 || written_ != blocks_run_ * block_)) {
+    reader.Fail("aec counters that do not agree");
+  }
+  delay_.RestoreState(reader);
+  uint32_t pushes = 0;
+  filter_.RestoreState(reader, &pushes);
+  for (EchoSuppressor& suppressor : suppressors_) suppressor.RestoreState(reader);
+  for (std::vector<float>& h : history_) {
+    reader.GetFiniteFloats(std::span<float>(h.data(), history_size_));
+    std::copy(h.begin(), h.begin() + history_size_, h.begin() + history_size_);
+  }
+  for (std::vector<float>& x : input_) reader.GetFiniteFloats(x);
+  for (std::vector<float>& x : ready_) reader.GetFiniteFloats(x);
+  if (reader.ok()) {
+    // The filter's reference spectra again, oldest first, as the last `pushes` blocks pushed
+    // them (every push since the last alignment was at this alignment).
+    for (uint32_t p = pushes; p >= 1; --p) {
+      for (uint32_t r = 0; r < reference_channels_; ++r) {
+        windows_[r] = Window(r, alignment_ + uint64_t{p - 1} * block_);
+      }
+      filter_.PushReference(windows_.data());
+    }
+  }
+  return FinishRestore(reader);
 }
 
 uint32_t AecProcessor::MaxEventsPerBlock(uint32_t frames) const {

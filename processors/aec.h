@@ -83,6 +83,14 @@ class AecProcessor : public UpdatableProcessor<AecRuntimeSettings> {
   // Takes a new suppression, ramped over kParameterRampMs in whole blocks. Does not allocate.
   void ApplySettings(const AecRuntimeSettings& settings) noexcept override;
 
+  // The whole canceller's state: the delay estimator, both filters of every microphone, the
+  // suppressors (comfort noise generator included), the FIFOs, the reference's history, the
+  // alignment, the counters and the suppression ramp. The filters' reference spectra are
+  // rebuilt from the history on restore. Every size is checked against the prepared instance.
+  bool SupportsState() const override { return true; }
+  absl::Status SaveState(StateWriter& writer) const override;
+  absl::Status RestoreState(StateReader& reader) override;
+
   // The current alignment of the reference, in samples (for tests).
   uint64_t alignment_samples() const { return alignment_; }
 

@@ -84,6 +84,26 @@ std::vector<std::vector<float>> TestSignal(const ProcessSpec& spec, size_t frame
   return channels;
 }
 
+// The test signal for `name` at `spec`: for aec (the last channel its reference) the
+// microphones hear the reference's echo (delayed 20 ms, two taps) under a quieter signal of their
+// own, so the delay estimator locks and the adaptive filter adapts.
+std::vector<std::vector<float>> SignalFor(const std::string& name, const ProcessSpec& spec,
+                                          size_t frames, uint32_t seed) {
+  std::vector<std::vector<float>> channels = TestSignal(spec, frames, seed);
+  if (name != "aec" || channels.size() < 2) return channels;
+  const std::vector<float>& reference = channels.back();
+  const auto delay = static_cast<size_t>(0.02 * spec.sample_rate_hz);
+  for (size_t c = 0; c + 1 < channels.size(); ++c) {
+    std::vector<float>& mic = channels[c];
+    for (size_t i = 0; i < frames; ++i) {
+      const float echo = (i >= delay ? 0.5f * reference[i - delay] : 0.0f) +
+                         (i >= delay + 7 ? -0.25f * reference[i - delay - 7] : 0.0f);
+      mic[i] = echo + 0.05f * mic[i];
+    }
+  }
+  return channels;
+}
+
 // One processor of a config, built and prepared as a chain builds it, with buffers to drive
 // it directly.
 struct Instance {
@@ -200,10 +220,12 @@ bool ContinuesIdentically(const Case& test_case, const ProcessSpec& spec, uint32
   std::unique_ptr<Instance> reference = Instance::Make(test_case.config, spec);
   std::unique_ptr<Instance> first = Instance::Make(test_case.config, spec);
   if (reference == nullptr || first == nullptr) return false;
-  std::mt19937 rng(seed * 7919 + static_cast<uint32_t>(spec.sample_rate_hz));
-  const size_t total = static_cast<size_t>(spec.sample_rate_hz * 1.6);
-  const auto signal = TestSignal(spec, total, seed);
-  const std::vector<uint32_t> chunks = Chunks(total, spec.max_block_frames, rng);
+  // The instance's format, which for aec has a reference channel beside the requested one.
+  const ProcessSpec& input = reference->input;
+  std::mt19937 rng(seed * 7919 + static_cast<uint32_t>(input.sample_rate_hz));
+  const size_t total = static_cast<size_t>(input.sample_rate_hz * 1.6);
+  const auto signal = SignalFor(test_case.config.name, input, total, seed);
+  const std::vector<uint32_t> chunks = Chunks(total, input.max_block_frames, rng);
   // Snapshot after a random chunk (never the first or last); chunks of random length put it
   // mid-hop, mid-FFT-frame and with the lookahead full. An update lands two chunks before it on
   // even seeds, so ramps are in flight at the snapshot.
@@ -258,8 +280,9 @@ TEST(ProcessorStateTest, EverySupportingProcessorContinuesByteIdenticallyAfterRe
       if (!Instance::Make(test_case.config, spec)->processor->SupportsState()) continue;
       for (uint32_t seed = 1; seed <= 6; ++seed) {
         EXPECT_TRUE(ContinuesIdentically(test_case, spec, seed, /*restore=*/true))
-            << test_case.config.name << " at " << spec.sample_rate_hz << " Hz x" << spec.channels
-            << ", seed " << seed << ": output or events differ after the restore";
+            << test_case.config.name << " at " << spec.sample_rate_hz << " Hz x"
+            << testing::FormatFor(test_case.config.name, spec).channels << ", seed " << seed
+            << ": output or events differ after the restore";
       }
     }
   }
@@ -303,8 +326,8 @@ TEST(ProcessorStateTest, SupportIsDeclaredHonestly) {
 }
 
 // A processor state after some of the test signal, to corrupt.
-std::vector<uint8_t> SavedState(Instance& instance, uint32_t seed) {
-  const auto signal = TestSignal(instance.input, 3000, seed);
+std::vector<uint8_t> SavedState(Instance& instance, const std::string& name, uint32_t seed) {
+  const auto signal = SignalFor(name, instance.input, 3000, seed);
   std::vector<std::vector<float>> sink;
   instance.Run(signal, 0, 1000, sink);
   instance.Run(signal, 1000, 777, sink);
@@ -329,7 +352,7 @@ TEST(ProcessorStateTest, TruncatedStatesAreRefusedAndLeaveTheProcessorUsable) {
     std::unique_ptr<Instance> source = Instance::Make(test_case.config, kSpecs[1]);
     ASSERT_NE(source, nullptr);
     if (!source->processor->SupportsState()) continue;
-    const std::vector<uint8_t> blob = SavedState(*source, 3);
+    const std::vector<uint8_t> blob = SavedState(*source, test_case.config.name, 3);
     std::unique_ptr<Instance> target = Instance::Make(test_case.config, kSpecs[1]);
     // Every length for small states, about 200 spread over large ones.
     const size_t step = std::max<size_t>(1, blob.size() / 200);
@@ -357,7 +380,7 @@ TEST(ProcessorStateTest, FlippedBitsNeverCrashAndNeverLeaveNonFiniteOutput) {
     std::unique_ptr<Instance> source = Instance::Make(test_case.config, kSpecs[0]);
     ASSERT_NE(source, nullptr);
     if (!source->processor->SupportsState()) continue;
-    const std::vector<uint8_t> blob = SavedState(*source, 4);
+    const std::vector<uint8_t> blob = SavedState(*source, test_case.config.name, 4);
     std::unique_ptr<Instance> target = Instance::Make(test_case.config, kSpecs[0]);
     std::uniform_int_distribution<size_t> byte(0, blob.size() - 1);
     std::uniform_int_distribution<int> bit(0, 7);
@@ -381,7 +404,7 @@ TEST(ProcessorStateTest, AnotherVersionOrAnotherProcessorsStateIsRefusedPrecisel
     std::unique_ptr<Instance> source = Instance::Make(test_case.config, kSpecs[1]);
     ASSERT_NE(source, nullptr);
     if (!source->processor->SupportsState()) continue;
-    std::vector<uint8_t> blob = SavedState(*source, 5);
+    std::vector<uint8_t> blob = SavedState(*source, test_case.config.name, 5);
     ASSERT_GE(blob.size(), 6u);
     std::unique_ptr<Instance> target = Instance::Make(test_case.config, kSpecs[1]);
     std::vector<uint8_t> newer = blob;
@@ -416,9 +439,17 @@ TEST(ProcessorStateTest, AStateOfAnotherChannelCountIsRefused) {
     if (!stereo->processor->SupportsState() || name == "mix" || name == "gain" || name == "vad") {
       continue;
     }
-    const std::vector<uint8_t> blob = SavedState(*stereo, 6);
+    const std::vector<uint8_t> blob = SavedState(*stereo, test_case.config.name, 6);
+    // One channel fewer, or for aec (whose smallest input, mic and reference, is the stereo
+    // one) one microphone more.
+    const uint32_t channels =
+        testing::FormatFor(name, {48000, kDefaultMaxBlockFrames, 1}).channels ==
+                stereo->input.channels
+            ? stereo->input.channels + 1
+            : 1;
     std::unique_ptr<Instance> mono =
-        Instance::Make(test_case.config, {48000, kDefaultMaxBlockFrames, 1});
+        Instance::Make(test_case.config, {48000, kDefaultMaxBlockFrames, channels});
+    ASSERT_NE(mono->input.channels, stereo->input.channels);
     StateReader reader(blob);
     EXPECT_THAT(mono->processor->RestoreState(reader),
                 StatusIs(absl::StatusCode::kInvalidArgument, _));
