@@ -195,7 +195,11 @@ void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, floa
       kEnergySmoothing * channel.background_energy + (1 - kEnergySmoothing) * background_energy;
   channel.foreground_energy =
       kEnergySmoothing * channel.foreground_energy + (1 - kEnergySmoothing) * foreground_energy;
-  Adapt(channel, background_error_.data());
+  double background_echo_energy = 0;
+  for (uint32_t i = 0; i < block_; ++i) {
+    background_echo_energy += double{background_echo_[i]} * background_echo_[i];
+  }
+  Adapt(channel, background_error_.data(), background_echo_energy, background_energy);
   if (channel.background_energy < kCopyRatio * channel.foreground_energy) {
     channel.foreground = channel.background;  // same size: copies, never allocates
     channel.foreground_energy = channel.background_energy;
@@ -205,7 +209,18 @@ void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, floa
   }
 }
 
-void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error) noexcept {
+void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error, double echo_energy,
+                                double error_energy) noexcept {
+  // The step grows from kBackgroundStep to kConvergedStep as the background's echo estimate
+  // comes to dominate its error (between kLowEchoShare and kHighEchoShare of the error's energy):
+  // a filter that already explains the echo, with the far end talking alone, refines faster,
+  // while near speech in the error (double talk) or a filter that explains little keeps the
+  // cautious step.
+  const double ratio = echo_energy / (error_energy + 1e-30);
+  const float mu = kBackgroundStep +
+                   (kConvergedStep - kBackgroundStep) *
+                       static_cast<float>(std::clamp(
+                           (ratio - kLowEchoShare) / (kHighEchoShare - kLowEchoShare), 0.0, 1.0));
   float* frame = frame_.data();
   std::fill(frame, frame + block_, 0.0f);
   std::copy(error, error + block_, frame + block_);
@@ -241,7 +256,7 @@ void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error) noexcept {
   const float delta = kRelativeRegularization * static_cast<float>(mean_power) +
                       kAbsoluteRegularization * static_cast<float>(fft_size_);
   for (uint32_t k = 0; k < bins_; ++k) {
-    const float step = kBackgroundStep / (power_[k] + delta);
+    const float step = mu / (power_[k] + delta);
     step_[2 * k] = step * e[2 * k];
     step_[2 * k + 1] = step * e[2 * k + 1];
   }
