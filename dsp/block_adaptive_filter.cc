@@ -102,7 +102,7 @@ void BlockAdaptiveFilter::Reset() noexcept {
   for (Channel& channel : channels_) {
     std::fill(channel.background.begin(), channel.background.end(), 0.0f);
     std::fill(channel.foreground.begin(), channel.foreground.end(), 0.0f);
-    channel.background_energy = channel.foreground_energy = 0;
+    channel.background_energy = channel.foreground_energy = channel.mic_energy = 0;
     channel.next_constrained = 0;
   }
 }
@@ -176,17 +176,19 @@ void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, floa
   Estimate(channel.foreground, echo);
   double background_energy = 0;
   double foreground_energy = 0;
+  double mic_energy = 0;
   for (uint32_t i = 0; i < block_; ++i) {
     background_error_[i] = mic[i] - background_echo_[i];
     error[i] = mic[i] - echo[i];
     background_energy += double{background_error_[i]} * background_error_[i];
     foreground_energy += double{error[i]} * error[i];
+    mic_energy += double{mic[i]} * mic[i];
   }
   if (!std::isfinite(background_energy) || !std::isfinite(foreground_energy)) {
     // Only overflowing input gets here; start again rather than emit Inf.
     std::fill(channel.background.begin(), channel.background.end(), 0.0f);
     std::fill(channel.foreground.begin(), channel.foreground.end(), 0.0f);
-    channel.background_energy = channel.foreground_energy = 0;
+    channel.background_energy = channel.foreground_energy = channel.mic_energy = 0;
     std::fill(echo, echo + block_, 0.0f);
     for (uint32_t i = 0; i < block_; ++i) error[i] = std::isfinite(mic[i]) ? mic[i] : 0.0f;
     return;
@@ -200,7 +202,9 @@ void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, floa
     background_echo_energy += double{background_echo_[i]} * background_echo_[i];
   }
   Adapt(channel, background_error_.data(), background_echo_energy, background_energy);
-  if (channel.background_energy < kCopyRatio * channel.foreground_energy) {
+  channel.mic_energy = kEnergySmoothing * channel.mic_energy + (1 - kEnergySmoothing) * mic_energy;
+  if (channel.background_energy < kCopyRatio * channel.foreground_energy &&
+      channel.background_energy < kMicCopyRatio * channel.mic_energy) {
     channel.foreground = channel.background;  // same size: copies, never allocates
     channel.foreground_energy = channel.background_energy;
   } else if (channel.background_energy > kResetRatio * channel.foreground_energy) {
@@ -302,6 +306,7 @@ void BlockAdaptiveFilter::SaveState(StateWriter& writer) const noexcept {
     writer.PutFloats(channel.foreground);
     writer.PutDouble(channel.background_energy);
     writer.PutDouble(channel.foreground_energy);
+    writer.PutDouble(channel.mic_energy);
     writer.PutU32(channel.next_constrained);
   }
 }
@@ -323,9 +328,10 @@ void BlockAdaptiveFilter::RestoreState(StateReader& reader, uint32_t* pushes) no
     reader.GetFiniteFloats(channel.foreground);
     channel.background_energy = reader.GetFiniteDouble();
     channel.foreground_energy = reader.GetFiniteDouble();
+    channel.mic_energy = reader.GetFiniteDouble();
     channel.next_constrained = reader.GetU32AtMost(partitions_ - 1);
     if (!reader.ok()) return;
-    if (channel.background_energy < 0 || channel.foreground_energy < 0) {
+    if (channel.background_energy < 0 || channel.foreground_energy < 0 || channel.mic_energy < 0) {
       return reader.Fail("a negative error energy in the adaptive filter");
     }
   }

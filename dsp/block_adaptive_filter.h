@@ -55,6 +55,11 @@ class BlockAdaptiveFilter {
   // of the foreground's, and is reset to the foreground when above this multiple.
   static constexpr float kCopyRatio = 0.8f;
   static constexpr float kResetRatio = 4.0f;
+  // ... and only if its smoothed error energy is also below this share of the microphone's: a
+  // background that removes less than that explains little echo and, in double talk, is fitting
+  // the near end (measured on aec_echo_test's scenes: recovery after a change 0.3 to 5 dB
+  // better, double talk within 0.2 dB or better, single talk within 0.8 dB).
+  static constexpr float kMicCopyRatio = 0.7f;
   // Partitions whose gradient constraint is applied per block, in turn.
   static constexpr uint32_t kConstrainedPerBlock = 4;
 
@@ -107,6 +112,7 @@ class BlockAdaptiveFilter {
     std::vector<float> foreground;
     double background_energy = 0;  // smoothed error energies
     double foreground_energy = 0;
+    double mic_energy = 0;  // the microphone's, smoothed alike
     uint32_t next_constrained = 0;
   };
 

@@ -189,7 +189,7 @@ void AecProcessor::Reset() noexcept {
 
 namespace {
 constexpr StateTag kAecStateTag = MakeStateTag("aec_");
-constexpr uint16_t kAecStateVersion = 1;
+constexpr uint16_t kAecStateVersion = 2;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {

@@ -133,13 +133,13 @@ EchoSceneSpec SpecOf(const Case& c) {
 }
 
 const std::vector<Case>& Cases() {
-  // Measured (ERLE, SDR, level): 21.9, 12.0, -0.45 | 34.3, 14.3, -0.15 | 24.2, 14.1, -0.37 |
-  // 21.4, 7.2, -1.66 | 30.2, 7.6, -1.11.
+  // Measured (ERLE, SDR, level): 21.6, 12.7, -0.39 | 33.5, 13.9, -0.21 | 24.1, 15.1, -0.27 |
+  // 21.5, 7.0, -1.71 | 29.8, 7.6, -1.10.
   static const std::vector<Case> cases = {
       {16000, 0, 1, 100, 0.3, -10, 1, 20.4, kSdrBarDb, kLevelBarDb},
       {16000, 2, 3, 30, 0.2, 0, 2, kErleBarDb, kSdrBarDb, kLevelBarDb},
       {16000, 4, 5, 300, 0.5, -20, 3, 22.7, kSdrBarDb, kLevelBarDb},
-      {48000, 1, 0, 200, 0.4, -6, 4, 19.9, 6.5, 2.2},
+      {48000, 1, 0, 200, 0.4, -6, 4, 20.0, 6.5, 2.2},
       {48000, 3, 2, 50, 0.3, -15, 5, 28.7, 6.9, 1.6},
   };
   return cases;
@@ -216,12 +216,12 @@ TEST(AecEchoTest, RecoversWithinASecondOfAPathChangeOrADelayJump) {
             change == EchoChange::kPathChange ? "path change" : "delay jump",
             change == EchoChange::kPathChange ? "" : absl::StrFormat(" %+.0f ms", jump).c_str(),
             before, first, after);
-        // Measured 12.6 to 16.7 dB: short of the bar, held at 11.
+        // Measured 12.9 to 21.9 dB (the bar met by the 16 kHz delay jump only): held at 11.4.
         if (after < kRecoveredErleBarDb) {
           std::printf("  short of the %.0f dB bar by %.1f dB\n", kRecoveredErleBarDb,
                       kRecoveredErleBarDb - after);
         }
-        EXPECT_GE(after, 11.0) << Name(c);
+        EXPECT_GE(after, 11.4) << Name(c);
       }
     }
   }
