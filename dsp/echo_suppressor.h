@@ -44,8 +44,10 @@ class EchoSuppressor {
   // The residual estimate is scaled by this at strength 1: the leak is a mean, and the
   // residual's fluctuation about it would leave audible echo at 1.
   static constexpr float kOverSubtraction = 2.0f;
-  // The decision-directed smoothing of xi.
-  static constexpr float kDecisionDirectedAlpha = 0.7f;
+  // The decision-directed smoothing of xi (0.8 rather than 0.7, measured on aec_echo_test's
+  // scenes: about 0.9 dB more single-talk ERLE and 0.5 to 2 dB faster recovery, for 0.2 to
+  // 0.3 dB of double-talk SDR).
+  static constexpr float kDecisionDirectedAlpha = 0.8f;
   // The residual's decay: an RT60 of this long.
   static constexpr double kTailSeconds = 0.25;
   static constexpr double kNoiseRiseDbPerSecond = 3;

@@ -133,14 +133,14 @@ EchoSceneSpec SpecOf(const Case& c) {
 }
 
 const std::vector<Case>& Cases() {
-  // Measured (ERLE, SDR, level): 21.6, 12.7, -0.39 | 33.5, 13.9, -0.21 | 24.1, 15.1, -0.27 |
-  // 21.5, 7.0, -1.71 | 29.8, 7.6, -1.10.
+  // Measured (ERLE, SDR, level): 22.6, 12.5, -0.41 | 34.3, 13.7, -0.23 | 24.8, 14.9, -0.28 |
+  // 22.4, 6.7, -1.86 | 30.6, 7.4, -1.15.
   static const std::vector<Case> cases = {
-      {16000, 0, 1, 100, 0.3, -10, 1, 20.4, kSdrBarDb, kLevelBarDb},
+      {16000, 0, 1, 100, 0.3, -10, 1, 21.1, kSdrBarDb, kLevelBarDb},
       {16000, 2, 3, 30, 0.2, 0, 2, kErleBarDb, kSdrBarDb, kLevelBarDb},
-      {16000, 4, 5, 300, 0.5, -20, 3, 22.7, kSdrBarDb, kLevelBarDb},
-      {48000, 1, 0, 200, 0.4, -6, 4, 20.0, 6.5, 2.2},
-      {48000, 3, 2, 50, 0.3, -15, 5, 28.7, 6.9, 1.6},
+      {16000, 4, 5, 300, 0.5, -20, 3, 23.3, kSdrBarDb, kLevelBarDb},
+      {48000, 1, 0, 200, 0.4, -6, 4, 20.9, 6.5, 2.2},
+      {48000, 3, 2, 50, 0.3, -15, 5, 29.1, 6.9, 1.6},
   };
   return cases;
 }
@@ -216,12 +216,12 @@ TEST(AecEchoTest, RecoversWithinASecondOfAPathChangeOrADelayJump) {
             change == EchoChange::kPathChange ? "path change" : "delay jump",
             change == EchoChange::kPathChange ? "" : absl::StrFormat(" %+.0f ms", jump).c_str(),
             before, first, after);
-        // Measured 12.9 to 21.9 dB (the bar met by the 16 kHz delay jump only): held at 11.4.
+        // Measured 13.4 to 24.1 dB (the bar met by the 16 kHz delay jump only): held at 11.9.
         if (after < kRecoveredErleBarDb) {
           std::printf("  short of the %.0f dB bar by %.1f dB\n", kRecoveredErleBarDb,
                       kRecoveredErleBarDb - after);
         }
-        EXPECT_GE(after, 11.4) << Name(c);
+        EXPECT_GE(after, 11.9) << Name(c);
       }
     }
   }
