@@ -181,29 +181,19 @@ double StateReader::GetFiniteDouble() noexcept {
   return value;
 }
 
-uint32_t StateReader::GetU32AtMost(uint32_t max) noexcept {
-  const uint32_t value = GetU32();
-  if (value > max) {
-    if (status_.ok()) {
-      status_ = absl::InvalidArgumentError(
-          absl::StrCat("state: ", value, " where at most ", max, " fits"));
-    }
-    return 0;
+template <typename T>
+T StateReader::AtMost(T value, T max) noexcept {
+  if (value <= max) return value;
+  if (status_.ok()) {
+    status_ =
+        absl::InvalidArgumentError(absl::StrCat("state: ", value, " where at most ", max, " fits"));
   }
-  return value;
+  return 0;
 }
 
-uint64_t StateReader::GetU64AtMost(uint64_t max) noexcept {
-  const uint64_t value = GetU64();
-  if (value > max) {
-    if (status_.ok()) {
-      status_ = absl::InvalidArgumentError(
-          absl::StrCat("state: ", value, " where at most ", max, " fits"));
-    }
-    return 0;
-  }
-  return value;
-}
+uint32_t StateReader::GetU32AtMost(uint32_t max) noexcept { return AtMost(GetU32(), max); }
+
+uint64_t StateReader::GetU64AtMost(uint64_t max) noexcept { return AtMost(GetU64(), max); }
 
 bool StateReader::ExpectSize(size_t expected) noexcept {
   const uint64_t size = GetU64();

@@ -153,6 +153,9 @@ class StateReader {
   const uint8_t* Take(size_t bytes) noexcept;
   // Reads a size and fails unless it is `expected`.
   bool ExpectSize(size_t expected) noexcept;
+  // `value`, or 0 and a failure if it exceeds `max`.
+  template <typename T>
+  T AtMost(T value, T max) noexcept;
 
   std::span<const uint8_t> bytes_;
   size_t position_ = 0;

@@ -46,11 +46,11 @@ import sys
 import time
 
 import numpy as np
-import scipy.fft
 
 # bench/bench_markdown.py, the load bench's report helpers, one folder up.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import bench_markdown  # noqa: E402
+from alignment import best_lag, shifted  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
@@ -94,28 +94,6 @@ def erle_db(mic, out, mask, hop):
     if m.size == 0 or np.sum(m) <= 0:
         return None
     return 10 * math.log10(np.sum(m) / max(np.sum(o), 1e-30))
-
-
-def best_lag(ref, out, max_lag):
-    """The lag (samples, out behind ref when positive) within +-max_lag of greatest correlation."""
-    size = scipy.fft.next_fast_len(max(len(ref), len(out)) + max_lag, real=True)
-    r = scipy.fft.irfft(scipy.fft.rfft(out.astype(np.float32), size)
-                        * np.conj(scipy.fft.rfft(ref.astype(np.float32), size)), size)
-    lags = np.concatenate([np.arange(0, max_lag + 1), np.arange(-max_lag, 0)])
-    values = np.concatenate([r[: max_lag + 1], r[-max_lag:]])
-    return int(lags[np.argmax(values)])
-
-
-def shifted(out, lag):
-    """`out` moved `lag` samples earlier (later when negative), zero-filled, same length."""
-    if lag == 0:
-        return out
-    y = np.zeros_like(out)
-    if lag > 0:
-        y[:-lag] = out[lag:]
-    else:
-        y[-lag:] = out[:lag]
-    return y
 
 
 def recovery_s(mic, out, far_only, change_frame, hop):

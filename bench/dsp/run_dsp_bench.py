@@ -39,11 +39,11 @@ import sys
 import time
 
 import numpy as np
-import scipy.fft
 
 # bench/bench_markdown.py, the load bench's report helpers, one folder up.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import bench_markdown  # noqa: E402
+from alignment import best_lag, shifted  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
@@ -100,31 +100,6 @@ def segmental_snr_db(clean, out, segments):
     return float(np.mean(np.clip(10 * np.log10(np.maximum(ratio, 1e-30)), *SEG_CLAMP)))
 
 
-def best_lag(clean, out):
-    """The lag (samples, out behind clean when positive) within +-20 ms of greatest correlation."""
-    # Zero-padding by MAX_LAG is enough: the circular correlation's wrap-around then reaches
-    # only lags beyond the window. In float32 with scipy's FFT at a 5-smooth size: a quarter of
-    # numpy's time, which keeps --quick under CTest's minute.
-    size = scipy.fft.next_fast_len(max(len(clean), len(out)) + MAX_LAG, real=True)
-    c, y = clean.astype(np.float32), out.astype(np.float32)
-    r = scipy.fft.irfft(scipy.fft.rfft(y, size) * np.conj(scipy.fft.rfft(c, size)), size)
-    lags = np.concatenate([np.arange(0, MAX_LAG + 1), np.arange(-MAX_LAG, 0)])
-    values = np.concatenate([r[: MAX_LAG + 1], r[-MAX_LAG:]])
-    return int(lags[np.argmax(values)])
-
-
-def shifted(out, lag):
-    """`out` moved `lag` samples earlier (later when negative), zero-filled, same length."""
-    if lag == 0:
-        return out
-    y = np.zeros_like(out)
-    if lag > 0:
-        y[:-lag] = out[lag:]
-    else:
-        y[-lag:] = out[:lag]
-    return y
-
-
 def far_from_speech(labels):
     """Frames at least FAR_FRAMES from every speech frame."""
     idx = np.nonzero(labels)[0]
@@ -167,7 +142,7 @@ def score_job(job):
         if len(out) != len(noisy):
             result["error"] = f"output has {len(out)} samples, input {len(noisy)}"
             return result
-        lag = best_lag(clean, out)
+        lag = best_lag(clean, out, MAX_LAG)
         result["lag"] = lag
         out = shifted(out, lag)
         segments = speech_segments(labels, len(clean))
