@@ -17,28 +17,13 @@
 #include "dsp/state_codec.h"
 #include "gtest/gtest.h"
 #include "tests/processors/counting_allocator.h"
+#include "tests/processors/dsp_core_test_util.h"
 #include "tests/testing/signals.h"
 
 namespace audioproc {
 namespace {
 
 using testing::AllocationCounter;
-
-// Runtime-updatable parameters moved to another valid value.
-ProcessorConfig SomeUpdate(const ProcessorInfo& info, const ParamValues& current) {
-  ProcessorConfig update{info.name, {}};
-  for (const ParamInfo& param : info.params) {
-    if (!param.runtime_updatable) continue;
-    if (param.type == ParamType::kFloat) {
-      const double now = current.Number(param.name);
-      const double hi = param.below_nyquist ? std::min(param.max, 20000.0) : param.max;
-      update.params.Set(param.name, now + (hi - now) * 0.25);
-    } else if (param.type == ParamType::kBool) {
-      update.params.Set(param.name, !current.Bool(param.name));
-    }
-  }
-  return update;
-}
 
 TEST(AllocationTest, EveryProcessorProcessesAndUpdatesWithoutAllocating) {
   const ProcessorRegistry& registry = ProcessorRegistry::Default();
@@ -53,7 +38,8 @@ TEST(AllocationTest, EveryProcessorProcessesAndUpdatesWithoutAllocating) {
     const std::vector<float> noise = testing::WhiteNoise(kDefaultMaxBlockFrames, 1.5, 3);
     std::copy(noise.begin(), noise.end(), input.Block().channel(0));
     std::copy(noise.rbegin(), noise.rend(), input.Block().channel(1));
-    const ProcessorConfig update = SomeUpdate(definition.info, (*chain)->resolved()[0].params);
+    const ProcessorConfig update =
+        testing::SomeUpdate(definition.info, (*chain)->resolved()[0].params, 20000.0);
     // Validation allocates by design (it builds messages, and the typed settings, between
     // chunks); applying the resolved settings, which happens on the audio path, must not.
     absl::StatusOr<Chain::ResolvedUpdate> resolved = (*chain)->ResolveUpdate(0, update);

@@ -4,6 +4,7 @@
 #ifndef AUDIOPROC_TESTS_PROCESSORS_DSP_CORE_TEST_UTIL_H_
 #define AUDIOPROC_TESTS_PROCESSORS_DSP_CORE_TEST_UTIL_H_
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,6 +75,25 @@ inline void ExpectRefusals(const ProcessorRegistry& registry, const std::string&
                 StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr(refusal.message)))
         << refusal.param;
   }
+}
+
+// An update of `info`'s runtime-updatable parameters to another valid value each (floats a
+// quarter of the way to their maximum, frequencies to at most `max_frequency_hz` so they stay
+// below the Nyquist frequency of the rate under test; booleans flipped), from `current`.
+inline ProcessorConfig SomeUpdate(const ProcessorInfo& info, const ParamValues& current,
+                                  double max_frequency_hz) {
+  ProcessorConfig update{info.name, {}};
+  for (const ParamInfo& param : info.params) {
+    if (!param.runtime_updatable) continue;
+    if (param.type == ParamType::kFloat) {
+      const double now = current.Number(param.name);
+      const double hi = param.below_nyquist ? std::min(param.max, max_frequency_hz) : param.max;
+      update.params.Set(param.name, now + (hi - now) * 0.25);
+    } else if (param.type == ParamType::kBool) {
+      update.params.Set(param.name, !current.Bool(param.name));
+    }
+  }
+  return update;
 }
 
 }  // namespace audioproc::testing

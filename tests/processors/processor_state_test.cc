@@ -18,6 +18,7 @@
 #include "chain/registry.h"
 #include "dsp/state_codec.h"
 #include "gtest/gtest.h"
+#include "tests/processors/dsp_core_test_util.h"
 #include "tests/processors/estimate_cases.h"
 #include "tests/processors/event_test_util.h"
 #include "tests/testing/signals.h"
@@ -36,23 +37,6 @@ class RecordingSink final : public EventSink {
   }
   std::vector<std::string> events;
 };
-
-// Runtime-updatable parameters moved to another valid value (as the allocation test does), so
-// a snapshot can land mid-ramp.
-ProcessorConfig SomeUpdate(const ProcessorInfo& info, const ParamValues& current) {
-  ProcessorConfig update{info.name, {}};
-  for (const ParamInfo& param : info.params) {
-    if (!param.runtime_updatable) continue;
-    if (param.type == ParamType::kFloat) {
-      const double now = current.Number(param.name);
-      const double hi = param.below_nyquist ? std::min(param.max, 7000.0) : param.max;
-      update.params.Set(param.name, now + (hi - now) * 0.25);
-    } else if (param.type == ParamType::kBool) {
-      update.params.Set(param.name, !current.Bool(param.name));
-    }
-  }
-  return update;
-}
 
 // Loud noise, near silence, a tone and a ramp of level, in turns of 200 ms: gates open and
 // close, compressors and limiters act, detectors see speech-like and silent stretches.
@@ -232,8 +216,8 @@ bool ContinuesIdentically(const Case& test_case, const ProcessSpec& spec, uint32
   std::uniform_int_distribution<size_t> at(1, chunks.size() - 2);
   const size_t snapshot = at(rng);
   const size_t update_at = seed % 2 == 0 ? snapshot - std::min<size_t>(snapshot, 2) : SIZE_MAX;
-  const ProcessorConfig update =
-      SomeUpdate(test_case.definition->info, reference->chain->resolved()[0].params);
+  const ProcessorConfig update = testing::SomeUpdate(
+      test_case.definition->info, reference->chain->resolved()[0].params, 7000.0);
   absl::StatusOr<Chain::ResolvedUpdate> resolved = reference->chain->ResolveUpdate(0, update);
   if (!resolved.ok()) {
     ADD_FAILURE() << resolved.status();
