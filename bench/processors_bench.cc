@@ -38,7 +38,6 @@ struct Format {
   uint32_t channels;
 };
 constexpr Format kFormats[] = {{"16k_mono", 16000, 1}, {"48k_stereo", 48000, 2}};
-constexpr Format kMicrophoneAndReference = {"16k_mic_ref", 16000, 2};
 
 enum class Signal {
   kCalibration,   // cost::FillCalibrationSignal
@@ -185,12 +184,16 @@ std::vector<std::pair<std::string, ProcessorConfig>> CostVariations() {
 void RegisterAll() {
   for (const ProcessorDefinition& definition : ProcessorRegistry::Default().definitions()) {
     for (Format format : kFormats) {
-      // aec takes its far-end reference in the stream's last channel: at 16 kHz a microphone
-      // and a reference, the voice workload's format for it.
-      if (definition.info.name == "aec" && format.channels < 2) format = kMicrophoneAndReference;
+      // A processor that takes more channels than the format has runs with the fewest it takes
+      // (aec at 16 kHz: a microphone and its far-end reference).
+      std::string format_name = format.name;
+      if (format.channels < definition.info.min_input_channels) {
+        format.channels = definition.info.min_input_channels;
+        format_name = absl::StrCat(format.rate / 1000, "k_", format.channels, "ch");
+      }
       const ProcessorConfig config = ExampleConfig(definition);
       benchmark::RegisterBenchmark(
-          absl::StrCat("processor/", definition.info.name, "/", format.name).c_str(),
+          absl::StrCat("processor/", definition.info.name, "/", format_name).c_str(),
           [config, format](benchmark::State& state) {
             RunChain(state, {config}, format, Signal::kCalibration);
           });

@@ -64,6 +64,10 @@ struct ProcessorInfo {
   std::string name;
   std::string summary;
   std::vector<ParamInfo> params;
+  // The fewest input channels the processor takes with its default parameters (aec: a
+  // microphone and its far-end reference). Generic callers (cost listings, benchmarks, tests
+  // over every processor) give it at least this many.
+  uint32_t min_input_channels = 1;
 
   const ParamInfo* FindParam(absl::string_view param) const;
 };

@@ -121,6 +121,8 @@ ProcessorDefinition AecDefinition() {
       "Strength of the residual echo suppressor after the adaptive filter; 0 leaves the "
       "linear filter alone.";
   definition.info.params = {std::move(references), std::move(suppression)};
+  // One microphone beside the default single reference channel.
+  definition.info.min_input_channels = 2;
   definition.validate = ValidateAec;
   definition.create = [](const ParamValues& params) -> std::unique_ptr<Processor> {
     return std::make_unique<AecProcessor>(static_cast<uint32_t>(params.Int("reference_channels")),

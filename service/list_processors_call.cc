@@ -1,5 +1,6 @@
 #include "service/list_processors_call.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "chain/chain.h"
@@ -12,20 +13,16 @@ namespace audioproc {
 namespace {
 
 // Each processor's cost, with its example parameters, at the two formats DESIGN's workloads
-// use: 16 kHz mono (voice) and 48 kHz stereo (music).
+// use: 16 kHz mono (voice) and 48 kHz stereo (music), with at least the channels it takes (aec:
+// 16 kHz with its reference beside the microphone).
 void AddCosts(const ProcessorRegistry& registry, v1::ListProcessorsResponse* response) {
   for (v1::ProcessorInfo& info : *response->mutable_processors()) {
     const ProcessorDefinition* definition = registry.Find(info.name());
-    for (auto [rate, channels] : {std::pair{16000u, 1u}, std::pair{48000u, 2u}}) {
-      ProcessSpec spec{static_cast<double>(rate), kDefaultMaxBlockFrames, channels};
+    for (const auto& [rate, format_channels] : {std::pair{16000u, 1u}, std::pair{48000u, 2u}}) {
+      const uint32_t channels = std::max(format_channels, definition->info.min_input_channels);
+      const ProcessSpec spec{static_cast<double>(rate), kDefaultMaxBlockFrames, channels};
       absl::StatusOr<ChainEstimate> estimate =
           EstimateChain(registry, {ExampleConfig(*definition)}, spec);
-      if (!estimate.ok() && channels == 1) {
-        // A processor that needs a channel besides the signal (aec's reference): its mono
-        // figure is for the signal and one reference.
-        channels = spec.channels = 2;
-        estimate = EstimateChain(registry, {ExampleConfig(*definition)}, spec);
-      }
       if (!estimate.ok() || estimate->stages.empty()) continue;
       v1::FormatCost* cost = info.add_costs();
       cost->set_sample_rate_hz(rate);

@@ -12,6 +12,7 @@
 // espeak-ng speech and seeded rooms, so two runs write the same bytes.
 #include <cstdio>
 #include <fstream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "bench/dsp/raw_files.h"
 #include "tests/testing/echo_material.h"
 #include "tests/testing/speech_material.h"
 
@@ -55,15 +57,6 @@ constexpr Kind kKinds[] = {{"single", false, EchoChange::kNone},
                            {"double", true, EchoChange::kNone},
                            {"path", false, EchoChange::kPathChange},
                            {"delay", false, EchoChange::kDelayJump}};
-
-absl::Status WriteF32(const std::string& path, const std::vector<float>& samples, size_t n) {
-  // The host is little-endian (x86-64, arm64), as the file format says.
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(samples.data()),
-            static_cast<std::streamsize>(n * sizeof(float)));
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
-}
 
 absl::Status WriteLabels(const std::string& path, const testing::EchoScene& scene, size_t frames) {
   std::ofstream out(path);
@@ -128,7 +121,9 @@ absl::Status Run() {
           for (const auto& [file, samples] :
                {std::pair{mic, &scene->mic}, std::pair{ref, &scene->reference},
                 std::pair{near, &scene->near}, std::pair{echo, &scene->echo}}) {
-            if (absl::Status s = WriteF32(absl::StrCat(dir, "/", file), *samples, n); !s.ok()) {
+            if (absl::Status s = bench::WriteF32(absl::StrCat(dir, "/", file),
+                                                 std::span<const float>(samples->data(), n));
+                !s.ok()) {
               return s;
             }
           }
@@ -166,9 +161,5 @@ absl::Status Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  if (absl::Status status = audioproc::Run(); !status.ok()) {
-    std::fprintf(stderr, "dsp-echo-material: %s\n", status.ToString().c_str());
-    return 1;
-  }
-  return 0;
+  return audioproc::bench::ExitCode("dsp-echo-material", audioproc::Run());
 }

@@ -49,6 +49,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "audio_io/codec.h"
+#include "bench/dsp/raw_files.h"
 #include "chain/registry.h"
 #include "chain/stream_pipeline.h"
 #include "webrtc/common.h"
@@ -215,18 +216,6 @@ const Contender kContenders[] = {
     {"speexdsp-aec", "16000,48000", Speex},
 };
 
-absl::StatusOr<std::vector<float>> ReadF32(const std::string& path) {
-  std::ifstream file(path, std::ios::binary | std::ios::ate);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  const std::streamsize bytes = file.tellg();
-  std::vector<float> samples(static_cast<size_t>(bytes) / sizeof(float));
-  file.seekg(0);
-  file.read(reinterpret_cast<char*>(samples.data()),
-            static_cast<std::streamsize>(samples.size() * sizeof(float)));
-  if (!file) return absl::DataLossError(absl::StrCat("short read of ", path));
-  return samples;
-}
-
 double CpuSeconds() {
   timespec t{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
@@ -241,9 +230,9 @@ absl::Status RunJob(const Contender& contender, const std::vector<std::string>& 
   if (!absl::SimpleAtoi(fields[4], &job.delay_ms) || job.delay_ms < 0) {
     return absl::InvalidArgumentError(absl::StrCat("delay_ms ", fields[4]));
   }
-  absl::StatusOr<std::vector<float>> mic = ReadF32(fields[0]);
+  absl::StatusOr<std::vector<float>> mic = bench::ReadF32(fields[0]);
   if (!mic.ok()) return mic.status();
-  absl::StatusOr<std::vector<float>> ref = ReadF32(fields[1]);
+  absl::StatusOr<std::vector<float>> ref = bench::ReadF32(fields[1]);
   if (!ref.ok()) return ref.status();
   job.mic = *std::move(mic);
   job.ref = *std::move(ref);
@@ -292,9 +281,5 @@ absl::Status Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  if (absl::Status status = audioproc::Run(); !status.ok()) {
-    std::fprintf(stderr, "dsp-echo-peers: %s\n", status.ToString().c_str());
-    return 1;
-  }
-  return 0;
+  return audioproc::bench::ExitCode("dsp-echo-peers", audioproc::Run());
 }

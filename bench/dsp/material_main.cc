@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "bench/dsp/raw_files.h"
 #include "tests/testing/babble.h"
 #include "tests/testing/noises.h"
 #include "tests/testing/speech_material.h"
@@ -37,15 +38,6 @@ namespace audioproc {
 namespace {
 
 constexpr uint32_t kRate = 48000;
-
-absl::Status WriteF32(const std::string& path, const std::vector<float>& samples) {
-  // The host is little-endian (x86-64, arm64), as the file format says.
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(samples.data()),
-            static_cast<std::streamsize>(samples.size() * sizeof(float)));
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
-}
 
 absl::Status WriteLabels(const std::string& path, const std::vector<bool>& speech) {
   std::ofstream out(path);
@@ -86,7 +78,8 @@ absl::Status Run() {
     const std::string voice = absl::StrReplaceAll(testing::kSpeechVoices[v], {{"+", "_"}});
     const std::string clean = absl::StrCat("clean_", voice, ".f32");
     const std::string labels = absl::StrCat("labels_", voice, ".txt");
-    if (absl::Status s = WriteF32(absl::StrCat(dir, "/", clean), talk->samples); !s.ok()) return s;
+    if (absl::Status s = bench::WriteF32(absl::StrCat(dir, "/", clean), talk->samples); !s.ok())
+      return s;
     if (absl::Status s = WriteLabels(absl::StrCat(dir, "/", labels), talk->speech); !s.ok()) {
       return s;
     }
@@ -107,7 +100,8 @@ absl::Status Run() {
         const std::string file = absl::StrCat("noisy_", name, "_", snr, "_", voice, ".f32");
         const std::vector<float> mixed =
             testing::MixAtSnr(talk->samples, talk->active_power, *noise, snr);
-        if (absl::Status s = WriteF32(absl::StrCat(dir, "/", file), mixed); !s.ok()) return s;
+        if (absl::Status s = bench::WriteF32(absl::StrCat(dir, "/", file), mixed); !s.ok())
+          return s;
         entries.push_back(absl::StrCat("{\"file\": \"", file, "\", ", common, ", \"noise\": \"",
                                        name, "\", \"snr\": ", snr, "}"));
       }
@@ -127,9 +121,5 @@ absl::Status Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  if (absl::Status status = audioproc::Run(); !status.ok()) {
-    std::fprintf(stderr, "dsp-material: %s\n", status.ToString().c_str());
-    return 1;
-  }
-  return 0;
+  return audioproc::bench::ExitCode("dsp-material", audioproc::Run());
 }

@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "bench/dsp/raw_files.h"
 #include "chain/events.h"
 #include "chain/registry.h"
 #include "chain/stream_pipeline.h"
@@ -272,21 +273,9 @@ const Contender kContenders[] = {
      }},
 };
 
-absl::StatusOr<std::vector<float>> ReadF32(const std::string& path) {
-  std::ifstream file(path, std::ios::binary | std::ios::ate);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  const std::streamsize bytes = file.tellg();
-  std::vector<float> samples(static_cast<size_t>(bytes) / sizeof(float));
-  file.seekg(0);
-  file.read(reinterpret_cast<char*>(samples.data()),
-            static_cast<std::streamsize>(samples.size() * sizeof(float)));
-  if (!file) return absl::DataLossError(absl::StrCat("short read of ", path));
-  return samples;
-}
-
 absl::Status RunJob(const Contender& contender, const std::string& in_path,
                     const std::string& out_path, const std::string& vad_path) {
-  absl::StatusOr<std::vector<float>> in = ReadF32(in_path);
+  absl::StatusOr<std::vector<float>> in = bench::ReadF32(in_path);
   if (!in.ok()) return in.status();
   absl::StatusOr<Result> result = contender.run(*in);
   if (!result.ok()) return result.status();
@@ -338,9 +327,5 @@ absl::Status Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  if (absl::Status status = audioproc::Run(); !status.ok()) {
-    std::fprintf(stderr, "dsp-peers: %s\n", status.ToString().c_str());
-    return 1;
-  }
-  return 0;
+  return audioproc::bench::ExitCode("dsp-peers", audioproc::Run());
 }

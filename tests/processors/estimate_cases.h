@@ -9,6 +9,7 @@
 
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -40,10 +41,12 @@ inline std::vector<ProcessSpec> EstimateFormats() {
           {192000, kDefaultMaxBlockFrames, 8}};
 }
 
-// `spec` for processor `name`: aec needs a reference channel beside the microphone, so its
-// mono formats become a microphone and a reference.
+// `spec` for processor `name` (of the default registry), with at least the channels it takes:
+// aec's mono formats become a microphone and a reference.
 inline ProcessSpec FormatFor(const std::string& name, ProcessSpec spec) {
-  if (name == "aec" && spec.channels < 2) spec.channels = 2;
+  if (const ProcessorDefinition* definition = ProcessorRegistry::Default().Find(name)) {
+    spec.channels = std::max(spec.channels, definition->info.min_input_channels);
+  }
   return spec;
 }
 
