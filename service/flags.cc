@@ -53,6 +53,15 @@ ABSL_FLAG(std::string, auth_tokens_file, "",
 ABSL_FLAG(std::string, admin_tokens_file, "",
           "Bearer tokens for the Admin service (ListStreams, WatchStreams), in the same form; "
           "empty: Admin takes the --auth_tokens_file tokens, or none.");
+ABSL_FLAG(std::string, resume_key_file, "",
+          "HMAC-SHA256 key (at least 32 bytes of text, e.g. openssl rand -hex 32) shared by the "
+          "replicas, which signs the checkpoints of streams that ask for them; reloaded on "
+          "change, the previous key still verifying. Empty: streams are not resumable.");
+ABSL_FLAG(double, resume_token_ttl_seconds, 300,
+          "Seconds a checkpoint's resume token stays valid.");
+ABSL_FLAG(int64_t, max_resume_token_bytes, 1048576,
+          "Bytes of one resume token; a chain whose state cannot fit is not resumable "
+          "(StreamReady.resumable false).");
 ABSL_FLAG(double, keepalive_time_seconds, 60, "Interval of HTTP/2 keepalive pings.");
 ABSL_FLAG(double, keepalive_timeout_seconds, 20,
           "A connection whose keepalive ping is not answered in this time is closed.");
@@ -154,6 +163,9 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
   options.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
                  absl::GetFlag(FLAGS_tls_client_ca)};
   options.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
+  options.resume_key_file = absl::GetFlag(FLAGS_resume_key_file);
+  options.resume_token_ttl_seconds = absl::GetFlag(FLAGS_resume_token_ttl_seconds);
+  options.max_resume_token_bytes = absl::GetFlag(FLAGS_max_resume_token_bytes);
   options.admin_tokens_file = absl::GetFlag(FLAGS_admin_tokens_file);
   options.keepalive_time_seconds = absl::GetFlag(FLAGS_keepalive_time_seconds);
   options.keepalive_timeout_seconds = absl::GetFlag(FLAGS_keepalive_timeout_seconds);

@@ -87,6 +87,20 @@ Metrics::Metrics()
                              "its estimate allowed (--max_events_per_response).")
                          .Register(*registry_)
                          .Add({});
+  checkpoints_ = &prometheus::BuildCounter()
+                      .Name("audioproc_checkpoints_total")
+                      .Help("Checkpoints sent to resumable streams.")
+                      .Register(*registry_)
+                      .Add({});
+  checkpoint_bytes_ = &prometheus::BuildCounter()
+                           .Name("audioproc_checkpoint_bytes_total")
+                           .Help("Bytes of the resume tokens in the checkpoints sent.")
+                           .Register(*registry_)
+                           .Add({});
+  resumes_ = &prometheus::BuildCounter()
+                  .Name("audioproc_resumes_total")
+                  .Help("Streams resumed from a checkpoint's token, by outcome (gRPC code).")
+                  .Register(*registry_);
   auto gauge = [this](const char* name, const char* help) {
     return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
   };
@@ -183,6 +197,10 @@ prometheus::Counter& Metrics::StreamsTotal(grpc::StatusCode code) {
 
 prometheus::Counter& Metrics::FilesTotal(grpc::StatusCode code) {
   return files_total_->Add({{"code", StatusCodeName(code)}});
+}
+
+prometheus::Counter& Metrics::Resumes(grpc::StatusCode code) {
+  return resumes_->Add({{"code", StatusCodeName(code)}});
 }
 
 prometheus::Counter& Metrics::Rejections(absl::string_view reason) {

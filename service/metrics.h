@@ -75,6 +75,10 @@ class Metrics {
   // audioproc_tls_reload_errors_total: changed TLS files refused at a reload (they did not
   // parse, or the key did not match the certificate); the previous pair stays in service.
   prometheus::Counter& tls_reload_errors() { return *tls_reload_errors_; }
+  // audioproc_checkpoints_total and audioproc_checkpoint_bytes_total: checkpoints sent to
+  // resumable streams and their tokens' bytes (issue 14).
+  prometheus::Counter& checkpoints() { return *checkpoints_; }
+  prometheus::Counter& checkpoint_bytes() { return *checkpoint_bytes_; }
 
   // audioproc_streams_total{code}: streams by final gRPC status code.
   prometheus::Counter& StreamsTotal(grpc::StatusCode code);
@@ -90,6 +94,9 @@ class Metrics {
   // audioproc_rejections_total{reason}: calls refused before any work (max_streams,
   // draining, unauthenticated, ...).
   prometheus::Counter& Rejections(absl::string_view reason);
+  // audioproc_resumes_total{code}: ResumeStream requests by outcome (OK, UNAUTHENTICATED for
+  // a bad signature, PERMISSION_DENIED for another principal's token, ...).
+  prometheus::Counter& Resumes(grpc::StatusCode code);
   // audioproc_processor_seconds{processor}: time in each processor per chunk.
   prometheus::Histogram& ProcessorSeconds(absl::string_view processor);
 
@@ -101,6 +108,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* streams_total_;
   prometheus::Family<prometheus::Counter>* files_total_;
   prometheus::Family<prometheus::Counter>* rejections_;
+  prometheus::Family<prometheus::Counter>* resumes_;
   prometheus::Family<prometheus::Gauge>* limits_;
   prometheus::Family<prometheus::Counter>* grpc_started_;
   prometheus::Family<prometheus::Counter>* grpc_handled_;
@@ -119,6 +127,8 @@ class Metrics {
   prometheus::Gauge* cpu_budget_cores_;
   prometheus::Gauge* cpu_committed_cores_;
   prometheus::Counter* tls_reload_errors_;
+  prometheus::Counter* checkpoints_;
+  prometheus::Counter* checkpoint_bytes_;
 };
 
 // "OK", "INVALID_ARGUMENT", ... as gRPC spells them.

@@ -125,6 +125,7 @@ void ProcessCall::OnRequest(bool ok) {
   state_->metrics().GrpcStarted(kProcessMethod);
   started_ = Clock::now();
   peer_ = context_.peer();
+  session_.set_principal(ServerState::Principal(context_));
   // Admission happens outside mu_: ServerState::AbortAll locks the state, then each stream.
   std::optional<absl::Status> rejection;
   if (absl::Status accepted = state_->AcceptNewWork(context_); !accepted.ok()) {
@@ -288,6 +289,17 @@ void ProcessCall::Abort(const absl::Status& status) {
   ScheduleLocked();
 }
 
+void ProcessCall::CheckpointAndLeave() {
+  absl::MutexLock lock(&mu_);
+  if (phase_ != Phase::kStreaming || !resumable_) return;
+  // What was read and not processed is dropped: the client sends it again after the
+  // checkpoint, to the replica it resumes on. Nothing more is read.
+  ClearInboxLocked();
+  phase_ = Phase::kInputClosed;
+  inbox_.push_back({InboxItem::Kind::kLeave, {}, {}, Clock::now(), 0});
+  ScheduleLocked();
+}
+
 void ProcessCall::Run() {
   bool done = false;
   {
@@ -325,8 +337,8 @@ void ProcessCall::Run() {
     in_flight_ &= ~kTaskQueued;
     resuming_ = false;
     inbox_bytes_ -= current_->bytes;
-    const bool was_config =
-        current_->kind == InboxItem::Kind::kMessage && current_->request.has_config();
+    const bool was_config = current_->kind == InboxItem::Kind::kMessage &&
+                            (current_->request.has_config() || current_->request.has_resume());
     current_.reset();
     if (was_config) {
       config_held_.Release();
@@ -340,6 +352,8 @@ void ProcessCall::Run() {
                      static_cast<double>(grant.in_frame_bytes) * grant.input_rate_hz,
                      grant.cost.cpu_cores};
         ready_at_ = Clock::now();
+        resumable_ = session_.resumable();
+        ready_audio_micros_ = audio_micros_.load(std::memory_order_relaxed);
         info_.set_stream_id(session_.stream_id());
         info_.set_chain(session_.chain_text());
         const PipelineConfig& config = session_.pipeline_config();
@@ -422,7 +436,8 @@ bool ProcessCall::ScheduleLocked(bool may_run_here) {
     return false;
   }
   const InboxItem& next = inbox_.front();
-  if (next.kind == InboxItem::Kind::kMessage && next.request.has_config()) {
+  if (next.kind == InboxItem::Kind::kMessage &&
+      (next.request.has_config() || next.request.has_resume())) {
     SubmitLocked(state_->config_executor(), Executor::Priority::kRealTime);
     return false;
   }
@@ -447,10 +462,10 @@ bool ProcessCall::CheapLocked(uint64_t chunk_bytes) const {
 Executor::Priority ProcessCall::PriorityLocked(uint64_t next_chunk_bytes) const {
   if (capacity_.input_bytes_per_second <= 0) return Executor::Priority::kRealTime;
   const auto played = Clock::now() - ready_at_;
-  const auto audio =
-      std::chrono::microseconds(audio_micros_.load(std::memory_order_relaxed) +
-                                static_cast<int64_t>(1e6 * static_cast<double>(next_chunk_bytes) /
-                                                     capacity_.input_bytes_per_second));
+  const auto audio = std::chrono::microseconds(
+      audio_micros_.load(std::memory_order_relaxed) - ready_audio_micros_ +
+      static_cast<int64_t>(1e6 * static_cast<double>(next_chunk_bytes) /
+                           capacity_.input_bytes_per_second));
   return audio - played > kAheadOfRealTime ? Executor::Priority::kBulk
                                            : Executor::Priority::kRealTime;
 }
@@ -508,6 +523,12 @@ bool ProcessCall::Handle(std::vector<StreamSession::Response>* out,
     case InboxItem::Kind::kFail:
       status = item.status;
       break;
+    case InboxItem::Kind::kLeave:
+      session_.Checkpoint(out);
+      *final = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "the server is draining: resume from the checkpoint just sent on "
+                            "another instance");
+      return true;
     case InboxItem::Kind::kEnd:
       status = session_.Finish(out);
       if (status.ok()) {

@@ -62,6 +62,7 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   void OnCompletion(int op, bool ok) override;
   void Run() override;
   void Abort(const absl::Status& status) override;
+  void CheckpointAndLeave() override;
   void Describe(v1::StreamInfo* info) const override;
 
  private:
@@ -89,7 +90,8 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   };
 
   struct InboxItem {
-    enum class Kind { kMessage, kEnd, kFail };
+    // kLeave: the server drains; a checkpoint, then UNAVAILABLE.
+    enum class Kind { kMessage, kEnd, kFail, kLeave };
     Kind kind = Kind::kMessage;
     v1::ProcessRequest request;
     absl::Status status;
@@ -198,6 +200,11 @@ class ProcessCall final : public Call, public Runnable, public StreamHandle {
   uint8_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool done_ ABSL_GUARDED_BY(mu_) = false;  // gRPC's done notification arrived
   bool admitted_ ABSL_GUARDED_BY(mu_) = false;
+  // The audio a resumed stream had before it was ready here (0 for a new one): real time is
+  // counted from `ready` on.
+  int64_t ready_audio_micros_ ABSL_GUARDED_BY(mu_) = 0;
+  // The stream sends checkpoints (set once it is ready).
+  bool resumable_ ABSL_GUARDED_BY(mu_) = false;
   // The task stopped between slices of a chunk and is queued to go on.
   bool resuming_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> final_status_ ABSL_GUARDED_BY(mu_);

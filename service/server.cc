@@ -93,6 +93,13 @@ absl::Status AudioprocServer::Start() {
     admin_tokens_->WatchEvery(absl::Seconds(1));
   }
 
+  if (!options_.resume_key_file.empty()) {
+    absl::StatusOr<std::unique_ptr<ResumeKeys>> keys = ResumeKeys::Load(options_.resume_key_file);
+    if (!keys.ok()) return keys.status();
+    resume_keys_ = *std::move(keys);
+    resume_keys_->WatchEvery(absl::Seconds(1));
+  }
+
   // First, so that a port it cannot bind fails the start before anything else runs.
   if (absl::Status status = StartHealthServer(); !status.ok()) return status;
 
@@ -132,6 +139,7 @@ absl::Status AudioprocServer::Start() {
       *budget_, *transport_, metrics_, service_);
   state_->set_auth_tokens(auth_tokens_.get());
   state_->set_admin_tokens(admin_tokens_.get());
+  state_->set_resume_keys(resume_keys_.get());
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(GrpcListenAddress(options_.host, options_.port), credentials,
@@ -276,6 +284,8 @@ void AudioprocServer::Drain() {
       .Add("drain_seconds", options_.drain_seconds);
   state_->set_draining();
   SetServing(false);
+  // Resumable streams leave at once with a checkpoint; their clients resume elsewhere.
+  state_->CheckpointAll();
   // Checked in slices so that Hurry (a second signal) takes effect promptly.
   while (!hurry_ && absl::Now() < deadline &&
          !state_->AwaitNoWork(std::min(deadline, absl::Now() + absl::Milliseconds(100)))) {

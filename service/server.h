@@ -28,6 +28,7 @@
 #include "service/health_status.h"
 #include "service/metrics.h"
 #include "service/reflection_service.h"
+#include "service/resume_keys.h"
 #include "service/server_options.h"
 #include "service/server_state.h"
 #include "service/tls_credentials.h"
@@ -106,6 +107,7 @@ class AudioprocServer {
   std::thread health_queue_thread_;
   std::unique_ptr<AuthTokens> auth_tokens_;
   std::unique_ptr<AuthTokens> admin_tokens_;
+  std::unique_ptr<ResumeKeys> resume_keys_;
   v1::Admin::AsyncService admin_service_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::vector<std::thread> queue_threads_;

@@ -10,6 +10,9 @@
 namespace audioproc {
 namespace {
 
+// What a Checkpoint response or a ResumeStream request adds to its token.
+constexpr int64_t kResumeEnvelopeBytes = 64;
+
 constexpr int64_t kDefaultMemoryBudgetBytes = int64_t{1} << 30;
 constexpr double kMemoryShareOfLimit = 0.75;
 constexpr double kCpuShareOfLimit = 0.85;
@@ -81,6 +84,20 @@ absl::StatusOr<ServerOptions> ResolveServerOptions(ServerOptions options) {
   if (options.max_response_bytes < (int64_t{64} << 10)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--max_response_bytes must be at least 65536, got ", options.max_response_bytes));
+  }
+  if (!(options.resume_token_ttl_seconds > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--resume_token_ttl_seconds must be positive, got ", options.resume_token_ttl_seconds));
+  }
+  // A token travels alone in a Checkpoint response and in a ResumeStream request.
+  const int64_t token_room =
+      std::min(options.max_response_bytes, options.max_message_bytes) - kResumeEnvelopeBytes;
+  if (options.max_resume_token_bytes < 1024 || options.max_resume_token_bytes > token_room) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_resume_token_bytes must be in [1024, ", token_room,
+                     "] (a token must fit a response, --max_response_bytes, and a request, "
+                     "--max_message_bytes), got ",
+                     options.max_resume_token_bytes));
   }
   return options;
 }

@@ -40,6 +40,14 @@ struct ServerOptions {
   // The Admin service's own tokens; empty: auth_tokens_file's.
   std::string admin_tokens_file;
 
+  // Resumable streams (issue 14): the HMAC-SHA256 key the replicas share, re-read every
+  // second (the previous key keeps verifying after a rotation); empty: no checkpoints, and a
+  // ResumeStream is FAILED_PRECONDITION. Tokens expire after resume_token_ttl_seconds and are
+  // at most max_resume_token_bytes (a chain whose state cannot fit is not resumable).
+  std::string resume_key_file;
+  double resume_token_ttl_seconds = 300;
+  int64_t max_resume_token_bytes = int64_t{1} << 20;
+
   // Connections: keepalive pings, and a maximum age after which a connection is closed
   // gracefully (GOAWAY) so that clients reconnect and rebalance; 0 = off / unbounded grace.
   double keepalive_time_seconds = 60;

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace audioproc {
@@ -148,13 +149,36 @@ void ServerState::AbortAll(const absl::Status& status) {
   for (StreamHandle* file : files_) file->Abort(status);
 }
 
+void ServerState::CheckpointAll() {
+  // Like AbortAll: each only queues work on its stream.
+  absl::MutexLock lock(&mu_);
+  for (StreamHandle* stream : streams_) stream->CheckpointAndLeave();
+}
+
+std::string ServerState::Principal(const grpc::ServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  if (const auto header = metadata.find("authorization"); header != metadata.end()) {
+    return absl::StrCat("bearer:", absl::string_view(header->second.data(), header->second.size()));
+  }
+  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    std::string identity = "x509:";
+    for (const grpc::string_ref& part : auth->GetPeerIdentity()) {
+      absl::StrAppend(&identity, absl::string_view(part.data(), part.size()), "\n");
+    }
+    return identity;
+  }
+  return "";
+}
+
 StreamSession::Deps ServerState::session_deps() {
   return {.registry = registry_,
           .limits = session_limits_,
           .metrics = session_metrics_,
           .admission = admission_,
           .new_stream_id = [this] { return NewStreamId(); },
-          .now = [] { return StreamSession::Clock::now(); }};
+          .now = [] { return StreamSession::Clock::now(); },
+          .resume_keys = resume_keys_};
 }
 
 std::string ServerState::NewStreamId() {

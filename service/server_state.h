@@ -24,6 +24,7 @@
 #include "service/executor.h"
 #include "service/metrics.h"
 #include "service/resource_budget.h"
+#include "service/resume_keys.h"
 #include "service/server_options.h"
 #include "service/session_services.h"
 #include "service/stream_session.h"
@@ -39,6 +40,9 @@ class StreamHandle {
   virtual ~StreamHandle() = default;
   // Ends the stream with `status` once the chunks it has accepted are answered.
   virtual void Abort(const absl::Status& status) = 0;
+  // The server starts draining: a resumable stream sends a checkpoint after the chunk in
+  // hand and ends UNAVAILABLE (its client resumes elsewhere at once); others go on.
+  virtual void CheckpointAndLeave() {}
   // What Admin.ListStreams says of it (Process streams; a file says nothing). Called under
   // the state's lock, from any thread.
   virtual void Describe(v1::StreamInfo* /*info*/) const {}
@@ -128,6 +132,8 @@ class ServerState {
   bool AwaitNoCalls(absl::Time deadline);
   // Aborts every open stream and every file in flight with `status`.
   void AbortAll(const absl::Status& status);
+  // StreamHandle::CheckpointAndLeave for every open stream (the start of a drain).
+  void CheckpointAll();
 
   // A fresh id for a stream whose config leaves stream_id empty.
   std::string NewStreamId();
@@ -140,6 +146,13 @@ class ServerState {
   // back.
   bool TryStartWatch(int max) { return watchers_.TryTake(max); }
   void EndWatch() { watchers_.GiveBack(); }
+
+  // The keys of resume tokens (--resume_key_file); null: none. Set before Start.
+  void set_resume_keys(const ResumeKeys* keys) { resume_keys_ = keys; }
+  // Who a call is, for binding resume tokens: "bearer:<token>" when it carries a bearer token,
+  // else "x509:<identity>" for a client certificate, else "" (anyone: a server without
+  // authentication). Never logged or sent: tokens carry only an HMAC of it.
+  static std::string Principal(const grpc::ServerContext& context);
 
   // Bearer tokens for the Admin service (--admin_tokens_file); null: the same as the others.
   void set_admin_tokens(const AuthTokens* tokens) { admin_tokens_ = tokens; }
@@ -167,6 +180,7 @@ class ServerState {
   std::atomic<uint64_t> next_serial_{1};
   WatchPlaces watchers_;
   const AuthTokens* admin_tokens_ = nullptr;
+  const ResumeKeys* resume_keys_ = nullptr;
   const uint64_t id_prefix_ = absl::ToUnixMicros(absl::Now());
 
   // Call objects name it in their lock-order annotations.

@@ -27,7 +27,9 @@ SessionLimits SessionLimitsFromOptions(const ServerOptions& options) {
                 .max_events_per_response = static_cast<uint32_t>(options.max_events_per_response),
                 .max_stream_cost = options.max_stream_cost,
                 .memory_budget_bytes = options.memory_budget_bytes - options.resource_quota_bytes,
-                .queue_chunks = static_cast<uint32_t>(options.stream_queue_chunks)}};
+                .queue_chunks = static_cast<uint32_t>(options.stream_queue_chunks)},
+      .resume_token_ttl_seconds = options.resume_token_ttl_seconds,
+      .max_resume_token_bytes = static_cast<uint64_t>(options.max_resume_token_bytes)};
 }
 
 void PrometheusSessionMetrics::Rejected(absl::string_view reason) {
@@ -53,6 +55,15 @@ void PrometheusSessionMetrics::TailProcessed(uint64_t bytes_out) {
 
 void PrometheusSessionMetrics::EventsDropped(uint64_t events) {
   metrics_.events_dropped().Increment(static_cast<double>(events));
+}
+
+void PrometheusSessionMetrics::CheckpointSent(uint64_t bytes) {
+  metrics_.checkpoints().Increment();
+  metrics_.checkpoint_bytes().Increment(static_cast<double>(bytes));
+}
+
+void PrometheusSessionMetrics::Resumed(absl::StatusCode code) {
+  metrics_.Resumes(static_cast<grpc::StatusCode>(code)).Increment();
 }
 
 absl::StatusOr<std::unique_ptr<SessionAdmission::Hold>> BudgetAdmission::Admit(

@@ -33,6 +33,8 @@ class PrometheusSessionMetrics final : public SessionMetrics {
   void ChunkProcessed(double audio_seconds, uint64_t bytes_out, double queue_wait_seconds) override;
   void TailProcessed(uint64_t bytes_out) override;
   void EventsDropped(uint64_t events) override;
+  void CheckpointSent(uint64_t bytes) override;
+  void Resumed(absl::StatusCode code) override;
 
  private:
   Metrics& metrics_;

@@ -62,6 +62,8 @@ const char* RequestKind(const v1::ProcessRequest& request) {
       return "chunk";
     case v1::ProcessRequest::kUpdate:
       return "update";
+    case v1::ProcessRequest::kResume:
+      return "resume";
     default:
       return "an empty request";
   }
@@ -73,15 +75,17 @@ absl::Status StreamSession::CheckRequest(const v1::ProcessRequest& request, uint
                                          bool first, const RequestBounds& bounds,
                                          const SessionLimits& limits) {
   if (first) {
-    if (!request.has_config()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the first message must be a config (StreamConfig), got ", RequestKind(request)));
+    if (!request.has_config() && !request.has_resume()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the first message must be a config (StreamConfig) or a resume, got ",
+                       RequestKind(request)));
     }
     return absl::OkStatus();
   }
-  if (request.has_config()) {
+  if (request.has_config() || request.has_resume()) {
     return absl::InvalidArgumentError(
-        "config may be sent only once, as the first message; got a second config");
+        absl::StrCat(RequestKind(request),
+                     " may be sent only as the first message; the stream is already set up"));
   }
   if (request.request_case() == v1::ProcessRequest::REQUEST_NOT_SET) {
     return absl::InvalidArgumentError("request is empty: set config, chunk or update");
@@ -111,7 +115,8 @@ absl::StatusOr<bool> StreamSession::Handle(const v1::ProcessRequest& request,
                                            std::vector<Response>* out) {
   // The order CheckRequest enforces as requests arrive, kept here too: a chunk or an update
   // before the config, or a second config, never reaches the pipeline.
-  if (request.has_config() == configured()) {
+  const bool starts = request.has_config() || request.has_resume();
+  if (starts == configured()) {
     return CheckRequest(request, 0, /*first=*/!configured(), {}, deps_.limits);
   }
   switch (request.request_case()) {
@@ -120,6 +125,12 @@ absl::StatusOr<bool> StreamSession::Handle(const v1::ProcessRequest& request,
       if (status.code() == absl::StatusCode::kInvalidArgument) {
         deps_.metrics.Rejected("invalid_config");
       }
+      if (!status.ok()) return status;
+      return true;
+    }
+    case v1::ProcessRequest::kResume: {
+      absl::Status status = Resume(request.resume(), peer, out);
+      deps_.metrics.Resumed(status.code());
       if (!status.ok()) return status;
       return true;
     }
@@ -171,26 +182,64 @@ void StreamSession::AddChannelLevels(v1::ChunkMetrics* metrics) const {
 
 absl::Status StreamSession::Configure(const v1::StreamConfig& config, absl::string_view peer,
                                       std::vector<Response>* out) {
+  return Start(config, peer, nullptr, out);
+}
+
+absl::Status StreamSession::Resume(const v1::ResumeStream& resume, absl::string_view peer,
+                                   std::vector<Response>* out) {
+  if (deps_.resume_keys == nullptr) {
+    return absl::FailedPreconditionError(
+        "this server has no --resume_key_file: it cannot resume streams; start a new stream");
+  }
+  absl::StatusOr<OpenedResumeToken> opened =
+      OpenResumeToken(resume.token(), deps_.resume_keys->Current()->keys, principal_, absl::Now());
+  if (!opened.ok()) return opened.status();
+  return Start(opened->config, peer, &*opened, out);
+}
+
+absl::Status StreamSession::Start(const v1::StreamConfig& config, absl::string_view peer,
+                                  const OpenedResumeToken* resumed, std::vector<Response>* out) {
   absl::StatusOr<StreamPlan> plan =
       PlanStream(deps_.registry, deps_.limits, config, deps_.new_stream_id());
   if (!plan.ok()) return plan.status();
+  if (config.checkpoint_interval_ms() > 0 && deps_.resume_keys != nullptr) {
+    // A checkpoint's token is held while it is made and sent: at most the state, which is at
+    // most what the processors hold, and never past --max_resume_token_bytes.
+    plan->grant.cost.memory_bytes += static_cast<int64_t>(std::min<uint64_t>(
+        deps_.limits.max_resume_token_bytes, static_cast<uint64_t>(plan->estimate.memory_bytes)));
+  }
   absl::StatusOr<std::unique_ptr<SessionAdmission::Hold>> admitted =
       deps_.admission.Admit(plan->grant);
   if (!admitted.ok()) return admitted.status();
   absl::StatusOr<std::unique_ptr<StreamPipeline>> pipeline =
       StreamPipeline::Create(deps_.registry, plan->pipeline);
   if (!pipeline.ok()) return Prefixed("config.", pipeline.status());
+  if (resumed != nullptr) {
+    StateReader reader(resumed->state);
+    absl::Status restored = (*pipeline)->RestoreState(reader);
+    if (restored.ok()) reader.ExpectEnd();
+    if (restored.ok()) restored = reader.status();
+    if (!restored.ok()) return Prefixed("resume.token: ", restored);
+    chunks_ = resumed->point.chunks;
+    next_sequence_ = resumed->point.next_sequence;
+    last_sequence_ = resumed->point.sequence;
+  }
   admitted_ = *std::move(admitted);
   grant_ = plan->grant;
   pipeline_ = *std::move(pipeline);
   stream_id_ = plan->pipeline.stream_id;
+  config_ = config;
+  config_.set_stream_id(stream_id_);  // it keys the dither: a resumed stream keeps it
   const PipelineConfig* pipeline_config = &plan->pipeline;
+  PlanCheckpoints();
 
   Response item;
   v1::StreamReady* ready = item.response.mutable_ready();
   *ready = PlannedReady(*plan);
   // Exact once built: resample measures its own.
   ready->set_latency_frames(pipeline_->latency_frames());
+  ready->set_resumable(resumable_);
+  if (resumed != nullptr) ready->set_resumed_after_sequence(resumed->point.sequence);
   std::vector<std::string> names;
   for (const ProcessorConfig& resolved : pipeline_->resolved_chain()) {
     names.push_back(resolved.name);
@@ -208,6 +257,8 @@ absl::Status StreamSession::Configure(const v1::StreamConfig& config, absl::stri
                                  pipeline_config->input.sample_rate_hz, "/",
                                  pipeline_config->input.channels))
       .Add("latency_frames", pipeline_->latency_frames())
+      .Add("resumed", resumed != nullptr)
+      .Add("resumable", resumable_)
       .Add("max_chunk_bytes", grant_.max_chunk_bytes)
       .Add("cpu_cores", grant_.cost.cpu_cores)
       .Add("memory_bytes", grant_.cost.memory_bytes);
@@ -265,6 +316,7 @@ void StreamSession::CompleteChunk(const v1::AudioChunk& chunk, Clock::time_point
   ++chunks_;
   const uint64_t sequence = chunk.sequence() != 0 ? chunk.sequence() : next_sequence_;
   ++next_sequence_;
+  last_sequence_ = sequence;
   v1::ChunkMetrics* metrics = response->mutable_metrics();
   metrics->set_sequence(sequence);
   metrics->set_frames_in(stats.frames_in);
@@ -292,6 +344,54 @@ void StreamSession::CompleteChunk(const v1::AudioChunk& chunk, Clock::time_point
     last_processor_seconds_[i] = seconds[i];
   }
   out->push_back(std::move(progress.response));
+  if (resumable_ && pipeline_->frames_in() >= next_checkpoint_frame_) Checkpoint(out);
+}
+
+void StreamSession::PlanCheckpoints() {
+  resumable_ = false;
+  const uint32_t interval_ms = config_.checkpoint_interval_ms();
+  if (interval_ms == 0 || deps_.resume_keys == nullptr || !pipeline_->SupportsState()) return;
+  // A trial token says whether the state fits --max_resume_token_bytes (a processor's state
+  // has a fixed size once prepared: the same chain always fits or never does).
+  absl::StatusOr<std::string> trial =
+      SealResumeToken(deps_.resume_keys->Current()->keys.front(), principal_, absl::Now(),
+                      absl::Seconds(deps_.limits.resume_token_ttl_seconds), {}, config_, *pipeline_,
+                      deps_.limits.max_resume_token_bytes);
+  if (!trial.ok()) return;
+  resumable_ = true;
+  checkpoint_interval_frames_ = std::max<uint64_t>(
+      1, uint64_t{interval_ms} * pipeline_->config().input.sample_rate_hz / 1000);
+  // On the grid of the stream's audio time, so a resumed stream keeps the schedule.
+  next_checkpoint_frame_ =
+      (pipeline_->frames_in() / checkpoint_interval_frames_ + 1) * checkpoint_interval_frames_;
+}
+
+void StreamSession::Checkpoint(std::vector<Response>* out) {
+  if (!resumable_) return;
+  next_checkpoint_frame_ =
+      (pipeline_->frames_in() / checkpoint_interval_frames_ + 1) * checkpoint_interval_frames_;
+  // The chain as it runs: updates applied, every default filled in.
+  v1::StreamConfig config = config_;
+  for (size_t i = 0; i < pipeline_->requested_chain_size(); ++i) {
+    *config.mutable_chain(static_cast<int>(i)) = SpecFromConfig(pipeline_->resolved_chain()[i]);
+  }
+  absl::StatusOr<std::string> token = SealResumeToken(
+      deps_.resume_keys->Current()->keys.front(), principal_, absl::Now(),
+      absl::Seconds(deps_.limits.resume_token_ttl_seconds),
+      {.sequence = last_sequence_, .next_sequence = next_sequence_, .chunks = chunks_}, config,
+      *pipeline_, deps_.limits.max_resume_token_bytes);
+  if (!token.ok()) {
+    LogLine(LogLevel::kWarning, "checkpoint_failed")
+        .Add("stream_id", stream_id_)
+        .Add("message", token.status().message());
+    return;
+  }
+  deps_.metrics.CheckpointSent(token->size());
+  Response item;
+  v1::Checkpoint* checkpoint = item.response.mutable_checkpoint();
+  checkpoint->set_sequence(last_sequence_);
+  *checkpoint->mutable_token() = *std::move(token);
+  out->push_back(std::move(item));
 }
 
 absl::Status StreamSession::ApplyUpdate(const v1::ChainUpdate& update) {

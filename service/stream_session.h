@@ -37,15 +37,19 @@
 #include "audioproc/v1/audioproc.pb.h"
 #include "chain/registry.h"
 #include "chain/stream_pipeline.h"
+#include "service/resume_keys.h"
+#include "service/resume_token.h"
 #include "service/stream_grant.h"
 
 namespace audioproc {
 
 // What a stream may be and hold, from the server's flags.
 struct SessionLimits {
-  int max_chain_length = 32;          // --max_chain_length
-  double max_stream_seconds = 14400;  // --max_stream_seconds, of audio
-  StreamGrantLimits grant;            // what GrantStream may grant
+  int max_chain_length = 32;                  // --max_chain_length
+  double max_stream_seconds = 14400;          // --max_stream_seconds, of audio
+  StreamGrantLimits grant;                    // what GrantStream may grant
+  double resume_token_ttl_seconds = 300;      // --resume_token_ttl_seconds
+  uint64_t max_resume_token_bytes = 1 << 20;  // --max_resume_token_bytes
 };
 
 // Where a session's counters and timings go: the server's Prometheus metrics (DESIGN §7), a
@@ -68,6 +72,10 @@ class SessionMetrics {
   virtual void TailProcessed(uint64_t bytes_out) = 0;
   // Events a response had no room for.
   virtual void EventsDropped(uint64_t events) = 0;
+  // A checkpoint of `bytes` (its token) sent.
+  virtual void CheckpointSent(uint64_t bytes) = 0;
+  // A resume that ended with `code` (OK: the stream goes on).
+  virtual void Resumed(absl::StatusCode code) = 0;
 };
 
 // Admission by cost: reserves a granted stream's share of the server (its budgets and its
@@ -106,6 +114,9 @@ class StreamSession {
     std::function<std::string()> new_stream_id;
     // The time (for queue waits, processing times and the summary's wall_seconds).
     std::function<Clock::time_point()> now;
+    // The keys that sign and check resume tokens (--resume_key_file); null: streams are not
+    // resumable and a ResumeStream is FAILED_PRECONDITION.
+    const ResumeKeys* resume_keys = nullptr;
   };
 
   explicit StreamSession(Deps deps) : deps_(std::move(deps)) {}
@@ -117,7 +128,7 @@ class StreamSession {
   };
 
   // The protocol's rules for a request as it arrives (`bytes` serialized), before it is
-  // queued: the first must be a config and no other may be, and none may be empty
+  // queued: the first must be a config or a resume and no other may be, and none may be empty
   // (INVALID_ARGUMENT); after the first, a chunk's data within bounds.max_chunk_bytes and the
   // whole message within bounds.max_message_bytes (RESOURCE_EXHAUSTED naming the limits; the
   // caller counts it as a "max_chunk_bytes" rejection). Static: the transport calls it while
@@ -126,7 +137,8 @@ class StreamSession {
                                    const RequestBounds& bounds, const SessionLimits& limits);
 
   // Handles a request CheckRequest accepted: Configure a config (an INVALID_ARGUMENT is
-  // counted as an "invalid_config" rejection), ProcessChunk a chunk, ApplyUpdate an update.
+  // counted as an "invalid_config" rejection), Resume a resume, ProcessChunk a chunk,
+  // ApplyUpdate an update.
   // Returns false when a chunk stopped between slices (call again with the same request to go
   // on), true when the request is done. A non-OK status ends the stream. Requests out of
   // order (a chunk or update before the config, a second config) are INVALID_ARGUMENT here
@@ -143,6 +155,24 @@ class StreamSession {
   absl::Status Configure(const v1::StreamConfig& config, absl::string_view peer,
                          std::vector<Response>* out);
   bool configured() const { return pipeline_ != nullptr; }
+
+  // Instead of Configure: verifies the token (OpenResumeToken's statuses), then plans, admits
+  // and builds the stream it holds as Configure does, restores every processor's state and
+  // appends `ready` with resumed_after_sequence; the stream goes on from there, byte for byte.
+  absl::Status Resume(const v1::ResumeStream& resume, absl::string_view peer,
+                      std::vector<Response>* out);
+
+  // Who the stream belongs to (the bearer token or the client certificate's identity; empty
+  // on a server that knows neither): a resume token is bound to it. Set before the first
+  // request.
+  void set_principal(std::string principal) { principal_ = std::move(principal); }
+  // Whether the stream sends checkpoints (StreamReady.resumable).
+  bool resumable() const { return resumable_; }
+  // Appends a Checkpoint at the stream's current point (between chunks): after every
+  // checkpoint_interval_ms of audio, and when the server drains. A stream that is not
+  // resumable appends nothing; a token that cannot be made (its state grew past the bound)
+  // is logged and skipped.
+  void Checkpoint(std::vector<Response>* out);
   // What the stream was granted (valid once configured).
   const StreamGrant& grant() const { return grant_; }
 
@@ -182,6 +212,12 @@ class StreamSession {
   void AttachEvents(v1::ProcessedChunk* chunk);
   // Puts the pipeline's levels of each channel (with MetricsOptions.per_channel) on `metrics`.
   void AddChannelLevels(v1::ChunkMetrics* metrics) const;
+  // Configure's and Resume's common part: plans, admits and builds `config`, restoring
+  // `resumed`'s state when set, and appends `ready`.
+  absl::Status Start(const v1::StreamConfig& config, absl::string_view peer,
+                     const OpenedResumeToken* resumed, std::vector<Response>* out);
+  // Decides resumable_ (and the checkpoints' schedule) for the built pipeline.
+  void PlanCheckpoints();
   // Fills the metrics and counters of a chunk processed from `start` to now.
   void CompleteChunk(const v1::AudioChunk& chunk, Clock::time_point received,
                      ChunkInProgress& progress, std::vector<Response>* out);
@@ -196,6 +232,13 @@ class StreamSession {
   std::string chain_text_;
   uint64_t chunks_ = 0;
   uint64_t next_sequence_ = 1;
+  uint64_t last_sequence_ = 0;  // of the last chunk answered
+  // The config as the client sent it (the chain as it runs goes into each token).
+  v1::StreamConfig config_;
+  std::string principal_;
+  bool resumable_ = false;
+  uint64_t checkpoint_interval_frames_ = 0;  // of input
+  uint64_t next_checkpoint_frame_ = 0;
   double processing_seconds_ = 0;
   std::vector<v1::Event> pending_events_;
   std::vector<double> last_processor_seconds_;

@@ -37,6 +37,8 @@ class FakeMetrics final : public SessionMetrics {
   }
   void TailProcessed(uint64_t bytes) override { bytes_out += bytes; }
   void EventsDropped(uint64_t events) override { events_dropped += events; }
+  void CheckpointSent(uint64_t bytes) override { checkpoint_bytes.push_back(bytes); }
+  void Resumed(absl::StatusCode code) override { resumes.push_back(code); }
 
   std::vector<std::string> rejections;
   std::vector<std::string> processors;
@@ -46,6 +48,8 @@ class FakeMetrics final : public SessionMetrics {
   uint64_t bytes_out = 0;
   std::vector<double> queue_waits;
   uint64_t events_dropped = 0;
+  std::vector<uint64_t> checkpoint_bytes;
+  std::vector<absl::StatusCode> resumes;
 };
 
 // Grants everything unless told to refuse; counts the holds alive.

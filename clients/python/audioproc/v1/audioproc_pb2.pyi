@@ -106,6 +106,14 @@ class ChannelLevels(_message.Message):
     rms_dbfs: float
     def __init__(self, peak_dbfs: _Optional[float] = ..., rms_dbfs: _Optional[float] = ...) -> None: ...
 
+class Checkpoint(_message.Message):
+    __slots__ = ["sequence", "token"]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    token: bytes
+    def __init__(self, token: _Optional[bytes] = ..., sequence: _Optional[int] = ...) -> None: ...
+
 class ChunkMetrics(_message.Message):
     __slots__ = ["clipped_samples", "frames_in", "frames_out", "in_channel_levels", "in_peak_dbfs", "in_rms_dbfs", "nonfinite_samples", "out_channel_levels", "out_peak_dbfs", "out_rms_dbfs", "process_us", "queue_wait_us", "sequence"]
     CLIPPED_SAMPLES_FIELD_NUMBER: _ClassVar[int]
@@ -435,24 +443,28 @@ class ProcessFileResponse(_message.Message):
     def __init__(self, file: _Optional[bytes] = ..., summary: _Optional[_Union[StreamSummary, _Mapping]] = ..., input: _Optional[_Union[FileFormat, _Mapping]] = ...) -> None: ...
 
 class ProcessRequest(_message.Message):
-    __slots__ = ["chunk", "config", "update"]
+    __slots__ = ["chunk", "config", "resume", "update"]
     CHUNK_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
+    RESUME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_FIELD_NUMBER: _ClassVar[int]
     chunk: AudioChunk
     config: StreamConfig
+    resume: ResumeStream
     update: ChainUpdate
-    def __init__(self, config: _Optional[_Union[StreamConfig, _Mapping]] = ..., chunk: _Optional[_Union[AudioChunk, _Mapping]] = ..., update: _Optional[_Union[ChainUpdate, _Mapping]] = ...) -> None: ...
+    def __init__(self, config: _Optional[_Union[StreamConfig, _Mapping]] = ..., chunk: _Optional[_Union[AudioChunk, _Mapping]] = ..., update: _Optional[_Union[ChainUpdate, _Mapping]] = ..., resume: _Optional[_Union[ResumeStream, _Mapping]] = ...) -> None: ...
 
 class ProcessResponse(_message.Message):
-    __slots__ = ["chunk", "ready", "summary"]
+    __slots__ = ["checkpoint", "chunk", "ready", "summary"]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     CHUNK_FIELD_NUMBER: _ClassVar[int]
     READY_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    checkpoint: Checkpoint
     chunk: ProcessedChunk
     ready: StreamReady
     summary: StreamSummary
-    def __init__(self, ready: _Optional[_Union[StreamReady, _Mapping]] = ..., chunk: _Optional[_Union[ProcessedChunk, _Mapping]] = ..., summary: _Optional[_Union[StreamSummary, _Mapping]] = ...) -> None: ...
+    def __init__(self, ready: _Optional[_Union[StreamReady, _Mapping]] = ..., chunk: _Optional[_Union[ProcessedChunk, _Mapping]] = ..., summary: _Optional[_Union[StreamSummary, _Mapping]] = ..., checkpoint: _Optional[_Union[Checkpoint, _Mapping]] = ...) -> None: ...
 
 class ProcessedChunk(_message.Message):
     __slots__ = ["data", "events", "metrics", "tail"]
@@ -556,6 +568,12 @@ class ResourceCost(_message.Message):
     memory_bytes: int
     def __init__(self, cpu_cores: _Optional[float] = ..., memory_bytes: _Optional[int] = ...) -> None: ...
 
+class ResumeStream(_message.Message):
+    __slots__ = ["token"]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    token: bytes
+    def __init__(self, token: _Optional[bytes] = ...) -> None: ...
+
 class SpeechProbability(_message.Message):
     __slots__ = ["active", "probability"]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
@@ -573,8 +591,9 @@ class StreamChange(_message.Message):
     def __init__(self, kind: _Optional[_Union[StreamChangeKind, str]] = ..., stream: _Optional[_Union[StreamInfo, _Mapping]] = ...) -> None: ...
 
 class StreamConfig(_message.Message):
-    __slots__ = ["chain", "dither", "input", "max_chunk_bytes", "metrics", "output", "stream_id"]
+    __slots__ = ["chain", "checkpoint_interval_ms", "dither", "input", "max_chunk_bytes", "metrics", "output", "stream_id"]
     CHAIN_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
     DITHER_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     MAX_CHUNK_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -582,13 +601,14 @@ class StreamConfig(_message.Message):
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
     STREAM_ID_FIELD_NUMBER: _ClassVar[int]
     chain: _containers.RepeatedCompositeFieldContainer[ProcessorSpec]
+    checkpoint_interval_ms: int
     dither: Dither
     input: AudioFormat
     max_chunk_bytes: int
     metrics: MetricsOptions
     output: AudioFormat
     stream_id: str
-    def __init__(self, input: _Optional[_Union[AudioFormat, _Mapping]] = ..., output: _Optional[_Union[AudioFormat, _Mapping]] = ..., chain: _Optional[_Iterable[_Union[ProcessorSpec, _Mapping]]] = ..., metrics: _Optional[_Union[MetricsOptions, _Mapping]] = ..., stream_id: _Optional[str] = ..., dither: _Optional[_Union[Dither, str]] = ..., max_chunk_bytes: _Optional[int] = ...) -> None: ...
+    def __init__(self, input: _Optional[_Union[AudioFormat, _Mapping]] = ..., output: _Optional[_Union[AudioFormat, _Mapping]] = ..., chain: _Optional[_Iterable[_Union[ProcessorSpec, _Mapping]]] = ..., metrics: _Optional[_Union[MetricsOptions, _Mapping]] = ..., stream_id: _Optional[str] = ..., dither: _Optional[_Union[Dither, str]] = ..., max_chunk_bytes: _Optional[int] = ..., checkpoint_interval_ms: _Optional[int] = ...) -> None: ...
 
 class StreamInfo(_message.Message):
     __slots__ = ["age_seconds", "audio_seconds", "buffered_bytes", "chain", "chunks", "cost", "input", "latency_p50_seconds", "latency_p99_seconds", "output", "peer", "serial", "stream_id"]
@@ -621,13 +641,15 @@ class StreamInfo(_message.Message):
     def __init__(self, stream_id: _Optional[str] = ..., peer: _Optional[str] = ..., chain: _Optional[str] = ..., input: _Optional[_Union[AudioFormat, _Mapping]] = ..., output: _Optional[_Union[AudioFormat, _Mapping]] = ..., age_seconds: _Optional[float] = ..., chunks: _Optional[int] = ..., audio_seconds: _Optional[float] = ..., latency_p50_seconds: _Optional[float] = ..., latency_p99_seconds: _Optional[float] = ..., cost: _Optional[_Union[ResourceCost, _Mapping]] = ..., buffered_bytes: _Optional[int] = ..., serial: _Optional[int] = ...) -> None: ...
 
 class StreamReady(_message.Message):
-    __slots__ = ["chain", "cost", "latency_frames", "max_chunk_bytes", "output", "processor_costs", "stream_id"]
+    __slots__ = ["chain", "cost", "latency_frames", "max_chunk_bytes", "output", "processor_costs", "resumable", "resumed_after_sequence", "stream_id"]
     CHAIN_FIELD_NUMBER: _ClassVar[int]
     COST_FIELD_NUMBER: _ClassVar[int]
     LATENCY_FRAMES_FIELD_NUMBER: _ClassVar[int]
     MAX_CHUNK_BYTES_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
     PROCESSOR_COSTS_FIELD_NUMBER: _ClassVar[int]
+    RESUMABLE_FIELD_NUMBER: _ClassVar[int]
+    RESUMED_AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     STREAM_ID_FIELD_NUMBER: _ClassVar[int]
     chain: _containers.RepeatedCompositeFieldContainer[ProcessorSpec]
     cost: ResourceCost
@@ -635,8 +657,10 @@ class StreamReady(_message.Message):
     max_chunk_bytes: int
     output: AudioFormat
     processor_costs: _containers.RepeatedCompositeFieldContainer[ResourceCost]
+    resumable: bool
+    resumed_after_sequence: int
     stream_id: str
-    def __init__(self, chain: _Optional[_Iterable[_Union[ProcessorSpec, _Mapping]]] = ..., output: _Optional[_Union[AudioFormat, _Mapping]] = ..., latency_frames: _Optional[int] = ..., stream_id: _Optional[str] = ..., max_chunk_bytes: _Optional[int] = ..., cost: _Optional[_Union[ResourceCost, _Mapping]] = ..., processor_costs: _Optional[_Iterable[_Union[ResourceCost, _Mapping]]] = ...) -> None: ...
+    def __init__(self, chain: _Optional[_Iterable[_Union[ProcessorSpec, _Mapping]]] = ..., output: _Optional[_Union[AudioFormat, _Mapping]] = ..., latency_frames: _Optional[int] = ..., stream_id: _Optional[str] = ..., max_chunk_bytes: _Optional[int] = ..., cost: _Optional[_Union[ResourceCost, _Mapping]] = ..., processor_costs: _Optional[_Iterable[_Union[ResourceCost, _Mapping]]] = ..., resumable: bool = ..., resumed_after_sequence: _Optional[int] = ...) -> None: ...
 
 class StreamSummary(_message.Message):
     __slots__ = ["audio_seconds", "chunks", "clipped_samples", "discarded_bytes", "dropped_events", "frames_in", "frames_out", "integrated_lufs", "nonfinite_samples", "processors", "real_time_factor", "wall_seconds"]
