@@ -11,7 +11,9 @@
 //
 // Process uses gRPC's synchronous API with two threads: the calling thread writes the config
 // and the chunks and half-closes; a reader thread collects responses as they come, so a slow
-// reader never stalls the writer and HTTP/2 flow control works both ways.
+// reader never stalls the writer and HTTP/2 flow control works both ways. A resumable stream
+// (StreamConfig.checkpoint_interval_ms) survives its server draining or going away: the caller
+// sees one stream, each chunk's output once and in order (StreamClientOptions.max_resumes).
 //
 // Thread safety: a StreamClient is immutable after construction; any number of threads may
 // call Process and ListProcessors at once, each call with its own stream and result.
@@ -69,6 +71,18 @@ struct StreamClientOptions {
 
   // Deadline of each call, from its start; zero or infinite: none.
   absl::Duration timeout = absl::ZeroDuration();
+
+  // gRPC service config of the channel, e.g. R"({"loadBalancingConfig":[{"round_robin":{}}]})"
+  // with an address that names several servers (ipv4:10.0.0.1:50051,10.0.0.2:50051, or a
+  // headless Service's dns:///...). Empty: gRPC's default (pick_first).
+  std::string service_config_json;
+
+  // Automatic resume (issue 14), for a config with checkpoint_interval_ms > 0 on a resumable
+  // stream: the client keeps the last Checkpoint and the chunks sent after it; when the call
+  // ends UNAVAILABLE (a drained or lost replica) it opens a new channel (so balancing picks
+  // another replica), resumes from the token, sends those chunks again and goes on, dropping
+  // answers it already had. At most max_resumes times per stream; 0: never.
+  int max_resumes = 8;
 };
 
 // Everything one Process call produced.
@@ -92,6 +106,8 @@ struct StreamResult {
   // For each answered input chunk, in order: from just before its write to its response.
   // With realtime pacing this is the added latency a live source sees.
   std::vector<absl::Duration> chunk_latency;
+  // How often the stream was resumed on another call (StreamClientOptions.max_resumes).
+  int resumes = 0;
   // The first departure from the message order of DESIGN.md section 3 (ready first, one chunk
   // per input chunk with its sequence, tail, summary); empty if none. Does not alter status.
   std::string protocol_error;
@@ -136,9 +152,14 @@ class StreamClient {
 
  private:
   void PrepareContext(grpc::ClientContext& context) const;
+  // The stub for a resumed call: on a new channel when this client opened its own (Connect),
+  // else on the channel it was given.
+  std::unique_ptr<v1::AudioProcessor::Stub> ResumeStub() const;
 
   StreamClientOptions options_;
   std::unique_ptr<v1::AudioProcessor::Stub> stub_;
+  std::shared_ptr<grpc::ChannelInterface> stub_channel_;
+  bool opened_channel_ = false;  // by Connect, from options_
 };
 
 // The channel StreamClient::Connect opens for `options` (address, TLS files, no receive size

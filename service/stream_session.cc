@@ -77,15 +77,18 @@ absl::Status StreamSession::CheckRequest(const v1::ProcessRequest& request, uint
   if (first) {
     if (!request.has_config() && !request.has_resume()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("the first message must be a config (StreamConfig) or a resume, got ",
-                       RequestKind(request)));
+          absl::StrCat("the first message must be a config (StreamConfig), got ",
+                       RequestKind(request), " (or a resume, to go on from a checkpoint)"));
     }
     return absl::OkStatus();
   }
-  if (request.has_config() || request.has_resume()) {
+  if (request.has_config()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(RequestKind(request),
-                     " may be sent only as the first message; the stream is already set up"));
+        "config may be sent only once, as the first message; got a second config");
+  }
+  if (request.has_resume()) {
+    return absl::InvalidArgumentError(
+        "resume may be sent only as the first message, instead of a config");
   }
   if (request.request_case() == v1::ProcessRequest::REQUEST_NOT_SET) {
     return absl::InvalidArgumentError("request is empty: set config, chunk or update");

@@ -6,9 +6,7 @@
 // or belong to another principal are refused with a precise status, and the server goes on.
 #include <signal.h>
 
-#include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <fstream>
 #include <functional>
 #include <thread>
@@ -37,29 +35,8 @@ std::string WriteKey(const std::string& name, const std::string& key) {
   return path;
 }
 
-// 6 s of a voice-like signal in noise (harmonics of a gliding pitch, syllables at 4 Hz with
-// pauses, over steady noise): every processor of the voice chain has state to carry, and
-// denoise, compressor and loudness keep changing theirs.
-std::string VoiceAudio() {
-  constexpr double kRate = 16000;
-  constexpr double kPi = 3.14159265358979;
-  std::string bytes;
-  uint32_t noise = 12345;
-  double phase = 0;
-  for (size_t i = 0; i < 6 * 16000; ++i) {
-    const double t = static_cast<double>(i) / kRate;
-    phase += 2 * kPi * (140 + 40 * std::sin(2 * kPi * 0.7 * t)) / kRate;
-    const double syllable = std::max(0.0, std::sin(2 * kPi * 4 * t)) * (std::fmod(t, 2.0) < 1.4);
-    double voice = 0;
-    for (int h = 1; h <= 8; ++h) voice += std::sin(h * phase) / h;
-    noise = noise * 1664525u + 1013904223u;
-    const double hiss = (static_cast<double>(noise >> 8) / 16777216.0 - 0.5) * 0.03;
-    const auto sample =
-        static_cast<int16_t>(std::clamp(0.3 * syllable * voice + hiss, -1.0, 1.0) * 32767.0);
-    bytes.append(reinterpret_cast<const char*>(&sample), 2);
-  }
-  return bytes;
-}
+// 6 s of a voice-like signal: every processor of the voice chain has state to carry.
+std::string VoiceAudio() { return testing::VoiceLikeS16(6 * 16000, 3); }
 
 v1::StreamConfig VoiceConfig(uint32_t checkpoint_interval_ms) {
   v1::StreamConfig config = testing::MakeConfig(v1::PCM_S16LE, 16000, 1, kVoiceChain);

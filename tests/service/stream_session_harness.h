@@ -136,7 +136,8 @@ class SessionHarness {
                               .metrics = metrics_,
                               .admission = admission_,
                               .new_stream_id = [this] { return absl::StrCat("assigned-", ++ids_); },
-                              .now = [this] { return now_ += std::chrono::milliseconds(1); }});
+                              .now = [this] { return now_ += std::chrono::milliseconds(1); },
+                              .resume_keys = resume_keys_.get()});
     }
     return *session_;
   }
@@ -191,7 +192,11 @@ class SessionHarness {
     return bytes;
   }
 
+  // Checkpoints and resumes signed with `key` (before the first request).
+  void EnableResume(std::string key) { resume_keys_ = ResumeKeys::ForKey(std::move(key)); }
+
   SessionLimits limits_;
+  std::unique_ptr<ResumeKeys> resume_keys_;
   FakeMetrics metrics_;
   FakeAdmission admission_;
   Clock::time_point now_;

@@ -1,5 +1,7 @@
 #include "tests/testing/recorded_stream.h"
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 #include <thread>
 
@@ -177,6 +179,29 @@ std::string RandomS16(size_t frames, uint32_t seed) {
     const uint16_t x = static_cast<uint16_t>(static_cast<int16_t>(sample(random)));
     out[2 * i] = static_cast<char>(x & 0xff);
     out[2 * i + 1] = static_cast<char>(x >> 8);
+  }
+  return out;
+}
+
+std::string VoiceLikeS16(size_t frames, uint32_t seed) {
+  constexpr double kRate = 16000;
+  constexpr double kPi = 3.14159265358979;
+  std::mt19937 random(seed);
+  std::uniform_real_distribution<double> hiss(-0.015, 0.015);
+  const double pitch = 110 + 10 * (seed % 8);
+  std::string out(frames * 2, '\0');
+  double phase = 0;
+  for (size_t i = 0; i < frames; ++i) {
+    const double t = static_cast<double>(i) / kRate;
+    phase += 2 * kPi * (pitch + 40 * std::sin(2 * kPi * 0.7 * t)) / kRate;
+    const double syllable =
+        std::max(0.0, std::sin(2 * kPi * 4 * t)) * (std::fmod(t, 2.0) < 1.4 ? 1.0 : 0.0);
+    double voice = 0;
+    for (int h = 1; h <= 8; ++h) voice += std::sin(h * phase) / h;
+    const double x = std::clamp(0.3 * syllable * voice + hiss(random), -1.0, 1.0);
+    const auto sample = static_cast<uint16_t>(static_cast<int16_t>(x * 32767.0));
+    out[2 * i] = static_cast<char>(sample & 0xff);
+    out[2 * i + 1] = static_cast<char>(sample >> 8);
   }
   return out;
 }

@@ -116,6 +116,11 @@ std::vector<std::string> SplitBytes(absl::string_view data, size_t bytes);
 // differ chunk to chunk, so any lost, repeated or reordered chunk shows in the output.
 std::string RandomS16(size_t frames, uint32_t seed);
 
+// `frames` of a voice-like 16 kHz mono signal as PCM_S16LE bytes: harmonics of a gliding pitch
+// in syllables at 4 Hz with pauses, over seeded steady noise; a chain of denoise, compressor
+// and loudness keeps changing its state on it (what resumed streams must carry).
+std::string VoiceLikeS16(size_t frames, uint32_t seed);
+
 }  // namespace audioproc::testing
 
 #endif  // AUDIOPROC_TESTS_TESTING_RECORDED_STREAM_H_
