@@ -64,6 +64,9 @@ ABSL_FLAG(uint32_t, output_channels, 0,
 ABSL_FLAG(std::string, output_encoding, "",
           "Output sample encoding: PCM_S16LE, PCM_S24LE, PCM_S32LE, PCM_F32LE, MULAW, ALAW (or "
           "s16, s24, s32, f32, mulaw, alaw). Empty: the input's.");
+ABSL_FLAG(uint32_t, checkpoint_interval_ms, 0,
+          "Ask for a checkpoint every this many ms of audio (a server with --resume_key_file): "
+          "if the server drains or goes away, the stream resumes on another replica by itself.");
 ABSL_FLAG(bool, dither, false, "Ask for TPDF dither when the output encoding is an integer one.");
 ABSL_FLAG(std::string, token, "",
           "Bearer token sent as 'authorization: Bearer <token>'. Empty: the AUDIOPROC_TOKEN "
@@ -205,6 +208,10 @@ void PrintResult(const StreamResult& result, std::FILE* out) {
     absl::FPrintF(out, "discarded: %u bytes of an incomplete last frame\n", s.discarded_bytes());
   }
   if (s.dropped_events() > 0) absl::FPrintF(out, "dropped events: %u\n", s.dropped_events());
+  if (result.resumes > 0) {
+    absl::FPrintF(out, "resumed on another call %d times (from the server's checkpoints)\n",
+                  result.resumes);
+  }
   if (!result.chunk_latency.empty()) {
     std::vector<absl::Duration> latency = result.chunk_latency;
     std::sort(latency.begin(), latency.end());
@@ -308,6 +315,9 @@ absl::Status Stream(const StreamClient& client) {
                                                    " is ", FormatToString(input->format)));
   }
   *config->mutable_input() = input->format;
+  if (const uint32_t interval = absl::GetFlag(FLAGS_checkpoint_interval_ms); interval != 0) {
+    config->set_checkpoint_interval_ms(interval);
+  }
 
   const StreamClient::OutputSink sink =
       to_stdout ? StreamClient::OutputSink(WriteStdout) : StreamClient::OutputSink();
