@@ -42,6 +42,7 @@ fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 full=(
   --set tls.enabled=true --set tls.secretName=audioproc-tls
   --set auth.enabled=true --set auth.secretName=audioproc-tokens
+  --set resume.enabled=true --set resume.secretName=audioproc-resume
   --set metrics.serviceMonitor.enabled=true --set headless.enabled=true
   --set server.workers=2 --set server.cqThreads=2 --set server.drainSeconds=120
   # Explicit budgets. Fractions need --set-json: `--set` passes 1.5 on as a string.
@@ -372,12 +373,19 @@ if tls:
            "TLS Secret mounted as a directory (no subPath, so rotation reaches the server)")
     expect(vols.get("tls", {}).get("secret", {}).get("secretName") == "audioproc-tls", "TLS Secret volume")
     expect(vols.get("auth", {}).get("secret", {}).get("secretName") == "audioproc-tokens", "tokens Secret volume")
+    expect(env.get("AUDIOPROC_RESUME_KEY_FILE") == "/etc/audioproc/resume/key", "resume key file path")
+    expect(env.get("AUDIOPROC_RESUME_TOKEN_TTL_SECONDS") == "300"
+           and env.get("AUDIOPROC_MAX_RESUME_TOKEN_BYTES") == "1048576", "resume token ttl and size")
+    expect(mounts.get("resume", {}).get("mountPath") == "/etc/audioproc/resume"
+           and "subPath" not in mounts.get("resume", {}), "resume key Secret mounted as a directory")
+    expect(vols.get("resume", {}).get("secret", {}).get("secretName") == "audioproc-resume", "resume key Secret volume")
     expect(env.get("AUDIOPROC_WORKERS") == "2" and env.get("AUDIOPROC_CQ_THREADS") == "2",
            "server.workers/cqThreads -> AUDIOPROC_WORKERS/AUDIOPROC_CQ_THREADS")
 else:
     expect(bool(sm) == (mode == "extras"), "no ServiceMonitor by default")
-    expect(not any(k.startswith("AUDIOPROC_TLS") or k == "AUDIOPROC_AUTH_TOKENS_FILE" for k in env),
-           "no TLS or token paths by default")
+    expect(not any(k.startswith("AUDIOPROC_TLS") or k.startswith("AUDIOPROC_RESUME")
+                   or k == "AUDIOPROC_AUTH_TOKENS_FILE" for k in env),
+           "no TLS, token or resume key paths by default")
     expect("AUDIOPROC_WORKERS" not in env and "AUDIOPROC_CQ_THREADS" not in env,
            "workers and cq_threads left to the server's default")
 
@@ -567,6 +575,7 @@ refuse 'service.ipFamilyPolicy must be one of the following' --set service.ipFam
 refuse 'lifecycle.preStopSleepSeconds: Must be greater than or equal to 0' --set lifecycle.preStopSleepSeconds=-1
 refuse 'tls.enabled needs tls.secretName' --set tls.enabled=true
 refuse 'auth.enabled needs auth.secretName' --set auth.enabled=true
+refuse 'resume.enabled needs resume.secretName' --set resume.enabled=true
 refuse 'set exactly one of maxUnavailable and minAvailable' --set podDisruptionBudget.minAvailable=1
 refuse 'minReplicas must not exceed' --set autoscaling.minReplicas=20 --set autoscaling.maxReplicas=10
 refuse 'autoscaling.scaleOn must be one of the following: "cpu", "budget"' --set autoscaling.scaleOn=streams

@@ -146,6 +146,9 @@ Checks of combinations the schema cannot express. Included once, from the Deploy
 {{- if and .Values.auth.enabled (not .Values.auth.secretName) }}
 {{- fail "auth.enabled needs auth.secretName: a Secret holding the bearer tokens file" }}
 {{- end }}
+{{- if and .Values.resume.enabled (not .Values.resume.secretName) }}
+{{- fail "resume.enabled needs resume.secretName: a Secret holding the resume key" }}
+{{- end }}
 {{- if and .Values.autoscaling.enabled (gt (int64 .Values.autoscaling.minReplicas) (int64 .Values.autoscaling.maxReplicas)) }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
 {{- end }}
