@@ -363,8 +363,13 @@ StreamResult StreamClient::ProcessStream(v1::StreamConfig config, const ChunkSou
     reader.join();
     result.status = stream->Finish();
     const std::optional<v1::Checkpoint> checkpoint = log.checkpoint();
-    if (result.status.error_code() != grpc::StatusCode::UNAVAILABLE || !resumable ||
-        !checkpoint.has_value() || result.resumes >= options_.max_resumes || result.got_tail) {
+    // A replica that shuts down as a resume reaches it cancels the call before `ready` (gRPC's
+    // Shutdown): like UNAVAILABLE, try another.
+    const bool refused_resume = first.has_resume() && !collector.resumed_ready() &&
+                                result.status.error_code() == grpc::StatusCode::CANCELLED;
+    if ((result.status.error_code() != grpc::StatusCode::UNAVAILABLE && !refused_resume) ||
+        !resumable || !checkpoint.has_value() || result.resumes >= options_.max_resumes ||
+        result.got_tail) {
       break;
     }
     // Resume elsewhere: a new channel, the token first, then what the checkpoint left out. A

@@ -30,68 +30,10 @@
 #include "chain/stream_pipeline.h"
 #include "dsp/audio_block.h"
 #include "fuzz/fuzz_input.h"
+#include "fuzz/signal_runner.h"
 #include "service/spec_translation.h"
 #include "service/stream_config.h"
 
-namespace audioproc::fuzz {
-namespace {
-
-constexpr uint32_t kChunkFrames = 160;
-constexpr int kChunksBefore = 4;
-constexpr int kChunksAfter = 8;
-
-// Feeds a test signal through a chain and checks how much comes out.
-class SignalRunner {
- public:
-  explicit SignalRunner(Chain& chain)
-      : chain_(chain), buffer_(chain.input_spec().channels, kChunkFrames) {}
-
-  void Run(int chunks) {
-    for (int n = 0; n < chunks; ++n) {
-      const AudioBlock block = buffer_.Block(kChunkFrames);
-      // A tone with a different frequency in each channel, and deterministic noise: enough
-      // to make every dynamics processor, gate and detector act.
-      for (uint32_t c = 0; c < block.num_channels(); ++c) {
-        const double hz = 220.0 * (c + 1);
-        for (uint32_t i = 0; i < kChunkFrames; ++i) {
-          const double t = static_cast<double>(frame_ + i) / chain_.input_spec().sample_rate_hz;
-          noise_ = noise_ * 6364136223846793005u + 1442695040888963407u;
-          const double noise = static_cast<double>(noise_ >> 40) / (1 << 24) - 0.5;
-          block.channel(c)[i] =
-              static_cast<float>(0.5 * std::sin(2 * std::numbers::pi * hz * t) + 0.1 * noise);
-        }
-      }
-      frame_ += kChunkFrames;
-      chain_.Process(block, [this](const AudioBlock& out) { Check(out); });
-      chain_.ClearEvents();
-    }
-  }
-
-  void Flush() {
-    chain_.Flush([this](const AudioBlock& out) { Check(out); });
-    chain_.ClearEvents();
-    const uint64_t expected = static_cast<uint64_t>(
-        std::llround(static_cast<double>(frame_) * chain_.output_spec().sample_rate_hz /
-                     chain_.input_spec().sample_rate_hz));
-    AUDIOPROC_FUZZ_CHECK(frames_out_ == expected,
-                         absl::StrCat(frames_out_, " frames out, expected ", expected));
-  }
-
- private:
-  void Check(const AudioBlock& out) {
-    AUDIOPROC_FUZZ_CHECK(out.num_channels() == chain_.output_spec().channels);
-    frames_out_ += out.num_frames();
-  }
-
-  Chain& chain_;
-  AudioBuffer buffer_;
-  uint64_t frame_ = 0;
-  uint64_t frames_out_ = 0;
-  uint64_t noise_ = 1;
-};
-
-}  // namespace
-}  // namespace audioproc::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace audioproc;

@@ -20,6 +20,10 @@
 #include "audio_io/codec.h"
 #include "audio_io/sndfile_memory.h"
 #include "audioproc/v1/audioproc.pb.h"
+#include "chain/registry.h"
+#include "chain/stream_pipeline.h"
+#include "dsp/state_codec.h"
+#include "service/stream_config.h"
 #include "dsp/audio_block.h"
 #include "fuzz/fuzz_input.h"
 #include "google/protobuf/text_format.h"
@@ -30,14 +34,19 @@ namespace {
 namespace fs = std::filesystem;
 
 template <typename Message>
-std::string Serialized(const std::string& text) {
+Message ParsedText(const std::string& text) {
   Message message;
   if (!google::protobuf::TextFormat::ParseFromString(text, &message)) {
     std::fprintf(stderr, "bad text-format %s: %s\n", Message::descriptor()->full_name().c_str(),
                  text.c_str());
     std::exit(1);
   }
-  return message.SerializeAsString();
+  return message;
+}
+
+template <typename Message>
+std::string Serialized(const std::string& text) {
+  return ParsedText<Message>(text).SerializeAsString();
 }
 
 void Write(const fs::path& dir, const std::string& name, const std::string& bytes) {
@@ -307,6 +316,58 @@ void ProcessFileSeeds(const fs::path& dir) {
   }
 }
 
+// A StreamConfig's pipeline after a second of tones and noise, and its saved state: seeds that
+// restore, which the fuzzer then mutates.
+void StateRestoreSeeds(const fs::path& dir) {
+  struct Seed {
+    const char* name;
+    const char* config;  // text-format StreamConfig
+  };
+  const std::vector<Seed> seeds = {
+      {"voice_chain",
+       R"(input { encoding: PCM_S16LE sample_rate_hz: 16000 channels: 1 }
+          chain { highpass { cutoff_hz: 80 } } chain { denoise {} } chain { compressor {} }
+          chain { loudness { target_lufs: -16 } } chain { limiter { ceiling_db: -1 } })"},
+      {"stereo_48k_eq_vad_gate",
+       R"(input { encoding: PCM_F32LE sample_rate_hz: 48000 channels: 2 }
+          chain { peaking { center_hz: 1000 gain_db: 3 } } chain { vad {} }
+          chain { noise_gate {} } chain { convolve { impulse: [1, 0.5, 0.25] } })"},
+      {"aec_with_reference",
+       R"(input { encoding: PCM_S16LE sample_rate_hz: 16000 channels: 2 }
+          chain { aec {} } chain { denoise {} })"},
+      {"dithered_mulaw",
+       R"(input { encoding: MULAW sample_rate_hz: 8000 channels: 1 }
+          output { encoding: PCM_S16LE } dither: DITHER_TPDF chain { gain { gain_db: -6 } })"},
+  };
+  for (const Seed& seed : seeds) {
+    const auto config = ParsedText<v1::StreamConfig>(seed.config);
+    absl::StatusOr<PipelineConfig> pipeline_config =
+        ToPipelineConfig(config, StreamLimits{}, "seed-stream");
+    absl::StatusOr<std::unique_ptr<StreamPipeline>> pipeline =
+        pipeline_config.ok()
+            ? StreamPipeline::Create(ProcessorRegistry::Default(), *pipeline_config)
+            : absl::StatusOr<std::unique_ptr<StreamPipeline>>(pipeline_config.status());
+    if (!pipeline.ok()) {
+      std::fprintf(stderr, "seed %s: %s\n", seed.name,
+                   std::string(pipeline.status().message()).c_str());
+      std::exit(1);
+    }
+    const v1::AudioFormat& input = config.input();
+    const size_t frame_bytes = BytesPerSample(pipeline_config->input.encoding) * input.channels();
+    std::string audio(input.sample_rate_hz() * frame_bytes + frame_bytes / 2, '\0');
+    uint32_t noise = 7;
+    for (char& byte : audio) byte = static_cast<char>((noise = noise * 1664525u + 1013904223u) >> 24);
+    std::string out;
+    (*pipeline)->ProcessChunk(audio, &out);
+    StateWriter writer;
+    if (!(*pipeline)->SaveState(writer).ok()) std::exit(1);
+    const std::span<const uint8_t> state = writer.bytes();
+    Write(dir, seed.name,
+          JoinMessage(config.SerializeAsString(),
+                      std::string(reinterpret_cast<const char*>(state.data()), state.size())));
+  }
+}
+
 }  // namespace
 }  // namespace audioproc::fuzz
 
@@ -320,5 +381,6 @@ int main(int argc, char** argv) {
   audioproc::fuzz::ChainUpdateSeeds(root / "chain_update");
   audioproc::fuzz::CodecSeeds(root / "codec");
   audioproc::fuzz::ProcessFileSeeds(root / "process_file");
+  audioproc::fuzz::StateRestoreSeeds(root / "state_restore");
   return 0;
 }

@@ -362,6 +362,9 @@ void StreamSession::PlanCheckpoints() {
                       deps_.limits.max_resume_token_bytes);
   if (!trial.ok()) return;
   resumable_ = true;
+  // Each checkpoint's buffer is sized from this one (and zero-filled: not the whole bound).
+  token_capacity_ = std::min<uint64_t>(deps_.limits.max_resume_token_bytes,
+                                       trial->size() + trial->size() / 4 + 4096);
   checkpoint_interval_frames_ = std::max<uint64_t>(
       1, uint64_t{interval_ms} * pipeline_->config().input.sample_rate_hz / 1000);
   // On the grid of the stream's audio time, so a resumed stream keeps the schedule.
@@ -378,11 +381,23 @@ void StreamSession::Checkpoint(std::vector<Response>* out) {
   for (size_t i = 0; i < pipeline_->requested_chain_size(); ++i) {
     *config.mutable_chain(static_cast<int>(i)) = SpecFromConfig(pipeline_->resolved_chain()[i]);
   }
-  absl::StatusOr<std::string> token = SealResumeToken(
-      deps_.resume_keys->Current()->keys.front(), principal_, absl::Now(),
-      absl::Seconds(deps_.limits.resume_token_ttl_seconds),
-      {.sequence = last_sequence_, .next_sequence = next_sequence_, .chunks = chunks_}, config,
-      *pipeline_, deps_.limits.max_resume_token_bytes);
+  const auto seal = [&](uint64_t capacity) {
+    return SealResumeToken(
+        deps_.resume_keys->Current()->keys.front(), principal_, absl::Now(),
+        absl::Seconds(deps_.limits.resume_token_ttl_seconds),
+        {.sequence = last_sequence_, .next_sequence = next_sequence_, .chunks = chunks_}, config,
+        *pipeline_, capacity);
+  };
+  absl::StatusOr<std::string> token = seal(token_capacity_);
+  if (token.status().code() == absl::StatusCode::kResourceExhausted &&
+      token_capacity_ < deps_.limits.max_resume_token_bytes) {
+    // The config grew (updates): once more within the whole bound, and remember the size.
+    token = seal(deps_.limits.max_resume_token_bytes);
+    if (token.ok()) {
+      token_capacity_ = std::min<uint64_t>(deps_.limits.max_resume_token_bytes,
+                                           token->size() + token->size() / 4 + 4096);
+    }
+  }
   if (!token.ok()) {
     LogLine(LogLevel::kWarning, "checkpoint_failed")
         .Add("stream_id", stream_id_)

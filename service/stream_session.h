@@ -239,6 +239,7 @@ class StreamSession {
   bool resumable_ = false;
   uint64_t checkpoint_interval_frames_ = 0;  // of input
   uint64_t next_checkpoint_frame_ = 0;
+  uint64_t token_capacity_ = 0;  // the buffer a checkpoint's token is written into
   double processing_seconds_ = 0;
   std::vector<v1::Event> pending_events_;
   std::vector<double> last_processor_seconds_;
