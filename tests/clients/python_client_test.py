@@ -18,12 +18,18 @@ from __future__ import annotations
 
 import array
 import json
+import math
 import os
+import random
+import shutil
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
+import urllib.request
 from typing import Optional
 
 import grpc
@@ -245,6 +251,117 @@ class CommandLineTest(ServerTestCase):
         for line in ("gain: ", "highpass: ", "limiter: "):
             self.assertIn("\n" + line, run.stdout)
 
+
+def chirp_and_noise(seconds: float, rate: int = 16000) -> bytes:
+    """Deterministic s16 mono: a 100 Hz -> 4 kHz chirp at -12 dBFS over -40 dBFS noise."""
+    rng = random.Random(14)
+    frames = int(seconds * rate)
+    values = array.array("h")
+    for n in range(frames):
+        t = n / rate
+        phase = 2 * math.pi * (100 * t + (4000 - 100) * t * t / (2 * seconds))
+        x = 0.25 * math.sin(phase) + 0.01 * rng.uniform(-1, 1)
+        values.append(round(x * 32767))
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values.tobytes()
+
+
+def streams_active(server: ServerProcess) -> int:
+    """The server's audioproc_streams_active, scraped from its metrics port."""
+    with open(os.path.join(server.dir, "ports.json"), encoding="utf-8") as f:
+        port = json.load(f)["metrics"]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as page:
+        for line in page.read().decode().splitlines():
+            if line.startswith("audioproc_streams_active "):
+                return int(float(line.split()[1]))
+    raise AssertionError("no audioproc_streams_active metric")
+
+
+RESUME_CHAIN = "highpass:cutoff_hz=80,denoise,compressor,limiter"
+RESUME_CHUNK_BYTES = 320 * 2  # 20 ms of 16 kHz mono s16
+
+
+class ResumeTest(unittest.TestCase):
+    """Issue 14 item 4: a resumable stream whose server drains goes on on another server that
+    shares the resume key, and the caller sees one stream, byte-identical to an undisturbed
+    one. Servers of their own per test, since a test stops one."""
+
+    def setUp(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="audioproc-pyresume-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.key = os.path.join(self.dir, "resume.key")
+        with open(self.key, "w", encoding="utf-8") as f:
+            f.write("py-resume-" + "k" * 40)
+        self.audio = chirp_and_noise(4.0)
+        self.chunks = [self.audio[i:i + RESUME_CHUNK_BYTES]
+                       for i in range(0, len(self.audio), RESUME_CHUNK_BYTES)]
+
+    def start_server(self, *flags: str) -> ServerProcess:
+        started = ServerProcess([f"--resume_key_file={self.key}", *flags])
+        self.addCleanup(started.stop_and_check)  # each must exit 0, the drained one too
+        return started
+
+    def test_drained_stream_resumes_on_the_other_server_byte_identical(self) -> None:
+        servers = [self.start_server("--drain_seconds=20") for _ in range(2)]
+        target = "ipv4:" + ",".join(s.address for s in servers)
+        drained: list[ServerProcess] = []
+
+        def paced():
+            for chunk in self.chunks:
+                time.sleep(0.005)
+                yield chunk
+
+        with ac.connect(target, timeout=CALL_TIMEOUT_S,
+                        options=[("grpc.lb_policy_name", "round_robin")]) as client:
+            with client.stream(RESUME_CHAIN, paced(), format="s16le:16000:1",
+                               stream_id="py-resume", checkpoint_interval_ms=200) as stream:
+                self.assertTrue(stream.wait_ready().resumable)
+                output = bytearray()
+                sequences = []
+                for chunk in stream:
+                    output += chunk.data
+                    if chunk.tail:
+                        continue
+                    sequences.append(chunk.metrics.sequence)
+                    if chunk.metrics.sequence == len(self.chunks) // 3:
+                        drained = [s for s in servers if streams_active(s) == 1]
+                        self.assertEqual(len(drained), 1, "the stream is on one server")
+                        drained[0].process.send_signal(signal.SIGTERM)
+                result = stream.result
+        self.assertEqual(drained[0].process.wait(timeout=30), 0)
+        self.assertGreaterEqual(result.resumes, 1)
+        self.assertEqual(result.protocol_errors, [])
+        # Each chunk's answer once, in order, whatever the drained server answered after its
+        # checkpoint.
+        self.assertEqual(sequences, list(range(1, len(self.chunks) + 1)))
+        self.assertEqual(result.ready.stream_id, "py-resume")
+        self.assertIsNotNone(result.summary)
+        self.assertEqual(bytes(output), result.output)
+
+        survivor = next(s for s in servers if s not in drained)
+        with ac.connect(survivor.address, timeout=CALL_TIMEOUT_S) as client:
+            reference = client.stream(RESUME_CHAIN, self.chunks, format="s16le:16000:1",
+                                      stream_id="py-resume", checkpoint_interval_ms=200).finish()
+        self.assertEqual(reference.resumes, 0)
+        self.assertEqual(len(result.output), len(reference.output))
+        self.assertTrue(result.output == reference.output,
+                        "the resumed stream's output differs from the undisturbed one's")
+
+    def test_drain_without_checkpoints_surfaces_unavailable(self) -> None:
+        server = self.start_server("--drain_seconds=1")
+        with ac.connect(server.address, timeout=CALL_TIMEOUT_S) as client:
+            with self.assertRaises(ac.AudioprocError) as caught:
+                with client.stream(RESUME_CHAIN, self.chunks, format="s16le:16000:1",
+                                   realtime=True) as stream:
+                    for chunk in stream:
+                        if chunk.metrics.sequence == len(self.chunks) // 3:
+                            server.process.send_signal(signal.SIGTERM)
+        error = caught.exception
+        self.assertEqual(error.code, grpc.StatusCode.UNAVAILABLE, error.details)
+        self.assertFalse(error.result.ready.resumable)
+        self.assertEqual(error.result.resumes, 0)
+        self.assertLess(len(error.result.chunks), len(self.chunks))
 
 
 def echo_scene(far: "np.ndarray", rate: int) -> "tuple[np.ndarray, np.ndarray]":
