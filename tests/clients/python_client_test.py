@@ -299,13 +299,24 @@ class ResumeTest(unittest.TestCase):
 
     def start_server(self, *flags: str) -> ServerProcess:
         started = ServerProcess([f"--resume_key_file={self.key}", *flags])
-        self.addCleanup(started.stop_and_check)  # each must exit 0, the drained one too
+
+        def stop() -> None:
+            if started.process.poll() == -signal.SIGKILL:  # killed by the test
+                shutil.rmtree(started.dir, ignore_errors=True)
+            else:
+                started.stop_and_check()  # must exit 0, a drained one too
+
+        self.addCleanup(stop)
         return started
 
-    def test_drained_stream_resumes_on_the_other_server_byte_identical(self) -> None:
+    def interrupted_stream(self, signum: int) -> "tuple[ac.StreamResult, list[int], ServerProcess]":
+        """The audio, paced, through two servers behind one round_robin target, with
+        ``signum`` sent to the server the stream is on once a third of it is answered.
+        Returns the result, the sequence of every chunk answer the caller saw, and the
+        server that stayed up."""
         servers = [self.start_server("--drain_seconds=20") for _ in range(2)]
         target = "ipv4:" + ",".join(s.address for s in servers)
-        drained: list[ServerProcess] = []
+        hit: list[ServerProcess] = []
 
         def paced():
             for chunk in self.chunks:
@@ -324,22 +335,26 @@ class ResumeTest(unittest.TestCase):
                     if chunk.tail:
                         continue
                     sequences.append(chunk.metrics.sequence)
-                    if chunk.metrics.sequence == len(self.chunks) // 3:
-                        drained = [s for s in servers if streams_active(s) == 1]
-                        self.assertEqual(len(drained), 1, "the stream is on one server")
-                        drained[0].process.send_signal(signal.SIGTERM)
+                    if chunk.metrics.sequence == len(self.chunks) // 3 and not hit:
+                        hit = [s for s in servers if streams_active(s) == 1]
+                        self.assertEqual(len(hit), 1, "the stream is on one server")
+                        hit[0].process.send_signal(signum)
                 result = stream.result
-        self.assertEqual(drained[0].process.wait(timeout=30), 0)
+        self.assertEqual(hit[0].process.wait(timeout=30),
+                         0 if signum == signal.SIGTERM else -signum)
+        self.assertEqual(bytes(output), result.output)
+        return result, sequences, next(s for s in servers if s not in hit)
+
+    def assert_resumed_as_undisturbed(self, signum: int) -> None:
+        result, sequences, survivor = self.interrupted_stream(signum)
         self.assertGreaterEqual(result.resumes, 1)
         self.assertEqual(result.protocol_errors, [])
-        # Each chunk's answer once, in order, whatever the drained server answered after its
-        # checkpoint.
+        # Each chunk's answer once, in order, whatever the first server answered after the
+        # checkpoint resumed from.
         self.assertEqual(sequences, list(range(1, len(self.chunks) + 1)))
         self.assertEqual(result.ready.stream_id, "py-resume")
         self.assertIsNotNone(result.summary)
-        self.assertEqual(bytes(output), result.output)
 
-        survivor = next(s for s in servers if s not in drained)
         with ac.connect(survivor.address, timeout=CALL_TIMEOUT_S) as client:
             reference = client.stream(RESUME_CHAIN, self.chunks, format="s16le:16000:1",
                                       stream_id="py-resume", checkpoint_interval_ms=200).finish()
@@ -347,6 +362,14 @@ class ResumeTest(unittest.TestCase):
         self.assertEqual(len(result.output), len(reference.output))
         self.assertTrue(result.output == reference.output,
                         "the resumed stream's output differs from the undisturbed one's")
+
+    def test_drained_stream_resumes_on_the_other_server_byte_identical(self) -> None:
+        self.assert_resumed_as_undisturbed(signal.SIGTERM)
+
+    def test_killed_server_stream_resumes_from_the_last_checkpoint(self) -> None:
+        # No drain checkpoint: the answers after the last periodic one come again from the
+        # second server, and the caller sees them once.
+        self.assert_resumed_as_undisturbed(signal.SIGKILL)
 
     def test_drain_without_checkpoints_surfaces_unavailable(self) -> None:
         server = self.start_server("--drain_seconds=1")
