@@ -345,8 +345,54 @@ class ResumeTest(unittest.TestCase):
         self.assertEqual(bytes(output), result.output)
         return result, sequences, next(s for s in servers if s not in hit)
 
-    def assert_resumed_as_undisturbed(self, signum: int) -> None:
-        result, sequences, survivor = self.interrupted_stream(signum)
+    def interrupted_stream_aio(
+        self, signum: int
+    ) -> "tuple[ac.StreamResult, list[int], ServerProcess]":
+        """interrupted_stream over audioproc.aio."""
+        import asyncio
+
+        import audioproc.aio
+
+        servers = [self.start_server("--drain_seconds=20") for _ in range(2)]
+        target = "ipv4:" + ",".join(s.address for s in servers)
+        hit: list[ServerProcess] = []
+        sequences: list[int] = []
+
+        async def paced():
+            for chunk in self.chunks:
+                await asyncio.sleep(0.005)
+                yield chunk
+
+        async def run() -> "tuple[ac.StreamResult, bytes]":
+            nonlocal hit
+            output = bytearray()
+            async with audioproc.aio.connect(
+                    target, timeout=CALL_TIMEOUT_S,
+                    options=[("grpc.lb_policy_name", "round_robin")]) as client:
+                async with client.stream(RESUME_CHAIN, paced(), format="s16le:16000:1",
+                                         stream_id="py-resume",
+                                         checkpoint_interval_ms=200) as stream:
+                    self.assertTrue((await stream.wait_ready()).resumable)
+                    async for chunk in stream:
+                        output += chunk.data
+                        if chunk.tail:
+                            continue
+                        sequences.append(chunk.metrics.sequence)
+                        if chunk.metrics.sequence == len(self.chunks) // 3 and not hit:
+                            hit = [s for s in servers if streams_active(s) == 1]
+                            self.assertEqual(len(hit), 1, "the stream is on one server")
+                            hit[0].process.send_signal(signum)
+                    return stream.result, bytes(output)
+
+        result, output = asyncio.run(run())
+        self.assertEqual(hit[0].process.wait(timeout=30),
+                         0 if signum == signal.SIGTERM else -signum)
+        self.assertEqual(output, result.output)
+        return result, sequences, next(s for s in servers if s not in hit)
+
+    def assert_resumed_as_undisturbed(self, signum: int, aio: bool = False) -> None:
+        run = self.interrupted_stream_aio if aio else self.interrupted_stream
+        result, sequences, survivor = run(signum)
         self.assertGreaterEqual(result.resumes, 1)
         self.assertEqual(result.protocol_errors, [])
         # Each chunk's answer once, in order, whatever the first server answered after the
@@ -370,6 +416,11 @@ class ResumeTest(unittest.TestCase):
         # No drain checkpoint: the answers after the last periodic one come again from the
         # second server, and the caller sees them once.
         self.assert_resumed_as_undisturbed(signal.SIGKILL)
+
+    def test_aio_stream_resumes_after_a_drain_and_after_a_kill(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGKILL):
+            with self.subTest(signal=signum.name):
+                self.assert_resumed_as_undisturbed(signum, aio=True)
 
     def test_drain_without_checkpoints_surfaces_unavailable(self) -> None:
         server = self.start_server("--drain_seconds=1")
