@@ -4,7 +4,8 @@ audioproc-server: the library (streams, errors, ListProcessors), the command lin
 (python3 -m audioproc), the chain parser (the shared tests/clients/chain_cases.json) and WAV I/O.
 
 The server binary of $AUDIOPROC_BUILD_DIR (default: build/) is started once for the module on
-free loopback ports and stopped with SIGTERM at the end; it must exit 0. The package is
+free loopback ports and stopped with SIGTERM at the end; it must exit 0 (ResumeTest starts
+servers of its own that share a resume key, and drains or kills one mid-stream). The package is
 imported from clients/python (its stubs are committed). Run with Debian's Python, as CTest
 does:
 
@@ -579,6 +580,45 @@ class ChainParserTest(unittest.TestCase):
     def test_float_keeps_the_nearest_float32(self) -> None:
         (spec,) = ac.parse_chain("lowshelf:q=0.7071")
         self.assertEqual(ac.format_chain([spec]), "lowshelf:q=0.7071")
+
+
+class ResumeBookkeepingTest(unittest.TestCase):
+    """What a resumed call's responses do to the result (no server)."""
+
+    def test_resumed_ready_must_match_the_checkpoint_and_repeats_are_dropped(self) -> None:
+        from audioproc._common import Collector
+
+        def chunk(sequence: int, tail: bool = False) -> pb.ProcessResponse:
+            return pb.ProcessResponse(chunk=pb.ProcessedChunk(
+                data=b"x", tail=tail, metrics=pb.ChunkMetrics(sequence=sequence)))
+
+        def resumed_ready(after: int) -> pb.ProcessResponse:
+            return pb.ProcessResponse(ready=pb.StreamReady(resumed_after_sequence=after))
+
+        collector = Collector(resume=True)
+        self.assertIsNone(collector.add(pb.ProcessResponse(ready=pb.StreamReady(resumable=True))))
+        for sequence in (1, 2):
+            self.assertIsNotNone(collector.add(chunk(sequence)))
+        self.assertIsNone(collector.add(pb.ProcessResponse(
+            checkpoint=pb.Checkpoint(token=b"t", sequence=2))))
+        self.assertIsNotNone(collector.add(chunk(3)))  # answered after the checkpoint
+        self.assertTrue(collector.can_resume(grpc.StatusCode.UNAVAILABLE, True))
+        self.assertFalse(collector.can_resume(grpc.StatusCode.UNAVAILABLE, False))
+        self.assertFalse(collector.can_resume(grpc.StatusCode.INTERNAL, True))
+        collector.result.resumes = 1
+        with self.assertRaisesRegex(ac.AudioprocError, "resumed after chunk 1, not after the "
+                                                       "checkpoint's chunk 2"):
+            collector.add(resumed_ready(1))
+        self.assertIsNone(collector.add(resumed_ready(2)))
+        self.assertIsNone(collector.add(chunk(3)))  # the repeat
+        self.assertEqual(collector.add(chunk(4)).metrics.sequence, 4)
+        self.assertTrue(collector.add(chunk(0, tail=True)).tail)
+        collector.add(pb.ProcessResponse(summary=pb.StreamSummary()))
+        result = collector.finish(True, 4)
+        self.assertEqual(result.protocol_errors, [])
+        self.assertEqual([c.metrics.sequence for c in result.chunks], [1, 2, 3, 4])
+        self.assertEqual(result.output, b"xxxxx")
+        self.assertFalse(Collector().can_resume(grpc.StatusCode.UNAVAILABLE, True))
 
 
 class UpdateAndFormatTest(unittest.TestCase):
