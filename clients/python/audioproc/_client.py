@@ -59,6 +59,10 @@ class _Outbox:
         self._dead = False  # the stream is over: drop everything
         self.chunks_sent = 0  # chunks taken by gRPC (each once, resends not counted)
 
+    @property
+    def dead(self) -> bool:
+        return self._dead
+
     def put(self, request: pb.ProcessRequest) -> bool:
         """Queues ``request``; False if the stream is over or closed."""
         with self._cond:
@@ -361,7 +365,10 @@ class Stream:
                 self._close_channel()
                 self._channel = self._open_channel()
                 stub = pb_grpc.AudioProcessorStub(self._channel)
-        return stub.Process(self._outbox.requests(first), timeout=timeout, metadata=self._metadata)
+        call = stub.Process(self._outbox.requests(first), timeout=timeout, metadata=self._metadata)
+        if self._outbox.dead:  # cancelled while a retry or resume waited: end as CANCELLED
+            call.cancel()
+        return call
 
     def _close_channel(self) -> None:
         if self._channel is not None:
@@ -391,11 +398,15 @@ class Stream:
                 if self._error is not None:
                     self._end(False)
                     raise self._error from None
-                if (
-                    code == grpc.StatusCode.UNAVAILABLE
-                    and not self._call_ready
-                    and self._attempt < self._retry.attempts
-                ):
+                # Before its ready, a call is retried while UNAVAILABLE; a resumed one also
+                # when the server cancels it (a draining server's shutdown cancels the calls
+                # that reached it late).
+                retry = code == grpc.StatusCode.UNAVAILABLE or (
+                    code == grpc.StatusCode.CANCELLED
+                    and collector.result.resumes > 0
+                    and not self._outbox.dead
+                )
+                if retry and not self._call_ready and self._attempt < self._retry.attempts:
                     time.sleep(self._retry.backoff(self._attempt))
                     self._attempt += 1
                     self._call = self._start()
