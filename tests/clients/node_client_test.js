@@ -18,6 +18,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { after, before, describe, it } = require('node:test');
+const { setTimeout: delay } = require('node:timers/promises');
 const { promisify } = require('node:util');
 
 const grpc = require('@grpc/grpc-js');
@@ -354,6 +355,178 @@ describe('Process', { timeout: TEST_TIMEOUT_MS }, () => {
     assert.ok(out.data.equals(streamed.output));
     await assert.rejects(client.processFile(Buffer.from('not audio')),
                          { code: grpc.status.INVALID_ARGUMENT });
+  });
+});
+
+// Automatic resume: servers that share --resume_key_file, one target naming them all (round
+// robin), and a stream whose server drains part-way through.
+describe('resume', { timeout: 2 * TEST_TIMEOUT_MS }, () => {
+  const RESUME_CONFIG = {
+    input: 's16le:16000:1', chain: 'highpass:cutoff_hz=80,denoise,compressor,limiter',
+    stream_id: 'node-resume', checkpoint_interval_ms: 200,
+  };
+  const ROUND_ROBIN = {
+    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+  };
+  let dir;
+  let servers = [];
+
+  // 4 s of 16 kHz mono s16: a 100 Hz..4 kHz chirp over noise (a fixed LCG), so denoise and
+  // the compressor have state to carry across the resume.
+  const chirpInNoise = () => {
+    const out = Buffer.alloc(2 * 4 * 16000);
+    let noise = 12345;
+    for (let i = 0; i < out.length / 2; ++i) {
+      const t = i / 16000;
+      noise = (Math.imul(noise, 1664525) + 1013904223) >>> 0;
+      const hiss = (noise / 2 ** 32 - 0.5) * 0.05;
+      const chirp = 0.3 * Math.sin(2 * Math.PI * (100 * t + (3900 / 8) * t * t)) *
+        (Math.sin(2 * Math.PI * 3 * t) > -0.3 ? 1 : 0.1);
+      out.writeInt16LE(Math.round((chirp + hiss) * 32767), 2 * i);
+    }
+    return out;
+  };
+
+  const startServer = (flags = []) => ServerProcess.start(
+    [`--resume_key_file=${path.join(dir, 'resume.key')}`, ...flags]).then((s) => {
+    servers.push(s);
+    return s;
+  });
+  const stopServer = async (s) => {
+    servers = servers.filter((x) => x !== s);
+    const exit = await s.stop();
+    const log = s.log();
+    s.cleanup();
+    assert.deepEqual(exit, { code: 0, signal: null }, `the server on SIGTERM:\n${log}`);
+  };
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audioproc-noderesume-'));
+    fs.writeFileSync(path.join(dir, 'resume.key'), `${'k'.repeat(64)}\n`);
+  });
+
+  after(async () => {
+    for (const s of servers) {
+      await s.stop();
+      s.cleanup();
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('goes on on another server when its server drains, byte-identical to an undisturbed one',
+     async () => {
+       const [first, second] = await Promise.all([startServer(['--drain_seconds=20']),
+                                                  startServer(['--drain_seconds=20'])]);
+       const input = chirpInNoise();
+       const chunkBytes = 640;
+       const chunks = Math.ceil(input.length / chunkBytes);
+       const both = ac.connect(`ipv4:${first.address},${second.address}`,
+                               { timeoutMs: 60000, channelOptions: ROUND_ROBIN });
+       let drained;  // The server that was sent SIGTERM, and its exit.
+       const output = [];
+       const sequences = [];
+       let checkpoints = 0;
+       let summary = null;
+       const session = both.stream(RESUME_CONFIG);
+       const sending = (async () => {
+         for (let offset = 0; offset < input.length; offset += chunkBytes) {
+           await session.write(input.subarray(offset, offset + chunkBytes));
+           await delay(5);  // Paced, so the drain comes mid-stream.
+         }
+         await session.end();
+       })();
+       try {
+         for await (const response of session) {
+           if (response.response === 'checkpoint') ++checkpoints;
+           if (response.response === 'summary') summary = response.summary;
+           if (response.response !== 'chunk') continue;
+           output.push(response.chunk.data);
+           if (response.chunk.tail) continue;
+           sequences.push(response.chunk.metrics.sequence);
+           if (sequences.length === Math.floor(chunks / 3)) {
+             // The stream's server: the one with a stream running.
+             drained = (async () => {
+               const active = await Promise.all(
+                 [first, second].map((s) => s.metric('audioproc_streams_active')));
+               assert.equal(active.reduce((a, b) => a + b, 0), 1, `streams active: ${active}`);
+               const server = active[0] === 1 ? first : second;
+               server.child.kill('SIGTERM');
+               return { server, exit: await server.exited };
+             })();
+           }
+         }
+         await sending;
+       } finally {
+         both.close();
+       }
+       assert.ok(drained, 'the stream ended before a third of it was answered');
+       const { server, exit } = await drained;
+       assert.deepEqual(exit, { code: 0, signal: null }, server.log());
+       servers = servers.filter((s) => s !== server);
+       server.cleanup();
+
+       assert.ok(session.resumes >= 1, `resumes: ${session.resumes}`);
+       assert.ok(checkpoints >= 3, `checkpoints: ${checkpoints}`);
+       assert.deepEqual(session.protocolErrors, []);
+       assert.deepEqual(sequences, Array.from({ length: chunks }, (_, i) => i + 1));
+       assert.ok(summary, 'no summary');
+       assert.equal(session.readyMessage.stream_id, 'node-resume');
+       assert.equal(session.readyMessage.resumable, true);
+
+       // The reference: the same config and audio through the server that was not disturbed.
+       const survivor = server === first ? second : first;
+       const alone = ac.connect(survivor.address, { timeoutMs: 60000 });
+       try {
+         const reference = alone.stream(RESUME_CONFIG);
+         const referenceSending = reference.pipeFrom(input, { chunkBytes });
+         const expected = await reference.collect();
+         await referenceSending;
+         assert.equal(expected.resumes, 0);
+         const got = Buffer.concat(output);
+         assert.equal(got.length, expected.output.length);
+         assert.ok(got.equals(expected.output), 'the resumed output differs from the undisturbed');
+       } finally {
+         alone.close();
+       }
+       await stopServer(survivor);
+     });
+
+  it('surfaces UNAVAILABLE as before without checkpoints, or with resume off', async () => {
+    const server = await startServer(['--drain_seconds=0.5']);
+    const one = ac.connect(server.address, { timeoutMs: 60000 });
+    const silence = Buffer.alloc(640);
+    // Chunks until the stream fails; resolves to its error.
+    const run = async (config, options) => {
+      const session = one.stream(config, options);
+      const sending = (async () => {
+        for (let i = 0; i < 1000 && !session.done; ++i) {
+          await session.write(silence).catch(() => {});
+          await delay(10);
+        }
+      })();
+      await session.ready;
+      const error = await session.collect().then(() => null, (e) => e);
+      await sending;
+      return { error, session };
+    };
+    try {
+      const { checkpoint_interval_ms: _, ...plain } = RESUME_CONFIG;
+      const runs = [run(plain), run(RESUME_CONFIG, { resume: false })];
+      await delay(300);
+      server.child.kill('SIGTERM');
+      for (const { error, session } of await Promise.all(runs)) {
+        assert.ok(error instanceof ac.AudioprocError, String(error));
+        assert.equal(error.code, grpc.status.UNAVAILABLE);
+        assert.equal(session.resumes, 0);
+        assert.ok(error.result.chunksAnswered > 0);
+      }
+    } finally {
+      one.close();
+    }
+    const exit = await server.exited;
+    servers = servers.filter((s) => s !== server);
+    server.cleanup();
+    assert.deepEqual(exit, { code: 0, signal: null });
   });
 });
 
