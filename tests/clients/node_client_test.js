@@ -362,7 +362,7 @@ describe('Process', { timeout: TEST_TIMEOUT_MS }, () => {
 // robin), and a stream whose server drains part-way through.
 describe('resume', { timeout: 2 * TEST_TIMEOUT_MS }, () => {
   const RESUME_CONFIG = {
-    input: 's16le:16000:1', chain: 'highpass:cutoff_hz=80,denoise,compressor,limiter',
+    input: 's16le:16000:1', chain: 'highpass:cutoff_hz=80,denoise,compressor,gain,limiter',
     stream_id: 'node-resume', checkpoint_interval_ms: 200,
   };
   const ROUND_ROBIN = {
@@ -413,83 +413,103 @@ describe('resume', { timeout: 2 * TEST_TIMEOUT_MS }, () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('goes on on another server when its server drains, byte-identical to an undisturbed one',
-     async () => {
-       const [first, second] = await Promise.all([startServer(['--drain_seconds=20']),
-                                                  startServer(['--drain_seconds=20'])]);
-       const input = chirpInNoise();
-       const chunkBytes = 640;
-       const chunks = Math.ceil(input.length / chunkBytes);
-       const both = ac.connect(`ipv4:${first.address},${second.address}`,
-                               { timeoutMs: 60000, channelOptions: ROUND_ROBIN });
-       let drained;  // The server that was sent SIGTERM, and its exit.
-       const output = [];
-       const sequences = [];
-       let checkpoints = 0;
-       let summary = null;
-       const session = both.stream(RESUME_CONFIG);
-       const sending = (async () => {
-         for (let offset = 0; offset < input.length; offset += chunkBytes) {
-           await session.write(input.subarray(offset, offset + chunkBytes));
-           await delay(5);  // Paced, so the drain comes mid-stream.
-         }
-         await session.end();
-       })();
-       try {
-         for await (const response of session) {
-           if (response.response === 'checkpoint') ++checkpoints;
-           if (response.response === 'summary') summary = response.summary;
-           if (response.response !== 'chunk') continue;
-           output.push(response.chunk.data);
-           if (response.chunk.tail) continue;
-           sequences.push(response.chunk.metrics.sequence);
-           if (sequences.length === Math.floor(chunks / 3)) {
-             // The stream's server: the one with a stream running.
-             drained = (async () => {
-               const active = await Promise.all(
-                 [first, second].map((s) => s.metric('audioproc_streams_active')));
-               assert.equal(active.reduce((a, b) => a + b, 0), 1, `streams active: ${active}`);
-               const server = active[0] === 1 ? first : second;
-               server.child.kill('SIGTERM');
-               return { server, exit: await server.exited };
-             })();
-           }
-         }
-         await sending;
-       } finally {
-         both.close();
-       }
-       assert.ok(drained, 'the stream ended before a third of it was answered');
-       const { server, exit } = await drained;
-       assert.deepEqual(exit, { code: 0, signal: null }, server.log());
-       servers = servers.filter((s) => s !== server);
-       server.cleanup();
+  // SIGTERM: the server drains, sends a last checkpoint and ends the call UNAVAILABLE. SIGKILL:
+  // the connection drops, the last checkpoint is up to 200 ms old, and the new server answers
+  // again chunks the old one had answered (dropped by the session).
+  for (const [signal, what] of [['SIGTERM', 'drains'], ['SIGKILL', 'dies']]) {
+    it(`goes on on another server when its server ${what}, byte-identical to an undisturbed one`,
+       () => resumeAcross(signal));
+  }
 
-       assert.ok(session.resumes >= 1, `resumes: ${session.resumes}`);
-       assert.ok(checkpoints >= 3, `checkpoints: ${checkpoints}`);
-       assert.deepEqual(session.protocolErrors, []);
-       assert.deepEqual(sequences, Array.from({ length: chunks }, (_, i) => i + 1));
-       assert.ok(summary, 'no summary');
-       assert.equal(session.readyMessage.stream_id, 'node-resume');
-       assert.equal(session.readyMessage.resumable, true);
+  async function resumeAcross(signal) {
+    const [first, second] = await Promise.all([startServer(['--drain_seconds=20']),
+                                               startServer(['--drain_seconds=20'])]);
+    const input = chirpInNoise();
+    const chunkBytes = 640;
+    const chunks = Math.ceil(input.length / chunkBytes);
+    const both = ac.connect(`ipv4:${first.address},${second.address}`,
+                            { timeoutMs: 60000, channelOptions: ROUND_ROBIN });
+    let drained;  // The server that was sent `signal`, and its exit.
+    const output = [];
+    const sequences = [];
+    let checkpoints = 0;
+    let summary = null;
+    // The audio in 20 ms chunks, and a gain update before every 7th: whenever the stream
+    // resumes, the requests after its checkpoint hold an update to send again.
+    const updates = Array.from({ length: chunks }, (_, i) => i).filter((i) => i % 7 === 3).length;
+    const feed = async (session, pace) => {
+      for (let i = 0; i < chunks; ++i) {
+        if (i % 7 === 3) await session.update(3, `gain:gain_db=${i % 2 ? -4 : 2}`);
+        await session.write(input.subarray(i * chunkBytes, (i + 1) * chunkBytes));
+        if (pace) await delay(5);  // Paced, so the signal comes mid-stream.
+      }
+      await session.end();
+    };
+    const updateEvents = (events) => events.filter((e) => e.event === 'update')
+      .map((e) => e.update.applied);
+    const events = [];
+    const session = both.stream(RESUME_CONFIG);
+    const sending = feed(session, true);
+    try {
+      for await (const response of session) {
+        if (response.response === 'checkpoint') ++checkpoints;
+        if (response.response === 'summary') summary = response.summary;
+        if (response.response !== 'chunk') continue;
+        output.push(response.chunk.data);
+        events.push(...response.chunk.events);
+        if (response.chunk.tail) continue;
+        sequences.push(response.chunk.metrics.sequence);
+        if (sequences.length === Math.floor(chunks / 3)) {
+          // The stream's server: the one with a stream running.
+          drained = (async () => {
+            const active = await Promise.all(
+              [first, second].map((s) => s.metric('audioproc_streams_active')));
+            assert.equal(active.reduce((a, b) => a + b, 0), 1, `streams active: ${active}`);
+            const server = active[0] === 1 ? first : second;
+            server.child.kill(signal);
+            return { server, exit: await server.exited };
+          })();
+        }
+      }
+      await sending;
+    } finally {
+      both.close();
+    }
+    assert.ok(drained, 'the stream ended before a third of it was answered');
+    const { server, exit } = await drained;
+    assert.deepEqual(exit, signal === 'SIGTERM' ? { code: 0, signal: null }
+      : { code: null, signal }, server.log());
+    servers = servers.filter((s) => s !== server);
+    server.cleanup();
 
-       // The reference: the same config and audio through the server that was not disturbed.
-       const survivor = server === first ? second : first;
-       const alone = ac.connect(survivor.address, { timeoutMs: 60000 });
-       try {
-         const reference = alone.stream(RESUME_CONFIG);
-         const referenceSending = reference.pipeFrom(input, { chunkBytes });
-         const expected = await reference.collect();
-         await referenceSending;
-         assert.equal(expected.resumes, 0);
-         const got = Buffer.concat(output);
-         assert.equal(got.length, expected.output.length);
-         assert.ok(got.equals(expected.output), 'the resumed output differs from the undisturbed');
-       } finally {
-         alone.close();
-       }
-       await stopServer(survivor);
-     });
+    assert.ok(session.resumes >= 1, `resumes: ${session.resumes}`);
+    assert.ok(checkpoints >= 3, `checkpoints: ${checkpoints}`);
+    assert.deepEqual(session.protocolErrors, []);
+    assert.deepEqual(sequences, Array.from({ length: chunks }, (_, i) => i + 1));
+    // Each update's event once, as each chunk's output.
+    assert.deepEqual(updateEvents(events), Array(updates).fill(true));
+    assert.ok(summary, 'no summary');
+    assert.equal(session.readyMessage.stream_id, 'node-resume');
+    assert.equal(session.readyMessage.resumable, true);
+
+    // The reference: the same config and audio through the server that was not disturbed.
+    const survivor = server === first ? second : first;
+    const alone = ac.connect(survivor.address, { timeoutMs: 60000 });
+    try {
+      const reference = alone.stream(RESUME_CONFIG);
+      const referenceSending = feed(reference, false);
+      const expected = await reference.collect();
+      await referenceSending;
+      assert.equal(expected.resumes, 0);
+      assert.deepEqual(updateEvents(expected.events), Array(updates).fill(true));
+      const got = Buffer.concat(output);
+      assert.equal(got.length, expected.output.length);
+      assert.ok(got.equals(expected.output), 'the resumed output differs from the undisturbed');
+    } finally {
+      alone.close();
+    }
+    await stopServer(survivor);
+  }
 
   it('surfaces UNAVAILABLE as before without checkpoints, or with resume off', async () => {
     const server = await startServer(['--drain_seconds=0.5']);

@@ -299,8 +299,8 @@ class Session {
 
   // Reads every remaining response and resolves to what the stream answered: {ready, chunks
   // (ProcessedChunk, tail excluded), tail, summary, events, output (all chunks' audio),
-  // chunksSent, resumes, protocolErrors}. Rejects with AudioprocError whose `result` is the same, so
-  // far. Keeps the whole output in memory: for files, not for live streams.
+  // chunksSent, resumes, protocolErrors}. Rejects with AudioprocError whose `result` is the
+  // same, so far. Keeps the whole output in memory: for files, not for live streams.
   async collect() {
     const result = {
       ready: null, chunks: [], tail: null, summary: null, events: [], output: null,
