@@ -14,6 +14,7 @@
 
 const assert = require('node:assert/strict');
 const { execFile, spawn } = require('node:child_process');
+const { EventEmitter } = require('node:events');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -436,7 +437,7 @@ describe('resume', { timeout: 2 * TEST_TIMEOUT_MS }, () => {
     let summary = null;
     // The audio in 20 ms chunks, and a gain update before every 7th: whenever the stream
     // resumes, the requests after its checkpoint hold an update to send again.
-    const updates = Array.from({ length: chunks }, (_, i) => i).filter((i) => i % 7 === 3).length;
+    const updates = Math.floor((chunks + 3) / 7);  // i % 7 === 3 for i < chunks
     const feed = async (session, pace) => {
       for (let i = 0; i < chunks; ++i) {
         if (i % 7 === 3) await session.update(3, `gain:gain_db=${i % 2 ? -4 : 2}`);
@@ -510,6 +511,99 @@ describe('resume', { timeout: 2 * TEST_TIMEOUT_MS }, () => {
     }
     await stopServer(survivor);
   }
+
+  it('gives up with UNAVAILABLE after 5 resume calls when no server is left', async () => {
+    const server = await startServer();
+    const one = ac.connect(server.address, { timeoutMs: 60000 });
+    // Counts the channels opened for resume calls.
+    let opened = 0;
+    const newStub = one._newStub;
+    one._newStub = () => { ++opened; return newStub(); };
+    try {
+      const session = one.stream(RESUME_CONFIG);
+      const sending = (async () => {
+        for (let i = 0; i < 1000 && !session.done; ++i) {
+          await session.write(Buffer.alloc(640)).catch(() => {});
+          await delay(5);
+        }
+      })();
+      let killed;
+      let failedAfterMs;
+      await assert.rejects((async () => {
+        for await (const response of session) {
+          if (response.response === 'checkpoint' && !killed) {
+            server.child.kill('SIGKILL');
+            killed = performance.now();
+          }
+        }
+      })().finally(() => { failedAfterMs = performance.now() - killed; }), (error) => {
+        assert.equal(error.code, grpc.status.UNAVAILABLE, String(error));
+        assert.equal(error.result.resumes, 0);
+        return true;
+      });
+      await sending;
+      assert.equal(opened, 5);
+      // Waits of 100, 200, 400 and 800 ms between the calls.
+      assert.ok(failedAfterMs >= 1500, `${failedAfterMs} ms`);
+    } finally {
+      one.close();
+    }
+    await server.exited;
+    servers = servers.filter((s) => s !== server);
+    server.cleanup();
+  });
+
+  it('fails clearly when a resumed call does not go on from the checkpoint', async () => {
+    // grpc-js calls played by hand: the first ends UNAVAILABLE after a checkpoint at chunk 3,
+    // the resume call answers ready after chunk 2.
+    const fakeCall = (onWrite) => {
+      const call = new EventEmitter();
+      const over = (code) => {
+        call.emit('status', { code, details: grpc.status[code] });
+        call.emit('end');
+      };
+      Object.assign(call, {
+        writes: [],
+        write(request) {
+          call.writes.push(request);
+          setImmediate(() => onWrite(request, over));
+          return true;
+        },
+        end() {},
+        cancel() { setImmediate(() => over(grpc.status.CANCELLED)); },
+        pause() {},
+        resume() {},
+      });
+      return call;
+    };
+    const token = Buffer.from('t');
+    const first = fakeCall(({ chunk }, over) => {
+      if (!chunk) return;
+      first.emit('data', { response: 'chunk', chunk: {
+        data: Buffer.alloc(0), events: [], tail: false, metrics: { sequence: chunk.sequence } } });
+      if (chunk.sequence === 3) {
+        first.emit('data', { response: 'checkpoint', checkpoint: { token, sequence: 3 } });
+        over(grpc.status.UNAVAILABLE);
+      }
+    });
+    const second = fakeCall(({ resume }) => {
+      if (!resume) return;
+      second.emit('data', { response: 'ready',
+                            ready: { resumable: true, resumed_after_sequence: 2 } });
+    });
+    const session = new ac.Session(first, { checkpoint_interval_ms: 20 },
+                                   { open: () => ({ call: second, close() {} }) });
+    first.emit('data', { response: 'ready', ready: { resumable: true } });
+    for (let i = 0; i < 3; ++i) await session.write(Buffer.alloc(2));
+    await assert.rejects(session.summary, (error) => {
+      assert.equal(error.code, grpc.status.INTERNAL);
+      assert.match(error.details,
+                   /resume: the server went on after chunk 2, not after the checkpoint's chunk 3/);
+      return true;
+    });
+    assert.deepEqual(second.writes, [{ resume: { token } }]);
+    assert.equal(session.resumes, 0);
+  });
 
   it('surfaces UNAVAILABLE as before without checkpoints, or with resume off', async () => {
     const server = await startServer(['--drain_seconds=0.5']);
