@@ -36,6 +36,12 @@ export interface StreamConfig {
   stream_id?: string;
   dither?: 'DITHER_NONE' | 'DITHER_TPDF';
   max_chunk_bytes?: number;
+  /**
+   * Resumable streams (a server with --resume_key_file): a Checkpoint after every this many
+   * ms of input audio. Above 0, Client.stream() resumes the stream on its own (see
+   * StreamOptions.resume).
+   */
+  checkpoint_interval_ms?: number;
 }
 
 /**
@@ -62,6 +68,17 @@ export interface StreamReady {
   max_chunk_bytes: number;
   cost: ResourceCost | null;
   processor_costs: ResourceCost[];
+  /** The server sends this stream checkpoints (it can be resumed). */
+  resumable: boolean;
+  /** After a ResumeStream: the last chunk the checkpoint covered (0 otherwise). */
+  resumed_after_sequence: number;
+}
+
+/** A resume token for the stream as it was after chunk `sequence` was answered. */
+export interface Checkpoint {
+  /** Opaque, signed by the server; bound to the caller's token or client certificate. */
+  token: Buffer;
+  sequence: number;
 }
 
 export interface ChannelLevels { peak_dbfs: number; rms_dbfs: number }
@@ -124,6 +141,7 @@ export interface StreamSummary {
 export type ProcessResponse =
   | { response: 'ready'; ready: StreamReady }
   | { response: 'chunk'; chunk: ProcessedChunk }
+  | { response: 'checkpoint'; checkpoint: Checkpoint }
   | { response: 'summary'; summary: StreamSummary };
 
 export interface ProcessorUpdate { index: number; spec: ProcessorSpec | string }
@@ -192,6 +210,11 @@ export interface CallOptions {
 export interface StreamOptions extends CallOptions {
   /** Unread responses kept before reading pauses (default 32). */
   queueLimit?: number;
+  /**
+   * Resume the stream on a new channel when its call ends UNAVAILABLE after a checkpoint
+   * (default true; only a config with checkpoint_interval_ms > 0 gets checkpoints).
+   */
+  resume?: boolean;
 }
 
 /** Audio bytes as write() and pipeFrom() take them. */
@@ -217,6 +240,8 @@ export interface StreamResult {
   events: Event[];
   output: Buffer;
   chunksSent: number;
+  /** Times the stream went on on a new call from a checkpoint. */
+  resumes: number;
   protocolErrors: string[];
 }
 
@@ -246,7 +271,13 @@ export class AudioprocError extends Error {
 /** A chain or config that does not parse; the message names the position and parameter. */
 export class ChainError extends Error {}
 
-/** One Process stream: write chunks and updates, iterate the responses. */
+/**
+ * One Process stream: write chunks and updates, iterate the responses. With
+ * checkpoint_interval_ms > 0 it keeps the last checkpoint and the requests sent after it, and
+ * when the call ends UNAVAILABLE goes on on a new call from the checkpoint: one stream for
+ * the caller, each chunk answered once, in order (`ready` is the first call's, `summary` the
+ * last's; `resumes` counts the resumes).
+ */
 export class Session implements AsyncIterable<ProcessResponse> {
   /** Resolves to the StreamReady; rejects with AudioprocError if the stream fails first. */
   readonly ready: Promise<StreamReady>;
@@ -265,6 +296,8 @@ export class Session implements AsyncIterable<ProcessResponse> {
   readonly summaryMessage: StreamSummary | null;
   readonly chunksSent: number;
   readonly chunksAnswered: number;
+  /** Times the stream went on on a new call from a checkpoint. */
+  readonly resumes: number;
   /** Times a write waited for grpc-js's 'drain'. */
   readonly writesWaited: number;
   readonly protocolErrors: string[];

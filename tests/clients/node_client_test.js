@@ -14,10 +14,12 @@
 
 const assert = require('node:assert/strict');
 const { execFile, spawn } = require('node:child_process');
+const { EventEmitter } = require('node:events');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { after, before, describe, it } = require('node:test');
+const { setTimeout: delay } = require('node:timers/promises');
 const { promisify } = require('node:util');
 
 const grpc = require('@grpc/grpc-js');
@@ -354,6 +356,291 @@ describe('Process', { timeout: TEST_TIMEOUT_MS }, () => {
     assert.ok(out.data.equals(streamed.output));
     await assert.rejects(client.processFile(Buffer.from('not audio')),
                          { code: grpc.status.INVALID_ARGUMENT });
+  });
+});
+
+// Automatic resume: servers that share --resume_key_file, one target naming them all (round
+// robin), and a stream whose server drains part-way through.
+describe('resume', { timeout: 2 * TEST_TIMEOUT_MS }, () => {
+  const RESUME_CONFIG = {
+    input: 's16le:16000:1', chain: 'highpass:cutoff_hz=80,denoise,compressor,gain,limiter',
+    stream_id: 'node-resume', checkpoint_interval_ms: 200,
+  };
+  const ROUND_ROBIN = {
+    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+  };
+  let dir;
+  let servers = [];
+
+  // 4 s of 16 kHz mono s16: a 100 Hz..4 kHz chirp over noise (a fixed LCG), so denoise and
+  // the compressor have state to carry across the resume.
+  const chirpInNoise = () => {
+    const out = Buffer.alloc(2 * 4 * 16000);
+    let noise = 12345;
+    for (let i = 0; i < out.length / 2; ++i) {
+      const t = i / 16000;
+      noise = (Math.imul(noise, 1664525) + 1013904223) >>> 0;
+      const hiss = (noise / 2 ** 32 - 0.5) * 0.05;
+      const chirp = 0.3 * Math.sin(2 * Math.PI * (100 * t + (3900 / 8) * t * t)) *
+        (Math.sin(2 * Math.PI * 3 * t) > -0.3 ? 1 : 0.1);
+      out.writeInt16LE(Math.round((chirp + hiss) * 32767), 2 * i);
+    }
+    return out;
+  };
+
+  const startServer = (flags = []) => ServerProcess.start(
+    [`--resume_key_file=${path.join(dir, 'resume.key')}`, ...flags]).then((s) => {
+    servers.push(s);
+    return s;
+  });
+  const stopServer = async (s) => {
+    servers = servers.filter((x) => x !== s);
+    const exit = await s.stop();
+    const log = s.log();
+    s.cleanup();
+    assert.deepEqual(exit, { code: 0, signal: null }, `the server on SIGTERM:\n${log}`);
+  };
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audioproc-noderesume-'));
+    fs.writeFileSync(path.join(dir, 'resume.key'), `${'k'.repeat(64)}\n`);
+  });
+
+  after(async () => {
+    for (const s of servers) {
+      await s.stop();
+      s.cleanup();
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  // SIGTERM: the server drains, sends a last checkpoint and ends the call UNAVAILABLE. SIGKILL:
+  // the connection drops, the last checkpoint is up to 200 ms old, and the new server answers
+  // again chunks the old one had answered (dropped by the session).
+  for (const [signal, what] of [['SIGTERM', 'drains'], ['SIGKILL', 'dies']]) {
+    it(`goes on on another server when its server ${what}, byte-identical to an undisturbed one`,
+       () => resumeAcross(signal));
+  }
+
+  async function resumeAcross(signal) {
+    const [first, second] = await Promise.all([startServer(['--drain_seconds=20']),
+                                               startServer(['--drain_seconds=20'])]);
+    const input = chirpInNoise();
+    const chunkBytes = 640;
+    const chunks = Math.ceil(input.length / chunkBytes);
+    const both = ac.connect(`ipv4:${first.address},${second.address}`,
+                            { timeoutMs: 60000, channelOptions: ROUND_ROBIN });
+    let drained;  // The server that was sent `signal`, and its exit.
+    const output = [];
+    const sequences = [];
+    let checkpoints = 0;
+    let summary = null;
+    // The audio in 20 ms chunks, and a gain update before every 7th: whenever the stream
+    // resumes, the requests after its checkpoint hold an update to send again.
+    const updates = Math.floor((chunks + 3) / 7);  // i % 7 === 3 for i < chunks
+    const feed = async (session, pace) => {
+      for (let i = 0; i < chunks; ++i) {
+        if (i % 7 === 3) await session.update(3, `gain:gain_db=${i % 2 ? -4 : 2}`);
+        await session.write(input.subarray(i * chunkBytes, (i + 1) * chunkBytes));
+        if (pace) await delay(5);  // Paced, so the signal comes mid-stream.
+      }
+      await session.end();
+    };
+    const updateEvents = (events) => events.filter((e) => e.event === 'update')
+      .map((e) => e.update.applied);
+    const events = [];
+    const session = both.stream(RESUME_CONFIG);
+    const sending = feed(session, true);
+    try {
+      for await (const response of session) {
+        if (response.response === 'checkpoint') ++checkpoints;
+        if (response.response === 'summary') summary = response.summary;
+        if (response.response !== 'chunk') continue;
+        output.push(response.chunk.data);
+        events.push(...response.chunk.events);
+        if (response.chunk.tail) continue;
+        sequences.push(response.chunk.metrics.sequence);
+        if (sequences.length === Math.floor(chunks / 3)) {
+          // The stream's server: the one with a stream running.
+          drained = (async () => {
+            const active = await Promise.all(
+              [first, second].map((s) => s.metric('audioproc_streams_active')));
+            assert.equal(active.reduce((a, b) => a + b, 0), 1, `streams active: ${active}`);
+            const server = active[0] === 1 ? first : second;
+            server.child.kill(signal);
+            return { server, exit: await server.exited };
+          })();
+        }
+      }
+      await sending;
+    } finally {
+      both.close();
+    }
+    assert.ok(drained, 'the stream ended before a third of it was answered');
+    const { server, exit } = await drained;
+    assert.deepEqual(exit, signal === 'SIGTERM' ? { code: 0, signal: null }
+      : { code: null, signal }, server.log());
+    servers = servers.filter((s) => s !== server);
+    server.cleanup();
+
+    assert.ok(session.resumes >= 1, `resumes: ${session.resumes}`);
+    assert.ok(checkpoints >= 3, `checkpoints: ${checkpoints}`);
+    assert.deepEqual(session.protocolErrors, []);
+    assert.deepEqual(sequences, Array.from({ length: chunks }, (_, i) => i + 1));
+    // Each update's event once, as each chunk's output.
+    assert.deepEqual(updateEvents(events), Array(updates).fill(true));
+    assert.ok(summary, 'no summary');
+    assert.equal(session.readyMessage.stream_id, 'node-resume');
+    assert.equal(session.readyMessage.resumable, true);
+
+    // The reference: the same config and audio through the server that was not disturbed.
+    const survivor = server === first ? second : first;
+    const alone = ac.connect(survivor.address, { timeoutMs: 60000 });
+    try {
+      const reference = alone.stream(RESUME_CONFIG);
+      const referenceSending = feed(reference, false);
+      const expected = await reference.collect();
+      await referenceSending;
+      assert.equal(expected.resumes, 0);
+      assert.deepEqual(updateEvents(expected.events), Array(updates).fill(true));
+      const got = Buffer.concat(output);
+      assert.equal(got.length, expected.output.length);
+      assert.ok(got.equals(expected.output), 'the resumed output differs from the undisturbed');
+    } finally {
+      alone.close();
+    }
+    await stopServer(survivor);
+  }
+
+  it('gives up with UNAVAILABLE after 5 resume calls when no server is left', async () => {
+    const server = await startServer();
+    const one = ac.connect(server.address, { timeoutMs: 60000 });
+    // Counts the channels opened for resume calls.
+    let opened = 0;
+    const newStub = one._newStub;
+    one._newStub = () => { ++opened; return newStub(); };
+    try {
+      const session = one.stream(RESUME_CONFIG);
+      const sending = (async () => {
+        for (let i = 0; i < 1000 && !session.done; ++i) {
+          await session.write(Buffer.alloc(640)).catch(() => {});
+          await delay(5);
+        }
+      })();
+      let killed;
+      let failedAfterMs;
+      await assert.rejects((async () => {
+        for await (const response of session) {
+          if (response.response === 'checkpoint' && !killed) {
+            server.child.kill('SIGKILL');
+            killed = performance.now();
+          }
+        }
+      })().finally(() => { failedAfterMs = performance.now() - killed; }), (error) => {
+        assert.equal(error.code, grpc.status.UNAVAILABLE, String(error));
+        assert.equal(error.result.resumes, 0);
+        return true;
+      });
+      await sending;
+      assert.equal(opened, 5);
+      // Waits of 100, 200, 400 and 800 ms between the calls.
+      assert.ok(failedAfterMs >= 1500, `${failedAfterMs} ms`);
+    } finally {
+      one.close();
+    }
+    await server.exited;
+    servers = servers.filter((s) => s !== server);
+    server.cleanup();
+  });
+
+  it('fails clearly when a resumed call does not go on from the checkpoint', async () => {
+    // grpc-js calls played by hand: the first ends UNAVAILABLE after a checkpoint at chunk 3,
+    // the resume call answers ready after chunk 2.
+    const fakeCall = (onWrite) => {
+      const call = new EventEmitter();
+      const over = (code) => {
+        call.emit('status', { code, details: grpc.status[code] });
+        call.emit('end');
+      };
+      Object.assign(call, {
+        writes: [],
+        write(request) {
+          call.writes.push(request);
+          setImmediate(() => onWrite(request, over));
+          return true;
+        },
+        end() {},
+        cancel() { setImmediate(() => over(grpc.status.CANCELLED)); },
+        pause() {},
+        resume() {},
+      });
+      return call;
+    };
+    const token = Buffer.from('t');
+    const first = fakeCall(({ chunk }, over) => {
+      if (!chunk) return;
+      first.emit('data', { response: 'chunk', chunk: {
+        data: Buffer.alloc(0), events: [], tail: false, metrics: { sequence: chunk.sequence } } });
+      if (chunk.sequence === 3) {
+        first.emit('data', { response: 'checkpoint', checkpoint: { token, sequence: 3 } });
+        over(grpc.status.UNAVAILABLE);
+      }
+    });
+    const second = fakeCall(({ resume }) => {
+      if (!resume) return;
+      second.emit('data', { response: 'ready',
+                            ready: { resumable: true, resumed_after_sequence: 2 } });
+    });
+    const session = new ac.Session(first, { checkpoint_interval_ms: 20 },
+                                   { open: () => ({ call: second, close() {} }) });
+    first.emit('data', { response: 'ready', ready: { resumable: true } });
+    for (let i = 0; i < 3; ++i) await session.write(Buffer.alloc(2));
+    await assert.rejects(session.summary, (error) => {
+      assert.equal(error.code, grpc.status.INTERNAL);
+      assert.match(error.details,
+                   /resume: the server went on after chunk 2, not after the checkpoint's chunk 3/);
+      return true;
+    });
+    assert.deepEqual(second.writes, [{ resume: { token } }]);
+    assert.equal(session.resumes, 0);
+  });
+
+  it('surfaces UNAVAILABLE as before without checkpoints, or with resume off', async () => {
+    const server = await startServer(['--drain_seconds=0.5']);
+    const one = ac.connect(server.address, { timeoutMs: 60000 });
+    const silence = Buffer.alloc(640);
+    // Chunks until the stream fails; resolves to its error.
+    const run = async (config, options) => {
+      const session = one.stream(config, options);
+      const sending = (async () => {
+        for (let i = 0; i < 1000 && !session.done; ++i) {
+          await session.write(silence).catch(() => {});
+          await delay(10);
+        }
+      })();
+      await session.ready;
+      const error = await session.collect().then(() => null, (e) => e);
+      await sending;
+      return { error, session };
+    };
+    try {
+      const { checkpoint_interval_ms: _, ...plain } = RESUME_CONFIG;
+      const runs = [run(plain), run(RESUME_CONFIG, { resume: false })];
+      await delay(300);
+      server.child.kill('SIGTERM');
+      for (const { error, session } of await Promise.all(runs)) {
+        assert.ok(error instanceof ac.AudioprocError, String(error));
+        assert.equal(error.code, grpc.status.UNAVAILABLE);
+        assert.equal(session.resumes, 0);
+        assert.ok(error.result.chunksAnswered > 0);
+      }
+    } finally {
+      one.close();
+    }
+    const exit = await server.exited;
+    servers = servers.filter((s) => s !== server);
+    server.cleanup();
+    assert.deepEqual(exit, { code: 0, signal: null });
   });
 });
 

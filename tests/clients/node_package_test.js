@@ -298,6 +298,19 @@ async function main(): Promise<void> {
     }
   }
   const result = await session.collect();
+  const resumable = client.stream(
+    { input: 's16le:16000:1', chain: 'gain', checkpoint_interval_ms: 200 }, { resume: true });
+  for await (const response of resumable) {
+    if (response.response === 'checkpoint') {
+      const token: Buffer = response.checkpoint.token;
+      const after: number = response.checkpoint.sequence;
+      void token; void after;
+    }
+  }
+  const ready = await resumable.ready;
+  const resumes: number = resumable.resumes + result.resumes + ready.resumed_after_sequence;
+  const asked: boolean = ready.resumable;
+  void resumes; void asked;
   const list = await client.listProcessors({ timeoutMs: 1000 });
   const file = await client.processFile('in.wav', { chain: 'gain', output: { container: 'FLAC' } });
   audioproc.writeWav('x.wav', audioproc.readWav('in.wav'));

@@ -56,6 +56,7 @@ class ServerProcess {
         const ports = JSON.parse(fs.readFileSync(portFile, 'utf8'));
         if (ports.grpc) {
           server.port = ports.grpc;
+          server.metricsPort = ports.metrics;
           server.address = `127.0.0.1:${ports.grpc}`;
           return server;
         }
@@ -72,6 +73,13 @@ class ServerProcess {
   }
 
   log() { return fs.readFileSync(this.logPath, 'utf8'); }
+
+  // The value of the unlabelled metric `name` on /metrics (NaN if it is not there).
+  async metric(name) {
+    const text = await (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? NaN : Number(line.slice(name.length + 1));
+  }
 
   // SIGTERM, as an orchestrator stops it; resolves to {code, signal}.
   async stop() {

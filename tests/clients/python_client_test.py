@@ -4,7 +4,8 @@ audioproc-server: the library (streams, errors, ListProcessors), the command lin
 (python3 -m audioproc), the chain parser (the shared tests/clients/chain_cases.json) and WAV I/O.
 
 The server binary of $AUDIOPROC_BUILD_DIR (default: build/) is started once for the module on
-free loopback ports and stopped with SIGTERM at the end; it must exit 0. The package is
+free loopback ports and stopped with SIGTERM at the end; it must exit 0 (ResumeTest starts
+servers of its own that share a resume key, and drains or kills one mid-stream). The package is
 imported from clients/python (its stubs are committed). Run with Debian's Python, as CTest
 does:
 
@@ -18,12 +19,18 @@ from __future__ import annotations
 
 import array
 import json
+import math
 import os
+import random
+import shutil
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
+import urllib.request
 from typing import Optional
 
 import grpc
@@ -246,6 +253,191 @@ class CommandLineTest(ServerTestCase):
             self.assertIn("\n" + line, run.stdout)
 
 
+def chirp_and_noise(seconds: float, rate: int = 16000) -> bytes:
+    """Deterministic s16 mono: a 100 Hz -> 4 kHz chirp at -12 dBFS over -40 dBFS noise."""
+    rng = random.Random(14)
+    frames = int(seconds * rate)
+    values = array.array("h")
+    for n in range(frames):
+        t = n / rate
+        phase = 2 * math.pi * (100 * t + (4000 - 100) * t * t / (2 * seconds))
+        x = 0.25 * math.sin(phase) + 0.01 * rng.uniform(-1, 1)
+        values.append(round(x * 32767))
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values.tobytes()
+
+
+def streams_active(server: ServerProcess) -> int:
+    """The server's audioproc_streams_active, scraped from its metrics port."""
+    with open(os.path.join(server.dir, "ports.json"), encoding="utf-8") as f:
+        port = json.load(f)["metrics"]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as page:
+        for line in page.read().decode().splitlines():
+            if line.startswith("audioproc_streams_active "):
+                return int(float(line.split()[1]))
+    raise AssertionError("no audioproc_streams_active metric")
+
+
+RESUME_CHAIN = "highpass:cutoff_hz=80,denoise,compressor,limiter"
+RESUME_CHUNK_BYTES = 320 * 2  # 20 ms of 16 kHz mono s16
+
+
+class ResumeTest(unittest.TestCase):
+    """Issue 14 item 4: a resumable stream whose server drains goes on on another server that
+    shares the resume key, and the caller sees one stream, byte-identical to an undisturbed
+    one. Servers of their own per test, since a test stops one."""
+
+    def setUp(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="audioproc-pyresume-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.key = os.path.join(self.dir, "resume.key")
+        with open(self.key, "w", encoding="utf-8") as f:
+            f.write("py-resume-" + "k" * 40)
+        self.audio = chirp_and_noise(4.0)
+        self.chunks = [self.audio[i:i + RESUME_CHUNK_BYTES]
+                       for i in range(0, len(self.audio), RESUME_CHUNK_BYTES)]
+
+    def start_server(self, *flags: str) -> ServerProcess:
+        started = ServerProcess([f"--resume_key_file={self.key}", *flags])
+
+        def stop() -> None:
+            if started.process.poll() == -signal.SIGKILL:  # killed by the test
+                shutil.rmtree(started.dir, ignore_errors=True)
+            else:
+                started.stop_and_check()  # must exit 0, a drained one too
+
+        self.addCleanup(stop)
+        return started
+
+    def interrupted_stream(self, signum: int) -> "tuple[ac.StreamResult, list[int], ServerProcess]":
+        """The audio, paced, through two servers behind one round_robin target, with
+        ``signum`` sent to the server the stream is on once a third of it is answered.
+        Returns the result, the sequence of every chunk answer the caller saw, and the
+        server that stayed up."""
+        servers = [self.start_server("--drain_seconds=20") for _ in range(2)]
+        target = "ipv4:" + ",".join(s.address for s in servers)
+        hit: list[ServerProcess] = []
+
+        def paced():
+            for chunk in self.chunks:
+                time.sleep(0.005)
+                yield chunk
+
+        with ac.connect(target, timeout=CALL_TIMEOUT_S,
+                        options=[("grpc.lb_policy_name", "round_robin")]) as client:
+            with client.stream(RESUME_CHAIN, paced(), format="s16le:16000:1",
+                               stream_id="py-resume", checkpoint_interval_ms=200) as stream:
+                self.assertTrue(stream.wait_ready().resumable)
+                output = bytearray()
+                sequences = []
+                for chunk in stream:
+                    output += chunk.data
+                    if chunk.tail:
+                        continue
+                    sequences.append(chunk.metrics.sequence)
+                    if chunk.metrics.sequence == len(self.chunks) // 3 and not hit:
+                        hit = [s for s in servers if streams_active(s) == 1]
+                        self.assertEqual(len(hit), 1, "the stream is on one server")
+                        hit[0].process.send_signal(signum)
+                result = stream.result
+        self.assertEqual(hit[0].process.wait(timeout=30),
+                         0 if signum == signal.SIGTERM else -signum)
+        self.assertEqual(bytes(output), result.output)
+        return result, sequences, next(s for s in servers if s not in hit)
+
+    def interrupted_stream_aio(
+        self, signum: int
+    ) -> "tuple[ac.StreamResult, list[int], ServerProcess]":
+        """interrupted_stream over audioproc.aio."""
+        import asyncio
+
+        import audioproc.aio
+
+        servers = [self.start_server("--drain_seconds=20") for _ in range(2)]
+        target = "ipv4:" + ",".join(s.address for s in servers)
+        hit: list[ServerProcess] = []
+        sequences: list[int] = []
+
+        async def paced():
+            for chunk in self.chunks:
+                await asyncio.sleep(0.005)
+                yield chunk
+
+        async def run() -> "tuple[ac.StreamResult, bytes]":
+            nonlocal hit
+            output = bytearray()
+            async with audioproc.aio.connect(
+                    target, timeout=CALL_TIMEOUT_S,
+                    options=[("grpc.lb_policy_name", "round_robin")]) as client:
+                async with client.stream(RESUME_CHAIN, paced(), format="s16le:16000:1",
+                                         stream_id="py-resume",
+                                         checkpoint_interval_ms=200) as stream:
+                    self.assertTrue((await stream.wait_ready()).resumable)
+                    async for chunk in stream:
+                        output += chunk.data
+                        if chunk.tail:
+                            continue
+                        sequences.append(chunk.metrics.sequence)
+                        if chunk.metrics.sequence == len(self.chunks) // 3 and not hit:
+                            hit = [s for s in servers if streams_active(s) == 1]
+                            self.assertEqual(len(hit), 1, "the stream is on one server")
+                            hit[0].process.send_signal(signum)
+                    return stream.result, bytes(output)
+
+        result, output = asyncio.run(run())
+        self.assertEqual(hit[0].process.wait(timeout=30),
+                         0 if signum == signal.SIGTERM else -signum)
+        self.assertEqual(output, result.output)
+        return result, sequences, next(s for s in servers if s not in hit)
+
+    def assert_resumed_as_undisturbed(self, signum: int, aio: bool = False) -> None:
+        run = self.interrupted_stream_aio if aio else self.interrupted_stream
+        result, sequences, survivor = run(signum)
+        self.assertGreaterEqual(result.resumes, 1)
+        self.assertEqual(result.protocol_errors, [])
+        # Each chunk's answer once, in order, whatever the first server answered after the
+        # checkpoint resumed from.
+        self.assertEqual(sequences, list(range(1, len(self.chunks) + 1)))
+        self.assertEqual(result.ready.stream_id, "py-resume")
+        self.assertIsNotNone(result.summary)
+
+        with ac.connect(survivor.address, timeout=CALL_TIMEOUT_S) as client:
+            reference = client.stream(RESUME_CHAIN, self.chunks, format="s16le:16000:1",
+                                      stream_id="py-resume", checkpoint_interval_ms=200).finish()
+        self.assertEqual(reference.resumes, 0)
+        self.assertEqual(len(result.output), len(reference.output))
+        self.assertTrue(result.output == reference.output,
+                        "the resumed stream's output differs from the undisturbed one's")
+
+    def test_drained_stream_resumes_on_the_other_server_byte_identical(self) -> None:
+        self.assert_resumed_as_undisturbed(signal.SIGTERM)
+
+    def test_killed_server_stream_resumes_from_the_last_checkpoint(self) -> None:
+        # No drain checkpoint: the answers after the last periodic one come again from the
+        # second server, and the caller sees them once.
+        self.assert_resumed_as_undisturbed(signal.SIGKILL)
+
+    def test_aio_stream_resumes_after_a_drain_and_after_a_kill(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGKILL):
+            with self.subTest(signal=signum.name):
+                self.assert_resumed_as_undisturbed(signum, aio=True)
+
+    def test_drain_without_checkpoints_surfaces_unavailable(self) -> None:
+        server = self.start_server("--drain_seconds=1")
+        with ac.connect(server.address, timeout=CALL_TIMEOUT_S) as client:
+            with self.assertRaises(ac.AudioprocError) as caught:
+                with client.stream(RESUME_CHAIN, self.chunks, format="s16le:16000:1",
+                                   realtime=True) as stream:
+                    for chunk in stream:
+                        if chunk.metrics.sequence == len(self.chunks) // 3:
+                            server.process.send_signal(signal.SIGTERM)
+        error = caught.exception
+        self.assertEqual(error.code, grpc.StatusCode.UNAVAILABLE, error.details)
+        self.assertFalse(error.result.ready.resumable)
+        self.assertEqual(error.result.resumes, 0)
+        self.assertLess(len(error.result.chunks), len(self.chunks))
+
 
 def echo_scene(far: "np.ndarray", rate: int) -> "tuple[np.ndarray, np.ndarray]":
     """(mic, reference): ``far`` as the bridge sent it, and a microphone that hears it through
@@ -388,6 +580,45 @@ class ChainParserTest(unittest.TestCase):
     def test_float_keeps_the_nearest_float32(self) -> None:
         (spec,) = ac.parse_chain("lowshelf:q=0.7071")
         self.assertEqual(ac.format_chain([spec]), "lowshelf:q=0.7071")
+
+
+class ResumeBookkeepingTest(unittest.TestCase):
+    """What a resumed call's responses do to the result (no server)."""
+
+    def test_resumed_ready_must_match_the_checkpoint_and_repeats_are_dropped(self) -> None:
+        from audioproc._common import Collector
+
+        def chunk(sequence: int, tail: bool = False) -> pb.ProcessResponse:
+            return pb.ProcessResponse(chunk=pb.ProcessedChunk(
+                data=b"x", tail=tail, metrics=pb.ChunkMetrics(sequence=sequence)))
+
+        def resumed_ready(after: int) -> pb.ProcessResponse:
+            return pb.ProcessResponse(ready=pb.StreamReady(resumed_after_sequence=after))
+
+        collector = Collector(resume=True)
+        self.assertIsNone(collector.add(pb.ProcessResponse(ready=pb.StreamReady(resumable=True))))
+        for sequence in (1, 2):
+            self.assertIsNotNone(collector.add(chunk(sequence)))
+        self.assertIsNone(collector.add(pb.ProcessResponse(
+            checkpoint=pb.Checkpoint(token=b"t", sequence=2))))
+        self.assertIsNotNone(collector.add(chunk(3)))  # answered after the checkpoint
+        self.assertTrue(collector.can_resume(grpc.StatusCode.UNAVAILABLE, True))
+        self.assertFalse(collector.can_resume(grpc.StatusCode.UNAVAILABLE, False))
+        self.assertFalse(collector.can_resume(grpc.StatusCode.INTERNAL, True))
+        collector.result.resumes = 1
+        with self.assertRaisesRegex(ac.AudioprocError, "resumed after chunk 1, not after the "
+                                                       "checkpoint's chunk 2"):
+            collector.add(resumed_ready(1))
+        self.assertIsNone(collector.add(resumed_ready(2)))
+        self.assertIsNone(collector.add(chunk(3)))  # the repeat
+        self.assertEqual(collector.add(chunk(4)).metrics.sequence, 4)
+        self.assertTrue(collector.add(chunk(0, tail=True)).tail)
+        collector.add(pb.ProcessResponse(summary=pb.StreamSummary()))
+        result = collector.finish(True, 4)
+        self.assertEqual(result.protocol_errors, [])
+        self.assertEqual([c.metrics.sequence for c in result.chunks], [1, 2, 3, 4])
+        self.assertEqual(result.output, b"xxxxx")
+        self.assertFalse(Collector().can_resume(grpc.StatusCode.UNAVAILABLE, True))
 
 
 class UpdateAndFormatTest(unittest.TestCase):

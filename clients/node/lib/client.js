@@ -57,10 +57,13 @@ class Client {
     this._timeoutMs = timeoutMs;
     // A response is as large as the chunk that caused it, and a whole-file response may exceed
     // gRPC's 4 MiB default; the server enforces its own limits.
-    this._stub = new AudioProcessor(address, credentials, {
+    const options = {
       'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1,
       ...channelOptions,
-    });
+    };
+    // A channel of its own, to the same target, for each resumed stream.
+    this._newStub = () => new AudioProcessor(address, credentials, options);
+    this._stub = this._newStub();
   }
 
   _metadata(token) {
@@ -76,13 +79,22 @@ class Client {
   }
 
   // Opens a Process stream and sends `config` (see toStreamConfig; `input` is required) at
-  // once. Returns the Session. Options: `token`, `timeoutMs` (deadline of the whole stream),
-  // `queueLimit` (unread responses kept before reading pauses). Throws ChainError for a chain
-  // that does not parse; everything the server refuses comes from the session.
-  stream(config, { token, timeoutMs, queueLimit } = {}) {
+  // once. Returns the Session. Options: `token`, `timeoutMs` (deadline of the whole stream,
+  // resumes included), `queueLimit` (unread responses kept before reading pauses), `resume`
+  // (default true: a config with checkpoint_interval_ms > 0 is resumed on a new channel when
+  // its call ends UNAVAILABLE; see Session). Throws ChainError for a chain that does not
+  // parse; everything the server refuses comes from the session.
+  stream(config, { token, timeoutMs, queueLimit, resume = true } = {}) {
     const message = toStreamConfig(config);
-    const call = this._stub.Process(this._metadata(token), this._callOptions(timeoutMs));
-    const session = new Session(call, message, { queueLimit });
+    const callOptions = this._callOptions(timeoutMs);
+    const call = this._stub.Process(this._metadata(token), callOptions);
+    // A resume call goes on a new channel (a new connection, so load balancing picks a
+    // server again), with the same credentials: the token is bound to them.
+    const open = () => {
+      const stub = this._newStub();
+      return { call: stub.Process(this._metadata(token), callOptions), close: () => stub.close() };
+    };
+    const session = new Session(call, message, { queueLimit, open, resume });
     call.write({ config: message });
     return session;
   }

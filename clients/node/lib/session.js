@@ -3,6 +3,12 @@
 //
 // Thread safety: none needed (one JavaScript thread); a session is written by one writer at a
 // time (write() calls queue in order) and iterated once.
+//
+// Resume: a stream whose config has checkpoint_interval_ms > 0 keeps the server's last
+// Checkpoint and every request sent after it. When the call ends UNAVAILABLE (a draining
+// server) it opens a new call on a new channel, sends ResumeStream{token}, checks that `ready`
+// goes on from the checkpoint, sends the kept requests again and goes on; chunk responses the
+// old server had already answered are dropped. The caller sees one stream.
 'use strict';
 
 const { Readable } = require('node:stream');
@@ -17,6 +23,10 @@ const { bytesPerFrame } = require('./pcm');
 // Responses kept for an iterator that lags; past this the call is paused, so HTTP/2 flow
 // control slows the server down instead of memory growing.
 const DEFAULT_QUEUE_LIMIT = 32;
+// Calls one resume may take while they fail UNAVAILABLE before ready, and the wait before the
+// second (doubling after it).
+const RESUME_ATTEMPTS = 5;
+const RESUME_BACKOFF_MS = 100;
 
 // A promise with its settle functions; rejections are marked handled (they are also reported
 // where the caller looks: the iterator, `ready`, `summary`).
@@ -75,12 +85,14 @@ async function* rechunk(source, chunkBytes) {
 //   await sending;
 //
 // Responses are ProcessResponse objects: `response.response` names the one that is set
-// ('ready', 'chunk' or 'summary'), e.g. `response.chunk.data`, `.metrics`, `.events`.
-// Read them while writing: a session keeps at most `queueLimit` unread responses and then
-// stops reading, the server stops answering, and writes wait.
+// ('ready', 'chunk', 'checkpoint' or 'summary'), e.g. `response.chunk.data`, `.metrics`,
+// `.events`. Read them while writing: a session keeps at most `queueLimit` unread responses
+// and then stops reading, the server stops answering, and writes wait.
+//
+// `open()` opens a Process call on a new channel for a resume: {call, close} (close: the
+// channel's); without it, or with `resume: false`, a stream is not resumed.
 class Session {
-  constructor(call, config, { queueLimit = DEFAULT_QUEUE_LIMIT } = {}) {
-    this._call = call;
+  constructor(call, config, { queueLimit = DEFAULT_QUEUE_LIMIT, open = null, resume = true } = {}) {
     this._config = config;
     this._queueLimit = queueLimit;
     this._queue = [];
@@ -92,15 +104,26 @@ class Session {
     this._reader = 'none';
     this._writeTail = Promise.resolve();
     this._ended = false;
-    this._status = null;
-    this._readEnded = false;
     this._done = false;
+    this._cancelled = false;
     this._error = null;      // For the iterator to throw, once.
     this._doneError = null;  // The stream's failure, for writes after it.
     this._outstanding = [];  // {sequence, sentAt} of chunks not yet answered, in order.
     this._ready = deferred();
     this._summary = deferred();
     this._finished = deferred();
+    // Resume state (see the top of the file).
+    this._open = open;
+    this._resumeOn = Boolean(open) && resume !== false && config.checkpoint_interval_ms > 0;
+    this._checkpoint = null;    // The last Checkpoint.
+    this._held = [];            // The requests sent after it, in order.
+    this._halfClosed = false;   // end() has reached the call.
+    this._attempts = 0;         // Calls the resume under way has opened.
+    this._resuming = null;      // Deferred while a resume is under way: writes wait for it.
+    this._opening = false;      // Waiting to open a resume call (the old call is over).
+    this._failure = null;       // The session's own status for a resume that went wrong.
+    this._closeChannel = null;  // Closes the channel of the resumed call.
+    this._lastSequence = 0;     // The highest chunk sequence answered to the caller.
 
     this.readyMessage = null;
     this.summaryMessage = null;
@@ -113,12 +136,25 @@ class Session {
     this.protocolErrors = [];
     // Milliseconds from writing the last answered chunk to its answer.
     this.lastChunkLatencyMs = null;
+    // Times the stream went on on a new call after a checkpoint.
+    this.resumes = 0;
 
-    call.on('data', (response) => this._onResponse(response));
-    call.on('status', (status) => { this._status = status; this._maybeFinish(); });
+    this._attach(call);
+  }
+
+  // Makes `call` the session's call; events of an earlier call are ignored from then on.
+  _attach(call) {
+    this._call = call;
+    this._status = null;
+    this._readEnded = false;
+    this._callReady = false;  // This call has answered ready.
+    const current = (handler) => (value) => { if (this._call === call) handler(value); };
+    call.on('data', current((response) => this._onResponse(response)));
+    call.on('status', current((status) => { this._status = status; this._maybeFinish(); }));
     call.on('error', () => {});  // Reported through 'status'.
-    call.on('end', () => { this._readEnded = true; this._maybeFinish(); });
-    call.on('close', () => { this._readEnded = true; this._maybeFinish(); });
+    call.on('end', current(() => { this._readEnded = true; this._maybeFinish(); }));
+    call.on('close', current(() => { this._readEnded = true; this._maybeFinish(); }));
+    if (this._paused) call.pause();
   }
 
   // Resolves to the StreamReady (resolved chain, output format, latency, stream id); rejects
@@ -192,14 +228,22 @@ class Session {
   end() {
     if (this._ended) return this._writeTail;
     this._ended = true;
-    const ending = this._writeTail.then(() => { if (!this._done) this._call.end(); });
+    const ending = this._writeTail.then(async () => {
+      if (this._resuming) await this._resuming.promise;
+      this._halfClosed = true;  // A resumed call is half-closed too.
+      if (!this._done && this._status === null) this._call.end();
+    });
     this._writeTail = ending.catch(() => {});
     return ending;
   }
 
   // Cancels the call (the server frees the stream at once); the iterator, `ready` and
   // `summary` then fail with CANCELLED unless they already finished.
-  cancel() { if (!this._done) this._call.cancel(); }
+  cancel() {
+    if (this._done) return;
+    this._cancelled = true;
+    if (!this._opening) this._call.cancel();
+  }
 
   // Writes every chunk of `source` and then ends the stream: `source` is a Buffer (cut into
   // chunks), or any iterable, async iterable or Node Readable of Buffers or typed arrays.
@@ -255,17 +299,18 @@ class Session {
 
   // Reads every remaining response and resolves to what the stream answered: {ready, chunks
   // (ProcessedChunk, tail excluded), tail, summary, events, output (all chunks' audio),
-  // chunksSent, protocolErrors}. Rejects with AudioprocError whose `result` is the same, so
-  // far. Keeps the whole output in memory: for files, not for live streams.
+  // chunksSent, resumes, protocolErrors}. Rejects with AudioprocError whose `result` is the
+  // same, so far. Keeps the whole output in memory: for files, not for live streams.
   async collect() {
     const result = {
       ready: null, chunks: [], tail: null, summary: null, events: [], output: null,
-      chunksSent: 0, protocolErrors: this.protocolErrors,
+      chunksSent: 0, resumes: 0, protocolErrors: this.protocolErrors,
     };
     const pieces = [];
     const fill = () => {
       result.output = Buffer.concat(pieces);
       result.chunksSent = this.chunksSent;
+      result.resumes = this.resumes;
     };
     try {
       for await (const response of this) {
@@ -313,7 +358,8 @@ class Session {
   _partial() {
     return {
       ready: this.readyMessage, chunksSent: this.chunksSent, chunksAnswered: this.chunksAnswered,
-      tail: this.tailReceived, summary: this.summaryMessage, protocolErrors: this.protocolErrors,
+      tail: this.tailReceived, summary: this.summaryMessage, resumes: this.resumes,
+      protocolErrors: this.protocolErrors,
     };
   }
 
@@ -360,8 +406,12 @@ class Session {
   _enqueue(build) {
     if (this._ended) return Promise.reject(new Error('write after end()'));
     const send = async () => {
+      if (this._resuming) await this._resuming.promise;
       if (this._done) throw this._overError();
-      if (!this._call.write(build())) {
+      const request = build();
+      if (this._resumeOn) this._held.push(request);
+      // A call that is over takes nothing more; a resume sends the held requests again.
+      if (this._status === null && !this._call.write(request)) {
         ++this.writesWaited;
         await this._waitDrain();
       }
@@ -373,12 +423,15 @@ class Session {
 
   // Resolves on 'drain', or when the call is over (then 'drain' never comes).
   _waitDrain() {
+    const call = this._call;
     return new Promise((resolve) => {
       const done = () => {
-        this._call.off('drain', done);
+        call.off('drain', done);
+        call.off('status', done);
         resolve();
       };
-      this._call.on('drain', done);
+      call.on('drain', done);
+      call.on('status', done);
       this._finished.promise.then(done, done);
     });
   }
@@ -392,15 +445,27 @@ class Session {
 
   _onResponse(response) {
     const kind = response.response;
+    if (this.readyMessage !== null && !this._callReady) {
+      this._onResumed(response);
+      return;
+    }
     if (this.summaryMessage !== null) this._violation(`${kind} after the summary`);
     if (kind === 'ready') {
       if (this.readyMessage !== null || this.chunksAnswered || this.tailReceived) {
         this._violation('ready is not the first response');
       }
       this.readyMessage = response.ready;
+      this._callReady = true;
+      if (!response.ready.resumable) this._stopHolding();
       this._ready.resolve(response.ready);
     } else if (kind === 'chunk') {
       const { chunk } = response;
+      if (this.resumes && (chunk.tail ? this.tailReceived
+        : chunk.metrics?.sequence <= this._lastSequence)) {
+        // Answered before the resume already: the new call's answer is the same.
+        if (!chunk.tail) this._outstanding.shift();
+        return;
+      }
       if (this.readyMessage === null) this._violation('a chunk before ready');
       if (this.tailReceived) this._violation('a chunk after the tail');
       if (chunk.tail) {
@@ -417,7 +482,10 @@ class Session {
           }
           this.lastChunkLatencyMs = performance.now() - sent.sentAt;
         }
+        this._lastSequence = Math.max(this._lastSequence, chunk.metrics?.sequence ?? 0);
       }
+    } else if (kind === 'checkpoint') {
+      if (this._resumeOn) this._keep(response.checkpoint);
     } else if (kind === 'summary') {
       if (!this.tailReceived) this._violation('summary before the tail');
       this.summaryMessage = response.summary;
@@ -433,11 +501,97 @@ class Session {
     this._notify();
   }
 
+  _stopHolding() {
+    this._resumeOn = false;
+    this._held = [];
+  }
+
+  // A checkpoint covers every request up to its chunk's: only the ones after it are held.
+  _keep(checkpoint) {
+    this._checkpoint = checkpoint;
+    let covered = 0;
+    this._held.forEach((request, i) => {
+      if (request.chunk && request.chunk.sequence <= checkpoint.sequence) covered = i + 1;
+    });
+    this._held.splice(0, covered);
+  }
+
+  // Whether the call that just ended is to be resumed: it ended UNAVAILABLE after ready, with
+  // a checkpoint held; or it was a resume call that failed UNAVAILABLE before its ready, and
+  // the resume has attempts left.
+  _canResume() {
+    return this._resumeOn && this._checkpoint !== null && this.readyMessage !== null &&
+      this._failure === null && !this._cancelled &&
+      this._status.code === grpc.status.UNAVAILABLE &&
+      (this._callReady || this._attempts < RESUME_ATTEMPTS);
+  }
+
+  // Opens the next resume call on a new channel (so load balancing may pick another server;
+  // a draining one refuses new calls anyway): at once after a call that had ready, else after
+  // RESUME_BACKOFF_MS, doubling with each attempt. Writes wait meanwhile.
+  _reconnect() {
+    this._resuming ??= deferred();
+    this._opening = true;
+    if (this._callReady) this._attempts = 0;
+    const wait = this._attempts ? RESUME_BACKOFF_MS * 2 ** (this._attempts - 1) : 0;
+    ++this._attempts;
+    setTimeout(() => {
+      this._opening = false;
+      if (this._cancelled) {
+        this._status = { code: grpc.status.CANCELLED, details: 'Cancelled on client' };
+        this._maybeFinish();
+        return;
+      }
+      this._closeChannel?.();
+      const { call, close } = this._open();
+      this._closeChannel = close;
+      this._attach(call);
+      call.write({ resume: { token: this._checkpoint.token } });
+    }, wait);
+  }
+
+  // The first response of a resume call: a ready that goes on from the held checkpoint. Then
+  // the held requests are sent again (the half-close too, if end() was called), and writes go
+  // on on the new call.
+  _onResumed(response) {
+    if (this._failure !== null) return;  // Refused already; the call is being cancelled.
+    const expected = this._checkpoint.sequence;
+    const after = response.ready?.resumed_after_sequence;
+    if (response.response !== 'ready' || after !== expected) {
+      this._failure = {
+        code: grpc.status.INTERNAL,
+        details: `resume: the server ${response.response === 'ready'
+          ? `went on after chunk ${after}` : `answered ${response.response} before ready`
+        }, not after the checkpoint's chunk ${expected}`,
+      };
+      this._call.cancel();
+      return;
+    }
+    this._callReady = true;
+    ++this.resumes;
+    const sentAt = performance.now();
+    this._outstanding = [];
+    for (const request of this._held) {
+      if (request.chunk) this._outstanding.push({ sequence: request.chunk.sequence, sentAt });
+      this._call.write(request);
+    }
+    if (this._halfClosed) this._call.end();
+    const resuming = this._resuming;
+    this._resuming = null;
+    resuming.resolve();
+  }
+
   // The status has arrived and every response before it has been read.
   _maybeFinish() {
-    if (this._done || this._status === null || !this._readEnded) return;
+    if (this._done || this._opening || this._status === null || !this._readEnded) return;
+    if (this._canResume()) {
+      this._reconnect();
+      return;
+    }
     this._done = true;
-    const status = this._status;
+    this._closeChannel?.();
+    this._resuming?.resolve();
+    const status = this._failure ?? this._status;
     if (status.code === grpc.status.OK) {
       if (this.chunksAnswered !== this.chunksSent) {
         this._violation(`${this.chunksAnswered} chunk responses for ${this.chunksSent} chunks`);

@@ -37,23 +37,31 @@ Chunk = Any
 
 
 class _Outbox:
-    """The requests after the config, handed from send()/update() to gRPC's sending thread.
+    """The requests after the first message, handed from send()/update() to gRPC's sending
+    thread.
 
     Bounded (put blocks while ``limit`` requests wait: backpressure reaches the producer).
-    Until the stream is ready, what was sent is kept so that a retried call replays it; each
-    call attempt reads through its own generator, and only the newest one takes requests.
+    What gRPC takes is held while a new call may need it again: until the stream is ready (a
+    retried call replays it) and, on a resumable stream, until a checkpoint covers it (a
+    resumed call resends it). Each call attempt reads through its own generator (the held
+    requests, then the queue), and only the newest one takes requests.
     """
 
     def __init__(self, limit: int) -> None:
         self._cond = threading.Condition()
         self._queue: collections.deque[pb.ProcessRequest] = collections.deque()
-        self._replay: list[pb.ProcessRequest] = []
+        self._held: list[pb.ProcessRequest] = []
+        self._cursor = 0  # the next held request the newest attempt (re)sends
+        self._hold = True
         self._limit = max(1, limit)
         self._attempt = 0
-        self._ready = False
         self._closed = False  # no more requests: half-close after the queue
         self._dead = False  # the stream is over: drop everything
-        self.chunks_sent = 0  # chunks taken by gRPC (each once, replays not counted)
+        self.chunks_sent = 0  # chunks taken by gRPC (each once, resends not counted)
+
+    @property
+    def dead(self) -> bool:
+        return self._dead
 
     def put(self, request: pb.ProcessRequest) -> bool:
         """Queues ``request``; False if the stream is over or closed."""
@@ -77,35 +85,50 @@ class _Outbox:
             self._queue.clear()
             self._cond.notify_all()
 
-    def mark_ready(self) -> None:
+    def mark_ready(self, hold: bool) -> None:
+        """The stream is ready; ``hold``: it is resumable (keep requests for a resume)."""
         with self._cond:
-            self._ready = True
-            self._replay.clear()
+            self._hold = hold
+            if not hold:
+                self._held.clear()
+                self._cursor = 0
 
-    def requests(self, config: pb.ProcessRequest) -> Iterator[pb.ProcessRequest]:
-        """A new attempt's request stream: the config, the replay, then the queue."""
+    def checkpoint(self, sequence: int) -> None:
+        """Drops what a checkpoint after chunk ``sequence`` covers: the chunks up to it and
+        the updates sent before them."""
+        with self._cond:
+            covered = 0
+            for i, request in enumerate(self._held):
+                if request.HasField("chunk") and request.chunk.sequence <= sequence:
+                    covered = i + 1
+            del self._held[:covered]
+            self._cursor = max(0, self._cursor - covered)
+
+    def requests(self, first: pb.ProcessRequest) -> Iterator[pb.ProcessRequest]:
+        """A new attempt's request stream: ``first`` (config or resume), what is held, then
+        the queue."""
         with self._cond:
             self._attempt += 1
             attempt = self._attempt
+            self._cursor = 0
             self._cond.notify_all()
-        yield config
-        replayed = 0
+        yield first
         while True:
             with self._cond:
                 while True:
                     if self._dead or self._attempt != attempt:
                         return
-                    if not self._ready and replayed < len(self._replay):
-                        request = self._replay[replayed]
-                        replayed += 1
+                    if self._cursor < len(self._held):
+                        request = self._held[self._cursor]
+                        self._cursor += 1
                         break
                     if self._queue:
                         request = self._queue.popleft()
                         if request.HasField("chunk"):
                             self.chunks_sent += 1
-                        if not self._ready:
-                            self._replay.append(request)
-                            replayed += 1
+                        if self._hold:
+                            self._held.append(request)
+                            self._cursor += 1
                         self._cond.notify_all()
                         break
                     if self._closed:
@@ -127,6 +150,13 @@ class Stream:
     iterable): the server answers every chunk, and unread answers stop it from reading more.
     A failure raises AudioprocError, with what was answered so far in its ``result``.
 
+    Resume: on a stream whose config sets ``checkpoint_interval_ms`` (and whose ``ready``
+    says ``resumable``), the stream keeps the server's last checkpoint and what was sent
+    after it. If the call then ends UNAVAILABLE (the server drains), it goes on in a new call
+    on a new channel to the same target: ``resume`` with the checkpoint's token, the requests
+    after it again, then the rest; answers already returned are not returned twice. The
+    caller sees one stream; ``resumes`` counts the resumed calls.
+
     Thread safety: send(), update(), close() and cancel() may be called from any thread,
     also while another thread iterates; iterate (or finish()) on one thread at a time.
     send() blocks while ``max_queued`` requests wait to be sent.
@@ -143,6 +173,8 @@ class Stream:
         retry: Retry,
         realtime: bool,
         max_queued: int,
+        resume: bool = True,
+        open_channel: Optional[Callable[[], grpc.Channel]] = None,
     ) -> None:
         self._stub = stub
         self._config = config
@@ -151,7 +183,10 @@ class Stream:
         self._retry = retry
         self._realtime = realtime
         self._outbox = _Outbox(max_queued)
-        self._collector = Collector()
+        self._collector = Collector(resume=resume and config.checkpoint_interval_ms > 0)
+        self._open_channel = open_channel
+        self._channel: Optional[grpc.Channel] = None  # the resumed call's, if it opened one
+        self._call_ready = False
         self._lock = threading.Lock()
         self._sequence = 0
         self._frames_sent = 0
@@ -215,6 +250,7 @@ class Stream:
         """Abandons the stream (CANCELLED)."""
         self._outbox.kill()
         self._call.cancel()
+        self._close_channel()
 
     def _pace(self) -> None:
         rate = self._config.input.sample_rate_hz
@@ -260,6 +296,11 @@ class Stream:
     def result(self) -> StreamResult:
         """What has been answered so far (complete after the end)."""
         return self._collector.result
+
+    @property
+    def resumes(self) -> int:
+        """How many times the stream went on in a resumed call (see the class's doc)."""
+        return self._collector.result.resumes
 
     def wait_ready(self) -> pb.StreamReady:
         """Waits for the StreamReady (it comes before any chunk). Raises AudioprocError if
@@ -310,14 +351,29 @@ class Stream:
             self.cancel()
 
     def _start(self) -> Any:
+        """A call: with the config, or (once a checkpoint is held) resuming from it on a new
+        channel, so that the target's load balancing may pick another server."""
         timeout = None
         if self._deadline is not None:
             timeout = max(0.0, self._deadline - time.monotonic())
-        return self._stub.Process(
-            self._outbox.requests(pb.ProcessRequest(config=self._config)),
-            timeout=timeout,
-            metadata=self._metadata,
-        )
+        self._call_ready = False
+        checkpoint = self._collector.checkpoint
+        stub, first = self._stub, pb.ProcessRequest(config=self._config)
+        if checkpoint is not None:
+            first = pb.ProcessRequest(resume=pb.ResumeStream(token=checkpoint.token))
+            if self._open_channel is not None:
+                self._close_channel()
+                self._channel = self._open_channel()
+                stub = pb_grpc.AudioProcessorStub(self._channel)
+        call = stub.Process(self._outbox.requests(first), timeout=timeout, metadata=self._metadata)
+        if self._outbox.dead:  # cancelled while a retry or resume waited: end as CANCELLED
+            call.cancel()
+        return call
+
+    def _close_channel(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
 
     def _read(self) -> Iterator[Optional[pb.ProcessedChunk]]:
         """The chunks as they come; None for the ready (so that wait_ready can stop there)."""
@@ -327,9 +383,13 @@ class Stream:
                 for response in self._call:
                     chunk = collector.add(response)
                     if response.HasField("ready"):
-                        self._outbox.mark_ready()
-                        self._ready_event.set()
-                        yield None
+                        self._call_ready = True
+                        if not collector.result.resumes:
+                            self._outbox.mark_ready(collector.resume and response.ready.resumable)
+                            self._ready_event.set()
+                            yield None
+                    elif response.HasField("checkpoint"):
+                        self._outbox.checkpoint(response.checkpoint.sequence)
                     elif chunk is not None:
                         yield chunk
                 break
@@ -338,17 +398,32 @@ class Stream:
                 if self._error is not None:
                     self._end(False)
                     raise self._error from None
-                if (
-                    code == grpc.StatusCode.UNAVAILABLE
-                    and collector.result.ready is None
-                    and self._attempt < self._retry.attempts
-                ):
+                # Before its ready, a call is retried while UNAVAILABLE; a resumed one also
+                # when the server cancels it (a draining server's shutdown cancels the calls
+                # that reached it late).
+                retry = code == grpc.StatusCode.UNAVAILABLE or (
+                    code == grpc.StatusCode.CANCELLED
+                    and collector.result.resumes > 0
+                    and not self._outbox.dead
+                )
+                if retry and not self._call_ready and self._attempt < self._retry.attempts:
                     time.sleep(self._retry.backoff(self._attempt))
                     self._attempt += 1
                     self._call = self._start()
                     continue
+                if collector.can_resume(code, self._call_ready):
+                    collector.result.resumes += 1
+                    self._attempt = 1
+                    self._call = self._start()
+                    continue
                 self._end(False)
+                if collector.result.resumes and not self._call_ready:
+                    details = f"resuming the stream: {details}"
                 raise AudioprocError(code, details, collector.result) from None
+            except AudioprocError:  # resumed from another point than the checkpoint
+                self._call.cancel()
+                self._end(False)
+                raise
         self._end(True)
         if self._error is not None:
             raise self._error
@@ -357,6 +432,7 @@ class Stream:
         self._done = True
         self._ready_event.set()
         self._outbox.kill()
+        self._close_channel()
         self._collector.finish(ok, self._outbox.chunks_sent)
 
 
@@ -415,12 +491,15 @@ class Client:
         *,
         timeout: Optional[float] = None,
         retry: RetryLike = None,
+        open_channel: Optional[Callable[[], grpc.Channel]] = None,
     ) -> None:
         self._channel = channel
         self._stub = pb_grpc.AudioProcessorStub(channel)
         self._metadata = credentials.metadata()
         self._timeout = timeout
         self._retry = to_retry(retry)
+        # A new channel to the same target, for a resumed stream (None: resume on `channel`).
+        self._open_channel = open_channel
 
     @property
     def stub(self) -> pb_grpc.AudioProcessorStub:
@@ -437,23 +516,33 @@ class Client:
         realtime: bool = False,
         timeout: Optional[float] = None,
         max_queued: int = 8,
+        checkpoint_interval_ms: int = 0,
+        resume: bool = True,
     ) -> Stream:
         """Starts a Process stream. ``config``: a StreamConfig or a chain (one-line or JSON
         text, ProcessorSpec or a list of them); ``format``: the input format (e.g.
         ``"s16le:16000:1"``), unless the config sets it. ``chunks``: an iterable of chunks
         (bytes or numpy arrays), read on a thread as the stream can take them; without it,
         send() them. ``realtime``: pace chunks at the audio's rate, as a live source would.
-        ``timeout``: for the whole call (default: the client's). Raises ValueError for a
-        config that does not parse; everything after that as AudioprocError."""
+        ``timeout``: for the whole call (default: the client's, resumed calls included).
+        ``checkpoint_interval_ms`` (or the config's): ask for a checkpoint after every that
+        many ms of audio, and resume the stream from the last one when its server drains
+        (see Stream), unless ``resume`` is False. Raises ValueError for a config that does
+        not parse; everything after that as AudioprocError."""
+        full = make_config(config, format, stream_id=stream_id)
+        if checkpoint_interval_ms > 0:
+            full.checkpoint_interval_ms = checkpoint_interval_ms
         return Stream(
             self._stub,
-            make_config(config, format, stream_id=stream_id),
+            full,
             chunks,
             timeout=self._timeout if timeout is None else timeout,
             metadata=self._metadata,
             retry=self._retry,
             realtime=realtime,
             max_queued=max_queued,
+            resume=resume,
+            open_channel=self._open_channel,
         )
 
     def process(
@@ -465,9 +554,12 @@ class Client:
         chunk_ms: int = 20,
         chunk_frames: int = 0,
         timeout: Optional[float] = None,
+        checkpoint_interval_ms: int = 0,
+        resume: bool = True,
     ) -> StreamResult:
         """Streams ``audio`` (bytes, or a PcmAudio, whose format is used) in chunks of
-        ``chunk_frames`` frames (or ``chunk_ms`` ms) and returns the whole result."""
+        ``chunk_frames`` frames (or ``chunk_ms`` ms) and returns the whole result
+        (``checkpoint_interval_ms``, ``resume``: see stream())."""
         from audioproc.wav import PcmAudio
 
         if isinstance(audio, PcmAudio):
@@ -482,7 +574,8 @@ class Client:
         data = to_bytes(audio, full.input.encoding)
         step = chunk_frames * frame
         chunks = (data[i:i + step] for i in range(0, len(data), step))
-        return self.stream(full, chunks, timeout=timeout).finish()
+        return self.stream(full, chunks, timeout=timeout, resume=resume,
+                           checkpoint_interval_ms=checkpoint_interval_ms).finish()
 
     def process_file(
         self,
@@ -541,7 +634,9 @@ def connect(
     retry: RetryLike = None,
     options: Iterable[tuple[str, Any]] = (),
 ) -> Client:
-    """A Client for the server at ``addr`` (host:port).
+    """A Client for the server at ``addr`` (host:port, or any gRPC target: e.g.
+    ``ipv4:10.0.0.1:50051,10.0.0.2:50051`` with
+    ``options=[("grpc.lb_policy_name", "round_robin")]``).
 
     TLS is on with ``tls=True`` (system roots) or ``ca`` (PEM bytes or a file of the roots to
     verify the server with); ``cert`` and ``key`` (PEM bytes or files) present a client
@@ -553,8 +648,11 @@ def connect(
     credentials = Credentials.make(tls=tls, ca=ca, cert=cert, key=key, token=token)
     channel_options = CHANNEL_OPTIONS + list(options)
     secure = credentials.channel_credentials()
-    if secure is None:
-        channel = grpc.insecure_channel(addr, channel_options)
-    else:
-        channel = grpc.secure_channel(addr, secure, channel_options)
-    return Client(channel, credentials, timeout=timeout, retry=retry)
+
+    def open_channel() -> grpc.Channel:
+        if secure is None:
+            return grpc.insecure_channel(addr, channel_options)
+        return grpc.secure_channel(addr, secure, channel_options)
+
+    return Client(open_channel(), credentials, timeout=timeout, retry=retry,
+                  open_channel=open_channel)

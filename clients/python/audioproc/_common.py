@@ -13,7 +13,7 @@ import grpc
 from audioproc.chain import ChainLike, parse_stream_config, to_chain
 from audioproc.formats import AudioFormatLike, bytes_per_frame, to_audio_format
 from audioproc.v1 import audioproc_pb2 as pb
-from audioproc._result import StreamResult
+from audioproc._result import AudioprocError, StreamResult
 
 __all__ = ["ConfigLike", "Credentials", "Retry", "RetryLike", "make_config"]
 
@@ -146,17 +146,48 @@ def make_config(
 
 
 class Collector:
-    """Checks and records a stream's responses in StreamResult as they arrive."""
+    """Checks and records a stream's responses in StreamResult as they arrive, and what a
+    resume needs: the last checkpoint, and which responses of a resumed call are repeats."""
 
-    def __init__(self) -> None:
+    def __init__(self, resume: bool = False) -> None:
         self.result = StreamResult()
+        self.resume = resume  # resume on UNAVAILABLE once a checkpoint is held
+        self.checkpoint: Optional[pb.Checkpoint] = None
         self._output = bytearray()
         self._answered = 0
 
+    def can_resume(self, code: grpc.StatusCode, call_ready: bool) -> bool:
+        """Whether a call that ended with ``code`` (after its ready: ``call_ready``) is
+        resumed from the checkpoint held."""
+        return (self.resume and call_ready and code == grpc.StatusCode.UNAVAILABLE
+                and self.checkpoint is not None)
+
     def add(self, response: pb.ProcessResponse) -> Optional[pb.ProcessedChunk]:
-        """Records ``response``; returns it if it is a ProcessedChunk (the tail too)."""
+        """Records ``response``; returns it if it is a ProcessedChunk (the tail too) that the
+        caller has not had yet (a resumed call repeats the chunks answered after the
+        checkpoint). Raises AudioprocError if a resumed call did not go on from the
+        checkpoint held."""
         result, errors = self.result, self.result.protocol_errors
         kind = response.WhichOneof("response")
+        if kind == "checkpoint":
+            self.checkpoint = response.checkpoint
+            return None
+        if result.resumes and kind == "ready":
+            after, held = response.ready.resumed_after_sequence, self.checkpoint.sequence
+            if after != held:
+                raise AudioprocError(
+                    grpc.StatusCode.INTERNAL,
+                    f"the stream resumed after chunk {after}, not after the checkpoint's "
+                    f"chunk {held}",
+                    result,
+                )
+            return None
+        if result.resumes and kind == "chunk" and (
+            result.tail is not None
+            if response.chunk.tail
+            else response.chunk.metrics.sequence <= self._answered
+        ):
+            return None
         if result.summary is not None:
             errors.append(f"{kind} after the summary")
         if kind == "ready":

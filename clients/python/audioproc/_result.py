@@ -30,6 +30,9 @@ class StreamResult:
     chunks_sent: int = 0
     output: bytes = b""
     protocol_errors: list[str] = dataclasses.field(default_factory=list)
+    #: How many times the stream went on in a resumed call (see Client.stream); ``ready``
+    #: is then the first call's, ``summary`` the last one's.
+    resumes: int = 0
 
     @property
     def events(self) -> list[pb.Event]:

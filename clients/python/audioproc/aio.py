@@ -47,18 +47,24 @@ Chunk = Any
 
 
 class _Outbox:
-    """As the sync client's: bounded, replayed until ready, one live attempt at a time."""
+    """As the sync client's: bounded, holding what a retried or resumed call sends again, one
+    live attempt at a time."""
 
     def __init__(self, limit: int) -> None:
         self._cond = asyncio.Condition()
         self._queue: collections.deque[pb.ProcessRequest] = collections.deque()
-        self._replay: list[pb.ProcessRequest] = []
+        self._held: list[pb.ProcessRequest] = []
+        self._cursor = 0
+        self._hold = True
         self._limit = max(1, limit)
         self._attempt = 0
-        self._ready = False
         self._closed = False
         self._dead = False
         self.chunks_sent = 0
+
+    @property
+    def dead(self) -> bool:
+        return self._dead
 
     async def put(self, request: pb.ProcessRequest) -> bool:
         async with self._cond:
@@ -82,33 +88,43 @@ class _Outbox:
             self._queue.clear()
             self._cond.notify_all()
 
-    def mark_ready(self) -> None:
-        self._ready = True
-        self._replay.clear()
+    def mark_ready(self, hold: bool) -> None:
+        self._hold = hold
+        if not hold:
+            self._held.clear()
+            self._cursor = 0
 
-    async def requests(self, config: pb.ProcessRequest) -> AsyncIterator[pb.ProcessRequest]:
+    def checkpoint(self, sequence: int) -> None:
+        covered = 0
+        for i, request in enumerate(self._held):
+            if request.HasField("chunk") and request.chunk.sequence <= sequence:
+                covered = i + 1
+        del self._held[:covered]
+        self._cursor = max(0, self._cursor - covered)
+
+    async def requests(self, first: pb.ProcessRequest) -> AsyncIterator[pb.ProcessRequest]:
         async with self._cond:
             self._attempt += 1
             attempt = self._attempt
+            self._cursor = 0
             self._cond.notify_all()
-        yield config
-        replayed = 0
+        yield first
         while True:
             async with self._cond:
                 while True:
                     if self._dead or self._attempt != attempt:
                         return
-                    if not self._ready and replayed < len(self._replay):
-                        request = self._replay[replayed]
-                        replayed += 1
+                    if self._cursor < len(self._held):
+                        request = self._held[self._cursor]
+                        self._cursor += 1
                         break
                     if self._queue:
                         request = self._queue.popleft()
                         if request.HasField("chunk"):
                             self.chunks_sent += 1
-                        if not self._ready:
-                            self._replay.append(request)
-                            replayed += 1
+                        if self._hold:
+                            self._held.append(request)
+                            self._cursor += 1
                         self._cond.notify_all()
                         break
                     if self._closed:
@@ -136,6 +152,8 @@ class Stream:
         retry: Retry,
         realtime: bool,
         max_queued: int,
+        resume: bool = True,
+        open_channel: Optional[Callable[[], grpc.aio.Channel]] = None,
     ) -> None:
         self._stub = stub
         self._config = config
@@ -143,7 +161,10 @@ class Stream:
         self._retry = retry
         self._realtime = realtime
         self._outbox = _Outbox(max_queued)
-        self._collector = Collector()
+        self._collector = Collector(resume=resume and config.checkpoint_interval_ms > 0)
+        self._open_channel = open_channel
+        self._channel: Optional[grpc.aio.Channel] = None
+        self._call_ready = False
         self._sequence = 0
         self._frames_sent = 0
         self._started: Optional[float] = None
@@ -177,6 +198,11 @@ class Stream:
     @property
     def result(self) -> StreamResult:
         return self._collector.result
+
+    @property
+    def resumes(self) -> int:
+        """How many times the stream went on in a resumed call (see audioproc.Stream)."""
+        return self._collector.result.resumes
 
     async def send(self, chunk: Chunk) -> None:
         """Sends one chunk (bytes or a numpy array); waits while the queue is full."""
@@ -212,6 +238,7 @@ class Stream:
     async def cancel(self) -> None:
         await self._outbox.kill()
         self._call.cancel()
+        await self._close_channel()
         if self._feeder is not None and not self._feeder.done():
             self._feeder.cancel()
 
@@ -289,14 +316,28 @@ class Stream:
             await self.cancel()
 
     def _start(self) -> Any:
+        """A call: with the config, or resuming from the checkpoint held on a new channel
+        (the previous one closed by _close_channel)."""
         timeout = None
         if self._deadline is not None:
             timeout = max(0.0, self._deadline - time.monotonic())
-        return self._stub.Process(
-            self._outbox.requests(pb.ProcessRequest(config=self._config)),
-            timeout=timeout,
-            metadata=self._metadata,
-        )
+        self._call_ready = False
+        checkpoint = self._collector.checkpoint
+        stub, first = self._stub, pb.ProcessRequest(config=self._config)
+        if checkpoint is not None:
+            first = pb.ProcessRequest(resume=pb.ResumeStream(token=checkpoint.token))
+            if self._open_channel is not None:
+                self._channel = self._open_channel()
+                stub = pb_grpc.AudioProcessorStub(self._channel)
+        call = stub.Process(self._outbox.requests(first), timeout=timeout, metadata=self._metadata)
+        if self._outbox.dead:  # cancelled while a retry or resume waited: end as CANCELLED
+            call.cancel()
+        return call
+
+    async def _close_channel(self) -> None:
+        if self._channel is not None:
+            channel, self._channel = self._channel, None
+            await channel.close()
 
     async def _read(self) -> AsyncIterator[Optional[pb.ProcessedChunk]]:
         collector = self._collector
@@ -305,9 +346,13 @@ class Stream:
                 async for response in self._call:
                     chunk = collector.add(response)
                     if response.HasField("ready"):
-                        self._outbox.mark_ready()
-                        self._ready_event.set()
-                        yield None
+                        self._call_ready = True
+                        if not collector.result.resumes:
+                            self._outbox.mark_ready(collector.resume and response.ready.resumable)
+                            self._ready_event.set()
+                            yield None
+                    elif response.HasField("checkpoint"):
+                        self._outbox.checkpoint(response.checkpoint.sequence)
                     elif chunk is not None:
                         yield chunk
                 break
@@ -316,17 +361,34 @@ class Stream:
                 if self._error is not None:
                     await self._end(False)
                     raise self._error from None
-                if (
-                    code == grpc.StatusCode.UNAVAILABLE
-                    and collector.result.ready is None
-                    and self._attempt < self._retry.attempts
-                ):
+                # Before its ready, a call is retried while UNAVAILABLE; a resumed one also
+                # when the server cancels it (a draining server's shutdown cancels the calls
+                # that reached it late).
+                retry = code == grpc.StatusCode.UNAVAILABLE or (
+                    code == grpc.StatusCode.CANCELLED
+                    and collector.result.resumes > 0
+                    and not self._outbox.dead
+                )
+                if retry and not self._call_ready and self._attempt < self._retry.attempts:
                     await asyncio.sleep(self._retry.backoff(self._attempt))
                     self._attempt += 1
+                    await self._close_channel()
+                    self._call = self._start()
+                    continue
+                if collector.can_resume(code, self._call_ready):
+                    collector.result.resumes += 1
+                    self._attempt = 1
+                    await self._close_channel()
                     self._call = self._start()
                     continue
                 await self._end(False)
+                if collector.result.resumes and not self._call_ready:
+                    details = f"resuming the stream: {details}"
                 raise AudioprocError(code, details, collector.result) from None
+            except AudioprocError:  # resumed from another point than the checkpoint
+                self._call.cancel()
+                await self._end(False)
+                raise
             except asyncio.CancelledError:
                 if self._error is not None:
                     await self._end(False)
@@ -340,6 +402,7 @@ class Stream:
         self._done = True
         self._ready_event.set()
         await self._outbox.kill()
+        await self._close_channel()
         self._collector.finish(ok, self._outbox.chunks_sent)
 
 
@@ -376,12 +439,14 @@ class Client:
         *,
         timeout: Optional[float] = None,
         retry: RetryLike = None,
+        open_channel: Optional[Callable[[], grpc.aio.Channel]] = None,
     ) -> None:
         self._channel = channel
         self._stub = pb_grpc.AudioProcessorStub(channel)
         self._metadata = credentials.metadata()
         self._timeout = timeout
         self._retry = to_retry(retry)
+        self._open_channel = open_channel  # for a resumed stream (None: resume on `channel`)
 
     @property
     def stub(self) -> pb_grpc.AudioProcessorStub:
@@ -397,18 +462,25 @@ class Client:
         realtime: bool = False,
         timeout: Optional[float] = None,
         max_queued: int = 8,
+        checkpoint_interval_ms: int = 0,
+        resume: bool = True,
     ) -> Stream:
         """Starts a Process stream (call from a running event loop); see
-        audioproc.Client.stream. ``chunks`` may be an async iterator."""
+        audioproc.Client.stream (resume included). ``chunks`` may be an async iterator."""
+        full = make_config(config, format, stream_id=stream_id)
+        if checkpoint_interval_ms > 0:
+            full.checkpoint_interval_ms = checkpoint_interval_ms
         return Stream(
             self._stub,
-            make_config(config, format, stream_id=stream_id),
+            full,
             chunks,
             timeout=self._timeout if timeout is None else timeout,
             metadata=self._metadata,
             retry=self._retry,
             realtime=realtime,
             max_queued=max_queued,
+            resume=resume,
+            open_channel=self._open_channel,
         )
 
     async def process_file(
@@ -476,8 +548,11 @@ def connect(
     credentials = Credentials.make(tls=tls, ca=ca, cert=cert, key=key, token=token)
     channel_options = CHANNEL_OPTIONS + list(options)
     secure = credentials.channel_credentials()
-    if secure is None:
-        channel = grpc.aio.insecure_channel(addr, channel_options)
-    else:
-        channel = grpc.aio.secure_channel(addr, secure, channel_options)
-    return Client(channel, credentials, timeout=timeout, retry=retry)
+
+    def open_channel() -> grpc.aio.Channel:
+        if secure is None:
+            return grpc.aio.insecure_channel(addr, channel_options)
+        return grpc.aio.secure_channel(addr, secure, channel_options)
+
+    return Client(open_channel(), credentials, timeout=timeout, retry=retry,
+                  open_channel=open_channel)
