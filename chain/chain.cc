@@ -293,6 +293,19 @@ absl::Status Chain::RestoreState(StateReader& reader) {
     const uint64_t frames_emitted = reader.GetU64();
     const uint64_t emit_limit = reader.GetU64();
     if (!reader.ok()) return reader.status();
+    // The counters must be those of a chain between blocks, before Flush: what the input so
+    // far makes, less what was emitted, is at most what the chain can hold (Flush emits it,
+    // padding with silence, so a state claiming more would make Flush emit without end).
+    const double expected =
+        static_cast<double>(frames_in) * output_spec_.sample_rate_hz / input_spec_.sample_rate_hz;
+    const double held = static_cast<double>(frames_emitted) - expected;
+    const double most_held =
+        static_cast<double>(latency_frames_) +
+        static_cast<double>(FlushBlocks()) * static_cast<double>(output_spec_.max_block_frames);
+    if (emit_limit != UINT64_MAX || held > 2.0 || -held > most_held) {
+      reader.Fail("the chain's frame counters are not those of a running stream");
+      return reader.status();
+    }
     for (size_t i = 0; i < stages_.size(); ++i) {
       const uint64_t size = reader.GetU64AtMost(reader.remaining());
       StateReader stage = reader.Sub(size);

@@ -34,7 +34,6 @@
 #include "service/spec_translation.h"
 #include "service/stream_config.h"
 
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace audioproc;
   const fuzz::SplitInput input = fuzz::SplitMessage(data, size);

@@ -22,11 +22,11 @@
 #include "audioproc/v1/audioproc.pb.h"
 #include "chain/registry.h"
 #include "chain/stream_pipeline.h"
-#include "dsp/state_codec.h"
-#include "service/stream_config.h"
 #include "dsp/audio_block.h"
+#include "dsp/state_codec.h"
 #include "fuzz/fuzz_input.h"
 #include "google/protobuf/text_format.h"
+#include "service/stream_config.h"
 
 namespace audioproc::fuzz {
 namespace {
@@ -356,7 +356,8 @@ void StateRestoreSeeds(const fs::path& dir) {
     const size_t frame_bytes = BytesPerSample(pipeline_config->input.encoding) * input.channels();
     std::string audio(input.sample_rate_hz() * frame_bytes + frame_bytes / 2, '\0');
     uint32_t noise = 7;
-    for (char& byte : audio) byte = static_cast<char>((noise = noise * 1664525u + 1013904223u) >> 24);
+    for (char& byte : audio)
+      byte = static_cast<char>((noise = noise * 1664525u + 1013904223u) >> 24);
     std::string out;
     (*pipeline)->ProcessChunk(audio, &out);
     StateWriter writer;

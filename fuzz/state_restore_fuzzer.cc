@@ -37,8 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       StreamPipeline::Create(ProcessorRegistry::Default(), *pipeline_config);
   if (!pipeline.ok() || !(*pipeline)->SupportsState()) return 0;
 
-  StateReader reader(std::span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(input.rest.data()), input.rest.size()));
+  StateReader reader(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(input.rest.data()),
+                                              input.rest.size()));
   const absl::Status restored = (*pipeline)->RestoreState(reader);
   fuzz::SignalRunner runner((*pipeline)->chain());
   if (!restored.ok()) {

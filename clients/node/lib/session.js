@@ -517,12 +517,15 @@ class Session {
   }
 
   // Whether the call that just ended is to be resumed: it ended UNAVAILABLE after ready, with
-  // a checkpoint held; or it was a resume call that failed UNAVAILABLE before its ready, and
-  // the resume has attempts left.
+  // a checkpoint held; or it was a resume call that failed UNAVAILABLE before its ready (or was
+  // CANCELLED by a server shutting down as it arrived, not by us), and the resume has attempts
+  // left.
   _canResume() {
+    const refusedResume = this._attempts > 0 && !this._callReady &&
+      this._status.code === grpc.status.CANCELLED;
     return this._resumeOn && this._checkpoint !== null && this.readyMessage !== null &&
       this._failure === null && !this._cancelled &&
-      this._status.code === grpc.status.UNAVAILABLE &&
+      (this._status.code === grpc.status.UNAVAILABLE || refusedResume) &&
       (this._callReady || this._attempts < RESUME_ATTEMPTS);
   }
 
