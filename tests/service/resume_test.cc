@@ -30,7 +30,7 @@ constexpr char kVoiceChain[] = R"([{"highpass":{"cutoffHz":80}},{"denoise":{}},{
                                R"({"loudness":{"targetLufs":-16}},{"limiter":{"ceilingDb":-1}}])";
 
 std::string WriteKey(const std::string& name, const std::string& key) {
-  const std::string path = absl::StrCat(::testing::TempDir(), "/", name);
+  std::string path = absl::StrCat(::testing::TempDir(), "/", name);
   std::ofstream(path) << key << "\n";
   return path;
 }
