@@ -233,6 +233,10 @@ void ProcessCall::HandleReadLocked(bool ok) {
     }
     config_held_ = *std::move(held);
     phase_ = Phase::kConfiguring;
+    // Held by config_held_, not by the inbox's count (which Run takes each item's bytes
+    // from): counted there too, a resume's token of tens of KB wrapped the count below zero
+    // and no read was posted again.
+    item.bytes = 0;
   } else {
     inbox_bytes_ += bytes;
   }

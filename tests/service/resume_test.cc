@@ -42,6 +42,9 @@ v1::StreamConfig VoiceConfig(uint32_t checkpoint_interval_ms) {
   v1::StreamConfig config = testing::MakeConfig(v1::PCM_S16LE, 16000, 1, kVoiceChain);
   config.set_stream_id("resume-voice");
   config.set_checkpoint_interval_ms(checkpoint_interval_ms);
+  // A client that says how large its chunks are: the inbox is then sized for 640-byte chunks,
+  // and a resume's token (tens of KB) must not count against it.
+  config.set_max_chunk_bytes(kChunkBytes);
   return config;
 }
 
