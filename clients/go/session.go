@@ -36,7 +36,7 @@ type Result struct {
 // chunk and update sent after it. If the call then ends UNAVAILABLE (the server drains), Recv
 // opens a new connection to the same target (so that load balancing picks another replica),
 // resumes from the checkpoint (up to 5 attempts, 100 ms apart and doubling, while they fail
-// UNAVAILABLE), resends what was held and goes on; responses the old server had already sent
+// UNAVAILABLE or a replica shutting down cancels them), resends what was held and goes on; responses the old server had already sent
 // are dropped, so the caller sees every chunk's output once, in order, and the output is
 // byte-identical to an uninterrupted stream's. Resumes() counts them. Without a checkpoint
 // (or WithoutResume) UNAVAILABLE ends the stream as any other status. What is held is the
@@ -350,8 +350,9 @@ func (s *Session) keepCheckpointLocked(checkpoint *pb.Checkpoint) {
 	s.held = append([]*pb.ProcessRequest(nil), s.held[covered:]...)
 }
 
-// A resume tries at most this many calls while they fail UNAVAILABLE, the second
-// resumeDelay after the first, each later one twice as long after the one before.
+// A resume tries at most this many calls while they fail UNAVAILABLE (or CANCELLED by a
+// server shutting down, not by the caller), the second resumeDelay after the first, each
+// later one twice as long after the one before.
 const (
 	resumeAttempts = 5
 	resumeDelay    = 100 * time.Millisecond
@@ -380,7 +381,9 @@ func (s *Session) resume(cause error) error {
 			}
 			conn.Close()
 		}
-		if status.Code(err) != codes.Unavailable || attempt == resumeAttempts {
+		code := status.Code(err)
+		retry := code == codes.Unavailable || (code == codes.Canceled && s.ctx.Err() == nil)
+		if !retry || attempt == resumeAttempts {
 			return status.Errorf(status.Code(err), "resuming after chunk %d (attempt %d; the stream had ended %s: %s): %s",
 				checkpoint.GetSequence(), attempt, CodeName(status.Code(cause)), status.Convert(cause).Message(),
 				status.Convert(err).Message())
