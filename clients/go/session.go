@@ -36,11 +36,12 @@ type Result struct {
 // chunk and update sent after it. If the call then ends UNAVAILABLE (the server drains), Recv
 // opens a new connection to the same target (so that load balancing picks another replica),
 // resumes from the checkpoint (up to 5 attempts, 100 ms apart and doubling, while they fail
-// UNAVAILABLE or a replica shutting down cancels them), resends what was held and goes on; responses the old server had already sent
-// are dropped, so the caller sees every chunk's output once, in order, and the output is
-// byte-identical to an uninterrupted stream's. Resumes() counts them. Without a checkpoint
-// (or WithoutResume) UNAVAILABLE ends the stream as any other status. What is held is the
-// audio of about one checkpoint interval, or everything sent while the call was down.
+// UNAVAILABLE or a replica shutting down cancels them), resends what was held and goes on;
+// responses the old server had already sent are dropped, so the caller sees every chunk's
+// output once, in order, and the output is byte-identical to an uninterrupted stream's.
+// Resumes() counts them. Without a checkpoint (or WithoutResume) UNAVAILABLE ends the stream
+// as any other status. What is held is the audio of about one checkpoint interval, or
+// everything sent while the call was down.
 type Session struct {
 	client    *Client
 	ctx       context.Context // every call of the stream: the token, the timeout
@@ -51,7 +52,8 @@ type Session struct {
 	sendMu     sync.Mutex // Held while sending, and by a resume while it resends.
 	sendClosed bool
 
-	mu         sync.Mutex                      // Guards what follows, written by Recv and read by Partial.
+	// Guards what follows, written by Recv and read by Partial.
+	mu         sync.Mutex
 	stream     pb.AudioProcessor_ProcessClient // the current call; a resume replaces it
 	conn       *grpc.ClientConn                // the last resume's connection (nil: the client's)
 	checkpoint *pb.Checkpoint
