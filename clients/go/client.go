@@ -8,6 +8,9 @@
 //	for { chunk, err := session.Recv(); if err == io.EOF { break } ... }
 //	summary := session.Summary()
 //
+// A stream whose config sets CheckpointIntervalMs resumes by itself when its server drains
+// (see Session).
+//
 // Errors from the service are *Error: the gRPC status (codes.InvalidArgument for a bad
 // chain, ...) and what had happened by then.
 package audioproc
@@ -37,6 +40,7 @@ type options struct {
 	keyFile     string
 	token       string
 	timeout     time.Duration
+	noResume    bool
 	dialOptions []grpc.DialOption
 }
 
@@ -60,6 +64,10 @@ func WithToken(token string) Option { return func(o *options) { o.token = token 
 // WithTimeout bounds every call (a whole stream included); 0: no bound.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
+// WithoutResume turns automatic resume off: a stream that ends UNAVAILABLE fails with it even
+// when it holds a checkpoint.
+func WithoutResume() Option { return func(o *options) { o.noResume = true } }
+
 // WithDialOptions passes extra options to grpc.Dial.
 func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *options) { o.dialOptions = append(o.dialOptions, opts...) }
@@ -67,13 +75,16 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 
 // Client is a connection to an audioproc server; safe for concurrent use.
 type Client struct {
-	conn    *grpc.ClientConn
-	stub    pb.AudioProcessorClient
-	options options
+	conn        *grpc.ClientConn
+	stub        pb.AudioProcessorClient
+	options     options
+	target      string
+	dialOptions []grpc.DialOption // Dial's, for the new connection a resume opens
 }
 
-// Dial connects to addr (host:port). The connection is made lazily: an unreachable server
-// shows as codes.Unavailable on the first call.
+// Dial connects to addr (host:port, or any gRPC target: a resolver and a load-balancing
+// policy given through WithDialOptions reach several replicas). The connection is made
+// lazily: an unreachable server shows as codes.Unavailable on the first call.
 func Dial(addr string, opts ...Option) (*Client, error) {
 	var o options
 	for _, opt := range opts {
@@ -114,7 +125,8 @@ func Dial(addr string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "cannot dial '%s': %v", addr, err)
 	}
-	return &Client{conn: conn, stub: pb.NewAudioProcessorClient(conn), options: o}, nil
+	return &Client{conn: conn, stub: pb.NewAudioProcessorClient(conn), options: o, target: addr,
+		dialOptions: dialOptions}, nil
 }
 
 // Close closes the connection; sessions still open end with codes.Canceled.

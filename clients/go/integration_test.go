@@ -3,7 +3,8 @@
 // The Go client against the real server binary (tests/clients/go_client_test.sh runs these
 // with -tags integration): a live-like stream from a generator with an update mid-stream,
 // mTLS plus a token, a bad chain, the command line fed live from a pipe, and the command
-// line's WAV byte-identical to the C++ client's.
+// line's WAV byte-identical to the C++ client's; a stream that resumes on another server
+// when its server drains or crashes, and one without checkpoints that still ends UNAVAILABLE.
 //
 // Environment: AUDIOPROC_BUILD_DIR (service/audioproc-server, clients/audioproc-client),
 // AUDIOPROC_GO_CLI (the audioproc-go binary; default <build>/clients/go/audioproc-go),
@@ -19,15 +20,20 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 	"google.golang.org/grpc/status"
 
 	pb "github.com/audioproc/audioproc/clients/go/audioprocpb"
@@ -63,9 +69,11 @@ func goCLI(t *testing.T) string {
 }
 
 type server struct {
-	cmd  *exec.Cmd
-	addr string
-	log  string
+	cmd         *exec.Cmd
+	addr        string
+	metricsPort int
+	log         string
+	killed      bool // by the test, with SIGKILL: its exit status is not checked
 }
 
 // startServer runs audioproc-server on free loopback ports with extra flags; it is stopped
@@ -92,7 +100,7 @@ func startServer(t *testing.T, flags ...string) *server {
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case err := <-exited:
-			if err != nil {
+			if err != nil && !s.killed {
 				t.Errorf("server exit: %v", err)
 			}
 		case <-time.After(30 * time.Second):
@@ -102,9 +110,9 @@ func startServer(t *testing.T, flags ...string) *server {
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		var ports struct{ GRPC int }
+		var ports struct{ GRPC, Metrics int }
 		if text, err := os.ReadFile(portFile); err == nil && json.Unmarshal(text, &ports) == nil && ports.GRPC != 0 {
-			s.addr = fmt.Sprintf("127.0.0.1:%d", ports.GRPC)
+			s.addr, s.metricsPort = fmt.Sprintf("127.0.0.1:%d", ports.GRPC), ports.Metrics
 			return s
 		}
 		select {
@@ -466,5 +474,196 @@ func TestIntegrationProcessFileAndPartialResult(t *testing.T) {
 	if e.Partial == nil || e.Partial.Ready == nil || e.Partial.ChunksAnswered != 2 || answered != 2 ||
 		e.Partial.Summary != nil {
 		t.Fatalf("partial result %+v after %d chunks, want ready and 2 chunks answered", e.Partial, answered)
+	}
+}
+
+// metric is the value of an unlabelled metric on the server's /metrics page.
+func (s *server) metric(t *testing.T, name string) float64 {
+	t.Helper()
+	response, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", s.metricsPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer response.Body.Close()
+	text, err := io.ReadAll(response.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(text), "\n") {
+		if fields := strings.Fields(line); len(fields) == 2 && fields[0] == name {
+			value, err := strconv.ParseFloat(fields[1], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return value
+		}
+	}
+	t.Fatalf("no %s in the metrics of %s", name, s.addr)
+	return 0
+}
+
+// chirpInNoise is `seconds` of s16le mono 16 kHz: a chirp from 100 Hz to 4 kHz whose level
+// swells and fades 3 times a second, over steady noise (deterministic), so that denoise and
+// the compressor keep changing their state.
+func chirpInNoise(seconds float64) []byte {
+	frames := int(seconds * 16000)
+	out := make([]byte, 2*frames)
+	noise := uint32(12345)
+	for i := 0; i < frames; i++ {
+		t := float64(i) / 16000
+		f := 100 + (4000-100)*t/seconds
+		level := 0.05 + 0.4*math.Abs(math.Sin(math.Pi*3*t))
+		noise = noise*1664525 + 1013904223
+		hiss := (float64(noise>>8)/16777216 - 0.5) * 0.04
+		v := level*math.Sin(2*math.Pi*(100*t+(f-100)*t/2)) + hiss
+		binary.LittleEndian.PutUint16(out[2*i:], uint16(int16(math.Round(v*32767))))
+	}
+	return out
+}
+
+func resumeConfig(interval uint32) *pb.StreamConfig {
+	chain, err := ParseChain("highpass:cutoff_hz=80,denoise,compressor,limiter")
+	if err != nil {
+		panic(err)
+	}
+	return &pb.StreamConfig{Input: s16Mono16k, Chain: chain, StreamId: "go-resume",
+		CheckpointIntervalMs: interval}
+}
+
+// Two servers share a resume key; one client targets both (a manual resolver, round robin).
+// Once a third of a paced stream is answered, the server it is on drains (SIGTERM: a last
+// checkpoint, then UNAVAILABLE), or crashes (SIGKILL: the client resumes from an earlier
+// checkpoint, resends what came after it and drops the answers it already had): the stream
+// goes on on the other, ends OK having resumed, and its output is byte-identical to the same
+// stream through an undisturbed server.
+func TestIntegrationStreamResumesOnAnotherServer(t *testing.T) {
+	t.Run("drain", func(t *testing.T) { testResumeOnAnotherServer(t, syscall.SIGTERM) })
+	t.Run("crash", func(t *testing.T) { testResumeOnAnotherServer(t, syscall.SIGKILL) })
+}
+
+func testResumeOnAnotherServer(t *testing.T, signal syscall.Signal) {
+	key := filepath.Join(t.TempDir(), "resume.key")
+	if err := os.WriteFile(key, []byte(strings.Repeat("k", 64)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	servers := []*server{startServer(t, "--resume_key_file="+key, "--drain_seconds=20"),
+		startServer(t, "--resume_key_file="+key, "--drain_seconds=20")}
+	audio := chirpInNoise(4)
+	const chunkBytes = 640
+	chunks := len(audio) / chunkBytes
+
+	// The reference: a fresh call on one server that nobody disturbs.
+	direct, err := Dial(servers[1].addr, WithTimeout(60*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	reference, err := direct.Process(context.Background(), resumeConfig(200), audio, chunkBytes/2, false)
+	if err != nil {
+		t.Fatalf("the reference stream: %v", err)
+	}
+	if !reference.Ready.GetResumable() || reference.Resumes != 0 {
+		t.Fatalf("the reference stream: resumable %v, %d resumes", reference.Ready.GetResumable(), reference.Resumes)
+	}
+
+	both := manual.NewBuilderWithScheme("audioproc-resume-test")
+	both.InitialState(resolver.State{Addresses: []resolver.Address{{Addr: servers[0].addr}, {Addr: servers[1].addr}}})
+	client, err := Dial(both.Scheme()+":///audioproc", WithTimeout(60*time.Second), WithDialOptions(
+		grpc.WithResolvers(both), grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	session, err := client.Stream(context.Background(), resumeConfig(200))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !session.Ready().GetResumable() {
+		t.Fatal("StreamReady.resumable is false on a server with a resume key")
+	}
+	// Which server the stream is on (the reference stream may take a moment to leave).
+	var on *server
+	for deadline := time.Now().Add(10 * time.Second); on == nil; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("not exactly one server has the stream open")
+		}
+		a, b := servers[0].metric(t, "audioproc_streams_active"), servers[1].metric(t, "audioproc_streams_active")
+		if a == 1 && b == 0 {
+			on = servers[0]
+		} else if a == 0 && b == 1 {
+			on = servers[1]
+		}
+	}
+	go session.SendFrom(bytesReader(audio), chunkBytes, 5*time.Millisecond)
+	var output []byte
+	answered := 0
+	for {
+		chunk, err := session.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Recv after %d chunks, %d resumes: %v", answered, session.Resumes(), err)
+		}
+		output = append(output, chunk.GetData()...)
+		if chunk.GetTail() {
+			continue
+		}
+		answered++
+		if answered == chunks/3 {
+			on.killed = signal == syscall.SIGKILL
+			if err := on.cmd.Process.Signal(signal); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if session.Resumes() < 1 {
+		t.Fatalf("the stream went on without a resume after %v", signal)
+	}
+	if summary := session.Summary(); answered != chunks || summary.GetChunks() != uint64(chunks) ||
+		summary.GetFramesIn() != uint64(len(audio)/2) {
+		t.Fatalf("%d chunks answered of %d, summary %v", answered, chunks, summary)
+	}
+	if !bytes.Equal(output, reference.Output) {
+		t.Fatalf("the resumed stream's %d output bytes differ from the undisturbed stream's %d",
+			len(output), len(reference.Output))
+	}
+	t.Logf("resumed %d time(s); %d output bytes equal the undisturbed stream's", session.Resumes(), len(output))
+}
+
+// Without checkpoint_interval_ms nothing changes: a server that drains past its deadline ends
+// the stream UNAVAILABLE, and the client says so without trying to resume.
+func TestIntegrationStreamWithoutCheckpointsEndsUnavailable(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "resume.key")
+	if err := os.WriteFile(key, []byte(strings.Repeat("k", 64)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, "--resume_key_file="+key, "--drain_seconds=1")
+	client, err := Dial(srv.addr, WithTimeout(60*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	session, err := client.Stream(context.Background(), resumeConfig(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if session.Ready().GetResumable() {
+		t.Fatal("resumable without checkpoint_interval_ms")
+	}
+	go session.SendFrom(bytesReader(chirpInNoise(10)), 640, 10*time.Millisecond)
+	answered := 0
+	for {
+		_, err = session.Recv()
+		if err != nil {
+			break
+		}
+		if answered++; answered == 20 {
+			srv.cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.Code() != codes.Unavailable || e.Partial.Resumes != 0 || session.Resumes() != 0 {
+		t.Fatalf("the drained stream: %v (%d resumes), want UNAVAILABLE without a resume", err, session.Resumes())
 	}
 }

@@ -3,8 +3,9 @@
 #   go_client_test.sh unit          go vet and the unit tests (shared chain cases, WAV bytes)
 #   go_client_test.sh drift         the committed stubs equal a fresh protoc-gen-go(-grpc) run
 #   go_client_test.sh integration   against the real server: a live stream with an update,
-#                                   mTLS + token, a bad chain, stdin to stdout, and the WAV of
-#                                   audioproc-go cmp-identical to the C++ client's
+#                                   mTLS + token, a bad chain, stdin to stdout, the WAV of
+#                                   audioproc-go cmp-identical to the C++ client's, and a stream
+#                                   resumed on a second server when its own drains or crashes
 # Environment: AUDIOPROC_BUILD_DIR (default <repo>/build) holds the server, the C++ client and
 # clients/go/audioproc-go (AUDIOPROC_GO_CLI overrides the last).
 set -euo pipefail
