@@ -526,8 +526,10 @@ func resumeConfig(interval uint32) *pb.StreamConfig {
 	if err != nil {
 		panic(err)
 	}
+	// 640-byte chunks declared: the server's inbox is sized for them, and a resume's token
+	// must not count against it.
 	return &pb.StreamConfig{Input: s16Mono16k, Chain: chain, StreamId: "go-resume",
-		CheckpointIntervalMs: interval}
+		CheckpointIntervalMs: interval, MaxChunkBytes: 640}
 }
 
 // Two servers share a resume key; one client targets both (a manual resolver, round robin).
