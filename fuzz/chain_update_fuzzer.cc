@@ -30,6 +30,7 @@
 #include "chain/stream_pipeline.h"
 #include "dsp/audio_block.h"
 #include "fuzz/fuzz_input.h"
+#include "fuzz/pipeline_from_config.h"
 #include "fuzz/signal_runner.h"
 #include "service/spec_translation.h"
 #include "service/stream_config.h"
@@ -43,11 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       !update.ParseFromArray(input.rest.data(), static_cast<int>(input.rest.size()))) {
     return 0;
   }
-  absl::StatusOr<PipelineConfig> pipeline_config =
-      ToPipelineConfig(config, StreamLimits{}, "fuzz-stream");
-  if (!pipeline_config.ok()) return 0;
-  absl::StatusOr<std::unique_ptr<StreamPipeline>> pipeline =
-      StreamPipeline::Create(ProcessorRegistry::Default(), *pipeline_config);
+  absl::StatusOr<std::unique_ptr<StreamPipeline>> pipeline = fuzz::PipelineFromConfig(config);
   if (!pipeline.ok()) return 0;
   Chain& chain = (*pipeline)->chain();
   fuzz::SignalRunner runner(chain);

@@ -25,6 +25,7 @@
 #include "dsp/audio_block.h"
 #include "dsp/state_codec.h"
 #include "fuzz/fuzz_input.h"
+#include "fuzz/pipeline_from_config.h"
 #include "google/protobuf/text_format.h"
 #include "service/stream_config.h"
 
@@ -341,19 +342,16 @@ void StateRestoreSeeds(const fs::path& dir) {
   };
   for (const Seed& seed : seeds) {
     const auto config = ParsedText<v1::StreamConfig>(seed.config);
-    absl::StatusOr<PipelineConfig> pipeline_config =
-        ToPipelineConfig(config, StreamLimits{}, "seed-stream");
     absl::StatusOr<std::unique_ptr<StreamPipeline>> pipeline =
-        pipeline_config.ok()
-            ? StreamPipeline::Create(ProcessorRegistry::Default(), *pipeline_config)
-            : absl::StatusOr<std::unique_ptr<StreamPipeline>>(pipeline_config.status());
+        PipelineFromConfig(config, "seed-stream");
     if (!pipeline.ok()) {
       std::fprintf(stderr, "seed %s: %s\n", seed.name,
                    std::string(pipeline.status().message()).c_str());
       std::exit(1);
     }
     const v1::AudioFormat& input = config.input();
-    const size_t frame_bytes = BytesPerSample(pipeline_config->input.encoding) * input.channels();
+    const size_t frame_bytes =
+        BytesPerSample((*pipeline)->config().input.encoding) * input.channels();
     std::string audio(input.sample_rate_hz() * frame_bytes + frame_bytes / 2, '\0');
     uint32_t noise = 7;
     for (char& byte : audio)

@@ -16,12 +16,11 @@
 #include <span>
 
 #include "audioproc/v1/audioproc.pb.h"
-#include "chain/registry.h"
 #include "chain/stream_pipeline.h"
 #include "dsp/state_codec.h"
 #include "fuzz/fuzz_input.h"
+#include "fuzz/pipeline_from_config.h"
 #include "fuzz/signal_runner.h"
-#include "service/stream_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace audioproc;
@@ -30,11 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!config.ParseFromArray(input.message.data(), static_cast<int>(input.message.size()))) {
     return 0;
   }
-  absl::StatusOr<PipelineConfig> pipeline_config =
-      ToPipelineConfig(config, StreamLimits{}, "fuzz-stream");
-  if (!pipeline_config.ok()) return 0;
-  absl::StatusOr<std::unique_ptr<StreamPipeline>> pipeline =
-      StreamPipeline::Create(ProcessorRegistry::Default(), *pipeline_config);
+  absl::StatusOr<std::unique_ptr<StreamPipeline>> pipeline = fuzz::PipelineFromConfig(config);
   if (!pipeline.ok() || !(*pipeline)->SupportsState()) return 0;
 
   StateReader reader(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(input.rest.data()),
@@ -48,8 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   StateWriter writer;
   AUDIOPROC_FUZZ_CHECK((*pipeline)->SaveState(writer).ok());
-  absl::StatusOr<std::unique_ptr<StreamPipeline>> again =
-      StreamPipeline::Create(ProcessorRegistry::Default(), *pipeline_config);
+  absl::StatusOr<std::unique_ptr<StreamPipeline>> again = fuzz::PipelineFromConfig(config);
   AUDIOPROC_FUZZ_CHECK(again.ok());
   StateReader saved(writer.bytes());
   AUDIOPROC_FUZZ_CHECK((*again)->RestoreState(saved).ok(), "a saved state restores");
