@@ -339,6 +339,12 @@ void StateRestoreSeeds(const fs::path& dir) {
       {"dithered_mulaw",
        R"(input { encoding: MULAW sample_rate_hz: 8000 channels: 1 }
           output { encoding: PCM_S16LE } dither: DITHER_TPDF chain { gain { gain_db: -6 } })"},
+      // A resample in the chain (exact phases) and one the output format appends (an odd
+      // rate: interpolated phases).
+      {"music_resampled_twice",
+       R"(input { encoding: PCM_F32LE sample_rate_hz: 48000 channels: 2 }
+          output { sample_rate_hz: 8001 channels: 1 }
+          chain { compressor {} } chain { resample { sample_rate_hz: 44100 } })"},
   };
   for (const Seed& seed : seeds) {
     const auto config = ParsedText<v1::StreamConfig>(seed.config);

@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -164,6 +165,16 @@ std::vector<Case> Cases() {
   steep.params.Set("cutoff_hz", 120.0);
   steep.params.Set("order", 8.0);
   cases.push_back({steep, registry.Find("highpass")});
+  // resample beside its example (to 44.1 kHz, a table of 441 or 147 exact phases): down by an
+  // integer or a fraction, up, an odd rate whose phases are interpolated, every quality.
+  const std::pair<double, const char*> conversions[] = {
+      {8000, "LOW"}, {11025, "MEDIUM"}, {96000, "VERY_HIGH"}, {44101, "HIGH"}, {8001, "LOW"}};
+  for (const auto& [rate, quality] : conversions) {
+    ProcessorConfig resample{"resample", {}};
+    resample.params.Set("sample_rate_hz", rate);
+    resample.params.Set("quality", std::string(quality));
+    cases.push_back({resample, registry.Find("resample")});
+  }
   return cases;
 }
 

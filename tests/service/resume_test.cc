@@ -118,7 +118,18 @@ class ResumeTest : public ::testing::Test {
   const std::vector<std::string> chunks_ = testing::SplitBytes(audio_, kChunkBytes);
 };
 
-TEST_F(ResumeTest, ADrainedStreamResumesOnAnotherServerWithByteIdenticalOutput) {
+// The voice stream, and the same stream delivered at 48 kHz stereo (the pipeline appends a
+// mix and a resample, whose state travels in the token too).
+class DrainResumeTest : public ResumeTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(DrainResumeTest, ADrainedStreamResumesOnAnotherServerWithByteIdenticalOutput) {
+  const bool converted = GetParam();
+  v1::StreamConfig config = VoiceConfig(500);
+  if (converted) {
+    config.mutable_output()->set_encoding(v1::PCM_S16LE);
+    config.mutable_output()->set_sample_rate_hz(48000);
+    config.mutable_output()->set_channels(2);
+  }
   const std::string key = WriteKey("shared.key", std::string(64, 'k'));
   absl::StatusOr<ServerProcess> first = Server(key, {"--drain_seconds=20"});
   absl::StatusOr<ServerProcess> second = Server(key);
@@ -128,7 +139,7 @@ TEST_F(ResumeTest, ADrainedStreamResumesOnAnotherServerWithByteIdenticalOutput) 
   // The reference: the whole stream through one server that nobody disturbs.
   auto reference_stub =
       v1::AudioProcessor::NewStub(testing::LoopbackChannel(undisturbed->grpc_port()));
-  const Leg reference = RunLeg(*reference_stub, testing::ConfigRequest(VoiceConfig(500)), chunks_,
+  const Leg reference = RunLeg(*reference_stub, testing::ConfigRequest(config), chunks_,
                                0, absl::ZeroDuration());
   ASSERT_TRUE(reference.status.ok()) << reference.status.error_message();
   ASSERT_TRUE(reference.ready.resumable());
@@ -138,7 +149,7 @@ TEST_F(ResumeTest, ADrainedStreamResumesOnAnotherServerWithByteIdenticalOutput) 
   auto first_stub = v1::AudioProcessor::NewStub(testing::LoopbackChannel(first->grpc_port()));
   std::atomic<bool> signalled{false};
   const absl::Time start = absl::Now();
-  const Leg before = RunLeg(*first_stub, testing::ConfigRequest(VoiceConfig(500)), chunks_, 0,
+  const Leg before = RunLeg(*first_stub, testing::ConfigRequest(config), chunks_, 0,
                             absl::Milliseconds(5), [&](uint64_t sequence) {
                               if (sequence == chunks_.size() / 3 && !signalled.exchange(true)) {
                                 first->Signal(SIGTERM);
@@ -174,6 +185,11 @@ TEST_F(ResumeTest, ADrainedStreamResumesOnAnotherServerWithByteIdenticalOutput) 
                 .value_or(0),
             1);
 }
+
+INSTANTIATE_TEST_SUITE_P(Formats, DrainResumeTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "ConvertedTo48kStereo" : "AsSent";
+                         });
 
 TEST_F(ResumeTest, BadTokensAreRefusedPreciselyAndTheServerGoesOn) {
   const std::string key = WriteKey("precise.key", std::string(40, 'p'));
@@ -248,17 +264,15 @@ TEST_F(ResumeTest, BadTokensAreRefusedPreciselyAndTheServerGoesOn) {
   EXPECT_GE(testing::MetricValue(metrics, "audioproc_checkpoints_total").value_or(0), 5);
 }
 
-TEST_F(ResumeTest, AChainWhoseStateCannotBeSavedIsNotResumable) {
-  const std::string key = WriteKey("resample.key", std::string(32, 'r'));
-  absl::StatusOr<ServerProcess> server = Server(key);
+TEST_F(ResumeTest, AChainWhoseStateDoesNotFitTheTokenIsNotResumable) {
+  const std::string key = WriteKey("small.key", std::string(32, 'r'));
+  // The voice chain's state is tens of KB; a server that allows 1 KiB tokens cannot carry it.
+  absl::StatusOr<ServerProcess> server = Server(key, {"--max_resume_token_bytes=1024"});
   ASSERT_TRUE(server.ok());
   auto stub = v1::AudioProcessor::NewStub(testing::LoopbackChannel(server->grpc_port()));
-  // libsoxr exports no state: resample cannot be checkpointed.
-  v1::StreamConfig config =
-      testing::MakeConfig(v1::PCM_S16LE, 16000, 1, R"([{"resample":{"sampleRateHz":48000}}])");
-  config.set_checkpoint_interval_ms(100);
   const std::vector<std::string> few(chunks_.begin(), chunks_.begin() + 20);
-  const Leg leg = RunLeg(*stub, testing::ConfigRequest(config), few, 0, absl::ZeroDuration());
+  const Leg leg =
+      RunLeg(*stub, testing::ConfigRequest(VoiceConfig(100)), few, 0, absl::ZeroDuration());
   EXPECT_TRUE(leg.status.ok()) << leg.status.error_message();
   EXPECT_FALSE(leg.ready.resumable());
   EXPECT_EQ(leg.checkpoints, 0);
