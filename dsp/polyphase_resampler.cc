@@ -64,13 +64,14 @@ KernelCache& Cache() {
 }  // namespace
 
 ResamplerKernel::Shape ResamplerKernel::ShapeFor(uint64_t in_rate, uint64_t out_rate,
-                                                const ResamplerDesign& design) {
+                                                 const ResamplerDesign& design) {
   Shape shape;
   const uint64_t divisor = std::gcd(in_rate, out_rate);
   shape.in_step = in_rate / divisor;
   shape.out_step = out_rate / divisor;
   // Downsampling stretches the kernel (in input frames) by in/out.
-  const double stretch = std::max(1.0, static_cast<double>(in_rate) / static_cast<double>(out_rate));
+  const double stretch =
+      std::max(1.0, static_cast<double>(in_rate) / static_cast<double>(out_rate));
   // Kaiser's length estimate for the transition from the passband's end to Nyquist, in
   // frames at the lower rate, then half of it in input frames.
   const double transition = 0.5 * (1.0 - design.passband);
@@ -90,12 +91,12 @@ ResamplerKernel::Shape ResamplerKernel::ShapeFor(uint64_t in_rate, uint64_t out_
   return shape;
 }
 
-ResamplerKernel::ResamplerKernel(uint64_t in_rate, uint64_t out_rate,
-                                 const ResamplerDesign& design)
+ResamplerKernel::ResamplerKernel(uint64_t in_rate, uint64_t out_rate, const ResamplerDesign& design)
     : shape_(ShapeFor(in_rate, out_rate, design)) {
-  const double stretch = std::max(1.0, static_cast<double>(in_rate) / static_cast<double>(out_rate));
-  const double half_width = 0.5 * (design.attenuation_db - 7.95) /
-                            (14.36 * 0.5 * (1.0 - design.passband)) * stretch;
+  const double stretch =
+      std::max(1.0, static_cast<double>(in_rate) / static_cast<double>(out_rate));
+  const double half_width =
+      0.5 * (design.attenuation_db - 7.95) / (14.36 * 0.5 * (1.0 - design.passband)) * stretch;
   // The cutoff, in cycles per input frame: halfway through the transition band.
   const double cutoff = 0.25 * (1.0 + design.passband) / stretch;
   const double beta = KaiserBeta(design.attenuation_db);
@@ -119,8 +120,7 @@ ResamplerKernel::ResamplerKernel(uint64_t in_rate, uint64_t out_rate,
   }
 }
 
-std::shared_ptr<const ResamplerKernel> ResamplerKernel::Shared(uint64_t in_rate,
-                                                               uint64_t out_rate,
+std::shared_ptr<const ResamplerKernel> ResamplerKernel::Shared(uint64_t in_rate, uint64_t out_rate,
                                                                const ResamplerDesign& design) {
   KernelCache& cache = Cache();
   const KernelKey key{in_rate, out_rate, design.attenuation_db, design.passband};

@@ -52,13 +52,13 @@ class ResamplerKernel {
 
   // What Shared would build, without building it.
   struct Shape {
-    uint64_t in_step = 1;   // M
-    uint64_t out_step = 1;  // L
-    uint32_t taps = 0;      // per row, a multiple of 8
-    uint32_t lookahead = 0; // K: input frames after i0 that y[k] reads
+    uint64_t in_step = 1;    // M
+    uint64_t out_step = 1;   // L
+    uint32_t taps = 0;       // per row, a multiple of 8
+    uint32_t lookahead = 0;  // K: input frames after i0 that y[k] reads
     uint64_t rows = 0;
     bool interpolated = false;
-    uint64_t phases = 0;    // the rows' spacing: a row per 1 / phases of an input frame
+    uint64_t phases = 0;  // the rows' spacing: a row per 1 / phases of an input frame
   };
   static Shape ShapeFor(uint64_t in_rate, uint64_t out_rate, const ResamplerDesign& design);
 

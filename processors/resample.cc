@@ -96,16 +96,15 @@ absl::StatusOr<StageEstimate> ResampleProcessor::Estimate(const ParamValues& par
   // The kernel (counted whole, though streams converting alike share it), the resampler and
   // its history.
   const uint64_t capacity = PolyphaseResampler::HistoryCapacity(shape, input.max_block_frames);
-  estimate.memory_bytes +=
-      cost::HeapBlock(sizeof(ResamplerKernel) + 32) +
-      cost::VectorBytes<float>(shape.rows * shape.taps) +
-      cost::HeapBlock(sizeof(PolyphaseResampler)) +
-      cost::VectorBytes<std::vector<float>>(channels) + channels * cost::VectorBytes<float>(capacity);
+  estimate.memory_bytes += cost::HeapBlock(sizeof(ResamplerKernel) + 32) +
+                           cost::VectorBytes<float>(shape.rows * shape.taps) +
+                           cost::HeapBlock(sizeof(PolyphaseResampler)) +
+                           cost::VectorBytes<std::vector<float>>(channels) +
+                           channels * cost::VectorBytes<float>(capacity);
   const double dots = shape.interpolated ? 2.0 : 1.0;
-  estimate.cpu_cores =
-      static_cast<double>(channels) *
-      (output_rate * (dots * shape.taps * kMacSeconds + kOutputSeconds) +
-       static_cast<double>(in_rate) * kInputSeconds);
+  estimate.cpu_cores = static_cast<double>(channels) *
+                       (output_rate * (dots * shape.taps * kMacSeconds + kOutputSeconds) +
+                        static_cast<double>(in_rate) * kInputSeconds);
   estimate.max_latency_frames = LatencyOf(shape);
   return estimate;
 }
@@ -160,8 +159,8 @@ absl::StatusOr<ProcessSpec> ResampleProcessor::Prepare(const ProcessSpec& input)
   resampler_.reset();
   if (!passthrough_) {
     resampler_ = std::make_unique<PolyphaseResampler>(
-        ResamplerKernel::Shared(in_rate, output_rate_hz_, ResampleDesignFor(quality_)),
-        channels_, input.max_block_frames);
+        ResamplerKernel::Shared(in_rate, output_rate_hz_, ResampleDesignFor(quality_)), channels_,
+        input.max_block_frames);
     latency_frames_ = LatencyOf(resampler_->kernel().shape());
   }
   Reset();

@@ -135,7 +135,8 @@ std::vector<ChainCase> ChainCases() {
       {"dynamics 48k stereo",
        {highpass, {"noise_gate", {}}, {"compressor", {}}, limiter, {"dc_block", {}}},
        {48000, kDefaultMaxBlockFrames, 2}},
-      {"two resamples with reporters between", {to_8k, vad, ExampleConfig(*registry.Find("resample"))},
+      {"two resamples with reporters between",
+       {to_8k, vad, ExampleConfig(*registry.Find("resample"))},
        {48000, kDefaultMaxBlockFrames, 1}},
   };
 }
@@ -304,7 +305,8 @@ TEST(ChainStateTest, AStateTooLargeForTheWriterFailsWithoutGrowing) {
 // and a resample).
 class PipelineStateOutputTest : public ::testing::TestWithParam<StreamFormat> {};
 
-TEST_P(PipelineStateOutputTest, ARestoredPipelineContinuesByteIdenticallyWithDitherAndPartialFrames) {
+TEST_P(PipelineStateOutputTest,
+       ARestoredPipelineContinuesByteIdenticallyWithDitherAndPartialFrames) {
   PipelineConfig config;
   config.input = {SampleEncoding::kS16, 48000, 2};
   config.output = GetParam();

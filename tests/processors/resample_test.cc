@@ -203,9 +203,10 @@ void ExpectNeverLate(uint32_t in_rate, uint32_t out_rate, const std::string& qua
 TEST(ResampleTest, LatencyCoversTheKernelsLookaheadAtEveryQualityAndRatio) {
   uint32_t seed = 1;
   for (const char* quality : {"LOW", "MEDIUM", "HIGH", "VERY_HIGH"}) {
-    for (RatePair rates : {RatePair{8000, 192000}, RatePair{192000, 8000}, RatePair{44100, 48000},
-                           RatePair{48000, 11025}, RatePair{22050, 96000}, RatePair{16000, 8000},
-                           RatePair{44101, 48000}, RatePair{191999, 8000}, RatePair{8000, 191999}}) {
+    for (RatePair rates :
+         {RatePair{8000, 192000}, RatePair{192000, 8000}, RatePair{44100, 48000},
+          RatePair{48000, 11025}, RatePair{22050, 96000}, RatePair{16000, 8000},
+          RatePair{44101, 48000}, RatePair{191999, 8000}, RatePair{8000, 191999}}) {
       ExpectNeverLate(rates.in, rates.out, quality, seed++);
     }
   }

@@ -139,8 +139,8 @@ TEST_P(DrainResumeTest, ADrainedStreamResumesOnAnotherServerWithByteIdenticalOut
   // The reference: the whole stream through one server that nobody disturbs.
   auto reference_stub =
       v1::AudioProcessor::NewStub(testing::LoopbackChannel(undisturbed->grpc_port()));
-  const Leg reference = RunLeg(*reference_stub, testing::ConfigRequest(config), chunks_,
-                               0, absl::ZeroDuration());
+  const Leg reference =
+      RunLeg(*reference_stub, testing::ConfigRequest(config), chunks_, 0, absl::ZeroDuration());
   ASSERT_TRUE(reference.status.ok()) << reference.status.error_message();
   ASSERT_TRUE(reference.ready.resumable());
   EXPECT_EQ(reference.checkpoints, static_cast<int>(audio_.size() / 2 / 8000));  // every 0.5 s

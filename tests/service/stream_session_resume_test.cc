@@ -129,6 +129,26 @@ TEST(StreamSessionResumeTest, CheckpointsFollowAudioTimeNotChunks) {
   EXPECT_EQ(session.metrics_.checkpoint_bytes.size(), 11u);
 }
 
+// Checkpoints cost CPU and memory on the server, so the admission pays for them: one a
+// millisecond costs a thousand times the CPU of one a second (above the chain's own cost).
+TEST(StreamSessionResumeTest, TheAdmissionCountsWhatCheckpointsCost) {
+  auto admitted = [](uint32_t interval_ms) {
+    SessionHarness session;
+    session.EnableResume(kKey);
+    EXPECT_TRUE(session.Send(Config(interval_ms)).ok());
+    return session.admission_.admitted_cost;
+  };
+  const ResourceAmount none = admitted(0);
+  const ResourceAmount every_second = admitted(1000);
+  const ResourceAmount every_millisecond = admitted(1);
+  EXPECT_GT(every_second.memory_bytes, none.memory_bytes);
+  const double per_second = every_second.cpu_cores - none.cpu_cores;
+  EXPECT_GT(per_second, 0);
+  EXPECT_NEAR((every_millisecond.cpu_cores - none.cpu_cores) / per_second, 1000.0, 1e-6 * 1000);
+  // The chain here costs about 0.003 cores; a checkpoint every millisecond, several times that.
+  EXPECT_GT(every_millisecond.cpu_cores, 3 * none.cpu_cores);
+}
+
 TEST(StreamSessionResumeTest, NotResumableWithoutAnIntervalOrAKey) {
   SessionHarness unasked;
   unasked.EnableResume(kKey);
