@@ -38,6 +38,8 @@ struct ResamplerDesign {
   double passband;
 };
 
+// Rows are padded with zero taps to a multiple of this (the dot product's unrolling).
+inline constexpr uint32_t kTapMultiple = 32;
 // Above this many exact phases the table interpolates between rows instead.
 inline constexpr uint64_t kMaxExactPhases = 1024;
 // Rows per input sample of an interpolated table when upsampling (fewer when downsampling:
@@ -54,7 +56,7 @@ class ResamplerKernel {
   struct Shape {
     uint64_t in_step = 1;    // M
     uint64_t out_step = 1;   // L
-    uint32_t taps = 0;       // per row, a multiple of 8
+    uint32_t taps = 0;       // per row, a multiple of kTapMultiple
     uint32_t lookahead = 0;  // K: input frames after i0 that y[k] reads
     uint64_t rows = 0;
     bool interpolated = false;

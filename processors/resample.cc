@@ -56,15 +56,17 @@ uint32_t LatencyOf(const ResamplerKernel::Shape& shape) {
                                shape.in_step);
 }
 
-// CPU-seconds per multiply-add of the kernel, per output frame and channel, and per input frame
-// and channel (the history's copy), fitted (2026-12-04, AVX2 clone) to cost_probe.h's
-// measurements of 15 conversions: 16 kHz mono to 8 and 44.1 (and 44.101) kHz, 48 kHz stereo to
-// 44.1, 96 and 8.001 kHz, 192 kHz 8 channels to 48 and 8 kHz, 8 kHz mono to 192 kHz, 44.1
-// to 48 kHz, LOW to VERY_HIGH; every model within 0.94-1.25x of its measurement. A long
-// kernel is cheaper per tap (192 to 48 kHz: 0.08 ns) than a short one; an exact table
-// larger than the cache (16 to 44.1 kHz at HIGH: 310 KiB) costs more. Equal rates copy.
-constexpr double kMacSeconds = 0.085e-9;
-constexpr double kOutputSeconds = 4.0e-9;
+// CPU-seconds per tap and output frame: per channel (its multiply-add) and once per frame (the
+// row's load, shared by the channels); per output frame and channel; per input frame and
+// channel (the history's copy). Fitted (2026-12-05, AVX2 clone) to cost_probe.h's
+// measurements of 15 conversions: 16 kHz mono to 8, 44.1 and 44.101 kHz, 48 kHz stereo to
+// 44.1, 96 and 8.001 kHz, 192 kHz 8 channels to 48 and 8 kHz, 8 kHz mono to 192 kHz, 44.1 to
+// 48 kHz, LOW to VERY_HIGH: every model within 0.79-1.35x of its measurement. A table larger
+// than the L1 cache (16 to 44.1 kHz at HIGH: 441 rows, 339 KiB) costs more per tap than a
+// small one (8 to 192 kHz: 24 rows), which the model leaves out. Equal rates copy.
+constexpr double kMacSeconds = 0.05e-9;
+constexpr double kRowTapSeconds = 0.04e-9;
+constexpr double kOutputSeconds = 3.0e-9;
 constexpr double kInputSeconds = 0.5e-9;
 constexpr double kResampleCopySeconds = 0.1e-9;
 
@@ -102,9 +104,11 @@ absl::StatusOr<StageEstimate> ResampleProcessor::Estimate(const ParamValues& par
                            cost::VectorBytes<std::vector<float>>(channels) +
                            channels * cost::VectorBytes<float>(capacity);
   const double dots = shape.interpolated ? 2.0 : 1.0;
-  estimate.cpu_cores = static_cast<double>(channels) *
-                       (output_rate * (dots * shape.taps * kMacSeconds + kOutputSeconds) +
-                        static_cast<double>(in_rate) * kInputSeconds);
+  const auto channel_count = static_cast<double>(channels);
+  estimate.cpu_cores =
+      output_rate * (dots * shape.taps * (channel_count * kMacSeconds + kRowTapSeconds) +
+                     channel_count * kOutputSeconds) +
+      static_cast<double>(in_rate) * channel_count * kInputSeconds;
   estimate.max_latency_frames = LatencyOf(shape);
   return estimate;
 }
