@@ -90,35 +90,32 @@ ResamplerKernel::Shape ResamplerKernel::ShapeFor(uint64_t in_rate, uint64_t out_
   // frames at the lower rate, then half of it in input frames.
   const double transition = 0.5 * (1.0 - design.passband);
   const double length = (design.attenuation_db - 7.95) / (14.36 * transition);
-  const auto half = static_cast<uint32_t>(std::ceil(0.5 * length * stretch));
+  shape.half_width = 0.5 * length * stretch;
+  // Halfway through the transition band.
+  shape.cutoff = 0.25 * (1.0 + design.passband) / stretch;
+  const auto half = static_cast<uint32_t>(std::ceil(shape.half_width));
   shape.lookahead = half;
   shape.taps = (2 * half + kTapMultiple - 1) / kTapMultiple * kTapMultiple;
   shape.interpolated = shape.out_step > kMaxExactPhases;
   if (shape.interpolated) {
     shape.phases = std::max<uint64_t>(
         16, static_cast<uint64_t>(std::ceil(static_cast<double>(kInterpolatedPhases) / stretch)));
-    shape.rows = shape.phases + 1;
   } else {
     shape.phases = shape.out_step;
-    shape.rows = shape.out_step;
   }
   return shape;
 }
 
 ResamplerKernel::ResamplerKernel(uint64_t in_rate, uint64_t out_rate, const ResamplerDesign& design)
     : shape_(ShapeFor(in_rate, out_rate, design)) {
-  const double stretch =
-      std::max(1.0, static_cast<double>(in_rate) / static_cast<double>(out_rate));
-  const double half_width =
-      0.5 * (design.attenuation_db - 7.95) / (14.36 * 0.5 * (1.0 - design.passband)) * stretch;
-  // The cutoff, in cycles per input frame: halfway through the transition band.
-  const double cutoff = 0.25 * (1.0 + design.passband) / stretch;
+  const double half_width = shape_.half_width;
+  const double cutoff = shape_.cutoff;
   const double beta = KaiserBeta(design.attenuation_db);
   const double window_scale = 1.0 / std::cyl_bessel_i(0.0, beta);
   const uint32_t taps = shape_.taps;
   const int64_t back = static_cast<int64_t>(taps) - shape_.lookahead - 1;
-  coefficients_.assign(shape_.rows * taps, 0.0f);
-  for (uint64_t r = 0; r < shape_.rows; ++r) {
+  coefficients_.assign(shape_.rows() * taps, 0.0f);
+  for (uint64_t r = 0; r < shape_.rows(); ++r) {
     const double fraction = static_cast<double>(r) / static_cast<double>(shape_.phases);
     float* row = coefficients_.data() + r * taps;
     for (uint32_t t = 0; t < taps; ++t) {
@@ -168,7 +165,6 @@ uint64_t PolyphaseResampler::HistoryCapacity(const ResamplerKernel::Shape& shape
 void PolyphaseResampler::Reset() noexcept {
   frames_in_ = 0;
   frames_out_ = 0;
-  next_i0_ = 0;
   next_phase_ = 0;
   history_frames_ = back_;
   for (std::vector<float>& channel : history_) std::fill_n(channel.begin(), back_, 0.0f);
@@ -185,13 +181,17 @@ void PolyphaseResampler::Append(const float* const* in, uint32_t frames) noexcep
   frames_in_ += room;
 }
 
-uint64_t PolyphaseResampler::Available() const noexcept {
+uint64_t PolyphaseResampler::Computable(uint64_t frames_in) const noexcept {
   const ResamplerKernel::Shape& shape = kernel_->shape();
   // y[k] reads up to input frame i0 + lookahead: computable while floor(k M / L) <=
   // frames_in - 1 - lookahead, i.e. for k < ceil((frames_in - lookahead) L / M).
-  if (frames_in_ <= shape.lookahead) return 0;
-  const Wide scaled = static_cast<Wide>(frames_in_ - shape.lookahead) * shape.out_step;
-  const auto computable = static_cast<uint64_t>((scaled + shape.in_step - 1) / shape.in_step);
+  if (frames_in <= shape.lookahead) return 0;
+  const Wide scaled = static_cast<Wide>(frames_in - shape.lookahead) * shape.out_step;
+  return static_cast<uint64_t>((scaled + shape.in_step - 1) / shape.in_step);
+}
+
+uint64_t PolyphaseResampler::Available() const noexcept {
+  const uint64_t computable = Computable(frames_in_);
   return computable > frames_out_ ? computable - frames_out_ : 0;
 }
 
@@ -231,36 +231,23 @@ void PolyphaseResampler::Take(float* const* out, uint32_t offset, uint32_t frame
     std::copy(channel.begin() + position, channel.begin() + history_frames_, channel.begin());
   }
   history_frames_ -= position;
-  next_i0_ += position;
   next_phase_ = phase;
   frames_out_ += frames;
 }
 
-void PolyphaseResampler::Locate() noexcept {
-  const ResamplerKernel::Shape& shape = kernel_->shape();
-  const Wide scaled = static_cast<Wide>(frames_out_) * shape.in_step;
-  next_i0_ = static_cast<uint64_t>(scaled / shape.out_step);
-  next_phase_ = static_cast<uint64_t>(scaled % shape.out_step);
-}
-
 bool PolyphaseResampler::Restore(uint64_t frames_in, uint64_t frames_out) noexcept {
-  const uint64_t saved_in = frames_in_;
-  const uint64_t saved_out = frames_out_;
-  frames_in_ = frames_in;
-  frames_out_ = 0;
-  const uint64_t computable = Available();
-  frames_out_ = frames_out;
-  Locate();
-  // The history runs from next_i0 - back to frames_in - 1.
-  const bool possible = frames_out <= computable && next_i0_ <= frames_in + back_ &&
-                        frames_in + back_ - next_i0_ <= capacity_;
-  if (!possible) {
-    frames_in_ = saved_in;
-    frames_out_ = saved_out;
-    Locate();
+  const ResamplerKernel::Shape& shape = kernel_->shape();
+  const Wide scaled = static_cast<Wide>(frames_out) * shape.in_step;
+  const auto i0 = static_cast<uint64_t>(scaled / shape.out_step);
+  // The history runs from i0 - back to frames_in - 1.
+  if (frames_out > Computable(frames_in) || i0 > frames_in + back_ ||
+      frames_in + back_ - i0 > capacity_) {
     return false;
   }
-  history_frames_ = frames_in + back_ - next_i0_;
+  frames_in_ = frames_in;
+  frames_out_ = frames_out;
+  next_phase_ = static_cast<uint64_t>(scaled % shape.out_step);
+  history_frames_ = frames_in + back_ - i0;
   return true;
 }
 

@@ -16,9 +16,10 @@
 // (passband and stopband per quality below), designed in double and kept in float. Its
 // coefficients are tabulated per phase: one row per exact phase when L <= kMaxExactPhases
 // (every pair of the common rates: 44.1 to 48 kHz is L = 160), otherwise rows at
-// `phases` evenly spaced fractions, linearly interpolated (an odd rate such as 44.101 kHz;
-// about 110 dB at HIGH, see the processor's tests). A kernel is immutable and shared by
-// every stream converting the same pair at the same quality (ResamplerKernel::Shared).
+// `phases` evenly spaced fractions, linearly interpolated (an odd rate such as 44.101 kHz:
+// a 1 kHz tone still 135-139 dB above the error at HIGH, see the processor's tests). A kernel is
+// immutable and shared by every stream converting the same pair at the same quality
+// (ResamplerKernel::Shared).
 //
 // Thread safety: a ResamplerKernel is immutable; Shared is thread-safe. A PolyphaseResampler
 // is used by one thread at a time.
@@ -58,9 +59,13 @@ class ResamplerKernel {
     uint64_t out_step = 1;   // L
     uint32_t taps = 0;       // per row, a multiple of kTapMultiple
     uint32_t lookahead = 0;  // K: input frames after i0 that y[k] reads
-    uint64_t rows = 0;
     bool interpolated = false;
     uint64_t phases = 0;  // the rows' spacing: a row per 1 / phases of an input frame
+    // The kernel in input frames: h is zero from half_width on; its cutoff in cycles per frame.
+    double half_width = 0;
+    double cutoff = 0;
+    // Rows of the table: one per phase, and one more (fraction 1) to interpolate towards.
+    uint64_t rows() const { return interpolated ? phases + 1 : phases; }
   };
   static Shape ShapeFor(uint64_t in_rate, uint64_t out_rate, const ResamplerDesign& design);
 
@@ -69,17 +74,15 @@ class ResamplerKernel {
   const Shape& shape() const { return shape_; }
   // Row `row`'s taps: coefficient t multiplies input frame i0 - (taps - lookahead - 1) + t.
   const float* row(uint64_t row) const { return coefficients_.data() + row * shape_.taps; }
-  // Heap bytes the table takes.
-  uint64_t table_bytes() const { return coefficients_.capacity() * sizeof(float); }
 
  private:
   Shape shape_;
   std::vector<float> coefficients_;
 };
 
-// Converts planar float frames of `channels` channels at a fixed ratio. Call Push with each
-// block's input; it returns how many output frames became computable and writes them. The
-// owner decides how many to ask for (the processor asks for exactly what its schedule owes).
+// Converts planar float frames of `channels` channels at a fixed ratio: Append each block's
+// input, then Take up to Available() output frames. The owner decides how many to take (the
+// processor takes exactly what its schedule owes).
 class PolyphaseResampler {
  public:
   // Sizes the history for blocks of up to max_block_frames input frames. Allocates.
@@ -112,22 +115,20 @@ class PolyphaseResampler {
   // max_block_frames: the next owed output's taps, the input its owner's latency keeps waiting
   // (ResampleProcessor: under lookahead + 2 + 2 x ceil(in/out) frames) and a block.
   static uint64_t HistoryCapacity(const ResamplerKernel::Shape& shape, uint32_t max_block_frames);
-  const ResamplerKernel& kernel() const { return *kernel_; }
 
  private:
-  // Positions the next output's i0 and phase numerator for output index frames_out_.
-  void Locate() noexcept;
+  // Outputs y[0..n) computable from `frames_in` input frames.
+  uint64_t Computable(uint64_t frames_in) const noexcept;
 
   std::shared_ptr<const ResamplerKernel> kernel_;
   uint32_t channels_;
   uint64_t capacity_;
   uint64_t frames_in_ = 0;
   uint64_t frames_out_ = 0;
-  // The next output: i0 and (k M) mod L.
-  uint64_t next_i0_ = 0;
+  // The next output's (k M) mod L.
   uint64_t next_phase_ = 0;
-  // history_[c][0..history_frames_) holds input frames from next_i0_ - back_ on (frames before
-  // the stream's first are zeros).
+  // history_[c][0..history_frames_) holds input frames from the next output's i0 - back_ on
+  // (frames before the stream's first are zeros).
   uint64_t back_ = 0;
   uint64_t history_frames_ = 0;
   std::vector<std::vector<float>> history_;

@@ -4,7 +4,6 @@
 #include <array>
 #include <cmath>
 #include <memory>
-#include <numeric>
 #include <string>
 #include <utility>
 
@@ -98,8 +97,9 @@ absl::StatusOr<StageEstimate> ResampleProcessor::Estimate(const ParamValues& par
   // The kernel (counted whole, though streams converting alike share it), the resampler and
   // its history.
   const uint64_t capacity = PolyphaseResampler::HistoryCapacity(shape, input.max_block_frames);
+  // (make_shared puts the kernel and its reference counts in one block: 32 bytes for those.)
   estimate.memory_bytes += cost::HeapBlock(sizeof(ResamplerKernel) + 32) +
-                           cost::VectorBytes<float>(shape.rows * shape.taps) +
+                           cost::VectorBytes<float>(shape.rows() * shape.taps) +
                            cost::HeapBlock(sizeof(PolyphaseResampler)) +
                            cost::VectorBytes<std::vector<float>>(channels) +
                            channels * cost::VectorBytes<float>(capacity);
@@ -154,18 +154,19 @@ absl::StatusOr<ProcessSpec> ResampleProcessor::Prepare(const ProcessSpec& input)
   if (absl::Status status = CheckInput(input); !status.ok()) return status;
   channels_ = input.channels;
   const auto in_rate = static_cast<uint64_t>(input.sample_rate_hz);
-  const uint64_t divisor = std::gcd(in_rate, uint64_t{output_rate_hz_});
-  in_step_ = in_rate / divisor;
-  out_step_ = output_rate_hz_ / divisor;
+  const ResamplerDesign design = ResampleDesignFor(quality_);
+  const ResamplerKernel::Shape shape = ResamplerKernel::ShapeFor(in_rate, output_rate_hz_, design);
+  in_step_ = shape.in_step;
+  out_step_ = shape.out_step;
   passthrough_ = in_step_ == out_step_;
   max_out_frames_ = MaxOutFrames(input.max_block_frames, in_step_, out_step_);
   latency_frames_ = 0;
   resampler_.reset();
   if (!passthrough_) {
     resampler_ = std::make_unique<PolyphaseResampler>(
-        ResamplerKernel::Shared(in_rate, output_rate_hz_, ResampleDesignFor(quality_)), channels_,
+        ResamplerKernel::Shared(in_rate, output_rate_hz_, design), channels_,
         input.max_block_frames);
-    latency_frames_ = LatencyOf(resampler_->kernel().shape());
+    latency_frames_ = LatencyOf(shape);
   }
   Reset();
   ProcessSpec output = input;
@@ -175,9 +176,7 @@ absl::StatusOr<ProcessSpec> ResampleProcessor::Prepare(const ProcessSpec& input)
 }
 
 void ResampleProcessor::Reset() noexcept {
-  phase_ = 0;
   silence_left_ = latency_frames_;
-  owed_frames_ = 0;
   late_frames_ = 0;
   if (resampler_ != nullptr) resampler_->Reset();
 }
@@ -196,10 +195,7 @@ void ResampleProcessor::Process(AudioBlock& in, AudioBlock& out) noexcept {
     to[c] = out.channel(c);
   }
   resampler_->Append(from.data(), frames);
-  // The schedule: floor(F x out/in) frames after F input frames in all.
-  const uint64_t scaled = phase_ + uint64_t{frames} * out_step_;
-  const uint64_t due = scaled / in_step_ + owed_frames_;
-  phase_ = scaled % in_step_;
+  const uint64_t due = Scheduled(resampler_->frames_in()) - Emitted();
   const auto want = static_cast<uint32_t>(std::min<uint64_t>(due, max_out_frames_));
   const auto zeros = static_cast<uint32_t>(std::min<uint64_t>(silence_left_, want));
   for (uint32_t c = 0; c < channels_; ++c) std::fill_n(to[c], zeros, 0.0f);
@@ -207,20 +203,27 @@ void ResampleProcessor::Process(AudioBlock& in, AudioBlock& out) noexcept {
   const auto computed =
       static_cast<uint32_t>(std::min<uint64_t>(want - zeros, resampler_->Available()));
   resampler_->Take(to.data(), zeros, computed);
-  owed_frames_ = due - zeros - computed;
-  late_frames_ = std::max(late_frames_, owed_frames_);
+  late_frames_ = std::max<uint64_t>(late_frames_, due - zeros - computed);
   out.set_num_frames(zeros + computed);
 }
 
+uint64_t ResampleProcessor::Scheduled(uint64_t frames_in) const noexcept {
+  return static_cast<uint64_t>(static_cast<unsigned __int128>(frames_in) * out_step_ / in_step_);
+}
+
+uint64_t ResampleProcessor::Emitted() const noexcept {
+  return latency_frames_ - silence_left_ + resampler_->frames_out();
+}
+
 absl::Status ResampleProcessor::SaveState(StateWriter& writer) const {
-  if (owed_frames_ != 0) {
+  if (!passthrough_ && Emitted() != Scheduled(resampler_->frames_in())) {
     // Never seen (late_frames() stays 0); a state that the schedule does not determine would
     // not continue byte-identically.
     return absl::FailedPreconditionError("resample: output is overdue; no state to save");
   }
   writer.PutTag(kResampleStateTag, kResampleStateVersion);
   if (passthrough_) return writer.status();
-  // The frames in; the frames out, the silence left and the schedule's phase follow from it.
+  // The frames in; the frames out and the silence left follow from it.
   writer.PutU64(resampler_->frames_in());
   for (uint32_t c = 0; c < channels_; ++c) {
     writer.PutFloats({resampler_->history(c), resampler_->history_frames()});
@@ -236,13 +239,11 @@ absl::Status ResampleProcessor::RestoreState(StateReader& reader) {
   // range whatever the token says.
   const uint64_t frames_in = reader.GetU64AtMost(uint64_t{1} << 58);
   if (reader.ok()) {
-    const unsigned __int128 scaled = static_cast<unsigned __int128>(frames_in) * out_step_;
-    const auto emitted = static_cast<uint64_t>(scaled / in_step_);
+    const uint64_t emitted = Scheduled(frames_in);
     const uint64_t silence = std::min<uint64_t>(emitted, latency_frames_);
     if (!resampler_->Restore(frames_in, emitted - silence)) {
       reader.Fail("resample: frame count out of range for this conversion");
     } else {
-      phase_ = static_cast<uint64_t>(scaled % in_step_);
       silence_left_ = latency_frames_ - silence;
       for (uint32_t c = 0; c < channels_; ++c) {
         reader.GetFiniteFloats({resampler_->mutable_history(c), resampler_->history_frames()});

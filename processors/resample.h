@@ -87,15 +87,18 @@ class ResampleProcessor : public Processor {
   ResampleQuality quality_;
   uint32_t channels_ = 0;
   bool passthrough_ = false;  // equal rates
-  // The ratio out/in in lowest terms, and the remainder of (frames_in x out_step) / in_step
-  // so far: the release schedule in exact integers.
+  // The frames the schedule has released after `frames_in` input frames: floor(frames_in x
+  // out/in), in exact integers.
+  uint64_t Scheduled(uint64_t frames_in) const noexcept;
+  // The frames released so far: the leading silence emitted and the frames taken.
+  uint64_t Emitted() const noexcept;
+
+  // The ratio out/in in lowest terms.
   uint64_t in_step_ = 1;
   uint64_t out_step_ = 1;
-  uint64_t phase_ = 0;
   uint32_t max_out_frames_ = 0;
   uint32_t latency_frames_ = 0;
   uint64_t silence_left_ = 0;  // leading frames of silence still to emit
-  uint64_t owed_frames_ = 0;   // scheduled frames not yet emitted
   uint64_t late_frames_ = 0;
   std::unique_ptr<PolyphaseResampler> resampler_;  // null when passthrough_
 };
