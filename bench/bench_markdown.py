@@ -146,9 +146,9 @@ def _half_load(report):
     lines = ["| workload | streams | p50 ms | p99 ms | p99.9 ms | server queue wait p99 ms "
              "| server DSP p50 / p99 ms | server CPU cores (per stream) | committed by the cost "
              "model (÷ measured) | server RSS idle → "
-             "loaded MiB | KiB per stream | loadgen CPU | others' CPU |",
+             "loaded MiB | KiB per stream | loadgen CPU | others' CPU | default budget admits |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-             "| ---: |"]
+             "| ---: | ---: |"]
     for h in report["half_load"]:
         lat, s = h["latency_ms"], h["server"]
         lines.append(
@@ -159,7 +159,7 @@ def _half_load(report):
             f"{(h['committed'].get('cpu') or 0):.2f} (× {h.get('model_over_measured_cpu') or 0:.2f}) | "
             f"{h['server_idle_rss_kib'] / 1024:.0f} → {s['rss_kib_max'] / 1024:.0f} | "
             f"{h['rss_kib_per_stream']:.0f} | {h['loadgen']['cpu_cores']:.2f} | "
-            f"{h['machine']['other_cores']:.2f} |")
+            f"{h['machine']['other_cores']:.2f} | {h.get('admission_capacity', '-')} |")
     return lines
 
 
@@ -286,7 +286,12 @@ def render(report, micro_markdown):
         f"Most concurrent paced streams with p99 added latency ≤ {report['criteria']['p99_ms']:g} "
         f"ms, p99.9 ≤ {report['criteria']['p999_ms']:g} ms and every chunk answered; doubling "
         "from 100, then bisection. A failed trial during which other processes took over 0.1 "
-        "cores is run again (up to twice) and the last run decides.", ""] + _capacity(report) + [
+        "cores is run again (up to twice) and the last run decides. The searches and the half "
+        f"loads run `audioproc-server {' '.join(report.get('search_flags', report['server_flags']))}`: "
+        "a CPU budget no load here reaches, so that latency and the cores, not the cost model's "
+        "margin, set the capacity; what the default budget (85% of the cores) admits at the "
+        "cost the model charges per stream is the half-load table's \"default budget admits\" "
+        "column, and the mixed load below runs admission itself.", ""] + _capacity(report) + [
         "## At half capacity", "",
         "Server RSS per stream: (largest VmRSS under load − VmRSS idle) / streams. Server CPU: "
         "utime + stime over the measurement window. Queue wait and DSP time are the server's "
