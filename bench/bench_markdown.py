@@ -56,6 +56,14 @@ def _targets(report):
         rows.append((f"null capacity >= {ECHO_SHARE_TARGET:.2f} × the C++ callback echo server",
                      f"{i12['null_over_echo']:.2f} × ({echo['capacity']} streams)",
                      _verdict(i12["null_over_echo"] >= ECHO_SHARE_TARGET)))
+    side = report.get("echo_side_by_side")
+    if side:
+        cpu = side["cpu_us_per_chunk"]
+        ratio = side["ours_over_echo_cpu"]
+        rows.append((f"null CPU per chunk <= 1/{ECHO_SHARE_TARGET:.2f} × the echo server's, "
+                     f"equal load ({side['streams']} streams, alternated)",
+                     f"{cpu['ours']:.1f} vs {cpu['echo']:.1f} µs (× {ratio:.2f})",
+                     _verdict(ratio <= 1 / ECHO_SHARE_TARGET)))
     if "voice_over_python_asyncio" in i12:
         peer = next(p for p in report["peers"] if p["peer"] == "python_asyncio")
         rows.append((f"voice capacity >= {ASYNCIO_RATIO_TARGET:g} × the Python asyncio server",
@@ -260,6 +268,24 @@ def _soak(soak):
         f"VmRSS series (MiB): {series}"]
 
 
+def _echo_side_by_side(report):
+    side = report.get("echo_side_by_side")
+    if not side:
+        return []
+    lines = [f"Null at {side['streams']} paced streams (90% of our null capacity) on each server, "
+             "alternated: server CPU per chunk at equal load, which a capacity search's last, "
+             "noisy trials do not show.", "",
+             "| server | CPU µs per chunk, each run | p99 ms, each run | all answered |",
+             "| --- | --- | --- | --- |"]
+    for who, runs in side["runs"].items():
+        cpu = ", ".join(f"{r['cpu_us_per_chunk']:.1f}" for r in runs)
+        p99 = ", ".join(f"{r['p99_ms']:.1f}" for r in runs)
+        answered = "yes" if all(r["all_answered"] for r in runs) else "no"
+        lines.append(f"| {who} | {cpu} | {p99} | {answered} |")
+    lines.append("")
+    return lines
+
+
 def render(report, micro_markdown):
     host = report["host"]
     lines = [
@@ -306,7 +332,7 @@ def render(report, micro_markdown):
                   "the callback API that answers each chunk with its own bytes. "
                   "`asyncio_voice_server.py` (bench/peers/): Python grpc.aio with the voice chain "
                   "in numpy/scipy on one event loop, the seed's approach.", ""] + \
-            _capacity(report, "peers")
+            _capacity(report, "peers") + _echo_side_by_side(report)
     lines += ["", "## CPU per chunk: gRPC, engine, DSP", "",
               "At the voice half load, null with as many streams; the DSP from processors_bench's "
               "voice chain in the same run.",

@@ -517,6 +517,30 @@ def measure_peers(build_dir, out_dir, quick):
     return results
 
 
+def echo_side_by_side(build_dir, out_dir, quick, ours, streams):
+    """Null at one stream count on our server and on the echo peer, alternated (twice, once in
+    a quick run): server CPU per chunk and p99 at equal load. Near capacity a trial's p99
+    swings more between runs than the two servers differ, so the capacity ratio alone says
+    little about the per-chunk cost this measures."""
+    peers = peer_commands(build_dir)
+    echo = Bench(build_dir, out_dir, quick, server_command=peers["echo"][1])
+    duration, warmup, ramp = (5, 1, 1) if quick else (12, 2, 2)
+    runs = {"ours": [], "echo": []}
+    for _ in range(1 if quick else 2):
+        for who, bench in (("ours", ours), ("echo", echo)):
+            log(f"side by side: {who} null x{streams} paced")
+            flags = ours.search_flags if who == "ours" else None
+            result = bench.fresh_run("null", streams, True, duration, warmup, ramp, flags)
+            runs[who].append({"cpu_us_per_chunk": cpu_per_chunk_us(result),
+                              "p99_ms": result["latency_ms"]["p99"],
+                              "all_answered": result["all_answered"],
+                              "busy_cores": result["machine"]["busy_cores"],
+                              "other_cores": result["machine"]["other_cores"]})
+    mean = {who: sum(r["cpu_us_per_chunk"] for r in rs) / len(rs) for who, rs in runs.items()}
+    return {"streams": streams, "runs": runs, "cpu_us_per_chunk": mean,
+            "ours_over_echo_cpu": mean["ours"] / mean["echo"]}
+
+
 def cpu_per_chunk_us(run):
     """Server CPU microseconds per chunk answered over a run's measurement window."""
     chunks_per_s = run.get("chunks_per_s") or 0
@@ -537,6 +561,9 @@ def issue12(report):
                 out[f"{w}_over_null"] = cap[w] / cap["null"]
     if peers.get(("echo", "null")) and "null" in cap:
         out["null_over_echo"] = cap["null"] / peers[("echo", "null")]
+    side = report.get("echo_side_by_side")
+    if side:
+        out["null_cpu_over_echo_at_equal_load"] = side["ours_over_echo_cpu"]
     if peers.get(("python_asyncio", "voice")) and "voice" in cap:
         out["voice_over_python_asyncio"] = cap["voice"] / peers[("python_asyncio", "voice")]
     # CPU per chunk at half capacity: gRPC and the engine's floor (null), the voice chain's
@@ -626,6 +653,10 @@ def main():
                               "capacity": [baseline.capacity(w) for w in capacity_workloads]}
     if os.environ.get("BENCH_PEERS", "1") == "1":
         report["peers"] = measure_peers(args.build_dir, out_dir, quick)
+        null = next((c for c in report["capacity"] if c["workload"] == "null"), None)
+        if null and null["capacity"] > 0:
+            report["echo_side_by_side"] = echo_side_by_side(
+                args.build_dir, out_dir, quick, bench, int(null["capacity"] * 0.9))
     report["half_load"] = [bench.half_load(c["workload"], c["capacity"])
                            for c in report["capacity"] if c["capacity"] > 0]
     voice_half = next((h for h in report["half_load"] if h["workload"] == "voice"), None)
