@@ -62,15 +62,18 @@ class BudgetAttackTest : public ::testing::TestWithParam<std::vector<std::string
   }
 
   // Runs `attack` while the bystander streams, then checks what every attack must leave. The
-  // latency bar gets a second run when the first misses it: on this 2-core VM, shared by the
+  // latency bar gets up to two more runs when a run misses it: on this 2-core VM, shared by the
   // attacker, the bystander's client and the server, a stall of ~100 ms that lies outside the
   // server's queues (the bystander's chunks waited < 1 ms for a worker, then all answered at
-  // once) comes about once in a few runs, while a server that let an attacker delay its
-  // neighbours misses the bar every time.
+  // once) comes about once in a few runs, and under the flood (1.1 GB through loopback in a few
+  // seconds) the bystander's p99 is 25-75 ms on a good run (measured 2026-12-05: 76, 26,
+  // 30, 31 ms; in one clean-clone CI 374 then 68 ms), while a server that let an attacker
+  // delay its neighbours misses the bar every time.
+  static constexpr int kLatencyRuns = 3;
   void UnderAttack(const std::function<void()>& attack) {
     for (int run = 1;; ++run) {
-      const absl::Duration p99 = AttackOnce(attack, /*hold_latency=*/run == 2);
-      if (p99 <= kBystanderP99 || run == 2 || ::testing::Test::HasFailure()) return;
+      const absl::Duration p99 = AttackOnce(attack, /*hold_latency=*/run == kLatencyRuns);
+      if (p99 <= kBystanderP99 || run == kLatencyRuns || ::testing::Test::HasFailure()) return;
       std::printf("[ retry    ] bystander p99 %s over %s: the attack once more\n",
                   absl::FormatDuration(p99).c_str(), absl::FormatDuration(kBystanderP99).c_str());
     }
