@@ -76,9 +76,15 @@ def _targets(report):
                      f"{split['voice_dsp_in_process']:.0f} = {split['bound']:.0f} µs",
                      _verdict(split["voice"] <= split["bound"])))
     for w, first in sorted(i12.get("first_failing_trial", {}).items()):
+        # The server's queue wait and chain time beside the trial's p99 say whether the engine
+        # held the chunks up or something outside it (transport, scheduler, load generator).
+        inside = (f"; p99 {first['p99_ms']:.1f} ms, the server's own p99s "
+                  f"{first['server_queue_wait_p99_ms']:.2f} ms waiting for a worker, "
+                  f"{first['server_process_p99_ms']:.2f} ms in the chain"
+                  if "server_queue_wait_p99_ms" in first else "")
         rows.append((f"{w}: capacity bound by CPU (first failing trial >= 90% busy)",
                      f"{first['busy_cores']:.2f} cores busy = {first['busy_share']:.0%} "
-                     f"at {first['streams']} streams",
+                     f"at {first['streams']} streams{inside}",
                      _verdict(first["busy_share"] >= BUSY_SHARE_TARGET)))
     for w, speedup in sorted(i12.get("in_process_speedup", {}).items()):
         if w == "voice":

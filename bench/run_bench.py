@@ -585,9 +585,16 @@ def issue12(report):
         failing = sorted((t for t in c["trials"] if not t["passed"] and t["streams"] > c["capacity"]),
                          key=lambda t: t["streams"])
         if failing:
-            busy[w] = {"streams": failing[0]["streams"],
-                       "busy_cores": failing[0]["machine"]["busy_cores"],
-                       "busy_share": failing[0]["machine"]["busy_cores"] / cpus}
+            first = failing[0]
+            busy[w] = {"streams": first["streams"],
+                       "busy_cores": first["machine"]["busy_cores"],
+                       "busy_share": first["machine"]["busy_cores"] / cpus,
+                       "p99_ms": first["latency_ms"]["p99"]}
+            # Where a failing trial's latency was not: the server's own queue (a chunk read to
+            # a worker starting it) and its chain, from the server's ChunkMetrics.
+            if "server_queue_wait_ms" in first:
+                busy[w]["server_queue_wait_p99_ms"] = first["server_queue_wait_ms"]["p99"]
+                busy[w]["server_process_p99_ms"] = first["server_process_ms"]["p99"]
     out["first_failing_trial"] = busy
     out["kib_per_stream"] = {w: h["rss_kib_per_stream"] for w, h in half.items()}
     out["admission_capacity"] = {w: h["admission_capacity"] for w, h in half.items()

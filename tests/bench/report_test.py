@@ -29,6 +29,7 @@ def trial(streams, passed, busy, p99=5.0, server_cores=1.0, chunks_per_s=None):
         "server": {"cpu_cores": server_cores, "rss_kib_max": 60000},
         "loadgen": {"cpu_cores": 0.5}, "machine": {"busy_cores": busy, "other_cores": 0.0},
         "loadavg_before": [1.0, 1.0, 1.0],
+        "server_queue_wait_ms": {"p99": 0.04}, "server_process_ms": {"p50": 0.05, "p99": 0.2},
     }
 
 
@@ -122,7 +123,9 @@ class Issue12RatiosTest(unittest.TestCase):
         self.assertIn("equal load (900 streams, alternated) | 20.0 vs 19.0 µs (× 1.05) | met |",
                       text)
         self.assertIn("| voice: capacity bound by CPU (first failing trial >= 90% busy) | 1.60 "
-                      "cores busy = 80% at 420 streams | **missed** |", text)
+                      "cores busy = 80% at 420 streams; p99 5.0 ms, the server's own p99s "
+                      "0.04 ms waiting for a worker, 0.20 ms in the chain | **missed** |",
+                      text)
         self.assertIn("`audioproc-server --max_streams=4096 --cpu_budget=64`", text)
         # The half-load table's last column: what the default budget would admit.
         self.assertIn("| 0.00 | 377 |", text)
