@@ -536,6 +536,9 @@ def echo_side_by_side(build_dir, out_dir, quick, ours, streams):
                               "all_answered": result["all_answered"],
                               "busy_cores": result["machine"]["busy_cores"],
                               "other_cores": result["machine"]["other_cores"]})
+    # A run that answered nothing has no CPU per chunk: the comparison is then left out.
+    if any(r["cpu_us_per_chunk"] is None for rs in runs.values() for r in rs):
+        return None
     mean = {who: sum(r["cpu_us_per_chunk"] for r in rs) / len(rs) for who, rs in runs.items()}
     return {"streams": streams, "runs": runs, "cpu_us_per_chunk": mean,
             "ours_over_echo_cpu": mean["ours"] / mean["echo"]}
@@ -662,8 +665,10 @@ def main():
         report["peers"] = measure_peers(args.build_dir, out_dir, quick)
         null = next((c for c in report["capacity"] if c["workload"] == "null"), None)
         if null and null["capacity"] > 0:
-            report["echo_side_by_side"] = echo_side_by_side(
-                args.build_dir, out_dir, quick, bench, int(null["capacity"] * 0.9))
+            side = echo_side_by_side(args.build_dir, out_dir, quick, bench,
+                                     int(null["capacity"] * 0.9))
+            if side:
+                report["echo_side_by_side"] = side
     report["half_load"] = [bench.half_load(c["workload"], c["capacity"])
                            for c in report["capacity"] if c["capacity"] > 0]
     voice_half = next((h for h in report["half_load"] if h["workload"] == "voice"), None)
