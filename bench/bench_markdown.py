@@ -278,7 +278,8 @@ def _echo_side_by_side(report):
     side = report.get("echo_side_by_side")
     if not side:
         return []
-    lines = [f"Null at {side['streams']} paced streams (90% of our null capacity) on each server, "
+    lines = [f"Null at {side['streams']} paced streams ({side['share_of_capacity']:.0%} of our "
+             "null capacity) on each server, "
              "alternated: server CPU per chunk at equal load, which a capacity search's last, "
              "noisy trials do not show.", "",
              "| server | CPU µs per chunk, each run | p99 ms, each run | all answered |",

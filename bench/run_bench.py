@@ -66,8 +66,9 @@ SOAK_FLAT_BOUND = 0.05  # growth of VmRSS after warm-up, relative to the warm-up
 # What the default budget admits is reported beside each capacity (`admission_capacity`), and
 # the mixed load runs admission itself.
 SEARCH_CPU_BUDGET = 64
-# The server's default CPU budget, as a share of the cores (ServerOptions' kCpuShareOfLimit).
-DEFAULT_CPU_SHARE = 0.85
+# The load, as a share of our null capacity, at which null runs on our server and on the echo
+# peer side by side.
+SIDE_BY_SIDE_SHARE = 0.9
 # A failed capacity trial is run again (at most RETRIES times) while other processes took more
 # than this many cores during its window: the machine is shared with other builds and tests.
 OTHERS_RETRY_CORES = 0.1
@@ -185,6 +186,15 @@ class Bench:
         self.connections = env_int("BENCH_CONNECTIONS", 4)
         self.threads = env_int("BENCH_LOADGEN_THREADS", 2)
         self.seed = 1
+        self._default_cpu_budget = None
+
+    def default_cpu_budget(self):
+        """The CPU budget the server gives itself without --cpu_budget (its share of the cgroup's
+        quota or of the usable CPUs), as its /metrics states it."""
+        if self._default_cpu_budget is None:
+            with Server(self.server_binary, self.server_log, self.server_flags) as server:
+                self._default_cpu_budget = server.metric("audioproc_cpu_budget_cores")
+        return self._default_cpu_budget
 
     def run_load(self, server, workload, streams, paced, duration, warmup, ramp,
                  keep_process=None, chain=None, wait=True):
@@ -347,9 +357,9 @@ class Bench:
             result["model_over_measured_cpu"] = (
                 committed / server["cpu_cores"] if server["cpu_cores"] > 0 else None)
             # The streams the server's default budget would admit at this cost per stream.
-            if committed > 0:
-                result["admission_capacity"] = int(
-                    DEFAULT_CPU_SHARE * os.cpu_count() / result["committed_cpu_per_stream"])
+            budget = self.default_cpu_budget() if self.server_command is None else None
+            if committed > 0 and budget:
+                result["admission_capacity"] = int(budget / result["committed_cpu_per_stream"])
         return result
 
     def mixed(self, voice_capacity, loadgen_cores):
@@ -529,8 +539,8 @@ def echo_side_by_side(build_dir, out_dir, quick, ours, streams):
     for _ in range(1 if quick else 2):
         for who, bench in (("ours", ours), ("echo", echo)):
             log(f"side by side: {who} null x{streams} paced")
-            flags = ours.search_flags if who == "ours" else None
-            result = bench.fresh_run("null", streams, True, duration, warmup, ramp, flags)
+            result = bench.fresh_run("null", streams, True, duration, warmup, ramp,
+                                     bench.search_flags)
             runs[who].append({"cpu_us_per_chunk": cpu_per_chunk_us(result),
                               "p99_ms": result["latency_ms"]["p99"],
                               "all_answered": result["all_answered"],
@@ -540,7 +550,8 @@ def echo_side_by_side(build_dir, out_dir, quick, ours, streams):
     if any(r["cpu_us_per_chunk"] is None for rs in runs.values() for r in rs):
         return None
     mean = {who: sum(r["cpu_us_per_chunk"] for r in rs) / len(rs) for who, rs in runs.items()}
-    return {"streams": streams, "runs": runs, "cpu_us_per_chunk": mean,
+    return {"streams": streams, "share_of_capacity": SIDE_BY_SIDE_SHARE, "runs": runs,
+            "cpu_us_per_chunk": mean,
             "ours_over_echo_cpu": mean["ours"] / mean["echo"]}
 
 
@@ -666,7 +677,7 @@ def main():
         null = next((c for c in report["capacity"] if c["workload"] == "null"), None)
         if null and null["capacity"] > 0:
             side = echo_side_by_side(args.build_dir, out_dir, quick, bench,
-                                     int(null["capacity"] * 0.9))
+                                     int(null["capacity"] * SIDE_BY_SIDE_SHARE))
             if side:
                 report["echo_side_by_side"] = side
     report["half_load"] = [bench.half_load(c["workload"], c["capacity"])

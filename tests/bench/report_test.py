@@ -73,7 +73,8 @@ def made_report():
              "trials": [trial(20, True, 1.0)]},
         ],
         "echo_side_by_side": {
-            "streams": 900, "cpu_us_per_chunk": {"ours": 20.0, "echo": 19.0},
+            "streams": 900, "share_of_capacity": 0.9,
+            "cpu_us_per_chunk": {"ours": 20.0, "echo": 19.0},
             "ours_over_echo_cpu": 20.0 / 19.0,
             "runs": {"ours": [{"cpu_us_per_chunk": 20.0, "p99_ms": 9.0, "all_answered": True}],
                      "echo": [{"cpu_us_per_chunk": 19.0, "p99_ms": 8.0, "all_answered": True}]}},
@@ -127,6 +128,7 @@ class Issue12RatiosTest(unittest.TestCase):
                       "0.04 ms waiting for a worker, 0.20 ms in the chain | **missed** |",
                       text)
         self.assertIn("`audioproc-server --max_streams=4096 --cpu_budget=64`", text)
+        self.assertIn("Null at 900 paced streams (90% of our null capacity)", text)
         # The half-load table's last column: what the default budget would admit.
         self.assertIn("| 0.00 | 377 |", text)
 
