@@ -17,6 +17,21 @@
 //   4. noise = b * average of P with the weight a_d + (1 - a_d) p: the average follows P
 //      where speech is absent and holds where it is present, and b corrects the bias of
 //      averaging only the low-energy frames.
+//   5. a crowd bias on top of b: babble (many talkers at once) is not Gaussian noise. Its
+//      periodogram fluctuates far more about its mean, so its minima lie further below the
+//      mean than B_min and b assume, and the estimate falls well short of its mean power.
+//      Per frame, the fluctuation is the mean over the speech band of the local variance
+//      (over about 40 ms) of P / (b x average): Gaussian noise of any colour gives about 1
+//      there (an exponential variable's variance is its squared mean), babble several times
+//      more. A talker in stationary noise gives more while they talk, but pauses every few
+//      seconds, and a pause has the noise's own fluctuation; a crowd does not. So the
+//      smallest fluctuation over the last 4 s tells a crowd from a talker. Measured on six
+//      voices at 16 and 48 kHz: in white, pink, brown and fan noise at -5..15 dB its median
+//      is 0.54-0.67 and its 90th percentile at most 1.1; in babble its 10th percentile is at
+//      least 2.4 and its median 3.0-4.4. Where it is above 2 the estimate is raised toward
+//      kCrowdBias x, fully at 3. A talker who goes 4 s without a pause gets part of the bias
+//      for a moment (about 10% of these talks' frames, clean or at 10-15 dB SNR), which
+//      costs them nothing measurable: the noise is far below their speech then.
 // Noise that falls is followed within a fraction of a second; noise that rises, once the
 // quieter frames have left both minimum searches: about 2 s (measured: 2.1 s for +10 dB).
 // Cohen's parameters are for a 16 kHz signal in 32 ms frames every 8 ms; the time constants
@@ -47,11 +62,28 @@ class NoiseTracker {
   static constexpr uint32_t kSubwindows = 8;
   static constexpr double kSubwindowSeconds = 0.12;
 
-  // Sizes the state for `bins` bins updated `frame_rate_hz` times a second. Allocates.
-  void Init(size_t bins, double frame_rate_hz);
+  // The crowd detector's window: kFluctuationSubwindows sub-windows of kSubwindowSeconds
+  // (about 4 s), and it decides only once kFluctuationMinSubwindows are in (about 2 s).
+  static constexpr uint32_t kFluctuationSubwindows = 33;
+  static constexpr uint32_t kFluctuationMinSubwindows = 17;
 
-  // The heap bytes Init(bins, ...) allocates and the tracker keeps.
-  static uint64_t InitBytes(size_t bins);
+  // Bins [first, end): the speech band, where the crowd detector looks.
+  struct Band {
+    size_t first = 0;
+    size_t end = 0;
+  };
+
+  // Sizes the state for `bins` bins updated `frame_rate_hz` times a second, the crowd
+  // detector looking at `band` (clipped to the bins; all of them if that leaves it empty).
+  // Allocates.
+  void Init(size_t bins, double frame_rate_hz, Band band);
+
+  // The heap bytes Init(bins, ..., band) allocates and the tracker keeps.
+  static uint64_t InitBytes(size_t bins, Band band);
+
+  // The crowd bias applied to the last estimate: 1 for a talker in stationary noise, up to
+  // the crowd bias in babble.
+  float crowd_bias() const { return crowd_bias_; }
 
   // Forgets everything; the next Update initializes the estimate again. Real-time safe.
   void Reset() noexcept;
@@ -89,9 +121,19 @@ class NoiseTracker {
     void EndSubwindow(uint32_t slot, uint32_t stored, size_t bins);
   };
 
+  // The crowd detector: this frame's fluctuation (step 5) from the periodogram's local
+  // moments, then the smallest over the window, then the bias it calls for, smoothed.
+  void UpdateCrowdBias(const float* power) noexcept;
+
+  // `band` clipped to `bins`, or all of them if that leaves it empty.
+  static Band Clipped(size_t bins, Band band);
+
   size_t bins_ = 0;
+  Band band_;
   float alpha_s_ = 0;  // power smoothing
   float alpha_d_ = 0;  // noise averaging where speech is absent
+  float alpha_f_ = 0;  // the local moments of the fluctuation
+  float alpha_c_ = 0;  // the crowd bias's smoothing
   uint32_t subwindow_frames_ = 1;
   uint32_t subwindow_position_ = 0;  // frames into the current sub-window
   uint32_t oldest_subwindow_ = 0;    // the ring slot the next complete sub-window replaces
@@ -105,6 +147,17 @@ class NoiseTracker {
   std::vector<float> average_;   // the noise average before the bias factor
   std::vector<float> presence_;  // p
   std::vector<float> noise_;     // the estimate
+
+  // Over the speech band: the local mean and mean square of P / (b x average).
+  std::vector<float> moment1_;
+  std::vector<float> moment2_;
+  std::vector<float> fluctuation_minima_;  // a ring, one per sub-window
+  uint32_t fluctuation_slot_ = 0;          // the slot the next complete sub-window replaces
+  uint32_t fluctuation_stored_ = 0;        // complete sub-windows in the ring
+  float fluctuation_minimum_ = 0;          // over the current sub-window
+  uint32_t fluctuation_settling_frames_ = 0;
+  uint32_t settling_frames_ = 0;  // frames left before the fluctuation is the signal's
+  float crowd_bias_ = 1;
 };
 
 }  // namespace audioproc

@@ -6,7 +6,9 @@
 //   2. noise: a NoiseTracker (IMCRA, Cohen 2003, after MCRA, Cohen & Berdugo 2002, with
 //      Martin's (2001) sub-window minimum search) estimates each bin's noise power and speech
 //      presence probability p; it needs no noise-only lead-in, follows falling noise at once
-//      and rising noise within about 2 s;
+//      and rising noise within about 2 s, and tells babble from a talker in stationary noise
+//      by how much the periodogram fluctuates in the talker's pauses (babble has none), and
+//      raises its estimate toward babble's mean power (issue 13: babble 1.8 -> 3.0 dB);
 //   3. gain given speech: the MMSE log-spectral amplitude estimator (Ephraim & Malah 1985),
 //      with the decision-directed a priori SNR (Ephraim & Malah 1984) refined by the
 //      two-step estimate (Plapous, Marro & Scalart 2006), which removes the decision-directed
