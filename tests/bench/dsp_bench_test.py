@@ -71,6 +71,13 @@ class DspBenchTest(unittest.TestCase):
                     self.assertTrue(math.isfinite(value), f"vad {name} {cond}.{key}: {value}")
                     self.assertGreaterEqual(value, 0.0)
                     self.assertLessEqual(value, 100.0)
+        # Each noise on its own (the quick run's 10 dB files), for every detector.
+        self.assertEqual(set(tables["vad_by_noise"]), set(tables["vad"]))
+        for name, row in tables["vad_by_noise"].items():
+            for noise in self.report["noises"]:
+                value = row[f"{noise}.accuracy"]
+                self.assertTrue(math.isfinite(value), f"vad {name} {noise}: {value}")
+        self.assertIn("Each noise on its own", self.markdown)
         for name in denoisers | vads:
             self.assertIn(f"| {name} |", self.markdown)
 
