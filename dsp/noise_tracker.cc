@@ -118,8 +118,7 @@ uint64_t NoiseTracker::InitBytes(size_t bins, Band band) {
   // detector's two moments over the band and its ring.
   return 2 * (3 * cost::VectorBytes<float>(bins) +
               cost::VectorBytes<uint16_t>(bins * kSubwindows)) +
-         5 * cost::VectorBytes<float>(bins) +
-         2 * cost::VectorBytes<float>(band.end - band.first) +
+         5 * cost::VectorBytes<float>(bins) + 2 * cost::VectorBytes<float>(band.end - band.first) +
          cost::VectorBytes<float>(kFluctuationSubwindows);
 }
 
@@ -128,9 +127,8 @@ void NoiseTracker::Init(size_t bins, double frame_rate_hz, Band band) {
   band_ = Clipped(bins, band);
   alpha_f_ = static_cast<float>(Coefficient(kFluctuationSeconds, frame_rate_hz));
   alpha_c_ = static_cast<float>(Coefficient(kCrowdBiasSeconds, frame_rate_hz));
-  fluctuation_settling_frames_ =
-      static_cast<uint32_t>(std::ceil(kFluctuationSettlingTimeConstants * kFluctuationSeconds *
-                                      frame_rate_hz));
+  fluctuation_settling_frames_ = static_cast<uint32_t>(
+      std::ceil(kFluctuationSettlingTimeConstants * kFluctuationSeconds * frame_rate_hz));
   moment1_.assign(band_.end - band_.first, 0.0f);
   moment2_.assign(band_.end - band_.first, 0.0f);
   fluctuation_minima_.assign(kFluctuationSubwindows, 0.0f);
@@ -311,9 +309,9 @@ AUDIOPROC_SIMD_CLONES void NoiseTracker::UpdateCrowdBias(const float* power) noe
     float calmest = fluctuation_minimum_;
     for (uint32_t w = 0; w < fluctuation_stored_; ++w)
       calmest = std::min(calmest, fluctuation_minima_[w]);
-    const float share = std::clamp((calmest - kCrowdFluctuationStart) /
-                                       (kCrowdFluctuationFull - kCrowdFluctuationStart),
-                                   0.0f, 1.0f);
+    const float share = std::clamp(
+        (calmest - kCrowdFluctuationStart) / (kCrowdFluctuationFull - kCrowdFluctuationStart), 0.0f,
+        1.0f);
     target = 1.0f + (kCrowdBias - 1.0f) * share;
   }
   crowd_bias_ = alpha_c_ * crowd_bias_ + (1.0f - alpha_c_) * target;

@@ -69,9 +69,10 @@ absl::StatusOr<StageEstimate> DenoiseProcessor::Estimate(const ParamValues& /*pa
       cost::HeapBlock(sizeof(DenoiseProcessor)) + cost::FftwBufferBytes<float>(frame) +
       cost::FftwBufferBytes<fftwf_complex>(bins) + 4 * cost::VectorBytes<float>(bins) +
       cost::VectorBytes<double>(bins + 1) + cost::VectorBytes<Channel>(input.channels);
-  const uint64_t per_channel = 2 * cost::VectorBytes<float>(frame) + cost::VectorBytes<float>(hop) +
-                               cost::VectorBytes<float>(bins) +
-                               NoiseTracker::InitBytes(bins, CrowdBand(frame, input.sample_rate_hz));
+  const uint64_t per_channel =
+      2 * cost::VectorBytes<float>(frame) + cost::VectorBytes<float>(hop) +
+      cost::VectorBytes<float>(bins) +
+      NoiseTracker::InitBytes(bins, CrowdBand(frame, input.sample_rate_hz));
   estimate.memory_bytes = shared + input.channels * per_channel;
   const double frames_per_second = input.sample_rate_hz / hop;
   estimate.cpu_cores =
