@@ -10,6 +10,10 @@ namespace {
 
 // Time constant of the per-bin running means the leak's fluctuations are taken about.
 constexpr double kMeanSeconds = 0.1;
+// Time constant of the per-bin powers whose ratio is the bin's residual share (0.2 s, measured
+// on aec_echo_test's scenes: 0.1 s costs 0.6 dB of double-talk SDR on the 0 dB echo scene, 0.5 s
+// 1.5 dB of the 48 kHz delay jump's recovery).
+constexpr double kBinSeconds = 0.2;
 // The leak's smoothing: its time constant where the echo estimate dominates the error (far
 // end alone); slower, down to a tenth, as the error grows past the echo (double talk).
 constexpr double kLeakSeconds = 0.25;
@@ -24,7 +28,7 @@ constexpr float kPowerSmoothing = 0.7f;
 constexpr float kEchoFreeShare = 0.1f;
 constexpr uint32_t kSeed = 0x2545F491u;
 // CPU-seconds per bin of a frame and per sample.
-constexpr double kBinSeconds = 20e-9;
+constexpr double kBinCpuSeconds = 20e-9;
 constexpr double kSampleSeconds = 3e-9;
 
 uint32_t NextRandom(uint32_t& state) noexcept {
@@ -54,6 +58,7 @@ absl::Status EchoSuppressor::Init(uint32_t hop, double sample_rate_hz) {
   noise_rise_ = static_cast<float>(std::pow(10.0, kNoiseRiseDbPerSecond * hop_seconds / 10.0));
   beta_ = static_cast<float>(std::min(1.0, hop_seconds / kLeakSeconds));
   mean_weight_ = static_cast<float>(std::min(1.0, hop_seconds / kMeanSeconds));
+  bin_weight_ = static_cast<float>(std::min(1.0, hop_seconds / kBinSeconds));
   absl::StatusOr<const RealFftPlan*> fft = RealFftPlan::Shared(static_cast<int>(fft_size_));
   if (!fft.ok()) return fft.status();
   fft_ = *fft;
@@ -70,8 +75,8 @@ absl::Status EchoSuppressor::Init(uint32_t hop, double sample_rate_hz) {
   error_history_.assign(fft_size_, 0.0f);
   echo_history_.assign(fft_size_, 0.0f);
   overlap_.assign(hop, 0.0f);
-  for (auto* v : {&error_power_, &echo_power_, &error_mean_, &echo_mean_, &residual_,
-                  &previous_clean_, &smoothed_power_, &noise_}) {
+  for (auto* v : {&error_power_, &echo_power_, &error_mean_, &echo_mean_, &bin_error_, &bin_mic_,
+                  &residual_, &previous_clean_, &smoothed_power_, &noise_}) {
     v->assign(bins_, 0.0f);
   }
   Reset();
@@ -83,19 +88,19 @@ uint64_t EchoSuppressor::InitBytes(uint32_t hop) {
   const uint32_t bins = hop + 1;
   return 2 * cost::VectorBytes<float>(n) + cost::FftwBufferBytes<float>(n) +
          2 * cost::FftwBufferBytes<fftwf_complex>(bins) + 2 * cost::VectorBytes<float>(n) +
-         cost::VectorBytes<float>(hop) + 8 * cost::VectorBytes<float>(bins);
+         cost::VectorBytes<float>(hop) + 10 * cost::VectorBytes<float>(bins);
 }
 
 double EchoSuppressor::CpuCores(double sample_rate_hz, uint32_t hop) {
   const double frames = sample_rate_hz / hop;
-  return frames * (3 * cost::RealFftSeconds(2 * hop) + (hop + 1) * kBinSeconds) +
+  return frames * (3 * cost::RealFftSeconds(2 * hop) + (hop + 1) * kBinCpuSeconds) +
          sample_rate_hz * kSampleSeconds;
 }
 
 void EchoSuppressor::Reset() noexcept {
-  for (auto* v :
-       {&error_history_, &echo_history_, &overlap_, &error_power_, &echo_power_, &error_mean_,
-        &echo_mean_, &residual_, &previous_clean_, &smoothed_power_, &noise_}) {
+  for (auto* v : {&error_history_, &echo_history_, &overlap_, &error_power_, &echo_power_,
+                  &error_mean_, &echo_mean_, &bin_error_, &bin_mic_, &residual_, &previous_clean_,
+                  &smoothed_power_, &noise_}) {
     std::fill(v->begin(), v->end(), 0.0f);
   }
   covariance_ = 0;
@@ -138,9 +143,11 @@ void EchoSuppressor::UpdateLeak() noexcept {
   // talks alone, so it is followed too, but only in frames whose ratio the regression can
   // vouch for (within kRatioTrust of it): near speech, which the regression ignores, lifts the
   // ratio far past it.
+  echo_dominates_ = false;
   if (echo_total > 1e-12 * bins_) {
     const double ratio = error_total / echo_total;
     if (ratio < kRatioTrust * regression_leak_) {
+      echo_dominates_ = true;
       ratio_leak_ += static_cast<float>(beta_ * (std::min(ratio, double{kMaxLeak}) - ratio_leak_));
     }
   }
@@ -175,7 +182,18 @@ void EchoSuppressor::Process(const float* error, const float* echo, float streng
     const float power = error_power_[k];
     smoothed_power_[k] =
         first ? power : kPowerSmoothing * smoothed_power_[k] + (1 - kPowerSmoothing) * power;
-    residual_[k] = std::max(leak_ * echo_power_[k], tail_decay_ * residual_[k]);
+    if (echo_dominates_) {
+      const float mic_re = e[2 * k] + y[2 * k];
+      const float mic_im = e[2 * k + 1] + y[2 * k + 1];
+      const float mic_power = std::min(mic_re * mic_re + mic_im * mic_im, 1e30f);
+      bin_error_[k] += bin_weight_ * (power - bin_error_[k]);
+      bin_mic_[k] += bin_weight_ * (mic_power - bin_mic_[k]);
+    }
+    // The bin's own residual share, |E|^2 / |E + Y|^2 over the frames the echo dominates: a
+    // bin the filter has not yet converged in keeps most of its echo, more than the leak (one
+    // number for every bin) allows for.
+    const float share = std::min(1.0f, bin_error_[k] / (bin_mic_[k] + 1e-30f));
+    residual_[k] = std::max(std::max(leak_, share) * echo_power_[k], tail_decay_ * residual_[k]);
     // The floor follows the power's minimum down at once, but rises only where the echo does
     // not dominate: a residual that never pauses must not be taken for the room's noise.
     const bool echo_free = residual_[k] < kEchoFreeShare * smoothed_power_[k];
@@ -210,8 +228,9 @@ void EchoSuppressor::Process(const float* error, const float* echo, float streng
 }
 
 void EchoSuppressor::SaveState(StateWriter& writer) const noexcept {
-  for (const auto* v : {&error_history_, &echo_history_, &overlap_, &error_mean_, &echo_mean_,
-                        &residual_, &previous_clean_, &smoothed_power_, &noise_}) {
+  for (const auto* v :
+       {&error_history_, &echo_history_, &overlap_, &error_mean_, &echo_mean_, &bin_error_,
+        &bin_mic_, &residual_, &previous_clean_, &smoothed_power_, &noise_}) {
     writer.PutFloats(*v);
   }
   writer.PutDouble(covariance_);
@@ -224,8 +243,9 @@ void EchoSuppressor::SaveState(StateWriter& writer) const noexcept {
 }
 
 void EchoSuppressor::RestoreState(StateReader& reader) noexcept {
-  for (auto* v : {&error_history_, &echo_history_, &overlap_, &error_mean_, &echo_mean_, &residual_,
-                  &previous_clean_, &smoothed_power_, &noise_}) {
+  for (auto* v :
+       {&error_history_, &echo_history_, &overlap_, &error_mean_, &echo_mean_, &bin_error_,
+        &bin_mic_, &residual_, &previous_clean_, &smoothed_power_, &noise_}) {
     reader.GetFiniteFloats(*v);
   }
   covariance_ = reader.GetFiniteDouble();
@@ -238,7 +258,8 @@ void EchoSuppressor::RestoreState(StateReader& reader) noexcept {
   if (!reader.ok()) return;
   // xorshift never leaves zero, and Reset never seeds it.
   if (random_ == 0) return reader.Fail("a comfort noise generator at zero");
-  for (const auto* v : {&residual_, &previous_clean_, &smoothed_power_, &noise_}) {
+  for (const auto* v :
+       {&bin_error_, &bin_mic_, &residual_, &previous_clean_, &smoothed_power_, &noise_}) {
     for (const float x : *v) {
       if (x < 0) return reader.Fail("a negative power in the echo suppressor");
     }

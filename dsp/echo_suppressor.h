@@ -7,10 +7,12 @@
 // synthesis (their product, a Hann window, sums to 1 at 50% overlap: with every gain at 1 the
 // output is the input delayed by one hop, to float rounding). Per frame and bin k, with E the
 // filter's error and Y its echo estimate:
-//   1. residual echo: R = leak |Y|^2, the leak being speexdsp's (mdf.c) estimate: the
-//      regression of |E|^2 on |Y|^2 over the bins' fluctuations about their running means,
-//      which near speech, uncorrelated with Y, does not bias; held against its own decay
-//      (kTailSeconds) for the reverberation the filter's length or its lag leaves;
+//   1. residual echo: R = max(leak, share_k) |Y|^2, the leak being speexdsp's (mdf.c)
+//      estimate: the regression of |E|^2 on |Y|^2 over the bins' fluctuations about their
+//      running means, which near speech, uncorrelated with Y, does not bias; share_k the bin's
+//      own |E|^2 / |E + Y|^2 (1 / ERLE, AEC3's per-band ERLE) smoothed over the frames the
+//      leak's ratio test finds the echo dominating; held against its own decay (kTailSeconds)
+//      for the reverberation the filter's length or its lag leaves;
 //   2. gain: Wiener, G = xi / (1 + xi), xi the decision-directed (Ephraim & Malah 1984) ratio
 //      of near-end power to strength x kOverSubtraction x R, floored at kGainFloorDb;
 //      strength 0 passes everything (the linear filter alone);
@@ -87,6 +89,7 @@ class EchoSuppressor {
   float noise_rise_ = 0;
   float beta_ = 0;         // the leak's smoothing
   float mean_weight_ = 0;  // the running means' smoothing
+  float bin_weight_ = 0;   // the per-bin ERLE's smoothing
 
   const RealFftPlan* fft_ = nullptr;  // shared, immutable
   std::vector<float> analysis_window_;
@@ -101,6 +104,10 @@ class EchoSuppressor {
   std::vector<float> echo_power_;
   std::vector<float> error_mean_;  // running means of the powers, for the leak
   std::vector<float> echo_mean_;
+  // Per bin, smoothed |E|^2 and |E + Y|^2 (the microphone): their ratio is the bin's residual
+  // share, 1 / ERLE (AEC3's per-band ERLE).
+  std::vector<float> bin_error_;
+  std::vector<float> bin_mic_;
   std::vector<float> residual_;
   std::vector<float> previous_clean_;  // G^2 |E|^2 of the previous frame
   std::vector<float> smoothed_power_;
@@ -110,6 +117,7 @@ class EchoSuppressor {
   float leak_ = 0;
   float regression_leak_ = 0;
   float ratio_leak_ = 0;
+  bool echo_dominates_ = false;  // this frame's, from UpdateLeak
   uint32_t frames_ = 0;
   uint32_t random_ = 1;
 };

@@ -191,7 +191,7 @@ void AecProcessor::Reset() noexcept {
 
 namespace {
 constexpr StateTag kAecStateTag = MakeStateTag("aec_");
-constexpr uint16_t kAecStateVersion = 2;
+constexpr uint16_t kAecStateVersion = 3;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {
