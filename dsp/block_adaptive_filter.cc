@@ -62,6 +62,7 @@ absl::Status BlockAdaptiveFilter::Init(uint32_t block, uint32_t partitions, uint
   power_.assign(bins_, 0.0f);
   slot_power_.assign(size_t{partitions} * bins_, 0.0f);
   share_.assign(partitions, 0.0f);
+  profile_.assign(partitions, 1.0f / partitions);
   step_.assign(2 * bins_, 0.0f);
   scaled_step_.assign(2 * bins_, 0.0f);
   background_error_.assign(block, 0.0f);
@@ -82,7 +83,7 @@ uint64_t BlockAdaptiveFilter::InitBytes(uint32_t block, uint32_t partitions, uin
   return cost::FftwBufferBytes<float>(2 * block) + cost::FftwBufferBytes<fftwf_complex>(bins) +
          cost::VectorBytes<float>(weights) + cost::VectorBytes<float>(bins) +
          cost::VectorBytes<float>(uint64_t{partitions} * bins) +
-         cost::VectorBytes<float>(partitions) + 2 * cost::VectorBytes<float>(2 * bins) +
+         2 * cost::VectorBytes<float>(partitions) + 2 * cost::VectorBytes<float>(2 * bins) +
          2 * cost::VectorBytes<float>(block) + cost::VectorBytes<Channel>(channels) +
          channels * 2 * cost::VectorBytes<float>(weights);
 }
@@ -233,7 +234,9 @@ void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error, double ech
   // IPNLMS (Benesty & Gay 2002) over partitions: each partition's share of the step mixes a
   // uniform part and one proportional to the partition's weight norm, so a room's early,
   // strong partitions converge first and fast, and its quiet tail is not flooded with the
-  // gradient noise that a uniform step spreads over every partition.
+  // gradient noise that a uniform step spreads over every partition. The uniform part follows
+  // the step profile (SetStepProfile; Makino's exponentially weighted step), which is all
+  // there is while the weights are zero.
   double total = 0;
   for (uint32_t p = 0; p < partitions_; ++p) {
     const float* w = channel.background.data() + Offset(p, 0);
@@ -242,11 +245,11 @@ void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error, double ech
     share_[p] = static_cast<float>(std::sqrt(norm));
     total += share_[p];
   }
-  const double uniform = (1 - kProportionality) / (2.0 * partitions_);
+  const double uniform = (1 - kProportionality) / 2.0;
   const double proportional = (1 + kProportionality) / (2 * total + 1e-30);
   for (uint32_t p = 0; p < partitions_; ++p) {
-    share_[p] =
-        static_cast<float>(total > 0 ? uniform + proportional * share_[p] : 1.0 / partitions_);
+    share_[p] = static_cast<float>(total > 0 ? uniform * profile_[p] + proportional * share_[p]
+                                             : profile_[p]);
   }
   std::fill(power_.begin(), power_.end(), 0.0f);
   for (uint32_t p = 0; p < partitions_; ++p) {
@@ -280,6 +283,15 @@ void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error, double ech
     }
     channel.next_constrained = (channel.next_constrained + 1) % partitions_;
   }
+}
+
+void BlockAdaptiveFilter::SetStepProfile(uint32_t flat, float decay) {
+  double sum = 0;
+  for (uint32_t p = 0; p < partitions_; ++p) {
+    profile_[p] = p < flat ? 1.0f : static_cast<float>(std::pow(double{decay}, p + 1.0 - flat));
+    sum += profile_[p];
+  }
+  for (float& x : profile_) x = static_cast<float>(x / sum);
 }
 
 void BlockAdaptiveFilter::Constrain(float* weights) noexcept {

@@ -67,6 +67,11 @@ class BlockAdaptiveFilter {
   // `references` references. Allocates and plans FFTs of 2 x block points.
   absl::Status Init(uint32_t block, uint32_t partitions, uint32_t channels, uint32_t references);
 
+  // The uniform part of each partition's step share: 1 over the first `flat` partitions, then
+  // decaying by `decay` per partition (normalized to sum to 1). Uniform after Init. Allocates
+  // nothing.
+  void SetStepProfile(uint32_t flat, float decay);
+
   static uint64_t InitBytes(uint32_t block, uint32_t partitions, uint32_t channels,
                             uint32_t references);
   // CPU-seconds per second at `sample_rate_hz`, on the reference machine (cost_model.h).
@@ -143,6 +148,7 @@ class BlockAdaptiveFilter {
   std::vector<float> slot_power_;   // per ring slot and bin: |X|^2 summed over references
   std::vector<float> power_;        // per bin scratch: the NLMS denominator
   std::vector<float> share_;        // per partition scratch: its share of the step
+  std::vector<float> profile_;      // per partition: the uniform part's weight, summing to 1
   std::vector<float> step_;         // per bin scratch: mu E / (power + delta)
   std::vector<float> scaled_step_;  // step_ times a partition's share
   std::vector<float> background_error_;

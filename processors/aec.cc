@@ -156,6 +156,12 @@ absl::StatusOr<ProcessSpec> AecProcessor::Prepare(const ProcessSpec& input) {
       !status.ok()) {
     return status;
   }
+  {
+    const double block_seconds = block_ / rate_;
+    filter_.SetStepProfile(
+        static_cast<uint32_t>(std::lround(kAecStepFlatSeconds / block_seconds)),
+        static_cast<float>(std::pow(10.0, -3.0 * block_seconds / kAecStepDecaySeconds)));
+  }
   suppressors_.resize(mics_);
   for (EchoSuppressor& suppressor : suppressors_) {
     if (absl::Status status = suppressor.Init(block_, rate_); !status.ok()) return status;

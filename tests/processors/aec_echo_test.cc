@@ -133,13 +133,14 @@ EchoSceneSpec SpecOf(const Case& c) {
 }
 
 const std::vector<Case>& Cases() {
-  // Measured (ERLE, SDR, level): 23.4, 12.4, -0.50 | 35.6, 13.3, -0.33 | 25.6, 14.9, -0.29 |
-  // 22.8, 6.6, -1.98 | 31.7, 7.4, -1.17 (the suppressor's per-bin residual share lifted the
-  // single-talk ERLE 0.4 to 1.3 dB and the recovery 0.9 to 5.5 dB, for up to 0.4 dB of SDR).
+  // Measured (ERLE, SDR, level): 24.8, 12.7, -0.47 | 36.6, 13.3, -0.33 | 25.3, 15.0, -0.29 |
+  // 22.8, 6.5, -2.01 | 32.7, 7.4, -1.16 (the suppressor's per-bin residual share lifted the
+  // single-talk ERLE 0.4 to 1.3 dB and the recovery 0.9 to 5.5 dB, for up to 0.4 dB of SDR;
+  // the filter's step profile, processors/aec.h, up to 1.4 dB more).
   static const std::vector<Case> cases = {
-      {16000, 0, 1, 100, 0.3, -10, 1, 22.4, kSdrBarDb, kLevelBarDb},
+      {16000, 0, 1, 100, 0.3, -10, 1, 23.6, kSdrBarDb, kLevelBarDb},
       {16000, 2, 3, 30, 0.2, 0, 2, kErleBarDb, kSdrBarDb, kLevelBarDb},
-      {16000, 4, 5, 300, 0.5, -20, 3, 24.6, kSdrBarDb, kLevelBarDb},
+      {16000, 4, 5, 300, 0.5, -20, 3, 24.8, kSdrBarDb, kLevelBarDb},
       {48000, 1, 0, 200, 0.4, -6, 4, 21.8, 6.5, 2.2},
       {48000, 3, 2, 50, 0.3, -15, 5, kErleBarDb, 6.9, 1.6},
   };
@@ -217,13 +218,13 @@ TEST(AecEchoTest, RecoversWithinASecondOfAPathChangeOrADelayJump) {
             change == EchoChange::kPathChange ? "path change" : "delay jump",
             change == EchoChange::kPathChange ? "" : absl::StrFormat(" %+.0f ms", jump).c_str(),
             before, first, after);
-        // Measured 18.4 to 25.9 dB (16 kHz path change 18.9, delay jump 25.9; 48 kHz 18.4 and
-        // 18.9: the bar met by the 16 kHz delay jump only): held at 17.4.
+        // Measured 19.3 to 27.1 dB (16 kHz path change 19.3, delay jump 27.1; 48 kHz 19.7 and
+        // 19.4: the bar met by the 16 kHz delay jump only): held at 18.5.
         if (after < kRecoveredErleBarDb) {
           std::printf("  short of the %.0f dB bar by %.1f dB\n", kRecoveredErleBarDb,
                       kRecoveredErleBarDb - after);
         }
-        EXPECT_GE(after, 17.4) << Name(c);
+        EXPECT_GE(after, 18.5) << Name(c);
       }
     }
   }
