@@ -119,7 +119,7 @@ uint64_t NoiseTracker::InitBytes(size_t bins, Band band) {
   return 2 * (3 * cost::VectorBytes<float>(bins) +
               cost::VectorBytes<uint16_t>(bins * kSubwindows)) +
          5 * cost::VectorBytes<float>(bins) + 2 * cost::VectorBytes<float>(band.end - band.first) +
-         cost::VectorBytes<float>(kFluctuationSubwindows);
+         SlidingMin::InitBytes(kFluctuationSubwindows);
 }
 
 void NoiseTracker::Init(size_t bins, double frame_rate_hz, Band band) {
@@ -131,7 +131,7 @@ void NoiseTracker::Init(size_t bins, double frame_rate_hz, Band band) {
       std::ceil(kFluctuationSettlingTimeConstants * kFluctuationSeconds * frame_rate_hz));
   moment1_.assign(band_.end - band_.first, 0.0f);
   moment2_.assign(band_.end - band_.first, 0.0f);
-  fluctuation_minima_.assign(kFluctuationSubwindows, 0.0f);
+  fluctuation_minima_.Init(kFluctuationSubwindows);
   alpha_s_ = static_cast<float>(Coefficient(kPowerSmoothingSeconds, frame_rate_hz));
   alpha_d_ = static_cast<float>(Coefficient(kNoiseAveragingSeconds, frame_rate_hz));
   subwindow_frames_ =
@@ -153,8 +153,7 @@ void NoiseTracker::Reset() noexcept {
   stored_subwindows_ = 0;
   std::fill(moment1_.begin(), moment1_.end(), 0.0f);
   std::fill(moment2_.begin(), moment2_.end(), 0.0f);
-  std::fill(fluctuation_minima_.begin(), fluctuation_minima_.end(), 0.0f);
-  fluctuation_slot_ = 0;
+  fluctuation_minima_.Reset();
   fluctuation_stored_ = 0;
   fluctuation_minimum_ = std::numeric_limits<float>::max();
   settling_frames_ = fluctuation_settling_frames_;
@@ -265,8 +264,7 @@ AUDIOPROC_SIMD_CLONES void NoiseTracker::Update(const float* power,
   second_.EndSubwindow(oldest_subwindow_, stored_subwindows_, bins_);
   oldest_subwindow_ = (oldest_subwindow_ + 1) % kSubwindows;
 
-  fluctuation_minima_[fluctuation_slot_] = fluctuation_minimum_;
-  fluctuation_slot_ = (fluctuation_slot_ + 1) % kFluctuationSubwindows;
+  fluctuation_minima_.Push(fluctuation_minimum_);
   fluctuation_stored_ = std::min(fluctuation_stored_ + 1, kFluctuationSubwindows);
   fluctuation_minimum_ = std::numeric_limits<float>::max();
 }
@@ -306,9 +304,8 @@ AUDIOPROC_SIMD_CLONES void NoiseTracker::UpdateCrowdBias(const float* power) noe
 
   float target = 1.0f;
   if (fluctuation_stored_ >= kFluctuationMinSubwindows) {
-    float calmest = fluctuation_minimum_;
-    for (uint32_t w = 0; w < fluctuation_stored_; ++w)
-      calmest = std::min(calmest, fluctuation_minima_[w]);
+    const float calmest =
+        std::min(fluctuation_minimum_, static_cast<float>(fluctuation_minima_.Min()));
     const float share = std::clamp(
         (calmest - kCrowdFluctuationStart) / (kCrowdFluctuationFull - kCrowdFluctuationStart), 0.0f,
         1.0f);
@@ -349,8 +346,7 @@ void NoiseTracker::SaveState(StateWriter& writer) const noexcept {
   PutPowers(writer, noise_);
   PutPowers(writer, moment1_);
   PutPowers(writer, moment2_);
-  PutPowers(writer, fluctuation_minima_);
-  writer.PutU32(fluctuation_slot_);
+  fluctuation_minima_.SaveState(writer);
   writer.PutU32(fluctuation_stored_);
   writer.PutFloat(fluctuation_minimum_);
   writer.PutU32(settling_frames_);
@@ -377,8 +373,7 @@ void NoiseTracker::RestoreState(StateReader& reader) noexcept {
   GetPowers(reader, noise_);
   GetPowers(reader, moment1_);
   GetPowers(reader, moment2_);
-  GetPowers(reader, fluctuation_minima_);
-  fluctuation_slot_ = reader.GetU32AtMost(kFluctuationSubwindows - 1);
+  fluctuation_minima_.RestoreState(reader);
   fluctuation_stored_ = reader.GetU32AtMost(kFluctuationSubwindows);
   fluctuation_minimum_ = reader.GetFiniteFloat();
   settling_frames_ = reader.GetU32AtMost(fluctuation_settling_frames_);

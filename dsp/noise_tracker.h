@@ -52,6 +52,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dsp/sliding_min.h"
 #include "dsp/state_codec.h"
 
 namespace audioproc {
@@ -151,10 +152,9 @@ class NoiseTracker {
   // Over the speech band: the local mean and mean square of P / (b x average).
   std::vector<float> moment1_;
   std::vector<float> moment2_;
-  std::vector<float> fluctuation_minima_;  // a ring, one per sub-window
-  uint32_t fluctuation_slot_ = 0;          // the slot the next complete sub-window replaces
-  uint32_t fluctuation_stored_ = 0;        // complete sub-windows in the ring
-  float fluctuation_minimum_ = 0;          // over the current sub-window
+  SlidingMin fluctuation_minima_;    // over the last kFluctuationSubwindows sub-windows
+  uint32_t fluctuation_stored_ = 0;  // complete sub-windows seen, up to kFluctuationSubwindows
+  float fluctuation_minimum_ = 0;    // over the current sub-window
   uint32_t fluctuation_settling_frames_ = 0;
   uint32_t settling_frames_ = 0;  // frames left before the fluctuation is the signal's
   float crowd_bias_ = 1;

@@ -9,8 +9,10 @@
 #define AUDIOPROC_DSP_SLIDING_MIN_H_
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
+#include "dsp/cost_model.h"
 #include "dsp/state_codec.h"
 
 namespace audioproc {
@@ -22,6 +24,11 @@ class SlidingMin {
     window_ = window < 1 ? 1 : window;
     ring_.assign(window_ + 1, Entry{});
     Reset();
+  }
+
+  // The heap bytes Init(window) allocates.
+  static uint64_t InitBytes(uint32_t window) {
+    return cost::VectorBytes<Entry>(uint64_t{window < 1 ? 1 : window} + 1);
   }
 
   // Forgets every value, as if none had been pushed since Init.
@@ -44,6 +51,11 @@ class SlidingMin {
     }
     ++next_index_;
     return ring_[head_].value;
+  }
+
+  // The minimum of the newest `window` values pushed; +infinity before the first.
+  double Min() const {
+    return size_ > 0 ? ring_[head_].value : std::numeric_limits<double>::infinity();
   }
 
   uint32_t window() const { return window_; }

@@ -41,10 +41,9 @@ absl::StatusOr<StageEstimate> EstimateLimiter(const ParamValues& params, const P
   const uint32_t guard = settings.true_peak ? kTruePeakGuardFrames : 0;
   StageEstimate estimate;
   estimate.output = input;
-  // SlidingMin's ring: window + 1 entries of an index and a value.
   estimate.memory_bytes =
       cost::HeapBlock(sizeof(LimiterProcessor)) +
-      cost::HeapBlock((frames.lookahead + 2 * guard + 2) * (sizeof(uint64_t) + sizeof(double))) +
+      SlidingMin::InitBytes(frames.lookahead + 2 * guard + 1) +
       cost::VectorBytes<double>(frames.lookahead + 1) +
       cost::VectorBytes<float>(uint64_t{input.channels} * frames.delay) +
       (settings.true_peak ? cost::VectorBytes<float>(uint64_t{input.channels} * 2 * kTruePeakTaps)

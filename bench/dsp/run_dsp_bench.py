@@ -382,27 +382,24 @@ def summarise(contenders, scores, noises, snrs, quick):
     conditions = {"clean": None, "noisy": VAD_NOISY, "brown_5": VAD_BROWN}
     if "babble" in noises:
         conditions["babble_5_10"] = [("babble", 5), ("babble", 10)]
+    def vad_mean(name, key, cases):
+        """The mean VAD score over the files of the (noise, snr) `cases` this run has."""
+        return mean([r.get("vad", {}).get(key) for r in scores[name]
+                     if (r["noise"], r["snr"]) in cases])
+
+    # Each noise on its own too, at the SNRs of the noisy condition: the issue asks the lead on
+    # every non-babble noise, which the pooled condition could hide.
+    by_noise = {noise: [(noise, s) for s in VAD_SNRS] for noise in noises}
     for name in vads:
         row = {}
         for cond, cases in conditions.items():
             for key in ("accuracy", "false_alarms", "misses"):
-                if cases is None:
-                    row[f"{cond}.{key}"] = pick(name, key, clean=True)
-                else:
-                    present = [(n, s) for n, s in cases if s in snrs and n in noises]
-                    vals = [r.get("vad", {}).get(key) for r in scores[name]
-                            if (r["noise"], r["snr"]) in present]
-                    row[f"{cond}.{key}"] = mean(vals)
+                row[f"{cond}.{key}"] = (pick(name, key, clean=True) if cases is None
+                                        else vad_mean(name, key, cases))
         tables["vad"][name] = row
-        # Each noise on its own, at the SNRs of the noisy condition: the issue asks the lead on
-        # every non-babble noise, which the pooled condition could hide.
-        by_noise = {}
-        for noise in noises:
-            present = [(noise, s) for s in VAD_SNRS if s in snrs]
-            for key in ("accuracy", "false_alarms", "misses"):
-                by_noise[f"{noise}.{key}"] = mean([r.get("vad", {}).get(key) for r in scores[name]
-                                                   if (r["noise"], r["snr"]) in present])
-        tables["vad_by_noise"][name] = by_noise
+        tables["vad_by_noise"][name] = {f"{noise}.{key}": vad_mean(name, key, cases)
+                                        for noise, cases in by_noise.items()
+                                        for key in ("accuracy", "false_alarms", "misses")}
     return {"tables": tables, "noises": noises, "snrs": snrs, "vad_conditions": list(conditions)}
 
 
