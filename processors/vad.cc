@@ -77,7 +77,7 @@ ProcessorDefinition VadDefinition() {
   hangover.default_value = 300.0;
   hangover.min = 0.0;
   hangover.max = 5000.0;
-  hangover.summary = "How long speech lasts past its last speech-like 10 ms hop.";
+  hangover.summary = "How long a pause must last to end speech; shorter pauses are bridged.";
   ParamInfo mute;
   mute.name = "mute";
   mute.type = ParamType::kBool;
@@ -306,8 +306,12 @@ void VadProcessor::Decide(uint64_t hop_start, double probability, double mean) n
   const uint64_t stop = std::max(held >= lag ? held - lag : 0, start_);
   if (stop > hop_start + hop) return;
   active_ = false;
-  last_stop_ = stop + 1;  // a later start lies after this stop
-  Emit(stop, VoiceActivityEvent{false, static_cast<float>(mean)});
+  // The pause the hangover waited through was not speech: the stop names the end of the last
+  // speech-like hop and its tail (or the hangover's end, if that came first).
+  const uint64_t tail_end = last_speechlike_ + uint64_t{1 + kVadTailHops} * hop;
+  const uint64_t named = std::max(std::min(stop, tail_end), start_);
+  last_stop_ = named + 1;  // a later start lies after this stop
+  Emit(named, VoiceActivityEvent{false, static_cast<float>(mean)});
 }
 
 }  // namespace audioproc

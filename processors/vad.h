@@ -11,22 +11,30 @@
 //   - speech starts when the mean reaches `threshold`;
 //   - while speaking, a hop whose probability is at least threshold - kVadHysteresis is
 //     speech-like;
-//   - speech stops `hangover_ms` after the start of the last speech-like hop's analysis window
-//     (bridging the short pauses and unvoiced consonants inside an utterance, and no longer:
-//     the hangover is counted from the speech, not from the decision).
+//   - speech stops once `hangover_ms` has passed since the start of the last speech-like hop's
+//     analysis window: a shorter pause (between words, an unvoiced consonant) is bridged, a
+//     longer one ends the speech (the hangover is counted from the speech, not from the
+//     decision).
 // Each start and stop is Emitted as a VoiceActivityEvent (active, the mean speech probability)
-// at the frame it refers to: a stop where the hangover ends, a start kVadOnsetHops before the
-// run of speech-like hops that set it off (up to kVadSmoothingHops back), since a word's first
-// consonant lies under the noise before its vowel stands out, and the smoothing's decision
-// delay must not shift the reported onset.
+// at the frame it refers to, which lies before the frame that decided it: a start
+// kVadOnsetHops before the run of speech-like hops that set it off (up to kVadSmoothingHops
+// back), since a word's first consonant lies under the noise before its vowel stands out and
+// the smoothing's decision delay must not shift the reported onset; a stop kVadTailHops after
+// the last speech-like hop, where the speech ended (a word's decay and last consonant, which
+// the probability lets go of first), not where the hangover ran out. The hangover is how long
+// the detector waits to be sure a pause is not inside an utterance; the pause it waited
+// through was not speech, so the stop, reported when the hangover runs out, names the frame
+// where the speech stopped (at most hangover_ms before the report).
 //
 // With report_interval_ms, every that many milliseconds (whole hops) a SpeechProbabilityEvent
 // reports the mean of the interval's hop probabilities (as the decision saw them, after the
-// level rules) and the decision at its end, at the interval's first frame.
+// level rules) and the decision as it stood at the interval's end (through a hangover still
+// running, active), at the interval's first frame.
 //
 // Audio passes through unchanged (no latency) unless `mute`: then the gain falls to zero over
-// kVadMuteReleaseMs once speech stops and rises over kVadMuteAttackMs when it starts (the
-// decision's delay, 20-40 ms, softens an onset's first syllable rather than cutting it hard).
+// kVadMuteReleaseMs once the decision says speech stopped (when the hangover runs out: the
+// audio is already gone by the time a stop is known) and rises over kVadMuteAttackMs when it starts
+// (the decision's delay, 20-40 ms, softens an onset's first syllable rather than cutting it hard).
 //
 // Thread safety: the definition is a plain value; each VadProcessor is used by one thread at a
 // time (Processor's contract). Prepare plans FFTs under the process-wide planner mutex.
@@ -48,7 +56,8 @@
 namespace audioproc {
 
 inline constexpr uint32_t kVadSmoothingHops = 4;
-inline constexpr uint32_t kVadOnsetHops = 10;
+inline constexpr uint32_t kVadOnsetHops = 8;
+inline constexpr uint32_t kVadTailHops = 10;
 inline constexpr double kVadHysteresis = 0.15;
 inline constexpr double kVadLevelSpanDb = 30.0;
 inline constexpr double kVadLevelDecayDbPerHop = 0.05;  // 5 dB a second
