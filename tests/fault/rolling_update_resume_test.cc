@@ -71,13 +71,39 @@ TEST(RollingUpdateResumeTest, FiftyStreamsSurviveTwoOfThreeServersDrainingByteFo
   options.timeout = absl::Seconds(60);
   auto client = client::StreamClient::Connect(options);
   ASSERT_TRUE(client.ok());
+  // Round robin picks among the subchannels already connected: on a loaded machine the first
+  // server to connect took all 50 streams and the drains had nothing to move. Short streams
+  // first, until each of the three has served one.
+  const std::string short_audio = testing::VoiceLikeS16(3200, 99);
+  const absl::Time connected_by = absl::Now() + absl::Seconds(30);
+  for (int n = 0;; ++n) {
+    int serving = 0;
+    for (int i = 0; i < 3; ++i) {
+      serving += testing::MetricValue(testing::ScrapeMetrics(servers[i].metrics_port()),
+                                      "audioproc_streams_total{code=\"OK\"}")
+                     .value_or(0) > 0;
+    }
+    if (serving == 3) break;
+    ASSERT_LT(absl::Now(), connected_by) << serving << " of 3 servers reached";
+    ASSERT_TRUE((*client)->Process(Config(kStreams + n), short_audio).status.ok());
+  }
   std::vector<client::StreamResult> results(kStreams);
   std::vector<std::thread> streams;
   for (int n = 0; n < kStreams; ++n) {
     streams.emplace_back([&, n] { results[n] = (*client)->Process(Config(n), audio[n]); });
   }
-  // Mid-stream: the first server drains, then the second (a rolling update's next pod).
-  absl::SleepFor(absl::Seconds(2));
+  // Mid-stream: the first server drains, then the second (a rolling update's next pod), once
+  // round robin has opened streams on both: a fixed wait assumed 50 streams open within 2 s,
+  // which a loaded machine does not promise (a CI run beside a compile saw no stream resume).
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_GE(testing::WaitForMetric(
+                  servers[i].metrics_port(), "audioproc_streams_active",
+                  [](double v) { return v >= kStreams / 4.0; }, absl::Seconds(30))
+                  .value_or(0),
+              kStreams / 4.0)
+        << "server " << i;
+  }
+  absl::SleepFor(absl::Seconds(1));
   servers[0].Signal(SIGTERM);
   absl::SleepFor(absl::Seconds(1.5));
   servers[1].Signal(SIGTERM);
