@@ -20,6 +20,17 @@
 // background is copied into the foreground when its error has been smaller (a better model
 // of the echo: near speech is in both errors alike), and the foreground into the background
 // when the background has diverged (its error far larger).
+// The background's step is also cut while a detector finds the near end talking: the
+// microphone louder than the reference's loudest recent block times the echo path's learned
+// gain allows (a level test on the reference, so an echo path change or a delay jump, whose
+// error is large too, keeps the full step and re-converges). Then each bin's step is Valin's
+// (2007) optimal one, the residual echo's share of the bin's error, from a leak learned by
+// regressing the error's power fluctuations on the echo estimate's (uncorrelated near speech
+// leaves the leak alone). Measured on aec_echo_test's scenes against the plain step (both with
+// the level-relative regularization, .cc): double-talk SDR 10.0/11.7/15.1/5.0/8.7 ->
+// 11.1/14.3/14.8/6.8/12.9 dB, levels within 1 dB but the 48 kHz 1/0 scene's (-2.6 -> -1.9 dB);
+// single talk and recovery within 0.5 dB. On bench-dsp's echo scenes double-talk SDR 12.8 ->
+// 13.6 dB at 16 kHz and 7.7 -> 9.1 dB at 48 kHz.
 //
 //   BlockAdaptiveFilter filter;
 //   filter.Init(128, 57, /*channels=*/1, /*references=*/1);   // allocates
@@ -96,10 +107,10 @@ class BlockAdaptiveFilter {
   // (the echo removed) and its echo estimate, B samples each, and adapts. Real-time safe.
   void Process(uint32_t channel, const float* mic, float* error, float* echo) noexcept;
 
-  // Writes both filters of every channel, their error energies and the reference ring's
-  // position (a checkpoint; dsp/state_codec.h). The reference spectra are not written: they are
-  // the FFTs of the caller's reference history, which the caller pushes again after a restore.
-  // Allocates nothing.
+  // Writes both filters of every channel, their error energies, their double-talk state (leak,
+  // reference level, near-end detector) and the reference ring's position (a checkpoint;
+  // dsp/state_codec.h). The reference spectra are not written: they are the FFTs of the caller's
+  // reference history, which the caller pushes again after a restore. Allocates nothing.
   void SaveState(StateWriter& writer) const noexcept;
   // Reads what SaveState wrote into a filter Init'ed for the same sizes (every size checked).
   // Clears the reference ring; the caller then pushes `*pushes` blocks of reference again,
@@ -108,6 +119,9 @@ class BlockAdaptiveFilter {
   // Resets). Allocates nothing.
   void RestoreState(StateReader& reader, uint32_t* pushes) noexcept;
 
+  // Whether channel `channel`'s near end was detected in its last blocks (DetectNear in the .cc:
+  // the microphone louder than the echo path's learned gain lets the reference make it).
+  bool near_active(uint32_t channel) const { return channels_[channel].near_blocks > 0; }
   uint32_t block() const { return block_; }
   uint32_t partitions() const { return partitions_; }
 
@@ -119,14 +133,37 @@ class BlockAdaptiveFilter {
     double foreground_energy = 0;
     double mic_energy = 0;  // the microphone's, smoothed alike
     uint32_t next_constrained = 0;
+    // The double-talk step (Valin 2007): per bin, the slowly averaged power of the
+    // background's error and of its echo estimate, and the recursive averages of their
+    // fluctuations' covariance and of the estimate's deviation, whose ratio is the leak.
+    std::vector<float> error_power;
+    std::vector<float> echo_power;
+    double leak_covariance = 0;
+    double leak_deviation = 0;
+    // The reference's recent peak level (mean per-bin power), for the NLMS regularization.
+    double reference_level = 0;
+    // The near-end detector: the echo path's learned log gain (microphone over reference), the
+    // blocks of far end seen (counting to partitions + 1: learning, then the gain's first
+    // value) and the blocks left of detected near-end activity.
+    double echo_gain = 0;
+    uint32_t active_blocks = 0;
+    uint32_t near_blocks = 0;
   };
 
   // Writes sum_p W_p X_p of `weights` into spectrum_, its last B samples / N into `out`.
   void Estimate(const std::vector<float>& weights, float* out) noexcept;
   // Adapts the background filter to its block's error, whose energy is `error_energy`, its
   // echo estimate's `echo_energy`.
-  void Adapt(Channel& channel, const float* error, double echo_energy,
+  void Adapt(Channel& channel, const float* error, const float* echo, double echo_energy,
              double error_energy) noexcept;
+  // Updates the leak and writes each bin's share of the step into bin_step_ (which holds the
+  // echo estimate's power spectrum on entry): 1 but while the near end is detected; `e` is
+  // the error's spectrum.
+  void StepShares(Channel& channel, const float* error, const float* echo, double echo_energy,
+                  double error_energy, const float* e) noexcept;
+  // Updates the near-end detector with the microphone's block energy.
+  void DetectNear(Channel& channel, double mic_energy) noexcept;
+  static void ResetDoubleTalk(Channel& channel) noexcept;
   void Constrain(float* weights) noexcept;
   // Weights of partition p, reference r.
   size_t Offset(uint32_t p, uint32_t r) const { return (size_t{p} * references_ + r) * 2 * bins_; }
@@ -145,11 +182,13 @@ class BlockAdaptiveFilter {
   FftwBuffer<float> frame_;
   FftwBuffer<fftwf_complex> spectrum_;
   std::vector<float> spectra_;      // ring of partitions x references x bins, interleaved
+  std::vector<float> slot_total_;   // per ring slot: |X|^2 summed over bins and references
   std::vector<float> slot_power_;   // per ring slot and bin: |X|^2 summed over references
   std::vector<float> power_;        // per bin scratch: the NLMS denominator
   std::vector<float> share_;        // per partition scratch: its share of the step
   std::vector<float> profile_;      // per partition: the uniform part's weight, summing to 1
   std::vector<float> step_;         // per bin scratch: mu E / (power + delta)
+  std::vector<float> bin_step_;     // per bin scratch: the double-talk control's step share
   std::vector<float> scaled_step_;  // step_ times a partition's share
   std::vector<float> background_error_;
   std::vector<float> background_echo_;

@@ -197,7 +197,8 @@ void AecProcessor::Reset() noexcept {
 
 namespace {
 constexpr StateTag kAecStateTag = MakeStateTag("aec_");
-constexpr uint16_t kAecStateVersion = 3;
+// 4: the adaptive filter's double-talk state (leak, reference level, near-end detector).
+constexpr uint16_t kAecStateVersion = 4;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {

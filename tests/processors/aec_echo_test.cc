@@ -133,16 +133,17 @@ EchoSceneSpec SpecOf(const Case& c) {
 }
 
 const std::vector<Case>& Cases() {
-  // Measured (ERLE, SDR, level): 24.8, 12.7, -0.47 | 36.6, 13.3, -0.33 | 25.3, 15.0, -0.29 |
-  // 22.8, 6.5, -2.01 | 32.7, 7.4, -1.16 (the suppressor's per-bin residual share lifted the
-  // single-talk ERLE 0.4 to 1.3 dB and the recovery 0.9 to 5.5 dB, for up to 0.4 dB of SDR;
-  // the filter's step profile, processors/aec.h, up to 1.4 dB more).
+  // Measured (ERLE, SDR, level): 25.4, 11.1, -0.73 | 38.3, 14.3, -0.35 | 25.5, 14.8, -0.29 |
+  // 23.3, 6.8, -1.89 | 33.9, 12.9, -0.42 (the adaptive filter's near-end detector and
+  // double-talk step, dsp/block_adaptive_filter.h, lifted the 48 kHz 3/2 scene's SDR from 7.4
+  // past the bar, for -1.6 dB on the 16 kHz 0/1 one; its level-relative regularization the
+  // single-talk ERLE 0.2 to 1.7 dB).
   static const std::vector<Case> cases = {
-      {16000, 0, 1, 100, 0.3, -10, 1, 23.6, kSdrBarDb, kLevelBarDb},
+      {16000, 0, 1, 100, 0.3, -10, 1, 24.9, kSdrBarDb, kLevelBarDb},
       {16000, 2, 3, 30, 0.2, 0, 2, kErleBarDb, kSdrBarDb, kLevelBarDb},
-      {16000, 4, 5, 300, 0.5, -20, 3, 24.8, kSdrBarDb, kLevelBarDb},
-      {48000, 1, 0, 200, 0.4, -6, 4, 21.8, 6.5, 2.2},
-      {48000, 3, 2, 50, 0.3, -15, 5, kErleBarDb, 6.9, 1.6},
+      {16000, 4, 5, 300, 0.5, -20, 3, 25.0, kSdrBarDb, kLevelBarDb},
+      {48000, 1, 0, 200, 0.4, -6, 4, 22.8, 6.5, 2.1},
+      {48000, 3, 2, 50, 0.3, -15, 5, kErleBarDb, kSdrBarDb, kLevelBarDb},
   };
   return cases;
 }
@@ -218,13 +219,13 @@ TEST(AecEchoTest, RecoversWithinASecondOfAPathChangeOrADelayJump) {
             change == EchoChange::kPathChange ? "path change" : "delay jump",
             change == EchoChange::kPathChange ? "" : absl::StrFormat(" %+.0f ms", jump).c_str(),
             before, first, after);
-        // Measured 19.3 to 27.1 dB (16 kHz path change 19.3, delay jump 27.1; 48 kHz 19.7 and
-        // 19.4: the bar met by the 16 kHz delay jump only): held at 18.5.
+        // Measured 19.4 to 27.0 dB (16 kHz path change 19.4, delay jump 27.0; 48 kHz 19.5 and
+        // 19.6: the bar met by the 16 kHz delay jump only): held at 19.
         if (after < kRecoveredErleBarDb) {
           std::printf("  short of the %.0f dB bar by %.1f dB\n", kRecoveredErleBarDb,
                       kRecoveredErleBarDb - after);
         }
-        EXPECT_GE(after, 18.5) << Name(c);
+        EXPECT_GE(after, 19.0) << Name(c);
       }
     }
   }
