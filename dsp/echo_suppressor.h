@@ -12,7 +12,10 @@
 //      running means, which near speech, uncorrelated with Y, does not bias; share_k the bin's
 //      own |E|^2 / |E + Y|^2 (1 / ERLE, AEC3's per-band ERLE) smoothed over the frames the
 //      leak's ratio test finds the echo dominating; held against its own decay (kTailSeconds)
-//      for the reverberation the filter's length or its lag leaves;
+//      for the reverberation the filter's length or its lag leaves; and, given the reference
+//      at the echo's delay, at least the reference bound (share_k x the bin's learned echo path
+//      gain x the reference's held power) in the frames the echo dominates without near speech
+//      detected, which covers what the filter does not model or has not re-learned;
 //   2. gain: Wiener, G = xi / (1 + xi), xi the decision-directed (Ephraim & Malah 1984) ratio
 //      of near-end power to strength x kOverSubtraction x R, floored at kGainFloorDb;
 //      strength 0 passes everything (the linear filter alone);
@@ -67,9 +70,15 @@ class EchoSuppressor {
   // strength (>= 0), and writes the hop of output the frame completes: the error one hop
   // earlier, its echo removed. Real-time safe.
   void Process(const float* error, const float* echo, float strength, float* out) noexcept;
+  // The same with the reference bound: `reference` is the far end's 2 hop samples the frame's
+  // echo comes from (the reference at the echo's delay), and `near` whether the near end was
+  // detected (BlockAdaptiveFilter::near_active); the bound applies only without it.
+  void Process(const float* error, const float* echo, const float* reference, bool near,
+               float strength, float* out) noexcept;
 
-  // Writes the frames' histories, the overlap, the leak's and noise floor's averages and the
-  // comfort noise generator (a checkpoint; dsp/state_codec.h). Allocates nothing.
+  // Writes the frames' histories, the overlap, the leak's, the reference bound's and the noise
+  // floor's averages and the comfort noise generator (a checkpoint; dsp/state_codec.h).
+  // Allocates nothing.
   void SaveState(StateWriter& writer) const noexcept;
   // Reads what SaveState wrote into a suppressor Init'ed for the same hop (every size checked).
   // On failure the reader fails (the caller Resets). Allocates nothing.
@@ -112,6 +121,12 @@ class EchoSuppressor {
   std::vector<float> previous_clean_;  // G^2 |E|^2 of the previous frame
   std::vector<float> smoothed_power_;
   std::vector<float> noise_;
+  // Per bin, the reference's power at the echo's delay held against the residual's decay, and
+  // the averages of the microphone's power and of that held power over the frames the echo
+  // dominates (their ratio is the echo path's gain).
+  std::vector<float> reference_power_;
+  std::vector<float> reference_mic_;
+  std::vector<float> reference_held_;
   double covariance_ = 0;  // smoothed sum of (|E|^2 - mean)(|Y|^2 - mean)
   double variance_ = 0;    // smoothed sum of (|Y|^2 - mean)^2
   float leak_ = 0;

@@ -81,7 +81,8 @@ absl::StatusOr<StageEstimate> AecProcessor::Estimate(const ParamValues& params,
       input.channels * cost::VectorBytes<float>(sizes.block) +
       cost::VectorBytes<std::vector<float>>(sizes.mics) +
       sizes.mics * cost::VectorBytes<float>(sizes.block) +
-      3 * cost::VectorBytes<float>(sizes.block) + cost::VectorBytes<const float*>(references);
+      3 * cost::VectorBytes<float>(sizes.block) + cost::VectorBytes<float>(2 * sizes.block) +
+      cost::VectorBytes<const float*>(references);
   estimate.cpu_cores = EchoDelayEstimator::CpuCores(input.sample_rate_hz, kAecMaxDelaySeconds) +
                        BlockAdaptiveFilter::CpuCores(input.sample_rate_hz, sizes.block,
                                                      sizes.partitions, sizes.mics, references) +
@@ -172,6 +173,7 @@ absl::StatusOr<ProcessSpec> AecProcessor::Prepare(const ProcessSpec& input) {
   reference_sum_.assign(block_, 0.0f);
   error_.assign(block_, 0.0f);
   echo_.assign(block_, 0.0f);
+  reference_frame_.assign(2 * size_t{block_}, 0.0f);
   windows_.assign(reference_channels_, nullptr);
   // One ramp step per block.
   suppression_.Reset(RampSteps(rate_ / block_, kParameterRampMs));
@@ -197,8 +199,9 @@ void AecProcessor::Reset() noexcept {
 
 namespace {
 constexpr StateTag kAecStateTag = MakeStateTag("aec_");
-// 4: the adaptive filter's double-talk state (leak, reference level, near-end detector).
-constexpr uint16_t kAecStateVersion = 4;
+// 4: the adaptive filter's double-talk state (leak, reference level, near-end detector); 5: the
+// suppressors' reference bound.
+constexpr uint16_t kAecStateVersion = 5;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {
@@ -357,10 +360,23 @@ void AecProcessor::RunBlock() noexcept {
   filter_.PushReference(windows_.data());
 
   const float strength = suppression_.GetNextValue();
+  // The references' 2B samples the echo in the suppressor's frame comes from (at the estimated
+  // delay, not the block-aligned one), for its reference bound.
+  const bool have_reference = delay_.has_estimate();
+  if (have_reference) {
+    std::fill(reference_frame_.begin(), reference_frame_.end(), 0.0f);
+    const auto age = static_cast<uint64_t>(delay_.delay_samples());
+    for (uint32_t r = 0; r < reference_channels_; ++r) {
+      const float* w = Window(r, age);
+      for (uint32_t i = 0; i < 2 * block_; ++i) reference_frame_[i] += w[i];
+    }
+  }
   for (uint32_t m = 0; m < mics_; ++m) {
     filter_.Process(m, input_[m].data(), error_.data(), echo_.data());
     float* out = ready_[m].data();
-    suppressors_[m].Process(error_.data(), echo_.data(), strength, out);
+    suppressors_[m].Process(error_.data(), echo_.data(),
+                            have_reference ? reference_frame_.data() : nullptr,
+                            filter_.near_active(m), strength, out);
     for (uint32_t i = 0; i < block_; ++i) {
       if (!std::isfinite(out[i])) out[i] = 0.0f;
     }

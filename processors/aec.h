@@ -16,7 +16,9 @@
 //      alignment moves, the filters' partitions move with it, so a delay jump costs only the
 //      sub-block remainder of re-adaptation;
 //   3. residual echo suppression and comfort noise: an EchoSuppressor per microphone
-//      (dsp/echo_suppressor.h), its strength `suppression` (0 = the linear filter alone).
+//      (dsp/echo_suppressor.h), its strength `suppression` (0 = the linear filter alone), given
+//      the reference at the estimated delay for its reference bound while the filter detects
+//      no near end.
 // The output lags the input by 2B - 1 samples (LatencyFrames): B - 1 for the block FIFO and
 // B for the suppressor's overlap-add.
 //
@@ -140,6 +142,7 @@ class AecProcessor : public UpdatableProcessor<AecRuntimeSettings> {
   std::vector<float> reference_sum_;
   std::vector<float> error_;
   std::vector<float> echo_;
+  std::vector<float> reference_frame_;  // 2B: the references' sum at the estimated delay
   std::vector<const float*> windows_;
 };
 

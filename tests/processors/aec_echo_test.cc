@@ -133,16 +133,17 @@ EchoSceneSpec SpecOf(const Case& c) {
 }
 
 const std::vector<Case>& Cases() {
-  // Measured (ERLE, SDR, level): 25.4, 11.1, -0.73 | 38.3, 14.3, -0.35 | 25.5, 14.8, -0.29 |
-  // 23.3, 6.8, -1.89 | 33.9, 12.9, -0.42 (the adaptive filter's near-end detector and
+  // Measured (ERLE, SDR, level): 29.6, 10.2, -0.84 | 39.4, 14.1, -0.36 | 25.9, 14.5, -0.31 |
+  // 24.1, 6.4, -2.02 | 34.2, 12.7, -0.42 (the adaptive filter's near-end detector and
   // double-talk step, dsp/block_adaptive_filter.h, lifted the 48 kHz 3/2 scene's SDR from 7.4
   // past the bar, for -1.6 dB on the 16 kHz 0/1 one; its level-relative regularization the
-  // single-talk ERLE 0.2 to 1.7 dB).
+  // single-talk ERLE 0.2 to 1.7 dB; the suppressor's reference bound the single-talk ERLE 0.3
+  // to 4.2 dB more and the recovery up to 2.9 dB, for 0.2 to 0.9 dB of SDR).
   static const std::vector<Case> cases = {
-      {16000, 0, 1, 100, 0.3, -10, 1, 24.9, kSdrBarDb, kLevelBarDb},
+      {16000, 0, 1, 100, 0.3, -10, 1, 29.0, kSdrBarDb, kLevelBarDb},
       {16000, 2, 3, 30, 0.2, 0, 2, kErleBarDb, kSdrBarDb, kLevelBarDb},
-      {16000, 4, 5, 300, 0.5, -20, 3, 25.0, kSdrBarDb, kLevelBarDb},
-      {48000, 1, 0, 200, 0.4, -6, 4, 22.8, 6.5, 2.1},
+      {16000, 4, 5, 300, 0.5, -20, 3, 25.5, kSdrBarDb, kLevelBarDb},
+      {48000, 1, 0, 200, 0.4, -6, 4, 23.6, 6.0, 2.1},
       {48000, 3, 2, 50, 0.3, -15, 5, kErleBarDb, kSdrBarDb, kLevelBarDb},
   };
   return cases;
@@ -219,13 +220,13 @@ TEST(AecEchoTest, RecoversWithinASecondOfAPathChangeOrADelayJump) {
             change == EchoChange::kPathChange ? "path change" : "delay jump",
             change == EchoChange::kPathChange ? "" : absl::StrFormat(" %+.0f ms", jump).c_str(),
             before, first, after);
-        // Measured 19.4 to 27.0 dB (16 kHz path change 19.4, delay jump 27.0; 48 kHz 19.5 and
-        // 19.6: the bar met by the 16 kHz delay jump only): held at 19.
+        // Measured 19.7 to 29.9 dB (16 kHz path change 20.0, delay jump 29.9; 48 kHz 19.8 and
+        // 19.7: the bar met at 16 kHz only): held at 19.5.
         if (after < kRecoveredErleBarDb) {
           std::printf("  short of the %.0f dB bar by %.1f dB\n", kRecoveredErleBarDb,
                       kRecoveredErleBarDb - after);
         }
-        EXPECT_GE(after, 19.0) << Name(c);
+        EXPECT_GE(after, 19.5) << Name(c);
       }
     }
   }
