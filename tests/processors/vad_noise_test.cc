@@ -34,7 +34,8 @@ using testing::NoiseKind;
 using testing::Proc;
 using testing::Talk;
 
-constexpr size_t kFarFrames = 30;  // 300 ms
+constexpr size_t kFarFrames = 30;       // 300 ms
+constexpr size_t kSettledFrames = 100;  // 1 s
 constexpr int kVoices = static_cast<int>(std::size(kSpeechVoices));
 
 // The VAD's state in each 10 ms frame of `hop` samples, from its start/stop events.
@@ -54,8 +55,9 @@ std::vector<bool> ActiveFrames(const std::vector<ProcessorEvent>& events, size_t
 }
 
 struct Rates {
-  double misses = 0;        // of speech frames
-  double false_alarms = 0;  // of frames >= 300 ms from speech
+  double misses = 0;                // of speech frames
+  double false_alarms = 0;          // of frames >= 300 ms from speech
+  double settled_false_alarms = 0;  // of those from the first kSettledFrames on
 };
 
 Rates Score(const std::vector<bool>& active, const std::vector<bool>& speech) {
@@ -72,7 +74,7 @@ Rates Score(const std::vector<bool>& active, const std::vector<bool>& speech) {
     if (speech[f]) last = f;
     if (last != frames) distance[f] = std::min(distance[f], last - f);
   }
-  size_t speech_frames = 0, missed = 0, far = 0, alarms = 0;
+  size_t speech_frames = 0, missed = 0, far = 0, alarms = 0, settled_far = 0, settled_alarms = 0;
   for (size_t f = 0; f < frames; ++f) {
     if (speech[f]) {
       ++speech_frames;
@@ -80,12 +82,17 @@ Rates Score(const std::vector<bool>& active, const std::vector<bool>& speech) {
     } else if (distance[f] >= kFarFrames) {
       ++far;
       alarms += active[f];
+      if (f >= kSettledFrames) {
+        ++settled_far;
+        settled_alarms += active[f];
+      }
     }
   }
   EXPECT_GT(speech_frames, 100u);
   EXPECT_GT(far, 100u);
   return {static_cast<double>(missed) / std::max<size_t>(1, speech_frames),
-          static_cast<double>(alarms) / std::max<size_t>(1, far)};
+          static_cast<double>(alarms) / std::max<size_t>(1, far),
+          static_cast<double>(settled_alarms) / std::max<size_t>(1, settled_far)};
 }
 
 // `audio` through `chain` (ending in vad), fed in uneven chunks; the VAD's frames.
@@ -115,6 +122,7 @@ std::vector<Talk> Talks(uint32_t rate) {
 
 struct Measured {
   double mean_misses = 0, mean_alarms = 0, worst_misses = 0, worst_alarms = 0;
+  double mean_settled_alarms = 0;
 };
 
 // The rates of every voice when `mixed(talk, voice)` is what `chain` hears; with `per_voice`
@@ -137,12 +145,13 @@ Measured MeasureRates(const std::string& condition, uint32_t rate,
     m.worst_alarms = std::max(m.worst_alarms, rates.false_alarms);
     m.mean_misses += rates.misses / kVoices;
     m.mean_alarms += rates.false_alarms / kVoices;
+    m.mean_settled_alarms += rates.settled_false_alarms / kVoices;
   }
   std::printf(
       "[ measured ] vad %s at %u Hz: misses %.1f%% (worst voice %.1f%%), false alarms %.1f%% "
-      "(worst %.1f%%)\n",
+      "(worst %.1f%%; past the first second %.1f%%)\n",
       condition.c_str(), rate, 100 * m.mean_misses, 100 * m.worst_misses, 100 * m.mean_alarms,
-      100 * m.worst_alarms);
+      100 * m.worst_alarms, 100 * m.mean_settled_alarms);
   return m;
 }
 
@@ -180,9 +189,10 @@ TEST_P(VadNoiseTest, StationaryNoiseAtFiveAndTenDbMissesAndFalseAlarmsAtMostFive
 // is the suppressor's residue, 20 dB under the noise, with bursts 10 dB over that where its gain
 // opens, which a noise floor measured on steady noise takes for speech. Clean speech holds the
 // per-voice bars; in noise the rates over all voices: white and fan hold issue 13's 5%; pink and
-// brown do not yet (about 8-13% false alarms, half of them in the first second, while the
-// suppressor converges; issue 13's note), and are held where they are against regressions
-// (before kVadFarBelowDb's rule: 20-90%).
+// brown do not over the whole talk (7-10% false alarms, held against regressions; before
+// kVadFarBelowDb's rule: 20-90%), because the suppressor's residue swings while its noise
+// estimate is young, before any talker has set the VAD's "far below the talker" level. Past
+// the first second every noise holds 5% (measured 0-1.8% over the voices, pink the most).
 TEST_P(VadNoiseTest, AfterDenoise) {
   const std::vector<ProcessorConfig> chain = {Proc("denoise"), Proc("vad")};
   ExpectBars("clean after denoise", GetParam(), chain, 0.03, 0.02,
@@ -197,6 +207,7 @@ TEST_P(VadNoiseTest, AfterDenoise) {
           [&](const Talk& talk, int voice) { return Noisy(talk, kind, snr, 77 + voice); });
       EXPECT_LE(m.worst_misses, 0.05) << condition;
       EXPECT_LE(m.mean_alarms, low ? 0.15 : 0.05) << condition;
+      EXPECT_LE(m.mean_settled_alarms, 0.05) << condition;
     }
   }
 }
