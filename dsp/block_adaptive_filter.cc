@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "dsp/cost_model.h"
+#include "dsp/power_fluctuations.h"
 
 namespace audioproc {
 namespace {
@@ -112,6 +113,7 @@ absl::Status BlockAdaptiveFilter::Init(uint32_t block, uint32_t partitions, uint
   profile_.assign(partitions, 1.0f / partitions);
   step_.assign(2 * bins_, 0.0f);
   bin_step_.assign(bins_, 0.0f);
+  error_power_.assign(bins_, 0.0f);
   scaled_step_.assign(2 * bins_, 0.0f);
   background_error_.assign(block, 0.0f);
   background_echo_.assign(block, 0.0f);
@@ -134,7 +136,7 @@ uint64_t BlockAdaptiveFilter::InitBytes(uint32_t block, uint32_t partitions, uin
          cost::VectorBytes<float>(weights) + cost::VectorBytes<float>(bins) +
          cost::VectorBytes<float>(uint64_t{partitions} * bins) +
          3 * cost::VectorBytes<float>(partitions) + 2 * cost::VectorBytes<float>(2 * bins) +
-         cost::VectorBytes<float>(bins) + 2 * cost::VectorBytes<float>(block) +
+         2 * cost::VectorBytes<float>(bins) + 2 * cost::VectorBytes<float>(block) +
          cost::VectorBytes<Channel>(channels) +
          channels * (2 * cost::VectorBytes<float>(weights) + 2 * cost::VectorBytes<float>(bins));
 }
@@ -335,7 +337,10 @@ void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error, const floa
   std::fill(frame, frame + block_, 0.0f);
   std::copy(error, error + block_, frame + block_);
   fft_->Forward(frame, spectrum_.data());
-  StepShares(channel, error, echo, echo_energy, error_energy, e);
+  for (uint32_t k = 0; k < bins_; ++k) {
+    error_power_[k] = e[2 * k] * e[2 * k] + e[2 * k + 1] * e[2 * k + 1];
+  }
+  StepShares(channel, error, echo, echo_energy, error_energy);
   // IPNLMS (Benesty & Gay 2002) over partitions: each partition's share of the step mixes a
   // uniform part and one proportional to the partition's weight norm, so a room's early,
   // strong partitions converge first and fast, and its quiet tail is not flooded with the
@@ -393,28 +398,14 @@ void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error, const floa
 }
 
 void BlockAdaptiveFilter::StepShares(Channel& channel, const float* error, const float* echo,
-                                     double echo_energy, double error_energy,
-                                     const float* e) noexcept {
-  // Valin's leak: the share of the echo estimate's power that is still in the error, as the
-  // regression of the error's power fluctuations on the estimate's, per bin around their slow
-  // averages and summed over bins. Near-end speech in the error is not correlated with the
-  // estimate's fluctuations, so it does not raise the leak (and its blocks barely move the
-  // averages: the rate scales with the echo estimate over the error), while a misadjusted
-  // filter (a changed echo path) leaves an error that rises and falls with the far end's echo.
-  double covariance = 0;
-  double deviation = 0;
-  for (uint32_t k = 0; k < bins_; ++k) {
-    const float error_power = e[2 * k] * e[2 * k] + e[2 * k + 1] * e[2 * k + 1];
-    const float echo_power = bin_step_[k];
-    const double de = double{error_power} - channel.error_power[k];
-    const double dy = double{echo_power} - channel.echo_power[k];
-    covariance += de * dy;
-    deviation += dy * dy;
-    channel.error_power[k] += static_cast<float>(kSpectrumAveraging * de);
-    channel.echo_power[k] += static_cast<float>(kSpectrumAveraging * dy);
-  }
-  deviation = std::sqrt(deviation);
-  if (deviation > 0) covariance /= deviation;
+                                     double echo_energy, double error_energy) noexcept {
+  // Valin's leak (dsp/power_fluctuations.h), its sums normalized by the estimate's deviation
+  // (the square root of its variance) and averaged at a rate that scales with the echo estimate
+  // over the error, so that blocks of double talk barely move it.
+  const PowerFluctuations sums = TrackFluctuations(error_power_, bin_step_, channel.error_power,
+                                                   channel.echo_power, kSpectrumAveraging);
+  const double deviation = std::sqrt(sums.variance);
+  const double covariance = deviation > 0 ? sums.covariance / deviation : sums.covariance;
   const double rate =
       std::min(kLeakRate * echo_energy, kMaxLeakRate * error_energy) / (error_energy + 1e-30);
   channel.leak_covariance += rate * (covariance - channel.leak_covariance);
@@ -442,7 +433,7 @@ void BlockAdaptiveFilter::StepShares(Channel& channel, const float* error, const
   // block's ratio; as a share of kMaxResidualRatio, it scales the step. In double talk the
   // near end swells the error and the step falls with it.
   for (uint32_t k = 0; k < bins_; ++k) {
-    const float error_power = e[2 * k] * e[2 * k] + e[2 * k + 1] * e[2 * k + 1] + 1e-30f;
+    const float error_power = error_power_[k] + 1e-30f;
     float residual = std::min(static_cast<float>(leak) * bin_step_[k],
                               static_cast<float>(kMaxResidualRatio) * error_power);
     residual =

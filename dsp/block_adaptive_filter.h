@@ -157,10 +157,10 @@ class BlockAdaptiveFilter {
   void Adapt(Channel& channel, const float* error, const float* echo, double echo_energy,
              double error_energy) noexcept;
   // Updates the leak and writes each bin's share of the step into bin_step_ (which holds the
-  // echo estimate's power spectrum on entry): 1 but while the near end is detected; `e` is
-  // the error's spectrum.
+  // echo estimate's power spectrum on entry, error_power_ the error's): 1 but while the near
+  // end is detected.
   void StepShares(Channel& channel, const float* error, const float* echo, double echo_energy,
-                  double error_energy, const float* e) noexcept;
+                  double error_energy) noexcept;
   // Updates the near-end detector with the microphone's block energy.
   void DetectNear(Channel& channel, double mic_energy) noexcept;
   static void ResetDoubleTalk(Channel& channel) noexcept;
@@ -189,6 +189,7 @@ class BlockAdaptiveFilter {
   std::vector<float> profile_;      // per partition: the uniform part's weight, summing to 1
   std::vector<float> step_;         // per bin scratch: mu E / (power + delta)
   std::vector<float> bin_step_;     // per bin scratch: the double-talk control's step share
+  std::vector<float> error_power_;  // per bin scratch: the background error's |E|^2
   std::vector<float> scaled_step_;  // step_ times a partition's share
   std::vector<float> background_error_;
   std::vector<float> background_echo_;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "dsp/cost_model.h"
+#include "dsp/power_fluctuations.h"
 
 namespace audioproc {
 namespace {
@@ -121,28 +122,15 @@ void EchoSuppressor::Reset() noexcept {
   random_ = kSeed;
 }
 
-void EchoSuppressor::UpdateLeak() noexcept {
-  const float mean_weight = mean_weight_;
-  double covariance = 0;
-  double variance = 0;
-  double error_total = 0;
-  double echo_total = 0;
-  for (uint32_t k = 0; k < bins_; ++k) {
-    error_mean_[k] += mean_weight * (error_power_[k] - error_mean_[k]);
-    echo_mean_[k] += mean_weight * (echo_power_[k] - echo_mean_[k]);
-    const double de = error_power_[k] - error_mean_[k];
-    const double dy = echo_power_[k] - echo_mean_[k];
-    covariance += de * dy;
-    variance += dy * dy;
-    error_total += error_power_[k];
-    echo_total += echo_power_[k];
-  }
+void EchoSuppressor::UpdateLeak(double error_total, double echo_total) noexcept {
+  const PowerFluctuations sums =
+      TrackFluctuations(error_power_, echo_power_, error_mean_, echo_mean_, mean_weight_);
   // Adapt at full speed while the echo estimate dominates the error; slower as the near end
   // (in the error only) takes over.
   const double share = echo_total / (error_total + echo_total + 1e-30);
   const double beta = beta_ * std::clamp(2 * share, 0.1, 1.0);
-  covariance_ += beta * (covariance - covariance_);
-  variance_ += beta * (variance - variance_);
+  covariance_ += beta * (sums.covariance - covariance_);
+  variance_ += beta * (sums.variance - variance_);
   if (variance_ > 1e-30) {
     regression_leak_ =
         static_cast<float>(std::clamp(covariance_ / variance_, 0.0, double{kMaxLeak}));
@@ -193,11 +181,15 @@ void EchoSuppressor::Process(const float* error, const float* echo, const float*
   fft_->Forward(frame, error_spectrum_.data());
   auto* e = reinterpret_cast<float*>(error_spectrum_.data());
   const auto* y = reinterpret_cast<const float*>(echo_spectrum_.data());
+  double error_total = 0;
+  double echo_total = 0;
   for (uint32_t k = 0; k < bins_; ++k) {
     error_power_[k] = std::min(e[2 * k] * e[2 * k] + e[2 * k + 1] * e[2 * k + 1], 1e30f);
     echo_power_[k] = std::min(y[2 * k] * y[2 * k] + y[2 * k + 1] * y[2 * k + 1], 1e30f);
+    error_total += error_power_[k];
+    echo_total += echo_power_[k];
   }
-  UpdateLeak();
+  UpdateLeak(error_total, echo_total);
 
   const bool first = frames_ == 0;
   if (frames_ < 2) ++frames_;
@@ -207,10 +199,10 @@ void EchoSuppressor::Process(const float* error, const float* echo, const float*
     const float power = error_power_[k];
     smoothed_power_[k] =
         first ? power : kPowerSmoothing * smoothed_power_[k] + (1 - kPowerSmoothing) * power;
-    const float mic_re = e[2 * k] + y[2 * k];
-    const float mic_im = e[2 * k + 1] + y[2 * k + 1];
-    const float mic_power = std::min(mic_re * mic_re + mic_im * mic_im, 1e30f);
     if (echo_dominates_) {
+      const float mic_re = e[2 * k] + y[2 * k];
+      const float mic_im = e[2 * k + 1] + y[2 * k + 1];
+      const float mic_power = std::min(mic_re * mic_re + mic_im * mic_im, 1e30f);
       bin_error_[k] += bin_weight_ * (power - bin_error_[k]);
       bin_mic_[k] += bin_weight_ * (mic_power - bin_mic_[k]);
       if (reference != nullptr && !near) {

@@ -88,7 +88,8 @@ class EchoSuppressor {
   float leak() const { return leak_; }
 
  private:
-  void UpdateLeak() noexcept;
+  // Updates the leak from this frame's power spectra, whose sums over bins are the totals.
+  void UpdateLeak(double error_total, double echo_total) noexcept;
 
   uint32_t hop_ = 0;
   uint32_t fft_size_ = 0;
