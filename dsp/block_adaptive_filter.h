@@ -21,9 +21,10 @@
 // of the echo: near speech is in both errors alike), and the foreground into the background
 // when the background has diverged (its error far larger).
 // The background's step is also cut while a detector finds the near end talking: the
-// microphone louder than the reference's loudest recent block times the echo path's learned
-// gain allows (a level test on the reference, so an echo path change or a delay jump, whose
-// error is large too, keeps the full step and re-converges). Then each bin's step is Valin's
+// microphone louder than the echo the reference predicts through the foreground's energy
+// profile (|W|^2, phases left out) and the room's noise allow (a level test, so an echo path
+// change or a delay jump, whose error is large too, keeps the full step and re-converges; the
+// .cc has its measurements). Then each bin's step is Valin's
 // (2007) optimal one, the residual echo's share of the bin's error, from a leak learned by
 // regressing the error's power fluctuations on the echo estimate's (uncorrelated near speech
 // leaves the leak alone). Measured on aec_echo_test's scenes against the plain step (both with
@@ -41,6 +42,7 @@
 #ifndef AUDIOPROC_DSP_BLOCK_ADAPTIVE_FILTER_H_
 #define AUDIOPROC_DSP_BLOCK_ADAPTIVE_FILTER_H_
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -83,6 +85,11 @@ class BlockAdaptiveFilter {
   // nothing.
   void SetStepProfile(uint32_t flat, float decay);
 
+  // The near-end detector holds its predicted echo over the last `blocks` blocks (1 to
+  // kMaxHoldBlocks; 1 after Init). Allocates nothing.
+  void SetPredictionHold(uint32_t blocks) noexcept;
+  static constexpr uint32_t kMaxHoldBlocks = 16;
+
   static uint64_t InitBytes(uint32_t block, uint32_t partitions, uint32_t channels,
                             uint32_t references);
   // CPU-seconds per second at `sample_rate_hz`, on the reference machine (cost_model.h).
@@ -120,7 +127,7 @@ class BlockAdaptiveFilter {
   void RestoreState(StateReader& reader, uint32_t* pushes) noexcept;
 
   // Whether channel `channel`'s near end was detected in its last blocks (DetectNear in the .cc:
-  // the microphone louder than the echo path's learned gain lets the reference make it).
+  // the microphone louder than the echo the reference predicts and the room's noise).
   bool near_active(uint32_t channel) const { return channels_[channel].near_blocks > 0; }
   uint32_t block() const { return block_; }
   uint32_t partitions() const { return partitions_; }
@@ -142,10 +149,14 @@ class BlockAdaptiveFilter {
     double leak_deviation = 0;
     // The reference's recent peak level (mean per-bin power), for the NLMS regularization.
     double reference_level = 0;
-    // The near-end detector: the echo path's learned log gain (microphone over reference), the
-    // blocks of far end seen (counting to partitions + 1: learning, then the gain's first
-    // value) and the blocks left of detected near-end activity.
+    // The near-end detector: the echo path's learned log gain (the microphone over the echo
+    // predicted through the foreground's energy profile), the microphone's noise floor (block
+    // energy), the blocks of far end seen (counting to partitions + 1: learning, then waiting
+    // for the gain's first value) and the blocks left of detected near-end activity.
     double echo_gain = 0;
+    double mic_floor = 0;
+    std::array<double, kMaxHoldBlocks> predictions{};  // the last predicted echoes, a ring
+    uint32_t next_prediction = 0;
     uint32_t active_blocks = 0;
     uint32_t near_blocks = 0;
   };
@@ -163,6 +174,9 @@ class BlockAdaptiveFilter {
                   double error_energy) noexcept;
   // Updates the near-end detector with the microphone's block energy.
   void DetectNear(Channel& channel, double mic_energy) noexcept;
+  // The block's echo energy as the foreground's energy profile predicts it from the reference
+  // spectra (phases left out).
+  double PredictedEcho(const Channel& channel) const noexcept;
   static void ResetDoubleTalk(Channel& channel) noexcept;
   void Constrain(float* weights) noexcept;
   // Weights of partition p, reference r.
@@ -176,6 +190,7 @@ class BlockAdaptiveFilter {
   uint32_t partitions_ = 0;
   uint32_t references_ = 0;
   uint32_t newest_ = 0;
+  uint32_t hold_blocks_ = 1;
   uint32_t filled_ = 0;  // ring slots pushed since the last ClearReference, at most partitions_
 
   const RealFftPlan* fft_ = nullptr;  // shared, immutable

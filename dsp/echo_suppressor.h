@@ -13,11 +13,12 @@
 //      own |E|^2 / |E + Y|^2 (1 / ERLE, AEC3's per-band ERLE) smoothed over the frames the
 //      leak's ratio test finds the echo dominating; held against its own decay (kTailSeconds)
 //      for the reverberation the filter's length or its lag leaves; and, given the reference
-//      at the echo's delay, at least the reference bound (share_k x the bin's learned echo path
-//      gain x the reference's held power) in the frames the echo dominates without near speech
-//      detected, which covers what the filter does not model or has not re-learned;
+//      at the echo's delay and no near speech detected, at least the reference floor (the
+//      bin's learned echo path gain x the reference's held power, at most |E|^2), which covers
+//      what the filter does not model or has not re-learned;
 //   2. gain: Wiener, G = xi / (1 + xi), xi the decision-directed (Ephraim & Malah 1984) ratio
-//      of near-end power to strength x kOverSubtraction x R, floored at kGainFloorDb;
+//      of near-end power to strength x kOverSubtraction x R (4 times that where the echo
+//      dominates with no near speech detected), floored at kGainFloorDb;
 //      strength 0 passes everything (the linear filter alone);
 //   3. comfort noise: the near end's noise floor N (minimum of the smoothed |E|^2, rising at
 //      most kNoiseRiseDbPerSecond) is put back where the gain removed it, with random phase:
@@ -70,13 +71,14 @@ class EchoSuppressor {
   // strength (>= 0), and writes the hop of output the frame completes: the error one hop
   // earlier, its echo removed. Real-time safe.
   void Process(const float* error, const float* echo, float strength, float* out) noexcept;
-  // The same with the reference bound: `reference` is the far end's 2 hop samples the frame's
+  // The same with the reference floor: `reference` is the far end's 2 hop samples the frame's
   // echo comes from (the reference at the echo's delay), and `near` whether the near end was
-  // detected (BlockAdaptiveFilter::near_active); the bound applies only without it.
+  // detected (BlockAdaptiveFilter::near_active); the floor and the stronger over-subtraction
+  // apply only without it.
   void Process(const float* error, const float* echo, const float* reference, bool near,
                float strength, float* out) noexcept;
 
-  // Writes the frames' histories, the overlap, the leak's, the reference bound's and the noise
+  // Writes the frames' histories, the overlap, the leak's, the reference floor's and the noise
   // floor's averages and the comfort noise generator (a checkpoint; dsp/state_codec.h).
   // Allocates nothing.
   void SaveState(StateWriter& writer) const noexcept;

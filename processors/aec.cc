@@ -162,6 +162,8 @@ absl::StatusOr<ProcessSpec> AecProcessor::Prepare(const ProcessSpec& input) {
     filter_.SetStepProfile(
         static_cast<uint32_t>(std::lround(kAecStepFlatSeconds / block_seconds)),
         static_cast<float>(std::pow(10.0, -3.0 * block_seconds / kAecStepDecaySeconds)));
+    filter_.SetPredictionHold(
+        static_cast<uint32_t>(std::lround(kAecPredictionHoldSeconds / block_seconds)));
   }
   suppressors_.resize(mics_);
   for (EchoSuppressor& suppressor : suppressors_) {
@@ -200,8 +202,8 @@ void AecProcessor::Reset() noexcept {
 namespace {
 constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // 4: the adaptive filter's double-talk state (leak, reference level, near-end detector); 5: the
-// suppressors' reference bound.
-constexpr uint16_t kAecStateVersion = 5;
+// suppressors' reference bound; 6: the near-end detector's microphone noise floor.
+constexpr uint16_t kAecStateVersion = 6;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {
@@ -361,7 +363,7 @@ void AecProcessor::RunBlock() noexcept {
 
   const float strength = suppression_.GetNextValue();
   // The references' 2B samples the echo in the suppressor's frame comes from (at the estimated
-  // delay, not the block-aligned one), for its reference bound.
+  // delay, not the block-aligned one), for its reference floor.
   const bool have_reference = delay_.has_estimate();
   if (have_reference) {
     std::fill(reference_frame_.begin(), reference_frame_.end(), 0.0f);

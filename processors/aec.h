@@ -17,7 +17,7 @@
 //      sub-block remainder of re-adaptation;
 //   3. residual echo suppression and comfort noise: an EchoSuppressor per microphone
 //      (dsp/echo_suppressor.h), its strength `suppression` (0 = the linear filter alone), given
-//      the reference at the estimated delay for its reference bound while the filter detects
+//      the reference at the estimated delay for its reference floor while the filter detects
 //      no near end.
 // The output lags the input by 2B - 1 samples (LatencyFrames): B - 1 for the block FIFO and
 // B for the suppressor's overlap-add.
@@ -64,6 +64,10 @@ inline constexpr double kAecAlignmentMarginSeconds = 0.06;
 // 0.1 dB; a decay of 0.3 to 1 s gains up to 7 dB on the 0.2 s room but loses 0.6 to 1.6 dB
 // on the 0.5 s one.
 inline constexpr double kAecStepFlatSeconds = 0.1;
+// How long the near-end detector holds the echo it predicts (BlockAdaptiveFilter::
+// SetPredictionHold): an echo up to this much later than the filter places it (a delay jump
+// not yet re-learned) is not taken for the near end (measured in block_adaptive_filter.cc).
+inline constexpr double kAecPredictionHoldSeconds = 0.048;
 inline constexpr double kAecStepDecaySeconds = 1.5;
 
 // aec's run-time settings: what an update changes.
