@@ -202,7 +202,8 @@ void AecProcessor::Reset() noexcept {
 namespace {
 constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // 4: the adaptive filter's double-talk state (leak, reference level, near-end detector); 5: the
-// suppressors' reference bound; 6: the near-end detector's microphone noise floor.
+// suppressors' reference bound; 6: the near-end detector's microphone noise floor and held
+// predictions.
 constexpr uint16_t kAecStateVersion = 6;
 }  // namespace
 

@@ -13,8 +13,9 @@
 //   2. linear filter: a BlockAdaptiveFilter (dsp/block_adaptive_filter.h) per microphone,
 //      partitioned frequency-domain NLMS covering kFilterSeconds after the alignment, with a
 //      foreground and a background filter so double talk cannot diverge the output. When the
-//      alignment moves, the filters' partitions move with it, so a delay jump costs only the
-//      sub-block remainder of re-adaptation;
+//      alignment moves, the filters' partitions move with it, keeping the lags they model: an
+//      estimate that moves on an unchanged echo costs nothing, while an echo whose delay
+//      jumped is re-learned by the filter (the suppressor covers it meanwhile);
 //   3. residual echo suppression and comfort noise: an EchoSuppressor per microphone
 //      (dsp/echo_suppressor.h), its strength `suppression` (0 = the linear filter alone), given
 //      the reference at the estimated delay for its reference floor while the filter detects
@@ -64,11 +65,12 @@ inline constexpr double kAecAlignmentMarginSeconds = 0.06;
 // 0.1 dB; a decay of 0.3 to 1 s gains up to 7 dB on the 0.2 s room but loses 0.6 to 1.6 dB
 // on the 0.5 s one.
 inline constexpr double kAecStepFlatSeconds = 0.1;
+inline constexpr double kAecStepDecaySeconds = 1.5;
+
 // How long the near-end detector holds the echo it predicts (BlockAdaptiveFilter::
 // SetPredictionHold): an echo up to this much later than the filter places it (a delay jump
 // not yet re-learned) is not taken for the near end (measured in block_adaptive_filter.cc).
 inline constexpr double kAecPredictionHoldSeconds = 0.048;
-inline constexpr double kAecStepDecaySeconds = 1.5;
 
 // aec's run-time settings: what an update changes.
 struct AecRuntimeSettings {
