@@ -119,7 +119,7 @@ absl::Status BlockAdaptiveFilter::Init(uint32_t block, uint32_t partitions, uint
   const size_t weights = size_t{partitions} * references * 2 * bins_;
   spectra_.assign(weights, 0.0f);
   power_.assign(bins_, 0.0f);
-  slot_power_.assign(size_t{partitions} * bins_, 0.0f);
+  slot_power_.assign(size_t{partitions} * references * bins_, 0.0f);
   slot_total_.assign(partitions, 0.0f);
   share_.assign(partitions, 0.0f);
   profile_.assign(partitions, 1.0f / partitions);
@@ -146,7 +146,7 @@ uint64_t BlockAdaptiveFilter::InitBytes(uint32_t block, uint32_t partitions, uin
   const uint64_t weights = uint64_t{partitions} * references * 2 * bins;
   return cost::FftwBufferBytes<float>(2 * block) + cost::FftwBufferBytes<fftwf_complex>(bins) +
          cost::VectorBytes<float>(weights) + cost::VectorBytes<float>(bins) +
-         cost::VectorBytes<float>(uint64_t{partitions} * bins) +
+         cost::VectorBytes<float>(uint64_t{partitions} * references * bins) +
          3 * cost::VectorBytes<float>(partitions) + 2 * cost::VectorBytes<float>(2 * bins) +
          2 * cost::VectorBytes<float>(bins) + 2 * cost::VectorBytes<float>(block) +
          cost::VectorBytes<Channel>(channels) +
@@ -206,17 +206,17 @@ void BlockAdaptiveFilter::PushReference(const float* const* windows) noexcept {
     const auto* x = reinterpret_cast<const float*>(spectrum_.data());
     std::copy(x, x + 2 * bins_, spectra_.data() + Offset(newest_, r));
   }
-  // The slot's power per bin, summed over the references, for the NLMS denominator.
-  float* power = slot_power_.data() + size_t{newest_} * bins_;
-  std::fill(power, power + bins_, 0.0f);
+  // The slot's power per reference and bin, for the NLMS denominator (summed over the
+  // references) and the near-end detector's prediction.
+  double total = 0;
   for (uint32_t r = 0; r < references_; ++r) {
     const float* x = spectra_.data() + Offset(newest_, r);
+    float* power = slot_power_.data() + PowerOffset(newest_, r);
     for (uint32_t k = 0; k < bins_; ++k) {
-      power[k] += x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1];
+      power[k] = x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1];
+      total += power[k];
     }
   }
-  double total = 0;
-  for (uint32_t k = 0; k < bins_; ++k) total += power[k];
   slot_total_[newest_] = static_cast<float>(total);
 }
 
@@ -344,9 +344,9 @@ double BlockAdaptiveFilter::PredictedEcho(const Channel& channel) const noexcept
     const uint32_t slot = Slot(p);
     for (uint32_t r = 0; r < references_; ++r) {
       const float* w = channel.foreground.data() + Offset(p, r);
-      const float* x = spectra_.data() + Offset(slot, r);
-      for (uint32_t k = 0; k < 2 * bins_; k += 2) {
-        sum += double{w[k] * w[k] + w[k + 1] * w[k + 1]} * (x[k] * x[k] + x[k + 1] * x[k + 1]);
+      const float* power = slot_power_.data() + PowerOffset(slot, r);
+      for (uint32_t k = 0; k < bins_; ++k) {
+        sum += double{w[2 * k] * w[2 * k] + w[2 * k + 1] * w[2 * k + 1]} * power[k];
       }
     }
   }
@@ -405,9 +405,11 @@ void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error, const floa
   }
   std::fill(power_.begin(), power_.end(), 0.0f);
   for (uint32_t p = 0; p < partitions_; ++p) {
-    const float* power = slot_power_.data() + size_t{Slot(p)} * bins_;
     const float g = share_[p];
-    for (uint32_t k = 0; k < bins_; ++k) power_[k] += g * power[k];
+    for (uint32_t r = 0; r < references_; ++r) {
+      const float* power = slot_power_.data() + PowerOffset(Slot(p), r);
+      for (uint32_t k = 0; k < bins_; ++k) power_[k] += g * power[k];
+    }
   }
   double mean_power = 0;
   for (uint32_t k = 0; k < bins_; ++k) mean_power += power_[k];

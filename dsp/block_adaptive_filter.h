@@ -181,6 +181,8 @@ class BlockAdaptiveFilter {
   void Constrain(float* weights) noexcept;
   // Weights of partition p, reference r.
   size_t Offset(uint32_t p, uint32_t r) const { return (size_t{p} * references_ + r) * 2 * bins_; }
+  // Where slot p's power spectrum of reference r starts in slot_power_.
+  size_t PowerOffset(uint32_t p, uint32_t r) const { return (size_t{p} * references_ + r) * bins_; }
   // The slot of the reference spectra p blocks old.
   uint32_t Slot(uint32_t p) const { return (newest_ + partitions_ - p) % partitions_; }
 
@@ -198,7 +200,7 @@ class BlockAdaptiveFilter {
   FftwBuffer<fftwf_complex> spectrum_;
   std::vector<float> spectra_;      // ring of partitions x references x bins, interleaved
   std::vector<float> slot_total_;   // per ring slot: |X|^2 summed over bins and references
-  std::vector<float> slot_power_;   // per ring slot and bin: |X|^2 summed over references
+  std::vector<float> slot_power_;   // per ring slot, reference and bin: |X|^2
   std::vector<float> power_;        // per bin scratch: the NLMS denominator
   std::vector<float> share_;        // per partition scratch: its share of the step
   std::vector<float> profile_;      // per partition: the uniform part's weight, summing to 1

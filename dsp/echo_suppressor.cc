@@ -62,6 +62,7 @@ absl::Status EchoSuppressor::Init(uint32_t hop, double sample_rate_hz) {
   const double hop_seconds = hop / sample_rate_hz;
   gain_floor_ = static_cast<float>(std::pow(10.0, kGainFloorDb / 20.0));
   tail_decay_ = static_cast<float>(std::pow(10.0, -6.0 * hop_seconds / kTailSeconds));
+  reference_decay_ = static_cast<float>(std::pow(10.0, -6.0 * hop_seconds / kReferenceTailSeconds));
   noise_rise_ = static_cast<float>(std::pow(10.0, kNoiseRiseDbPerSecond * hop_seconds / 10.0));
   beta_ = static_cast<float>(std::min(1.0, hop_seconds / kLeakSeconds));
   mean_weight_ = static_cast<float>(std::min(1.0, hop_seconds / kMeanSeconds));
@@ -165,14 +166,14 @@ void EchoSuppressor::Process(const float* error, const float* echo, const float*
 
   float* frame = frame_.data();
   if (reference != nullptr) {
-    // The reference's power at the echo's delay, held against the residual's decay (the room's
+    // The reference's power at the echo's delay, held as the longest room decays (the room's
     // reverberation of what it played).
     for (uint32_t i = 0; i < fft_size_; ++i) frame[i] = reference[i] * analysis_window_[i];
     fft_->Forward(frame, echo_spectrum_.data());
     const auto* x = reinterpret_cast<const float*>(echo_spectrum_.data());
     for (uint32_t k = 0; k < bins_; ++k) {
       const float power = std::min(x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1], 1e30f);
-      reference_power_[k] = std::max(power, tail_decay_ * reference_power_[k]);
+      reference_power_[k] = std::max(power, reference_decay_ * reference_power_[k]);
     }
   }
   for (uint32_t i = 0; i < fft_size_; ++i) frame[i] = echo_history_[i] * analysis_window_[i];
