@@ -1,9 +1,11 @@
 // EchoSuppressor: transparent without echo, removing a residual that follows the echo
-// estimate, comfort noise at the near end's floor, and strength 0 as a pass-through.
+// estimate, comfort noise at the near end's floor, the reference floor under a room's tail the
+// filter does not model, and strength 0 as a pass-through.
 #include "dsp/echo_suppressor.h"
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -82,6 +84,64 @@ TEST(EchoSuppressorTest, RemovesAResidualThatFollowsTheEchoEstimateDownToTheNois
   EXPECT_NEAR(suppressor.leak(), 0.01, 0.003);
   EXPECT_GT(removed, 35.0);
   EXPECT_NEAR(above_floor, 0.0, 3.0);
+}
+
+TEST(EchoSuppressorTest, TheReferenceFloorRemovesATailTheFilterDoesNotModel) {
+  // A room of RT60 0.5 s (the longest the canceller is built for) of which the filter models
+  // the first 30 ms: the error holds the rest, which rings on for half a second after each
+  // burst of the far end (0.6 s on, 0.4 s off). Given the reference and no near end, the
+  // reference floor must remove that tail too, not only what follows the echo estimate.
+  const size_t n = 6 * 16000;
+  std::vector<float> reference = testing::WhiteNoise(n, 0.3, 5);
+  for (size_t i = 0; i < n; ++i) {
+    if (i % 16000 >= 9600) reference[i] = 0;
+  }
+  const size_t taps = 6400;  // 0.4 s
+  const size_t early = 480;  // 30 ms
+  const std::vector<float> signs = testing::WhiteNoise(taps, 1.0, 6);
+  std::vector<float> room(taps);
+  for (size_t t = 0; t < taps; ++t) {
+    // Power down 60 dB in 0.5 s: amplitude down 3 decades.
+    room[t] = 0.05f * static_cast<float>(std::pow(10.0, -3.0 * t / (0.5 * kRate))) *
+              (signs[t] >= 0 ? 1.0f : -1.0f);
+  }
+  const std::vector<float> floor = testing::WhiteNoise(n, 1e-5, 7);
+  std::vector<float> echo(n, 0.0f);
+  std::vector<float> error(n, 0.0f);
+  for (size_t i = 0; i < n; ++i) {
+    double modeled = 0;
+    double tail = 0;
+    for (size_t t = 0; t < taps && t <= i; ++t) {
+      (t < early ? modeled : tail) += double{room[t]} * reference[i - t];
+    }
+    echo[i] = static_cast<float>(modeled);
+    error[i] = static_cast<float>(tail) + floor[i];
+  }
+  EchoSuppressor suppressor;
+  ASSERT_TRUE(suppressor.Init(kHop, kRate).ok());
+  std::vector<float> out(n, 0.0f);
+  for (size_t at = 2 * kHop; at + kHop <= n; at += kHop) {
+    // The reference the frame's echo comes from: its last two hops (the echo has no delay).
+    suppressor.Process(error.data() + at, echo.data() + at, reference.data() + at + kHop - 2 * kHop,
+                       false, 1.0f, out.data() + at);
+  }
+  // The tails from 2 s on, 50 to 350 ms after each burst, the output one hop late.
+  double tail_energy = 0;
+  double out_energy = 0;
+  for (size_t i = 2 * 16000; i + kHop < n; ++i) {
+    const size_t phase = i % 16000;
+    if (phase < 9600 + 800 || phase >= 9600 + 5600) continue;
+    tail_energy += double{error[i]} * error[i];
+    out_energy += double{out[i + kHop]} * out[i + kHop];
+  }
+  const double removed = 10 * std::log10(tail_energy / out_energy);
+  std::printf("tail removed %.1f dB\n", removed);
+  // Measured 11.0 dB, evenly along the tail (10 to 14 dB in each 50 ms): the floor follows the
+  // tail down. With the reference held as the residual is (0.25 s), 1.4 dB. Not more than that:
+  // past the filter's 30 ms its estimate is gone, so the leak's test does not find the echo
+  // dominating and the over-subtraction is the plain one, which lets the tail's louder frames
+  // (exponentially distributed bin powers about the prediction) through in part.
+  EXPECT_GT(removed, 8.0);
 }
 
 TEST(EchoSuppressorTest, StrengthZeroLeavesTheResidual) {
