@@ -94,8 +94,8 @@ void EchoDelayEstimator::Reset() noexcept {
   confirmations_ = 0;
 }
 
-bool EchoDelayEstimator::Update(const float* reference, const float* mic,
-                                uint32_t frames) noexcept {
+bool EchoDelayEstimator::Update(const float* reference, const float* mic, uint32_t frames,
+                                bool loud_near) noexcept {
   bool changed = false;
   const double scale = 1.0 / decimation_;
   for (uint32_t i = 0; i < frames; ++i) {
@@ -109,15 +109,16 @@ bool EchoDelayEstimator::Update(const float* reference, const float* mic,
     in_sum_ = 0;
     if (++in_hop_ < kHop) continue;
     in_hop_ = 0;
-    changed = RunHop() || changed;
+    changed = RunHop(loud_near) || changed;
     std::copy(reference_history_.begin() + kHop, reference_history_.end(),
               reference_history_.begin());
   }
   return changed;
 }
 
-bool EchoDelayEstimator::RunHop() noexcept {
+bool EchoDelayEstimator::RunHop(bool loud_near) noexcept {
   ++hops_;
+  if (loud_near) return false;
   double energy = 0;
   for (uint32_t i = 0; i < kHop; ++i) {
     const double x = reference_history_[max_lag_ + i];

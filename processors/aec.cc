@@ -203,8 +203,8 @@ namespace {
 constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // 4: the adaptive filter's double-talk state (leak, reference level, near-end detector); 5: the
 // suppressors' reference bound; 6: the near-end detector's microphone noise floor and held
-// predictions.
-constexpr uint16_t kAecStateVersion = 6;
+// predictions; 7: its loud-near test's ratio and hangover.
+constexpr uint16_t kAecStateVersion = 7;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {
@@ -351,7 +351,12 @@ void AecProcessor::RunBlock() noexcept {
   }
   written_ += block_;
 
-  if (delay_.Update(reference_sum_.data(), input_[0].data(), block_)) {
+  // Not from loud near speech (BlockAdaptiveFilter::loud_near_active, which does not depend on
+  // the filter; the near-end detector's flag also follows a delay jump, which the estimator must
+  // see).
+  bool loud_near = false;
+  for (uint32_t m = 0; m < mics_; ++m) loud_near = loud_near || filter_.loud_near_active(m);
+  if (delay_.Update(reference_sum_.data(), input_[0].data(), block_, loud_near)) {
     const auto delay = static_cast<uint64_t>(delay_.delay_samples());
     const auto margin = static_cast<uint64_t>(kAecAlignmentMarginSeconds * rate_);
     const uint64_t wanted = delay > margin ? (delay - margin) / block_ * block_ : 0;

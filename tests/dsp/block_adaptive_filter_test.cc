@@ -1,6 +1,6 @@
 // BlockAdaptiveFilter identifying a known FIR from white noise, holding its foreground model
-// through loud double talk, detecting the near end but not a changed room, and following a
-// shift of its partitions.
+// through loud double talk, detecting the near end but not a changed room, flagging a loud near
+// end but not a changed room or a moved echo, and following a shift of its partitions.
 #include "dsp/block_adaptive_filter.h"
 
 #include <cmath>
@@ -104,8 +104,12 @@ TEST(BlockAdaptiveFilterTest, DoubleTalkDoesNotUndoTheForegroundModel) {
 
 // The share of the blocks in [from, to) seconds whose near end the filter detected, running on
 // (reference, mic) at 16 kHz.
-double NearShare(const std::vector<float>& reference, const std::vector<float>& mic, double from,
-                 double to) {
+// The share of the blocks from `from` to `to` seconds in which `flag` (near_active or
+// loud_near_active) is set.
+double FlaggedShare(const std::vector<float>& reference, const std::vector<float>& mic, double from,
+                    double to,
+                    bool (BlockAdaptiveFilter::*flag)(uint32_t)
+                        const = &BlockAdaptiveFilter::near_active) {
   BlockAdaptiveFilter filter;
   EXPECT_TRUE(filter.Init(kBlock, kPartitions, 1, 1).ok());
   std::vector<float> window(2 * kBlock, 0.0f);
@@ -122,7 +126,7 @@ double NearShare(const std::vector<float>& reference, const std::vector<float>& 
     const double t = static_cast<double>(at) / 16000;
     if (t >= from && t < to) {
       ++blocks;
-      near += filter.near_active(0) ? 1 : 0;
+      near += (filter.*flag)(0) ? 1 : 0;
     }
   }
   return static_cast<double>(near) / blocks;
@@ -147,9 +151,9 @@ TEST(BlockAdaptiveFilterTest, DetectsTheNearEndButNotAChangedRoom) {
     changed[i] = (i < 3 * second ? room[i] : moved[i]) + floor[i];
     double_talk[i] = single[i] + near[i];
   }
-  const double alone = NearShare(reference, single, 1, 5);
-  const double after_change = NearShare(reference, changed, 3, 5);
-  const double talking = NearShare(reference, double_talk, 3, 5);
+  const double alone = FlaggedShare(reference, single, 1, 5);
+  const double after_change = FlaggedShare(reference, changed, 3, 5);
+  const double talking = FlaggedShare(reference, double_talk, 3, 5);
   std::printf("near end detected: far end alone %.3f, after a path change %.3f, near end %.3f\n",
               alone, after_change, talking);
   EXPECT_LE(alone, 0.01);
@@ -157,6 +161,53 @@ TEST(BlockAdaptiveFilterTest, DetectsTheNearEndButNotAChangedRoom) {
   // profile unchanged: the filter keeps its step to re-converge.
   EXPECT_LE(after_change, 0.05);
   EXPECT_GE(talking, 0.95);
+}
+
+TEST(BlockAdaptiveFilterTest, FlagsALoudNearEndButNotAChangedRoomOrAMovedEcho) {
+  // The loud-near test compares the microphone with the reference's level, not with the
+  // filter's model: a near end 20 dB over the echo is flagged; the far end alone, a changed
+  // room and the echo 20 ms later are not, nor is a near end only 6 dB over the echo.
+  const size_t second = 16000;
+  const std::vector<float> reference = testing::WhiteNoise(5 * second, 0.5, 12);
+  const std::vector<float> h = Room(600, 13);
+  std::vector<float> late(320, 0.0f);  // 20 ms
+  late.insert(late.end(), h.begin(), h.end());
+  const std::vector<float> room = Convolve(reference, h);
+  const std::vector<float> moved = Convolve(reference, Room(600, 14));
+  const std::vector<float> delayed = Convolve(reference, late);
+  const double level = testing::Rms(room) * std::sqrt(3.0);
+  const std::vector<float> floor = testing::WhiteNoise(reference.size(), 1e-3 * level, 15);
+  std::vector<float> loud = testing::WhiteNoise(reference.size(), 10.0 * level, 16);
+  std::vector<float> moderate = testing::WhiteNoise(reference.size(), 2.0 * level, 17);
+  std::fill(loud.begin(), loud.begin() + 3 * second, 0.0f);
+  std::fill(moderate.begin(), moderate.begin() + 3 * second, 0.0f);
+  std::vector<float> single(reference.size());
+  std::vector<float> changed(reference.size());
+  std::vector<float> jumped(reference.size());
+  std::vector<float> loud_talk(reference.size());
+  std::vector<float> moderate_talk(reference.size());
+  for (size_t i = 0; i < reference.size(); ++i) {
+    single[i] = room[i] + floor[i];
+    changed[i] = (i < 3 * second ? room[i] : moved[i]) + floor[i];
+    jumped[i] = (i < 3 * second ? room[i] : delayed[i]) + floor[i];
+    loud_talk[i] = single[i] + loud[i];
+    moderate_talk[i] = single[i] + moderate[i];
+  }
+  const auto loud_near = &BlockAdaptiveFilter::loud_near_active;
+  const double alone = FlaggedShare(reference, single, 1, 5, loud_near);
+  const double after_change = FlaggedShare(reference, changed, 3, 5, loud_near);
+  const double after_jump = FlaggedShare(reference, jumped, 3, 5, loud_near);
+  const double moderately = FlaggedShare(reference, moderate_talk, 3, 5, loud_near);
+  const double loudly = FlaggedShare(reference, loud_talk, 3, 5, loud_near);
+  std::printf(
+      "loud near end flagged: far end alone %.3f, after a path change %.3f, after the echo moved "
+      "20 ms %.3f, near end 6 dB over the echo %.3f, 20 dB over %.3f\n",
+      alone, after_change, after_jump, moderately, loudly);
+  EXPECT_LE(alone, 0.0);
+  EXPECT_LE(after_change, 0.0);
+  EXPECT_LE(after_jump, 0.0);
+  EXPECT_LE(moderately, 0.05);
+  EXPECT_GE(loudly, 0.95);
 }
 
 TEST(BlockAdaptiveFilterTest, ShiftedTapsFollowAReferenceRealignedByWholeBlocks) {

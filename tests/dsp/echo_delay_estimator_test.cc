@@ -1,5 +1,6 @@
 // EchoDelayEstimator against echoes of known delay: white noise through a pure delay, speech
-// through a reverberant room impulse response, a delay that jumps, and a silent reference.
+// through a reverberant room impulse response, a delay that jumps, a silent reference, and hops
+// the caller marks as loud near speech.
 #include "dsp/echo_delay_estimator.h"
 
 #include <cmath>
@@ -108,6 +109,29 @@ TEST(EchoDelayEstimatorTest, MakesNoEstimateWithoutAReferenceOrAnEcho) {
   ASSERT_TRUE(unrelated.Init(rate, 0.5).ok());
   Feed(unrelated, testing::WhiteNoise(3 * rate, 0.3, 9), testing::WhiteNoise(3 * rate, 0.3, 10));
   EXPECT_FALSE(unrelated.has_estimate());
+}
+
+TEST(EchoDelayEstimatorTest, LearnsNothingFromHopsMarkedLoudNearSpeech) {
+  // The echo 100 ms late for 3 s; then, for 3 s marked as loud near speech, a microphone that
+  // holds the reference 300 ms late (what a false peak would look like); then the same unmarked.
+  const double rate = 16000;
+  const std::vector<float> reference = testing::WhiteNoise(9 * 16000, 0.3, 5);
+  const std::vector<float> early = Delayed(reference, 1600, 0.3f, 0.01, 6);
+  const std::vector<float> late = Delayed(reference, 4800, 0.3f, 0.01, 7);
+  EchoDelayEstimator estimator;
+  ASSERT_TRUE(estimator.Init(rate, 0.5).ok());
+  double before = -1;
+  double marked = -1;
+  for (size_t at = 0; at + 128 <= reference.size(); at += 128) {
+    const bool loud_near = at >= 3 * 16000 && at < 6 * 16000;
+    const std::vector<float>& mic = at < 3 * 16000 ? early : late;
+    estimator.Update(reference.data() + at, mic.data() + at, 128, loud_near);
+    if (at + 128 == 3 * 16000) before = estimator.delay_ms();
+    if (at + 128 == 6 * 16000) marked = estimator.delay_ms();
+  }
+  EXPECT_NEAR(before, 100.0, 0.5);
+  EXPECT_NEAR(marked, 100.0, 0.5);                // the marked hops changed nothing
+  EXPECT_NEAR(estimator.delay_ms(), 300.0, 0.5);  // and unmarked, the change is found
 }
 
 }  // namespace
