@@ -71,9 +71,9 @@ class EchoDelayEstimator {
   // Back to no estimate and no history. Real-time safe.
   void Reset() noexcept;
 
-  // Takes the next `frames` samples of the reference and of the microphone (full rate);
-  // `loud_near`: the microphone holds loud near speech, and a hop that ends in them is skipped.
-  // Returns true if the estimate changed during them. Real-time safe.
+  // Takes the next `frames` samples of the reference and of the microphone (full rate) and
+  // returns true if the estimate changed during them. With `loud_near` (the caller finds loud
+  // near speech in these frames) a hop that ends in them is skipped. Real-time safe.
   bool Update(const float* reference, const float* mic, uint32_t frames,
               bool loud_near = false) noexcept;
 

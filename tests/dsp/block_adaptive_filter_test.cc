@@ -102,10 +102,8 @@ TEST(BlockAdaptiveFilterTest, DoubleTalkDoesNotUndoTheForegroundModel) {
   EXPECT_GT(during, 40.0);
 }
 
-// The share of the blocks in [from, to) seconds whose near end the filter detected, running on
-// (reference, mic) at 16 kHz.
-// The share of the blocks from `from` to `to` seconds in which `flag` (near_active or
-// loud_near_active) is set.
+// The share of the blocks in [from, to) seconds in which `flag` (near_active or
+// loud_near_active) is set, the filter running on (reference, mic) at 16 kHz.
 double FlaggedShare(const std::vector<float>& reference, const std::vector<float>& mic, double from,
                     double to,
                     bool (BlockAdaptiveFilter::*flag)(uint32_t)
