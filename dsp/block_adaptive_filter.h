@@ -98,6 +98,8 @@ class BlockAdaptiveFilter {
   // kMaxHoldBlocks; 1 after Init). Allocates nothing.
   void SetPredictionHold(uint32_t blocks) noexcept;
   static constexpr uint32_t kMaxHoldBlocks = 16;
+  // Blocks the near-end detector holds a detection for.
+  static constexpr uint32_t kNearHangover = 30;
 
   static uint64_t InitBytes(uint32_t block, uint32_t partitions, uint32_t channels,
                             uint32_t references);
