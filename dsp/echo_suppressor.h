@@ -13,10 +13,12 @@
 //      own |E|^2 / |E + Y|^2 (1 / ERLE, AEC3's per-band ERLE) smoothed over the frames the
 //      leak's ratio test finds the echo dominating; held against its own decay (kTailSeconds)
 //      for the reverberation the filter's length or its lag leaves; and, given the reference
-//      at the echo's delay and no near speech detected, at least the reference floor (the
-//      bin's learned echo path gain x the reference's power, held as a room of RT60 0.5 s
-//      decays, at most |E|^2), which covers what the filter does not model or has not
-//      re-learned;
+//      at the echo's delay and no near speech detected (or none the reference cannot
+//      explain: a frame with nearly all its energy within 9 dB of the reference's prediction
+//      is the echo, whatever a detector that reads it against the filter says), at least the
+//      reference floor (the bin's learned echo path gain x the reference's power, held as a
+//      room of RT60 0.5 s decays, at most |E|^2), which covers what the filter does not model
+//      or has not re-learned;
 //   2. gain: Wiener, G = xi / (1 + xi), xi the decision-directed (Ephraim & Malah 1984) ratio
 //      of near-end power to strength x kOverSubtraction x R (4 times that where the echo
 //      dominates with no near speech detected), floored at kGainFloorDb;
@@ -81,7 +83,8 @@ class EchoSuppressor {
   // The same with the reference floor: `reference` is the far end's 2 hop samples the frame's
   // echo comes from (the reference at the echo's delay), and `near` whether the near end was
   // detected (BlockAdaptiveFilter::near_active); the floor and the stronger over-subtraction
-  // apply only without it.
+  // apply without it, and with it where the reference explains the frame (a detector reading
+  // the microphone against a filter the room has outgrown takes the echo for a near end).
   void Process(const float* error, const float* echo, const float* reference, bool near,
                float strength, float* out) noexcept;
 
@@ -99,6 +102,13 @@ class EchoSuppressor {
  private:
   // Updates the leak from this frame's power spectra, whose sums over bins are the totals.
   void UpdateLeak(double error_total, double echo_total) noexcept;
+  // The echo the reference predicts in bin k: its held power times the bin's learned echo path
+  // gain (0 before any was learned).
+  float ReferencePrediction(uint32_t k) const noexcept;
+  // Whether the reference explains the frame whose error and echo estimate spectra these are
+  // (interleaved re, im): under kUnexplainedShare of the microphone's (their sum's) energy in
+  // bins far over ReferencePrediction (.cc).
+  bool ReferenceExplains(const float* error, const float* echo) const noexcept;
 
   uint32_t hop_ = 0;
   uint32_t fft_size_ = 0;
