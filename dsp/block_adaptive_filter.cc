@@ -157,6 +157,8 @@ void BlockAdaptiveFilter::ResetDoubleTalk(Channel& channel) noexcept {
   channel.near_blocks = 0;
   channel.reference_gain = 0;
   channel.loud_near_blocks = 0;
+  channel.loud_run = 0;
+  channel.held_blocks = 0;
 }
 
 void BlockAdaptiveFilter::ClearReference() noexcept {
@@ -274,6 +276,10 @@ void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, floa
 
 void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error, const float* echo,
                                 double echo_energy, double error_energy) noexcept {
+  // Sustained loud near speech: nothing to learn about the echo 10 dB under it, and the
+  // background's own estimate, once it has begun to follow the near end, raises its step
+  // (DetectNear's constants have the measurements).
+  if (channel.held_blocks > 0) return;
   // The step grows from kBackgroundStep to kConvergedStep as the background's echo estimate
   // comes to dominate its error (between kLowEchoShare and kHighEchoShare of the error's energy):
   // a filter that already explains the echo, with the far end talking alone, refines faster,
@@ -469,6 +475,8 @@ void BlockAdaptiveFilter::SaveState(StateWriter& writer) const noexcept {
     writer.PutU32(channel.near_blocks);
     writer.PutDouble(channel.reference_gain);
     writer.PutU32(channel.loud_near_blocks);
+    writer.PutU32(channel.loud_run);
+    writer.PutU32(channel.held_blocks);
   }
 }
 
@@ -504,6 +512,8 @@ void BlockAdaptiveFilter::RestoreState(StateReader& reader, uint32_t* pushes) no
     channel.near_blocks = reader.GetU32AtMost(kNearHangover);
     channel.reference_gain = reader.GetFiniteDouble();
     channel.loud_near_blocks = reader.GetU32AtMost(kNearHangover);
+    channel.loud_run = reader.GetU32AtMost(kSustainedLoudBlocks);
+    channel.held_blocks = reader.GetU32AtMost(kNearHangover);
     if (!reader.ok()) return;
     if (channel.background_energy < 0 || channel.foreground_energy < 0 || channel.mic_energy < 0) {
       return reader.Fail("a negative error energy in the adaptive filter");

@@ -100,6 +100,9 @@ class BlockAdaptiveFilter {
   static constexpr uint32_t kMaxHoldBlocks = 16;
   // Blocks the near-end detector holds a detection for.
   static constexpr uint32_t kNearHangover = 30;
+  // Blocks in a row of loud near speech after which the background stops adapting (for
+  // kNearHangover blocks from the last): measured in block_adaptive_filter_near_end.cc.
+  static constexpr uint32_t kSustainedLoudBlocks = 3;
 
   static uint64_t InitBytes(uint32_t block, uint32_t partitions, uint32_t channels,
                             uint32_t references);
@@ -144,6 +147,8 @@ class BlockAdaptiveFilter {
   // reference's level has put there, which does not depend on the filter): the leak then holds,
   // and a caller's delay estimator should not learn from those blocks either.
   bool loud_near_active(uint32_t channel) const { return channels_[channel].loud_near_blocks > 0; }
+  // Whether the background's adaptation is held for sustained loud near speech.
+  bool adaptation_held(uint32_t channel) const { return channels_[channel].held_blocks > 0; }
   uint32_t block() const { return block_; }
   uint32_t partitions() const { return partitions_; }
 
@@ -175,9 +180,12 @@ class BlockAdaptiveFilter {
     uint32_t active_blocks = 0;
     uint32_t near_blocks = 0;
     // Loud near speech: the microphone's learned log ratio to the span's loudest reference
-    // block, and the blocks left of it.
+    // block, and the blocks left of it; the blocks in a row it was found in, and the blocks
+    // left of adaptation held for it (found kSustainedLoudBlocks in a row).
     double reference_gain = 0;
     uint32_t loud_near_blocks = 0;
+    uint32_t loud_run = 0;
+    uint32_t held_blocks = 0;
   };
 
   // Writes sum_p W_p X_p of `weights` into spectrum_, its last B samples / N into `out`.

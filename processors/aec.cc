@@ -203,8 +203,9 @@ namespace {
 constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // 4: the adaptive filter's double-talk state (leak, reference level, near-end detector); 5: the
 // suppressors' reference bound; 6: the near-end detector's microphone noise floor and held
-// predictions; 7: its loud-near test's ratio and hangover.
-constexpr uint16_t kAecStateVersion = 7;
+// predictions; 7: its loud-near test's ratio and hangover; 8: the loud-near test's run and the
+// background's held adaptation.
+constexpr uint16_t kAecStateVersion = 8;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {

@@ -1,6 +1,7 @@
 // BlockAdaptiveFilter identifying a known FIR from white noise, holding its foreground model
 // through loud double talk, detecting the near end but not a changed room, flagging a loud near
-// end but not a changed room or a moved echo, and following a shift of its partitions.
+// end but not a changed room or a moved echo, holding adaptation while a loud near end talks on,
+// and following a shift of its partitions.
 #include "dsp/block_adaptive_filter.h"
 
 #include <cmath>
@@ -206,6 +207,35 @@ TEST(BlockAdaptiveFilterTest, FlagsALoudNearEndButNotAChangedRoomOrAMovedEcho) {
   EXPECT_LE(after_jump, 0.0);
   EXPECT_LE(moderately, 0.05);
   EXPECT_GE(loudly, 0.95);
+}
+
+TEST(BlockAdaptiveFilterTest, HoldsAdaptationForSustainedLoudNearSpeechButNotForBlips) {
+  // A near end 20 dB over the echo from 3 s, talking on, or in bursts of 2 blocks every 12 (as
+  // the loud-near test finds a far end's onsets now and then): the background stops adapting
+  // for the first, not for the second.
+  const size_t second = 16000;
+  const std::vector<float> reference = testing::WhiteNoise(5 * second, 0.5, 18);
+  const std::vector<float> room = Convolve(reference, Room(600, 19));
+  const double level = testing::Rms(room) * std::sqrt(3.0);
+  const std::vector<float> floor = testing::WhiteNoise(reference.size(), 1e-3 * level, 20);
+  const std::vector<float> near = testing::WhiteNoise(reference.size(), 10.0 * level, 21);
+  std::vector<float> talking(reference.size());
+  std::vector<float> bursts(reference.size());
+  for (size_t i = 0; i < reference.size(); ++i) {
+    const bool on = i >= 3 * second;
+    talking[i] = room[i] + floor[i] + (on ? near[i] : 0.0f);
+    bursts[i] = room[i] + floor[i] + (on && i % (12 * kBlock) < 2 * kBlock ? near[i] : 0.0f);
+  }
+  const auto held = &BlockAdaptiveFilter::adaptation_held;
+  const double while_talking = FlaggedShare(reference, talking, 3.05, 5, held);
+  const double in_bursts = FlaggedShare(reference, bursts, 3, 5, held);
+  const double bursts_found =
+      FlaggedShare(reference, bursts, 3, 5, &BlockAdaptiveFilter::loud_near_active);
+  std::printf("adaptation held: near end talking %.3f, in bursts %.3f (loud near found %.3f)\n",
+              while_talking, in_bursts, bursts_found);
+  EXPECT_GE(while_talking, 0.95);
+  EXPECT_LE(in_bursts, 0.0);
+  EXPECT_GE(bursts_found, 0.5);
 }
 
 TEST(BlockAdaptiveFilterTest, ShiftedTapsFollowAReferenceRealignedByWholeBlocks) {
