@@ -45,6 +45,20 @@ double Energy(const std::vector<float>& x, size_t from, size_t to) {
   return sum;
 }
 
+// 5 s of white-noise far end through a Room(taps, room_seed), and a microphone noise floor 60 dB
+// under its echo. `level` is the amplitude of uniform noise as loud as the echo.
+struct FarEndInARoom {
+  FarEndInARoom(size_t taps, uint32_t reference_seed, uint32_t room_seed, uint32_t floor_seed)
+      : reference(testing::WhiteNoise(5 * 16000, 0.5, reference_seed)),
+        room(Convolve(reference, Room(taps, room_seed))),
+        level(testing::Rms(room) * std::sqrt(3.0)),
+        floor(testing::WhiteNoise(reference.size(), 1e-3 * level, floor_seed)) {}
+  std::vector<float> reference;
+  std::vector<float> room;
+  double level;
+  std::vector<float> floor;
+};
+
 // Runs the filter on (reference, mic), block by block; returns the error.
 std::vector<float> Filter(BlockAdaptiveFilter& filter, const std::vector<float>& reference,
                           const std::vector<float>& mic) {
@@ -133,14 +147,13 @@ double FlaggedShare(const std::vector<float>& reference, const std::vector<float
 
 TEST(BlockAdaptiveFilterTest, DetectsTheNearEndButNotAChangedRoom) {
   const size_t second = 16000;
-  const std::vector<float> reference = testing::WhiteNoise(5 * second, 0.5, 7);
-  const std::vector<float> room = Convolve(reference, Room(900, 8));
+  const FarEndInARoom far(900, 7, 8, 10);
+  const std::vector<float>& reference = far.reference;
+  const std::vector<float>& room = far.room;
+  const std::vector<float>& floor = far.floor;
   const std::vector<float> moved = Convolve(reference, Room(900, 9));  // the same decay
-  const std::vector<float> floor =
-      testing::WhiteNoise(reference.size(), 1e-3 * testing::Rms(room) * std::sqrt(3.0), 10);
   // Near-end "speech" 6 dB over the echo from 3 s.
-  std::vector<float> near =
-      testing::WhiteNoise(reference.size(), 2.0 * testing::Rms(room) * std::sqrt(3.0), 11);
+  std::vector<float> near = testing::WhiteNoise(reference.size(), 2.0 * far.level, 11);
   std::fill(near.begin(), near.begin() + 3 * second, 0.0f);
   std::vector<float> single(reference.size());
   std::vector<float> changed(reference.size());
@@ -167,15 +180,16 @@ TEST(BlockAdaptiveFilterTest, FlagsALoudNearEndButNotAChangedRoomOrAMovedEcho) {
   // filter's model: a near end 20 dB over the echo is flagged; the far end alone, a changed
   // room and the echo 20 ms later are not, nor is a near end only 6 dB over the echo.
   const size_t second = 16000;
-  const std::vector<float> reference = testing::WhiteNoise(5 * second, 0.5, 12);
+  const FarEndInARoom far(600, 12, 13, 15);
+  const std::vector<float>& reference = far.reference;
+  const std::vector<float>& room = far.room;
+  const std::vector<float>& floor = far.floor;
+  const double level = far.level;
   const std::vector<float> h = Room(600, 13);
   std::vector<float> late(320, 0.0f);  // 20 ms
   late.insert(late.end(), h.begin(), h.end());
-  const std::vector<float> room = Convolve(reference, h);
   const std::vector<float> moved = Convolve(reference, Room(600, 14));
   const std::vector<float> delayed = Convolve(reference, late);
-  const double level = testing::Rms(room) * std::sqrt(3.0);
-  const std::vector<float> floor = testing::WhiteNoise(reference.size(), 1e-3 * level, 15);
   std::vector<float> loud = testing::WhiteNoise(reference.size(), 10.0 * level, 16);
   std::vector<float> moderate = testing::WhiteNoise(reference.size(), 2.0 * level, 17);
   std::fill(loud.begin(), loud.begin() + 3 * second, 0.0f);
@@ -214,17 +228,16 @@ TEST(BlockAdaptiveFilterTest, HoldsAdaptationForSustainedLoudNearSpeechButNotFor
   // the loud-near test finds a far end's onsets now and then): the background stops adapting
   // for the first, not for the second.
   const size_t second = 16000;
-  const std::vector<float> reference = testing::WhiteNoise(5 * second, 0.5, 18);
-  const std::vector<float> room = Convolve(reference, Room(600, 19));
-  const double level = testing::Rms(room) * std::sqrt(3.0);
-  const std::vector<float> floor = testing::WhiteNoise(reference.size(), 1e-3 * level, 20);
-  const std::vector<float> near = testing::WhiteNoise(reference.size(), 10.0 * level, 21);
+  const FarEndInARoom far(600, 18, 19, 20);
+  const std::vector<float>& reference = far.reference;
+  const std::vector<float> near = testing::WhiteNoise(reference.size(), 10.0 * far.level, 21);
   std::vector<float> talking(reference.size());
   std::vector<float> bursts(reference.size());
   for (size_t i = 0; i < reference.size(); ++i) {
     const bool on = i >= 3 * second;
-    talking[i] = room[i] + floor[i] + (on ? near[i] : 0.0f);
-    bursts[i] = room[i] + floor[i] + (on && i % (12 * kBlock) < 2 * kBlock ? near[i] : 0.0f);
+    const float single = far.room[i] + far.floor[i];
+    talking[i] = single + (on ? near[i] : 0.0f);
+    bursts[i] = single + (on && i % (12 * kBlock) < 2 * kBlock ? near[i] : 0.0f);
   }
   const auto held = &BlockAdaptiveFilter::adaptation_held;
   const double while_talking = FlaggedShare(reference, talking, 3.05, 5, held);
