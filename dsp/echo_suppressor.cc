@@ -41,6 +41,8 @@ constexpr float kFarAloneOverSubtraction = 4.0f;
 // it flags in double talk (the near end quiet, or the far end alone between its phrases).
 constexpr float kUnexplainedMargin = 8.0f;
 constexpr double kUnexplainedShare = 0.1;
+// A reference frame whose mean square is under this (-70 dBFS) is silence for the cold start.
+constexpr double kColdStartActiveMeanSquare = 1e-7;
 constexpr uint32_t kSeed = 0x2545F491u;
 // CPU-seconds per bin of a frame and per sample.
 constexpr double kBinCpuSeconds = 20e-9;
@@ -72,6 +74,13 @@ absl::Status EchoSuppressor::Init(uint32_t hop, double sample_rate_hz) {
   tail_decay_ = static_cast<float>(std::pow(10.0, -6.0 * hop_seconds / kTailSeconds));
   reference_decay_ = static_cast<float>(std::pow(10.0, -6.0 * hop_seconds / kReferenceTailSeconds));
   noise_rise_ = static_cast<float>(std::pow(10.0, kNoiseRiseDbPerSecond * hop_seconds / 10.0));
+  cold_learn_frames_ = static_cast<uint32_t>(std::ceil(kColdStartLearnSeconds / hop_seconds));
+  cold_max_frames_ = static_cast<uint32_t>(std::ceil(kColdStartMaxSeconds / hop_seconds));
+  cold_gain_ = static_cast<float>(std::pow(10.0, kColdStartGainDb / 10.0));
+  cold_decay_ =
+      static_cast<float>(std::pow(10.0, -kColdStartDecayDbPerSecond * hop_seconds / 10.0));
+  // The analysis window's energy is hop (sin^2 over 2 hop samples).
+  cold_active_energy_ = static_cast<float>(kColdStartActiveMeanSquare * hop);
   beta_ = static_cast<float>(std::min(1.0, hop_seconds / kLeakSeconds));
   mean_weight_ = static_cast<float>(std::min(1.0, hop_seconds / kMeanSeconds));
   bin_weight_ = static_cast<float>(std::min(1.0, hop_seconds / kBinSeconds));
@@ -93,7 +102,7 @@ absl::Status EchoSuppressor::Init(uint32_t hop, double sample_rate_hz) {
   overlap_.assign(hop, 0.0f);
   for (auto* v : {&error_power_, &echo_power_, &error_mean_, &echo_mean_, &bin_error_, &bin_mic_,
                   &residual_, &previous_clean_, &smoothed_power_, &noise_, &reference_power_,
-                  &reference_mic_, &reference_held_}) {
+                  &reference_mic_, &reference_held_, &cold_power_}) {
     v->assign(bins_, 0.0f);
   }
   Reset();
@@ -105,13 +114,14 @@ uint64_t EchoSuppressor::InitBytes(uint32_t hop) {
   const uint32_t bins = hop + 1;
   return 2 * cost::VectorBytes<float>(n) + cost::FftwBufferBytes<float>(n) +
          2 * cost::FftwBufferBytes<fftwf_complex>(bins) + 2 * cost::VectorBytes<float>(n) +
-         cost::VectorBytes<float>(hop) + 13 * cost::VectorBytes<float>(bins);
+         cost::VectorBytes<float>(hop) + 14 * cost::VectorBytes<float>(bins);
 }
 
 double EchoSuppressor::CpuCores(double sample_rate_hz, uint32_t hop) {
   const double frames = sample_rate_hz / hop;
-  // The echo estimate's, the error's and the reference's FFTs, and the inverse.
-  return frames * (4 * cost::RealFftSeconds(2 * hop) + (hop + 1) * kBinCpuSeconds) +
+  // The echo estimate's, the error's and the reference's FFTs, the inverse, and in the cold
+  // start the newest reference's.
+  return frames * (5 * cost::RealFftSeconds(2 * hop) + (hop + 1) * kBinCpuSeconds) +
          sample_rate_hz * kSampleSeconds;
 }
 
@@ -119,9 +129,12 @@ void EchoSuppressor::Reset() noexcept {
   for (auto* v :
        {&error_history_, &echo_history_, &overlap_, &error_power_, &echo_power_, &error_mean_,
         &echo_mean_, &bin_error_, &bin_mic_, &residual_, &previous_clean_, &smoothed_power_,
-        &noise_, &reference_power_, &reference_mic_, &reference_held_}) {
+        &noise_, &reference_power_, &reference_mic_, &reference_held_, &cold_power_}) {
     std::fill(v->begin(), v->end(), 0.0f);
   }
+  cold_frames_left_ = cold_learn_frames_;
+  cold_far_frames_left_ = cold_max_frames_;
+  cold_tracked_ = false;
   covariance_ = 0;
   variance_ = 0;
   leak_ = 0;
@@ -162,6 +175,28 @@ void EchoSuppressor::UpdateLeak(double error_total, double echo_total) noexcept 
 
 float EchoSuppressor::ReferencePrediction(uint32_t k) const noexcept {
   return reference_mic_[k] / (reference_held_[k] + 1e-30f) * reference_power_[k];
+}
+
+void EchoSuppressor::TrackColdStart(const float* newest_reference) noexcept {
+  if (!cold_start()) return;
+  float* frame = frame_.data();
+  double energy = 0;
+  for (uint32_t i = 0; i < fft_size_; ++i) {
+    frame[i] = newest_reference[i] * analysis_window_[i];
+    energy += double{frame[i]} * frame[i];
+  }
+  fft_->Forward(frame, echo_spectrum_.data());
+  const auto* x = reinterpret_cast<const float*>(echo_spectrum_.data());
+  for (uint32_t k = 0; k < bins_; ++k) {
+    const float power = std::min(x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1], 1e30f);
+    cold_power_[k] = std::max(power, cold_decay_ * cold_power_[k]);
+  }
+  cold_tracked_ = true;
+  // A far end that has talked this long without an echo the gain could learn from (a headset,
+  // or a near end talking over it throughout) ends the cold start too.
+  if (energy > cold_active_energy_ && cold_far_frames_left_ > 0 && --cold_far_frames_left_ == 0) {
+    cold_frames_left_ = 0;
+  }
 }
 
 bool EchoSuppressor::ReferenceExplains(const float* error, const float* echo) const noexcept {
@@ -223,7 +258,12 @@ void EchoSuppressor::Process(const float* error, const float* echo, const float*
   // cannot explain the frame: the detector reads the microphone against the filter's model,
   // and a model the room has just outgrown (a changed path, a moved delay) leaves echo that
   // looks like a near end to it until the filter has re-learned, seconds later.
-  const bool far_alone = reference != nullptr && !(near && !ReferenceExplains(e, y));
+  const bool believes_near = near && !ReferenceExplains(e, y);
+  const bool far_alone = reference != nullptr && !believes_near;
+  // The cold start's floor, with or without a delay estimate.
+  const bool cold_floor = cold_tracked_ && !believes_near;
+  cold_tracked_ = false;
+  const bool learns = reference != nullptr && !near && echo_dominates_;
   const float over = std::max(0.0f, strength) * kOverSubtraction *
                      (far_alone && echo_dominates_ ? kFarAloneOverSubtraction : 1.0f);
   const float alpha = kDecisionDirectedAlpha;
@@ -237,7 +277,7 @@ void EchoSuppressor::Process(const float* error, const float* echo, const float*
       const float mic_power = std::min(mic_re * mic_re + mic_im * mic_im, 1e30f);
       bin_error_[k] += bin_weight_ * (power - bin_error_[k]);
       bin_mic_[k] += bin_weight_ * (mic_power - bin_mic_[k]);
-      if (reference != nullptr && !near) {
+      if (learns) {
         // The echo path's gain in the bin, as the ratio of the averages of the microphone's
         // power and the held reference's, over the frames the echo dominates.
         reference_mic_[k] += bin_weight_ * (mic_power - reference_mic_[k]);
@@ -258,7 +298,11 @@ void EchoSuppressor::Process(const float* error, const float* echo, const float*
     // 34.9/41.4/27.9/26.1/36.7 -> 40.0/46.8/31.4/27.9/39.2 dB, recovery 19.3-26.8 ->
     // 22.5-34.6 dB, double talk within 0.1 dB.
     float residual = residual_[k];
-    if (far_alone) residual = std::max(residual, std::min(power, ReferencePrediction(k)));
+    if (far_alone || cold_floor) {
+      float prediction = far_alone ? ReferencePrediction(k) : 0.0f;
+      if (cold_floor) prediction = std::max(prediction, cold_gain_ * cold_power_[k]);
+      residual = std::max(residual, std::min(power, prediction));
+    }
     // The floor follows the power's minimum down at once, but rises only where the echo does
     // not dominate: a residual that never pauses must not be taken for the room's noise.
     const bool echo_free = residual < kEchoFreeShare * smoothed_power_[k];
@@ -285,6 +329,7 @@ void EchoSuppressor::Process(const float* error, const float* echo, const float*
     e[2 * k] = gain * e[2 * k] + noise_re;
     e[2 * k + 1] = gain * e[2 * k + 1] + noise_im;
   }
+  if (learns && cold_frames_left_ > 0) --cold_frames_left_;
   fft_->Inverse(error_spectrum_.data(), frame);
   for (uint32_t i = 0; i < hop_; ++i) {
     out[i] = overlap_[i] + frame[i] * synthesis_window_[i];
@@ -293,11 +338,14 @@ void EchoSuppressor::Process(const float* error, const float* echo, const float*
 }
 
 void EchoSuppressor::SaveState(StateWriter& writer) const noexcept {
-  for (const auto* v : {&error_history_, &echo_history_, &overlap_, &error_mean_, &echo_mean_,
-                        &bin_error_, &bin_mic_, &residual_, &previous_clean_, &smoothed_power_,
-                        &noise_, &reference_power_, &reference_mic_, &reference_held_}) {
+  for (const auto* v :
+       {&error_history_, &echo_history_, &overlap_, &error_mean_, &echo_mean_, &bin_error_,
+        &bin_mic_, &residual_, &previous_clean_, &smoothed_power_, &noise_, &reference_power_,
+        &reference_mic_, &reference_held_, &cold_power_}) {
     writer.PutFloats(*v);
   }
+  writer.PutU32(cold_frames_left_);
+  writer.PutU32(cold_far_frames_left_);
   writer.PutDouble(covariance_);
   writer.PutDouble(variance_);
   writer.PutFloat(leak_);
@@ -310,9 +358,12 @@ void EchoSuppressor::SaveState(StateWriter& writer) const noexcept {
 void EchoSuppressor::RestoreState(StateReader& reader) noexcept {
   for (auto* v : {&error_history_, &echo_history_, &overlap_, &error_mean_, &echo_mean_,
                   &bin_error_, &bin_mic_, &residual_, &previous_clean_, &smoothed_power_, &noise_,
-                  &reference_power_, &reference_mic_, &reference_held_}) {
+                  &reference_power_, &reference_mic_, &reference_held_, &cold_power_}) {
     reader.GetFiniteFloats(*v);
   }
+  cold_frames_left_ = reader.GetU32AtMost(cold_learn_frames_);
+  cold_far_frames_left_ = reader.GetU32AtMost(cold_max_frames_);
+  cold_tracked_ = false;
   covariance_ = reader.GetFiniteDouble();
   variance_ = reader.GetFiniteDouble();
   leak_ = reader.GetFiniteFloat();
@@ -323,8 +374,9 @@ void EchoSuppressor::RestoreState(StateReader& reader) noexcept {
   if (!reader.ok()) return;
   // xorshift never leaves zero, and Reset never seeds it.
   if (random_ == 0) return reader.Fail("a comfort noise generator at zero");
-  for (const auto* v : {&bin_error_, &bin_mic_, &residual_, &previous_clean_, &smoothed_power_,
-                        &noise_, &reference_power_, &reference_mic_, &reference_held_}) {
+  for (const auto* v :
+       {&bin_error_, &bin_mic_, &residual_, &previous_clean_, &smoothed_power_, &noise_,
+        &reference_power_, &reference_mic_, &reference_held_, &cold_power_}) {
     for (const float x : *v) {
       if (x < 0) return reader.Fail("a negative power in the echo suppressor");
     }

@@ -204,8 +204,8 @@ constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // 4: the adaptive filter's double-talk state (leak, reference level, near-end detector); 5: the
 // suppressors' reference bound; 6: the near-end detector's microphone noise floor and held
 // predictions; 7: its loud-near test's ratio and hangover; 8: the loud-near test's run and the
-// background's held adaptation.
-constexpr uint16_t kAecStateVersion = 8;
+// background's held adaptation; 9: the suppressors' cold start.
+constexpr uint16_t kAecStateVersion = 9;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {
@@ -319,6 +319,14 @@ const float* AecProcessor::Window(uint32_t r, uint64_t age) const noexcept {
   return history_[r].data() + start;
 }
 
+void AecProcessor::SumWindows(uint64_t age) noexcept {
+  std::fill(reference_frame_.begin(), reference_frame_.end(), 0.0f);
+  for (uint32_t r = 0; r < reference_channels_; ++r) {
+    const float* w = Window(r, age);
+    for (uint32_t i = 0; i < 2 * block_; ++i) reference_frame_[i] += w[i];
+  }
+}
+
 void AecProcessor::Align(uint64_t alignment) noexcept {
   const auto shift =
       static_cast<int>((static_cast<int64_t>(alignment) - static_cast<int64_t>(alignment_)) /
@@ -369,17 +377,18 @@ void AecProcessor::RunBlock() noexcept {
   filter_.PushReference(windows_.data());
 
   const float strength = suppression_.GetNextValue();
+  // The suppressors' cold start: the references' newest 2B samples (the echo's delay unknown).
+  if (std::any_of(suppressors_.begin(), suppressors_.end(),
+                  [](const EchoSuppressor& s) { return s.cold_start(); })) {
+    SumWindows(0);
+    for (EchoSuppressor& suppressor : suppressors_) {
+      suppressor.TrackColdStart(reference_frame_.data());
+    }
+  }
   // The references' 2B samples the echo in the suppressor's frame comes from (at the estimated
   // delay, not the block-aligned one), for its reference floor.
   const bool have_reference = delay_.has_estimate();
-  if (have_reference) {
-    std::fill(reference_frame_.begin(), reference_frame_.end(), 0.0f);
-    const auto age = static_cast<uint64_t>(delay_.delay_samples());
-    for (uint32_t r = 0; r < reference_channels_; ++r) {
-      const float* w = Window(r, age);
-      for (uint32_t i = 0; i < 2 * block_; ++i) reference_frame_[i] += w[i];
-    }
-  }
+  if (have_reference) SumWindows(static_cast<uint64_t>(delay_.delay_samples()));
   for (uint32_t m = 0; m < mics_; ++m) {
     filter_.Process(m, input_[m].data(), error_.data(), echo_.data());
     float* out = ready_[m].data();

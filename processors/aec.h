@@ -19,7 +19,8 @@
 //   3. residual echo suppression and comfort noise: an EchoSuppressor per microphone
 //      (dsp/echo_suppressor.h), its strength `suppression` (0 = the linear filter alone), given
 //      the reference at the estimated delay for its reference floor while the filter detects
-//      no near end.
+//      no near end, and until it has learned the echo path's gain (its cold start) the
+//      reference's newest samples, whose power it takes for echo whatever the delay.
 // The output lags the input by 2B - 1 samples (LatencyFrames): B - 1 for the block FIFO and
 // B for the suppressor's overlap-add.
 //
@@ -130,6 +131,8 @@ class AecProcessor : public UpdatableProcessor<AecRuntimeSettings> {
   void Align(uint64_t alignment) noexcept;
   // Reference r's 2B samples ending `age` samples before the newest.
   const float* Window(uint32_t r, uint64_t age) const noexcept;
+  // The references' windows `age` samples old, summed into reference_frame_.
+  void SumWindows(uint64_t age) noexcept;
 
   uint32_t reference_channels_;
   SmoothedValue<float, RampLaw::kLinearBySteps> suppression_;

@@ -1,7 +1,7 @@
 // EchoSuppressor: transparent without echo, removing a residual that follows the echo
 // estimate, comfort noise at the near end's floor, the reference floor under a room's tail the
-// filter does not model, a detected near end taken for echo where the reference explains it, and
-// strength 0 as a pass-through.
+// filter does not model, a detected near end taken for echo where the reference explains it, the
+// cold start's floor before anything is learned and its end, and strength 0 as a pass-through.
 #include "dsp/echo_suppressor.h"
 
 #include <cmath>
@@ -186,6 +186,93 @@ TEST(EchoSuppressorTest, ANearEndTheReferenceExplainsIsTakenForEcho) {
   // -2.3 dB.
   EXPECT_GT(removed, 20.0);
   EXPECT_LT(std::fabs(near_loss), 1.0);
+}
+
+TEST(EchoSuppressorTest, TheColdStartRemovesAnEchoBeforeItsDelayOrGainIsKnown) {
+  // The far end from the stream's start, its echo 300 ms later at -6 dB. For 1 s the filter
+  // knows nothing (no estimate, the whole echo in its error) and there is no delay estimate;
+  // then the filter models 90 % of the echo and the reference comes at the echo's delay, from
+  // which the echo path's gain is learned and the cold start ends.
+  const size_t second = 16000;
+  const size_t n = 3 * second;
+  const size_t delay = 4800;
+  const std::vector<float> reference = testing::WhiteNoise(n, 0.3, 11);
+  const std::vector<float> floor = testing::WhiteNoise(n, 1e-5, 12);
+  std::vector<float> echo(n, 0.0f);
+  std::vector<float> error(n, 0.0f);
+  for (size_t i = 0; i < n; ++i) {
+    const float room = i >= delay ? 0.5f * reference[i - delay] : 0.0f;
+    echo[i] = i < second ? 0.0f : 0.9f * room;
+    error[i] = room - echo[i] + floor[i];
+  }
+  // One suppressor takes the cold start's reference, the other does not.
+  EchoSuppressor cold;
+  EchoSuppressor plain;
+  ASSERT_TRUE(cold.Init(kHop, kRate).ok());
+  ASSERT_TRUE(plain.Init(kHop, kRate).ok());
+  std::vector<float> cold_out(n, 0.0f);
+  std::vector<float> plain_out(n, 0.0f);
+  bool cold_at_one_second = false;
+  for (size_t at = kHop; at + kHop <= n; at += kHop) {
+    const float* newest = reference.data() + at - kHop;
+    const float* at_delay = at < second ? nullptr : newest - delay;
+    if (at == second) cold_at_one_second = cold.cold_start();
+    cold.TrackColdStart(newest);
+    cold.Process(error.data() + at, echo.data() + at, at_delay, false, 1.0f, cold_out.data() + at);
+    plain.Process(error.data() + at, echo.data() + at, at_delay, false, 1.0f,
+                  plain_out.data() + at);
+  }
+  // From 0.1 s after the echo's start to 1 s, the output one hop late.
+  const size_t from = delay + 1600;
+  const double removed =
+      10 * std::log10(Energy(error, from, second) / Energy(cold_out, from + kHop, second + kHop));
+  const double without =
+      10 * std::log10(Energy(error, from, second) / Energy(plain_out, from + kHop, second + kHop));
+  std::printf("echo removed before anything is known: %.1f dB (without the cold start %.1f dB)\n",
+              removed, without);
+  // Measured 60.0 dB, the gain floor (without: 0.0 dB).
+  EXPECT_GT(removed, 30.0);
+  EXPECT_LT(without, 3.0);
+  EXPECT_TRUE(cold_at_one_second);
+  EXPECT_FALSE(cold.cold_start());
+}
+
+TEST(EchoSuppressorTest, TheColdStartEndsWhenTheFarEndLeavesNoEcho) {
+  // A headset: the far end talks from the start, the microphone never hears it, and the near
+  // end talks from 3.5 s. Nothing is learned, so the cold start ends on the far end's time:
+  // the near end then passes. The price, printed: a near end in the first seconds of far end
+  // (here from 1 to 2 s), before anything is learned, is taken for echo.
+  const size_t second = 16000;
+  const size_t n = 5 * second;
+  const std::vector<float> reference = testing::WhiteNoise(n, 0.3, 13);
+  const std::vector<float> near_end = testing::WhiteNoise(n, 0.1, 14);
+  const std::vector<float> floor = testing::WhiteNoise(n, 1e-5, 15);
+  std::vector<float> error(n, 0.0f);
+  for (size_t i = 0; i < n; ++i) {
+    const bool talks = (i >= second && i < 2 * second) || i >= 7 * second / 2;
+    error[i] = floor[i] + (talks ? near_end[i] : 0.0f);
+  }
+  const std::vector<float> echo(n, 0.0f);
+  EchoSuppressor suppressor;
+  ASSERT_TRUE(suppressor.Init(kHop, kRate).ok());
+  std::vector<float> out(n, 0.0f);
+  bool cold_at_2_9 = false;
+  for (size_t at = kHop; at + kHop <= n; at += kHop) {
+    if (at == 2900 * second / 1000 / kHop * kHop) cold_at_2_9 = suppressor.cold_start();
+    suppressor.TrackColdStart(reference.data() + at - kHop);
+    suppressor.Process(error.data() + at, echo.data() + at, nullptr, false, 1.0f, out.data() + at);
+  }
+  const auto db = [&](size_t from, size_t to) {
+    return 10 * std::log10(Energy(out, from + kHop, to + kHop) / Energy(error, from, to));
+  };
+  const double early = db(second, 2 * second);
+  const double late = db(7 * second / 2 + 1600, n - kHop);
+  std::printf("near end in the cold start %.1f dB, after it %.2f dB\n", early, late);
+  // Measured -60.0 dB (the gain floor) and -0.00 dB.
+  EXPECT_TRUE(cold_at_2_9);
+  EXPECT_FALSE(suppressor.cold_start());
+  EXPECT_LT(early, -10.0);
+  EXPECT_LT(std::fabs(late), 0.5);
 }
 
 TEST(EchoSuppressorTest, StrengthZeroLeavesTheResidual) {
