@@ -102,7 +102,7 @@ absl::Status EchoSuppressor::Init(uint32_t hop, double sample_rate_hz) {
   overlap_.assign(hop, 0.0f);
   for (auto* v : {&error_power_, &echo_power_, &error_mean_, &echo_mean_, &bin_error_, &bin_mic_,
                   &residual_, &previous_clean_, &smoothed_power_, &noise_, &reference_power_,
-                  &reference_mic_, &reference_held_, &cold_power_}) {
+                  &reference_mic_, &reference_held_, &earlier_power_, &cold_power_}) {
     v->assign(bins_, 0.0f);
   }
   Reset();
@@ -114,22 +114,22 @@ uint64_t EchoSuppressor::InitBytes(uint32_t hop) {
   const uint32_t bins = hop + 1;
   return 2 * cost::VectorBytes<float>(n) + cost::FftwBufferBytes<float>(n) +
          2 * cost::FftwBufferBytes<fftwf_complex>(bins) + 2 * cost::VectorBytes<float>(n) +
-         cost::VectorBytes<float>(hop) + 14 * cost::VectorBytes<float>(bins);
+         cost::VectorBytes<float>(hop) + 15 * cost::VectorBytes<float>(bins);
 }
 
 double EchoSuppressor::CpuCores(double sample_rate_hz, uint32_t hop) {
   const double frames = sample_rate_hz / hop;
-  // The echo estimate's, the error's and the reference's FFTs, the inverse, and in the cold
-  // start the newest reference's.
-  return frames * (5 * cost::RealFftSeconds(2 * hop) + (hop + 1) * kBinCpuSeconds) +
+  // The echo estimate's, the error's, the reference's and the earlier reference's FFTs, the
+  // inverse, and in the cold start the newest reference's.
+  return frames * (6 * cost::RealFftSeconds(2 * hop) + (hop + 1) * kBinCpuSeconds) +
          sample_rate_hz * kSampleSeconds;
 }
 
 void EchoSuppressor::Reset() noexcept {
-  for (auto* v :
-       {&error_history_, &echo_history_, &overlap_, &error_power_, &echo_power_, &error_mean_,
-        &echo_mean_, &bin_error_, &bin_mic_, &residual_, &previous_clean_, &smoothed_power_,
-        &noise_, &reference_power_, &reference_mic_, &reference_held_, &cold_power_}) {
+  for (auto* v : {&error_history_, &echo_history_, &overlap_, &error_power_, &echo_power_,
+                  &error_mean_, &echo_mean_, &bin_error_, &bin_mic_, &residual_, &previous_clean_,
+                  &smoothed_power_, &noise_, &reference_power_, &reference_mic_, &reference_held_,
+                  &earlier_power_, &cold_power_}) {
     std::fill(v->begin(), v->end(), 0.0f);
   }
   cold_frames_left_ = cold_learn_frames_;
@@ -174,23 +174,13 @@ void EchoSuppressor::UpdateLeak(double error_total, double echo_total) noexcept 
 }
 
 float EchoSuppressor::ReferencePrediction(uint32_t k) const noexcept {
-  return reference_mic_[k] / (reference_held_[k] + 1e-30f) * reference_power_[k];
+  return reference_mic_[k] / (reference_held_[k] + 1e-30f) *
+         std::max(reference_power_[k], earlier_power_[k]);
 }
 
 void EchoSuppressor::TrackColdStart(const float* newest_reference) noexcept {
   if (!cold_start()) return;
-  float* frame = frame_.data();
-  double energy = 0;
-  for (uint32_t i = 0; i < fft_size_; ++i) {
-    frame[i] = newest_reference[i] * analysis_window_[i];
-    energy += double{frame[i]} * frame[i];
-  }
-  fft_->Forward(frame, echo_spectrum_.data());
-  const auto* x = reinterpret_cast<const float*>(echo_spectrum_.data());
-  for (uint32_t k = 0; k < bins_; ++k) {
-    const float power = std::min(x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1], 1e30f);
-    cold_power_[k] = std::max(power, cold_decay_ * cold_power_[k]);
-  }
+  const double energy = HoldPower(newest_reference, cold_decay_, cold_power_);
   cold_tracked_ = true;
   // A far end that has talked this long without an echo the gain could learn from (a headset,
   // or a near end talking over it throughout) ends the cold start too.
@@ -214,28 +204,40 @@ bool EchoSuppressor::ReferenceExplains(const float* error, const float* echo) co
 
 void EchoSuppressor::Process(const float* error, const float* echo, float strength,
                              float* out) noexcept {
-  Process(error, echo, nullptr, false, strength, out);
+  Process(error, echo, FarEnd{}, strength, out);
 }
 
-void EchoSuppressor::Process(const float* error, const float* echo, const float* reference,
-                             bool near, float strength, float* out) noexcept {
+double EchoSuppressor::HoldPower(const float* samples, float decay,
+                                 std::vector<float>& held) noexcept {
+  float* frame = frame_.data();
+  double energy = 0;
+  for (uint32_t i = 0; i < fft_size_; ++i) {
+    frame[i] = samples[i] * analysis_window_[i];
+    energy += double{frame[i]} * frame[i];
+  }
+  fft_->Forward(frame, echo_spectrum_.data());
+  const auto* x = reinterpret_cast<const float*>(echo_spectrum_.data());
+  for (uint32_t k = 0; k < bins_; ++k) {
+    const float power = std::min(x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1], 1e30f);
+    held[k] = std::max(power, decay * held[k]);
+  }
+  return energy;
+}
+
+void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd& far_end,
+                             float strength, float* out) noexcept {
   std::copy(error_history_.begin() + hop_, error_history_.end(), error_history_.begin());
   std::copy(error, error + hop_, error_history_.begin() + hop_);
   std::copy(echo_history_.begin() + hop_, echo_history_.end(), echo_history_.begin());
   std::copy(echo, echo + hop_, echo_history_.begin() + hop_);
 
+  const float* reference = far_end.reference;
+  const bool near = far_end.near;
+  // The reference's power at the echo's delay, and the earlier reference's, held as the longest
+  // room decays (the room's reverberation of what it played).
+  if (reference != nullptr) HoldPower(reference, reference_decay_, reference_power_);
+  if (far_end.earlier != nullptr) HoldPower(far_end.earlier, reference_decay_, earlier_power_);
   float* frame = frame_.data();
-  if (reference != nullptr) {
-    // The reference's power at the echo's delay, held as the longest room decays (the room's
-    // reverberation of what it played).
-    for (uint32_t i = 0; i < fft_size_; ++i) frame[i] = reference[i] * analysis_window_[i];
-    fft_->Forward(frame, echo_spectrum_.data());
-    const auto* x = reinterpret_cast<const float*>(echo_spectrum_.data());
-    for (uint32_t k = 0; k < bins_; ++k) {
-      const float power = std::min(x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1], 1e30f);
-      reference_power_[k] = std::max(power, reference_decay_ * reference_power_[k]);
-    }
-  }
   for (uint32_t i = 0; i < fft_size_; ++i) frame[i] = echo_history_[i] * analysis_window_[i];
   fft_->Forward(frame, echo_spectrum_.data());
   for (uint32_t i = 0; i < fft_size_; ++i) frame[i] = error_history_[i] * analysis_window_[i];
@@ -341,7 +343,7 @@ void EchoSuppressor::SaveState(StateWriter& writer) const noexcept {
   for (const auto* v :
        {&error_history_, &echo_history_, &overlap_, &error_mean_, &echo_mean_, &bin_error_,
         &bin_mic_, &residual_, &previous_clean_, &smoothed_power_, &noise_, &reference_power_,
-        &reference_mic_, &reference_held_, &cold_power_}) {
+        &reference_mic_, &reference_held_, &earlier_power_, &cold_power_}) {
     writer.PutFloats(*v);
   }
   writer.PutU32(cold_frames_left_);
@@ -356,9 +358,10 @@ void EchoSuppressor::SaveState(StateWriter& writer) const noexcept {
 }
 
 void EchoSuppressor::RestoreState(StateReader& reader) noexcept {
-  for (auto* v : {&error_history_, &echo_history_, &overlap_, &error_mean_, &echo_mean_,
-                  &bin_error_, &bin_mic_, &residual_, &previous_clean_, &smoothed_power_, &noise_,
-                  &reference_power_, &reference_mic_, &reference_held_, &cold_power_}) {
+  for (auto* v :
+       {&error_history_, &echo_history_, &overlap_, &error_mean_, &echo_mean_, &bin_error_,
+        &bin_mic_, &residual_, &previous_clean_, &smoothed_power_, &noise_, &reference_power_,
+        &reference_mic_, &reference_held_, &earlier_power_, &cold_power_}) {
     reader.GetFiniteFloats(*v);
   }
   cold_frames_left_ = reader.GetU32AtMost(cold_learn_frames_);
@@ -376,7 +379,7 @@ void EchoSuppressor::RestoreState(StateReader& reader) noexcept {
   if (random_ == 0) return reader.Fail("a comfort noise generator at zero");
   for (const auto* v :
        {&bin_error_, &bin_mic_, &residual_, &previous_clean_, &smoothed_power_, &noise_,
-        &reference_power_, &reference_mic_, &reference_held_, &cold_power_}) {
+        &reference_power_, &reference_mic_, &reference_held_, &earlier_power_, &cold_power_}) {
     for (const float x : *v) {
       if (x < 0) return reader.Fail("a negative power in the echo suppressor");
     }

@@ -13,9 +13,10 @@
 //      own |E|^2 / |E + Y|^2 (1 / ERLE, AEC3's per-band ERLE) smoothed over the frames the
 //      leak's ratio test finds the echo dominating; held against its own decay (kTailSeconds)
 //      for the reverberation the filter's length or its lag leaves; and, given the reference
-//      at the echo's delay and no near speech detected (or none the reference cannot
-//      explain: a frame with nearly all its energy within 9 dB of the reference's prediction
-//      is the echo, whatever a detector that reads it against the filter says), at least the
+//      at the echo's delay (and, for an echo that came earlier, a more recent one: FarEnd) and
+//      no near speech detected (or none the reference cannot explain: a frame with nearly all
+//      its energy within 9 dB of the reference's prediction is the echo, whatever a detector
+//      that reads it against the filter says), at least the
 //      reference floor (the bin's learned echo path gain x the reference's power, held as a
 //      room of RT60 0.5 s decays, at most |E|^2), which covers what the filter does not model
 //      or has not re-learned; in the cold start (TrackColdStart: nothing learned yet), with or
@@ -98,13 +99,23 @@ class EchoSuppressor {
   // strength (>= 0), and writes the hop of output the frame completes: the error one hop
   // earlier, its echo removed. Real-time safe.
   void Process(const float* error, const float* echo, float strength, float* out) noexcept;
-  // The same with the reference floor: `reference` is the far end's 2 hop samples the frame's
-  // echo comes from (the reference at the echo's delay), and `near` whether the near end was
-  // detected (BlockAdaptiveFilter::near_active); the floor and the stronger over-subtraction
-  // apply without it, and with it where the reference explains the frame (a detector reading
-  // the microphone against a filter the room has outgrown takes the echo for a near end).
-  void Process(const float* error, const float* echo, const float* reference, bool near,
-               float strength, float* out) noexcept;
+  // What the reference floor knows of the far end in a frame.
+  struct FarEnd {
+    // The far end's 2 hop samples the frame's echo comes from (the reference at the echo's
+    // estimated delay); null without an estimate.
+    const float* reference = nullptr;
+    // The same a little more recent (aec: kAecEarlierEchoSeconds), for an echo that comes
+    // earlier than estimated (a delay jump the estimator has not followed yet); may be null.
+    const float* earlier = nullptr;
+    // Whether the near end was detected (BlockAdaptiveFilter::near_active).
+    bool near = false;
+  };
+  // The same with the reference floor: the floor and the stronger over-subtraction apply
+  // without a near end detected, and with one where the reference explains the frame (a
+  // detector reading the microphone against a filter the room has outgrown takes the echo for a
+  // near end).
+  void Process(const float* error, const float* echo, const FarEnd& far_end, float strength,
+               float* out) noexcept;
   // Takes the far end's newest 2 hop samples (the reference at no delay), for the cold start's
   // floor; call before each Process while cold_start(). Real-time safe.
   void TrackColdStart(const float* newest_reference) noexcept;
@@ -124,10 +135,14 @@ class EchoSuppressor {
   float leak() const { return leak_; }
 
  private:
+  // Windows and transforms 2 hop `samples` and holds their power per bin in `held` against
+  // `decay` per frame; returns the windowed frame's energy.
+  double HoldPower(const float* samples, float decay, std::vector<float>& held) noexcept;
   // Updates the leak from this frame's power spectra, whose sums over bins are the totals.
   void UpdateLeak(double error_total, double echo_total) noexcept;
-  // The echo the reference predicts in bin k: its held power times the bin's learned echo path
-  // gain (0 before any was learned).
+  // The echo the reference predicts in bin k: its held power (the larger of the reference's at
+  // the echo's delay and the earlier one's) times the bin's learned echo path gain (0 before any
+  // was learned).
   float ReferencePrediction(uint32_t k) const noexcept;
   // Whether the reference explains the frame whose error and echo estimate spectra these are
   // (interleaved re, im): under kUnexplainedShare of the microphone's (their sum's) energy in
@@ -172,6 +187,8 @@ class EchoSuppressor {
   std::vector<float> reference_power_;
   std::vector<float> reference_mic_;
   std::vector<float> reference_held_;
+  // Per bin, the earlier reference's power, held alike (FarEnd::earlier).
+  std::vector<float> earlier_power_;
   // Per bin, the newest reference's power held against kColdStartDecayDbPerSecond, for the cold
   // start's floor; the frames of the gain's learning still wanted, and of far end allowed.
   std::vector<float> cold_power_;

@@ -81,7 +81,7 @@ absl::StatusOr<StageEstimate> AecProcessor::Estimate(const ParamValues& params,
       input.channels * cost::VectorBytes<float>(sizes.block) +
       cost::VectorBytes<std::vector<float>>(sizes.mics) +
       sizes.mics * cost::VectorBytes<float>(sizes.block) +
-      3 * cost::VectorBytes<float>(sizes.block) + cost::VectorBytes<float>(2 * sizes.block) +
+      3 * cost::VectorBytes<float>(sizes.block) + 2 * cost::VectorBytes<float>(2 * sizes.block) +
       cost::VectorBytes<const float*>(references);
   estimate.cpu_cores = EchoDelayEstimator::CpuCores(input.sample_rate_hz, kAecMaxDelaySeconds) +
                        BlockAdaptiveFilter::CpuCores(input.sample_rate_hz, sizes.block,
@@ -176,6 +176,7 @@ absl::StatusOr<ProcessSpec> AecProcessor::Prepare(const ProcessSpec& input) {
   error_.assign(block_, 0.0f);
   echo_.assign(block_, 0.0f);
   reference_frame_.assign(2 * size_t{block_}, 0.0f);
+  earlier_frame_.assign(2 * size_t{block_}, 0.0f);
   windows_.assign(reference_channels_, nullptr);
   // One ramp step per block.
   suppression_.Reset(RampSteps(rate_ / block_, kParameterRampMs));
@@ -204,8 +205,9 @@ constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // 4: the adaptive filter's double-talk state (leak, reference level, near-end detector); 5: the
 // suppressors' reference bound; 6: the near-end detector's microphone noise floor and held
 // predictions; 7: its loud-near test's ratio and hangover; 8: the loud-near test's run and the
-// background's held adaptation; 9: the suppressors' cold start.
-constexpr uint16_t kAecStateVersion = 9;
+// background's held adaptation; 9: the suppressors' cold start; 10: their earlier reference's
+// held power.
+constexpr uint16_t kAecStateVersion = 10;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {
@@ -319,11 +321,11 @@ const float* AecProcessor::Window(uint32_t r, uint64_t age) const noexcept {
   return history_[r].data() + start;
 }
 
-void AecProcessor::SumWindows(uint64_t age) noexcept {
-  std::fill(reference_frame_.begin(), reference_frame_.end(), 0.0f);
+void AecProcessor::SumWindows(uint64_t age, std::vector<float>& frame) noexcept {
+  std::fill(frame.begin(), frame.end(), 0.0f);
   for (uint32_t r = 0; r < reference_channels_; ++r) {
     const float* w = Window(r, age);
-    for (uint32_t i = 0; i < 2 * block_; ++i) reference_frame_[i] += w[i];
+    for (uint32_t i = 0; i < 2 * block_; ++i) frame[i] += w[i];
   }
 }
 
@@ -380,7 +382,7 @@ void AecProcessor::RunBlock() noexcept {
   // The suppressors' cold start: the references' newest 2B samples (the echo's delay unknown).
   if (std::any_of(suppressors_.begin(), suppressors_.end(),
                   [](const EchoSuppressor& s) { return s.cold_start(); })) {
-    SumWindows(0);
+    SumWindows(0, reference_frame_);
     for (EchoSuppressor& suppressor : suppressors_) {
       suppressor.TrackColdStart(reference_frame_.data());
     }
@@ -388,13 +390,22 @@ void AecProcessor::RunBlock() noexcept {
   // The references' 2B samples the echo in the suppressor's frame comes from (at the estimated
   // delay, not the block-aligned one), for its reference floor.
   const bool have_reference = delay_.has_estimate();
-  if (have_reference) SumWindows(static_cast<uint64_t>(delay_.delay_samples()));
+  if (have_reference) {
+    const auto delay = static_cast<uint64_t>(delay_.delay_samples());
+    const auto earlier = static_cast<uint64_t>(std::lround(kAecEarlierEchoSeconds * rate_));
+    SumWindows(delay, reference_frame_);
+    SumWindows(delay > earlier ? delay - earlier : 0, earlier_frame_);
+  }
   for (uint32_t m = 0; m < mics_; ++m) {
     filter_.Process(m, input_[m].data(), error_.data(), echo_.data());
     float* out = ready_[m].data();
-    suppressors_[m].Process(error_.data(), echo_.data(),
-                            have_reference ? reference_frame_.data() : nullptr,
-                            filter_.near_active(m), strength, out);
+    EchoSuppressor::FarEnd far_end;
+    if (have_reference) {
+      far_end.reference = reference_frame_.data();
+      far_end.earlier = earlier_frame_.data();
+    }
+    far_end.near = filter_.near_active(m);
+    suppressors_[m].Process(error_.data(), echo_.data(), far_end, strength, out);
     for (uint32_t i = 0; i < block_; ++i) {
       if (!std::isfinite(out[i])) out[i] = 0.0f;
     }

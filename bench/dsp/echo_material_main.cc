@@ -5,11 +5,12 @@
 //   dsp-echo-material --out_dir=build/bench-dsp/echo/material [--rates=16000,48000]
 //                     [--pairs=3] [--rooms=3] [--seconds=0]
 //
-// Per rate, voice pair and room, four scenes (tests/testing/echo_material.h): single talk
-// (far end only), double talk, an echo path change and a 50 ms delay jump (both at 8 s, far end
-// only, so the recovery shows in the ERLE). The labels file of a scene is a TSV with the header
+// Per rate, voice pair and room, five scenes (tests/testing/echo_material.h): single talk
+// (far end only), double talk, an echo path change, a 50 ms delay jump later and one earlier
+// (all three at 8 s, far end only, so the recovery shows in the ERLE). The labels file of a scene is a TSV with the header
 // `far_only<TAB>near_active` and one line per 10 ms frame. Everything is made from the build's
 // espeak-ng speech and seeded rooms, so two runs write the same bytes.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <span>
@@ -48,15 +49,19 @@ struct Room {
 };
 constexpr Room kRooms[] = {{100, 0.3, -10}, {250, 0.5, 0}, {30, 0.2, -20}};
 
+// "delay" jumps 50 ms later, "earlier" 50 ms earlier (the 30 ms room's 30 ms, to no delay) on the
+// material of the "delay" scene before it (its seed), so the two directions compare scene by scene.
 struct Kind {
   const char* name;
   bool double_talk;
   EchoChange change;
+  double jump_ms;
 };
-constexpr Kind kKinds[] = {{"single", false, EchoChange::kNone},
-                           {"double", true, EchoChange::kNone},
-                           {"path", false, EchoChange::kPathChange},
-                           {"delay", false, EchoChange::kDelayJump}};
+constexpr Kind kKinds[] = {{"single", false, EchoChange::kNone, 0},
+                           {"double", true, EchoChange::kNone, 0},
+                           {"path", false, EchoChange::kPathChange, 0},
+                           {"delay", false, EchoChange::kDelayJump, 50},
+                           {"earlier", false, EchoChange::kDelayJump, -50}};
 
 absl::Status WriteLabels(const std::string& path, const testing::EchoScene& scene, size_t frames) {
   std::ofstream out(path);
@@ -106,7 +111,10 @@ absl::Status Run() {
           spec.rt60_s = kRooms[r].rt60_s;
           spec.echo_level_db = kRooms[r].echo_level_db;
           spec.change = kind.change;
-          spec.seed = seed++;
+          spec.delay_jump_ms = std::max(kind.jump_ms, -spec.delay_ms);
+          // Every kind but "earlier" takes a seed of its own (the material of the scenes before
+          // "earlier" was added is unchanged).
+          spec.seed = kind.jump_ms < 0 ? seed - 1 : seed++;
           absl::StatusOr<testing::EchoScene> scene = testing::MakeEchoScene(spec);
           if (!scene.ok()) return scene.status();
           const size_t hop = rate / 100;

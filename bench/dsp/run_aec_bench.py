@@ -7,7 +7,7 @@ install here, in one run.
 
 Steps: dsp-echo-material writes the echo scenes into BUILD/bench-dsp/echo/material (far and
 near end from different espeak-ng voices, the far end through a synthetic room: single talk,
-double talk, an echo path change and a 50 ms delay jump, at 16 and 48 kHz; raw float32
+double talk, an echo path change and a 50 ms delay jump later and earlier, at 16 and 48 kHz; raw float32
 microphone, reference, clean near end and echo alone, 10 ms labels far_only and near_active,
 manifest.json with each scene's parameters); dsp-echo-peers runs every contender over every
 scene at the rates it takes; the outputs are scored into BUILD/bench-dsp/echo/report.md and
@@ -23,7 +23,7 @@ Scores (issue 15's bars):
                   frames from 2 s on, 10 log10(sum near^2 / sum (out - near)^2) at unit gain; the
                   near end's level change 10 log10(sum out^2 / sum near^2) over the same frames;
                   and the least-squares gain sum(out near) / sum(near^2), stated in dB.
-  recovery        path-change and delay-jump scenes: windows of 250 ms sliding by 10 ms from the
+  recovery        path-change and delay-jump scenes (both directions): windows of 250 ms sliding by 10 ms from the
                   change; a window's ERLE is over its far_only frames (at least 100 ms of them,
                   else it has none). The time from the change to the end of the first window at
                   20 dB or more; "never" when none is. The ERLE before the change (2 s to the
@@ -60,7 +60,8 @@ WINDOW_FRAMES = 25  # 250 ms: the recovery's sliding window, in 10 ms frames
 WINDOW_MIN_FAR = 10  # a window's ERLE needs this many far_only frames
 RECOVERED_DB = 20.0
 MAX_LAG_S = 0.04
-KINDS = ["single", "double", "path", "delay"]
+KINDS = ["single", "double", "path", "delay", "earlier"]
+CHANGES = ("path", "delay", "earlier")
 
 
 def log(message):
@@ -148,7 +149,7 @@ def score_job(job):
             result["level_db"] = 10 * math.log10(max(np.sum(y**2), 1e-30) / np.sum(n**2))
             gain = np.sum(y * n) / np.sum(n**2)
             result["gain_db"] = 20 * math.log10(gain) if gain > 0 else None
-    if scene["kind"] in ("path", "delay") and scene["change_sample"] > 0:
+    if scene["kind"] in CHANGES and scene["change_sample"] > 0:
         change_frame = int(scene["change_sample"]) // hop
         before = settle & (np.arange(len(far_only)) < change_frame)
         result["erle_before_db"] = erle_db(mic, out, far_only & before, hop)
@@ -202,7 +203,7 @@ def summarise(contenders, scores, cpu, rates):
                 "double_gain_db": mean(pick("double", "gain_db")),
                 "double_lag_ms": mean([v * 1000 / rate for v in pick("double", "lag") if v is not None]),
             }
-            for kind in ("path", "delay"):
+            for kind in CHANGES:
                 rec = pick(kind, "recovery_s")
                 row[f"{kind}_recovery_s"] = mean(rec)
                 row[f"{kind}_never"] = sum(1 for v in rec if v is None)
@@ -234,7 +235,8 @@ def render(report):
         "different espeak-ng voices, the far end through synthetic rooms "
         f"(delays {report['delays_ms']} ms, RT60 {report['rt60s_s']} s, echo levels "
         f"{report['echo_levels_db']} dB against the far end) over a microphone noise floor; "
-        "single talk, double talk, an echo path change and a 50 ms delay jump. Every output is "
+        "single talk, double talk, an echo path change and a 50 ms delay jump, later and earlier "
+        "(the 30 ms room's earlier jump 30 ms, to no delay). Every output is "
         "aligned to the microphone by the contender's known delay; the double-talk outputs are "
         "checked against the clean near end by cross-correlation (lag below).",
         "",
@@ -267,8 +269,9 @@ def render(report):
         lines += [f"## {int(rate) // 1000} kHz", "",
                   "| contender | ST ERLE (dB) | DT ERLE (dB) | DT near SDR (dB) | DT near level (dB) "
                   "| DT LS gain (dB) / lag (ms) | path change: recovery (s) / ERLE before (dB) "
-                  "| 50 ms delay jump: recovery (s) / ERLE before (dB) | CPU per 10 ms (µs) |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                  "| 50 ms delay jump: recovery (s) / ERLE before (dB) "
+                  "| 50 ms earlier: recovery (s) / ERLE before (dB) | CPU per 10 ms (µs) |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
 
         def recovery(row, kind):
             text = fmt(row[f"{kind}_recovery_s"], 2)
@@ -280,7 +283,8 @@ def render(report):
             cells = [fmt(row["single_erle_db"]), fmt(row["double_erle_db"]), fmt(row["double_sdr_db"]),
                      fmt(row["double_level_db"], 2),
                      fmt(row["double_gain_db"], 2) + " / " + fmt(row["double_lag_ms"], 2),
-                     recovery(row, "path"), recovery(row, "delay"), fmt(row["cpu_us_per_10ms"], 0)]
+                     recovery(row, "path"), recovery(row, "delay"), recovery(row, "earlier"),
+                     fmt(row["cpu_us_per_10ms"], 0)]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines.append("")
         rooms = sorted({room for row in rows.values() for room in row["single_erle_db_by_room"]},

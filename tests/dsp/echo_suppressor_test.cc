@@ -1,7 +1,8 @@
 // EchoSuppressor: transparent without echo, removing a residual that follows the echo
 // estimate, comfort noise at the near end's floor, the reference floor under a room's tail the
 // filter does not model, a detected near end taken for echo where the reference explains it, the
-// cold start's floor before anything is learned and its end, and strength 0 as a pass-through.
+// cold start's floor before anything is learned and its end, an echo that jumped earlier
+// predicted by the earlier reference, and strength 0 as a pass-through.
 #include "dsp/echo_suppressor.h"
 
 #include <cmath>
@@ -123,8 +124,9 @@ TEST(EchoSuppressorTest, TheReferenceFloorRemovesATailTheFilterDoesNotModel) {
   std::vector<float> out(n, 0.0f);
   for (size_t at = 2 * kHop; at + kHop <= n; at += kHop) {
     // The reference the frame's echo comes from: its last two hops (the echo has no delay).
-    suppressor.Process(error.data() + at, echo.data() + at, reference.data() + at + kHop - 2 * kHop,
-                       false, 1.0f, out.data() + at);
+    suppressor.Process(error.data() + at, echo.data() + at,
+                       {.reference = reference.data() + at + kHop - 2 * kHop}, 1.0f,
+                       out.data() + at);
   }
   // The tails from 2 s on, 50 to 350 ms after each burst, the output one hop late.
   double tail_energy = 0;
@@ -170,8 +172,9 @@ TEST(EchoSuppressorTest, ANearEndTheReferenceExplainsIsTakenForEcho) {
   ASSERT_TRUE(suppressor.Init(kHop, kRate).ok());
   std::vector<float> out(n, 0.0f);
   for (size_t at = kHop; at + kHop <= n; at += kHop) {
-    suppressor.Process(error.data() + at, echo.data() + at, reference.data() + at - kHop,
-                       /*near=*/at >= 3 * second, 1.0f, out.data() + at);
+    suppressor.Process(error.data() + at, echo.data() + at,
+                       {.reference = reference.data() + at - kHop, .near = at >= 3 * second}, 1.0f,
+                       out.data() + at);
   }
   // From 0.3 s into each stretch, the output one hop late.
   const auto db = [&](size_t from, size_t to) {
@@ -218,8 +221,9 @@ TEST(EchoSuppressorTest, TheColdStartRemovesAnEchoBeforeItsDelayOrGainIsKnown) {
     const float* at_delay = at < second ? nullptr : newest - delay;
     if (at == second) cold_at_one_second = cold.cold_start();
     cold.TrackColdStart(newest);
-    cold.Process(error.data() + at, echo.data() + at, at_delay, false, 1.0f, cold_out.data() + at);
-    plain.Process(error.data() + at, echo.data() + at, at_delay, false, 1.0f,
+    cold.Process(error.data() + at, echo.data() + at, {.reference = at_delay}, 1.0f,
+                 cold_out.data() + at);
+    plain.Process(error.data() + at, echo.data() + at, {.reference = at_delay}, 1.0f,
                   plain_out.data() + at);
   }
   // From 0.1 s after the echo's start to 1 s, the output one hop late.
@@ -260,7 +264,7 @@ TEST(EchoSuppressorTest, TheColdStartEndsWhenTheFarEndLeavesNoEcho) {
   for (size_t at = kHop; at + kHop <= n; at += kHop) {
     if (at == 2900 * second / 1000 / kHop * kHop) cold_at_2_9 = suppressor.cold_start();
     suppressor.TrackColdStart(reference.data() + at - kHop);
-    suppressor.Process(error.data() + at, echo.data() + at, nullptr, false, 1.0f, out.data() + at);
+    suppressor.Process(error.data() + at, echo.data() + at, {}, 1.0f, out.data() + at);
   }
   const auto db = [&](size_t from, size_t to) {
     return 10 * std::log10(Energy(out, from + kHop, to + kHop) / Energy(error, from, to));
@@ -273,6 +277,52 @@ TEST(EchoSuppressorTest, TheColdStartEndsWhenTheFarEndLeavesNoEcho) {
   EXPECT_FALSE(suppressor.cold_start());
   EXPECT_LT(early, -10.0);
   EXPECT_LT(std::fabs(late), 0.5);
+}
+
+TEST(EchoSuppressorTest, TheEarlierReferencePredictsAnEchoThatJumpedEarlier) {
+  // Far-end bursts (150 ms on, 150 ms off) and their echo 100 ms later, which a filter models
+  // but for a tenth; from 2 s the echo comes 40 ms earlier, the filter's estimate stays where it
+  // was, and the near-end detector, reading the microphone against it, reports a near end. The
+  // reference at the estimated delay (100 ms) misses the echo's onsets; the earlier one, 64 ms
+  // more recent, predicts them, so the frames are taken for echo.
+  const size_t second = 16000;
+  const size_t n = 4 * second;
+  const size_t delay = 1600;
+  const size_t jumped = 960;
+  const size_t earlier = 1024;
+  std::vector<float> reference = testing::WhiteNoise(n, 0.3, 16);
+  for (size_t i = 0; i < n; ++i) {
+    if ((i / 2400) % 2 == 1) reference[i] = 0.0f;
+  }
+  const std::vector<float> floor = testing::WhiteNoise(n, 1e-5, 17);
+  std::vector<float> echo(n, 0.0f);
+  std::vector<float> error(n, 0.0f);
+  for (size_t i = delay; i < n; ++i) {
+    echo[i] = 0.45f * reference[i - delay];
+    const float room = 0.5f * reference[i - (i < 2 * second ? delay : jumped)];
+    error[i] = room - echo[i] + floor[i];
+  }
+  const auto removed = [&](bool with_earlier) {
+    EchoSuppressor suppressor;
+    EXPECT_TRUE(suppressor.Init(kHop, kRate).ok());
+    std::vector<float> out(n, 0.0f);
+    for (size_t at = delay + kHop; at + kHop <= n; at += kHop) {
+      const float* at_delay = reference.data() + at - kHop - delay;
+      suppressor.Process(error.data() + at, echo.data() + at,
+                         {.reference = at_delay,
+                          .earlier = with_earlier ? at_delay + earlier : nullptr,
+                          .near = at >= 2 * second},
+                         1.0f, out.data() + at);
+    }
+    const size_t from = 2 * second + 3200;
+    return 10 * std::log10(Energy(error, from, n - kHop) / Energy(out, from + kHop, n));
+  };
+  const double with_earlier = removed(true);
+  const double without = removed(false);
+  std::printf("echo 40 ms earlier removed %.1f dB with the earlier reference, %.1f dB without\n",
+              with_earlier, without);
+  // Measured 30.1 dB and 8.0 dB.
+  EXPECT_GT(with_earlier, without + 10.0);
 }
 
 TEST(EchoSuppressorTest, StrengthZeroLeavesTheResidual) {

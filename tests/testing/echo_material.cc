@@ -88,7 +88,7 @@ absl::StatusOr<EchoScene> MakeEchoScene(const EchoSceneSpec& spec) {
   const int voices = static_cast<int>(std::size(kSpeechVoices));
   if (spec.far_voice < 0 || spec.far_voice >= voices || spec.near_voice < 0 ||
       spec.near_voice >= voices || spec.delay_ms < 0 || spec.rt60_s <= 0 || spec.change_at_s <= 0 ||
-      spec.delay_jump_ms < 0) {
+      spec.delay_ms + spec.delay_jump_ms < 0) {
     return absl::InvalidArgumentError("echo scene: voice, delay, RT60 or change out of range");
   }
   absl::StatusOr<Talk> far = TalkAt(spec.far_voice, spec.seed, kFarFloorDbfs, spec.sample_rate_hz);
@@ -116,8 +116,9 @@ absl::StatusOr<EchoScene> MakeEchoScene(const EchoSceneSpec& spec) {
       if (!other.ok()) return other.status();
       after = Delayed(*other, delay);
     } else {
-      const auto jump = static_cast<size_t>(std::lround(spec.delay_jump_ms * rate / 1000.0));
-      after = Delayed(*reverberant, delay + jump);
+      const auto jumped =
+          static_cast<size_t>(std::lround((spec.delay_ms + spec.delay_jump_ms) * rate / 1000.0));
+      after = Delayed(*reverberant, jumped);
     }
     std::copy(after.begin() + static_cast<std::ptrdiff_t>(scene.change_sample), after.end(),
               scene.echo.begin() + static_cast<std::ptrdiff_t>(scene.change_sample));

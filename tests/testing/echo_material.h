@@ -27,6 +27,7 @@ enum class EchoChange {
   kNone,
   kPathChange,  // from change_at_s on, another room response of the same RT60 and level
   kDelayJump,   // from change_at_s on, the echo `delay_jump_ms` later behind the reference
+                // (earlier if negative, down to no delay)
 };
 
 struct EchoSceneSpec {
