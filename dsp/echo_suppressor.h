@@ -75,11 +75,12 @@ class EchoSuppressor {
   // kColdStartDecayDbPerSecond (the echo may lag it by anything up to the canceller's longest
   // delay). WebRTC's AEC3 starts alike (its initial state's default echo path gain). Where the
   // near-end detector reports a near end the learned reference cannot explain, the floor holds
-  // back as ever. Measured on bench-dsp's scenes: single-talk ERLE 38.2 / 35.7 -> 40.1 / 39.0 dB
-  // at 16 / 48 kHz (the 250 ms, RT60 0.5 s, 0 dB room's 28.3 -> 36.1 dB at 48 kHz: half of what
-  // it let through was the first 0.1 s of echo, before the delay was found), double talk and
-  // recovery unchanged. Learning over 0.25 s: 39.6 / 38.5 dB; taking the held power as
-  // explaining a detected near end too: 41.2 / 41.1 dB, but a near end that started 1.4 s after
+  // back as ever; the price is a near end under the far end's level in its first seconds, before
+  // anything is learned, taken for echo. Measured on bench-dsp's scenes: single-talk ERLE 38.2
+  // / 35.7 -> 40.1 / 39.0 dB at 16 / 48 kHz (the 250 ms, RT60 0.5 s, 0 dB room's 28.3 -> 36.1 dB at
+  // 48 kHz: half of what it let through was the first 0.1 s of echo, before the delay was found),
+  // double talk and recovery unchanged. Learning over 0.25 s: 39.6 / 38.5 dB; taking the held power
+  // as explaining a detected near end too: 41.2 / 41.1 dB, but a near end that started 1.4 s after
   // the far end (still cold) lost 18.2 -> 10.4 dB of SDR.
   static constexpr double kColdStartLearnSeconds = 0.5;
   static constexpr double kColdStartMaxSeconds = 3.0;

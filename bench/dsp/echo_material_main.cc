@@ -7,9 +7,9 @@
 //
 // Per rate, voice pair and room, five scenes (tests/testing/echo_material.h): single talk
 // (far end only), double talk, an echo path change, a 50 ms delay jump later and one earlier
-// (all three at 8 s, far end only, so the recovery shows in the ERLE). The labels file of a scene is a TSV with the header
-// `far_only<TAB>near_active` and one line per 10 ms frame. Everything is made from the build's
-// espeak-ng speech and seeded rooms, so two runs write the same bytes.
+// (all three at 8 s, far end only, so the recovery shows in the ERLE). The labels file of a scene
+// is a TSV with the header `far_only<TAB>near_active` and one line per 10 ms frame. Everything is
+// made from the build's espeak-ng speech and seeded rooms, so two runs write the same bytes.
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
