@@ -7,12 +7,12 @@ install here, in one run.
 
 Steps: dsp-echo-material writes the echo scenes into BUILD/bench-dsp/echo/material (far and
 near end from different espeak-ng voices, the far end through a synthetic room: single talk,
-double talk, an echo path change and a 50 ms delay jump later and earlier, at 16 and 48 kHz; raw float32
-microphone, reference, clean near end and echo alone, 10 ms labels far_only and near_active,
-manifest.json with each scene's parameters); dsp-echo-peers runs every contender over every
-scene at the rates it takes; the outputs are scored into BUILD/bench-dsp/echo/report.md and
-report.json, and the markdown is printed. --material-dir scores scenes written elsewhere (same
-manifest) instead of running dsp-echo-material.
+double talk, an echo path change and a 50 ms delay jump later and earlier, at 16 and 48 kHz;
+raw float32 microphone, reference, clean near end and echo alone, 10 ms labels far_only and
+near_active, manifest.json with each scene's parameters); dsp-echo-peers runs every contender
+over every scene at the rates it takes; the outputs are scored into
+BUILD/bench-dsp/echo/report.md and report.json, and the markdown is printed. --material-dir
+scores scenes written elsewhere (same manifest) instead of running dsp-echo-material.
 
 Scores (issue 15's bars):
   ERLE            10 log10(sum mic^2 / sum out^2) over the far_only frames from 2 s after the
@@ -23,11 +23,12 @@ Scores (issue 15's bars):
                   frames from 2 s on, 10 log10(sum near^2 / sum (out - near)^2) at unit gain; the
                   near end's level change 10 log10(sum out^2 / sum near^2) over the same frames;
                   and the least-squares gain sum(out near) / sum(near^2), stated in dB.
-  recovery        path-change and delay-jump scenes (both directions): windows of 250 ms sliding by 10 ms from the
-                  change; a window's ERLE is over its far_only frames (at least 100 ms of them,
-                  else it has none). The time from the change to the end of the first window at
-                  20 dB or more; "never" when none is. The ERLE before the change (2 s to the
-                  change) is stated beside it, so that a contender that never reached 20 dB shows.
+  recovery        path-change and delay-jump scenes (later and earlier): windows of 250 ms
+                  sliding by 10 ms from the change; a window's ERLE is over its far_only frames
+                  (at least 100 ms of them, else it has none). The time from the change to the
+                  end of the first window at 20 dB or more; "never" when none is. The ERLE
+                  before the change (2 s to the change) is stated beside it, so that a contender
+                  that never reached 20 dB shows.
   CPU             CPU seconds of the contender's processing (dsp-echo-peers measures it around
                   the contender alone), per 10 ms of audio, summed over the scenes of a rate.
 --quick: one voice pair and one room per kind, scenes cut to 12 s (ctest's smoke run).
