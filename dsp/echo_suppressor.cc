@@ -134,7 +134,6 @@ void EchoSuppressor::Reset() noexcept {
   }
   cold_frames_left_ = cold_learn_frames_;
   cold_far_frames_left_ = cold_max_frames_;
-  cold_tracked_ = false;
   covariance_ = 0;
   variance_ = 0;
   leak_ = 0;
@@ -181,7 +180,6 @@ float EchoSuppressor::ReferencePrediction(uint32_t k) const noexcept {
 void EchoSuppressor::TrackColdStart(const float* newest_reference) noexcept {
   if (!cold_start()) return;
   const double energy = HoldPower(newest_reference, cold_decay_, cold_power_);
-  cold_tracked_ = true;
   // A far end that has talked this long without an echo the gain could learn from (a headset,
   // or a near end talking over it throughout) ends the cold start too.
   if (energy > cold_active_energy_ && cold_far_frames_left_ > 0 && --cold_far_frames_left_ == 0) {
@@ -262,9 +260,9 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
   // looks like a near end to it until the filter has re-learned, seconds later.
   const bool believes_near = near && !ReferenceExplains(e, y);
   const bool far_alone = reference != nullptr && !believes_near;
-  // The cold start's floor, with or without a delay estimate.
-  const bool cold_floor = cold_tracked_ && !believes_near;
-  cold_tracked_ = false;
+  // The cold start's floor, with or without a delay estimate (nothing before TrackColdStart has
+  // held a power).
+  const bool cold_floor = cold_start() && !believes_near;
   const bool learns = reference != nullptr && !near && echo_dominates_;
   const float over = std::max(0.0f, strength) * kOverSubtraction *
                      (far_alone && echo_dominates_ ? kFarAloneOverSubtraction : 1.0f);
@@ -366,7 +364,6 @@ void EchoSuppressor::RestoreState(StateReader& reader) noexcept {
   }
   cold_frames_left_ = reader.GetU32AtMost(cold_learn_frames_);
   cold_far_frames_left_ = reader.GetU32AtMost(cold_max_frames_);
-  cold_tracked_ = false;
   covariance_ = reader.GetFiniteDouble();
   variance_ = reader.GetFiniteDouble();
   leak_ = reader.GetFiniteFloat();

@@ -200,9 +200,8 @@ class EchoSuppressor {
   float cold_active_energy_ = 0;    // a newest reference frame's energy that counts as far end
   float cold_gain_ = 0;
   float cold_decay_ = 0;
-  bool cold_tracked_ = false;  // TrackColdStart took this frame's reference
-  double covariance_ = 0;      // smoothed sum of (|E|^2 - mean)(|Y|^2 - mean)
-  double variance_ = 0;        // smoothed sum of (|Y|^2 - mean)^2
+  double covariance_ = 0;  // smoothed sum of (|E|^2 - mean)(|Y|^2 - mean)
+  double variance_ = 0;    // smoothed sum of (|Y|^2 - mean)^2
   float leak_ = 0;
   float regression_leak_ = 0;
   float ratio_leak_ = 0;
