@@ -26,7 +26,10 @@
 //                    suppressor's gain only with it, so off the preprocessor changes nothing;
 //   audioproc-aec         the chain "aec" through StreamPipeline, 2-channel interleaved input
 //                         (channel 0 microphone, channel 1 reference), 1 channel out;
-//   audioproc-aec-denoise the chain "aec,denoise" the same way.
+//   audioproc-aec-denoise the chain "aec,denoise" the same way;
+//   audioproc-aec-linear  the chain "aec:suppression=0": the adaptive filter alone, its residual
+//                         echo suppressor passing everything (what the filter leaves, beside
+//                         what the suppressor then removes and costs the near end).
 // The audioproc chains are looked up by name when they run, so this builds before the aec
 // processor exists; until then they fail with the registry's unknown-processor error.
 #include <speex/speex_echo.h>
@@ -50,6 +53,7 @@
 #include "absl/strings/str_split.h"
 #include "audio_io/codec.h"
 #include "bench/dsp/raw_files.h"
+#include "chain/parameters.h"
 #include "chain/registry.h"
 #include "chain/stream_pipeline.h"
 #include "webrtc/common.h"
@@ -165,11 +169,11 @@ absl::StatusOr<std::vector<float>> Speex(const Job& job) {
 
 // The chain through StreamPipeline (which drops the chain's latency and flushes its tail), fed
 // one second at a time as interleaved (mic, reference) float32 bytes.
-absl::StatusOr<std::vector<float>> Audioproc(const Job& job, std::vector<std::string> names) {
+absl::StatusOr<std::vector<float>> Audioproc(const Job& job, std::vector<ProcessorConfig> chain) {
   PipelineConfig config;
   config.input = {SampleEncoding::kF32, static_cast<uint32_t>(job.rate), 2};
   config.output = {SampleEncoding::kF32, static_cast<uint32_t>(job.rate), 1};
-  for (std::string& name : names) config.chain.push_back(ProcessorConfig{std::move(name), {}});
+  config.chain = std::move(chain);
   absl::StatusOr<std::unique_ptr<StreamPipeline>> pipeline =
       StreamPipeline::Create(ProcessorRegistry::Default(), config);
   if (!pipeline.ok()) return pipeline.status();
@@ -204,10 +208,19 @@ struct Contender {
 };
 
 const Contender kContenders[] = {
-    {"audioproc-aec", "16000,48000", [](const Job& job) { return Audioproc(job, {"aec"}); }},
+    {"audioproc-aec", "16000,48000",
+     [](const Job& job) {
+       return Audioproc(job, {{"aec", {}}});
+     }},
     {"audioproc-aec-denoise", "16000,48000",
      [](const Job& job) {
-       return Audioproc(job, {"aec", "denoise"});
+       return Audioproc(job, {{"aec", {}}, {"denoise", {}}});
+     }},
+    {"audioproc-aec-linear", "16000,48000",
+     [](const Job& job) {
+       ParamValues linear;
+       linear.Set("suppression", 0.0);
+       return Audioproc(job, {{"aec", std::move(linear)}});
      }},
     {"webrtc-aec", "16000,48000", [](const Job& job) { return Webrtc(job, false, false); }},
     {"webrtc-aec-known-delay", "16000,48000",

@@ -242,7 +242,9 @@ def render(report):
         "checked against the clean near end by cross-correlation (lag below).",
         "",
         "Contenders: `audioproc-aec` (the chain `aec` through StreamPipeline, input 2 channels: "
-        "microphone, reference), `audioproc-aec-denoise` (`aec,denoise`); `webrtc-aec` (WebRTC "
+        "microphone, reference), `audioproc-aec-denoise` (`aec,denoise`), `audioproc-aec-linear` "
+        "(`aec:suppression=0`: the adaptive filter alone, to show what the residual echo "
+        "suppressor removes and what it costs the near end); `webrtc-aec` (WebRTC "
         "APM 0.3 `echo_cancellation()`, kHighSuppression, ExtendedFilter and DelayAgnostic on, "
         "stream delay 0: the caller does not know it); `webrtc-aec-known-delay` (the same told each "
         "scene's true delay, DelayAgnostic off: an oracle beside the contenders, showing what "

@@ -122,7 +122,7 @@ class AecBenchTest(unittest.TestCase):
 
     def test_every_contender_has_finite_rows_at_its_rates(self):
         self.assertLessEqual({"webrtc-aec", "webrtc-aecm", "speexdsp-aec", "audioproc-aec",
-                              "audioproc-aec-denoise"}, set(self.listed))
+                              "audioproc-aec-denoise", "audioproc-aec-linear"}, set(self.listed))
         tables = self.report["tables"]
         self.assertEqual(set(tables), {"16000", "48000"})
         for name, rates in self.listed.items():
@@ -143,6 +143,14 @@ class AecBenchTest(unittest.TestCase):
         for scores in self.report["scores"].values():
             for r in scores:
                 self.assertFalse(r.get("error"), r)
+
+    def test_the_suppressor_removes_echo_the_linear_filter_leaves(self):
+        # audioproc-aec-linear is the same canceller with its suppressor off: the row beside
+        # audioproc-aec must show the suppressor's share, which is far from nothing.
+        for rate, rows in self.report["tables"].items():
+            full, linear = rows["audioproc-aec"], rows["audioproc-aec-linear"]
+            self.assertGreater(full["single_erle_db"], linear["single_erle_db"] + 6, rate)
+            self.assertGreater(linear["single_erle_db"], 3, rate)
 
     def test_double_talk_outputs_are_aligned(self):
         # Each contender's stated delay must agree with the near end's cross-correlation, to a
