@@ -208,14 +208,26 @@ TEST(AecEchoTest, DoubleTalkKeepsTheNearEnd) {
     const AecRun run = RunScene(*scene);
     const Fidelity fidelity = NearEnd(*scene, run.out, 2 * c.rate);
     const Fidelity unprocessed = NearEnd(*scene, scene->mic, 2 * c.rate);
-    std::printf("%s: double talk SDR %.1f dB (mic %.1f), level %+.2f dB\n", Name(c).c_str(),
-                fidelity.sdr_db, unprocessed.sdr_db, fidelity.level_db);
+    // The adaptive filter alone (suppression 0): what its double-talk control keeps of the near
+    // end, before the suppressor takes its share of the residual echo and of the near end.
+    const Fidelity linear = NearEnd(*scene, RunScene(*scene, 0.0).out, 2 * c.rate);
+    std::printf(
+        "%s: double talk SDR %.1f dB (mic %.1f, the adaptive filter alone %.1f), level %+.2f dB "
+        "(the filter alone %+.2f)\n",
+        Name(c).c_str(), fidelity.sdr_db, unprocessed.sdr_db, linear.sdr_db, fidelity.level_db,
+        linear.level_db);
     if (fidelity.sdr_db < kSdrBarDb || std::fabs(fidelity.level_db) > kLevelBarDb) {
       std::printf("  short of the bars (SDR %.0f dB, level within %.0f dB)\n", kSdrBarDb,
                   kLevelBarDb);
     }
     EXPECT_GE(fidelity.sdr_db, std::min(kSdrBarDb, c.sdr_held_db)) << Name(c);
     EXPECT_NEAR(fidelity.level_db, 0.0, std::max(kLevelBarDb, c.level_held_db)) << Name(c);
+    // The filter alone meets both bars in every scene (measured 21.4 / 15.6 / 35.0 / 10.7 / 32.5
+    // dB, levels +0.00 to +0.28 dB): where the canceller falls short, the suppressor costs the
+    // near end more than the echo it removes; a filter the near end had driven off the room
+    // would fail here.
+    EXPECT_GE(linear.sdr_db, kSdrBarDb) << Name(c);
+    EXPECT_NEAR(linear.level_db, 0.0, kLevelBarDb) << Name(c);
   }
 }
 
