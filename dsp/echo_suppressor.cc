@@ -76,6 +76,7 @@ absl::Status EchoSuppressor::Init(uint32_t hop, double sample_rate_hz) {
   noise_rise_ = static_cast<float>(std::pow(10.0, kNoiseRiseDbPerSecond * hop_seconds / 10.0));
   cold_learn_frames_ = static_cast<uint32_t>(std::ceil(kColdStartLearnSeconds / hop_seconds));
   cold_max_frames_ = static_cast<uint32_t>(std::ceil(kColdStartMaxSeconds / hop_seconds));
+  near_warm_frames_ = static_cast<uint32_t>(std::ceil(kNearWarmSeconds / hop_seconds));
   cold_gain_ = static_cast<float>(std::pow(10.0, kColdStartGainDb / 10.0));
   cold_decay_ =
       static_cast<float>(std::pow(10.0, -kColdStartDecayDbPerSecond * hop_seconds / 10.0));
@@ -134,6 +135,7 @@ void EchoSuppressor::Reset() noexcept {
   }
   cold_frames_left_ = cold_learn_frames_;
   cold_far_frames_left_ = cold_max_frames_;
+  warm_frames_ = 0;
   covariance_ = 0;
   variance_ = 0;
   leak_ = 0;
@@ -264,8 +266,11 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
   // held a power).
   const bool cold_floor = cold_start() && !believes_near;
   const bool learns = reference != nullptr && !near && echo_dominates_;
+  const bool warm = warm_frames_ == near_warm_frames_;
   const float over = std::max(0.0f, strength) * kOverSubtraction *
-                     (far_alone && echo_dominates_ ? kFarAloneOverSubtraction : 1.0f);
+                     (far_alone && echo_dominates_ ? kFarAloneOverSubtraction
+                      : believes_near && warm      ? kNearOverSubtraction
+                                                   : 1.0f);
   const float alpha = kDecisionDirectedAlpha;
   for (uint32_t k = 0; k < bins_; ++k) {
     const float power = error_power_[k];
@@ -330,6 +335,7 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
     e[2 * k + 1] = gain * e[2 * k + 1] + noise_im;
   }
   if (learns && cold_frames_left_ > 0) --cold_frames_left_;
+  if (!cold_start() && warm_frames_ < near_warm_frames_) ++warm_frames_;
   fft_->Inverse(error_spectrum_.data(), frame);
   for (uint32_t i = 0; i < hop_; ++i) {
     out[i] = overlap_[i] + frame[i] * synthesis_window_[i];
@@ -346,6 +352,7 @@ void EchoSuppressor::SaveState(StateWriter& writer) const noexcept {
   }
   writer.PutU32(cold_frames_left_);
   writer.PutU32(cold_far_frames_left_);
+  writer.PutU32(warm_frames_);
   writer.PutDouble(covariance_);
   writer.PutDouble(variance_);
   writer.PutFloat(leak_);
@@ -364,6 +371,7 @@ void EchoSuppressor::RestoreState(StateReader& reader) noexcept {
   }
   cold_frames_left_ = reader.GetU32AtMost(cold_learn_frames_);
   cold_far_frames_left_ = reader.GetU32AtMost(cold_max_frames_);
+  warm_frames_ = reader.GetU32AtMost(near_warm_frames_);
   covariance_ = reader.GetFiniteDouble();
   variance_ = reader.GetFiniteDouble();
   leak_ = reader.GetFiniteFloat();

@@ -206,8 +206,8 @@ constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // suppressors' reference bound; 6: the near-end detector's microphone noise floor and held
 // predictions; 7: its loud-near test's ratio and hangover; 8: the loud-near test's run and the
 // background's held adaptation; 9: the suppressors' cold start; 10: their earlier reference's
-// held power.
-constexpr uint16_t kAecStateVersion = 10;
+// held power; 11: their warm-up count (EchoSuppressor::kNearWarmSeconds).
+constexpr uint16_t kAecStateVersion = 11;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {
