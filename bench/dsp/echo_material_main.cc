@@ -34,6 +34,11 @@ ABSL_FLAG(std::vector<std::string>, rates, std::vector<std::string>({"16000", "4
           "sample rates in Hz");
 ABSL_FLAG(int, pairs, 3, "how many (far, near) voice pairs: (0, 1), (2, 3), (4, 5)");
 ABSL_FLAG(int, rooms, 3, "how many of the rooms (delay, RT60, echo level), in their order");
+ABSL_FLAG(int, voice_shift, 0,
+          "pair the voices differently, for material the canceller was not tuned on: pair p is "
+          "(2p + shift, 2p + 1 + shift), modulo the six voices");
+ABSL_FLAG(int, seed_offset, 0,
+          "add this to every scene's seed (other rooms, noise and talk), for other material");
 ABSL_FLAG(double, seconds, 0, "cut every scene to this long (0: the whole talk)");
 
 namespace audioproc {
@@ -88,6 +93,12 @@ absl::Status Run() {
   if (rooms < 1 || rooms > static_cast<int>(std::size(kRooms))) {
     return absl::InvalidArgumentError("--rooms must be 1 to 3");
   }
+  const int voices = static_cast<int>(std::size(testing::kSpeechVoices));
+  const int shift = absl::GetFlag(FLAGS_voice_shift);
+  if (shift < 0 || shift >= voices)
+    return absl::InvalidArgumentError("--voice_shift must be 0 to 5");
+  const int seed_offset = absl::GetFlag(FLAGS_seed_offset);
+  if (seed_offset < 0) return absl::InvalidArgumentError("--seed_offset must be >= 0");
   std::vector<uint32_t> rates;
   for (const std::string& s : absl::GetFlag(FLAGS_rates)) {
     uint32_t rate = 0;
@@ -104,8 +115,8 @@ absl::Status Run() {
         for (const Kind& kind : kKinds) {
           testing::EchoSceneSpec spec;
           spec.sample_rate_hz = rate;
-          spec.far_voice = 2 * p;
-          spec.near_voice = 2 * p + 1;
+          spec.far_voice = (2 * p + shift) % voices;
+          spec.near_voice = (2 * p + 1 + shift) % voices;
           spec.double_talk = kind.double_talk;
           spec.delay_ms = kRooms[r].delay_ms;
           spec.rt60_s = kRooms[r].rt60_s;
@@ -114,7 +125,7 @@ absl::Status Run() {
           spec.delay_jump_ms = std::max(kind.jump_ms, -spec.delay_ms);
           // Every kind but "earlier" takes a seed of its own (the material of the scenes before
           // "earlier" was added is unchanged).
-          spec.seed = kind.jump_ms < 0 ? seed - 1 : seed++;
+          spec.seed = (kind.jump_ms < 0 ? seed - 1 : seed++) + static_cast<uint32_t>(seed_offset);
           absl::StatusOr<testing::EchoScene> scene = testing::MakeEchoScene(spec);
           if (!scene.ok()) return scene.status();
           const size_t hop = rate / 100;
