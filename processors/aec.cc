@@ -151,6 +151,7 @@ absl::StatusOr<ProcessSpec> AecProcessor::Prepare(const ProcessSpec& input) {
   block_ = sizes.block;
   partitions_ = sizes.partitions;
   max_alignment_ = sizes.max_alignment;
+  hold_decay_ = std::exp(-static_cast<double>(block_) / (kAecHoldAveragingSeconds * rate_));
   history_size_ = sizes.history;
   if (absl::Status status = delay_.Init(rate_, kAecMaxDelaySeconds); !status.ok()) return status;
   if (absl::Status status = filter_.Init(block_, partitions_, mics_, reference_channels_);
@@ -197,6 +198,9 @@ void AecProcessor::Reset() noexcept {
   blocks_run_ = 0;
   alignment_ = 0;
   written_ = 0;
+  delay_samples_ = -1;
+  mic_energy_ = 0;
+  error_energy_ = 0;
   suppression_.SetCurrentAndTargetValue(suppression_.GetTargetValue());
 }
 
@@ -206,8 +210,9 @@ constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // suppressors' reference bound; 6: the near-end detector's microphone noise floor and held
 // predictions; 7: its loud-near test's ratio and hangover; 8: the loud-near test's run and the
 // background's held adaptation; 9: the suppressors' cold start; 10: their earlier reference's
-// held power; 11: their warm-up count (EchoSuppressor::kNearWarmSeconds).
-constexpr uint16_t kAecStateVersion = 11;
+// held power; 11: their warm-up count (EchoSuppressor::kNearWarmSeconds); 12: the delay followed
+// and the energies that hold it (kAecHoldErleDb).
+constexpr uint16_t kAecStateVersion = 12;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {
@@ -221,6 +226,9 @@ absl::Status AecProcessor::SaveState(StateWriter& writer) const {
   writer.PutU64(blocks_run_);
   writer.PutU64(alignment_);
   writer.PutU64(written_);
+  writer.PutI64(delay_samples_);
+  writer.PutDouble(mic_energy_);
+  writer.PutDouble(error_energy_);
   delay_.SaveState(writer);
   filter_.SaveState(writer);
   for (const EchoSuppressor& suppressor : suppressors_) suppressor.SaveState(writer);
@@ -250,6 +258,14 @@ absl::Status AecProcessor::RestoreState(StateReader& reader) {
   written_ = reader.GetU64();
   if (reader.ok() && (alignment_ % block_ != 0 || written_ != blocks_run_ * block_)) {
     reader.Fail("aec counters that do not agree");
+  }
+  delay_samples_ = reader.GetI64();
+  mic_energy_ = reader.GetFiniteDouble();
+  error_energy_ = reader.GetFiniteDouble();
+  if (reader.ok() && (delay_samples_ < -1 ||
+                      delay_samples_ > static_cast<int64_t>(kAecMaxDelaySeconds * rate_) + block_ ||
+                      mic_energy_ < 0 || error_energy_ < 0)) {
+    reader.Fail("aec's followed delay or its energies out of range");
   }
   delay_.RestoreState(reader);
   uint32_t pushes = 0;
@@ -329,6 +345,19 @@ void AecProcessor::SumWindows(uint64_t age, std::vector<float>& frame) noexcept 
   }
 }
 
+void AecProcessor::FollowDelay() noexcept {
+  if (!delay_.has_estimate() || delay_.delay_samples() == delay_samples_) return;
+  const double hold_share = std::pow(10.0, -kAecHoldErleDb / 10.0);
+  if (delay_samples_ >= 0 && error_energy_ < hold_share * mic_energy_) return;
+  delay_samples_ = delay_.delay_samples();
+  const auto delay = static_cast<uint64_t>(delay_samples_);
+  const auto margin = static_cast<uint64_t>(kAecAlignmentMarginSeconds * rate_);
+  const uint64_t wanted = delay > margin ? (delay - margin) / block_ * block_ : 0;
+  const uint64_t alignment = std::min(wanted, max_alignment_);
+  if (alignment != alignment_) Align(alignment);
+  Emit(blocks_run_ * block_, EchoDelayEvent{static_cast<float>(1000.0 * delay / rate_)});
+}
+
 void AecProcessor::Align(uint64_t alignment) noexcept {
   const auto shift =
       static_cast<int>((static_cast<int64_t>(alignment) - static_cast<int64_t>(alignment_)) /
@@ -367,14 +396,8 @@ void AecProcessor::RunBlock() noexcept {
   // see).
   bool loud_near = false;
   for (uint32_t m = 0; m < mics_; ++m) loud_near = loud_near || filter_.loud_near_active(m);
-  if (delay_.Update(reference_sum_.data(), input_[0].data(), block_, loud_near)) {
-    const auto delay = static_cast<uint64_t>(delay_.delay_samples());
-    const auto margin = static_cast<uint64_t>(kAecAlignmentMarginSeconds * rate_);
-    const uint64_t wanted = delay > margin ? (delay - margin) / block_ * block_ : 0;
-    const uint64_t alignment = std::min(wanted, max_alignment_);
-    if (alignment != alignment_) Align(alignment);
-    Emit(blocks_run_ * block_, EchoDelayEvent{static_cast<float>(delay_.delay_ms())});
-  }
+  delay_.Update(reference_sum_.data(), input_[0].data(), block_, loud_near);
+  FollowDelay();
   for (uint32_t r = 0; r < reference_channels_; ++r) windows_[r] = Window(r, alignment_);
   filter_.PushReference(windows_.data());
 
@@ -389,15 +412,21 @@ void AecProcessor::RunBlock() noexcept {
   }
   // The references' 2B samples the echo in the suppressor's frame comes from (at the estimated
   // delay, not the block-aligned one), for its reference floor.
-  const bool have_reference = delay_.has_estimate();
+  const bool have_reference = delay_samples_ >= 0;
   if (have_reference) {
-    const auto delay = static_cast<uint64_t>(delay_.delay_samples());
+    const auto delay = static_cast<uint64_t>(delay_samples_);
     const auto earlier = static_cast<uint64_t>(std::lround(kAecEarlierEchoSeconds * rate_));
     SumWindows(delay, reference_frame_);
     SumWindows(delay > earlier ? delay - earlier : 0, earlier_frame_);
   }
+  double mic_energy = 0;  // the block's, over every microphone
+  double error_energy = 0;
   for (uint32_t m = 0; m < mics_; ++m) {
     filter_.Process(m, input_[m].data(), error_.data(), echo_.data());
+    for (uint32_t i = 0; i < block_; ++i) {
+      mic_energy += double{input_[m][i]} * input_[m][i];
+      error_energy += double{error_[i]} * error_[i];
+    }
     float* out = ready_[m].data();
     EchoSuppressor::FarEnd far_end;
     if (have_reference) {
@@ -409,6 +438,12 @@ void AecProcessor::RunBlock() noexcept {
     for (uint32_t i = 0; i < block_; ++i) {
       if (!std::isfinite(out[i])) out[i] = 0.0f;
     }
+  }
+  // A microphone sample that is not finite makes the filter pass the block on and start again
+  // (BlockAdaptiveFilter::Process); the averages skip it.
+  if (std::isfinite(mic_energy) && std::isfinite(error_energy)) {
+    mic_energy_ = hold_decay_ * mic_energy_ + (1 - hold_decay_) * mic_energy;
+    error_energy_ = hold_decay_ * error_energy_ + (1 - hold_decay_) * error_energy;
   }
   ++blocks_run_;
 }
