@@ -347,7 +347,7 @@ void AecProcessor::SumWindows(uint64_t age, std::vector<float>& frame) noexcept 
 
 void AecProcessor::FollowDelay() noexcept {
   if (!delay_.has_estimate() || delay_.delay_samples() == delay_samples_) return;
-  const double hold_share = std::pow(10.0, -kAecHoldErleDb / 10.0);
+  static const double hold_share = std::pow(10.0, -kAecHoldErleDb / 10.0);
   if (delay_samples_ >= 0 && error_energy_ < hold_share * mic_energy_) return;
   delay_samples_ = delay_.delay_samples();
   const auto delay = static_cast<uint64_t>(delay_samples_);

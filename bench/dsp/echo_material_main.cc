@@ -95,8 +95,9 @@ absl::Status Run() {
   }
   const int voices = static_cast<int>(std::size(testing::kSpeechVoices));
   const int shift = absl::GetFlag(FLAGS_voice_shift);
-  if (shift < 0 || shift >= voices)
-    return absl::InvalidArgumentError("--voice_shift must be 0 to 5");
+  if (shift < 0 || shift >= voices) {
+    return absl::InvalidArgumentError(absl::StrCat("--voice_shift must be 0 to ", voices - 1));
+  }
   const int seed_offset = absl::GetFlag(FLAGS_seed_offset);
   if (seed_offset < 0) return absl::InvalidArgumentError("--seed_offset must be >= 0");
   std::vector<uint32_t> rates;
