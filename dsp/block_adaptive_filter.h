@@ -9,10 +9,12 @@
 // The echo estimate is the last B samples of IFFT(sum_p W_p X_p), X_p being the spectrum of
 // the reference's 2B samples p blocks ago (overlap-save). Adaptation is NLMS per bin: W_p +=
 // mu conj(X_p) E / (sum_p |X_p|^2 + delta), with E the spectrum of the block's error padded
-// by B zeros in front. The gradient constraint (taps past B zeroed in the time domain) costs
-// two FFTs per partition; it is applied to kConstrainedPerBlock partitions per block in turn
-// (speexdsp's "AUMDF"), which keeps the filter linear-convolution-correct at a fraction of
-// the cost.
+// by B zeros in front, and the denominator at least a tenth of its neighbours' within 3 bins
+// (the padding leaks their error into the bin: a voice whose pitch is a multiple of the bin
+// spacing diverged without it; the .cc has the measurements). The gradient constraint (taps
+// past B zeroed in the time domain) costs two FFTs per partition; it is applied to
+// kConstrainedPerBlock partitions per block in turn (speexdsp's "AUMDF"), which keeps the
+// filter linear-convolution-correct at a fraction of the cost.
 //
 // Double talk: the near end's speech in the error would drive an adapting filter away from
 // the room. So every channel has two filters (Ochiai et al. 1977; speexdsp): a background
@@ -238,6 +240,7 @@ class BlockAdaptiveFilter {
   std::vector<float> step_;         // per bin scratch: mu E / (power + delta)
   std::vector<float> bin_step_;     // per bin scratch: the double-talk control's step share
   std::vector<float> error_power_;  // per bin scratch: the background error's |E|^2
+  std::vector<float> raw_power_;    // per bin scratch: power_ before its floor
   std::vector<float> scaled_step_;  // step_ times a partition's share
   std::vector<float> background_error_;
   std::vector<float> background_echo_;
