@@ -111,7 +111,6 @@ absl::Status BlockAdaptiveFilter::Init(uint32_t block, uint32_t partitions, uint
   step_.assign(2 * bins_, 0.0f);
   bin_step_.assign(bins_, 0.0f);
   error_power_.assign(bins_, 0.0f);
-  raw_power_.assign(bins_, 0.0f);
   scaled_step_.assign(2 * bins_, 0.0f);
   background_error_.assign(block, 0.0f);
   background_echo_.assign(block, 0.0f);
@@ -134,7 +133,7 @@ uint64_t BlockAdaptiveFilter::InitBytes(uint32_t block, uint32_t partitions, uin
          cost::VectorBytes<float>(weights) + cost::VectorBytes<float>(bins) +
          cost::VectorBytes<float>(uint64_t{partitions} * references * bins) +
          3 * cost::VectorBytes<float>(partitions) + 2 * cost::VectorBytes<float>(2 * bins) +
-         3 * cost::VectorBytes<float>(bins) + 2 * cost::VectorBytes<float>(block) +
+         2 * cost::VectorBytes<float>(bins) + 2 * cost::VectorBytes<float>(block) +
          cost::VectorBytes<Channel>(channels) +
          channels * (2 * cost::VectorBytes<float>(weights) + 2 * cost::VectorBytes<float>(bins));
 }
@@ -360,20 +359,18 @@ void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error, const floa
   const float delta = kRelativeRegularization * static_cast<float>(mean_power) +
                       kLevelRegularization * static_cast<float>(channel.reference_level) +
                       kAbsoluteRegularization * static_cast<float>(fft_size_);
-  // Each bin's denominator is at least kNeighbourPowerShare of its neighbours' (the error's
-  // padding leaks their error into it; the constants have the measurements).
-  std::copy(power_.begin(), power_.end(), raw_power_.begin());
+  // Each bin's denominator is at least kNeighbourPowerShare of the largest power within
+  // kNeighbourBins bins (the error's padding leaks their error into it; the constants have the
+  // measurements).
   const auto bins = static_cast<int>(bins_);
   for (int k = 0; k < bins; ++k) {
     float loudest = 0.0f;
     for (int j = std::max(0, k - kNeighbourBins); j <= std::min(bins - 1, k + kNeighbourBins);
          ++j) {
-      loudest = std::max(loudest, raw_power_[j]);
+      loudest = std::max(loudest, power_[j]);
     }
-    power_[k] = std::max(power_[k], kNeighbourPowerShare * loudest);
-  }
-  for (uint32_t k = 0; k < bins_; ++k) {
-    const float step = mu * bin_step_[k] / (power_[k] + delta);
+    const float power = std::max(power_[k], kNeighbourPowerShare * loudest);
+    const float step = mu * bin_step_[k] / (power + delta);
     step_[2 * k] = step * e[2 * k];
     step_[2 * k + 1] = step * e[2 * k + 1];
   }

@@ -240,7 +240,6 @@ class BlockAdaptiveFilter {
   std::vector<float> step_;         // per bin scratch: mu E / (power + delta)
   std::vector<float> bin_step_;     // per bin scratch: the double-talk control's step share
   std::vector<float> error_power_;  // per bin scratch: the background error's |E|^2
-  std::vector<float> raw_power_;    // per bin scratch: power_ before its floor
   std::vector<float> scaled_step_;  // step_ times a partition's share
   std::vector<float> background_error_;
   std::vector<float> background_echo_;

@@ -89,14 +89,19 @@ std::vector<float> Filter(BlockAdaptiveFilter& filter, const std::vector<float>&
   return error;
 }
 
+// The same with a new filter of kPartitions x kBlock taps.
+std::vector<float> Filter(const std::vector<float>& reference, const std::vector<float>& mic) {
+  BlockAdaptiveFilter filter;
+  EXPECT_TRUE(filter.Init(kBlock, kPartitions, 1, 1).ok());
+  return Filter(filter, reference, mic);
+}
+
 TEST(BlockAdaptiveFilterTest, ConvergesOnAKnownFirInWhiteNoise) {
   // 900 taps of the 1024 the filter holds, noise 60 dB under the echo.
   const std::vector<float> reference = testing::WhiteNoise(16000 * 4, 0.5, 1);
   const std::vector<float> echo = Convolve(reference, Room(900, 2));
   const std::vector<float> mic = OverANoiseFloor(echo, 3);
-  BlockAdaptiveFilter filter;
-  ASSERT_TRUE(filter.Init(kBlock, kPartitions, 1, 1).ok());
-  const std::vector<float> error = Filter(filter, reference, mic);
+  const std::vector<float> error = Filter(reference, mic);
   // Echo return loss enhancement after 1 s and in the last second.
   const size_t second = 16000;
   const double after_one = RatioDb(echo, error, second, 2 * second);
@@ -144,9 +149,7 @@ TEST(BlockAdaptiveFilterTest, ConvergesOnAVoiceWhosePitchIsAMultipleOfTheBinSpac
     const std::vector<float> reference = VoicedFarEnd(pitch, 8, 11);
     const std::vector<float> echo = Convolve(reference, Room(900, 12));
     const std::vector<float> mic = OverANoiseFloor(echo, 13);
-    BlockAdaptiveFilter filter;
-    ASSERT_TRUE(filter.Init(kBlock, kPartitions, 1, 1).ok());
-    const std::vector<float> error = Filter(filter, reference, mic);
+    const std::vector<float> error = Filter(reference, mic);
     const size_t second = 16000;
     const double erle = RatioDb(mic, error, 4 * second, 8 * second);
     std::printf("pitch %.0f Hz: ERLE from 4 s %.1f dB\n", pitch, erle);
@@ -165,9 +168,7 @@ TEST(BlockAdaptiveFilterTest, DoubleTalkDoesNotUndoTheForegroundModel) {
   std::fill(near.begin(), near.begin() + 3 * 16000, 0.0f);
   std::vector<float> mic(reference.size());
   for (size_t i = 0; i < mic.size(); ++i) mic[i] = echo[i] + near[i];
-  BlockAdaptiveFilter filter;
-  ASSERT_TRUE(filter.Init(kBlock, kPartitions, 1, 1).ok());
-  const std::vector<float> error = Filter(filter, reference, mic);
+  const std::vector<float> error = Filter(reference, mic);
   std::vector<float> residual(mic.size());
   for (size_t i = 0; i < mic.size(); ++i) residual[i] = error[i] - near[i];
   const double during = RatioDb(echo, residual, 3 * 16000, 5 * 16000);
