@@ -535,7 +535,7 @@ void BlockAdaptiveFilter::RestoreState(StateReader& reader, uint32_t* pushes) no
     channel.mic_floor = reader.GetFiniteDouble();
     for (double& prediction : channel.predictions) prediction = reader.GetFiniteDouble();
     channel.next_prediction = reader.GetU32AtMost(hold_blocks_ - 1);
-    channel.active_blocks = reader.GetU32AtMost(partitions_ + 1);
+    channel.active_blocks = reader.GetU32AtMost(partitions_ + 1 + kLearningBlocks);
     channel.near_blocks = reader.GetU32AtMost(kNearHangover);
     channel.reference_gain = reader.GetFiniteDouble();
     channel.loud_near_blocks = reader.GetU32AtMost(kNearHangover);

@@ -106,6 +106,9 @@ class BlockAdaptiveFilter {
   static constexpr uint32_t kMaxHoldBlocks = 16;
   // Blocks the near-end detector holds a detection for.
   static constexpr uint32_t kNearHangover = 30;
+  // Updates of the near-end detector's echo gain it waits for before it decides (measured in
+  // block_adaptive_filter_near_end.cc).
+  static constexpr uint32_t kLearningBlocks = 40;
   // Blocks in a row of loud near speech after which the background stops adapting (for
   // kNearHangover blocks from the last): measured in block_adaptive_filter_near_end.cc.
   static constexpr uint32_t kSustainedLoudBlocks = 3;
@@ -177,8 +180,9 @@ class BlockAdaptiveFilter {
     double reference_level = 0;
     // The near-end detector: the echo path's learned log gain (the microphone over the echo
     // predicted through the foreground's energy profile), the microphone's noise floor (block
-    // energy), the blocks of far end seen (counting to partitions + 1: learning, then waiting
-    // for the gain's first value) and the blocks left of detected near-end activity.
+    // energy), the blocks of far end seen and then of the gain learned (counting to partitions:
+    // the filter learning, then 1 for the gain's first value and kLearningBlocks of its updates,
+    // block_adaptive_filter_near_end.cc) and the blocks left of detected near-end activity.
     double echo_gain = 0;
     double mic_floor = 0;
     std::array<double, kMaxHoldBlocks> predictions{};  // the last predicted echoes, a ring

@@ -211,8 +211,9 @@ constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // predictions; 7: its loud-near test's ratio and hangover; 8: the loud-near test's run and the
 // background's held adaptation; 9: the suppressors' cold start; 10: their earlier reference's
 // held power; 11: their warm-up count (EchoSuppressor::kNearWarmSeconds); 12: the delay followed
-// and the energies that hold it (kAecHoldErleDb).
-constexpr uint16_t kAecStateVersion = 12;
+// and the energies that hold it (kAecHoldErleDb); 13: the near-end detector's count of its gain's
+// updates (BlockAdaptiveFilter::kLearningBlocks).
+constexpr uint16_t kAecStateVersion = 13;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {
