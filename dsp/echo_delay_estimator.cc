@@ -55,6 +55,9 @@ absl::Status EchoDelayEstimator::Init(double sample_rate_hz, double max_delay_se
   cross_.assign(2 * bins_, 0.0f);
   reference_power_.assign(bins_, 0.0f);
   mic_power_.assign(bins_, 0.0f);
+  for (uint32_t i = 0; i < kEdgeTaper; ++i) {
+    taper_[i] = static_cast<float>(0.5 - 0.5 * std::cos(M_PI * (i + 0.5) / kEdgeTaper));
+  }
   Reset();
   return absl::OkStatus();
 }
@@ -129,6 +132,19 @@ bool EchoDelayEstimator::RunHop(bool loud_near) noexcept {
   float* frame = frame_.data();
   std::copy(reference_history_.begin(), reference_history_.end(), frame);
   std::fill(frame + reference_history_.size(), frame + fft_size_, 0.0f);
+  // The window's two ends are where the lags 500 and 0 ms line the microphone's hop up, and
+  // the whitening below lifts an abrupt edge's leakage, which fills the valleys between a
+  // voice's harmonics, into a peak there: estimates of 0-2 ms or of the longest lag for up to
+  // 2.2 s with the echo at 30-250 ms. Tapered, the edges' correlation fell from 15-25 to 3-6
+  // times the mean in such a stretch, under the kMinPeakRatio of 8 a peak needs; over the 36
+  // scenes of echo_delay_estimator_test the hops with an estimate at an edge 1.58 -> 0.39 %
+  // (a taper of 16 ms: 0.31 %, for twice the window lost). A true delay within 8 ms of either
+  // end is still found (the test's 0 ms in white noise), its peak somewhat lower.
+  const size_t last = reference_history_.size() - 1;
+  for (uint32_t i = 0; i < kEdgeTaper; ++i) {
+    frame[i] *= taper_[i];
+    frame[last - i] *= taper_[i];
+  }
   fft_->Forward(frame, reference_spectrum_.data());
   std::copy(mic_hop_.begin(), mic_hop_.end(), frame);
   std::fill(frame + kHop, frame + fft_size_, 0.0f);

@@ -29,6 +29,7 @@
 #ifndef AUDIOPROC_DSP_ECHO_DELAY_ESTIMATOR_H_
 #define AUDIOPROC_DSP_ECHO_DELAY_ESTIMATOR_H_
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -58,6 +59,9 @@ class EchoDelayEstimator {
   static constexpr int kLagTolerance = 2;
   // A hop of the decimated reference quieter than this mean square (-70 dBFS) is silence.
   static constexpr float kActiveMeanSquare = 1e-7f;
+  // Decimated samples (8 ms) at each end of the reference's window tapered to zero (a half
+  // Hann), so that the window's edges do not correlate with the microphone: the .cc has why.
+  static constexpr uint32_t kEdgeTaper = 32;
 
   // Sizes everything for signals at `sample_rate_hz` and delays up to `max_delay_seconds`.
   // Allocates and plans an FFT. INVALID_ARGUMENT for a non-positive rate or delay.
@@ -112,11 +116,12 @@ class EchoDelayEstimator {
   FftwBuffer<float> frame_;
   FftwBuffer<fftwf_complex> reference_spectrum_;
   FftwBuffer<fftwf_complex> mic_spectrum_;
-  std::vector<float> reference_history_;  // max_lag_ + kHop decimated samples, oldest first
-  std::vector<float> mic_hop_;            // kHop
-  std::vector<float> cross_;              // averaged cross-spectrum, interleaved re, im
-  std::vector<float> reference_power_;    // averaged |A|^2
-  std::vector<float> mic_power_;          // averaged |B|^2
+  std::vector<float> reference_history_;   // max_lag_ + kHop decimated samples, oldest first
+  std::vector<float> mic_hop_;             // kHop
+  std::vector<float> cross_;               // averaged cross-spectrum, interleaved re, im
+  std::vector<float> reference_power_;     // averaged |A|^2
+  std::vector<float> mic_power_;           // averaged |B|^2
+  std::array<float, kEdgeTaper> taper_{};  // rising from 0 toward 1
 
   // Decimation state.
   double reference_sum_ = 0;

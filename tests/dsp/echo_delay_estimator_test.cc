@@ -1,14 +1,16 @@
 // EchoDelayEstimator against echoes of known delay: white noise through a pure delay, speech
-// through a reverberant room impulse response, a delay that jumps, a silent reference, and hops
-// the caller marks as loud near speech.
+// through a reverberant room impulse response, a delay that jumps, a silent reference, hops the
+// caller marks as loud near speech, and speech that must not settle it on its window's edges.
 #include "dsp/echo_delay_estimator.h"
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/testing/echo_material.h"
 #include "tests/testing/signals.h"
 #include "tests/testing/speech_material.h"
 
@@ -132,6 +134,42 @@ TEST(EchoDelayEstimatorTest, LearnsNothingFromHopsMarkedLoudNearSpeech) {
   EXPECT_NEAR(before, 100.0, 0.5);
   EXPECT_NEAR(marked, 100.0, 0.5);                // the marked hops changed nothing
   EXPECT_NEAR(estimator.delay_ms(), 300.0, 0.5);  // and unmarked, the change is found
+}
+
+TEST(EchoDelayEstimatorTest, RarelySettlesOnItsWindowsEdgesWithSpeech) {
+  // At the lags 0 and 500 ms the microphone's hop lines up with an edge of the reference's
+  // window, and for a voice the whitening lifted the edges' leakage into a peak there. Six far-end
+  // voices through rooms of 30, 100 and 250 ms at 16 and 48 kHz: the share of the hops from 1 s
+  // on whose estimate is under 10 ms or over 480 ms. Measured 0.39 % (9 of the 36 scenes, at most
+  // 0.66 s in one); without the window's edge taper (kEdgeTaper) 1.58 % (19 scenes, up to 2.2 s).
+  size_t at_edges = 0;
+  size_t hops = 0;
+  for (const uint32_t rate : {16000u, 48000u}) {
+    for (int voice = 0; voice < 6; ++voice) {
+      for (const double delay_ms : {30.0, 100.0, 250.0}) {
+        testing::EchoSceneSpec spec;
+        spec.sample_rate_hz = rate;
+        spec.far_voice = voice;
+        spec.near_voice = (voice + 1) % 6;
+        spec.delay_ms = delay_ms;
+        spec.rt60_s = delay_ms > 200 ? 0.5 : 0.3;
+        spec.seed = 500 + static_cast<uint32_t>(7 * voice + delay_ms);
+        const absl::StatusOr<testing::EchoScene> scene = testing::MakeEchoScene(spec);
+        ASSERT_TRUE(scene.ok()) << scene.status();
+        EchoDelayEstimator estimator;
+        ASSERT_TRUE(estimator.Init(rate, 0.5).ok());
+        const std::vector<double> estimates = Feed(estimator, scene->reference, scene->mic);
+        for (size_t hop = rate / 128; hop < estimates.size(); ++hop) {
+          if (estimates[hop] < 0) continue;
+          ++hops;
+          at_edges += estimates[hop] < 10 || estimates[hop] > 480 ? 1 : 0;
+        }
+      }
+    }
+  }
+  const double share = static_cast<double>(at_edges) / static_cast<double>(hops);
+  std::printf("estimates at the window's edges: %.2f %% of %zu hops\n", 100 * share, hops);
+  EXPECT_LT(share, 0.006);
 }
 
 }  // namespace

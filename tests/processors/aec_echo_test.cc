@@ -135,10 +135,12 @@ EchoSceneSpec SpecOf(const Case& c) {
 }
 
 const std::vector<Case>& Cases() {
-  // Measured (ERLE, SDR, level): 45.9, 23.1, -0.04 | 55.0, 12.5, -0.37 | 34.6, 32.4, -0.01 | 44.4,
-  // 10.9, -0.57 | 40.3, 28.2, -0.04 (the near-end detector waiting for its gain's
-  // BlockAdaptiveFilter::kLearningBlocks updates: before, 31.6, 22.9, -0.05 | 55.1, 12.0, -0.41,
-  // the others the same; the NLMS denominator's floor from the neighbouring bins,
+  // Measured (ERLE, SDR, level): 45.9, 23.1, -0.04 | 55.0, 12.5, -0.37 | 34.5, 32.3, -0.01 | 41.5,
+  // 10.5, -0.69 | 40.3, 28.6, -0.04 (the delay estimator's window tapered at its edges,
+  // EchoDelayEstimator::kEdgeTaper: before, 34.6, 32.4 | 44.4, 10.9, -0.57 | 40.3, 28.2, the others
+  // the same; the near-end detector waiting for its gain's BlockAdaptiveFilter::kLearningBlocks
+  // updates: before, 31.6, 22.9, -0.05 | 55.1, 12.0, -0.41, the others the same; the NLMS
+  // denominator's floor from the neighbouring bins,
   // dsp/block_adaptive_filter.cc: before, 43.7, 22.1, -0.04 | 55.6, 12.2, -0.38 | 34.7, 32.4, -0.01
   // | 48.7, 9.6, -0.75 | 40.3, 28.5, -0.04; the suppressor over-subtracting a quarter as much where
   // it believes a near end: before, 19.4, -0.15 | 11.7, -0.51 | 28.3, -0.03 | 8.6, -1.17 | 22.8,
@@ -224,8 +226,8 @@ TEST(AecEchoTest, SingleTalkErleAndDelayReports) {
 // single_16k_p2_r1, not one the canceller was tuned on) where the delay estimator, 9.3 s in and
 // with the filter long converged, settled on its longest lag (500 ms) for 0.13 s: realigning
 // there took the filter off the room, and the single-talk ERLE was 14.5 dB. Held by the
-// converged filter (kAecHoldErleDb): 32.8 dB (35.0 since the NLMS denominator's floor), and no
-// report off the room's delay once it is learned.
+// converged filter (kAecHoldErleDb): 32.8 dB (35.0 since the NLMS denominator's floor, 33.7 since
+// the delay estimator's edge taper), and no report off the room's delay once it is learned.
 TEST(AecEchoTest, AConvergedFilterKeepsItsAlignmentThroughAStrayDelayEstimate) {
   const Case c{16000, 5, 0, 250, 0.5, 0, 1029, kErleBarDb, kSdrBarDb, kLevelBarDb};
   AecRun run;
@@ -242,7 +244,8 @@ TEST(AecEchoTest, AConvergedFilterKeepsItsAlignmentThroughAStrayDelayEstimate) {
 // near-end detector, deciding from its echo gain's first value and 10 updates while the filter
 // was young, took a far end's loud onset 2.13 s in for the near end; its hangover held the
 // suppressor off 0.16 s of echo, and the single-talk ERLE from 2 s was 25.6 dB. Waiting for
-// BlockAdaptiveFilter::kLearningBlocks updates: 47.8 dB.
+// BlockAdaptiveFilter::kLearningBlocks updates: 47.8 dB (45.8 with the delay estimator's edge
+// taper).
 TEST(AecEchoTest, AYoungFiltersLoudOnsetIsNotTakenForTheNearEnd) {
   const Case c{48000, 0, 1, 250, 0.5, 0, 41, kErleBarDb, kSdrBarDb, kLevelBarDb};
   AecRun run;
@@ -302,12 +305,13 @@ TEST(AecEchoTest, RecoversWithinASecondOfAPathChangeOrADelayJump) {
             change == EchoChange::kPathChange ? "path change" : "delay jump",
             change == EchoChange::kPathChange ? "" : absl::StrFormat(" %+.0f ms", jump).c_str(),
             before, first, after);
-        // Measured 21.3 to 39.5 dB (16 kHz path change 39.5, delay jump 32.6, 50 ms earlier
-        // 21.8; 48 kHz 29.7, 23.0 and 21.3; the 16 kHz path change 24.3 before the near-end
-        // detector waited for its gain's updates; before the NLMS denominator's floor from the
-        // neighbouring bins 22.8, 43.4, 23.6 and 30.7, 20.8, 24.0; before the suppressor's lighter
-        // over-subtraction where it believes a near end, 32.3, 43.4, 38.4 and 30.7, 22.8, 29.2: a
-        // changed room's echo the detector takes for a near end). Without the suppressor's earlier
+        // Measured 21.8 to 39.5 dB (16 kHz path change 39.5, delay jump 32.6, 50 ms earlier
+        // 21.8; 48 kHz 27.3, 22.8 and 35.1, before the delay estimator's edge taper 29.7, 23.0 and
+        // 21.3; the 16 kHz path change 24.3 before the near-end detector waited for its gain's
+        // updates; before the NLMS denominator's floor from the neighbouring bins 22.8, 43.4, 23.6
+        // and 30.7, 20.8, 24.0; before the suppressor's lighter over-subtraction where it believes
+        // a near end, 32.3, 43.4, 38.4 and 30.7, 22.8, 29.2: a changed room's echo the detector
+        // takes for a near end). Without the suppressor's earlier
         // reference the earlier jumps' 38.2 and 20.0 dB (their first seconds 5.1 and 2.5 dB,
         // now 13.5, 15.5).
         EXPECT_GE(after, kRecoveredErleBarDb) << Name(c);
