@@ -180,9 +180,10 @@ class BlockAdaptiveFilter {
     double reference_level = 0;
     // The near-end detector: the echo path's learned log gain (the microphone over the echo
     // predicted through the foreground's energy profile), the microphone's noise floor (block
-    // energy), the blocks of far end seen and then of the gain learned (counting to partitions:
-    // the filter learning, then 1 for the gain's first value and kLearningBlocks of its updates,
-    // block_adaptive_filter_near_end.cc) and the blocks left of detected near-end activity.
+    // energy), the blocks of far end seen and then of the gain learned (counting to partitions +
+    // 1 + kLearningBlocks: partitions blocks of the filter learning, then one for the gain's first
+    // value and kLearningBlocks of its updates before the detector decides) and the blocks left
+    // of detected near-end activity.
     double echo_gain = 0;
     double mic_floor = 0;
     std::array<double, kMaxHoldBlocks> predictions{};  // the last predicted echoes, a ring

@@ -311,9 +311,8 @@ TEST(AecEchoTest, RecoversWithinASecondOfAPathChangeOrADelayJump) {
         // updates; before the NLMS denominator's floor from the neighbouring bins 22.8, 43.4, 23.6
         // and 30.7, 20.8, 24.0; before the suppressor's lighter over-subtraction where it believes
         // a near end, 32.3, 43.4, 38.4 and 30.7, 22.8, 29.2: a changed room's echo the detector
-        // takes for a near end). Without the suppressor's earlier
-        // reference the earlier jumps' 38.2 and 20.0 dB (their first seconds 5.1 and 2.5 dB,
-        // now 13.5, 15.5).
+        // takes for a near end). Without the suppressor's earlier reference the earlier jumps'
+        // 38.2 and 20.0 dB (their first seconds 5.1 and 2.5 dB, now 15.5 and 22.6).
         EXPECT_GE(after, kRecoveredErleBarDb) << Name(c);
       }
     }
