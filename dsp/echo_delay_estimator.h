@@ -29,7 +29,6 @@
 #ifndef AUDIOPROC_DSP_ECHO_DELAY_ESTIMATOR_H_
 #define AUDIOPROC_DSP_ECHO_DELAY_ESTIMATOR_H_
 
-#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -116,12 +115,11 @@ class EchoDelayEstimator {
   FftwBuffer<float> frame_;
   FftwBuffer<fftwf_complex> reference_spectrum_;
   FftwBuffer<fftwf_complex> mic_spectrum_;
-  std::vector<float> reference_history_;   // max_lag_ + kHop decimated samples, oldest first
-  std::vector<float> mic_hop_;             // kHop
-  std::vector<float> cross_;               // averaged cross-spectrum, interleaved re, im
-  std::vector<float> reference_power_;     // averaged |A|^2
-  std::vector<float> mic_power_;           // averaged |B|^2
-  std::array<float, kEdgeTaper> taper_{};  // rising from 0 toward 1
+  std::vector<float> reference_history_;  // max_lag_ + kHop decimated samples, oldest first
+  std::vector<float> mic_hop_;            // kHop
+  std::vector<float> cross_;              // averaged cross-spectrum, interleaved re, im
+  std::vector<float> reference_power_;    // averaged |A|^2
+  std::vector<float> mic_power_;          // averaged |B|^2
 
   // Decimation state.
   double reference_sum_ = 0;
