@@ -172,6 +172,7 @@ void BlockAdaptiveFilter::ResetDoubleTalk(Channel& channel) noexcept {
   channel.next_prediction = 0;
   channel.active_blocks = 0;
   channel.near_blocks = 0;
+  channel.over_margin = false;
   channel.reference_gain = 0;
   channel.loud_near_blocks = 0;
   channel.loud_run = 0;
@@ -500,6 +501,7 @@ void BlockAdaptiveFilter::SaveState(StateWriter& writer) const noexcept {
     writer.PutU32(channel.next_prediction);
     writer.PutU32(channel.active_blocks);
     writer.PutU32(channel.near_blocks);
+    writer.PutBool(channel.over_margin);
     writer.PutDouble(channel.reference_gain);
     writer.PutU32(channel.loud_near_blocks);
     writer.PutU32(channel.loud_run);
@@ -537,6 +539,7 @@ void BlockAdaptiveFilter::RestoreState(StateReader& reader, uint32_t* pushes) no
     channel.next_prediction = reader.GetU32AtMost(hold_blocks_ - 1);
     channel.active_blocks = reader.GetU32AtMost(partitions_ + 1 + kLearningBlocks);
     channel.near_blocks = reader.GetU32AtMost(kNearHangover);
+    channel.over_margin = reader.GetBool();
     channel.reference_gain = reader.GetFiniteDouble();
     channel.loud_near_blocks = reader.GetU32AtMost(kNearHangover);
     channel.loud_run = reader.GetU32AtMost(kSustainedLoudBlocks);

@@ -104,8 +104,10 @@ class BlockAdaptiveFilter {
   // kMaxHoldBlocks; 1 after Init). Allocates nothing.
   void SetPredictionHold(uint32_t blocks) noexcept;
   static constexpr uint32_t kMaxHoldBlocks = 16;
-  // Blocks the near-end detector holds a detection for.
+  // Blocks the near-end detector holds a detection for; and one from a lone block barely over its
+  // margin (block_adaptive_filter_near_end.cc has why).
   static constexpr uint32_t kNearHangover = 30;
+  static constexpr uint32_t kWeakNearHangover = 5;
   // Updates of the near-end detector's echo gain it waits for before it decides (measured in
   // block_adaptive_filter_near_end.cc).
   static constexpr uint32_t kLearningBlocks = 40;
@@ -182,14 +184,15 @@ class BlockAdaptiveFilter {
     // predicted through the foreground's energy profile), the microphone's noise floor (block
     // energy), the blocks of far end seen and then of the gain learned (counting to partitions +
     // 1 + kLearningBlocks: partitions blocks of the filter learning, then one for the gain's first
-    // value and kLearningBlocks of its updates before the detector decides) and the blocks left
-    // of detected near-end activity.
+    // value and kLearningBlocks of its updates before the detector decides), the blocks left
+    // of detected near-end activity, and whether the last block was over the detector's margin.
     double echo_gain = 0;
     double mic_floor = 0;
     std::array<double, kMaxHoldBlocks> predictions{};  // the last predicted echoes, a ring
     uint32_t next_prediction = 0;
     uint32_t active_blocks = 0;
     uint32_t near_blocks = 0;
+    bool over_margin = false;
     // Loud near speech: the microphone's learned log ratio to the span's loudest reference
     // block, and the blocks left of it; the blocks in a row it was found in, and the blocks
     // left of adaptation held for it (found kSustainedLoudBlocks in a row).

@@ -17,7 +17,8 @@
 // The estimate changes only on evidence: the peak must stand well above the correlation's
 // mean (kMinPeakRatio), and a new lag must beat the current one by kSwitchMargin on
 // kConfirmations evaluations in a row with the same lag (within kLagTolerance), so the
-// estimate does not flap between the early reflections of a reverberant echo.
+// estimate does not flap between the early reflections of a reverberant echo; the first estimate
+// needs kFirstConfirmations, as the averages it comes from are young.
 //
 //   EchoDelayEstimator estimator;
 //   estimator.Init(16000, 0.5);                       // allocates, plans FFTs
@@ -52,8 +53,10 @@ class EchoDelayEstimator {
   static constexpr uint32_t kMinActiveHops = 16;
   // A new lag must be this many times as strong as the current lag's peak ...
   static constexpr float kSwitchMargin = 1.2f;
-  // ... on this many evaluations in a row ...
+  // ... on this many evaluations in a row (kFirstConfirmations for the first estimate, the .cc
+  // has why) ...
   static constexpr uint32_t kConfirmations = 3;
+  static constexpr uint32_t kFirstConfirmations = 5;
   // ... each within this many decimated samples of the first.
   static constexpr int kLagTolerance = 2;
   // A hop of the decimated reference quieter than this mean square (-70 dBFS) is silence.

@@ -212,8 +212,9 @@ constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // background's held adaptation; 9: the suppressors' cold start; 10: their earlier reference's
 // held power; 11: their warm-up count (EchoSuppressor::kNearWarmSeconds); 12: the delay followed
 // and the energies that hold it (kAecHoldErleDb); 13: the near-end detector's count of its gain's
-// updates (BlockAdaptiveFilter::kLearningBlocks).
-constexpr uint16_t kAecStateVersion = 13;
+// updates (BlockAdaptiveFilter::kLearningBlocks); 14: whether its last block was over its margin,
+// and the delay estimator's confirmations up to EchoDelayEstimator::kFirstConfirmations.
+constexpr uint16_t kAecStateVersion = 14;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {

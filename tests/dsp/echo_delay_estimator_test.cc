@@ -1,8 +1,10 @@
 // EchoDelayEstimator against echoes of known delay: white noise through a pure delay, speech
 // through a reverberant room impulse response, a delay that jumps, a silent reference, hops the
-// caller marks as loud near speech, and speech that must not settle it on its window's edges.
+// caller marks as loud near speech, and speech that must neither settle it on its window's edges
+// nor start it at a stray lag.
 #include "dsp/echo_delay_estimator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -136,14 +138,19 @@ TEST(EchoDelayEstimatorTest, LearnsNothingFromHopsMarkedLoudNearSpeech) {
   EXPECT_NEAR(estimator.delay_ms(), 300.0, 0.5);  // and unmarked, the change is found
 }
 
-TEST(EchoDelayEstimatorTest, RarelySettlesOnItsWindowsEdgesWithSpeech) {
+TEST(EchoDelayEstimatorTest, RarelySettlesOnItsWindowsEdgesOrStartsAtAStrayWithSpeech) {
   // At the lags 0 and 500 ms the microphone's hop lines up with an edge of the reference's
   // window, and for a voice the whitening lifted the edges' leakage into a peak there. Six far-end
   // voices through rooms of 30, 100 and 250 ms at 16 and 48 kHz: the share of the hops from 1 s
-  // on whose estimate is under 10 ms or over 480 ms. Measured 0.39 % (9 of the 36 scenes, at most
-  // 0.66 s in one); without the window's edge taper (kEdgeTaper) 1.58 % (19 scenes, up to 2.2 s).
+  // on whose estimate is under 10 ms or over 480 ms. Measured 0.27 % (0.39 % with the first
+  // estimate confirmed as often as a switch, kConfirmations rather than kFirstConfirmations; 9 of
+  // the 36 scenes, at most 0.66 s in one); without the window's edge taper (kEdgeTaper) 1.58 % (19
+  // scenes, up to 2.2 s). And the scenes whose first estimate is off the echo's delay by over
+  // 30 ms: 4 (all 0-3 ms for an echo at 250 ms: the edge still, now and then), 5 with
+  // kConfirmations.
   size_t at_edges = 0;
   size_t hops = 0;
+  int stray_firsts = 0;
   for (const uint32_t rate : {16000u, 48000u}) {
     for (int voice = 0; voice < 6; ++voice) {
       for (const double delay_ms : {30.0, 100.0, 250.0}) {
@@ -159,6 +166,14 @@ TEST(EchoDelayEstimatorTest, RarelySettlesOnItsWindowsEdgesWithSpeech) {
         EchoDelayEstimator estimator;
         ASSERT_TRUE(estimator.Init(rate, 0.5).ok());
         const std::vector<double> estimates = Feed(estimator, scene->reference, scene->mic);
+        const auto first = std::find_if(estimates.begin(), estimates.end(),
+                                        [](double estimate) { return estimate >= 0; });
+        ASSERT_NE(first, estimates.end());
+        if (std::fabs(*first - delay_ms) > 30) {
+          ++stray_firsts;
+          std::printf("  first estimate %.2f ms (%u Hz, voice %d, %.0f ms)\n", *first, rate, voice,
+                      delay_ms);
+        }
         for (size_t hop = rate / 128; hop < estimates.size(); ++hop) {
           if (estimates[hop] < 0) continue;
           ++hops;
@@ -168,8 +183,12 @@ TEST(EchoDelayEstimatorTest, RarelySettlesOnItsWindowsEdgesWithSpeech) {
     }
   }
   const double share = static_cast<double>(at_edges) / static_cast<double>(hops);
-  std::printf("estimates at the window's edges: %.2f %% of %zu hops\n", 100 * share, hops);
+  std::printf(
+      "estimates at the window's edges: %.2f %% of %zu hops; first estimates off the "
+      "echo's delay by over 30 ms: %d of 36\n",
+      100 * share, hops, stray_firsts);
   EXPECT_LT(share, 0.006);
+  EXPECT_LE(stray_firsts, 4);
 }
 
 }  // namespace
