@@ -20,7 +20,8 @@ namespace {
 // A block whose microphone holds kNearMargin times more than the learned gain lets the far end
 // put there, plus kFloorShare times the microphone's noise floor (the room's own noise, which
 // no reference explains), has the near end talking, and the detector holds that for
-// kNearHangover blocks. The prediction is the largest of the last SetPredictionHold blocks
+// kNearHangover blocks (kWeakNearHangover for a lone block under kStrongNearMargin, below). The
+// prediction is the largest of the last SetPredictionHold blocks
 // (aec holds 64 ms): an echo that comes later than the filter places it (a delay that jumped
 // and that neither the estimator nor the filter has caught up with) is not taken for the near
 // end, whose detection then keeps the filter's and the suppressor's full strength off the

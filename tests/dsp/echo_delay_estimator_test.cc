@@ -142,11 +142,11 @@ TEST(EchoDelayEstimatorTest, RarelySettlesOnItsWindowsEdgesOrStartsAtAStrayWithS
   // At the lags 0 and 500 ms the microphone's hop lines up with an edge of the reference's
   // window, and for a voice the whitening lifted the edges' leakage into a peak there. Six far-end
   // voices through rooms of 30, 100 and 250 ms at 16 and 48 kHz: the share of the hops from 1 s
-  // on whose estimate is under 10 ms or over 480 ms. Measured 0.27 % (0.39 % with the first
-  // estimate confirmed as often as a switch, kConfirmations rather than kFirstConfirmations; 9 of
-  // the 36 scenes, at most 0.66 s in one); without the window's edge taper (kEdgeTaper) 1.58 % (19
-  // scenes, up to 2.2 s). And the scenes whose first estimate is off the echo's delay by over
-  // 30 ms: 4 (all 0-3 ms for an echo at 250 ms: the edge still, now and then), 5 with
+  // on whose estimate is under 10 ms or over 480 ms. Measured 0.27 %; with the first estimate
+  // confirmed as often as a switch (kConfirmations rather than kFirstConfirmations) 0.39 % (9 of
+  // the 36 scenes, at most 0.66 s in one), and without the window's edge taper (kEdgeTaper) too
+  // 1.58 % (19 scenes, up to 2.2 s). And the scenes whose first estimate is off the echo's delay by
+  // over 30 ms: 4 (all 0-3 ms for an echo at 250 ms: the edge still, now and then), 5 with
   // kConfirmations.
   size_t at_edges = 0;
   size_t hops = 0;
