@@ -21,18 +21,17 @@ namespace {
 // put there, plus kFloorShare times the microphone's noise floor (the room's own noise, which
 // no reference explains), has the near end talking, and the detector holds that for
 // kNearHangover blocks (kWeakNearHangover for a lone block under kStrongNearMargin, below). The
-// prediction is the largest of the last SetPredictionHold blocks
-// (aec holds 64 ms): an echo that comes later than the filter places it (a delay that jumped
-// and that neither the estimator nor the filter has caught up with) is not taken for the near
-// end, whose detection then keeps the filter's and the suppressor's full strength off the
-// echo; measured on bench-dsp's delay-jump scenes with a 48 ms hold, recovery to 20 dB
-// 2.05 -> 0.77 s at 16 kHz and 0.85 -> 0.61 s at 48 kHz (64 ms then cost one of aec_echo_test's
-// scenes 42 -> 13.7 dB: a false detection in a loud stretch held the suppressor back, which
-// the suppressor's reference test now prevents; processors/aec.h has 64 ms's numbers). Against the
-// previous detector (the microphone over the reference's loudest block in the span, whose ratio
-// swings 10 dB with speech's dynamics and the room's reverberation building up), measured on
-// aec_echo_test's scenes: far-only frames taken for near speech 34-67% -> 0-4%, near frames
-// detected 18-54% -> 55-89%.
+// prediction is the largest of the last SetPredictionHold blocks (aec holds 64 ms): an echo that
+// comes later than the filter places it (a delay that jumped and that neither the estimator nor
+// the filter has caught up with) is not taken for the near end, whose detection then keeps the
+// filter's and the suppressor's full strength off the echo; measured on bench-dsp's delay-jump
+// scenes with a 48 ms hold, recovery to 20 dB 2.05 -> 0.77 s at 16 kHz and 0.85 -> 0.61 s at 48 kHz
+// (64 ms then cost one of aec_echo_test's scenes 42 -> 13.7 dB: a false detection in a loud stretch
+// held the suppressor back, which the suppressor's reference test now prevents; processors/aec.h
+// has 64 ms's numbers). Against the previous detector (the microphone over the reference's loudest
+// block in the span, whose ratio swings 10 dB with speech's dynamics and the room's reverberation
+// building up), measured on aec_echo_test's scenes: far-only frames taken for near speech 34-67% ->
+// 0-4%, near frames detected 18-54% -> 55-89%.
 //
 // The gain's first value comes from one block, and a percentile from a few is not one: while
 // the filter is young its energy profile underestimates the echo by more at a far end's loud

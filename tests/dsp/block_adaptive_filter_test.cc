@@ -248,10 +248,9 @@ TEST(BlockAdaptiveFilterTest, HoldsALoneWeakDetectionBriefly) {
   std::uniform_real_distribution<double> phase(0.0, 2 * M_PI);
   std::vector<float> reference(5 * second, 0.0f);
   for (uint32_t k = 1; k < kBlock / 2; ++k) {
-    const double p = phase(rng);
-    for (size_t i = 0; i < reference.size(); ++i) {
-      reference[i] += static_cast<float>(0.1 * std::sin(2 * M_PI * k * i / kBlock + p));
-    }
+    const std::vector<float> tone =
+        testing::Sine(k * second / double{kBlock}, second, reference.size(), 0.1, phase(rng));
+    for (size_t i = 0; i < reference.size(); ++i) reference[i] += tone[i];
   }
   const std::vector<float> echo = Convolve(reference, Room(600, 23));
   const std::vector<float> floor =
