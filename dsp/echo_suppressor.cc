@@ -85,6 +85,8 @@ absl::Status EchoSuppressor::Init(uint32_t hop, double sample_rate_hz) {
   beta_ = static_cast<float>(std::min(1.0, hop_seconds / kLeakSeconds));
   mean_weight_ = static_cast<float>(std::min(1.0, hop_seconds / kMeanSeconds));
   bin_weight_ = static_cast<float>(std::min(1.0, hop_seconds / kBinSeconds));
+  explained_weight_ = std::min(1.0, hop_seconds / kExplainedSeconds);
+  double_talk_end_frames_ = static_cast<uint32_t>(std::ceil(kDoubleTalkEndSeconds / hop_seconds));
   absl::StatusOr<const RealFftPlan*> fft = RealFftPlan::Shared(static_cast<int>(fft_size_));
   if (!fft.ok()) return fft.status();
   fft_ = *fft;
@@ -141,6 +143,8 @@ void EchoSuppressor::Reset() noexcept {
   leak_ = 0;
   regression_leak_ = 0;
   ratio_leak_ = 0;
+  explained_share_ = 1;
+  unexplained_frames_left_ = 0;
   frames_ = 0;
   random_ = kSeed;
 }
@@ -259,8 +263,18 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
   // The floor and the stronger over-subtraction hold back for a near end only if the reference
   // cannot explain the frame: the detector reads the microphone against the filter's model,
   // and a model the room has just outgrown (a changed path, a moved delay) leaves echo that
-  // looks like a near end to it until the filter has re-learned, seconds later.
-  const bool believes_near = near && !ReferenceExplains(e, y);
+  // looks like a near end to it until the filter has re-learned, seconds later. But in double
+  // talk (the reference explaining few of the flagged frames lately) a flag is believed even
+  // where the reference explains the frame, and so is an error the echo estimate does not
+  // dominate, flagged or not (kDoubleTalkExplainedShare).
+  const bool explained = near && ReferenceExplains(e, y);
+  if (near) explained_share_ += explained_weight_ * ((explained ? 1.0 : 0.0) - explained_share_);
+  if (near && !explained) {
+    unexplained_frames_left_ = double_talk_end_frames_;
+  } else if (unexplained_frames_left_ > 0 && --unexplained_frames_left_ == 0) {
+    explained_share_ = 1;
+  }
+  const bool believes_near = double_talk() ? near || !echo_dominates_ : near && !explained;
   const bool far_alone = reference != nullptr && !believes_near;
   // The cold start's floor, with or without a delay estimate (nothing before TrackColdStart has
   // held a power).
@@ -358,6 +372,8 @@ void EchoSuppressor::SaveState(StateWriter& writer) const noexcept {
   writer.PutFloat(leak_);
   writer.PutFloat(regression_leak_);
   writer.PutFloat(ratio_leak_);
+  writer.PutDouble(explained_share_);
+  writer.PutU32(unexplained_frames_left_);
   writer.PutU32(frames_);
   writer.PutU32(random_);
 }
@@ -377,11 +393,16 @@ void EchoSuppressor::RestoreState(StateReader& reader) noexcept {
   leak_ = reader.GetFiniteFloat();
   regression_leak_ = reader.GetFiniteFloat();
   ratio_leak_ = reader.GetFiniteFloat();
+  explained_share_ = reader.GetFiniteDouble();
+  unexplained_frames_left_ = reader.GetU32AtMost(double_talk_end_frames_);
   frames_ = reader.GetU32AtMost(2);
   random_ = reader.GetU32();
   if (!reader.ok()) return;
   // xorshift never leaves zero, and Reset never seeds it.
   if (random_ == 0) return reader.Fail("a comfort noise generator at zero");
+  if (explained_share_ < 0 || explained_share_ > 1) {
+    return reader.Fail("an explained share outside [0, 1] in the echo suppressor");
+  }
   for (const auto* v :
        {&bin_error_, &bin_mic_, &residual_, &previous_clean_, &smoothed_power_, &noise_,
         &reference_power_, &reference_mic_, &reference_held_, &earlier_power_, &cold_power_}) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <span>
 #include <utility>
@@ -213,8 +214,10 @@ constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // held power; 11: their warm-up count (EchoSuppressor::kNearWarmSeconds); 12: the delay followed
 // and the energies that hold it (kAecHoldErleDb); 13: the near-end detector's count of its gain's
 // updates (BlockAdaptiveFilter::kLearningBlocks); 14: whether its last block was over its margin,
-// and the delay estimator's confirmations up to EchoDelayEstimator::kFirstConfirmations.
-constexpr uint16_t kAecStateVersion = 14;
+// and the delay estimator's confirmations up to EchoDelayEstimator::kFirstConfirmations; 15: the
+// suppressors' share of explained flags and frames until double talk ends
+// (EchoSuppressor::kDoubleTalkExplainedShare, kDoubleTalkEndSeconds).
+constexpr uint16_t kAecStateVersion = 15;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {
@@ -351,9 +354,16 @@ void AecProcessor::FollowDelay() noexcept {
   if (!delay_.has_estimate() || delay_.delay_samples() == delay_samples_) return;
   static const double hold_share = std::pow(10.0, -kAecHoldErleDb / 10.0);
   if (delay_samples_ >= 0 && error_energy_ < hold_share * mic_energy_) return;
+  const auto margin = static_cast<uint64_t>(kAecAlignmentMarginSeconds * rate_);
+  // A move past the alignment margin waits out double talk (aec.h, kAecAlignmentMarginSeconds).
+  if (delay_samples_ >= 0 &&
+      static_cast<uint64_t>(std::abs(delay_.delay_samples() - delay_samples_)) > margin &&
+      std::any_of(suppressors_.begin(), suppressors_.end(),
+                  [](const EchoSuppressor& s) { return s.double_talk(); })) {
+    return;
+  }
   delay_samples_ = delay_.delay_samples();
   const auto delay = static_cast<uint64_t>(delay_samples_);
-  const auto margin = static_cast<uint64_t>(kAecAlignmentMarginSeconds * rate_);
   const uint64_t wanted = delay > margin ? (delay - margin) / block_ * block_ : 0;
   const uint64_t alignment = std::min(wanted, max_alignment_);
   if (alignment != alignment_) Align(alignment);

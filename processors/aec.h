@@ -54,7 +54,13 @@ inline constexpr double kAecMaxDelaySeconds = 0.5;
 inline constexpr double kAecFilterSeconds = 0.4;
 // The alignment stays this far ahead of the estimated delay, so the filter holds the echo's
 // onset even if the estimate lands on an early reflection, and a delay that shrinks by up to
-// this much stays inside the filter while the estimator confirms it.
+// this much stays inside the filter while the estimator confirms it. A new estimate further
+// than this from the current one waits while a suppressor finds double talk
+// (EchoSuppressor::double_talk): the estimator then correlates the far end with a near end too,
+// and now and then settles on a stray lag (bench-dsp's other material, double_16k_p2_r1: 497.5 ms
+// for 0.7 s, 15 s in, of a 250 ms room); realigning there shifted the filter's taps off the room,
+// and back, and the filter alone's SDR from there on was -0.7 dB rather than 8.1
+// (aec_echo_test).
 inline constexpr double kAecAlignmentMarginSeconds = 0.06;
 
 // The adaptive filter's step profile (BlockAdaptiveFilter::SetStepProfile, Makino et al.'s

@@ -1,8 +1,9 @@
 // EchoSuppressor: transparent without echo, removing a residual that follows the echo
 // estimate, comfort noise at the near end's floor, the reference floor under a room's tail the
-// filter does not model, a detected near end taken for echo where the reference explains it, the
-// cold start's floor before anything is learned and its end, an echo that jumped earlier
-// predicted by the earlier reference, and strength 0 as a pass-through.
+// filter does not model, a detected near end taken for echo where the reference explains it but
+// kept in double talk, and for echo again once double talk ends, the cold start's floor before
+// anything is learned and its end, an echo that jumped earlier predicted by the earlier reference,
+// and strength 0 as a pass-through.
 #include "dsp/echo_suppressor.h"
 
 #include <cmath>
@@ -189,6 +190,117 @@ TEST(EchoSuppressorTest, ANearEndTheReferenceExplainsIsTakenForEcho) {
   // -2.3 dB.
   EXPECT_GT(removed, 20.0);
   EXPECT_LT(std::fabs(near_loss), 1.0);
+}
+
+// The double-talk tests' signals at 16 kHz, white noise: the reference, the echo a filter that
+// models the room estimates (0.9 of the echo, which is 0.3 x the reference) and its error (the
+// other 0.1 and the microphone's floor), and a near end's talk from `talk_from` to `talk_to`, in
+// 250 ms phrases whose first 150 ms are 10 dB over the echo and the rest as loud as it.
+struct DoubleTalk {
+  static constexpr size_t kPhrase = 4000;
+  static constexpr size_t kLoudPart = 2400;
+
+  DoubleTalk(size_t n, size_t talk_from, size_t talk_to)
+      : reference(testing::WhiteNoise(n, 0.3, 8)),
+        echo(n, 0.0f),
+        error(n, 0.0f),
+        from(talk_from),
+        to(talk_to) {
+    const std::vector<float> talk = testing::WhiteNoise(n, 0.3 * 0.3, 9);
+    const std::vector<float> floor = testing::WhiteNoise(n, 1e-5, 10);
+    for (size_t i = 0; i < n; ++i) {
+      echo[i] = 0.9f * 0.3f * reference[i];
+      error[i] = 0.1f * 0.3f * reference[i] + floor[i];
+      if (Talking(i)) error[i] += (Loud(i) ? std::sqrt(10.0f) : 1.0f) * talk[i];
+    }
+  }
+  bool Talking(size_t i) const { return i >= from && i < to; }
+  bool Loud(size_t i) const { return Talking(i) && (i - from) % kPhrase < kLoudPart; }
+
+  std::vector<float> reference;
+  std::vector<float> echo;
+  std::vector<float> error;
+  size_t from;
+  size_t to;
+};
+
+TEST(EchoSuppressorTest, InDoubleTalkANearEndAsLoudAsTheEchoIsKept) {
+  // From 3 s a near end talks (DoubleTalk); the detector flags every frame of it until 5 s, then
+  // only the loud ones. The reference explains the quiet stretches (the microphone twice its
+  // prediction), not the loud ones, so the stream is in double talk and the quiet stretches,
+  // flagged or missed, must be kept.
+  const size_t second = 16000;
+  const size_t n = 7 * second;
+  const DoubleTalk x(n, 3 * second, n);
+  EchoSuppressor suppressor;
+  ASSERT_TRUE(suppressor.Init(kHop, kRate).ok());
+  std::vector<float> out(n, 0.0f);
+  bool double_talk_before = false;
+  for (size_t at = kHop; at + kHop <= n; at += kHop) {
+    const bool near = x.Talking(at) && (at < 5 * second || x.Loud(at));
+    suppressor.Process(x.error.data() + at, x.echo.data() + at,
+                       {.reference = x.reference.data() + at - kHop, .near = near}, 1.0f,
+                       out.data() + at);
+    if (at < 3 * second) double_talk_before = double_talk_before || suppressor.double_talk();
+  }
+  EXPECT_FALSE(double_talk_before);
+  EXPECT_TRUE(suppressor.double_talk());
+  // The quiet stretches' level in the output (one hop late) against the error's, from 0.5 s into
+  // each half (the share needs a few phrases), 2 hops past each stretch's start.
+  const auto quiet_db = [&](size_t from, size_t to) {
+    double in = 0;
+    double kept = 0;
+    for (size_t start = from + DoubleTalk::kLoudPart; start + DoubleTalk::kPhrase <= to;
+         start += DoubleTalk::kPhrase) {
+      const size_t end = start + DoubleTalk::kPhrase - DoubleTalk::kLoudPart;
+      in += Energy(x.error, start + 2 * kHop, end);
+      kept += Energy(out, start + 3 * kHop, end + kHop);
+    }
+    return 10 * std::log10(kept / in);
+  };
+  const double flagged = quiet_db(3 * second + second / 2, 5 * second);
+  const double missed = quiet_db(5 * second + second / 2, n - kHop);
+  std::printf("the near end as loud as the echo, flagged %+.2f dB, missed %+.2f dB\n", flagged,
+              missed);
+  // Measured -0.15 and -0.29 dB; the reference's test alone (never in double talk): -3.7 and
+  // -11.9 dB.
+  EXPECT_GT(flagged, -1.0);
+  EXPECT_GT(missed, -1.0);
+}
+
+TEST(EchoSuppressorTest, DoubleTalkEndsAndAChangedRoomIsTakenForEchoAgain) {
+  // From 3 to 5 s a near end talks (DoubleTalk), every frame of it flagged; then the far end
+  // talks alone, and from 8 s the room changes (the filter's estimate gone, the echo whole in its
+  // error) while the detector flags every frame. Double talk has ended by then, so the
+  // reference's test must take the flags for echo from the change on.
+  const size_t second = 16000;
+  const size_t n = 10 * second;
+  const size_t change = 8 * second;
+  DoubleTalk x(n, 3 * second, 5 * second);
+  for (size_t i = change; i < n; ++i) {
+    // The modelled room's residual out of the error, the changed room's whole echo in.
+    x.echo[i] = 0.0f;
+    x.error[i] += -0.1f * 0.3f * x.reference[i] - 0.3f * x.reference[i - 3];
+  }
+  EchoSuppressor suppressor;
+  ASSERT_TRUE(suppressor.Init(kHop, kRate).ok());
+  std::vector<float> out(n, 0.0f);
+  bool double_talk = false;
+  for (size_t at = kHop; at + kHop <= n; at += kHop) {
+    suppressor.Process(
+        x.error.data() + at, x.echo.data() + at,
+        {.reference = x.reference.data() + at - kHop, .near = x.Talking(at) || at >= change}, 1.0f,
+        out.data() + at);
+    if (at < 5 * second) double_talk = double_talk || suppressor.double_talk();
+  }
+  EXPECT_TRUE(double_talk);
+  EXPECT_FALSE(suppressor.double_talk());
+  // The changed room's echo removed in its first half second (the output one hop late).
+  const double removed = 10 * std::log10(Energy(x.error, change, change + second / 2) /
+                                         Energy(out, change + kHop, change + second / 2 + kHop));
+  std::printf("changed room's echo removed %.1f dB in its first 0.5 s\n", removed);
+  // Measured 22.7 dB; with double talk never ending, 1.7 dB.
+  EXPECT_GT(removed, 15.0);
 }
 
 TEST(EchoSuppressorTest, TheColdStartRemovesAnEchoBeforeItsDelayOrGainIsKnown) {
