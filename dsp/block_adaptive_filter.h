@@ -154,6 +154,8 @@ class BlockAdaptiveFilter {
   // Whether channel `channel`'s near end was detected in its last blocks (DetectNear in the .cc:
   // the microphone louder than the echo the reference predicts and the room's noise).
   bool near_active(uint32_t channel) const { return channels_[channel].near_blocks > 0; }
+  // Whether it was detected in the last block itself (over the detector's margin), not held.
+  bool near_now(uint32_t channel) const { return channels_[channel].over_margin; }
   // Whether it was loud (DetectNear's second test: the microphone 10 dB over anything the
   // reference's level has put there, which does not depend on the filter): the leak then holds,
   // and a caller's delay estimator should not learn from those blocks either.

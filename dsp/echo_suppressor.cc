@@ -264,9 +264,10 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
   // cannot explain the frame: the detector reads the microphone against the filter's model,
   // and a model the room has just outgrown (a changed path, a moved delay) leaves echo that
   // looks like a near end to it until the filter has re-learned, seconds later. But in double
-  // talk (the reference explaining few of the flagged frames lately) a flag is believed even
-  // where the reference explains the frame, and so is an error the echo estimate does not
-  // dominate, flagged or not (kDoubleTalkExplainedShare).
+  // talk (the reference explaining few of the flagged frames lately) the detector's flag in its
+  // very block is believed even where the reference explains the frame, and so is a frame the
+  // detector missed that the echo estimate does not dominate and the reference cannot explain
+  // (kDoubleTalkExplainedShare).
   const bool explained = near && ReferenceExplains(e, y);
   if (near) explained_share_ += explained_weight_ * ((explained ? 1.0 : 0.0) - explained_share_);
   if (near && !explained) {
@@ -274,7 +275,10 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
   } else if (unexplained_frames_left_ > 0 && --unexplained_frames_left_ == 0) {
     explained_share_ = 1;
   }
-  const bool believes_near = double_talk() ? near || !echo_dominates_ : near && !explained;
+  bool believes_near = near && !explained;
+  if (double_talk() && !believes_near) {
+    believes_near = near ? far_end.near_now : !echo_dominates_ && !ReferenceExplains(e, y);
+  }
   const bool far_alone = reference != nullptr && !believes_near;
   // The cold start's floor, with or without a delay estimate (nothing before TrackColdStart has
   // held a power).

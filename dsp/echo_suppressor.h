@@ -16,8 +16,9 @@
 //      at the echo's delay (and, for an echo that came earlier, a more recent one: FarEnd) and
 //      no near speech detected (or none the reference cannot explain: a frame with nearly all
 //      its energy within 9 dB of the reference's prediction is the echo, whatever a detector
-//      that reads it against the filter says, unless the stream is in double talk: then a flag,
-//      or an error the echo estimate does not dominate, is the near end), at least the
+//      that reads it against the filter says, unless the stream is in double talk: then a flag
+//      raised in its own block, or a missed frame neither the echo estimate nor the reference
+//      accounts for, is the near end), at least the
 //      reference floor (the bin's learned echo path gain x the reference's power, held as a
 //      room of RT60 0.5 s decays, at most |E|^2), which covers what the filter does not model
 //      or has not re-learned; in the cold start (TrackColdStart: nothing learned yet), with or
@@ -110,22 +111,27 @@ class EchoSuppressor {
   // that flags are suspect until shown otherwise). The detector's false flags are mostly
   // explained (48 to 80 % of them in bench-dsp's single talk, 73 to 91 % after a path change or
   // a delay jump), a real near end's mostly not (13 to 23 %). Under kDoubleTalkExplainedShare
-  // the suppressor is in double talk, and then believes every flagged frame, explained or not (a
-  // near end as loud as a 0 dB echo, at twice the microphone power the reference predicts, is
-  // well within the test's 9 dB margin), and every frame whose error the echo estimate does not
-  // dominate (the detector's misses). Measured on bench-dsp's 0 dB, RT60 0.5 s double-talk
-  // scenes (double_48k_p2_r1, 9 to 13 s in, before): 22 % of the near end's energy lay in
-  // flagged frames the reference explained, kept at -13 to -15 dB, and 16 % in frames not
-  // flagged, at -7 dB; with the flagged frames believed, the frames not flagged were still 45 to
-  // 50 % of what the output got wrong in the two scenes short of the bar. Double-talk SDR 23.0
-  // / 20.7 -> 24.2 / 22.4 dB at 16 / 48 kHz (the three scenes under 10 dB, 8.3 / 8.7, 8.4, now 11.3
-  // / 11.2 at least), single talk and recovery unchanged; believing the flagged frames only, 9.3
-  // / 9.4 dB at least; at a share of 0.5, 8.9.
+  // the suppressor is in double talk, and then also believes a flag raised in its very block
+  // (FarEnd::near_now) that the reference explains (a near end as loud as a 0 dB echo, the
+  // microphone at twice what the reference predicts, is well within the test's 9 dB margin), and
+  // a frame the detector missed that the echo estimate does not dominate and the reference cannot
+  // explain. Not a flag the detector merely holds (its hangover): believed, those let the residual
+  // echo through in the near end's pauses. Measured on bench-dsp's 0 dB, RT60 0.5 s double-talk
+  // scenes (double_48k_p2_r1, 9 to 13 s in, before): 22 % of the near end's energy lay in flagged
+  // frames the reference explained, kept at -13 to -15 dB, and 16 % in frames not flagged, at
+  // -7 dB. With aec's alignment waiting out double talk (kAecAlignmentMarginSeconds), double-talk
+  // SDR 23.0 / 20.7 -> 23.7 / 21.7 dB at 16 / 48 kHz (its three scenes under 10 dB, 8.3 | 8.7,
+  // 8.4, now 10.1 | 9.6, 9.7), the far-only stretches of those scenes' ERLE 32.2 / 30.8 -> 30.2 /
+  // 31.6 dB, single talk and recovery unchanged. Believing every flag and every frame the echo
+  // estimate does not dominate: 24.4 / 22.7 dB (none under 11.2) but that ERLE 23.6 / 23.5 dB;
+  // the missed frames only where the reference cannot explain them: 24.3 / 22.5 dB (10.9, 10.4),
+  // 26.1 / 26.9 dB. A share of 0.7: the same double talk, one more recovery over 1 s in the other
+  // material; 0.5: a 48 kHz scene's double talk 3.0 dB (a stray far delay estimate followed).
   // Double talk ends kDoubleTalkEndSeconds after the last flagged frame the reference did not
   // explain, the share back at 1: a near end that has stopped talking must not leave a changed
-  // room's flags believed (echo_suppressor_test: 1.7 dB of its echo removed in its first 0.5 s
-  // without the end, 22.7 with it). At 2 s, bench-dsp's other material's double_16k_p2_r1 lost
-  // 8.9 -> 8.0 dB of SDR (its near end pauses that long); 3 and 5 s measure as never ending.
+  // room's flags believed (echo_suppressor_test). bench-dsp measures 2 s, 3 s and never ending
+  // within 0.1 dB; 3 s, so that a near end's pauses (up to 2 s in bench-dsp's scenes) stay
+  // inside double talk.
   static constexpr double kExplainedSeconds = 0.5;
   static constexpr double kDoubleTalkExplainedShare = 0.6;
   static constexpr double kDoubleTalkEndSeconds = 3.0;
@@ -151,8 +157,10 @@ class EchoSuppressor {
     // The same a little more recent (aec: kAecEarlierEchoSeconds), for an echo that comes
     // earlier than estimated (a delay jump the estimator has not followed yet); may be null.
     const float* earlier = nullptr;
-    // Whether the near end was detected (BlockAdaptiveFilter::near_active).
+    // Whether the near end was detected (BlockAdaptiveFilter::near_active), and in this very
+    // block rather than by the detector's hangover (BlockAdaptiveFilter::near_now).
     bool near = false;
+    bool near_now = false;
   };
   // The same with the reference floor: the floor and the stronger over-subtraction apply
   // without a near end detected, and with one where the reference explains the frame (a

@@ -446,6 +446,7 @@ void AecProcessor::RunBlock() noexcept {
       far_end.earlier = earlier_frame_.data();
     }
     far_end.near = filter_.near_active(m);
+    far_end.near_now = filter_.near_now(m);
     suppressors_[m].Process(error_.data(), echo_.data(), far_end, strength, out);
     for (uint32_t i = 0; i < block_; ++i) {
       if (!std::isfinite(out[i])) out[i] = 0.0f;
