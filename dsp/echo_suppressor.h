@@ -113,7 +113,7 @@ class EchoSuppressor {
   // a delay jump), a real near end's mostly not (13 to 23 %). Under kDoubleTalkExplainedShare
   // the suppressor is in double talk, and then also believes a flag raised in its very block
   // (FarEnd::near_now) that the reference explains (a near end as loud as a 0 dB echo, the
-  // microphone at twice what the reference predicts, is well within the test's 9 dB margin), and
+  // microphone at twice what the reference predicts, is well within its test's 9 dB margin), and
   // a frame the detector missed that the echo estimate does not dominate and the reference cannot
   // explain. Not a flag the detector merely holds (its hangover): believed, those let the residual
   // echo through in the near end's pauses. Measured on bench-dsp's 0 dB, RT60 0.5 s double-talk
@@ -122,10 +122,11 @@ class EchoSuppressor {
   // -7 dB. With aec's alignment waiting out double talk (kAecAlignmentMarginSeconds), double-talk
   // SDR 23.0 / 20.7 -> 23.7 / 21.7 dB at 16 / 48 kHz (its three scenes under 10 dB, 8.3 | 8.7,
   // 8.4, now 10.1 | 9.6, 9.7), the far-only stretches of those scenes' ERLE 32.2 / 30.8 -> 30.2 /
-  // 31.6 dB, single talk and recovery unchanged. Believing every flag and every frame the echo
-  // estimate does not dominate: 24.4 / 22.7 dB (none under 11.2) but that ERLE 23.6 / 23.5 dB;
-  // the missed frames only where the reference cannot explain them: 24.3 / 22.5 dB (10.9, 10.4),
-  // 26.1 / 26.9 dB. A share of 0.7: the same double talk, one more recovery over 1 s in the other
+  // 31.6 dB, single talk and recovery unchanged. Believing every flag (held ones too) and every
+  // missed frame the echo estimate does not dominate: 24.4 / 22.7 dB (none under 11.2) but that
+  // ERLE 23.6 / 23.5 dB; every flag, and the missed frames only where the reference cannot
+  // explain them either: 24.3 / 22.5 dB (10.9 and 10.4 at least), that ERLE 26.1 / 26.9 dB. A
+  // share of 0.7: the same double talk, one more recovery over 1 s in the other
   // material; 0.5: a 48 kHz scene's double talk 3.0 dB (a stray far delay estimate followed).
   // Double talk ends kDoubleTalkEndSeconds after the last flagged frame the reference did not
   // explain, the share back at 1: a near end that has stopped talking must not leave a changed
@@ -176,8 +177,8 @@ class EchoSuppressor {
   bool cold_start() const { return cold_frames_left_ > 0; }
 
   // Writes the frames' histories, the overlap, the leak's, the reference floor's and the noise
-  // floor's averages, the explained share and the comfort noise generator (a checkpoint;
-  // dsp/state_codec.h). Allocates nothing.
+  // floor's averages, the double-talk state (the explained share, the frames until it ends) and
+  // the comfort noise generator (a checkpoint; dsp/state_codec.h). Allocates nothing.
   void SaveState(StateWriter& writer) const noexcept;
   // Reads what SaveState wrote into a suppressor Init'ed for the same hop (every size checked).
   // On failure the reader fails (the caller Resets). Allocates nothing.

@@ -1,9 +1,10 @@
 // EchoSuppressor: transparent without echo, removing a residual that follows the echo
 // estimate, comfort noise at the near end's floor, the reference floor under a room's tail the
-// filter does not model, a detected near end taken for echo where the reference explains it but
-// kept in double talk, and for echo again once double talk ends, the cold start's floor before
-// anything is learned and its end, an echo that jumped earlier predicted by the earlier reference,
-// and strength 0 as a pass-through.
+// filter does not model, a detected near end taken for echo where the reference explains it, in
+// double talk kept where the detector flags it in its own block or misses one the reference cannot
+// explain, the residual under the detector's held flags removed, and a changed room taken for echo
+// again once double talk ends, the cold start's floor before anything is learned and its end, an
+// echo that jumped earlier predicted by the earlier reference, and strength 0 as a pass-through.
 #include "dsp/echo_suppressor.h"
 
 #include <algorithm>
