@@ -108,31 +108,30 @@ class EchoSuppressor {
 
   // Double talk as a state of the stream, not of a frame: of the frames the detector flags, the
   // share the reference explains, averaged over kExplainedSeconds of flagged frames (from 1, so
-  // that flags are suspect until shown otherwise). The detector's false flags are mostly
-  // explained (48 to 80 % of them in bench-dsp's single talk, 73 to 91 % after a path change or
-  // a delay jump), a real near end's mostly not (13 to 23 %). Under kDoubleTalkExplainedShare
-  // the suppressor is in double talk, and then also believes a flag raised in its very block
+  // that flags are suspect until shown otherwise). The detector's false flags are mostly explained
+  // (48 to 80 % of them in bench-dsp's single talk, 73 to 91 % after a path change or a delay
+  // jump), a real near end's mostly not (13 to 23 %). Under kDoubleTalkExplainedShare the
+  // suppressor is in double talk, and then also believes a flag raised in its very block
   // (FarEnd::near_now) that the reference explains (a near end as loud as a 0 dB echo, the
-  // microphone at twice what the reference predicts, is well within its test's 9 dB margin), and
-  // a frame the detector missed that the echo estimate does not dominate and the reference cannot
+  // microphone at twice what the reference predicts, is well within its test's 9 dB margin), and a
+  // frame the detector missed that the echo estimate does not dominate and the reference cannot
   // explain. Not a flag the detector merely holds (its hangover): believed, those let the residual
   // echo through in the near end's pauses. Measured on bench-dsp's 0 dB, RT60 0.5 s double-talk
   // scenes (double_48k_p2_r1, 9 to 13 s in, before): 22 % of the near end's energy lay in flagged
-  // frames the reference explained, kept at -13 to -15 dB, and 16 % in frames not flagged, at
-  // -7 dB. With aec's alignment waiting out double talk (kAecAlignmentMarginSeconds), double-talk
-  // SDR 23.0 / 20.7 -> 23.7 / 21.7 dB at 16 / 48 kHz (its three scenes under 10 dB, 8.3 | 8.7,
-  // 8.4, now 10.1 | 9.6, 9.7), the far-only stretches of those scenes' ERLE 32.2 / 30.8 -> 30.2 /
-  // 31.6 dB, single talk and recovery unchanged. Believing every flag (held ones too) and every
-  // missed frame the echo estimate does not dominate: 24.4 / 22.7 dB (none under 11.2) but that
-  // ERLE 23.6 / 23.5 dB; every flag, and the missed frames only where the reference cannot
-  // explain them either: 24.3 / 22.5 dB (10.9 and 10.4 at least), that ERLE 26.1 / 26.9 dB. A
-  // share of 0.7: the same double talk, one more recovery over 1 s in the other
-  // material; 0.5: a 48 kHz scene's double talk 3.0 dB (a stray far delay estimate followed).
-  // Double talk ends kDoubleTalkEndSeconds after the last flagged frame the reference did not
-  // explain, the share back at 1: a near end that has stopped talking must not leave a changed
-  // room's flags believed (echo_suppressor_test). bench-dsp measures 2 s, 3 s and never ending
-  // within 0.1 dB; 3 s, so that a near end's pauses (up to 2 s in bench-dsp's scenes) stay
-  // inside double talk.
+  // frames the reference explained, kept at -13 to -15 dB, and 16 % in frames not flagged, at -7
+  // dB. With aec's alignment waiting out double talk (kAecAlignmentMarginSeconds), double-talk SDR
+  // 23.0 / 20.7 -> 23.7 / 21.7 dB at 16 / 48 kHz (its three scenes under 10 dB, 8.3 | 8.7, 8.4, now
+  // 10.1 | 9.6, 9.7), the far-only stretches of those scenes' ERLE 32.2 / 30.8 -> 30.2 / 31.6 dB,
+  // single talk and recovery unchanged. Believing every flag (held ones too) and every missed frame
+  // the echo estimate does not dominate: 24.4 / 22.7 dB (none under 11.2) but that ERLE 23.6 / 23.5
+  // dB; every flag, and the missed frames only where the reference cannot explain them either: 24.3
+  // / 22.5 dB (10.9 and 10.4 at least), that ERLE 26.1 / 26.9 dB. A share of 0.7: the same double
+  // talk, one more recovery over 1 s in the other material; 0.5: a 48 kHz scene's double talk 3.0
+  // dB (a stray far delay estimate followed). Double talk ends kDoubleTalkEndSeconds after the last
+  // flagged frame the reference did not explain, the share back at 1: a near end that has stopped
+  // talking must not leave a changed room's flags believed (echo_suppressor_test). bench-dsp
+  // measures 2 s, 3 s and never ending within 0.1 dB; 3 s, so that a near end's pauses (up to 2 s
+  // in bench-dsp's scenes) stay inside double talk.
   static constexpr double kExplainedSeconds = 0.5;
   static constexpr double kDoubleTalkExplainedShare = 0.6;
   static constexpr double kDoubleTalkEndSeconds = 3.0;

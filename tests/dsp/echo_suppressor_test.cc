@@ -37,6 +37,13 @@ double Energy(const std::vector<float>& x, size_t from, size_t to) {
   return sum;
 }
 
+// How much less energy `out` has over [from, to) than `in`, in dB, `out` being one hop late (as a
+// suppressor's output is).
+double RemovedDb(const std::vector<float>& in, const std::vector<float>& out, size_t from,
+                 size_t to) {
+  return 10 * std::log10(Energy(in, from, to) / Energy(out, from + kHop, to + kHop));
+}
+
 TEST(EchoSuppressorTest, WithoutEchoTheOutputIsTheInputOneHopLate) {
   const std::vector<float> input = testing::WhiteNoise(16000, 0.3, 1);
   const std::vector<float> silence(input.size(), 0.0f);
@@ -179,10 +186,8 @@ TEST(EchoSuppressorTest, ANearEndTheReferenceExplainsIsTakenForEcho) {
                        {.reference = reference.data() + at - kHop, .near = at >= 3 * second}, 1.0f,
                        out.data() + at);
   }
-  // From 0.3 s into each stretch, the output one hop late.
-  const auto db = [&](size_t from, size_t to) {
-    return 10 * std::log10(Energy(error, from, to) / Energy(out, from + kHop, to + kHop));
-  };
+  // From 0.3 s into each stretch.
+  const auto db = [&](size_t from, size_t to) { return RemovedDb(error, out, from, to); };
   const double removed = db(3 * second + 4800, 5 * second - kHop);
   const double near_loss = db(5 * second + 4800, n - kHop);
   std::printf("changed room's echo removed %.1f dB; near end and echo %.2f dB\n", removed,
@@ -274,8 +279,8 @@ TEST(EchoSuppressorTest, InDoubleTalkANearEndAsLoudAsTheEchoIsKept) {
   const double loud_missed =
       kept_db(5 * second + second / 2, n - kHop, kMissedFrom, DoubleTalk::kLoudPart);
   std::printf(
-      "the near end as loud as the echo, flagged: %+.2f dB; 10 dB over it, missed: %+.2f "
-      "dB\n",
+      "kept: the near end as loud as the echo, flagged, %+.2f dB; 10 dB over it, missed, "
+      "%+.2f dB\n",
       quiet, loud_missed);
   // Measured -0.19 and -0.04 dB; the reference's test alone (never in double talk): -3.4 and
   // -2.5 dB.
@@ -313,21 +318,18 @@ TEST(EchoSuppressorTest, DoubleTalkEndsAndAChangedRoomIsTakenForEchoAgain) {
                         .near_now = now},
                        1.0f, out.data() + at);
     if (at < x.to) double_talk = double_talk || suppressor.double_talk();
-    if (at >= x.to && at < held_until)
+    if (at >= x.to && at < held_until) {
       double_talk_held = double_talk_held && suppressor.double_talk();
+    }
   }
   EXPECT_TRUE(double_talk);
   EXPECT_TRUE(double_talk_held);
   EXPECT_FALSE(suppressor.double_talk());
-  // The output one hop late.
-  const auto removed_db = [&](size_t from, size_t to) {
-    return 10 * std::log10(Energy(x.error, from, to) / Energy(out, from + kHop, to + kHop));
-  };
-  const double held = removed_db(x.to + 2 * kHop, held_until);
-  const double changed = removed_db(change, change + second / 2);
+  const double held = RemovedDb(x.error, out, x.to + 2 * kHop, held_until);
+  const double changed = RemovedDb(x.error, out, change, change + second / 2);
   std::printf(
-      "residual echo under the held flags removed %.1f dB; changed room's echo %.1f dB in "
-      "its first 0.5 s\n",
+      "removed: the residual under the held flags %.1f dB, the changed room's echo in its "
+      "first 0.5 s %.1f dB\n",
       held, changed);
   // Measured 54.0 and 58.9 dB; believing the held flags too, 37.5 dB under them; with double
   // talk never ending, 8.3 dB of the changed room's.
@@ -372,10 +374,8 @@ TEST(EchoSuppressorTest, TheColdStartRemovesAnEchoBeforeItsDelayOrGainIsKnown) {
   }
   // From 0.1 s after the echo's start to 1 s, the output one hop late.
   const size_t from = delay + 1600;
-  const double removed =
-      10 * std::log10(Energy(error, from, second) / Energy(cold_out, from + kHop, second + kHop));
-  const double without =
-      10 * std::log10(Energy(error, from, second) / Energy(plain_out, from + kHop, second + kHop));
+  const double removed = RemovedDb(error, cold_out, from, second);
+  const double without = RemovedDb(error, plain_out, from, second);
   std::printf("echo removed before anything is known: %.1f dB (without the cold start %.1f dB)\n",
               removed, without);
   // Measured 60.0 dB, the gain floor (without: 0.0 dB).
@@ -410,9 +410,7 @@ TEST(EchoSuppressorTest, TheColdStartEndsWhenTheFarEndLeavesNoEcho) {
     suppressor.TrackColdStart(reference.data() + at - kHop);
     suppressor.Process(error.data() + at, echo.data() + at, {}, 1.0f, out.data() + at);
   }
-  const auto db = [&](size_t from, size_t to) {
-    return 10 * std::log10(Energy(out, from + kHop, to + kHop) / Energy(error, from, to));
-  };
+  const auto db = [&](size_t from, size_t to) { return -RemovedDb(error, out, from, to); };
   const double early = db(second, 2 * second);
   const double late = db(7 * second / 2 + 1600, n - kHop);
   std::printf("near end in the cold start %.1f dB, after it %.2f dB\n", early, late);
@@ -459,7 +457,7 @@ TEST(EchoSuppressorTest, TheEarlierReferencePredictsAnEchoThatJumpedEarlier) {
                          1.0f, out.data() + at);
     }
     const size_t from = 2 * second + 3200;
-    return 10 * std::log10(Energy(error, from, n - kHop) / Energy(out, from + kHop, n));
+    return RemovedDb(error, out, from, n - kHop);
   };
   const double with_earlier = removed(true);
   const double without = removed(false);
