@@ -87,6 +87,7 @@ absl::Status EchoSuppressor::Init(uint32_t hop, double sample_rate_hz) {
   bin_weight_ = static_cast<float>(std::min(1.0, hop_seconds / kBinSeconds));
   explained_weight_ = std::min(1.0, hop_seconds / kExplainedSeconds);
   double_talk_end_frames_ = static_cast<uint32_t>(std::ceil(kDoubleTalkEndSeconds / hop_seconds));
+  near_level_weight_ = std::min(1.0, hop_seconds / kNearLevelSeconds);
   absl::StatusOr<const RealFftPlan*> fft = RealFftPlan::Shared(static_cast<int>(fft_size_));
   if (!fft.ok()) return fft.status();
   fft_ = *fft;
@@ -145,6 +146,7 @@ void EchoSuppressor::Reset() noexcept {
   ratio_leak_ = 0;
   explained_share_ = 1;
   unexplained_frames_left_ = 0;
+  near_level_ = 0;
   frames_ = 0;
   random_ = kSeed;
 }
@@ -265,9 +267,11 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
   // and a model the room has just outgrown (a changed path, a moved delay) leaves echo that
   // looks like a near end to it until the filter has re-learned, seconds later. But in double
   // talk (the reference explaining few of the flagged frames lately) the detector's flag in its
-  // very block is believed even where the reference explains the frame, and so is a frame the
-  // detector missed that the echo estimate does not dominate and the reference cannot explain
+  // very block is believed even where the reference explains the frame, and so is one it holds
+  // over a frame about as loud as the near end (kHeldNearShare), and a frame the detector missed
+  // that the echo estimate does not dominate and the reference cannot explain
   // (kDoubleTalkExplainedShare).
+  if (far_end.near_now) near_level_ += near_level_weight_ * (error_total - near_level_);
   const bool explained = near && ReferenceExplains(e, y);
   if (near) explained_share_ += explained_weight_ * ((explained ? 1.0 : 0.0) - explained_share_);
   if (near && !explained) {
@@ -277,7 +281,8 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
   }
   bool believes_near = near && !explained;
   if (double_talk() && !believes_near) {
-    believes_near = near ? far_end.near_now : !echo_dominates_ && !ReferenceExplains(e, y);
+    believes_near = near ? far_end.near_now || error_total >= kHeldNearShare * near_level_
+                         : !echo_dominates_ && !ReferenceExplains(e, y);
   }
   const bool far_alone = reference != nullptr && !believes_near;
   // The cold start's floor, with or without a delay estimate (nothing before TrackColdStart has
@@ -377,6 +382,7 @@ void EchoSuppressor::SaveState(StateWriter& writer) const noexcept {
   writer.PutFloat(regression_leak_);
   writer.PutFloat(ratio_leak_);
   writer.PutDouble(explained_share_);
+  writer.PutDouble(near_level_);
   writer.PutU32(unexplained_frames_left_);
   writer.PutU32(frames_);
   writer.PutU32(random_);
@@ -398,6 +404,7 @@ void EchoSuppressor::RestoreState(StateReader& reader) noexcept {
   regression_leak_ = reader.GetFiniteFloat();
   ratio_leak_ = reader.GetFiniteFloat();
   explained_share_ = reader.GetFiniteDouble();
+  near_level_ = reader.GetFiniteDouble();
   unexplained_frames_left_ = reader.GetU32AtMost(double_talk_end_frames_);
   frames_ = reader.GetU32AtMost(2);
   random_ = reader.GetU32();
@@ -407,6 +414,7 @@ void EchoSuppressor::RestoreState(StateReader& reader) noexcept {
   if (explained_share_ < 0 || explained_share_ > 1) {
     return reader.Fail("an explained share outside [0, 1] in the echo suppressor");
   }
+  if (near_level_ < 0) return reader.Fail("a negative near-end level in the echo suppressor");
   for (const auto* v :
        {&bin_error_, &bin_mic_, &residual_, &previous_clean_, &smoothed_power_, &noise_,
         &reference_power_, &reference_mic_, &reference_held_, &earlier_power_, &cold_power_}) {

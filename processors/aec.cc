@@ -216,8 +216,9 @@ constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // updates (BlockAdaptiveFilter::kLearningBlocks); 14: whether its last block was over its margin,
 // and the delay estimator's confirmations up to EchoDelayEstimator::kFirstConfirmations; 15: the
 // suppressors' share of explained flags and frames until double talk ends
-// (EchoSuppressor::kDoubleTalkExplainedShare, kDoubleTalkEndSeconds).
-constexpr uint16_t kAecStateVersion = 15;
+// (EchoSuppressor::kDoubleTalkExplainedShare, kDoubleTalkEndSeconds); 16: their near end's
+// level (kHeldNearShare).
+constexpr uint16_t kAecStateVersion = 16;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {

@@ -1,10 +1,11 @@
 // EchoSuppressor: transparent without echo, removing a residual that follows the echo
 // estimate, comfort noise at the near end's floor, the reference floor under a room's tail the
 // filter does not model, a detected near end taken for echo where the reference explains it, in
-// double talk kept where the detector flags it in its own block or misses one the reference cannot
-// explain, the residual under the detector's held flags removed, and a changed room taken for echo
-// again once double talk ends, the cold start's floor before anything is learned and its end, an
-// echo that jumped earlier predicted by the earlier reference, and strength 0 as a pass-through.
+// double talk kept where the detector flags it in its own block, holds its flag over it at about
+// its level, or misses one the reference cannot explain, the residual under the detector's held
+// flags removed once the near end stops, and a changed room taken for echo again once double
+// talk ends, the cold start's floor before anything is learned and its end, an echo that jumped
+// earlier predicted by the earlier reference, and strength 0 as a pass-through.
 #include "dsp/echo_suppressor.h"
 
 #include <algorithm>
@@ -203,13 +204,13 @@ TEST(EchoSuppressorTest, ANearEndTheReferenceExplainsIsTakenForEcho) {
 // the suppressor learns the microphone's floor first), the echo a filter that models the room
 // estimates (0.9 of the echo, which is 0.3 x the reference) and its error (the other 0.1 and the
 // microphone's floor), and a near end's talk from `talk_from` to `talk_to`, in 250 ms phrases
-// whose first 150 ms are 10 dB over the echo and the rest as loud as it.
+// whose first 150 ms are `loud_db` over the echo and the rest as loud as it.
 struct DoubleTalk {
   static constexpr size_t kPhrase = 4000;
   static constexpr size_t kLoudPart = 2400;
   static constexpr size_t kFarFrom = 4000;
 
-  DoubleTalk(size_t n, size_t talk_from, size_t talk_to)
+  DoubleTalk(size_t n, size_t talk_from, size_t talk_to, float loud_db = 10)
       : reference(testing::WhiteNoise(n, 0.3, 8)),
         echo(n, 0.0f),
         error(n, 0.0f),
@@ -217,11 +218,12 @@ struct DoubleTalk {
         to(talk_to) {
     const std::vector<float> talk = testing::WhiteNoise(n, 0.3 * 0.3, 9);
     const std::vector<float> floor = testing::WhiteNoise(n, 1e-5, 10);
+    const float loud = std::pow(10.0f, loud_db / 20);
     std::fill(reference.begin(), reference.begin() + kFarFrom, 0.0f);
     for (size_t i = 0; i < n; ++i) {
       echo[i] = 0.9f * 0.3f * reference[i];
       error[i] = 0.1f * 0.3f * reference[i] + floor[i];
-      if (Talking(i)) error[i] += (Loud(i) ? std::sqrt(10.0f) : 1.0f) * talk[i];
+      if (Talking(i)) error[i] += (Loud(i) ? loud : 1.0f) * talk[i];
     }
   }
   bool Talking(size_t i) const { return i >= from && i < to; }
@@ -236,6 +238,19 @@ struct DoubleTalk {
 
 // Where in a phrase the detector of the first double-talk test starts missing the loud stretch.
 constexpr size_t kMissedFrom = DoubleTalk::kLoudPart / 2;
+
+// The level `out` (one hop late) keeps of `x`'s error over each phrase's [begin, end) from `from`
+// to `to`, 2 hops past each stretch's start, in dB.
+double KeptDb(const DoubleTalk& x, const std::vector<float>& out, size_t from, size_t to,
+              size_t begin, size_t end) {
+  double in = 0;
+  double kept = 0;
+  for (size_t phrase = from; phrase + DoubleTalk::kPhrase <= to; phrase += DoubleTalk::kPhrase) {
+    in += Energy(x.error, phrase + begin + 2 * kHop, phrase + end);
+    kept += Energy(out, phrase + begin + 3 * kHop, phrase + end + kHop);
+  }
+  return 10 * std::log10(kept / in);
+}
 
 TEST(EchoSuppressorTest, InDoubleTalkANearEndAsLoudAsTheEchoIsKept) {
   // From 3 s a near end talks (DoubleTalk), and the detector flags every frame of it in its own
@@ -263,21 +278,11 @@ TEST(EchoSuppressorTest, InDoubleTalkANearEndAsLoudAsTheEchoIsKept) {
   }
   EXPECT_FALSE(double_talk_before);
   EXPECT_TRUE(suppressor.double_talk());
-  // The level in the output (one hop late) against the error's, over each phrase's [begin, end)
-  // from 0.5 s into each half (the share needs a few phrases), 2 hops past each stretch's start.
-  const auto kept_db = [&](size_t from, size_t to, size_t begin, size_t end) {
-    double in = 0;
-    double kept = 0;
-    for (size_t phrase = from; phrase + DoubleTalk::kPhrase <= to; phrase += DoubleTalk::kPhrase) {
-      in += Energy(x.error, phrase + begin + 2 * kHop, phrase + end);
-      kept += Energy(out, phrase + begin + 3 * kHop, phrase + end + kHop);
-    }
-    return 10 * std::log10(kept / in);
-  };
-  const double quiet =
-      kept_db(3 * second + second / 2, 5 * second, DoubleTalk::kLoudPart, DoubleTalk::kPhrase);
+  // From 0.5 s into each half (the share needs a few phrases).
+  const double quiet = KeptDb(x, out, 3 * second + second / 2, 5 * second, DoubleTalk::kLoudPart,
+                              DoubleTalk::kPhrase);
   const double loud_missed =
-      kept_db(5 * second + second / 2, n - kHop, kMissedFrom, DoubleTalk::kLoudPart);
+      KeptDb(x, out, 5 * second + second / 2, n - kHop, kMissedFrom, DoubleTalk::kLoudPart);
   std::printf(
       "kept: the near end as loud as the echo, flagged, %+.2f dB; 10 dB over it, missed, "
       "%+.2f dB\n",
@@ -286,6 +291,33 @@ TEST(EchoSuppressorTest, InDoubleTalkANearEndAsLoudAsTheEchoIsKept) {
   // -2.5 dB.
   EXPECT_GT(quiet, -1.0);
   EXPECT_GT(loud_missed, -1.0);
+}
+
+TEST(EchoSuppressorTest, InDoubleTalkANearEndTheDetectorOnlyHoldsIsKept) {
+  // From 3 s a near end talks (DoubleTalk), each phrase's start 4 dB over the echo and the rest
+  // as loud as it; the detector raises its flag only in the starts and holds it over the rest.
+  // The reference explains the rest (the microphone twice its prediction), not the starts, so
+  // the stream is in double talk, and the rest, within 5 dB of the near end's level in the
+  // starts, must be kept.
+  const size_t second = 16000;
+  const size_t n = 6 * second;
+  const DoubleTalk x(n, 3 * second, n, 4);
+  EchoSuppressor suppressor;
+  ASSERT_TRUE(suppressor.Init(kHop, kRate).ok());
+  std::vector<float> out(n, 0.0f);
+  for (size_t at = kHop; at + kHop <= n; at += kHop) {
+    suppressor.Process(x.error.data() + at, x.echo.data() + at,
+                       {.reference = x.reference.data() + at - kHop,
+                        .near = x.Talking(at),
+                        .near_now = x.Loud(at)},
+                       1.0f, out.data() + at);
+  }
+  EXPECT_TRUE(suppressor.double_talk());
+  const double held =
+      KeptDb(x, out, 3 * second + second / 2, n - kHop, DoubleTalk::kLoudPart, DoubleTalk::kPhrase);
+  std::printf("kept: the near end under the held flags %+.2f dB\n", held);
+  // Measured -0.21 dB; believing only the flags raised in their own block, -3.87 dB.
+  EXPECT_GT(held, -1.0);
 }
 
 TEST(EchoSuppressorTest, DoubleTalkEndsAndAChangedRoomIsTakenForEchoAgain) {
