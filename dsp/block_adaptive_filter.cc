@@ -246,7 +246,7 @@ void BlockAdaptiveFilter::Estimate(const std::vector<float>& weights, float* out
 }
 
 void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, float* error,
-                                  float* echo) noexcept {
+                                  float* echo, bool near_elsewhere) noexcept {
   Channel& channel = channels_[channel_index];
   Estimate(channel.background, background_echo_.data());
   Estimate(channel.foreground, echo);
@@ -280,7 +280,7 @@ void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, floa
   }
   DetectNear(channel, mic_energy);
   Adapt(channel, background_error_.data(), background_echo_.data(), background_echo_energy,
-        background_energy);
+        background_energy, near_elsewhere);
   channel.mic_energy = kEnergySmoothing * channel.mic_energy + (1 - kEnergySmoothing) * mic_energy;
   if (channel.background_energy < kCopyRatio * channel.foreground_energy &&
       channel.background_energy < kMicCopyRatio * channel.mic_energy) {
@@ -293,7 +293,8 @@ void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, floa
 }
 
 void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error, const float* echo,
-                                double echo_energy, double error_energy) noexcept {
+                                double echo_energy, double error_energy,
+                                bool near_elsewhere) noexcept {
   // Sustained loud near speech: nothing to learn about the echo 10 dB under it, and the
   // background's own estimate, once it has begun to follow the near end, raises its step
   // (DetectNear's constants have the measurements).
@@ -324,7 +325,7 @@ void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error, const floa
   for (uint32_t k = 0; k < bins_; ++k) {
     error_power_[k] = e[2 * k] * e[2 * k] + e[2 * k + 1] * e[2 * k + 1];
   }
-  StepShares(channel, error, echo, echo_energy, error_energy);
+  StepShares(channel, error, echo, echo_energy, error_energy, near_elsewhere);
   // IPNLMS (Benesty & Gay 2002) over partitions: each partition's share of the step mixes a
   // uniform part and one proportional to the partition's weight norm, so a room's early,
   // strong partitions converge first and fast, and its quiet tail is not flooded with the
@@ -394,7 +395,8 @@ void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error, const floa
 }
 
 void BlockAdaptiveFilter::StepShares(Channel& channel, const float* error, const float* echo,
-                                     double echo_energy, double error_energy) noexcept {
+                                     double echo_energy, double error_energy,
+                                     bool near_elsewhere) noexcept {
   // Valin's leak (dsp/power_fluctuations.h), its sums normalized by the estimate's deviation
   // (the square root of its variance) and averaged at a rate that scales with the echo estimate
   // over the error, so that blocks of double talk barely move it.
@@ -415,7 +417,7 @@ void BlockAdaptiveFilter::StepShares(Channel& channel, const float* error, const
       channel.leak_deviation > 0
           ? std::clamp(channel.leak_covariance / channel.leak_deviation, kMinLeak, 1.0)
           : 1.0;
-  if (channel.near_blocks == 0) {
+  if (channel.near_blocks == 0 && !near_elsewhere) {
     // The far end alone, or a changed echo path: the plain step (the leak keeps learning).
     std::fill(bin_step_.begin(), bin_step_.end(), 1.0f);
     return;

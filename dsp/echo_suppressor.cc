@@ -147,6 +147,7 @@ void EchoSuppressor::Reset() noexcept {
   explained_share_ = 1;
   unexplained_frames_left_ = 0;
   near_level_ = 0;
+  believes_near_ = false;
   frames_ = 0;
   random_ = kSeed;
 }
@@ -284,6 +285,7 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
     believes_near = near ? far_end.near_now || error_total >= kHeldNearShare * near_level_
                          : !echo_dominates_ && !ReferenceExplains(e, y);
   }
+  believes_near_ = believes_near;
   const bool far_alone = reference != nullptr && !believes_near;
   // The cold start's floor, with or without a delay estimate (nothing before TrackColdStart has
   // held a power).
@@ -383,6 +385,7 @@ void EchoSuppressor::SaveState(StateWriter& writer) const noexcept {
   writer.PutFloat(ratio_leak_);
   writer.PutDouble(explained_share_);
   writer.PutDouble(near_level_);
+  writer.PutU32(believes_near_ ? 1 : 0);
   writer.PutU32(unexplained_frames_left_);
   writer.PutU32(frames_);
   writer.PutU32(random_);
@@ -405,6 +408,7 @@ void EchoSuppressor::RestoreState(StateReader& reader) noexcept {
   ratio_leak_ = reader.GetFiniteFloat();
   explained_share_ = reader.GetFiniteDouble();
   near_level_ = reader.GetFiniteDouble();
+  believes_near_ = reader.GetU32AtMost(1) == 1;
   unexplained_frames_left_ = reader.GetU32AtMost(double_talk_end_frames_);
   frames_ = reader.GetU32AtMost(2);
   random_ = reader.GetU32();

@@ -195,8 +195,8 @@ class EchoSuppressor {
 
   // Writes the frames' histories, the overlap, the leak's, the reference floor's and the noise
   // floor's averages, the double-talk state (the explained share, the frames until it ends, the
-  // near end's level) and the comfort noise generator (a checkpoint; dsp/state_codec.h). Allocates
-  // nothing.
+  // near end's level, whether the last frame's was believed) and the comfort noise generator (a
+  // checkpoint; dsp/state_codec.h). Allocates nothing.
   void SaveState(StateWriter& writer) const noexcept;
   // Reads what SaveState wrote into a suppressor Init'ed for the same hop (every size checked).
   // On failure the reader fails (the caller Resets). Allocates nothing.
@@ -204,6 +204,9 @@ class EchoSuppressor {
 
   // Whether the suppressor finds the stream in double talk (kDoubleTalkExplainedShare).
   bool double_talk() const { return explained_share_ < kDoubleTalkExplainedShare; }
+  // Whether it believed a near end in its last frame (in double talk, also where the detector
+  // found none: a frame it missed that neither the echo estimate nor the reference explains).
+  bool believes_near() const { return believes_near_; }
 
   // The last frame's leak estimate (for tests).
   float leak() const { return leak_; }
@@ -293,6 +296,7 @@ class EchoSuppressor {
   // weight per such frame.
   double near_level_ = 0;
   double near_level_weight_ = 0;
+  bool believes_near_ = false;  // in the last frame
   uint32_t frames_ = 0;
   uint32_t random_ = 1;
 };

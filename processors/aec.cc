@@ -217,8 +217,9 @@ constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // and the delay estimator's confirmations up to EchoDelayEstimator::kFirstConfirmations; 15: the
 // suppressors' share of explained flags and frames until double talk ends
 // (EchoSuppressor::kDoubleTalkExplainedShare, kDoubleTalkEndSeconds); 16: their near end's
-// level (kHeldNearShare).
-constexpr uint16_t kAecStateVersion = 16;
+// level (kHeldNearShare); 17: whether they believed a near end in their last frame (the filter's
+// double-talk step follows it).
+constexpr uint16_t kAecStateVersion = 17;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {
@@ -435,7 +436,9 @@ void AecProcessor::RunBlock() noexcept {
   double mic_energy = 0;  // the block's, over every microphone
   double error_energy = 0;
   for (uint32_t m = 0; m < mics_; ++m) {
-    filter_.Process(m, input_[m].data(), error_.data(), echo_.data());
+    // The suppressor's near end (a block late) slows the filter where the detector missed it.
+    filter_.Process(m, input_[m].data(), error_.data(), echo_.data(),
+                    suppressors_[m].believes_near());
     for (uint32_t i = 0; i < block_; ++i) {
       mic_energy += double{input_[m][i]} * input_[m][i];
       error_energy += double{error_[i]} * error_[i];

@@ -1,12 +1,14 @@
 // BlockAdaptiveFilter identifying a known FIR from white noise and from a voice whose pitch is a
 // multiple of its bin spacing, holding its foreground model through loud double talk, detecting
-// the near end but not a changed room, holding a lone weak detection briefly, flagging a loud near
-// end but not a changed room or a moved echo, holding adaptation while a loud near end talks on,
-// and following a shift of its partitions.
+// the near end but not a changed room, giving a near end found elsewhere the double-talk step,
+// holding a lone weak detection briefly, flagging a loud near end but not a changed room or a
+// moved echo, holding adaptation while a loud near end talks on, and following a shift of its
+// partitions.
 #include "dsp/block_adaptive_filter.h"
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -73,9 +75,11 @@ std::vector<float> OverANoiseFloor(const std::vector<float>& echo, uint32_t seed
   return mic;
 }
 
-// Runs the filter on (reference, mic), block by block; returns the error.
+// Runs the filter on (reference, mic), block by block, a near end found elsewhere (Process) in
+// the blocks starting at a sample for which `near_elsewhere` is true; returns the error.
 std::vector<float> Filter(BlockAdaptiveFilter& filter, const std::vector<float>& reference,
-                          const std::vector<float>& mic) {
+                          const std::vector<float>& mic,
+                          const std::function<bool(size_t)>& near_elsewhere = {}) {
   std::vector<float> window(2 * kBlock, 0.0f);
   std::vector<float> error(mic.size(), 0.0f);
   std::vector<float> echo(kBlock);
@@ -84,7 +88,8 @@ std::vector<float> Filter(BlockAdaptiveFilter& filter, const std::vector<float>&
     std::copy(reference.begin() + at, reference.begin() + at + kBlock, window.begin() + kBlock);
     const float* windows[] = {window.data()};
     filter.PushReference(windows);
-    filter.Process(0, mic.data() + at, error.data() + at, echo.data());
+    filter.Process(0, mic.data() + at, error.data() + at, echo.data(),
+                   near_elsewhere && near_elsewhere(at));
   }
   return error;
 }
@@ -202,6 +207,44 @@ double FlaggedShare(const std::vector<float>& reference, const std::vector<float
     }
   }
   return static_cast<double>(near) / blocks;
+}
+
+TEST(BlockAdaptiveFilterTest, ANearEndFoundElsewhereGetsTheDoubleTalkStep) {
+  // A voiced far end through a room, and from 1 s a voiced near end 3 dB under its echo, which
+  // the detector misses now and then (between its flags, or under its margin). Found elsewhere
+  // (aec: the echo suppressor, a block late), the near end gets the double-talk step there too,
+  // and the filter keeps closer to the room.
+  const size_t second = 16000;
+  const std::vector<float> reference = VoicedFarEnd(140, 8, 11);
+  const std::vector<float> echo = Convolve(reference, Room(900, 12));
+  std::vector<float> near = VoicedFarEnd(230, 8, 21);
+  const double gain = std::sqrt(0.5) * testing::Rms(echo) / testing::Rms(near);
+  for (size_t i = 0; i < near.size(); ++i) {
+    near[i] = i < second ? 0.0f : static_cast<float>(gain * near[i]);
+  }
+  std::vector<float> mic = OverANoiseFloor(echo, 13);
+  for (size_t i = 0; i < mic.size(); ++i) mic[i] += near[i];
+  const auto talked_in_block_before = [&](size_t at) {
+    return at >= kBlock && Energy(near, at - kBlock, at) > 0;
+  };
+  const auto removed_db = [&](const std::function<bool(size_t)>& near_elsewhere) {
+    BlockAdaptiveFilter filter;
+    EXPECT_TRUE(filter.Init(kBlock, kPartitions, 1, 1).ok());
+    const std::vector<float> error = Filter(filter, reference, mic, near_elsewhere);
+    std::vector<float> residual(mic.size());
+    for (size_t i = 0; i < mic.size(); ++i) residual[i] = error[i] - near[i];
+    return RatioDb(echo, residual, 4 * second, 8 * second);
+  };
+  const double found = removed_db(talked_in_block_before);
+  const double not_found = removed_db({});
+  std::printf(
+      "echo removed in double talk from 4 s: %.1f dB with the near end found elsewhere, "
+      "%.1f dB without\n",
+      found, not_found);
+  // Measured 18.8 and 16.3 dB; the near end at -6 or 0 dB, from 0.5 or 2 s, or a far end at 180
+  // Hz: 1.6 to 5.4 dB more. (With white noise at both ends, none: a stationary near end leaves the
+  // plain step's misadjustment to the foreground's copy test.)
+  EXPECT_GT(found, not_found + 1.5);
 }
 
 TEST(BlockAdaptiveFilterTest, DetectsTheNearEndButNotAChangedRoom) {
