@@ -31,9 +31,9 @@
 // frames the detector missed that neither the echo estimate nor the reference explains; on
 // bench-dsp's scenes double-talk SDR 23.8 / 22.1 -> 24.0 / 22.4 dB at 16 / 48 kHz, the least
 // 10.7 / 10.2 -> 12.1 / 10.8 dB, and on the other material 22.2 / 21.7 -> 22.4 / 22.1 dB;
-// single talk the same, recovery but one scene's, 0.65 -> 0.74 s). Then each bin's step is Valin's
-// (2007) optimal one, the residual echo's share of the bin's error, from a leak learned by
-// regressing the error's power fluctuations on the echo estimate's (uncorrelated near speech
+// single talk the same, recovery too but one scene's, 0.65 -> 0.74 s). Then each bin's step is
+// Valin's (2007) optimal one, the residual echo's share of the bin's error, from a leak learned
+// by regressing the error's power fluctuations on the echo estimate's (uncorrelated near speech
 // leaves the leak alone). Measured on aec_echo_test's scenes against the plain step (both with
 // the level-relative regularization, .cc): double-talk SDR 10.0/11.7/15.1/5.0/8.7 ->
 // 11.1/14.3/14.8/6.8/12.9 dB, levels within 1 dB but the 48 kHz 1/0 scene's (-2.6 -> -1.9 dB);

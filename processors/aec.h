@@ -12,8 +12,10 @@
 //      EchoDelayEvent reports each new estimate;
 //   2. linear filter: a BlockAdaptiveFilter (dsp/block_adaptive_filter.h) per microphone,
 //      partitioned frequency-domain NLMS covering kFilterSeconds after the alignment, with a
-//      foreground and a background filter so double talk cannot diverge the output. When the
-//      alignment moves, the filters' partitions move with it, keeping the lags they model: an
+//      foreground and a background filter so double talk cannot diverge the output (the
+//      background's double-talk step also where the suppressor believed a near end in the
+//      previous block, which in double talk catches what the filter's own detector misses). When
+//      the alignment moves, the filters' partitions move with it, keeping the lags they model: an
 //      estimate that moves on an unchanged echo costs nothing, while an echo whose delay
 //      jumped is re-learned by the filter (the suppressor covers it meanwhile);
 //   3. residual echo suppression and comfort noise: an EchoSuppressor per microphone
