@@ -12,6 +12,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -229,6 +231,24 @@ struct DoubleTalk {
   bool Talking(size_t i) const { return i >= from && i < to; }
   bool Loud(size_t i) const { return Talking(i) && (i - from) % kPhrase < kLoudPart; }
 
+  // Runs `suppressor` over the signals hop by hop at strength 1, the detector's flags at each
+  // hop's start from `flags` (which returns {near, near_now}), `each` called after every hop with
+  // its start; returns the output.
+  std::vector<float> Suppress(EchoSuppressor& suppressor,
+                              const std::function<std::pair<bool, bool>(size_t)>& flags,
+                              const std::function<void(size_t)>& each = {}) const {
+    std::vector<float> out(error.size(), 0.0f);
+    for (size_t at = kHop; at + kHop <= error.size(); at += kHop) {
+      const auto [near, near_now] = flags(at);
+      suppressor.Process(
+          error.data() + at, echo.data() + at,
+          {.reference = reference.data() + at - kHop, .near = near, .near_now = near_now}, 1.0f,
+          out.data() + at);
+      if (each) each(at);
+    }
+    return out;
+  }
+
   std::vector<float> reference;
   std::vector<float> echo;
   std::vector<float> error;
@@ -266,16 +286,16 @@ TEST(EchoSuppressorTest, InDoubleTalkANearEndAsLoudAsTheEchoIsKept) {
   };
   EchoSuppressor suppressor;
   ASSERT_TRUE(suppressor.Init(kHop, kRate).ok());
-  std::vector<float> out(n, 0.0f);
   bool double_talk_before = false;
-  for (size_t at = kHop; at + kHop <= n; at += kHop) {
-    const bool near = x.Talking(at) && !missed(at);
-    suppressor.Process(
-        x.error.data() + at, x.echo.data() + at,
-        {.reference = x.reference.data() + at - kHop, .near = near, .near_now = near}, 1.0f,
-        out.data() + at);
-    if (at < 3 * second) double_talk_before = double_talk_before || suppressor.double_talk();
-  }
+  const std::vector<float> out = x.Suppress(
+      suppressor,
+      [&](size_t at) {
+        const bool near = x.Talking(at) && !missed(at);
+        return std::pair(near, near);
+      },
+      [&](size_t at) {
+        if (at < 3 * second) double_talk_before = double_talk_before || suppressor.double_talk();
+      });
   EXPECT_FALSE(double_talk_before);
   EXPECT_TRUE(suppressor.double_talk());
   // From 0.5 s into each half (the share needs a few phrases).
@@ -304,14 +324,8 @@ TEST(EchoSuppressorTest, InDoubleTalkANearEndTheDetectorOnlyHoldsIsKept) {
   const DoubleTalk x(n, 3 * second, n, 4);
   EchoSuppressor suppressor;
   ASSERT_TRUE(suppressor.Init(kHop, kRate).ok());
-  std::vector<float> out(n, 0.0f);
-  for (size_t at = kHop; at + kHop <= n; at += kHop) {
-    suppressor.Process(x.error.data() + at, x.echo.data() + at,
-                       {.reference = x.reference.data() + at - kHop,
-                        .near = x.Talking(at),
-                        .near_now = x.Loud(at)},
-                       1.0f, out.data() + at);
-  }
+  const std::vector<float> out =
+      x.Suppress(suppressor, [&](size_t at) { return std::pair(x.Talking(at), x.Loud(at)); });
   EXPECT_TRUE(suppressor.double_talk());
   const double held =
       KeptDb(x, out, 3 * second + second / 2, n - kHop, DoubleTalk::kLoudPart, DoubleTalk::kPhrase);
@@ -339,21 +353,20 @@ TEST(EchoSuppressorTest, DoubleTalkEndsAndAChangedRoomIsTakenForEchoAgain) {
   }
   EchoSuppressor suppressor;
   ASSERT_TRUE(suppressor.Init(kHop, kRate).ok());
-  std::vector<float> out(n, 0.0f);
   bool double_talk = false;
   bool double_talk_held = true;
-  for (size_t at = kHop; at + kHop <= n; at += kHop) {
-    const bool now = x.Talking(at) || at >= change;
-    suppressor.Process(x.error.data() + at, x.echo.data() + at,
-                       {.reference = x.reference.data() + at - kHop,
-                        .near = now || (at >= x.to && at < held_until),
-                        .near_now = now},
-                       1.0f, out.data() + at);
-    if (at < x.to) double_talk = double_talk || suppressor.double_talk();
-    if (at >= x.to && at < held_until) {
-      double_talk_held = double_talk_held && suppressor.double_talk();
-    }
-  }
+  const std::vector<float> out = x.Suppress(
+      suppressor,
+      [&](size_t at) {
+        const bool now = x.Talking(at) || at >= change;
+        return std::pair(now || (at >= x.to && at < held_until), now);
+      },
+      [&](size_t at) {
+        if (at < x.to) double_talk = double_talk || suppressor.double_talk();
+        if (at >= x.to && at < held_until) {
+          double_talk_held = double_talk_held && suppressor.double_talk();
+        }
+      });
   EXPECT_TRUE(double_talk);
   EXPECT_TRUE(double_talk_held);
   EXPECT_FALSE(suppressor.double_talk());
