@@ -19,11 +19,11 @@
 //      that reads it against the filter says, unless the stream is in double talk: then a flag
 //      raised in its own block or held over a frame about as loud as the near end has lately
 //      been, or a missed frame neither the echo estimate nor the reference accounts for, is the
-//      near end), at least the reference floor (the bin's learned echo path gain x the reference's
-//      power, held as a room of RT60 0.5 s decays, at most |E|^2), which covers what the filter
-//      does not model or has not re-learned; in the cold start (TrackColdStart: nothing learned
-//      yet), with or without a delay estimate, at least the far end's newest power held as it
-//      falls;
+//      near end), at least the reference floor (the bin's learned echo path gain, the larger of
+//      its recent and lasting averages, x the reference's power, held as a room of RT60 0.5 s
+//      decays, at most |E|^2), which covers what the filter does not model or has not
+//      re-learned; in the cold start (TrackColdStart: nothing learned yet), with or without a
+//      delay estimate, at least the far end's newest power held as it falls;
 //   2. gain: Wiener, G = xi / (1 + xi), xi the decision-directed (Ephraim & Malah 1984) ratio
 //      of near-end power to strength x kOverSubtraction x R (4 times that where the echo
 //      dominates with no near speech detected, a quarter where a near end is believed once the
@@ -218,13 +218,17 @@ class EchoSuppressor {
   // Updates the leak from this frame's power spectra, whose sums over bins are the totals.
   void UpdateLeak(double error_total, double echo_total) noexcept;
   // The echo the reference predicts in bin k: its held power (the larger of the reference's at
-  // the echo's delay and the earlier one's) times the bin's learned echo path gain (0 before any
-  // was learned).
-  float ReferencePrediction(uint32_t k) const noexcept;
+  // the echo's delay and the earlier one's) times the bin's learned echo path gain, the recent
+  // one or (`lasting`) the larger of the recent and the lasting one (0 before any was learned).
+  float ReferencePrediction(uint32_t k, bool lasting) const noexcept;
   // Whether the reference explains the frame whose error and echo estimate spectra these are
   // (interleaved re, im): under kUnexplainedShare of the microphone's (their sum's) energy in
-  // bins far over ReferencePrediction (.cc).
-  bool ReferenceExplains(const float* error, const float* echo) const noexcept;
+  // bins far over ReferencePrediction (.cc), with the recent gain and with the larger of both.
+  struct Explained {
+    bool recent = false;
+    bool either = false;
+  };
+  Explained ReferenceExplains(const float* error, const float* echo) const noexcept;
 
   uint32_t hop_ = 0;
   uint32_t fft_size_ = 0;
@@ -233,9 +237,10 @@ class EchoSuppressor {
   float tail_decay_ = 0;
   float reference_decay_ = 0;  // kReferenceTailSeconds' per hop
   float noise_rise_ = 0;
-  float beta_ = 0;         // the leak's smoothing
-  float mean_weight_ = 0;  // the running means' smoothing
-  float bin_weight_ = 0;   // the per-bin ERLE's smoothing
+  float beta_ = 0;            // the leak's smoothing
+  float mean_weight_ = 0;     // the running means' smoothing
+  float bin_weight_ = 0;      // the per-bin ERLE's and the recent gain's smoothing
+  float lasting_weight_ = 0;  // the lasting gain's
 
   const RealFftPlan* fft_ = nullptr;  // shared, immutable
   std::vector<float> analysis_window_;
@@ -260,10 +265,13 @@ class EchoSuppressor {
   std::vector<float> noise_;
   // Per bin, the reference's power at the echo's delay held against kReferenceTailSeconds, and
   // the averages of the microphone's power and of that held power over the frames the echo
-  // dominates (their ratio is the echo path's gain).
+  // dominates (their ratio is the echo path's gain), recent (kBinSeconds) and lasting
+  // (kLastingGainSeconds, .cc).
   std::vector<float> reference_power_;
   std::vector<float> reference_mic_;
   std::vector<float> reference_held_;
+  std::vector<float> lasting_mic_;
+  std::vector<float> lasting_held_;
   // Per bin, the earlier reference's power, held alike (FarEnd::earlier).
   std::vector<float> earlier_power_;
   // Per bin, the newest reference's power held against kColdStartDecayDbPerSecond, for the cold

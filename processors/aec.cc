@@ -218,8 +218,8 @@ constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // suppressors' share of explained flags and frames until double talk ends
 // (EchoSuppressor::kDoubleTalkExplainedShare, kDoubleTalkEndSeconds); 16: their near end's
 // level (kHeldNearShare); 17: whether they believed a near end in their last frame (the filter's
-// double-talk step follows it).
-constexpr uint16_t kAecStateVersion = 17;
+// double-talk step follows it); 18: their echo path gain's lasting averages.
+constexpr uint16_t kAecStateVersion = 18;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {

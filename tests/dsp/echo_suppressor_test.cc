@@ -1,6 +1,7 @@
 // EchoSuppressor: transparent without echo, removing a residual that follows the echo
 // estimate, comfort noise at the near end's floor, the reference floor under a room's tail the
-// filter does not model, a detected near end taken for echo where the reference explains it, in
+// filter does not model, a detected near end taken for echo where the reference explains it (also
+// when the echo path's gain over the last words before a room change was far from its usual), in
 // double talk kept where the detector flags it in its own block, holds its flag over it at about
 // its level, or misses one the reference cannot explain, the residual under the detector's held
 // flags removed once the near end stops, and a changed room taken for echo again once double
@@ -152,7 +153,7 @@ TEST(EchoSuppressorTest, TheReferenceFloorRemovesATailTheFilterDoesNotModel) {
   }
   const double removed = 10 * std::log10(tail_energy / out_energy);
   std::printf("tail removed %.1f dB\n", removed);
-  // Measured 11.0 dB, evenly along the tail (10 to 14 dB in each 50 ms): the floor follows the
+  // Measured 11.5 dB, evenly along the tail (10 to 14 dB in each 50 ms): the floor follows the
   // tail down. With the reference held as the residual is (0.25 s), 1.4 dB. Not more than that:
   // past the filter's 30 ms its estimate is gone, so the leak's test does not find the echo
   // dominating and the over-subtraction is the plain one, which lets the tail's louder frames
@@ -160,46 +161,73 @@ TEST(EchoSuppressorTest, TheReferenceFloorRemovesATailTheFilterDoesNotModel) {
   EXPECT_GT(removed, 8.0);
 }
 
-TEST(EchoSuppressorTest, ANearEndTheReferenceExplainsIsTakenForEcho) {
-  // A filter that models the room for 3 s (it leaves 10 % of the echo), then a changed room of
-  // the same gain the filter has no model of (its estimate gone, the echo whole in its error)
-  // while the detector, reading the microphone against that model, reports a near end; from 5
-  // s a real near end 10 dB over the echo. The reference explains the changed room's echo, so
-  // the floor must remove it; it cannot explain the near end, which must pass.
+// A filter that models the room for 3 s (it leaves 10 % of the echo), the echo path's gain
+// `last_words_gain` times its usual over the last half second of them, then a changed room of the
+// usual gain the filter has no model of (its estimate gone, the echo whole in its error) while
+// the detector, reading the microphone against that model, reports a near end; from 5 s a real
+// near end 10 dB over the echo. White noise from `seed` on. Returns the changed room's echo
+// removed and the near end's (and echo's) loss, in dB, each from 0.3 s into its stretch.
+struct ChangedRoom {
+  double removed_db;
+  double near_loss_db;
+};
+ChangedRoom RunChangedRoom(float last_words_gain, uint32_t seed) {
   const size_t second = 16000;
   const size_t n = 7 * second;
-  const std::vector<float> reference = testing::WhiteNoise(n, 0.3, 8);
-  const std::vector<float> near_end = testing::WhiteNoise(n, 0.3 * 0.3 * std::pow(10.0, 0.5), 9);
-  const std::vector<float> floor = testing::WhiteNoise(n, 1e-5, 10);
+  const std::vector<float> reference = testing::WhiteNoise(n, 0.3, seed);
+  const std::vector<float> near_end =
+      testing::WhiteNoise(n, 0.3 * 0.3 * std::pow(10.0, 0.5), seed + 1);
+  const std::vector<float> floor = testing::WhiteNoise(n, 1e-5, seed + 2);
   std::vector<float> echo(n, 0.0f);
   std::vector<float> error(n, 0.0f);
   for (size_t i = 3; i < n; ++i) {
     if (i < 3 * second) {
-      echo[i] = 0.9f * 0.3f * reference[i];
-      error[i] = 0.1f * 0.3f * reference[i] + floor[i];
+      const float path = i < 2 * second + second / 2 ? 0.3f : 0.3f * last_words_gain;
+      echo[i] = 0.9f * path * reference[i];
+      error[i] = 0.1f * path * reference[i] + floor[i];
     } else {
       error[i] = -0.3f * reference[i - 3] + floor[i] + (i >= 5 * second ? near_end[i] : 0.0f);
     }
   }
   EchoSuppressor suppressor;
-  ASSERT_TRUE(suppressor.Init(kHop, kRate).ok());
+  EXPECT_TRUE(suppressor.Init(kHop, kRate).ok());
   std::vector<float> out(n, 0.0f);
   for (size_t at = kHop; at + kHop <= n; at += kHop) {
     suppressor.Process(error.data() + at, echo.data() + at,
                        {.reference = reference.data() + at - kHop, .near = at >= 3 * second}, 1.0f,
                        out.data() + at);
   }
-  // From 0.3 s into each stretch.
-  const auto db = [&](size_t from, size_t to) { return RemovedDb(error, out, from, to); };
-  const double removed = db(3 * second + 4800, 5 * second - kHop);
-  const double near_loss = db(5 * second + 4800, n - kHop);
-  std::printf("changed room's echo removed %.1f dB; near end and echo %.2f dB\n", removed,
-              -near_loss);
+  return {.removed_db = RemovedDb(error, out, 3 * second + 4800, 5 * second - kHop),
+          .near_loss_db = RemovedDb(error, out, 5 * second + 4800, n - kHop)};
+}
+
+TEST(EchoSuppressorTest, ANearEndTheReferenceExplainsIsTakenForEcho) {
+  // The reference explains the changed room's echo, so the floor must remove it; it cannot
+  // explain the near end, which must pass.
+  const ChangedRoom room = RunChangedRoom(1.0f, 8);
+  std::printf("changed room's echo removed %.1f dB; near end and echo %.2f dB\n", room.removed_db,
+              -room.near_loss_db);
   // Measured 23.5 dB and -0.00 dB. Believing the detector (the floor held back for every
   // reported near end): 0.0 dB removed; ignoring it (the floor everywhere): the near end at
   // -2.3 dB.
-  EXPECT_GT(removed, 20.0);
-  EXPECT_LT(std::fabs(near_loss), 1.0);
+  EXPECT_GT(room.removed_db, 20.0);
+  EXPECT_LT(std::fabs(room.near_loss_db), 1.0);
+}
+
+TEST(EchoSuppressorTest, AChangedRoomIsTakenForEchoAfterTheLastWordsMetANotch) {
+  // As above, but over the last half second before the room changes the echo path's gain is 16
+  // dB under its usual: a voice whose harmonics fell into a notch of a ragged room's response
+  // for a word or two. Learning stops when the filter's estimate goes, so the recent gain keeps
+  // that notch and predicts the changed room's echo (back at the usual gain) 10 dB too low; the
+  // lasting gain still remembers the room, so the frames are taken for echo. The near end,
+  // which neither gain explains, must pass.
+  const ChangedRoom room = RunChangedRoom(static_cast<float>(std::pow(10.0, -16.0 / 20)), 20);
+  std::printf("changed room's echo after a notch removed %.1f dB; near end and echo %.2f dB\n",
+              room.removed_db, -room.near_loss_db);
+  // Measured 24.9 dB and -0.00 dB; without the lasting gain 0.0 dB removed (every flagged frame
+  // unexplained, so the stream is taken to be in double talk and the flags believed).
+  EXPECT_GT(room.removed_db, 20.0);
+  EXPECT_LT(std::fabs(room.near_loss_db), 1.0);
 }
 
 // The double-talk tests' signals at 16 kHz, white noise: the reference (from kFarFrom, so that
@@ -376,7 +404,7 @@ TEST(EchoSuppressorTest, DoubleTalkEndsAndAChangedRoomIsTakenForEchoAgain) {
       "removed: the residual under the held flags %.1f dB, the changed room's echo in its "
       "first 0.5 s %.1f dB\n",
       held, changed);
-  // Measured 54.0 and 58.9 dB; believing the held flags too, 37.5 dB under them; with double
+  // Measured 54.0 and 59.4 dB; believing the held flags too, 37.5 dB under them; with double
   // talk never ending, 8.3 dB of the changed room's.
   EXPECT_GT(held, 45.0);
   EXPECT_GT(changed, 30.0);
@@ -508,7 +536,7 @@ TEST(EchoSuppressorTest, TheEarlierReferencePredictsAnEchoThatJumpedEarlier) {
   const double without = removed(false);
   std::printf("echo 40 ms earlier removed %.1f dB with the earlier reference, %.1f dB without\n",
               with_earlier, without);
-  // Measured 30.1 dB and 8.0 dB.
+  // Measured 30.4 dB and 6.7 dB.
   EXPECT_GT(with_earlier, without + 10.0);
 }
 
