@@ -315,13 +315,19 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
   } else if (unexplained_frames_left_ > 0 && --unexplained_frames_left_ == 0) {
     explained_share_ = 1;
   }
+  // About as loud as the near end has lately been (kHeldNearShare).
+  const bool near_level = error_total >= kHeldNearShare * near_level_;
   bool believes_near = near && !(double_talk() ? explained.recent : explained.either);
   if (double_talk() && !believes_near) {
-    believes_near = near ? far_end.near_now || error_total >= kHeldNearShare * near_level_
-                         : !echo_dominates_ && !ReferenceExplains(e, y).recent;
+    believes_near =
+        near ? far_end.near_now || near_level : !echo_dominates_ && !ReferenceExplains(e, y).recent;
   }
   believes_near_ = believes_near;
   const bool far_alone = reference != nullptr && !believes_near;
+  // In double talk a frame at the near end's level that the detector missed is not given the
+  // reference floor (kHeldNearShare has the measurements): the floor takes the whole error for
+  // echo wherever the reference predicts as much, as it does for a near end as loud as the echo.
+  const bool reference_floor = far_alone && !(double_talk() && near_level);
   // The cold start's floor, with or without a delay estimate (nothing before TrackColdStart has
   // held a power).
   const bool cold_floor = cold_start() && !believes_near;
@@ -365,8 +371,8 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
     // 34.9/41.4/27.9/26.1/36.7 -> 40.0/46.8/31.4/27.9/39.2 dB, recovery 19.3-26.8 ->
     // 22.5-34.6 dB, double talk within 0.1 dB.
     float residual = residual_[k];
-    if (far_alone || cold_floor) {
-      float prediction = far_alone ? ReferencePrediction(k, true) : 0.0f;
+    if (reference_floor || cold_floor) {
+      float prediction = reference_floor ? ReferencePrediction(k, true) : 0.0f;
       if (cold_floor) prediction = std::max(prediction, cold_gain_ * cold_power_[k]);
       residual = std::max(residual, std::min(power, prediction));
     }
