@@ -316,18 +316,18 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
     explained_share_ = 1;
   }
   // About as loud as the near end has lately been (kHeldNearShare).
-  const bool near_level = error_total >= kHeldNearShare * near_level_;
+  const bool at_near_level = error_total >= kHeldNearShare * near_level_;
   bool believes_near = near && !(double_talk() ? explained.recent : explained.either);
   if (double_talk() && !believes_near) {
-    believes_near =
-        near ? far_end.near_now || near_level : !echo_dominates_ && !ReferenceExplains(e, y).recent;
+    believes_near = near ? far_end.near_now || at_near_level
+                         : !echo_dominates_ && !ReferenceExplains(e, y).recent;
   }
   believes_near_ = believes_near;
   const bool far_alone = reference != nullptr && !believes_near;
   // In double talk a frame at the near end's level that the detector missed is not given the
   // reference floor (kHeldNearShare has the measurements): the floor takes the whole error for
   // echo wherever the reference predicts as much, as it does for a near end as loud as the echo.
-  const bool reference_floor = far_alone && !(double_talk() && near_level);
+  const bool reference_floor = far_alone && !(double_talk() && at_near_level);
   // The cold start's floor, with or without a delay estimate (nothing before TrackColdStart has
   // held a power).
   const bool cold_floor = cold_start() && !believes_near;
