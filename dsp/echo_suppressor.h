@@ -27,8 +27,10 @@
 //      delay estimate, at least the far end's newest power held as it falls;
 //   2. gain: Wiener, G = xi / (1 + xi), xi the decision-directed (Ephraim & Malah 1984) ratio
 //      of near-end power to strength x kOverSubtraction x R (4 times that where the echo
-//      dominates with no near speech detected, a quarter where a near end is believed once the
-//      suppressor is warm: kNearOverSubtraction), floored at kGainFloorDb;
+//      dominates with no near speech detected, but in double talk over a frame the detector
+//      missed at the near end's level where the filter removes the echo; a quarter where a near
+//      end is believed once the suppressor is warm: kNearOverSubtraction), floored at
+//      kGainFloorDb;
 //      strength 0 passes everything (the linear filter alone);
 //   3. comfort noise: the near end's noise floor N (minimum of the smoothed |E|^2, rising at
 //      most kNoiseRiseDbPerSecond) is put back where the gain removed it, with random phase:
@@ -167,7 +169,8 @@ class EchoSuppressor {
   // missed frame in double talk: the same least, the stretches 28.7 / 29.7 and 25.6 / 28.1 dB;
   // with the 4 times over-subtraction (the .cc's kFarAloneOverSubtraction) also off the frames
   // at kHeldNearShare: the other material's 16 kHz miss 9.8 dB, but a delay jump's recovery (own
-  // delay_16k_p2_r1) 0.46 -> 1.09 s.
+  // delay_16k_p2_r1) 0.46 -> 1.09 s (now off them where the leak shows the filter removing the
+  // echo, which it does not after that jump: the .cc's kMissedNearLeak).
   static constexpr double kHeldNearShare = 0.3;
   static constexpr double kNearLevelSeconds = 0.05;
 

@@ -312,7 +312,9 @@ TEST(AecEchoTest, DoubleTalkKeepsTheNearEnd) {
 // EchoSuppressor::kHeldNearShare, still short of the bar), and no report off the room's delay
 // from 3 s on. With the filter's double-talk step where the suppressor believes a near end
 // (BlockAdaptiveFilter::Process's near_elsewhere): 9.2 dB from 15 s (9.7 from 2 s; the canceller
-// 8.6).
+// 8.6; 9.2 with the reference floor off a missed near end at its level, 9.8 with the far end's
+// over-subtraction off it too where the filter removes the echo: the suppressor's
+// kMissedNearLeak; held at 9.5, the bar being 10).
 TEST(AecEchoTest, DoubleTalkDoesNotMoveTheAlignmentFar) {
   const Case c{16000, 5, 0, 250, 0.5, 0, 1030, kErleBarDb, kSdrBarDb, kLevelBarDb};
   EchoSceneSpec spec = SpecOf(c);
@@ -322,15 +324,41 @@ TEST(AecEchoTest, DoubleTalkDoesNotMoveTheAlignmentFar) {
   const AecRun run = RunScene(*scene);
   const AecRun linear = RunScene(*scene, 0.0);
   const Fidelity late = NearEnd(*scene, linear.out, 15 * size_t{c.rate});
+  const double canceller = NearEnd(*scene, run.out, 2 * c.rate).sdr_db;
   std::printf("%s: double talk SDR %.1f dB, the filter alone %.1f dB (from 15 s %.1f dB)\n",
-              Name(c).c_str(), NearEnd(*scene, run.out, 2 * c.rate).sdr_db,
-              NearEnd(*scene, linear.out, 2 * c.rate).sdr_db, late.sdr_db);
+              Name(c).c_str(), canceller, NearEnd(*scene, linear.out, 2 * c.rate).sdr_db,
+              late.sdr_db);
   EXPECT_GE(late.sdr_db, 6.0);
+  EXPECT_GE(canceller, 9.5);
   for (const ProcessorEvent& e : run.events) {
     if (e.frame < 3 * size_t{c.rate}) continue;
     EXPECT_NEAR(std::get<EchoDelayEvent>(e.payload).delay_ms, c.delay_ms + 10, 30.0)
         << "at " << static_cast<double>(e.frame) / c.rate << " s";
   }
+}
+
+// bench-dsp's delay_16k_p2_r1 (250 ms, RT60 0.5 s, 0 dB; 50 ms later at 8 s): after the jump
+// the near-end detector flags the echo the misaligned filter leaves, the reference cannot explain
+// all of it, and the suppressor finds double talk with the near end's level at the echo's. A
+// frame the detector then misses at that level is the echo, which the filter is not removing:
+// the far end's over-subtraction must stay there (EchoSuppressor's kMissedNearLeak keeps it off
+// only where the filter removes the echo). Measured 1 to 3 s after the jump 25.9 dB (the first
+// second 13.9); with it off every such frame, 15.7 dB (12.4).
+TEST(AecEchoTest, AFalseDoubleTalkAfterADelayJumpLeavesTheEchoRemoved) {
+  const Case c{16000, 4, 5, 250, 0.5, 0, 32, kErleBarDb, kSdrBarDb, kLevelBarDb};
+  EchoSceneSpec spec = SpecOf(c);
+  spec.change = EchoChange::kDelayJump;
+  spec.delay_jump_ms = 50;
+  absl::StatusOr<EchoScene> scene = testing::MakeEchoScene(spec);
+  ASSERT_TRUE(scene.ok()) << scene.status();
+  const AecRun run = RunScene(*scene);
+  const size_t at = scene->change_sample;
+  const auto second = static_cast<size_t>(c.rate);
+  const double first = testing::Erle(*scene, run.out, at, at + second);
+  const double after = testing::Erle(*scene, run.out, at + second, at + 3 * second);
+  std::printf("%s, delay jump +50 ms: ERLE first second %.1f, after %.1f dB\n", Name(c).c_str(),
+              first, after);
+  EXPECT_GE(after, kRecoveredErleBarDb);
 }
 
 TEST(AecEchoTest, RecoversWithinASecondOfAPathChangeOrADelayJump) {
