@@ -27,10 +27,10 @@
 //      delay estimate, at least the far end's newest power held as it falls;
 //   2. gain: Wiener, G = xi / (1 + xi), xi the decision-directed (Ephraim & Malah 1984) ratio
 //      of near-end power to strength x kOverSubtraction x R (4 times that where the echo
-//      dominates with no near speech detected, but in double talk over a frame the detector
-//      missed at the near end's level where the filter removes the echo; a quarter where a near
-//      end is believed once the suppressor is warm: kNearOverSubtraction), floored at
-//      kGainFloorDb;
+//      dominates with no near speech detected, but not in double talk over a frame the detector
+//      missed at the near end's level while the leak shows the filter removing the echo; a
+//      quarter where a near end is believed once the suppressor is warm: kNearOverSubtraction),
+//      floored at kGainFloorDb;
 //      strength 0 passes everything (the linear filter alone);
 //   3. comfort noise: the near end's noise floor N (minimum of the smoothed |E|^2, rising at
 //      most kNoiseRiseDbPerSecond) is put back where the gain removed it, with random phase:

@@ -264,10 +264,10 @@ class SliceTest : public AdmissionTest {
   }
 };
 
-// A chunk that takes a second or more to process is worked on a slice at a time; cancelled,
-// the stream stops within a slice and gives its share back, without finishing the chunk. 48
-// denoise stages over 31 s of audio (past the default --max_chain_length): 24 took 0.34 s on a
-// faster machine than this test was written on, under the 0.4 s it needs to cancel mid-way.
+// A chunk that takes many slices to process is worked on a slice at a time; cancelled, the
+// stream stops within a slice and gives its share back, without finishing the chunk. 48 denoise
+// stages over 31 s of audio (past the default --max_chain_length): 24 took 0.34 s on a faster
+// machine than this test was written on, under the 0.4 s it needs to cancel mid-way.
 TEST_F(SliceTest, CancelledStreamGivesItsShareBackWithinASlice) {
   std::vector<std::string> stages(48, R"({"denoise":{}})");
   const v1::StreamConfig config =
