@@ -28,7 +28,13 @@ Scores (issue 15's bars):
                   (at least 100 ms of them, else it has none). The time from the change to the
                   end of the first window at 20 dB or more; "never" when none is. The ERLE
                   before the change (2 s to the change) is stated beside it, so that a contender
-                  that never reached 20 dB shows.
+                  that never reached 20 dB shows; and the ERLE over the far_only frames 0 to 1 s
+                  and 1 to 3 s after the change, which the recovery alone hides (a contender
+                  that reaches 20 dB in one window and loses it again recovers as fast).
+  bars            per rate and contender, each bar of issue 15 scene by scene: the worst scene's
+                  number and how many scenes miss the bar (single-talk ERLE under 30 dB,
+                  double-talk SDR under 10 dB, the near end's level off by more than 1 dB,
+                  recovery over 1 s or never), and audioproc's own misses by name.
   CPU             CPU seconds of the contender's processing (dsp-echo-peers measures it around
                   the contender alone), per 10 ms of audio, summed over the scenes of a rate.
 --quick: one voice pair and one room per kind, scenes cut to 12 s (ctest's smoke run).
@@ -60,9 +66,18 @@ SETTLE_S = 2.0  # ERLE and SDR are scored from this far into a scene
 WINDOW_FRAMES = 25  # 250 ms: the recovery's sliding window, in 10 ms frames
 WINDOW_MIN_FAR = 10  # a window's ERLE needs this many far_only frames
 RECOVERED_DB = 20.0
+AFTER_WINDOWS_S = ((0.0, 1.0), (1.0, 3.0))  # ERLE after a change, over these spans
+# Issue 15's bars, scene by scene.
+SINGLE_BAR_DB = 30.0
+DOUBLE_BAR_DB = 10.0
+LEVEL_BAR_DB = 1.0
+RECOVERY_BAR_S = 1.0
 MAX_LAG_S = 0.04
 KINDS = ["single", "double", "path", "delay", "earlier"]
 CHANGES = ("path", "delay", "earlier")
+# The contenders held to issue 15's bars, whose misses the report names scene by scene (the
+# filter alone, audioproc-aec-linear, is there to show what the suppressor adds).
+HELD_TO_BARS = ("audioproc-aec", "audioproc-aec-denoise")
 
 
 def log(message):
@@ -155,7 +170,54 @@ def score_job(job):
         before = settle & (np.arange(len(far_only)) < change_frame)
         result["erle_before_db"] = erle_db(mic, out, far_only & before, hop)
         result["recovery_s"] = recovery_s(mic, out, far_only, change_frame, hop)
+        frame = np.arange(len(far_only))
+        for first, last in AFTER_WINDOWS_S:
+            window = (frame >= change_frame + round(first * 100)) & (
+                frame < change_frame + round(last * 100))
+            result[after_key(first, last)] = erle_db(mic, out, far_only & window, hop)
     return result
+
+
+def after_key(first, last):
+    return f"erle_{first:g}_{last:g}s_db"
+
+
+def bars(results):
+    """Issue 15's bars over one contender's scenes at one rate: the worst scene's number, how
+    many scenes miss each bar, and the misses by scene."""
+    def of(kind, key):
+        return [(r["scene"], r.get(key)) for r in results if r["kind"] == kind]
+
+    single = [(n, v) for n, v in of("single", "erle_db") if v is not None]
+    sdr = [(n, v) for n, v in of("double", "sdr_db") if v is not None]
+    level = [(n, v) for n, v in of("double", "level_db") if v is not None]
+    recovery = [(n, v) for kind in CHANGES for n, v in of(kind, "recovery_s")]
+    misses = ([f"{n} single-talk ERLE {v:.1f} dB" for n, v in single if v < SINGLE_BAR_DB]
+              + [f"{n} double-talk SDR {v:.2f} dB" for n, v in sdr if v < DOUBLE_BAR_DB]
+              + [f"{n} near-end level {v:+.2f} dB" for n, v in level if abs(v) > LEVEL_BAR_DB]
+              + [f"{n} recovery " + ("never" if v is None else f"{v:.2f} s")
+                 for n, v in recovery if v is None or v > RECOVERY_BAR_S])
+    row = {
+        "single_erle_worst_db": min((v for _, v in single), default=None),
+        "single_erle_misses": sum(1 for _, v in single if v < SINGLE_BAR_DB),
+        "single_scenes": len(single),
+        "double_sdr_least_db": min((v for _, v in sdr), default=None),
+        "double_sdr_misses": sum(1 for _, v in sdr if v < DOUBLE_BAR_DB),
+        "double_scenes": len(sdr),
+        "double_level_worst_db": max((v for _, v in level), key=abs, default=None),
+        "double_level_misses": sum(1 for _, v in level if abs(v) > LEVEL_BAR_DB),
+        "recovery_slowest_s": (None if any(v is None for _, v in recovery)
+                               else max((v for _, v in recovery), default=None)),
+        "recovery_misses": sum(1 for _, v in recovery if v is None or v > RECOVERY_BAR_S),
+        "change_scenes": len(recovery),
+        "misses": misses,
+    }
+    for first, last in AFTER_WINDOWS_S:
+        key = after_key(first, last)
+        after = [v for kind in CHANGES for _, v in of(kind, key) if v is not None]
+        row[key.replace("_db", "_mean_db")] = mean(after)
+        row[key.replace("_db", "_least_db")] = min(after, default=None)
+    return row
 
 
 def run(cmd, **kwargs):
@@ -214,6 +276,7 @@ def summarise(contenders, scores, cpu, rates):
             row["single_erle_db_by_room"] = {
                 room: mean([r.get("erle_db") for r in results
                             if r["kind"] == "single" and r["room"] == room]) for room in rooms}
+            row["bars"] = bars(results)
             seconds = cpu.get(name, {}).get(rate)
             row["cpu_us_per_10ms"] = (seconds["cpu"] / (seconds["audio"] * 100) * 1e6
                                       if seconds and seconds["audio"] > 0 else None)
@@ -300,12 +363,47 @@ def render(report):
                 lines.append(f"| {name} | " + " | ".join(
                     fmt(row["single_erle_db_by_room"].get(room)) for room in rooms) + " |")
             lines.append("")
+        lines += render_bars(rows)
     if report["warnings"]:
         lines += ["## Warnings", ""] + [f"- {w}" for w in report["warnings"][:50]]
         if len(report["warnings"]) > 50:
             lines.append(f"- … and {len(report['warnings']) - 50} more (report.json)")
         lines.append("")
     return "\n".join(lines)
+
+
+def render_bars(rows):
+    """The rate's scene-by-scene table of issue 15's bars, and audioproc's misses by name."""
+    after = " / ".join(f"{first:g}–{last:g} s" for first, last in AFTER_WINDOWS_S)
+    lines = ["Issue 15's bars scene by scene: the worst scene, and how many scenes miss the bar "
+             f"(single-talk ERLE < {SINGLE_BAR_DB:g} dB, double-talk SDR < {DOUBLE_BAR_DB:g} dB, "
+             f"the near end's level off by > {LEVEL_BAR_DB:g} dB, recovery > {RECOVERY_BAR_S:g} s "
+             f"or never); ERLE {after} after a change, mean (least scene):",
+             "", "| contender | single-talk ERLE, worst (misses) | double-talk SDR, least (misses) "
+             "| near-end level, worst (misses) | recovery, slowest (misses) "
+             f"| ERLE {after} after a change |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+
+    def cell(value, misses, scenes, digits=1):
+        return f"{fmt(value, digits)} ({misses} of {scenes})"
+
+    for name, row in rows.items():
+        b = row["bars"]
+        slowest = "never" if b["recovery_slowest_s"] is None and b["change_scenes"] else fmt(
+            b["recovery_slowest_s"], 2)
+        spans = " / ".join(
+            f"{fmt(b[after_key(f, l).replace('_db', '_mean_db')])} "
+            f"({fmt(b[after_key(f, l).replace('_db', '_least_db')])})" for f, l in AFTER_WINDOWS_S)
+        lines.append(f"| {name} | " + " | ".join([
+            cell(b["single_erle_worst_db"], b["single_erle_misses"], b["single_scenes"]),
+            cell(b["double_sdr_least_db"], b["double_sdr_misses"], b["double_scenes"], 2),
+            cell(b["double_level_worst_db"], b["double_level_misses"], b["double_scenes"], 2),
+            f"{slowest} ({b['recovery_misses']} of {b['change_scenes']})", spans]) + " |")
+    lines.append("")
+    for name, row in rows.items():
+        if name in HELD_TO_BARS and row["bars"]["misses"]:
+            lines += [f"`{name}` misses: " + "; ".join(row["bars"]["misses"]) + ".", ""]
+    return lines
 
 
 def main():

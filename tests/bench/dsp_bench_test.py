@@ -10,8 +10,9 @@ The echo part (bench/dsp/run_aec_bench.py --quick: one voice pair, one room, 12 
 and 48 kHz) the same way: every echo canceller dsp-echo-peers lists has its row at each rate it
 takes, with finite numbers; only audioproc's chains may be missing, and only while the build's
 registry has no `aec` processor (the report says so). The scorer itself is checked on outputs
-made to order from the same scenes: mic * 0.01 is 40 dB of ERLE, the clean near end itself is
-found at lag 0 with no level change, and shifted by 5 samples at lag 5. Not timed.
+made to order from the same scenes: mic * 0.01 is 40 dB of ERLE (before a change and 0-1 s and
+1-3 s after it), the clean near end itself is found at lag 0 with no level change, and shifted
+by 5 samples at lag 5; the bars' summary is checked on scores made to order. Not timed.
 
 CTest passes the build directory; by hand:
 
@@ -140,6 +141,12 @@ class AecBenchTest(unittest.TestCase):
                                     f"{name} at {rate}: {key} = {row[key]}")
                 self.assertEqual(row["path_scenes"], 1)
                 self.assertEqual(row["delay_scenes"], 1)
+                self.assertEqual(row["bars"]["change_scenes"], 3)
+                for key in ("single_erle_worst_db", "double_sdr_least_db", "erle_1_3s_mean_db"):
+                    value = row["bars"][key]
+                    self.assertTrue(value is not None and math.isfinite(value),
+                                    f"{name} at {rate}: {key} = {value}")
+        self.assertEqual(self.markdown.count("Issue 15's bars scene by scene"), 2)
         for scores in self.report["scores"].values():
             for r in scores:
                 self.assertFalse(r.get("error"), r)
@@ -175,6 +182,43 @@ class AecBenchTest(unittest.TestCase):
             path = self.scored(f"path{rate}", self.read(f"path{rate}", "mic") * 0.01)
             self.assertAlmostEqual(path["erle_before_db"], 40.0, places=3)
             self.assertAlmostEqual(path["recovery_s"], 0.25)  # the first window's end
+            self.assertAlmostEqual(path["erle_0_1s_db"], 40.0, places=3)
+            self.assertAlmostEqual(path["erle_1_3s_db"], 40.0, places=3)
+            # The microphone itself for the first second after the change, a hundredth after:
+            # 0 dB then 40, and the recovery the first window wholly after that second.
+            change = int(self.scenes[f"path{rate}"]["change_sample"])
+            out = self.read(f"path{rate}", "mic") * 0.01
+            out[change:change + rate] *= 100
+            late = self.scored(f"path{rate}", out)
+            self.assertAlmostEqual(late["erle_0_1s_db"], 0.0, places=3)
+            self.assertAlmostEqual(late["erle_1_3s_db"], 40.0, places=3)
+            self.assertGreaterEqual(late["recovery_s"], 1.0)
+
+    def test_bars_take_the_worst_scene_and_count_the_misses(self):
+        results = [
+            {"scene": "s1", "kind": "single", "erle_db": 41.0},
+            {"scene": "s2", "kind": "single", "erle_db": 29.5},
+            {"scene": "d1", "kind": "double", "sdr_db": 12.0, "level_db": -1.5},
+            {"scene": "d2", "kind": "double", "sdr_db": 9.5, "level_db": 0.4},
+            {"scene": "p1", "kind": "path", "recovery_s": 0.5, "erle_0_1s_db": 10.0,
+             "erle_1_3s_db": 30.0},
+            {"scene": "j1", "kind": "delay", "recovery_s": 1.2, "erle_0_1s_db": 20.0,
+             "erle_1_3s_db": None},
+        ]
+        bars = run_aec_bench.bars(results)
+        self.assertEqual((bars["single_erle_worst_db"], bars["single_erle_misses"]), (29.5, 1))
+        self.assertEqual((bars["double_sdr_least_db"], bars["double_sdr_misses"]), (9.5, 1))
+        self.assertEqual((bars["double_level_worst_db"], bars["double_level_misses"]), (-1.5, 1))
+        self.assertEqual((bars["recovery_slowest_s"], bars["recovery_misses"]), (1.2, 1))
+        self.assertEqual((bars["erle_0_1s_mean_db"], bars["erle_0_1s_least_db"]), (15.0, 10.0))
+        self.assertEqual((bars["erle_1_3s_mean_db"], bars["erle_1_3s_least_db"]), (30.0, 30.0))
+        self.assertEqual(len(bars["misses"]), 4)
+        self.assertIn("d2 double-talk SDR 9.50 dB", bars["misses"])
+        never = run_aec_bench.bars(
+            results + [{"scene": "e1", "kind": "earlier", "recovery_s": None}])
+        self.assertIsNone(never["recovery_slowest_s"])  # rendered "never"
+        self.assertEqual(never["recovery_misses"], 2)
+        self.assertIn("e1 recovery never", never["misses"])
 
     def test_near_end_is_found_at_its_lag_with_its_level(self):
         near = self.read("double16000", "near")
