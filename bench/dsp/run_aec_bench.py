@@ -167,10 +167,10 @@ def score_job(job):
             result["gain_db"] = 20 * math.log10(gain) if gain > 0 else None
     if scene["kind"] in CHANGES and scene["change_sample"] > 0:
         change_frame = int(scene["change_sample"]) // hop
-        before = settle & (np.arange(len(far_only)) < change_frame)
+        frame = np.arange(len(far_only))
+        before = settle & (frame < change_frame)
         result["erle_before_db"] = erle_db(mic, out, far_only & before, hop)
         result["recovery_s"] = recovery_s(mic, out, far_only, change_frame, hop)
-        frame = np.arange(len(far_only))
         for first, last in AFTER_WINDOWS_S:
             window = (frame >= change_frame + round(first * 100)) & (
                 frame < change_frame + round(last * 100))
@@ -178,8 +178,10 @@ def score_job(job):
     return result
 
 
-def after_key(first, last):
-    return f"erle_{first:g}_{last:g}s_db"
+def after_key(first, last, summary=""):
+    """The score's key for the ERLE from `first` to `last` s after a change ("erle_1_3s_db"), or
+    for its `summary` over scenes ("erle_1_3s_mean_db")."""
+    return f"erle_{first:g}_{last:g}s_{summary + '_' if summary else ''}db"
 
 
 def bars(results):
@@ -213,10 +215,10 @@ def bars(results):
         "misses": misses,
     }
     for first, last in AFTER_WINDOWS_S:
-        key = after_key(first, last)
-        after = [v for kind in CHANGES for _, v in of(kind, key) if v is not None]
-        row[key.replace("_db", "_mean_db")] = mean(after)
-        row[key.replace("_db", "_least_db")] = min(after, default=None)
+        after = [v for kind in CHANGES for _, v in of(kind, after_key(first, last))
+                 if v is not None]
+        row[after_key(first, last, "mean")] = mean(after)
+        row[after_key(first, last, "least")] = min(after, default=None)
     return row
 
 
@@ -391,9 +393,9 @@ def render_bars(rows):
         b = row["bars"]
         slowest = "never" if b["recovery_slowest_s"] is None and b["change_scenes"] else fmt(
             b["recovery_slowest_s"], 2)
-        spans = " / ".join(
-            f"{fmt(b[after_key(f, l).replace('_db', '_mean_db')])} "
-            f"({fmt(b[after_key(f, l).replace('_db', '_least_db')])})" for f, l in AFTER_WINDOWS_S)
+        spans = " / ".join(f"{fmt(b[after_key(first, last, 'mean')])} "
+                           f"({fmt(b[after_key(first, last, 'least')])})"
+                           for first, last in AFTER_WINDOWS_S)
         lines.append(f"| {name} | " + " | ".join([
             cell(b["single_erle_worst_db"], b["single_erle_misses"], b["single_scenes"]),
             cell(b["double_sdr_least_db"], b["double_sdr_misses"], b["double_scenes"], 2),
