@@ -32,6 +32,7 @@ import numpy as np
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD_DIR = os.path.abspath(sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "dsp"))
+import aec_timeline  # noqa: E402
 import run_aec_bench  # noqa: E402
 
 
@@ -193,6 +194,33 @@ class AecBenchTest(unittest.TestCase):
             self.assertAlmostEqual(late["erle_0_1s_db"], 0.0, places=3)
             self.assertAlmostEqual(late["erle_1_3s_db"], 40.0, places=3)
             self.assertGreaterEqual(late["recovery_s"], 1.0)
+
+    def test_timeline_adds_up_to_the_scene_scores(self):
+        # bench/dsp/aec_timeline.py, on outputs made to order: a hundredth of the microphone is
+        # 40 dB of ERLE in every step with far-end-only frames; the near end with a tenth of the
+        # echo left has its distortion's shares summing to 100 % and, step by step, the SDR that
+        # run_aec_bench's whole-scene sum gives when the steps are added up.
+        single = self.scenes["single16000"]
+        hundredth = self.read("single16000", "mic") * 0.01
+        rows = aec_timeline.timeline(self.material, single, [hundredth])
+        erles = [r["outputs"][0]["erle_db"] for r in rows if r["far_only"]]
+        self.assertGreater(len(erles), 5)
+        for erle in erles:
+            self.assertAlmostEqual(erle, 40.0, places=3)
+        near, echo = self.read("double16000", "near"), self.read("double16000", "echo")
+        out = near + 0.1 * echo
+        rows = aec_timeline.timeline(self.material, self.scenes["double16000"], [out], step_s=0.5)
+        talking = [r["outputs"][0] for r in rows if r["near_active"]]
+        self.assertGreater(len(talking), 5)
+        self.assertAlmostEqual(sum(s["share"] for s in talking), 100.0, places=6)
+        whole = self.scored("double16000", out)["sdr_db"]
+        settled = [s for r, s in zip([r for r in rows if r["near_active"]], talking)
+                   if r["start_s"] >= run_aec_bench.SETTLE_S]
+        # 10 log10(sum near^2 / sum d^2) over the steps from 2 s, from each step's SDR and share.
+        signal = sum(s["share"] * 10 ** (s["sdr_db"] / 10) for s in settled)
+        self.assertAlmostEqual(10 * math.log10(signal / 100), whole, places=6)
+        with self.assertRaises(ValueError):
+            aec_timeline.timeline(self.material, single, [np.zeros(10)])
 
     def test_bars_take_the_worst_scene_and_count_the_misses(self):
         results = [
