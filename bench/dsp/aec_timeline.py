@@ -23,7 +23,6 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_aec_bench  # noqa: E402
-from alignment import best_lag, shifted  # noqa: E402
 
 
 def db(num, den):
@@ -43,7 +42,10 @@ def timeline(material, scene, outputs, step_s=1.0, first_s=0.0, last_s=None):
     near end talks."""
     rate = scene["rate"]
     hop = rate // 100
-    read = lambda key: run_aec_bench.read_f32(os.path.join(material, scene[key]))  # noqa: E731
+
+    def read(key):
+        return run_aec_bench.read_f32(os.path.join(material, scene[key]))
+
     mic = read("mic")
     near = read("near") if scene.get("near") else np.zeros_like(mic)
     echo = read("echo") if scene.get("echo") else None
@@ -57,7 +59,7 @@ def timeline(material, scene, outputs, step_s=1.0, first_s=0.0, last_s=None):
     near_mask = np.repeat(near_active, hop)[: len(near)]
     aligned, totals = [], []
     for out in outputs:
-        y = shifted(out, best_lag(near, out, int(run_aec_bench.MAX_LAG_S * rate))) if talks else out
+        y = run_aec_bench.aligned_to_near(near, out, rate)[1] if talks else out
         aligned.append(y)
         totals.append(np.sum(((y - near)[: near_mask.size] * (near_mask & settle)) ** 2))
     step = max(1, round(step_s * 100))

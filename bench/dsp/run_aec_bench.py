@@ -130,6 +130,12 @@ def recovery_s(mic, out, far_only, change_frame, hop):
     return None
 
 
+def aligned_to_near(near, out, rate):
+    """The lag of `out` behind the clean near end (within MAX_LAG_S) and `out` moved by it."""
+    lag = best_lag(near, out, int(MAX_LAG_S * rate))
+    return lag, shifted(out, lag)
+
+
 def room_name(scene):
     return (f"{scene['delay_ms']:g} ms, RT60 {scene['rt60_s']:g} s, "
             f"echo {scene['echo_level_db']:g} dB")
@@ -155,8 +161,7 @@ def score_job(job):
         result["erle_db"] = erle_db(mic, out, far_only & settle, hop)
     if scene["kind"] == "double":
         near = read_f32(os.path.join(material, scene["near"]))
-        lag = best_lag(near, out, int(MAX_LAG_S * rate))
-        y = shifted(out, lag)
+        lag, y = aligned_to_near(near, out, rate)
         mask = np.repeat(near_active & settle, hop)[: len(near)]
         n, y = near[: mask.size][mask], y[: mask.size][mask]
         if n.size and np.sum(n**2) > 0:
