@@ -248,6 +248,7 @@ void BlockAdaptiveFilter::Estimate(const std::vector<float>& weights, float* out
 void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, float* error,
                                   float* echo, bool near_elsewhere) noexcept {
   Channel& channel = channels_[channel_index];
+  if (!double_talk_control_) return ProcessAlone(channel, mic, error, echo);
   Estimate(channel.background, background_echo_.data());
   Estimate(channel.foreground, echo);
   double background_energy = 0;
@@ -290,6 +291,34 @@ void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, floa
     channel.background = channel.foreground;
     channel.background_energy = channel.foreground_energy;
   }
+}
+
+void BlockAdaptiveFilter::ProcessAlone(Channel& channel, const float* mic, float* error,
+                                       float* echo) noexcept {
+  Estimate(channel.background, echo);
+  double error_energy = 0;
+  double echo_energy = 0;
+  double mic_energy = 0;
+  for (uint32_t i = 0; i < block_; ++i) {
+    error[i] = mic[i] - echo[i];
+    error_energy += double{error[i]} * error[i];
+    echo_energy += double{echo[i]} * echo[i];
+    mic_energy += double{mic[i]} * mic[i];
+  }
+  if (!std::isfinite(error_energy) || !std::isfinite(echo_energy)) {
+    // As in Process: only overflowing input gets here.
+    std::fill(channel.background.begin(), channel.background.end(), 0.0f);
+    channel.background_energy = channel.foreground_energy = channel.mic_energy = 0;
+    std::fill(echo, echo + block_, 0.0f);
+    for (uint32_t i = 0; i < block_; ++i) error[i] = std::isfinite(mic[i]) ? mic[i] : 0.0f;
+    return;
+  }
+  channel.background_energy =
+      kEnergySmoothing * channel.background_energy + (1 - kEnergySmoothing) * error_energy;
+  channel.foreground_energy = channel.background_energy;
+  channel.mic_energy = kEnergySmoothing * channel.mic_energy + (1 - kEnergySmoothing) * mic_energy;
+  // No near end is ever detected, so the step is the plain one (StepShares).
+  Adapt(channel, error, echo, echo_energy, error_energy, false);
 }
 
 void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error, const float* echo,

@@ -105,6 +105,14 @@ class BlockAdaptiveFilter {
   // nothing.
   void SetStepProfile(uint32_t flat, float decay);
 
+  // Without double-talk control (`false`; on after Init) a channel has one filter, the
+  // background, which adapts at the plain step whatever the microphone holds, and whose error and
+  // estimate are Process's output; nothing detects a near end. Such a filter follows a near end
+  // as readily as a changed room: it is a probe, not a canceller (aec runs a short one beside its
+  // canceller and asks whether it explains a frame the detector flags: processors/aec.h,
+  // kAecProbeSeconds). Allocates nothing.
+  void SetDoubleTalkControl(bool on) noexcept { double_talk_control_ = on; }
+
   // The near-end detector holds its predicted echo over the last `blocks` blocks (1 to
   // kMaxHoldBlocks; 1 after Init). Allocates nothing.
   void SetPredictionHold(uint32_t blocks) noexcept;
@@ -141,10 +149,10 @@ class BlockAdaptiveFilter {
   void ShiftTaps(int blocks) noexcept;
 
   // Filters channel `channel`'s block of B microphone samples: writes the foreground's error
-  // (the echo removed) and its echo estimate, B samples each, and adapts. `near_elsewhere`: a
-  // near end another test has found (aec: the echo suppressor's, EchoSuppressor::believes_near,
-  // a block late), for which the double-talk step applies though the detector found none.
-  // Real-time safe.
+  // (the echo removed) and its echo estimate, B samples each (without double-talk control, the
+  // one filter's), and adapts. `near_elsewhere`: a near end another test has found (aec: the
+  // echo suppressor's, EchoSuppressor::believes_near, a block late), for which the double-talk
+  // step applies though the detector found none. Real-time safe.
   void Process(uint32_t channel, const float* mic, float* error, float* echo,
                bool near_elsewhere = false) noexcept;
 
@@ -171,6 +179,11 @@ class BlockAdaptiveFilter {
   bool loud_near_active(uint32_t channel) const { return channels_[channel].loud_near_blocks > 0; }
   // Whether the background's adaptation is held for sustained loud near speech.
   bool adaptation_held(uint32_t channel) const { return channels_[channel].held_blocks > 0; }
+  // Channel `channel`'s error energy per block (the foreground's; without double-talk control
+  // the one filter's) and its microphone's, both smoothed over a few blocks (kEnergySmoothing in
+  // the .cc).
+  double error_energy(uint32_t channel) const { return channels_[channel].foreground_energy; }
+  double mic_energy(uint32_t channel) const { return channels_[channel].mic_energy; }
   uint32_t block() const { return block_; }
   uint32_t partitions() const { return partitions_; }
 
@@ -215,6 +228,8 @@ class BlockAdaptiveFilter {
 
   // Writes sum_p W_p X_p of `weights` into spectrum_, its last B samples / N into `out`.
   void Estimate(const std::vector<float>& weights, float* out) noexcept;
+  // Process without double-talk control: the background's error and estimate, then it adapts.
+  void ProcessAlone(Channel& channel, const float* mic, float* error, float* echo) noexcept;
   // Adapts the background filter to its block's error, whose energy is `error_energy`, its
   // echo estimate's `echo_energy`.
   void Adapt(Channel& channel, const float* error, const float* echo, double echo_energy,
@@ -246,6 +261,7 @@ class BlockAdaptiveFilter {
   uint32_t newest_ = 0;
   uint32_t hold_blocks_ = 1;
   uint32_t filled_ = 0;  // ring slots pushed since the last ClearReference, at most partitions_
+  bool double_talk_control_ = true;
 
   const RealFftPlan* fft_ = nullptr;  // shared, immutable
   FftwBuffer<float> frame_;

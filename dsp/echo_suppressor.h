@@ -199,6 +199,11 @@ class EchoSuppressor {
     // block rather than by the detector's hangover (BlockAdaptiveFilter::near_now).
     bool near = false;
     bool near_now = false;
+    // Whether a test of the caller's own found the frame's echo explained (aec: a short probe
+    // filter that keeps adapting removes much of the microphone where its canceller does not,
+    // processors/aec.h kAecProbeSeconds): a flag over it counts as explained for its belief, as
+    // one the reference explains does, but not for the share that finds double talk.
+    bool echo_explained = false;
   };
   // The same with the reference floor: the floor and the stronger over-subtraction apply
   // without a near end detected, and with one where the reference explains the frame (a

@@ -22,6 +22,7 @@ struct AecSizes {
   uint32_t mics;
   uint32_t block;
   uint32_t partitions;
+  uint32_t probe_partitions;
   uint64_t max_alignment;
   uint32_t history;
 };
@@ -31,6 +32,7 @@ AecSizes SizesFor(double rate, uint32_t channels, uint32_t references) {
   sizes.mics = channels - references;
   sizes.block = AecBlockSize(rate);
   sizes.partitions = static_cast<uint32_t>(std::ceil(kAecFilterSeconds * rate / sizes.block));
+  sizes.probe_partitions = static_cast<uint32_t>(std::ceil(kAecProbeSeconds * rate / sizes.block));
   sizes.max_alignment =
       static_cast<uint64_t>(std::floor(kAecMaxDelaySeconds * rate / sizes.block)) * sizes.block;
   // The oldest window a rebuild of the filter's reference needs ends max_alignment +
@@ -74,6 +76,7 @@ absl::StatusOr<StageEstimate> AecProcessor::Estimate(const ParamValues& params,
       cost::HeapBlock(sizeof(AecProcessor)) +
       EchoDelayEstimator::InitBytes(input.sample_rate_hz, kAecMaxDelaySeconds) +
       BlockAdaptiveFilter::InitBytes(sizes.block, sizes.partitions, sizes.mics, references) +
+      BlockAdaptiveFilter::InitBytes(sizes.block, sizes.probe_partitions, sizes.mics, references) +
       cost::VectorBytes<EchoSuppressor>(sizes.mics) +
       sizes.mics * EchoSuppressor::InitBytes(sizes.block) +
       cost::VectorBytes<std::vector<float>>(references) +
@@ -82,13 +85,16 @@ absl::StatusOr<StageEstimate> AecProcessor::Estimate(const ParamValues& params,
       input.channels * cost::VectorBytes<float>(sizes.block) +
       cost::VectorBytes<std::vector<float>>(sizes.mics) +
       sizes.mics * cost::VectorBytes<float>(sizes.block) +
-      3 * cost::VectorBytes<float>(sizes.block) + 2 * cost::VectorBytes<float>(2 * sizes.block) +
+      5 * cost::VectorBytes<float>(sizes.block) + 2 * cost::VectorBytes<float>(2 * sizes.block) +
       cost::VectorBytes<const float*>(references);
-  estimate.cpu_cores = EchoDelayEstimator::CpuCores(input.sample_rate_hz, kAecMaxDelaySeconds) +
-                       BlockAdaptiveFilter::CpuCores(input.sample_rate_hz, sizes.block,
-                                                     sizes.partitions, sizes.mics, references) +
-                       sizes.mics * EchoSuppressor::CpuCores(input.sample_rate_hz, sizes.block) +
-                       input.sample_rate_hz * input.channels * kAecSampleSeconds;
+  estimate.cpu_cores =
+      EchoDelayEstimator::CpuCores(input.sample_rate_hz, kAecMaxDelaySeconds) +
+      BlockAdaptiveFilter::CpuCores(input.sample_rate_hz, sizes.block, sizes.partitions, sizes.mics,
+                                    references) +
+      BlockAdaptiveFilter::CpuCores(input.sample_rate_hz, sizes.block, sizes.probe_partitions,
+                                    sizes.mics, references) +
+      sizes.mics * EchoSuppressor::CpuCores(input.sample_rate_hz, sizes.block) +
+      input.sample_rate_hz * input.channels * kAecSampleSeconds;
   // One report per block at most.
   estimate.events = {1.0 / sizes.block, 1};
   estimate.max_latency_frames = 2 * sizes.block - 1;
@@ -151,6 +157,7 @@ absl::StatusOr<ProcessSpec> AecProcessor::Prepare(const ProcessSpec& input) {
   mics_ = sizes.mics;
   block_ = sizes.block;
   partitions_ = sizes.partitions;
+  probe_partitions_ = sizes.probe_partitions;
   max_alignment_ = sizes.max_alignment;
   hold_decay_ = std::exp(-static_cast<double>(block_) / (kAecHoldAveragingSeconds * rate_));
   history_size_ = sizes.history;
@@ -159,6 +166,11 @@ absl::StatusOr<ProcessSpec> AecProcessor::Prepare(const ProcessSpec& input) {
       !status.ok()) {
     return status;
   }
+  if (absl::Status status = probe_.Init(block_, probe_partitions_, mics_, reference_channels_);
+      !status.ok()) {
+    return status;
+  }
+  probe_.SetDoubleTalkControl(false);
   {
     const double block_seconds = block_ / rate_;
     filter_.SetStepProfile(
@@ -177,6 +189,8 @@ absl::StatusOr<ProcessSpec> AecProcessor::Prepare(const ProcessSpec& input) {
   reference_sum_.assign(block_, 0.0f);
   error_.assign(block_, 0.0f);
   echo_.assign(block_, 0.0f);
+  probe_error_.assign(block_, 0.0f);
+  probe_echo_.assign(block_, 0.0f);
   reference_frame_.assign(2 * size_t{block_}, 0.0f);
   earlier_frame_.assign(2 * size_t{block_}, 0.0f);
   windows_.assign(reference_channels_, nullptr);
@@ -191,6 +205,7 @@ absl::StatusOr<ProcessSpec> AecProcessor::Prepare(const ProcessSpec& input) {
 void AecProcessor::Reset() noexcept {
   delay_.Reset();
   filter_.Reset();
+  probe_.Reset();
   for (EchoSuppressor& suppressor : suppressors_) suppressor.Reset();
   for (auto& h : history_) std::fill(h.begin(), h.end(), 0.0f);
   for (auto& x : input_) std::fill(x.begin(), x.end(), 0.0f);
@@ -218,8 +233,9 @@ constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // suppressors' share of explained flags and frames until double talk ends
 // (EchoSuppressor::kDoubleTalkExplainedShare, kDoubleTalkEndSeconds); 16: their near end's
 // level (kHeldNearShare); 17: whether they believed a near end in their last frame (the filter's
-// double-talk step follows it); 18: their echo path gain's lasting averages.
-constexpr uint16_t kAecStateVersion = 18;
+// double-talk step follows it); 18: their echo path gain's lasting averages; 19: the probe filter
+// (kAecProbeSeconds).
+constexpr uint16_t kAecStateVersion = 19;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {
@@ -238,6 +254,7 @@ absl::Status AecProcessor::SaveState(StateWriter& writer) const {
   writer.PutDouble(error_energy_);
   delay_.SaveState(writer);
   filter_.SaveState(writer);
+  probe_.SaveState(writer);
   for (const EchoSuppressor& suppressor : suppressors_) suppressor.SaveState(writer);
   // One copy of each ring (it is written twice, at i and i + size).
   for (const std::vector<float>& h : history_) {
@@ -277,6 +294,8 @@ absl::Status AecProcessor::RestoreState(StateReader& reader) {
   delay_.RestoreState(reader);
   uint32_t pushes = 0;
   filter_.RestoreState(reader, &pushes);
+  uint32_t probe_pushes = 0;
+  probe_.RestoreState(reader, &probe_pushes);
   for (EchoSuppressor& suppressor : suppressors_) suppressor.RestoreState(reader);
   for (std::vector<float>& h : history_) {
     reader.GetFiniteFloats(std::span<float>(h.data(), history_size_));
@@ -285,13 +304,14 @@ absl::Status AecProcessor::RestoreState(StateReader& reader) {
   for (std::vector<float>& x : input_) reader.GetFiniteFloats(x);
   for (std::vector<float>& x : ready_) reader.GetFiniteFloats(x);
   if (reader.ok()) {
-    // The filter's reference spectra again, oldest first, as the last `pushes` blocks pushed
+    // The filters' reference spectra again, oldest first, as the last `pushes` blocks pushed
     // them (every push since the last alignment was at this alignment).
-    for (uint32_t p = pushes; p >= 1; --p) {
+    for (uint32_t p = std::max(pushes, probe_pushes); p >= 1; --p) {
       for (uint32_t r = 0; r < reference_channels_; ++r) {
         windows_[r] = Window(r, alignment_ + uint64_t{p - 1} * block_);
       }
-      filter_.PushReference(windows_.data());
+      if (p <= pushes) filter_.PushReference(windows_.data());
+      if (p <= probe_pushes) probe_.PushReference(windows_.data());
     }
   }
   return FinishRestore(reader);
@@ -379,6 +399,8 @@ void AecProcessor::Align(uint64_t alignment) noexcept {
   alignment_ = alignment;
   filter_.ShiftTaps(shift);
   filter_.ClearReference();
+  probe_.ShiftTaps(shift);
+  probe_.ClearReference();
   // The reference spectra again at the new alignment, oldest first; the newest is pushed by
   // RunBlock.
   for (uint32_t p = partitions_ - 1; p >= 1; --p) {
@@ -386,6 +408,7 @@ void AecProcessor::Align(uint64_t alignment) noexcept {
       windows_[r] = Window(r, alignment_ + uint64_t{p} * block_);
     }
     filter_.PushReference(windows_.data());
+    if (p < probe_partitions_) probe_.PushReference(windows_.data());
   }
 }
 
@@ -414,6 +437,7 @@ void AecProcessor::RunBlock() noexcept {
   FollowDelay();
   for (uint32_t r = 0; r < reference_channels_; ++r) windows_[r] = Window(r, alignment_);
   filter_.PushReference(windows_.data());
+  probe_.PushReference(windows_.data());
 
   const float strength = suppression_.GetNextValue();
   // The suppressors' cold start: the references' newest 2B samples (the echo's delay unknown).
@@ -436,6 +460,7 @@ void AecProcessor::RunBlock() noexcept {
   double mic_energy = 0;  // the block's, over every microphone
   double error_energy = 0;
   for (uint32_t m = 0; m < mics_; ++m) {
+    probe_.Process(m, input_[m].data(), probe_error_.data(), probe_echo_.data());
     // The suppressor's near end (a block late) slows the filter where the detector missed it.
     filter_.Process(m, input_[m].data(), error_.data(), echo_.data(),
                     suppressors_[m].believes_near());
@@ -451,6 +476,10 @@ void AecProcessor::RunBlock() noexcept {
     }
     far_end.near = filter_.near_active(m);
     far_end.near_now = filter_.near_now(m);
+    static const double probe_explains = std::pow(10.0, kAecProbeExplainsDb / 10.0);
+    const double probe_error = probe_.error_energy(m);
+    far_end.echo_explained = probe_error * probe_explains < probe_.mic_energy(m) &&
+                             probe_error < kAecProbeBetterShare * filter_.error_energy(m);
     suppressors_[m].Process(error_.data(), echo_.data(), far_end, strength, out);
     for (uint32_t i = 0; i < block_; ++i) {
       if (!std::isfinite(out[i])) out[i] = 0.0f;
