@@ -262,14 +262,7 @@ void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, floa
     mic_energy += double{mic[i]} * mic[i];
   }
   if (!std::isfinite(background_energy) || !std::isfinite(foreground_energy)) {
-    // Only overflowing input gets here; start again rather than emit Inf.
-    std::fill(channel.background.begin(), channel.background.end(), 0.0f);
-    std::fill(channel.foreground.begin(), channel.foreground.end(), 0.0f);
-    channel.background_energy = channel.foreground_energy = channel.mic_energy = 0;
-    ResetDoubleTalk(channel);
-    std::fill(echo, echo + block_, 0.0f);
-    for (uint32_t i = 0; i < block_; ++i) error[i] = std::isfinite(mic[i]) ? mic[i] : 0.0f;
-    return;
+    return StartAgain(channel, mic, error, echo);
   }
   channel.background_energy =
       kEnergySmoothing * channel.background_energy + (1 - kEnergySmoothing) * background_energy;
@@ -293,6 +286,16 @@ void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, floa
   }
 }
 
+void BlockAdaptiveFilter::StartAgain(Channel& channel, const float* mic, float* error,
+                                     float* echo) noexcept {
+  std::fill(channel.background.begin(), channel.background.end(), 0.0f);
+  std::fill(channel.foreground.begin(), channel.foreground.end(), 0.0f);
+  channel.background_energy = channel.foreground_energy = channel.mic_energy = 0;
+  ResetDoubleTalk(channel);
+  std::fill(echo, echo + block_, 0.0f);
+  for (uint32_t i = 0; i < block_; ++i) error[i] = std::isfinite(mic[i]) ? mic[i] : 0.0f;
+}
+
 void BlockAdaptiveFilter::ProcessAlone(Channel& channel, const float* mic, float* error,
                                        float* echo) noexcept {
   Estimate(channel.background, echo);
@@ -306,12 +309,7 @@ void BlockAdaptiveFilter::ProcessAlone(Channel& channel, const float* mic, float
     mic_energy += double{mic[i]} * mic[i];
   }
   if (!std::isfinite(error_energy) || !std::isfinite(echo_energy)) {
-    // As in Process: only overflowing input gets here.
-    std::fill(channel.background.begin(), channel.background.end(), 0.0f);
-    channel.background_energy = channel.foreground_energy = channel.mic_energy = 0;
-    std::fill(echo, echo + block_, 0.0f);
-    for (uint32_t i = 0; i < block_; ++i) error[i] = std::isfinite(mic[i]) ? mic[i] : 0.0f;
-    return;
+    return StartAgain(channel, mic, error, echo);
   }
   channel.background_energy =
       kEnergySmoothing * channel.background_energy + (1 - kEnergySmoothing) * error_energy;

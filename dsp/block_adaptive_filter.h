@@ -228,6 +228,10 @@ class BlockAdaptiveFilter {
 
   // Writes sum_p W_p X_p of `weights` into spectrum_, its last B samples / N into `out`.
   void Estimate(const std::vector<float>& weights, float* out) noexcept;
+  // Only overflowing input makes a block's energies infinite: every filter of the channel to
+  // zero and its double-talk state reset, the block passed on as it came (non-finite samples as
+  // 0), rather than Inf emitted.
+  void StartAgain(Channel& channel, const float* mic, float* error, float* echo) noexcept;
   // Process without double-talk control: the background's error and estimate, then it adapts.
   void ProcessAlone(Channel& channel, const float* mic, float* error, float* echo) noexcept;
   // Adapts the background filter to its block's error, whose energy is `error_energy`, its

@@ -18,6 +18,8 @@
 namespace audioproc {
 namespace {
 
+using testing::Energy;
+
 constexpr uint32_t kBlock = 128;
 constexpr uint32_t kPartitions = 8;
 
@@ -40,12 +42,6 @@ std::vector<float> Convolve(const std::vector<float>& x, const std::vector<float
     y[i] = static_cast<float>(sum);
   }
   return y;
-}
-
-double Energy(const std::vector<float>& x, size_t from, size_t to) {
-  double sum = 0;
-  for (size_t i = from; i < to; ++i) sum += double{x[i]} * x[i];
-  return sum;
 }
 
 // 5 s of white-noise far end through a Room(taps, room_seed), and a microphone noise floor 60 dB

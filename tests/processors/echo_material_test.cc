@@ -8,16 +8,11 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/signals.h"
 #include "tests/testing/speech_material.h"
 
 namespace audioproc::testing {
 namespace {
-
-double Energy(const std::vector<float>& x, size_t from, size_t to) {
-  double sum = 0.0;
-  for (size_t i = from; i < to; ++i) sum += static_cast<double>(x[i]) * x[i];
-  return sum;
-}
 
 double FractionTrue(const std::vector<bool>& labels) {
   return labels.empty() ? 0.0

@@ -78,4 +78,10 @@ double Rms(const std::vector<float>& samples) {
   return std::sqrt(sum / static_cast<double>(samples.size()));
 }
 
+double Energy(const std::vector<float>& samples, size_t from, size_t to) {
+  double sum = 0;
+  for (size_t i = from; i < to; ++i) sum += double{samples[i]} * samples[i];
+  return sum;
+}
+
 }  // namespace audioproc::testing

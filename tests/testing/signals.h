@@ -27,6 +27,8 @@ std::vector<float> FromF32Bytes(const std::string& bytes);
 // Peak absolute value and RMS.
 double Peak(const std::vector<float>& samples);
 double Rms(const std::vector<float>& samples);
+// The sum of squares of samples [from, to).
+double Energy(const std::vector<float>& samples, size_t from, size_t to);
 
 }  // namespace audioproc::testing
 
