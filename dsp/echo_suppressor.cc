@@ -44,23 +44,6 @@ constexpr float kEchoFreeShare = 0.1f;
 // +3.3/+1.0/+0.9/+1.1/+0.5 dB, recovery +0.3 to +2.3 dB, double talk within 0.2 dB; 8 and 16
 // add less than 0.2 dB more.
 constexpr float kFarAloneOverSubtraction = 4.0f;
-// Not in double talk over a frame the detector missed at the near end's level
-// (EchoSuppressor::kHeldNearShare) while the leak is under kMissedNearLeak: the filter removes
-// the echo (its residual well under its estimate), and the leak's test, which trusts wide once
-// the leak is high, finds the estimate dominating a frame with the near end in it. Instrumented
-// (reverted) on bench-dsp's other material, double_16k_p2_r1, over its last two seconds: those
-// frames' leak -4.7 dB (median; -4.0 at the 90th percentile), their error 3.9 dB under the echo
-// estimate, the near end kept at -2 to -4 dB. The leak keeps the multiple where a delay jump puts
-// the stream in double talk (the detector's false flags set the near end's level at the echo's)
-// and the misaligned filter removes nothing: own delay_16k_p2_r1 in the 3 s after the jump, its
-// leak -0.3 to +0.1 dB (median). Measured on bench-dsp (both materials): double talk's least 11.6
-// / 11.2 -> 11.7 / 11.4 dB at 16 / 48 kHz and on the other material 9.2 / 8.8 -> 9.8 / 8.9 dB,
-// that scene's far-only stretches 23.3 -> 23.2 dB, nothing else moving by 0.1 dB (the ERLE 0 to 1
-// and 1 to 3 s after every change the same); with the leak under 0.35: 9.5 dB; under 0.42 or 0.7,
-// the same; under 1: that delay jump's ERLE 1 to 3 s after it 25.9 -> 17.4 dB (recovery 0.46 ->
-// 1.09 s). The error under 0.7 of the microphone's instead of the leak's test: 9.8 dB, but that
-// ERLE 20.5 dB.
-constexpr float kMissedNearLeak = 0.5f;
 // A near end the filter's detector reports is believed only if the reference cannot explain the
 // frame: at least kUnexplainedShare of the microphone's energy in bins kUnexplainedMargin (9 dB)
 // or more over what the reference predicts there (ReferenceExplains). Measured on bench-dsp's
@@ -176,6 +159,7 @@ void EchoSuppressor::Reset() noexcept {
   regression_leak_ = 0;
   ratio_leak_ = 0;
   explained_share_ = 1;
+  double_talk_ = false;
   unexplained_frames_left_ = 0;
   near_level_ = 0;
   believes_near_ = false;
@@ -310,9 +294,9 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
   // and a model the room has just outgrown (a changed path, a moved delay) leaves echo that
   // looks like a near end to it until the filter has re-learned, seconds later. But in double
   // talk (the reference explaining few of the flagged frames lately) the detector's flag in its
-  // very block is believed even where the reference explains the frame, and so is one it holds
-  // over a frame about as loud as the near end (kHeldNearShare), and a frame the detector missed
-  // that the echo estimate does not dominate and the reference cannot explain
+  // very block is believed even where the reference explains the frame, and so is any frame
+  // about as loud as the near end, flagged or not (kHeldNearShare), and a frame the detector
+  // missed that the echo estimate does not dominate and the reference cannot explain
   // (kDoubleTalkExplainedShare). A flag counts as explained, for its belief and for the share
   // that finds double talk, where the reference explains the frame with the bins' recent or
   // their lasting gain (kLastingGainSeconds): a changed room the recent gain misreads must not
@@ -323,9 +307,15 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
   // a room the recent gain misreads everywhere passes for double talk and its echo with it
   // (AChangedRoomIsTakenForEchoAfterTheLastWordsMetANotch: 0.0 dB removed).
   if (far_end.near_now) near_level_ += near_level_weight_ * (error_total - near_level_);
+  const bool predictable = far_end.unpredicted_share < kPredictableShare;
   Explained explained = near ? ReferenceExplains(e, y) : Explained{};
   if (near) {
-    explained_share_ += explained_weight_ * ((explained.either ? 1.0 : 0.0) - explained_share_);
+    // Outside double talk a flag over a frame the caller finds predictable counts as explained
+    // (kDoubleTalkExplainedShare); in it, not: a probe that never stops adapting follows a near
+    // end in part.
+    const bool counts_explained = explained.either || (!double_talk_ && predictable);
+    explained_share_ += explained_weight_ * ((counts_explained ? 1.0 : 0.0) - explained_share_);
+    if (explained_share_ < kDoubleTalkExplainedShare) double_talk_ = true;
   }
   // The caller's explanation (FarEnd::echo_explained) after the share: counted there too, it let
   // double talk end over a near end the probe had followed, and a stray delay estimate the double
@@ -336,25 +326,19 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
     unexplained_frames_left_ = double_talk_end_frames_;
   } else if (unexplained_frames_left_ > 0 && --unexplained_frames_left_ == 0) {
     explained_share_ = 1;
+    double_talk_ = false;
   }
   // About as loud as the near end has lately been (kHeldNearShare).
   const bool at_near_level = error_total >= kHeldNearShare * near_level_;
-  bool believes_near = near && !(double_talk() ? explained.recent : explained.either);
-  if (double_talk() && !believes_near) {
-    believes_near = near ? far_end.near_now || at_near_level
-                         : !echo_dominates_ && !ReferenceExplains(e, y).recent;
+  bool believes_near = near && !(double_talk_ ? explained.recent : explained.either);
+  if (double_talk_ && !believes_near) {
+    // A frame the detector missed is not believed for its level alone where it is predictable.
+    believes_near = (near && far_end.near_now) || (at_near_level && (near || !predictable)) ||
+                    (!near && !echo_dominates_ && !ReferenceExplains(e, y).recent);
   }
   believes_near_ = believes_near;
   const bool far_alone = reference != nullptr && !believes_near;
-  // In double talk a frame at the near end's level the suppressor does not believe is one the
-  // detector missed (a flagged one at that level is believed). It is not given the reference
-  // floor (kHeldNearShare has the measurements): the floor takes the whole error for echo
-  // wherever the reference predicts as much, as it does for a near end as loud as the echo. Nor,
-  // where the filter removes the echo, the 4 times over-subtraction (kMissedNearLeak).
-  const bool missed_near = double_talk() && at_near_level;
-  const bool reference_floor = far_alone && !missed_near;
-  const bool far_alone_over =
-      far_alone && echo_dominates_ && !(missed_near && leak_ < kMissedNearLeak);
+  const bool far_alone_over = far_alone && echo_dominates_;
   // The cold start's floor, with or without a delay estimate (nothing before TrackColdStart has
   // held a power).
   const bool cold_floor = cold_start() && !believes_near;
@@ -398,8 +382,8 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
     // 34.9/41.4/27.9/26.1/36.7 -> 40.0/46.8/31.4/27.9/39.2 dB, recovery 19.3-26.8 ->
     // 22.5-34.6 dB, double talk within 0.1 dB.
     float residual = residual_[k];
-    if (reference_floor || cold_floor) {
-      float prediction = reference_floor ? ReferencePrediction(k, true) : 0.0f;
+    if (far_alone || cold_floor) {
+      float prediction = far_alone ? ReferencePrediction(k, true) : 0.0f;
       if (cold_floor) prediction = std::max(prediction, cold_gain_ * cold_power_[k]);
       residual = std::max(residual, std::min(power, prediction));
     }
@@ -453,6 +437,7 @@ void EchoSuppressor::SaveState(StateWriter& writer) const noexcept {
   writer.PutFloat(leak_);
   writer.PutFloat(regression_leak_);
   writer.PutFloat(ratio_leak_);
+  writer.PutU32(double_talk_ ? 1 : 0);
   writer.PutDouble(explained_share_);
   writer.PutDouble(near_level_);
   writer.PutU32(believes_near_ ? 1 : 0);
@@ -476,6 +461,7 @@ void EchoSuppressor::RestoreState(StateReader& reader) noexcept {
   leak_ = reader.GetFiniteFloat();
   regression_leak_ = reader.GetFiniteFloat();
   ratio_leak_ = reader.GetFiniteFloat();
+  double_talk_ = reader.GetU32AtMost(1) == 1;
   explained_share_ = reader.GetFiniteDouble();
   near_level_ = reader.GetFiniteDouble();
   believes_near_ = reader.GetU32AtMost(1) == 1;

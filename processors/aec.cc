@@ -234,8 +234,8 @@ constexpr StateTag kAecStateTag = MakeStateTag("aec_");
 // (EchoSuppressor::kDoubleTalkExplainedShare, kDoubleTalkEndSeconds); 16: their near end's
 // level (kHeldNearShare); 17: whether they believed a near end in their last frame (the filter's
 // double-talk step follows it); 18: their echo path gain's lasting averages; 19: the probe filter
-// (kAecProbeSeconds).
-constexpr uint16_t kAecStateVersion = 19;
+// (kAecProbeSeconds); 20: whether they are in double talk (it no longer follows the share).
+constexpr uint16_t kAecStateVersion = 20;
 }  // namespace
 
 absl::Status AecProcessor::SaveState(StateWriter& writer) const {
@@ -478,7 +478,9 @@ void AecProcessor::RunBlock() noexcept {
     far_end.near_now = filter_.near_now(m);
     static const double probe_explains = std::pow(10.0, kAecProbeExplainsDb / 10.0);
     const double probe_error = probe_.error_energy(m);
-    far_end.echo_explained = probe_error * probe_explains < probe_.mic_energy(m) &&
+    const double probe_mic = probe_.mic_energy(m);
+    if (probe_mic > 0) far_end.unpredicted_share = static_cast<float>(probe_error / probe_mic);
+    far_end.echo_explained = probe_error * probe_explains < probe_mic &&
                              probe_error < kAecProbeBetterShare * filter_.error_energy(m);
     suppressors_[m].Process(error_.data(), echo_.data(), far_end, strength, out);
     for (uint32_t i = 0; i < block_; ++i) {

@@ -128,7 +128,9 @@ inline constexpr double kAecHoldAveragingSeconds = 1.0;
 // 9.13 dB. The price: aec's CPU time +31 % (the canceller's filter is 0.4 s long). A prototype
 // at 4 dB measured, without the second condition, that material's 16 kHz double talk 9.83 -> 9.63
 // dB; and with probes of 0.1 / 0.2 s, the worst scenes 1 to 3 s after 21.7 / 20.6 and 13.1 / 15.1
-// dB, and 22.4 / 21.6 and 14.0 / 15.2 (0.15 s: 22.2 / 22.3 and 15.1 / 15.1).
+// dB, and 22.4 / 21.6 and 14.0 / 15.2 (0.15 s: 22.2 / 22.3 and 15.1 / 15.1). The probe's error's
+// share of the microphone's also tells the suppressor which frames the reference predicts at all
+// (EchoSuppressor::FarEnd::unpredicted_share, kPredictableShare).
 inline constexpr double kAecProbeSeconds = 0.15;
 inline constexpr double kAecProbeExplainsDb = 3;
 inline constexpr double kAecProbeBetterShare = 0.7;
