@@ -315,7 +315,12 @@ void EchoSuppressor::Process(const float* error, const float* echo, const FarEnd
     // end in part.
     const bool counts_explained = explained.either || (!double_talk_ && predictable);
     explained_share_ += explained_weight_ * ((counts_explained ? 1.0 : 0.0) - explained_share_);
-    if (explained_share_ < kDoubleTalkExplainedShare) double_talk_ = true;
+    if (!double_talk_ && explained_share_ < kDoubleTalkExplainedShare) {
+      double_talk_ = true;
+      // Its end counted from here even where the caller explains the flag that starts it (then
+      // the count below does not restart, but counts this frame down).
+      unexplained_frames_left_ = double_talk_end_frames_ + 1;
+    }
   }
   // The caller's explanation (FarEnd::echo_explained) after the share: counted there too, it let
   // double talk end over a near end the probe had followed, and a stray delay estimate the double
@@ -475,6 +480,9 @@ void EchoSuppressor::RestoreState(StateReader& reader) noexcept {
     return reader.Fail("an explained share outside [0, 1] in the echo suppressor");
   }
   if (near_level_ < 0) return reader.Fail("a negative near-end level in the echo suppressor");
+  if (double_talk_ && unexplained_frames_left_ == 0) {
+    return reader.Fail("double talk that would never end in the echo suppressor");
+  }
   for (const auto* v : {&bin_error_, &bin_mic_, &residual_, &previous_clean_, &smoothed_power_,
                         &noise_, &reference_power_, &reference_mic_, &reference_held_,
                         &lasting_mic_, &lasting_held_, &earlier_power_, &cold_power_}) {

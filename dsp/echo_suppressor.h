@@ -17,7 +17,8 @@
 //      no near speech detected (or none the reference cannot explain: a frame with nearly all
 //      its energy within 9 dB of the reference's prediction is the echo, whatever a detector
 //      that reads it against the filter says, unless the stream is in double talk: then a flag
-//      raised in its own block, any frame about as loud as the near end has lately been, or a
+//      raised in its own block, any frame about as loud as the near end has lately been (a
+//      missed one unless the caller finds it predictable: FarEnd::unpredicted_share), or a
 //      missed frame neither the echo estimate nor the reference accounts for, is the near end),
 //      at least the reference floor (the bin's learned echo path gain, the larger of its recent
 //      and lasting averages, x the reference's power, held as a room of RT60 0.5 s decays, at
@@ -256,7 +257,8 @@ class EchoSuppressor {
   // kDoubleTalkEndSeconds).
   bool double_talk() const { return double_talk_; }
   // Whether it believed a near end in its last frame (in double talk, also where the detector
-  // found none: a frame it missed that neither the echo estimate nor the reference explains).
+  // found none: a frame it missed at the near end's level that the caller does not find
+  // predictable, or one that neither the echo estimate nor the reference explains).
   bool believes_near() const { return believes_near_; }
 
   // The last frame's leak estimate (for tests).
