@@ -251,31 +251,20 @@ void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, floa
   if (!double_talk_control_) return ProcessAlone(channel, mic, error, echo);
   Estimate(channel.background, background_echo_.data());
   Estimate(channel.foreground, echo);
-  double background_energy = 0;
-  double foreground_energy = 0;
-  double mic_energy = 0;
-  for (uint32_t i = 0; i < block_; ++i) {
-    background_error_[i] = mic[i] - background_echo_[i];
-    error[i] = mic[i] - echo[i];
-    background_energy += double{background_error_[i]} * background_error_[i];
-    foreground_energy += double{error[i]} * error[i];
-    mic_energy += double{mic[i]} * mic[i];
-  }
-  if (!std::isfinite(background_energy) || !std::isfinite(foreground_energy)) {
+  const BlockEnergies background = Subtract(mic, background_echo_.data(), background_error_.data());
+  const double foreground_energy = Subtract(mic, echo, error).error;
+  if (!std::isfinite(background.error) || !std::isfinite(foreground_energy)) {
     return StartAgain(channel, mic, error, echo);
   }
   channel.background_energy =
-      kEnergySmoothing * channel.background_energy + (1 - kEnergySmoothing) * background_energy;
+      kEnergySmoothing * channel.background_energy + (1 - kEnergySmoothing) * background.error;
   channel.foreground_energy =
       kEnergySmoothing * channel.foreground_energy + (1 - kEnergySmoothing) * foreground_energy;
-  double background_echo_energy = 0;
-  for (uint32_t i = 0; i < block_; ++i) {
-    background_echo_energy += double{background_echo_[i]} * background_echo_[i];
-  }
-  DetectNear(channel, mic_energy);
-  Adapt(channel, background_error_.data(), background_echo_.data(), background_echo_energy,
-        background_energy, near_elsewhere);
-  channel.mic_energy = kEnergySmoothing * channel.mic_energy + (1 - kEnergySmoothing) * mic_energy;
+  DetectNear(channel, background.mic);
+  Adapt(channel, background_error_.data(), background_echo_.data(), background.echo,
+        background.error, near_elsewhere);
+  channel.mic_energy =
+      kEnergySmoothing * channel.mic_energy + (1 - kEnergySmoothing) * background.mic;
   if (channel.background_energy < kCopyRatio * channel.foreground_energy &&
       channel.background_energy < kMicCopyRatio * channel.mic_energy) {
     channel.foreground = channel.background;  // same size: copies, never allocates
@@ -284,6 +273,19 @@ void BlockAdaptiveFilter::Process(uint32_t channel_index, const float* mic, floa
     channel.background = channel.foreground;
     channel.background_energy = channel.foreground_energy;
   }
+}
+
+BlockAdaptiveFilter::BlockEnergies BlockAdaptiveFilter::Subtract(const float* mic,
+                                                                 const float* echo,
+                                                                 float* error) const noexcept {
+  BlockEnergies energies;
+  for (uint32_t i = 0; i < block_; ++i) {
+    error[i] = mic[i] - echo[i];
+    energies.error += double{error[i]} * error[i];
+    energies.echo += double{echo[i]} * echo[i];
+    energies.mic += double{mic[i]} * mic[i];
+  }
+  return energies;
 }
 
 void BlockAdaptiveFilter::StartAgain(Channel& channel, const float* mic, float* error,
@@ -299,24 +301,16 @@ void BlockAdaptiveFilter::StartAgain(Channel& channel, const float* mic, float* 
 void BlockAdaptiveFilter::ProcessAlone(Channel& channel, const float* mic, float* error,
                                        float* echo) noexcept {
   Estimate(channel.background, echo);
-  double error_energy = 0;
-  double echo_energy = 0;
-  double mic_energy = 0;
-  for (uint32_t i = 0; i < block_; ++i) {
-    error[i] = mic[i] - echo[i];
-    error_energy += double{error[i]} * error[i];
-    echo_energy += double{echo[i]} * echo[i];
-    mic_energy += double{mic[i]} * mic[i];
-  }
-  if (!std::isfinite(error_energy) || !std::isfinite(echo_energy)) {
+  const BlockEnergies block = Subtract(mic, echo, error);
+  if (!std::isfinite(block.error) || !std::isfinite(block.echo)) {
     return StartAgain(channel, mic, error, echo);
   }
   channel.background_energy =
-      kEnergySmoothing * channel.background_energy + (1 - kEnergySmoothing) * error_energy;
+      kEnergySmoothing * channel.background_energy + (1 - kEnergySmoothing) * block.error;
   channel.foreground_energy = channel.background_energy;
-  channel.mic_energy = kEnergySmoothing * channel.mic_energy + (1 - kEnergySmoothing) * mic_energy;
+  channel.mic_energy = kEnergySmoothing * channel.mic_energy + (1 - kEnergySmoothing) * block.mic;
   // No near end is ever detected, so the step is the plain one (StepShares).
-  Adapt(channel, error, echo, echo_energy, error_energy, false);
+  Adapt(channel, error, echo, block.echo, block.error, false);
 }
 
 void BlockAdaptiveFilter::Adapt(Channel& channel, const float* error, const float* echo,

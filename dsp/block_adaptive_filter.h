@@ -228,6 +228,13 @@ class BlockAdaptiveFilter {
 
   // Writes sum_p W_p X_p of `weights` into spectrum_, its last B samples / N into `out`.
   void Estimate(const std::vector<float>& weights, float* out) noexcept;
+  // A block's error (`mic` - `echo`, written to `error`), echo estimate and microphone energies.
+  struct BlockEnergies {
+    double error = 0;
+    double echo = 0;
+    double mic = 0;
+  };
+  BlockEnergies Subtract(const float* mic, const float* echo, float* error) const noexcept;
   // Only overflowing input makes a block's energies infinite: every filter of the channel to
   // zero and its double-talk state reset, the block passed on as it came (non-finite samples as
   // 0), rather than Inf emitted.
